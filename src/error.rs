@@ -1,0 +1,256 @@
+//! One error type for the whole engine, shaped by what the caller should do.
+//!
+//! Every failure a client can see is an [`Error`]: a [`ErrorKind`] (what went wrong,
+//! which decides what the caller does: retry, roll back, fix the statement) plus
+//! PostgreSQL's message text, and optionally its DETAIL and HINT lines. The mapping from
+//! kind to SQLSTATE lives in exactly one place, [`ErrorKind::sqlstate`], used at the wire
+//! edge. Messages follow PostgreSQL 15's wording so that tools that match on them keep
+//! working.
+
+use std::fmt;
+
+/// What went wrong, named by cause. Adding a kind means adding its SQLSTATE below.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// 42601: the statement does not parse.
+    SyntaxError,
+    /// 42P01: relation does not exist.
+    UndefinedTable,
+    /// 42703: column does not exist.
+    UndefinedColumn,
+    /// 42883: no such function or operator for these argument types.
+    UndefinedFunction,
+    /// 42P07: relation already exists.
+    DuplicateTable,
+    /// 42701: column specified more than once.
+    DuplicateColumn,
+    /// 42P16: e.g. multiple primary keys.
+    InvalidTableDefinition,
+    /// 42804: expression has the wrong type.
+    DatatypeMismatch,
+    /// 42846: cannot cast.
+    CannotCoerce,
+    /// 42803: column must appear in GROUP BY.
+    GroupingError,
+    /// 42P02: there is no parameter $n.
+    UndefinedParameter,
+    /// 42P18: could not determine data type of parameter.
+    IndeterminateDatatype,
+    /// 42702: column reference is ambiguous.
+    AmbiguousColumn,
+    /// 42P10: invalid column reference (e.g. ORDER BY position out of range).
+    InvalidColumnReference,
+    /// 42704: undefined object (e.g. unknown type).
+    UndefinedObject,
+    /// 42501: insufficient privilege.
+    InsufficientPrivilege,
+    /// 22P02: invalid input syntax for a type.
+    InvalidTextRepresentation,
+    /// 22003: numeric value out of range.
+    NumericValueOutOfRange,
+    /// 22001: value too long for type.
+    StringDataRightTruncation,
+    /// 22012: division by zero.
+    DivisionByZero,
+    /// 22007: invalid datetime format.
+    InvalidDatetimeFormat,
+    /// 22008: datetime field overflow.
+    DatetimeFieldOverflow,
+    /// 22023: invalid parameter value.
+    InvalidParameterValue,
+    /// 2201W / 2201X: invalid LIMIT / OFFSET.
+    InvalidRowCountInLimitClause,
+    /// 22P04: bad COPY file format.
+    BadCopyFileFormat,
+    /// 22000: generic data exception.
+    DataException,
+    /// 21000: more than one row returned by a subquery used as an expression.
+    CardinalityViolation,
+    /// 23502: null value violates not-null constraint.
+    NotNullViolation,
+    /// 23505: duplicate key value violates unique constraint.
+    UniqueViolation,
+    /// 25P02: current transaction is aborted.
+    InFailedSqlTransaction,
+    /// 25001: active SQL transaction (e.g. SET TRANSACTION ISOLATION too late).
+    ActiveSqlTransaction,
+    /// 25P01: no active SQL transaction.
+    NoActiveSqlTransaction,
+    /// 25006: read-only SQL transaction.
+    ReadOnlySqlTransaction,
+    /// 40001: could not serialize access.
+    SerializationFailure,
+    /// 40P01: deadlock detected.
+    DeadlockDetected,
+    /// 55P03: lock not available (NOWAIT, lock_timeout).
+    LockNotAvailable,
+    /// 55006: object in use.
+    ObjectInUse,
+    /// 57014: canceling statement due to user request / statement timeout.
+    QueryCanceled,
+    /// 57P01: terminating connection due to administrator command.
+    AdminShutdown,
+    /// 0A000: feature not supported (yet). Refuse rather than do something weaker.
+    FeatureNotSupported,
+    /// 08P01: protocol violation.
+    ProtocolViolation,
+    /// 34000: invalid cursor (portal) name.
+    InvalidCursorName,
+    /// 26000: invalid SQL statement name (prepared statement).
+    InvalidSqlStatementName,
+    /// 42P05: prepared statement already exists.
+    DuplicatePreparedStatement,
+    /// 58030: I/O error; the engine is poisoned after a failed fsync.
+    IoError,
+    /// XX000: internal error (a bug; never a panic).
+    Internal,
+}
+
+impl ErrorKind {
+    /// The SQLSTATE PostgreSQL reports for this kind. The only place that knows it.
+    pub fn sqlstate(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            SyntaxError => "42601",
+            UndefinedTable => "42P01",
+            UndefinedColumn => "42703",
+            UndefinedFunction => "42883",
+            DuplicateTable => "42P07",
+            DuplicateColumn => "42701",
+            InvalidTableDefinition => "42P16",
+            DatatypeMismatch => "42804",
+            CannotCoerce => "42846",
+            GroupingError => "42803",
+            UndefinedParameter => "42P02",
+            IndeterminateDatatype => "42P18",
+            AmbiguousColumn => "42702",
+            InvalidColumnReference => "42P10",
+            UndefinedObject => "42704",
+            InsufficientPrivilege => "42501",
+            InvalidTextRepresentation => "22P02",
+            NumericValueOutOfRange => "22003",
+            StringDataRightTruncation => "22001",
+            DivisionByZero => "22012",
+            InvalidDatetimeFormat => "22007",
+            DatetimeFieldOverflow => "22008",
+            InvalidParameterValue => "22023",
+            InvalidRowCountInLimitClause => "2201W",
+            BadCopyFileFormat => "22P04",
+            DataException => "22000",
+            CardinalityViolation => "21000",
+            NotNullViolation => "23502",
+            UniqueViolation => "23505",
+            InFailedSqlTransaction => "25P02",
+            ActiveSqlTransaction => "25001",
+            NoActiveSqlTransaction => "25P01",
+            ReadOnlySqlTransaction => "25006",
+            SerializationFailure => "40001",
+            DeadlockDetected => "40P01",
+            LockNotAvailable => "55P03",
+            ObjectInUse => "55006",
+            QueryCanceled => "57014",
+            AdminShutdown => "57P01",
+            FeatureNotSupported => "0A000",
+            ProtocolViolation => "08P01",
+            InvalidCursorName => "34000",
+            InvalidSqlStatementName => "26000",
+            DuplicatePreparedStatement => "42P05",
+            IoError => "58030",
+            Internal => "XX000",
+        }
+    }
+}
+
+/// A failure a client can see: kind, PostgreSQL's message, optional detail and hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// What went wrong; decides the SQLSTATE and whether a retry can help.
+    pub kind: ErrorKind,
+    /// The primary message, in PostgreSQL's wording.
+    pub message: String,
+    /// The DETAIL line, if any.
+    pub detail: Option<String>,
+    /// The HINT line, if any.
+    pub hint: Option<String>,
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error of `kind` with PostgreSQL's `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), detail: None, hint: None }
+    }
+
+    /// Adds a DETAIL line.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds a HINT line.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// True when running the same statement again in a new transaction can succeed
+    /// (40001, 40P01): the session retries implicit statements on these.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, ErrorKind::SerializationFailure | ErrorKind::DeadlockDetected)
+    }
+
+    /// 0A000 with `what` in PostgreSQL's style.
+    pub fn unsupported(what: impl fmt::Display) -> Self {
+        Error::new(ErrorKind::FeatureNotSupported, format!("{what} is not supported"))
+    }
+
+    /// 42601 with PostgreSQL's "syntax error at or near" wording when a token is known.
+    pub fn syntax(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::SyntaxError, message)
+    }
+
+    /// XX000: an internal invariant broke. Reported to the client, never a panic.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Internal, message)
+    }
+
+    /// 25P02, the error every statement gets in a failed transaction block.
+    pub fn in_failed_transaction() -> Self {
+        Error::new(
+            ErrorKind::InFailedSqlTransaction,
+            "current transaction is aborted, commands ignored until end of transaction block",
+        )
+    }
+
+    /// 40001 for a write that lost to a concurrent update (REPEATABLE READ).
+    pub fn serialization_update() -> Self {
+        Error::new(
+            ErrorKind::SerializationFailure,
+            "could not serialize access due to concurrent update",
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.kind.sqlstate())
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_kinds_are_the_serialization_ones() {
+        assert!(Error::serialization_update().is_retryable());
+        assert!(Error::new(ErrorKind::DeadlockDetected, "deadlock detected").is_retryable());
+        assert!(!Error::new(ErrorKind::UniqueViolation, "dup").is_retryable());
+        assert_eq!(ErrorKind::FeatureNotSupported.sqlstate(), "0A000");
+    }
+}

@@ -1,0 +1,13 @@
+//! troupe: a PostgreSQL-compatible OLTP database server built as a set of actors.
+#![warn(missing_docs)]
+#![deny(clippy::unwrap_used)]
+
+pub mod catalog;
+pub mod error;
+pub mod lock;
+pub mod sync;
+pub mod txn;
+pub mod wal;
+pub mod wire;
+
+pub use error::{Error, ErrorKind, Result};

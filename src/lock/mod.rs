@@ -1,0 +1,1 @@
+//! The LockManager actor and its sans-IO core.

@@ -1,0 +1,18 @@
+//! The crate's synchronization facade: `std` types normally, loom's under
+//! `--cfg troupe_loom`.
+//!
+//! State that is read outside the actor that owns it (a transaction's commit status,
+//! the visibility watermark) goes through these re-exports, so that the loom models in
+//! `loom-tests/` explore every interleaving of the real code. The cfg is our own name,
+//! not `loom`, because `RUSTFLAGS=--cfg loom` also reaches tokio, which then does not
+//! build with the features actix-rt and pgwire need.
+
+#[cfg(not(troupe_loom))]
+pub use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+#[cfg(not(troupe_loom))]
+pub use std::sync::{Arc, Mutex};
+
+#[cfg(troupe_loom)]
+pub use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+#[cfg(troupe_loom)]
+pub use loom::sync::{Arc, Mutex};

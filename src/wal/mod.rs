@@ -1,0 +1,1 @@
+//! The WalWriter actor: group commit into fjall, and recovery.
