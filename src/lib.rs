@@ -7,6 +7,7 @@ pub mod error;
 pub mod lock;
 pub mod sync;
 pub mod txn;
+pub mod types;
 pub mod wal;
 pub mod wire;
 
