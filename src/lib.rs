@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod error;
 pub mod lock;
+pub mod storage;
 pub mod sync;
 pub mod txn;
 pub mod types;

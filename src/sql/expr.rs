@@ -1,0 +1,355 @@
+//! Bound expressions and their evaluation.
+//!
+//! The planner turns sqlparser's AST into an [`Expr`] whose every column reference is a
+//! position in the row it will be evaluated on, whose parameters are positions in the
+//! bound parameter list, and whose operators were resolved by type. Evaluation is then a
+//! plain recursive walk with SQL's three-valued logic (NULL propagates through operators;
+//! AND/OR follow Kleene logic).
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{binary_op, cast, compare, BinaryOp, DataType, Value};
+
+use super::functions::Func;
+
+/// A bound expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A constant.
+    Const(Value),
+    /// Parameter `$n+1`, already converted to its inferred type at Bind.
+    Param(usize),
+    /// Column `i` of the row being evaluated.
+    Column(usize),
+    /// Column `i` of the enclosing row (a LATERAL subquery's left side).
+    Outer(usize),
+    /// `-x`.
+    Neg(Box<Expr>, DataType),
+    /// `NOT x`.
+    Not(Box<Expr>),
+    /// A typed binary operator.
+    Binary {
+        /// The operator.
+        op: BinaryOp,
+        /// Left operand.
+        left: Box<Expr>,
+        /// Its type.
+        left_ty: DataType,
+        /// Right operand.
+        right: Box<Expr>,
+        /// Its type.
+        right_ty: DataType,
+    },
+    /// `a AND b`.
+    And(Box<Expr>, Box<Expr>),
+    /// `a OR b`.
+    Or(Box<Expr>, Box<Expr>),
+    /// `x IS [NOT] NULL`.
+    IsNull(Box<Expr>, bool),
+    /// `x IS [NOT] DISTINCT FROM y`.
+    IsDistinct(Box<Expr>, Box<Expr>, bool),
+    /// A cast.
+    Cast(Box<Expr>, DataType, DataType),
+    /// A scalar function call.
+    Func(Func, Vec<Expr>),
+    /// `CASE [operand] WHEN … THEN … ELSE … END`.
+    Case {
+        /// The simple-CASE operand.
+        operand: Option<Box<Expr>>,
+        /// WHEN/THEN pairs (conditions, or values compared with the operand).
+        whens: Vec<(Expr, Expr)>,
+        /// ELSE.
+        otherwise: Option<Box<Expr>>,
+    },
+    /// `x [NOT] IN (list)`: each item compared with `=` at the given types.
+    InList {
+        /// The tested value.
+        expr: Box<Expr>,
+        /// The list.
+        list: Vec<Expr>,
+        /// NOT IN.
+        negated: bool,
+        /// Type of the tested value.
+        ty: DataType,
+        /// Type of the list items.
+        item_ty: DataType,
+    },
+    /// `x [NOT] LIKE/ILIKE pattern`.
+    Like {
+        /// The string.
+        expr: Box<Expr>,
+        /// The pattern.
+        pattern: Box<Expr>,
+        /// NOT LIKE.
+        negated: bool,
+        /// ILIKE.
+        case_insensitive: bool,
+    },
+    /// `ARRAY[…]`.
+    Array(Vec<Expr>),
+}
+
+/// What evaluation may read besides the row.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalCtx<'a> {
+    /// Bound parameters.
+    pub params: &'a [Value],
+    /// The enclosing row, for LATERAL.
+    pub outer: Option<&'a [Value]>,
+    /// Session facts functions read (now(), current_user, …).
+    pub session: &'a SessionFacts,
+}
+
+/// Facts about the session and statement that functions read.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFacts {
+    /// Transaction start time, µs since 2000-01-01 UTC (now(), CURRENT_TIMESTAMP).
+    pub txn_start: i64,
+    /// Statement start time (statement_timestamp()).
+    pub statement_start: i64,
+    /// The backend pid.
+    pub pid: i32,
+    /// The connected user.
+    pub user: String,
+    /// The connected database.
+    pub database: String,
+}
+
+impl Expr {
+    /// True if evaluation reads no row (constants, parameters, functions of them).
+    pub fn is_row_independent(&self) -> bool {
+        match self {
+            Expr::Const(_) | Expr::Param(_) => true,
+            Expr::Column(_) | Expr::Outer(_) => false,
+            Expr::Neg(e, _) | Expr::Not(e) | Expr::IsNull(e, _) | Expr::Cast(e, _, _) => e.is_row_independent(),
+            Expr::Binary { left, right, .. } => left.is_row_independent() && right.is_row_independent(),
+            Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinct(a, b, _) => {
+                a.is_row_independent() && b.is_row_independent()
+            }
+            Expr::Func(f, args) => f.is_immutable_per_statement() && args.iter().all(Expr::is_row_independent),
+            Expr::Case { .. } | Expr::InList { .. } | Expr::Like { .. } | Expr::Array(_) => false,
+        }
+    }
+
+    /// Evaluates on `row`.
+    pub fn eval(&self, row: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
+        match self {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Param(i) => ctx
+                .params
+                .get(*i)
+                .cloned()
+                .ok_or_else(|| Error::new(ErrorKind::UndefinedParameter, format!("there is no parameter ${}", i + 1))),
+            Expr::Column(i) => row.get(*i).cloned().ok_or_else(|| Error::internal("column index out of range")),
+            Expr::Outer(i) => ctx
+                .outer
+                .and_then(|o| o.get(*i))
+                .cloned()
+                .ok_or_else(|| Error::internal("outer column index out of range")),
+            Expr::Neg(e, ty) => {
+                let v = e.eval(row, ctx)?;
+                if v.is_null() {
+                    return Ok(Value::Null);
+                }
+                let zero = cast(&Value::Int4(0), &DataType::Int4, ty)?;
+                binary_op(BinaryOp::Sub, &zero, ty, &v, ty)
+            }
+            Expr::Not(e) => Ok(match truth(&e.eval(row, ctx)?)? {
+                Some(b) => Value::Bool(!b),
+                None => Value::Null,
+            }),
+            Expr::Binary { op, left, left_ty, right, right_ty } => {
+                let l = left.eval(row, ctx)?;
+                if l.is_null() {
+                    return Ok(Value::Null);
+                }
+                let r = right.eval(row, ctx)?;
+                if r.is_null() {
+                    return Ok(Value::Null);
+                }
+                binary_op(*op, &l, left_ty, &r, right_ty)
+            }
+            Expr::And(a, b) => {
+                let l = truth(&a.eval(row, ctx)?)?;
+                if l == Some(false) {
+                    return Ok(Value::Bool(false));
+                }
+                let r = truth(&b.eval(row, ctx)?)?;
+                Ok(match (l, r) {
+                    (_, Some(false)) => Value::Bool(false),
+                    (Some(true), Some(true)) => Value::Bool(true),
+                    _ => Value::Null,
+                })
+            }
+            Expr::Or(a, b) => {
+                let l = truth(&a.eval(row, ctx)?)?;
+                if l == Some(true) {
+                    return Ok(Value::Bool(true));
+                }
+                let r = truth(&b.eval(row, ctx)?)?;
+                Ok(match (l, r) {
+                    (_, Some(true)) => Value::Bool(true),
+                    (Some(false), Some(false)) => Value::Bool(false),
+                    _ => Value::Null,
+                })
+            }
+            Expr::IsNull(e, negated) => Ok(Value::Bool(e.eval(row, ctx)?.is_null() != *negated)),
+            Expr::IsDistinct(a, b, negated) => {
+                let l = a.eval(row, ctx)?;
+                let r = b.eval(row, ctx)?;
+                let distinct = match (l.is_null(), r.is_null()) {
+                    (true, true) => false,
+                    (true, false) | (false, true) => true,
+                    _ => compare(&l, &r) != std::cmp::Ordering::Equal,
+                };
+                Ok(Value::Bool(distinct != *negated))
+            }
+            Expr::Cast(e, from, to) => {
+                let v = e.eval(row, ctx)?;
+                if v.is_null() {
+                    return Ok(Value::Null);
+                }
+                cast(&v, from, to)
+            }
+            Expr::Func(f, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(a.eval(row, ctx)?);
+                }
+                f.call(&vals, ctx)
+            }
+            Expr::Case { operand, whens, otherwise } => {
+                let subject = match operand {
+                    Some(o) => Some(o.eval(row, ctx)?),
+                    None => None,
+                };
+                for (cond, then) in whens {
+                    let hit = match &subject {
+                        Some(s) => {
+                            let w = cond.eval(row, ctx)?;
+                            !s.is_null() && !w.is_null() && compare(s, &w) == std::cmp::Ordering::Equal
+                        }
+                        None => truth(&cond.eval(row, ctx)?)? == Some(true),
+                    };
+                    if hit {
+                        return then.eval(row, ctx);
+                    }
+                }
+                match otherwise {
+                    Some(e) => e.eval(row, ctx),
+                    None => Ok(Value::Null),
+                }
+            }
+            Expr::InList { expr, list, negated, ty, item_ty } => {
+                let v = expr.eval(row, ctx)?;
+                if v.is_null() {
+                    return Ok(Value::Null);
+                }
+                let mut saw_null = false;
+                for item in list {
+                    let w = item.eval(row, ctx)?;
+                    if w.is_null() {
+                        saw_null = true;
+                        continue;
+                    }
+                    if binary_op(BinaryOp::Eq, &v, ty, &w, item_ty)? == Value::Bool(true) {
+                        return Ok(Value::Bool(!negated));
+                    }
+                }
+                Ok(if saw_null { Value::Null } else { Value::Bool(*negated) })
+            }
+            Expr::Like { expr, pattern, negated, case_insensitive } => {
+                let v = expr.eval(row, ctx)?;
+                let p = pattern.eval(row, ctx)?;
+                match (v, p) {
+                    (Value::Text(s), Value::Text(p)) => {
+                        let m = if *case_insensitive {
+                            like(&s.to_lowercase(), &p.to_lowercase())
+                        } else {
+                            like(&s, &p)
+                        };
+                        Ok(Value::Bool(m != *negated))
+                    }
+                    (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+                    _ => Err(Error::new(ErrorKind::UndefinedFunction, "operator does not exist for LIKE")),
+                }
+            }
+            Expr::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(i.eval(row, ctx)?);
+                }
+                Ok(Value::Array(out))
+            }
+        }
+    }
+
+    /// Evaluates as a condition: true only for TRUE (NULL and FALSE reject the row).
+    pub fn matches(&self, row: &[Value], ctx: &EvalCtx<'_>) -> Result<bool> {
+        Ok(truth(&self.eval(row, ctx)?)? == Some(true))
+    }
+}
+
+/// SQL truth value of a boolean (None = NULL).
+pub fn truth(v: &Value) -> Result<Option<bool>> {
+    match v {
+        Value::Bool(b) => Ok(Some(*b)),
+        Value::Null => Ok(None),
+        other => Err(Error::new(
+            ErrorKind::DatatypeMismatch,
+            format!("argument of WHERE must be type boolean, not {other:?}"),
+        )),
+    }
+}
+
+/// SQL LIKE with `%` and `_` and backslash escapes.
+pub fn like(s: &str, pattern: &str) -> bool {
+    let s: Vec<char> = s.chars().collect();
+    let p: Vec<char> = pattern.chars().collect();
+    like_at(&s, 0, &p, 0)
+}
+
+fn like_at(s: &[char], mut i: usize, p: &[char], mut j: usize) -> bool {
+    while j < p.len() {
+        match p[j] {
+            '%' => {
+                while j < p.len() && p[j] == '%' {
+                    j += 1;
+                }
+                if j == p.len() {
+                    return true;
+                }
+                return (i..=s.len()).any(|k| like_at(s, k, p, j));
+            }
+            '_' => {
+                if i >= s.len() {
+                    return false;
+                }
+                i += 1;
+                j += 1;
+            }
+            c => {
+                let (lit, step) = if c == '\\' && j + 1 < p.len() { (p[j + 1], 2) } else { (c, 1) };
+                if i >= s.len() || s[i] != lit {
+                    return false;
+                }
+                i += 1;
+                j += step;
+            }
+        }
+    }
+    i == s.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns() {
+        assert!(like("pgbench_accounts", "pgbench%"));
+        assert!(like("abc", "a_c"));
+        assert!(!like("abc", "a_"));
+        assert!(like("a%c", "a\\%c"));
+        assert!(like("", "%"));
+    }
+}

@@ -1,0 +1,510 @@
+//! Scalar functions and aggregates: resolution by name and argument types, and
+//! evaluation. Names, result types and NULL behaviour follow PostgreSQL 15.
+
+use rust_decimal::Decimal;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{cast, compare, DataType, Value};
+
+use super::expr::EvalCtx;
+
+/// The server's version string (`SELECT version()`).
+pub const VERSION: &str = "PostgreSQL 15.18 (troupe 0.1.0) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit";
+
+/// A scalar function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// now(), CURRENT_TIMESTAMP, transaction_timestamp(): the transaction's start.
+    Now,
+    /// statement_timestamp().
+    StatementTimestamp,
+    /// clock_timestamp().
+    ClockTimestamp,
+    /// CURRENT_DATE.
+    CurrentDate,
+    /// LOCALTIMESTAMP.
+    LocalTimestamp,
+    /// version().
+    Version,
+    /// current_database().
+    CurrentDatabase,
+    /// current_user, session_user, user, current_role.
+    CurrentUser,
+    /// current_schema().
+    CurrentSchema,
+    /// current_schemas(bool).
+    CurrentSchemas,
+    /// array_position(array, value).
+    ArrayPosition,
+    /// pg_backend_pid().
+    PgBackendPid,
+    /// coalesce(…).
+    Coalesce,
+    /// nullif(a, b).
+    NullIf,
+    /// greatest(…).
+    Greatest,
+    /// least(…).
+    Least,
+    /// lower(text).
+    Lower,
+    /// upper(text).
+    Upper,
+    /// length(text) / char_length.
+    Length,
+    /// abs(x).
+    Abs,
+}
+
+/// An aggregate function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggFunc {
+    /// count(*).
+    CountStar,
+    /// count(x): non-NULL inputs.
+    Count,
+    /// sum(x).
+    Sum,
+    /// avg(x).
+    Avg,
+    /// min(x).
+    Min,
+    /// max(x).
+    Max,
+}
+
+impl AggFunc {
+    /// The aggregate called `name`, if it is one.
+    pub fn by_name(name: &str) -> Option<AggFunc> {
+        Some(match name {
+            "count" => AggFunc::Count,
+            "sum" => AggFunc::Sum,
+            "avg" => AggFunc::Avg,
+            "min" => AggFunc::Min,
+            "max" => AggFunc::Max,
+            _ => return None,
+        })
+    }
+
+    /// Result type for an argument of type `arg`.
+    pub fn result_type(self, arg: &DataType) -> Result<DataType> {
+        use DataType::*;
+        Ok(match (self, arg) {
+            (AggFunc::CountStar | AggFunc::Count, _) => Int8,
+            (AggFunc::Sum, Int2 | Int4) => Int8,
+            (AggFunc::Sum, Int8 | Numeric(_)) => Numeric(None),
+            (AggFunc::Sum, Float4) => Float4,
+            (AggFunc::Sum, Float8) => Float8,
+            (AggFunc::Avg, Int2 | Int4 | Int8 | Numeric(_)) => Numeric(None),
+            (AggFunc::Avg, Float4 | Float8) => Float8,
+            (AggFunc::Min | AggFunc::Max, t) => t.clone(),
+            (f, t) => {
+                return Err(Error::new(
+                    ErrorKind::UndefinedFunction,
+                    format!("function {}({}) does not exist", f.name(), t.display_name()),
+                )
+                .with_hint(
+                    "No function matches the given name and argument types. You might need to add explicit type casts.",
+                ))
+            }
+        })
+    }
+
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::CountStar | AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+        }
+    }
+}
+
+/// Running state of one aggregate over one group.
+#[derive(Debug, Clone)]
+pub enum Accumulator {
+    /// count.
+    Count(i64),
+    /// Integer sum (exact), and whether any input was seen.
+    SumInt(i128, bool),
+    /// Numeric sum.
+    SumNumeric(Decimal, bool),
+    /// Float sum.
+    SumFloat(f64, bool),
+    /// avg: exact numeric sum and count.
+    AvgNumeric(Decimal, i64),
+    /// avg over floats.
+    AvgFloat(f64, i64),
+    /// min or max so far.
+    Extreme(Option<Value>, bool),
+}
+
+impl Accumulator {
+    /// Fresh state for `func` over inputs of type `arg`.
+    pub fn new(func: AggFunc, arg: &DataType) -> Accumulator {
+        use DataType::*;
+        match (func, arg) {
+            (AggFunc::CountStar | AggFunc::Count, _) => Accumulator::Count(0),
+            (AggFunc::Sum, Int2 | Int4 | Int8) => Accumulator::SumInt(0, false),
+            (AggFunc::Sum, Float4 | Float8) => Accumulator::SumFloat(0.0, false),
+            (AggFunc::Sum, _) => Accumulator::SumNumeric(Decimal::ZERO, false),
+            (AggFunc::Avg, Float4 | Float8) => Accumulator::AvgFloat(0.0, 0),
+            (AggFunc::Avg, _) => Accumulator::AvgNumeric(Decimal::ZERO, 0),
+            (AggFunc::Min, _) => Accumulator::Extreme(None, false),
+            (AggFunc::Max, _) => Accumulator::Extreme(None, true),
+        }
+    }
+
+    /// Adds one input (`None` for count(*)'s row without an argument).
+    pub fn add(&mut self, v: Option<&Value>) -> Result<()> {
+        let Some(v) = v else {
+            if let Accumulator::Count(n) = self {
+                *n += 1;
+            }
+            return Ok(());
+        };
+        if v.is_null() {
+            return Ok(());
+        }
+        match self {
+            Accumulator::Count(n) => *n += 1,
+            Accumulator::SumInt(s, seen) => {
+                *s += as_i128(v)?;
+                *seen = true;
+            }
+            Accumulator::SumNumeric(s, seen) => {
+                *s = s.checked_add(as_decimal(v)?).ok_or_else(numeric_overflow)?;
+                *seen = true;
+            }
+            Accumulator::SumFloat(s, seen) => {
+                *s += as_f64(v)?;
+                *seen = true;
+            }
+            Accumulator::AvgNumeric(s, n) => {
+                *s = s.checked_add(as_decimal(v)?).ok_or_else(numeric_overflow)?;
+                *n += 1;
+            }
+            Accumulator::AvgFloat(s, n) => {
+                *s += as_f64(v)?;
+                *n += 1;
+            }
+            Accumulator::Extreme(cur, is_max) => {
+                let replace = match cur {
+                    None => true,
+                    Some(c) => {
+                        let ord = compare(v, c);
+                        if *is_max {
+                            ord == std::cmp::Ordering::Greater
+                        } else {
+                            ord == std::cmp::Ordering::Less
+                        }
+                    }
+                };
+                if replace {
+                    *cur = Some(v.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregate's value, as type `ty` (its result type).
+    pub fn finish(&self, ty: &DataType) -> Result<Value> {
+        Ok(match self {
+            Accumulator::Count(n) => Value::Int8(*n),
+            Accumulator::SumInt(_, false)
+            | Accumulator::SumNumeric(_, false)
+            | Accumulator::SumFloat(_, false)
+            | Accumulator::AvgNumeric(_, 0)
+            | Accumulator::AvgFloat(_, 0) => Value::Null,
+            Accumulator::SumInt(s, true) => match ty {
+                DataType::Int8 => Value::Int8(i64::try_from(*s).map_err(|_| {
+                    Error::new(ErrorKind::NumericValueOutOfRange, "bigint out of range")
+                })?),
+                _ => Value::Numeric(Decimal::from_i128_with_scale(*s, 0)),
+            },
+            Accumulator::SumNumeric(s, true) => Value::Numeric(*s),
+            Accumulator::SumFloat(s, true) => match ty {
+                DataType::Float4 => Value::Float4(*s as f32),
+                _ => Value::Float8(*s),
+            },
+            Accumulator::AvgNumeric(s, n) => Value::Numeric(numeric_div(*s, Decimal::from(*n))?),
+            Accumulator::AvgFloat(s, n) => Value::Float8(*s / *n as f64),
+            Accumulator::Extreme(v, _) => v.clone().unwrap_or(Value::Null),
+        })
+    }
+}
+
+fn numeric_overflow() -> Error {
+    Error::new(ErrorKind::NumericValueOutOfRange, "value overflows numeric format")
+}
+
+fn as_i128(v: &Value) -> Result<i128> {
+    Ok(match v {
+        Value::Int2(x) => *x as i128,
+        Value::Int4(x) => *x as i128,
+        Value::Int8(x) => *x as i128,
+        _ => return Err(Error::internal("integer aggregate over a non-integer")),
+    })
+}
+
+fn as_decimal(v: &Value) -> Result<Decimal> {
+    Ok(match v {
+        Value::Int2(x) => Decimal::from(*x),
+        Value::Int4(x) => Decimal::from(*x),
+        Value::Int8(x) => Decimal::from(*x),
+        Value::Numeric(d) => *d,
+        _ => return Err(Error::internal("numeric aggregate over a non-number")),
+    })
+}
+
+fn as_f64(v: &Value) -> Result<f64> {
+    Ok(match v {
+        Value::Float4(x) => *x as f64,
+        Value::Float8(x) => *x,
+        Value::Int2(x) => *x as f64,
+        Value::Int4(x) => *x as f64,
+        Value::Int8(x) => *x as f64,
+        _ => return Err(Error::internal("float aggregate over a non-number")),
+    })
+}
+
+/// Numeric division with PostgreSQL's result scale (`select_div_scale`): at least 16
+/// significant digits, and no fewer decimals than either input shows.
+pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal> {
+    if b.is_zero() {
+        return Err(Error::new(ErrorKind::DivisionByZero, "division by zero"));
+    }
+    let weight = |d: Decimal| -> (i64, i64) {
+        // (weight in base-10000 digits, first base-10000 digit)
+        let abs = d.abs().trunc();
+        if abs.is_zero() {
+            let frac = d.abs();
+            if frac.is_zero() {
+                return (0, 0);
+            }
+            let mut w = 0i64;
+            let mut x = frac;
+            while x < Decimal::ONE {
+                x *= Decimal::from(10000);
+                w -= 1;
+            }
+            return (w, x.trunc().try_into().unwrap_or(0));
+        }
+        let digits = abs.to_string().len() as i64;
+        let w = (digits - 1) / 4;
+        let first: i64 = (abs / Decimal::from(10000i64.pow(w as u32))).trunc().try_into().unwrap_or(0);
+        (w, first)
+    };
+    let (w1, f1) = weight(a);
+    let (w2, f2) = weight(b);
+    let mut qweight = w1 - w2;
+    if f1 < f2 {
+        qweight -= 1;
+    }
+    let rscale = (16 - qweight * 4).max(a.scale() as i64).max(b.scale() as i64).clamp(0, 28) as u32;
+    let q = a.checked_div(b).ok_or_else(numeric_overflow)?;
+    let mut r = q.round_dp_with_strategy(rscale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(rscale);
+    Ok(r)
+}
+
+impl Func {
+    /// Resolves `name(args)`; returns the function and its result type.
+    pub fn resolve(name: &str, args: &[DataType]) -> Result<(Func, DataType)> {
+        use DataType::*;
+        let f = match (name, args.len()) {
+            ("now" | "current_timestamp" | "transaction_timestamp", 0) => (Func::Now, TimestampTz),
+            ("statement_timestamp", 0) => (Func::StatementTimestamp, TimestampTz),
+            ("clock_timestamp", 0) => (Func::ClockTimestamp, TimestampTz),
+            ("current_date", 0) => (Func::CurrentDate, Date),
+            ("localtimestamp", 0) => (Func::LocalTimestamp, Timestamp),
+            ("version", 0) => (Func::Version, Text),
+            ("current_database" | "current_catalog", 0) => (Func::CurrentDatabase, Name),
+            ("current_user" | "session_user" | "user" | "current_role", 0) => (Func::CurrentUser, Name),
+            ("current_schema", 0) => (Func::CurrentSchema, Name),
+            ("current_schemas", 1) => (Func::CurrentSchemas, Array(Box::new(Name))),
+            ("array_position", 2) => (Func::ArrayPosition, Int4),
+            ("pg_backend_pid", 0) => (Func::PgBackendPid, Int4),
+            ("coalesce", n) if n > 0 => (Func::Coalesce, common_type(args)),
+            ("nullif", 2) => (Func::NullIf, args[0].clone()),
+            ("greatest", n) if n > 0 => (Func::Greatest, common_type(args)),
+            ("least", n) if n > 0 => (Func::Least, common_type(args)),
+            ("lower", 1) => (Func::Lower, Text),
+            ("upper", 1) => (Func::Upper, Text),
+            ("length" | "char_length" | "character_length", 1) => (Func::Length, Int4),
+            ("abs", 1) => (Func::Abs, args[0].clone()),
+            _ => {
+                let list: Vec<String> = args.iter().map(|t| t.display_name()).collect();
+                return Err(Error::new(
+                    ErrorKind::UndefinedFunction,
+                    format!("function {}({}) does not exist", name, list.join(", ")),
+                )
+                .with_hint(
+                    "No function matches the given name and argument types. You might need to add explicit type casts.",
+                ));
+            }
+        };
+        Ok(f)
+    }
+
+    /// The type each argument should be cast to before the call (None: leave it).
+    pub fn arg_type(self, result: &DataType, given: &DataType) -> Option<DataType> {
+        match self {
+            Func::Coalesce | Func::Greatest | Func::Least => Some(result.clone()),
+            Func::Lower | Func::Upper | Func::Length if *given == DataType::Unknown => Some(DataType::Text),
+            _ => None,
+        }
+    }
+
+    /// True if the value cannot change within a statement (so it may be computed once).
+    pub fn is_immutable_per_statement(self) -> bool {
+        !matches!(self, Func::ClockTimestamp)
+    }
+
+    /// Calls the function.
+    pub fn call(self, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
+        let s = ctx.session;
+        Ok(match self {
+            Func::Now => Value::TimestampTz(s.txn_start),
+            Func::StatementTimestamp => Value::TimestampTz(s.statement_start),
+            Func::ClockTimestamp => Value::TimestampTz(now_micros()),
+            Func::CurrentDate => Value::Date(s.txn_start.div_euclid(86_400_000_000) as i32),
+            Func::LocalTimestamp => Value::Timestamp(s.txn_start),
+            Func::Version => Value::Text(VERSION.to_owned()),
+            Func::CurrentDatabase => Value::Text(s.database.clone()),
+            Func::CurrentUser => Value::Text(s.user.clone()),
+            Func::CurrentSchema => Value::Text("public".to_owned()),
+            Func::CurrentSchemas => {
+                let implicit = matches!(args.first(), Some(Value::Bool(true)));
+                let mut v = Vec::new();
+                if implicit {
+                    v.push(Value::Text("pg_catalog".to_owned()));
+                }
+                v.push(Value::Text("public".to_owned()));
+                Value::Array(v)
+            }
+            Func::ArrayPosition => match (&args[0], &args[1]) {
+                (Value::Null, _) => Value::Null,
+                (Value::Array(items), needle) => items
+                    .iter()
+                    .position(|x| !x.is_null() && !needle.is_null() && compare(x, needle).is_eq())
+                    .map(|i| Value::Int4(i as i32 + 1))
+                    .unwrap_or(Value::Null),
+                _ => return Err(Error::internal("array_position on a non-array")),
+            },
+            Func::PgBackendPid => Value::Int4(s.pid),
+            Func::Coalesce => args.iter().find(|v| !v.is_null()).cloned().unwrap_or(Value::Null),
+            Func::NullIf => {
+                if !args[0].is_null() && !args[1].is_null() && compare(&args[0], &args[1]).is_eq() {
+                    Value::Null
+                } else {
+                    args[0].clone()
+                }
+            }
+            Func::Greatest | Func::Least => {
+                let mut best: Option<&Value> = None;
+                for v in args.iter().filter(|v| !v.is_null()) {
+                    best = match best {
+                        None => Some(v),
+                        Some(b) => {
+                            let ord = compare(v, b);
+                            let better = if self == Func::Greatest { ord.is_gt() } else { ord.is_lt() };
+                            Some(if better { v } else { b })
+                        }
+                    };
+                }
+                best.cloned().unwrap_or(Value::Null)
+            }
+            Func::Lower | Func::Upper | Func::Length => match &args[0] {
+                Value::Null => Value::Null,
+                Value::Text(t) => match self {
+                    Func::Lower => Value::Text(t.to_lowercase()),
+                    Func::Upper => Value::Text(t.to_uppercase()),
+                    _ => Value::Int4(t.chars().count() as i32),
+                },
+                _ => return Err(Error::internal("string function on a non-string")),
+            },
+            Func::Abs => match &args[0] {
+                Value::Null => Value::Null,
+                Value::Int2(x) => Value::Int2(x.checked_abs().ok_or_else(|| range("smallint"))?),
+                Value::Int4(x) => Value::Int4(x.checked_abs().ok_or_else(|| range("integer"))?),
+                Value::Int8(x) => Value::Int8(x.checked_abs().ok_or_else(|| range("bigint"))?),
+                Value::Float4(x) => Value::Float4(x.abs()),
+                Value::Float8(x) => Value::Float8(x.abs()),
+                Value::Numeric(x) => Value::Numeric(x.abs()),
+                _ => return Err(Error::internal("abs on a non-number")),
+            },
+        })
+    }
+}
+
+fn range(ty: &str) -> Error {
+    Error::new(ErrorKind::NumericValueOutOfRange, format!("{ty} out of range"))
+}
+
+/// The type several arguments unify to (COALESCE, GREATEST, CASE branches): the first
+/// known type, widened across the numeric ladder.
+pub fn common_type(types: &[DataType]) -> DataType {
+    use DataType::*;
+    let rank = |t: &DataType| match t {
+        Int2 => 1,
+        Int4 => 2,
+        Int8 => 3,
+        Numeric(_) => 4,
+        Float4 => 5,
+        Float8 => 6,
+        _ => 0,
+    };
+    let mut best: Option<DataType> = None;
+    for t in types {
+        if *t == Unknown {
+            continue;
+        }
+        best = match best {
+            None => Some(t.clone()),
+            Some(b) if rank(t) > rank(&b) && rank(&b) > 0 => Some(t.clone()),
+            Some(b) => Some(b),
+        };
+    }
+    match best {
+        Some(Varchar(_) | Bpchar(_) | Name) => Text,
+        Some(t) => t,
+        None => Text,
+    }
+}
+
+/// Casts `v` to `to` when the planner decided an argument needs it.
+pub fn coerce(v: Value, from: &DataType, to: &DataType) -> Result<Value> {
+    if v.is_null() || from == to {
+        return Ok(v);
+    }
+    cast(&v, from, to)
+}
+
+/// Microseconds since 2000-01-01 UTC, now.
+pub fn now_micros() -> i64 {
+    const PG_EPOCH_UNIX_SECS: i64 = 946_684_800;
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    d.as_micros() as i64 - PG_EPOCH_UNIX_SECS * 1_000_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avg_scale_matches_postgres() {
+        // SELECT avg(x) FROM (VALUES (1),(2)) → 1.5000000000000000
+        let q = numeric_div(Decimal::from(3), Decimal::from(2)).expect("div");
+        assert_eq!(q.to_string(), "1.5000000000000000");
+        // 3000/2 → 1500.0000000000000000
+        let q = numeric_div(Decimal::from(3000), Decimal::from(2)).expect("div");
+        assert_eq!(q.to_string(), "1500.0000000000000000");
+        // 1/3 → 0.33333333333333333333
+        let q = numeric_div(Decimal::from(1), Decimal::from(3)).expect("div");
+        assert_eq!(q.to_string(), "0.33333333333333333333");
+    }
+}

@@ -1,0 +1,297 @@
+//! Plans: what a statement will do, bound to the catalog and typed.
+//!
+//! A query is a tree of relational operators ([`Rel`]) evaluated bottom-up into rows
+//! (materialising: right for OLTP point queries and the catalog queries clients send;
+//! streaming comes with larger scans). DML and DDL plans carry their target table and
+//! bound expressions; transaction control and settings are plain variants.
+
+use crate::catalog::{Column, TableDef};
+use crate::storage::Isolation;
+use crate::sync::Arc;
+use crate::types::DataType;
+
+use super::expr::Expr;
+use super::functions::AggFunc;
+use super::pg_catalog::VirtualTable;
+
+/// One output column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutCol {
+    /// Name as RowDescription reports it.
+    pub name: String,
+    /// Type.
+    pub ty: DataType,
+    /// Source table oid (0 if computed).
+    pub table_oid: u32,
+    /// Source attribute number (0 if computed).
+    pub column: i16,
+}
+
+/// How a scan finds its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    /// Every row.
+    Full,
+    /// The row whose primary key equals these values (one per key column, in key
+    /// order, already of the key columns' types).
+    Point(Vec<Expr>),
+}
+
+/// Join kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// INNER / CROSS.
+    Inner,
+    /// LEFT OUTER.
+    Left,
+}
+
+/// An aggregate call in an Aggregate node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggCall {
+    /// Which aggregate.
+    pub func: AggFunc,
+    /// Its argument (None for count(*)).
+    pub arg: Option<Expr>,
+    /// Argument type.
+    pub arg_ty: DataType,
+    /// Result type.
+    pub result_ty: DataType,
+    /// `agg(DISTINCT x)`.
+    pub distinct: bool,
+}
+
+/// A sort key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    /// Evaluated on the input row.
+    pub expr: Expr,
+    /// DESC.
+    pub desc: bool,
+    /// NULLS FIRST (default: first for DESC, last for ASC).
+    pub nulls_first: bool,
+}
+
+/// A relational operator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rel {
+    /// Rows of a table: all its columns.
+    Scan {
+        /// The table.
+        table: Arc<TableDef>,
+        /// How rows are found.
+        access: Access,
+        /// Condition on the table's columns.
+        filter: Option<Expr>,
+    },
+    /// Rows of a pg_catalog view, computed from the catalog.
+    Virtual(VirtualTable),
+    /// One row with no columns (SELECT without FROM).
+    Single,
+    /// VALUES rows.
+    Values(Vec<Vec<Expr>>),
+    /// Nested-loop join; output = left columns ++ right columns.
+    Join {
+        /// Inner or left.
+        kind: JoinKind,
+        /// Left input.
+        left: Box<Rel>,
+        /// Right input (evaluated per left row when `lateral`).
+        right: Box<Rel>,
+        /// ON condition over the joined row.
+        on: Option<Expr>,
+        /// Right side reads the left row through `Expr::Outer`.
+        lateral: bool,
+        /// Number of right columns (for NULL-extension).
+        right_width: usize,
+    },
+    /// WHERE / HAVING.
+    Filter {
+        /// Input.
+        input: Box<Rel>,
+        /// Condition.
+        pred: Expr,
+    },
+    /// Computes output columns.
+    Project {
+        /// Input.
+        input: Box<Rel>,
+        /// One per output column.
+        exprs: Vec<Expr>,
+    },
+    /// GROUP BY / aggregates; output = group keys ++ aggregate results.
+    Aggregate {
+        /// Input.
+        input: Box<Rel>,
+        /// Group keys.
+        group: Vec<Expr>,
+        /// Aggregates.
+        aggs: Vec<AggCall>,
+    },
+    /// ORDER BY.
+    Sort {
+        /// Input.
+        input: Box<Rel>,
+        /// Keys.
+        keys: Vec<SortKey>,
+    },
+    /// DISTINCT over whole rows.
+    Distinct(Box<Rel>),
+    /// LIMIT / OFFSET.
+    Limit {
+        /// Input.
+        input: Box<Rel>,
+        /// LIMIT (NULL = all).
+        limit: Option<Expr>,
+        /// OFFSET.
+        offset: Option<Expr>,
+    },
+    /// Keeps the first `n` columns (drops hidden sort columns).
+    Truncate {
+        /// Input.
+        input: Box<Rel>,
+        /// Columns kept.
+        width: usize,
+    },
+}
+
+/// A bound SELECT (or VALUES).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryPlan {
+    /// The operator tree.
+    pub rel: Rel,
+    /// Output columns.
+    pub columns: Vec<OutCol>,
+}
+
+/// Where INSERT rows come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertSource {
+    /// VALUES rows, one expression per target column (already cast to its type).
+    Values(Vec<Vec<Expr>>),
+    /// A query whose columns are cast to the target columns' types.
+    Query(Box<QueryPlan>, Vec<(DataType, DataType)>),
+}
+
+/// INSERT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertPlan {
+    /// Target.
+    pub table: Arc<TableDef>,
+    /// Target column position for each source column.
+    pub targets: Vec<usize>,
+    /// Rows.
+    pub source: InsertSource,
+}
+
+/// UPDATE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdatePlan {
+    /// Target.
+    pub table: Arc<TableDef>,
+    /// (column, new value over the old row), cast to the column's type.
+    pub sets: Vec<(usize, Expr)>,
+    /// WHERE over the table's columns.
+    pub filter: Option<Expr>,
+    /// How rows are found.
+    pub access: Access,
+}
+
+/// DELETE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeletePlan {
+    /// Target.
+    pub table: Arc<TableDef>,
+    /// WHERE.
+    pub filter: Option<Expr>,
+    /// How rows are found.
+    pub access: Access,
+}
+
+/// A planned statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// SELECT / VALUES.
+    Query(QueryPlan),
+    /// INSERT.
+    Insert(InsertPlan),
+    /// UPDATE.
+    Update(UpdatePlan),
+    /// DELETE.
+    Delete(DeletePlan),
+    /// CREATE TABLE.
+    CreateTable {
+        /// Name.
+        name: String,
+        /// Columns.
+        columns: Vec<Column>,
+        /// Primary key positions.
+        primary_key: Option<Vec<usize>>,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP TABLE (names as written; missing ones checked at execution).
+    DropTable {
+        /// Names.
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// TRUNCATE.
+    Truncate(Vec<Arc<TableDef>>),
+    /// ALTER TABLE … ADD PRIMARY KEY.
+    AddPrimaryKey {
+        /// Table.
+        table: Arc<TableDef>,
+        /// Key columns.
+        columns: Vec<usize>,
+    },
+    /// BEGIN / START TRANSACTION.
+    Begin(Option<Isolation>),
+    /// COMMIT / END.
+    Commit,
+    /// ROLLBACK / ABORT.
+    Rollback,
+    /// SET TRANSACTION ISOLATION LEVEL.
+    SetTransaction(Isolation),
+    /// SET name = value (None = DEFAULT); `local` for SET LOCAL.
+    Set {
+        /// Parameter name (lower case).
+        name: String,
+        /// Value, or None for DEFAULT.
+        value: Option<String>,
+        /// SET LOCAL.
+        local: bool,
+    },
+    /// RESET name / RESET ALL (None).
+    Reset(Option<String>),
+    /// SHOW name.
+    Show(String),
+    /// VACUUM / ANALYZE: accepted, nothing to do (no dead tuples to reclaim on disk).
+    Maintenance(&'static str),
+    /// COPY table [(cols)] FROM STDIN.
+    CopyFrom {
+        /// Target.
+        table: Arc<TableDef>,
+        /// Target column positions, in input order.
+        columns: Vec<usize>,
+    },
+    /// An empty statement (`;`).
+    Empty,
+}
+
+impl Plan {
+    /// Output columns (for Describe).
+    pub fn columns(&self) -> Option<Vec<OutCol>> {
+        match self {
+            Plan::Query(q) => Some(q.columns.clone()),
+            Plan::Show(name) => Some(vec![OutCol { name: name.clone(), ty: DataType::Text, table_oid: 0, column: 0 }]),
+            _ => None,
+        }
+    }
+
+    /// True for statements that manage the transaction itself.
+    pub fn is_transaction_control(&self) -> bool {
+        matches!(self, Plan::Begin(_) | Plan::Commit | Plan::Rollback)
+    }
+}

@@ -1,0 +1,1493 @@
+//! The planner: sqlparser's AST → a typed [`Plan`], resolved against the catalog.
+//!
+//! Binding walks the AST with a [`Scope`] (the columns visible at that point, each with
+//! its qualifier and type) and turns names into column positions, literals into typed
+//! constants, and `$n` into parameters whose types are inferred from where they appear
+//! (`aid = $1` makes `$1` the type of `aid`; `abalance + $1` the type of `abalance`; an
+//! INSERT value the target column's type) — clients like pgbench send no parameter
+//! types at all. What the planner cannot do yet is refused with 0A000, never guessed.
+
+use sqlparser::ast;
+
+use crate::catalog::{Catalog, Column, TableDef};
+use crate::error::{Error, ErrorKind, Result};
+use crate::storage::Isolation;
+use crate::sync::Arc;
+use crate::types::{assign_cast, binary_op_type, parse_text, BinaryOp, DataType, Value};
+
+use super::expr::Expr;
+use super::functions::{common_type, AggFunc, Func};
+use super::pg_catalog::VirtualTable;
+use super::plan::*;
+
+/// One visible column.
+#[derive(Debug, Clone)]
+pub struct ScopeCol {
+    /// Table name or alias.
+    pub qualifier: Option<String>,
+    /// Column name.
+    pub name: String,
+    /// Type.
+    pub ty: DataType,
+    /// Source table oid and attribute number, for RowDescription.
+    pub origin: (u32, i16),
+}
+
+/// The columns visible to an expression.
+pub type Scope = Vec<ScopeCol>;
+
+/// Aggregate-binding state: the group keys (by their SQL text) and the aggregates
+/// found so far. Post-aggregation rows are group keys ++ aggregate results.
+struct AggCtx {
+    group_keys: Vec<(String, DataType)>,
+    aggs: Vec<AggCall>,
+    input: Scope,
+}
+
+/// Binds statements for one Parse (or one simple-query statement).
+pub struct Planner<'a> {
+    catalog: &'a Catalog,
+    /// Parameter types: declared by the client, inferred, or Unknown until inferred.
+    pub params: Vec<DataType>,
+}
+
+/// Case-folds an identifier as PostgreSQL does (unquoted → lower case).
+pub fn ident(i: &ast::Ident) -> String {
+    if i.quote_style.is_some() {
+        i.value.clone()
+    } else {
+        i.value.to_lowercase()
+    }
+}
+
+fn object_parts(name: &ast::ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|p| match p {
+            ast::ObjectNamePart::Identifier(i) => ident(i),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+fn unsupported(what: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::FeatureNotSupported, format!("{what} is not supported yet"))
+}
+
+/// Where a relation name points.
+enum Relation {
+    Table(Arc<TableDef>),
+    Virtual(VirtualTable),
+}
+
+impl<'a> Planner<'a> {
+    /// A planner with the client's declared parameter types (0 = infer).
+    pub fn new(catalog: &'a Catalog, declared: &[u32]) -> Result<Planner<'a>> {
+        let mut params = Vec::with_capacity(declared.len());
+        for &oid in declared {
+            params.push(if oid == 0 {
+                DataType::Unknown
+            } else {
+                DataType::from_oid(oid).ok_or_else(|| {
+                    Error::new(ErrorKind::UndefinedObject, format!("type with OID {oid} does not exist"))
+                })?
+            });
+        }
+        Ok(Planner { catalog, params })
+    }
+
+    /// Final parameter types: anything still unknown is `text`, as PostgreSQL infers
+    /// for a parameter that nothing constrains.
+    pub fn param_types(&self) -> Vec<DataType> {
+        self.params.iter().map(|t| if *t == DataType::Unknown { DataType::Text } else { t.clone() }).collect()
+    }
+
+    fn resolve(&self, name: &ast::ObjectName) -> Result<Relation> {
+        let parts = object_parts(name);
+        let (schema, rel) = match parts.as_slice() {
+            [r] => (None, r.as_str()),
+            [s, r] => (Some(s.as_str()), r.as_str()),
+            [_, s, r] => (Some(s.as_str()), r.as_str()),
+            _ => return Err(Error::syntax(format!("improper relation name: {name}"))),
+        };
+        match schema {
+            Some("pg_catalog") => VirtualTable::by_name(rel).map(Relation::Virtual).ok_or_else(|| undefined_table(name)),
+            Some("public") => self.catalog.table(rel).map(Relation::Table).map_err(|_| undefined_table(name)),
+            Some(_) => Err(undefined_table(name)),
+            None => {
+                if let Some(v) = VirtualTable::by_name(rel) {
+                    return Ok(Relation::Virtual(v));
+                }
+                self.catalog.table(rel).map(Relation::Table)
+            }
+        }
+    }
+
+    fn table(&self, name: &ast::ObjectName) -> Result<Arc<TableDef>> {
+        match self.resolve(name)? {
+            Relation::Table(t) => Ok(t),
+            Relation::Virtual(_) => Err(Error::new(
+                ErrorKind::InsufficientPrivilege,
+                format!("permission denied: \"{name}\" is a system catalog"),
+            )),
+        }
+    }
+
+    /// Plans one statement.
+    pub fn plan(&mut self, stmt: &ast::Statement) -> Result<Plan> {
+        use ast::Statement as S;
+        match stmt {
+            S::Query(q) => Ok(Plan::Query(self.query(q, None)?)),
+            S::Insert(i) => self.insert(i),
+            S::Update(u) => self.update(u),
+            S::Delete(d) => self.delete(d),
+            S::CreateTable(c) => self.create_table(c),
+            S::Drop { object_type: ast::ObjectType::Table, if_exists, names, cascade, .. } => {
+                if *cascade {
+                    return Err(unsupported("DROP TABLE … CASCADE"));
+                }
+                let names = names
+                    .iter()
+                    .map(|n| object_parts(n).pop().unwrap_or_default())
+                    .collect();
+                Ok(Plan::DropTable { names, if_exists: *if_exists })
+            }
+            S::Truncate(t) => {
+                let mut tables = Vec::new();
+                for target in &t.table_names {
+                    tables.push(self.table(&target.name)?);
+                }
+                Ok(Plan::Truncate(tables))
+            }
+            S::AlterTable(a) => self.alter_table(a),
+            S::StartTransaction { modes, .. } => Ok(Plan::Begin(isolation_of(modes)?)),
+            S::Commit { chain: false, .. } => Ok(Plan::Commit),
+            S::Rollback { chain: false, savepoint: None } => Ok(Plan::Rollback),
+            other => Err(unsupported(format!("statement \"{}\"", first_words(&other.to_string())))),
+        }
+    }
+
+    // ---- queries -------------------------------------------------------------
+
+    /// Binds a query; `outer` is the scope a LATERAL subquery may reference.
+    pub fn query(&mut self, q: &ast::Query, outer: Option<&Scope>) -> Result<QueryPlan> {
+        if q.with.is_some() {
+            return Err(unsupported("WITH"));
+        }
+        if q.fetch.is_some() || !q.locks.is_empty() {
+            return Err(unsupported("FETCH / FOR UPDATE"));
+        }
+        let select = match q.body.as_ref() {
+            ast::SetExpr::Select(s) => s,
+            ast::SetExpr::Values(v) => return self.values(v, q),
+            ast::SetExpr::Query(inner) if q.order_by.is_none() && q.limit_clause.is_none() => {
+                return self.query(inner, outer)
+            }
+            _ => return Err(unsupported("set operations")),
+        };
+        self.select(select, q, outer)
+    }
+
+    fn values(&mut self, v: &ast::Values, q: &ast::Query) -> Result<QueryPlan> {
+        if q.order_by.is_some() || q.limit_clause.is_some() {
+            return Err(unsupported("ORDER BY / LIMIT on VALUES"));
+        }
+        let empty = Scope::new();
+        let mut rows = Vec::new();
+        let mut types: Vec<DataType> = Vec::new();
+        for row in &v.rows {
+            let mut bound = Vec::new();
+            for (i, e) in row.content.iter().enumerate() {
+                let (e, t) = self.expr(e, &empty, None, None)?;
+                if types.len() <= i {
+                    types.push(t);
+                } else if types[i] == DataType::Unknown {
+                    types[i] = t;
+                }
+                bound.push(e);
+            }
+            if !rows.is_empty() && bound.len() != types.len() {
+                return Err(Error::syntax("VALUES lists must all be the same length"));
+            }
+            rows.push(bound);
+        }
+        let types: Vec<DataType> = types.into_iter().map(|t| if t == DataType::Unknown { DataType::Text } else { t }).collect();
+        let columns = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| OutCol { name: format!("column{}", i + 1), ty: t.clone(), table_oid: 0, column: 0 })
+            .collect();
+        Ok(QueryPlan { rel: Rel::Values(rows), columns })
+    }
+
+    fn select(&mut self, s: &ast::Select, q: &ast::Query, outer: Option<&Scope>) -> Result<QueryPlan> {
+        // FROM
+        let (mut rel, scope) = if s.from.is_empty() {
+            (Rel::Single, Scope::new())
+        } else {
+            let mut acc: Option<(Rel, Scope)> = None;
+            for twj in &s.from {
+                let (r, sc) = self.table_with_joins(twj, outer)?;
+                acc = Some(match acc {
+                    None => (r, sc),
+                    Some((l, mut lsc)) => {
+                        let width = sc.len();
+                        lsc.extend(sc);
+                        (
+                            Rel::Join {
+                                kind: JoinKind::Inner,
+                                left: Box::new(l),
+                                right: Box::new(r),
+                                on: None,
+                                lateral: false,
+                                right_width: width,
+                            },
+                            lsc,
+                        )
+                    }
+                });
+            }
+            acc.ok_or_else(|| Error::internal("empty FROM"))?
+        };
+
+        // WHERE
+        if let Some(w) = &s.selection {
+            let (pred, ty) = self.expr(w, &scope, outer, None)?;
+            expect_bool(&ty, "WHERE")?;
+            rel = push_filter(rel, pred);
+        }
+
+        // GROUP BY / aggregates
+        let group_exprs = match &s.group_by {
+            ast::GroupByExpr::Expressions(e, mods) if mods.is_empty() => e.clone(),
+            ast::GroupByExpr::Expressions(..) | ast::GroupByExpr::All(_) => {
+                return Err(unsupported("GROUP BY modifiers"))
+            }
+        };
+        let mut items: Vec<(ast::Expr, Option<String>)> = Vec::new();
+        for item in &s.projection {
+            match item {
+                ast::SelectItem::UnnamedExpr(e) => items.push((e.clone(), None)),
+                ast::SelectItem::ExprWithAlias { expr, alias } => items.push((expr.clone(), Some(ident(alias)))),
+                ast::SelectItem::Wildcard(_) => {
+                    for c in &scope {
+                        items.push((column_ref(c), Some(c.name.clone())));
+                    }
+                }
+                ast::SelectItem::QualifiedWildcard(ast::SelectItemQualifiedWildcardKind::ObjectName(n), _) => {
+                    let q = object_parts(n).pop().unwrap_or_default();
+                    let mut any = false;
+                    for c in scope.iter().filter(|c| c.qualifier.as_deref() == Some(q.as_str())) {
+                        items.push((column_ref(c), Some(c.name.clone())));
+                        any = true;
+                    }
+                    if !any {
+                        return Err(Error::new(
+                            ErrorKind::UndefinedTable,
+                            format!("missing FROM-clause entry for table \"{q}\""),
+                        ));
+                    }
+                }
+                _ => return Err(unsupported("this select item")),
+            }
+        }
+        let has_aggs = !group_exprs.is_empty()
+            || s.having.is_some()
+            || items.iter().any(|(e, _)| contains_aggregate(e));
+
+        let mut agg = if has_aggs {
+            let mut keys = Vec::new();
+            let mut key_exprs = Vec::new();
+            for g in &group_exprs {
+                let g = self.resolve_positional(g, &items)?;
+                let (e, t) = self.expr(&g, &scope, outer, None)?;
+                keys.push((g.to_string(), t));
+                key_exprs.push(e);
+            }
+            Some((AggCtx { group_keys: keys, aggs: Vec::new(), input: scope.clone() }, key_exprs))
+        } else {
+            None
+        };
+
+        // SELECT list
+        let mut out_exprs = Vec::new();
+        let mut columns = Vec::new();
+        for (e, alias) in &items {
+            let (bound, ty) = match agg.as_mut() {
+                Some((ctx, _)) => self.expr(e, &scope, outer, Some(ctx))?,
+                None => self.expr(e, &scope, outer, None)?,
+            };
+            let ty = if ty == DataType::Unknown { DataType::Text } else { ty };
+            let origin = match e {
+                ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_) if agg.is_none() => {
+                    origin_of(&bound, &scope)
+                }
+                _ => (0, 0),
+            };
+            columns.push(OutCol {
+                name: alias.clone().unwrap_or_else(|| column_name(e)),
+                ty,
+                table_oid: origin.0,
+                column: origin.1,
+            });
+            out_exprs.push(bound);
+        }
+
+        // HAVING
+        let mut having = None;
+        if let Some(h) = &s.having {
+            let (ctx, _) = agg.as_mut().ok_or_else(|| Error::internal("HAVING without aggregation"))?;
+            let (pred, ty) = self.expr(h, &scope, outer, Some(ctx))?;
+            expect_bool(&ty, "HAVING")?;
+            having = Some(pred);
+        }
+
+        // ORDER BY: output columns by position or name, else expressions over the input
+        // (computed as hidden trailing columns).
+        let mut sort_keys = Vec::new();
+        let visible = out_exprs.len();
+        if let Some(ob) = &q.order_by {
+            let ast::OrderByKind::Expressions(list) = &ob.kind else {
+                return Err(unsupported("ORDER BY ALL"));
+            };
+            for o in list {
+                let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
+                let nulls_first = o.options.nulls_first.unwrap_or(desc);
+                let idx = match &o.expr {
+                    ast::Expr::Value(v) => match &v.value {
+                        ast::Value::Number(n, _) => {
+                            let pos: usize = n.parse().map_err(|_| Error::syntax("bad ORDER BY position"))?;
+                            if pos == 0 || pos > visible {
+                                return Err(Error::new(
+                                    ErrorKind::InvalidColumnReference,
+                                    format!("ORDER BY position {pos} is not in select list"),
+                                ));
+                            }
+                            Some(pos - 1)
+                        }
+                        _ => None,
+                    },
+                    ast::Expr::Identifier(i) => {
+                        let name = ident(i);
+                        let hits: Vec<usize> =
+                            columns.iter().enumerate().filter(|(_, c)| c.name == name).map(|(i, _)| i).collect();
+                        if hits.len() == 1 && !scope.iter().any(|c| c.name == name && items.iter().all(|(e, _)| e != &o.expr)) {
+                            Some(hits[0])
+                        } else if hits.len() == 1 {
+                            Some(hits[0])
+                        } else {
+                            None
+                        }
+                    }
+                    _ => None,
+                };
+                let idx = match idx {
+                    Some(i) => i,
+                    None => {
+                        let (bound, _) = match agg.as_mut() {
+                            Some((ctx, _)) => self.expr(&o.expr, &scope, outer, Some(ctx))?,
+                            None => self.expr(&o.expr, &scope, outer, None)?,
+                        };
+                        out_exprs.push(bound);
+                        out_exprs.len() - 1
+                    }
+                };
+                sort_keys.push(SortKey { expr: Expr::Column(idx), desc, nulls_first });
+            }
+        }
+
+        if let Some((ctx, key_exprs)) = agg {
+            rel = Rel::Aggregate { input: Box::new(rel), group: key_exprs, aggs: ctx.aggs };
+            if let Some(h) = having {
+                rel = Rel::Filter { input: Box::new(rel), pred: h };
+            }
+        }
+        rel = Rel::Project { input: Box::new(rel), exprs: out_exprs };
+        match &s.distinct {
+            None | Some(ast::Distinct::All) => {}
+            Some(ast::Distinct::Distinct) => {
+                if !sort_keys.is_empty() && sort_keys.iter().any(|k| matches!(k.expr, Expr::Column(i) if i >= visible)) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidColumnReference,
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                    ));
+                }
+                rel = Rel::Distinct(Box::new(rel));
+            }
+            Some(ast::Distinct::On(_)) => return Err(unsupported("DISTINCT ON")),
+        }
+        if !sort_keys.is_empty() {
+            rel = Rel::Sort { input: Box::new(rel), keys: sort_keys };
+        }
+        if let Some(lc) = &q.limit_clause {
+            let (limit, offset) = match lc {
+                ast::LimitClause::LimitOffset { limit, offset, limit_by } if limit_by.is_empty() => {
+                    (limit.clone(), offset.as_ref().map(|o| o.value.clone()))
+                }
+                _ => return Err(unsupported("this LIMIT form")),
+            };
+            let empty = Scope::new();
+            let mut bind_count = |e: Option<ast::Expr>| -> Result<Option<Expr>> {
+                match e {
+                    None => Ok(None),
+                    Some(e) => {
+                        let (b, t) = self.expr(&e, &empty, None, None)?;
+                        Ok(Some(coerce(b, t, &DataType::Int8)?))
+                    }
+                }
+            };
+            let limit = bind_count(limit)?;
+            let offset = bind_count(offset)?;
+            rel = Rel::Limit { input: Box::new(rel), limit, offset };
+        }
+        if columns.len() < count_width(&rel, visible) {
+            rel = Rel::Truncate { input: Box::new(rel), width: visible };
+        }
+        Ok(QueryPlan { rel, columns })
+    }
+
+    fn resolve_positional(&self, g: &ast::Expr, items: &[(ast::Expr, Option<String>)]) -> Result<ast::Expr> {
+        if let ast::Expr::Value(v) = g {
+            if let ast::Value::Number(n, _) = &v.value {
+                let pos: usize = n.parse().map_err(|_| Error::syntax("bad GROUP BY position"))?;
+                return items.get(pos.wrapping_sub(1)).map(|(e, _)| e.clone()).ok_or_else(|| {
+                    Error::new(ErrorKind::InvalidColumnReference, format!("GROUP BY position {pos} is not in select list"))
+                });
+            }
+        }
+        if let ast::Expr::Identifier(i) = g {
+            // GROUP BY may name an output column alias.
+            let name = ident(i);
+            if let Some((e, _)) = items.iter().find(|(_, a)| a.as_deref() == Some(name.as_str())) {
+                return Ok(e.clone());
+            }
+        }
+        Ok(g.clone())
+    }
+
+    fn table_with_joins(&mut self, twj: &ast::TableWithJoins, outer: Option<&Scope>) -> Result<(Rel, Scope)> {
+        let (mut rel, mut scope) = self.table_factor(&twj.relation, None, outer)?;
+        for j in &twj.joins {
+            let (kind, constraint) = match &j.join_operator {
+                ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => (JoinKind::Inner, Some(c)),
+                ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => (JoinKind::Left, Some(c)),
+                ast::JoinOperator::CrossJoin(c) => (JoinKind::Inner, Some(c)),
+                _ => return Err(unsupported("this join type")),
+            };
+            let lateral = matches!(&j.relation, ast::TableFactor::Derived { lateral: true, .. });
+            let (right, rscope) = self.table_factor(&j.relation, if lateral { Some(&scope) } else { None }, outer)?;
+            let width = rscope.len();
+            let mut joined = scope.clone();
+            joined.extend(rscope);
+            let on = match constraint {
+                Some(ast::JoinConstraint::On(e)) => {
+                    let (pred, ty) = self.expr(e, &joined, outer, None)?;
+                    expect_bool(&ty, "JOIN/ON")?;
+                    Some(pred)
+                }
+                Some(ast::JoinConstraint::None) | None => None,
+                Some(_) => return Err(unsupported("JOIN USING / NATURAL")),
+            };
+            rel = Rel::Join { kind, left: Box::new(rel), right: Box::new(right), on, lateral, right_width: width };
+            scope = joined;
+        }
+        Ok((rel, scope))
+    }
+
+    fn table_factor(
+        &mut self,
+        tf: &ast::TableFactor,
+        lateral_scope: Option<&Scope>,
+        outer: Option<&Scope>,
+    ) -> Result<(Rel, Scope)> {
+        match tf {
+            ast::TableFactor::Table { name, alias, args: None, .. } => {
+                let qualifier = alias.as_ref().map(|a| ident(&a.name)).or_else(|| object_parts(name).pop());
+                let renames: Vec<String> = alias.as_ref().map(|a| a.columns.iter().map(|c| ident(&c.name)).collect()).unwrap_or_default();
+                match self.resolve(name)? {
+                    Relation::Table(t) => {
+                        let scope = t
+                            .columns
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| ScopeCol {
+                                qualifier: qualifier.clone(),
+                                name: renames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
+                                ty: c.ty.clone(),
+                                origin: (t.oid, i as i16 + 1),
+                            })
+                            .collect();
+                        Ok((Rel::Scan { table: t, access: Access::Full, filter: None }, scope))
+                    }
+                    Relation::Virtual(v) => {
+                        let scope = v
+                            .columns()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (n, ty))| ScopeCol {
+                                qualifier: qualifier.clone(),
+                                name: renames.get(i).cloned().unwrap_or_else(|| n.to_owned()),
+                                ty,
+                                origin: (v.oid(), i as i16 + 1),
+                            })
+                            .collect();
+                        Ok((Rel::Virtual(v), scope))
+                    }
+                }
+            }
+            ast::TableFactor::Derived { subquery, alias, .. } => {
+                let plan = self.query(subquery, lateral_scope.or(outer))?;
+                let qualifier = alias.as_ref().map(|a| ident(&a.name));
+                let renames: Vec<String> = alias.as_ref().map(|a| a.columns.iter().map(|c| ident(&c.name)).collect()).unwrap_or_default();
+                let scope = plan
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| ScopeCol {
+                        qualifier: qualifier.clone(),
+                        name: renames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
+                        ty: c.ty.clone(),
+                        origin: (0, 0),
+                    })
+                    .collect();
+                Ok((plan.rel, scope))
+            }
+            ast::TableFactor::NestedJoin { table_with_joins, alias: None } => self.table_with_joins(table_with_joins, outer),
+            _ => Err(unsupported("this FROM item")),
+        }
+    }
+
+    // ---- expressions ---------------------------------------------------------
+
+    fn lookup(&self, qualifier: Option<&str>, name: &str, scope: &Scope, outer: Option<&Scope>) -> Result<(Expr, DataType)> {
+        let find = |sc: &Scope| -> Result<Option<(usize, DataType)>> {
+            let hits: Vec<usize> = sc
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.name == name && qualifier.is_none_or(|q| c.qualifier.as_deref() == Some(q)))
+                .map(|(i, _)| i)
+                .collect();
+            match hits.len() {
+                0 => Ok(None),
+                1 => Ok(Some((hits[0], sc[hits[0]].ty.clone()))),
+                _ => Err(Error::new(ErrorKind::AmbiguousColumn, format!("column reference \"{name}\" is ambiguous"))),
+            }
+        };
+        if let Some((i, t)) = find(scope)? {
+            return Ok((Expr::Column(i), t));
+        }
+        if let Some(o) = outer {
+            if let Some((i, t)) = find(o)? {
+                return Ok((Expr::Outer(i), t));
+            }
+        }
+        Err(match qualifier {
+            Some(q) if !scope.iter().chain(outer.into_iter().flatten()).any(|c| c.qualifier.as_deref() == Some(q)) => {
+                Error::new(ErrorKind::UndefinedTable, format!("missing FROM-clause entry for table \"{q}\""))
+            }
+            Some(q) => Error::new(ErrorKind::UndefinedColumn, format!("column {q}.{name} does not exist")),
+            None => Error::new(ErrorKind::UndefinedColumn, format!("column \"{name}\" does not exist")),
+        })
+    }
+
+    /// Binds an expression. With `agg`, binds in post-aggregation mode: group keys and
+    /// aggregate calls become columns of the aggregated row, other column references
+    /// are 42803.
+    fn expr(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope,
+        outer: Option<&Scope>,
+        mut agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
+        use ast::Expr as E;
+        if let Some(ctx) = agg.as_deref_mut() {
+            let text = e.to_string();
+            if let Some(i) = ctx.group_keys.iter().position(|(k, _)| *k == text) {
+                return Ok((Expr::Column(i), ctx.group_keys[i].1.clone()));
+            }
+            if let E::Function(f) = e {
+                let name = object_parts(&f.name).pop().unwrap_or_default();
+                if let Some(func) = AggFunc::by_name(&name) {
+                    return self.aggregate(func, f, ctx, outer);
+                }
+            }
+            if let E::Identifier(_) | E::CompoundIdentifier(_) = e {
+                let (_, _) = self.expr(e, &ctx.input.clone(), outer, None)?;
+                return Err(Error::new(
+                    ErrorKind::GroupingError,
+                    format!(
+                        "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function",
+                        e.to_string().trim_matches('"')
+                    ),
+                ));
+            }
+        }
+        match e {
+            E::Identifier(i) => self.lookup(None, &ident(i), scope, outer),
+            E::CompoundIdentifier(parts) => {
+                let n = parts.len();
+                if n < 2 {
+                    return Err(Error::syntax("bad column reference"));
+                }
+                self.lookup(Some(&ident(&parts[n - 2])), &ident(&parts[n - 1]), scope, outer)
+            }
+            E::Value(v) => self.literal(&v.value),
+            E::Nested(inner) => self.expr(inner, scope, outer, agg),
+            E::UnaryOp { op, expr } => {
+                let (x, t) = self.expr(expr, scope, outer, agg)?;
+                match op {
+                    ast::UnaryOperator::Not => {
+                        let x = coerce(x, t, &DataType::Bool)?;
+                        Ok((Expr::Not(Box::new(x)), DataType::Bool))
+                    }
+                    ast::UnaryOperator::Minus => {
+                        if let Expr::Const(v) = &x {
+                            if let Some(neg) = negate_literal(v) {
+                                return Ok((Expr::Const(neg), t));
+                            }
+                        }
+                        let t = if t == DataType::Unknown { DataType::Float8 } else { t };
+                        Ok((Expr::Neg(Box::new(x), t.clone()), t))
+                    }
+                    ast::UnaryOperator::Plus => Ok((x, t)),
+                    _ => Err(unsupported(format!("operator {op}"))),
+                }
+            }
+            E::BinaryOp { left, op, right } => self.binary(left, op, right, scope, outer, agg),
+            E::IsNull(x) | E::IsNotNull(x) => {
+                let (b, _) = self.expr(x, scope, outer, agg)?;
+                Ok((Expr::IsNull(Box::new(b), matches!(e, E::IsNotNull(_))), DataType::Bool))
+            }
+            E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
+                let (b, t) = self.expr(x, scope, outer, agg)?;
+                let b = coerce(b, t, &DataType::Bool)?;
+                let target = matches!(e, E::IsTrue(_) | E::IsNotTrue(_));
+                let negated = matches!(e, E::IsNotTrue(_) | E::IsNotFalse(_));
+                Ok((Expr::IsDistinct(Box::new(b), Box::new(Expr::Const(Value::Bool(target))), !negated), DataType::Bool))
+            }
+            E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
+                let (l, lt) = self.expr(a, scope, outer, agg.as_deref_mut())?;
+                let (r, rt) = self.expr(b, scope, outer, agg)?;
+                let (l, r, _, _) = self.unify(l, lt, r, rt)?;
+                Ok((Expr::IsDistinct(Box::new(l), Box::new(r), matches!(e, E::IsNotDistinctFrom(..))), DataType::Bool))
+            }
+            E::Cast { expr, data_type, .. } => {
+                let to = DataType::from_sql(data_type)?;
+                let (x, t) = self.expr(expr, scope, outer, agg)?;
+                Ok((self.cast_to(x, t, &to, true)?, to))
+            }
+            E::TypedString(ts) => {
+                let to = DataType::from_sql(&ts.data_type)?;
+                let text = match &ts.value.value {
+                    ast::Value::SingleQuotedString(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                Ok((Expr::Const(parse_text(&text, &to)?), to))
+            }
+            E::InList { expr, list, negated } => {
+                let (x, t) = self.expr(expr, scope, outer, agg.as_deref_mut())?;
+                let mut items = Vec::new();
+                let mut types = vec![t.clone()];
+                for i in list {
+                    let (b, it) = self.expr(i, scope, outer, agg.as_deref_mut())?;
+                    types.push(it.clone());
+                    items.push((b, it));
+                }
+                let common = common_type(&types);
+                let x = self.cast_to(x, t, &common, false)?;
+                let mut bound = Vec::new();
+                for (b, it) in items {
+                    bound.push(self.cast_to(b, it, &common, false)?);
+                }
+                binary_op_type(BinaryOp::Eq, &common, &common)?;
+                Ok((
+                    Expr::InList { expr: Box::new(x), list: bound, negated: *negated, ty: common.clone(), item_ty: common },
+                    DataType::Bool,
+                ))
+            }
+            E::Between { expr, negated, low, high } => {
+                let ge = ast::Expr::BinaryOp { left: expr.clone(), op: ast::BinaryOperator::GtEq, right: low.clone() };
+                let le = ast::Expr::BinaryOp { left: expr.clone(), op: ast::BinaryOperator::LtEq, right: high.clone() };
+                let (a, _) = self.expr(&ge, scope, outer, agg.as_deref_mut())?;
+                let (b, _) = self.expr(&le, scope, outer, agg)?;
+                let both = Expr::And(Box::new(a), Box::new(b));
+                Ok((if *negated { Expr::Not(Box::new(both)) } else { both }, DataType::Bool))
+            }
+            E::Like { negated, expr, pattern, escape_char: None, any: false }
+            | E::ILike { negated, expr, pattern, escape_char: None, any: false } => {
+                let (x, t) = self.expr(expr, scope, outer, agg.as_deref_mut())?;
+                let (p, pt) = self.expr(pattern, scope, outer, agg)?;
+                let x = self.cast_to(x, t, &DataType::Text, false)?;
+                let p = self.cast_to(p, pt, &DataType::Text, false)?;
+                Ok((
+                    Expr::Like {
+                        expr: Box::new(x),
+                        pattern: Box::new(p),
+                        negated: *negated,
+                        case_insensitive: matches!(e, E::ILike { .. }),
+                    },
+                    DataType::Bool,
+                ))
+            }
+            E::Case { operand, conditions, else_result, .. } => {
+                let operand_b = match operand {
+                    Some(o) => Some(self.expr(o, scope, outer, agg.as_deref_mut())?),
+                    None => None,
+                };
+                let mut whens = Vec::new();
+                let mut result_types = Vec::new();
+                for cw in conditions {
+                    let (c, ct) = self.expr(&cw.condition, scope, outer, agg.as_deref_mut())?;
+                    let c = match &operand_b {
+                        Some((_, ot)) => self.cast_to(c, ct, ot, false)?,
+                        None => coerce(c, ct, &DataType::Bool)?,
+                    };
+                    let (r, rt) = self.expr(&cw.result, scope, outer, agg.as_deref_mut())?;
+                    result_types.push(rt.clone());
+                    whens.push((c, r, rt));
+                }
+                let otherwise = match else_result {
+                    Some(x) => {
+                        let (b, t) = self.expr(x, scope, outer, agg)?;
+                        result_types.push(t.clone());
+                        Some((b, t))
+                    }
+                    None => None,
+                };
+                let ty = common_type(&result_types);
+                let mut bound = Vec::new();
+                for (c, r, rt) in whens {
+                    bound.push((c, self.cast_to(r, rt, &ty, false)?));
+                }
+                let otherwise = match otherwise {
+                    Some((b, t)) => Some(Box::new(self.cast_to(b, t, &ty, false)?)),
+                    None => None,
+                };
+                Ok((Expr::Case { operand: operand_b.map(|(o, _)| Box::new(o)), whens: bound, otherwise }, ty))
+            }
+            E::Function(f) => self.function(f, scope, outer, agg),
+            E::Array(arr) => {
+                let mut items = Vec::new();
+                let mut types = Vec::new();
+                for x in &arr.elem {
+                    let (b, t) = self.expr(x, scope, outer, agg.as_deref_mut())?;
+                    types.push(t.clone());
+                    items.push((b, t));
+                }
+                let elem = common_type(&types);
+                let mut bound = Vec::new();
+                for (b, t) in items {
+                    bound.push(self.cast_to(b, t, &elem, false)?);
+                }
+                Ok((Expr::Array(bound), DataType::Array(Box::new(elem))))
+            }
+            _ => Err(unsupported(format!("expression \"{}\"", first_words(&e.to_string())))),
+        }
+    }
+
+    fn aggregate(&mut self, func: AggFunc, f: &ast::Function, ctx: &mut AggCtx, outer: Option<&Scope>) -> Result<(Expr, DataType)> {
+        let ast::FunctionArguments::List(list) = &f.args else {
+            return Err(Error::syntax(format!("{}() needs arguments", func.name())));
+        };
+        let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
+        if f.filter.is_some() || !list.clauses.is_empty() || f.over.is_some() {
+            return Err(unsupported("aggregate FILTER / ORDER BY / OVER"));
+        }
+        let call = match list.args.as_slice() {
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)] if func == AggFunc::Count => AggCall {
+                func: AggFunc::CountStar,
+                arg: None,
+                arg_ty: DataType::Int8,
+                result_ty: DataType::Int8,
+                distinct: false,
+            },
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a))] => {
+                if contains_aggregate(a) {
+                    return Err(Error::new(ErrorKind::GroupingError, "aggregate function calls cannot be nested"));
+                }
+                let input = ctx.input.clone();
+                let (arg, t) = self.expr(a, &input, outer, None)?;
+                let (arg, t) = if t == DataType::Unknown { (self.cast_to(arg, t, &DataType::Text, false)?, DataType::Text) } else { (arg, t) };
+                let result_ty = func.result_type(&t)?;
+                AggCall { func, arg: Some(arg), arg_ty: t, result_ty, distinct }
+            }
+            _ => return Err(unsupported(format!("{}() with these arguments", func.name()))),
+        };
+        let ty = call.result_ty.clone();
+        let idx = ctx.group_keys.len() + ctx.aggs.len();
+        ctx.aggs.push(call);
+        Ok((Expr::Column(idx), ty))
+    }
+
+    fn function(&mut self, f: &ast::Function, scope: &Scope, outer: Option<&Scope>, mut agg: Option<&mut AggCtx>) -> Result<(Expr, DataType)> {
+        let parts = object_parts(&f.name);
+        let name = parts.last().cloned().unwrap_or_default();
+        if parts.len() > 1 && parts[0] != "pg_catalog" {
+            return Err(Error::new(ErrorKind::UndefinedFunction, format!("function {} does not exist", f.name)));
+        }
+        if let Some(func) = AggFunc::by_name(&name) {
+            return Err(if agg.is_some() {
+                Error::internal("aggregate resolution")
+            } else {
+                let _ = func;
+                Error::new(ErrorKind::GroupingError, "aggregate functions are not allowed here")
+            });
+        }
+        let args: Vec<&ast::Expr> = match &f.args {
+            ast::FunctionArguments::None => Vec::new(),
+            ast::FunctionArguments::List(l) => {
+                let mut v = Vec::new();
+                for a in &l.args {
+                    match a {
+                        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => v.push(e),
+                        _ => return Err(unsupported("named or wildcard function arguments")),
+                    }
+                }
+                v
+            }
+            ast::FunctionArguments::Subquery(_) => return Err(unsupported("subquery arguments")),
+        };
+        let mut bound = Vec::new();
+        let mut types = Vec::new();
+        for a in args {
+            let (b, t) = self.expr(a, scope, outer, agg.as_deref_mut())?;
+            bound.push(b);
+            types.push(t);
+        }
+        let (func, result) = Func::resolve(&name, &types)?;
+        let mut final_args = Vec::new();
+        for (b, t) in bound.into_iter().zip(types) {
+            final_args.push(match func.arg_type(&result, &t) {
+                Some(target) => self.cast_to(b, t, &target, false)?,
+                None => b,
+            });
+        }
+        Ok((Expr::Func(func, final_args), result))
+    }
+
+    fn literal(&mut self, v: &ast::Value) -> Result<(Expr, DataType)> {
+        Ok(match v {
+            ast::Value::Number(n, _) => {
+                if let Ok(i) = n.parse::<i32>() {
+                    (Expr::Const(Value::Int4(i)), DataType::Int4)
+                } else if let Ok(i) = n.parse::<i64>() {
+                    (Expr::Const(Value::Int8(i)), DataType::Int8)
+                } else {
+                    let t = DataType::Numeric(None);
+                    (Expr::Const(parse_text(n, &t)?), t)
+                }
+            }
+            ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
+                (Expr::Const(Value::Text(s.clone())), DataType::Unknown)
+            }
+            ast::Value::Boolean(b) => (Expr::Const(Value::Bool(*b)), DataType::Bool),
+            ast::Value::Null => (Expr::Const(Value::Null), DataType::Unknown),
+            ast::Value::Placeholder(p) => {
+                let n: usize = p
+                    .strip_prefix('$')
+                    .and_then(|d| d.parse().ok())
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| Error::syntax(format!("syntax error at or near \"{p}\"")))?;
+                if n > 65535 {
+                    return Err(Error::new(ErrorKind::UndefinedParameter, format!("there is no parameter ${n}")));
+                }
+                if self.params.len() < n {
+                    self.params.resize(n, DataType::Unknown);
+                }
+                (Expr::Param(n - 1), self.params[n - 1].clone())
+            }
+            other => return Err(unsupported(format!("literal {other}"))),
+        })
+    }
+
+    /// Gives an unknown-typed expression (string literal, NULL, untyped parameter) the
+    /// type `to`; casts typed ones (explicitly when `explicit`).
+    pub fn cast_to(&mut self, e: Expr, from: DataType, to: &DataType, explicit: bool) -> Result<Expr> {
+        if from == *to {
+            return Ok(e);
+        }
+        if from == DataType::Unknown {
+            return match e {
+                Expr::Param(i) => {
+                    self.params[i] = to.clone();
+                    Ok(Expr::Param(i))
+                }
+                Expr::Const(Value::Null) => Ok(Expr::Const(Value::Null)),
+                Expr::Const(Value::Text(s)) => Ok(Expr::Const(parse_text(&s, to)?)),
+                other => Ok(Expr::Cast(Box::new(other), DataType::Text, to.clone())),
+            };
+        }
+        let _ = explicit;
+        if let Expr::Const(v) = &e {
+            if v.is_null() {
+                return Ok(Expr::Const(Value::Null));
+            }
+            return Ok(Expr::Const(crate::types::cast(v, &from, to)?));
+        }
+        Ok(Expr::Cast(Box::new(e), from, to.clone()))
+    }
+
+    /// Resolves unknown operands of a binary operation against each other.
+    fn unify(&mut self, l: Expr, lt: DataType, r: Expr, rt: DataType) -> Result<(Expr, Expr, DataType, DataType)> {
+        match (lt == DataType::Unknown, rt == DataType::Unknown) {
+            (true, true) => {
+                let l = self.cast_to(l, DataType::Unknown, &DataType::Text, false)?;
+                let r = self.cast_to(r, DataType::Unknown, &DataType::Text, false)?;
+                Ok((l, r, DataType::Text, DataType::Text))
+            }
+            (true, false) => {
+                let target = if let DataType::Array(_) = rt { rt.clone() } else { rt.clone() };
+                let l = self.cast_to(l, DataType::Unknown, &target, false)?;
+                Ok((l, r, target, rt))
+            }
+            (false, true) => {
+                let r = self.cast_to(r, DataType::Unknown, &lt, false)?;
+                Ok((l, r, lt.clone(), lt))
+            }
+            (false, false) => Ok((l, r, lt, rt)),
+        }
+    }
+
+    fn binary(
+        &mut self,
+        left: &ast::Expr,
+        op: &ast::BinaryOperator,
+        right: &ast::Expr,
+        scope: &Scope,
+        outer: Option<&Scope>,
+        mut agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
+        use ast::BinaryOperator as B;
+        let (l, lt) = self.expr(left, scope, outer, agg.as_deref_mut())?;
+        let (r, rt) = self.expr(right, scope, outer, agg)?;
+        match op {
+            B::And | B::Or => {
+                let l = coerce(self.cast_to(l, lt.clone(), &DataType::Bool, false)?, if lt == DataType::Unknown { DataType::Bool } else { lt }, &DataType::Bool)?;
+                let r = coerce(self.cast_to(r, rt.clone(), &DataType::Bool, false)?, if rt == DataType::Unknown { DataType::Bool } else { rt }, &DataType::Bool)?;
+                let e = if matches!(op, B::And) { Expr::And(Box::new(l), Box::new(r)) } else { Expr::Or(Box::new(l), Box::new(r)) };
+                return Ok((e, DataType::Bool));
+            }
+            _ => {}
+        }
+        let bop = match op {
+            B::Plus => BinaryOp::Add,
+            B::Minus => BinaryOp::Sub,
+            B::Multiply => BinaryOp::Mul,
+            B::Divide => BinaryOp::Div,
+            B::Modulo => BinaryOp::Mod,
+            B::StringConcat => BinaryOp::Concat,
+            B::Eq => BinaryOp::Eq,
+            B::NotEq => BinaryOp::NotEq,
+            B::Lt => BinaryOp::Lt,
+            B::LtEq => BinaryOp::LtEq,
+            B::Gt => BinaryOp::Gt,
+            B::GtEq => BinaryOp::GtEq,
+            other => return Err(unsupported(format!("operator {other}"))),
+        };
+        let (l, r, lt, rt) = if bop == BinaryOp::Concat {
+            // `'a' || x`: an unknown side of || is text, not the other side's type.
+            let l = if lt == DataType::Unknown { self.cast_to(l, lt.clone(), &DataType::Text, false)? } else { l };
+            let r = if rt == DataType::Unknown { self.cast_to(r, rt.clone(), &DataType::Text, false)? } else { r };
+            let lt = if lt == DataType::Unknown { DataType::Text } else { lt };
+            let rt = if rt == DataType::Unknown { DataType::Text } else { rt };
+            (l, r, lt, rt)
+        } else {
+            self.unify(l, lt, r, rt)?
+        };
+        let ty = binary_op_type(bop, &lt, &rt)?;
+        Ok((Expr::Binary { op: bop, left: Box::new(l), left_ty: lt, right: Box::new(r), right_ty: rt }, ty))
+    }
+
+    // ---- DML -----------------------------------------------------------------
+
+    fn insert(&mut self, i: &ast::Insert) -> Result<Plan> {
+        if i.on.is_some() || i.returning.is_some() {
+            return Err(unsupported("INSERT … ON CONFLICT / RETURNING"));
+        }
+        let ast::TableObject::TableName(name) = &i.table else {
+            return Err(unsupported("INSERT into a table function"));
+        };
+        let table = self.table(name)?;
+        let targets: Vec<usize> = if i.columns.is_empty() {
+            (0..table.columns.len()).collect()
+        } else {
+            let mut v = Vec::new();
+            for c in &i.columns {
+                let cname = object_parts(c).pop().unwrap_or_default();
+                let idx = table.column_index(&cname).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::UndefinedColumn,
+                        format!("column \"{cname}\" of relation \"{}\" does not exist", table.name),
+                    )
+                })?;
+                if v.contains(&idx) {
+                    return Err(Error::new(ErrorKind::DuplicateColumn, format!("column \"{cname}\" specified more than once")));
+                }
+                v.push(idx);
+            }
+            v
+        };
+        let Some(source) = &i.source else {
+            return Err(unsupported("INSERT … DEFAULT VALUES"));
+        };
+        let source = match source.body.as_ref() {
+            ast::SetExpr::Values(values) if source.order_by.is_none() && source.limit_clause.is_none() => {
+                let empty = Scope::new();
+                let mut rows = Vec::new();
+                for row in &values.rows {
+                    if row.content.len() > targets.len() {
+                        return Err(Error::syntax("INSERT has more expressions than target columns"));
+                    }
+                    if row.content.len() < targets.len() {
+                        return Err(Error::syntax("INSERT has more target columns than expressions"));
+                    }
+                    let mut bound = Vec::new();
+                    for (e, &col) in row.content.iter().zip(&targets) {
+                        if matches!(e, ast::Expr::Identifier(id) if id.value.eq_ignore_ascii_case("default") && id.quote_style.is_none()) {
+                            bound.push(Expr::Const(Value::Null));
+                            continue;
+                        }
+                        let (b, t) = self.expr(e, &empty, None, None)?;
+                        bound.push(self.assign(b, t, &table.columns[col])?);
+                    }
+                    rows.push(bound);
+                }
+                InsertSource::Values(rows)
+            }
+            _ => {
+                let q = self.query(source, None)?;
+                if q.columns.len() != targets.len() {
+                    return Err(Error::syntax(if q.columns.len() > targets.len() {
+                        "INSERT has more expressions than target columns"
+                    } else {
+                        "INSERT has more target columns than expressions"
+                    }));
+                }
+                let casts = q.columns.iter().zip(&targets).map(|(c, &t)| (c.ty.clone(), table.columns[t].ty.clone())).collect();
+                InsertSource::Query(Box::new(q), casts)
+            }
+        };
+        Ok(Plan::Insert(InsertPlan { table, targets, source }))
+    }
+
+    /// Binds a value assigned to a column: unknowns take the column's type, typed
+    /// values get an assignment cast.
+    fn assign(&mut self, e: Expr, t: DataType, col: &Column) -> Result<Expr> {
+        if t == DataType::Unknown {
+            return self.cast_to(e, t, &col.ty, false);
+        }
+        if t == col.ty {
+            return Ok(e);
+        }
+        if let Expr::Const(v) = &e {
+            if v.is_null() {
+                return Ok(e);
+            }
+            return Ok(Expr::Const(assign_cast(v, &t, &col.ty)?));
+        }
+        Ok(Expr::Func(Func::Coalesce, vec![]).clone()).and(Ok(Expr::Cast(Box::new(e), t, col.ty.clone())))
+    }
+
+    fn table_scope(table: &TableDef) -> Scope {
+        table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ScopeCol {
+                qualifier: Some(table.name.clone()),
+                name: c.name.clone(),
+                ty: c.ty.clone(),
+                origin: (table.oid, i as i16 + 1),
+            })
+            .collect()
+    }
+
+    fn update(&mut self, u: &ast::Update) -> Result<Plan> {
+        if u.from.is_some() || u.returning.is_some() || !u.table.joins.is_empty() {
+            return Err(unsupported("UPDATE … FROM / RETURNING"));
+        }
+        let ast::TableFactor::Table { name, alias, .. } = &u.table.relation else {
+            return Err(unsupported("UPDATE of this target"));
+        };
+        let table = self.table(name)?;
+        let mut scope = Self::table_scope(&table);
+        if let Some(a) = alias {
+            for c in &mut scope {
+                c.qualifier = Some(ident(&a.name));
+            }
+        }
+        let mut sets = Vec::new();
+        for a in &u.assignments {
+            let ast::AssignmentTarget::ColumnName(cn) = &a.target else {
+                return Err(unsupported("multi-column assignment"));
+            };
+            let cname = object_parts(cn).pop().unwrap_or_default();
+            let idx = table.column_index(&cname).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UndefinedColumn,
+                    format!("column \"{cname}\" of relation \"{}\" does not exist", table.name),
+                )
+            })?;
+            if table.primary_key.as_ref().is_some_and(|pk| pk.contains(&idx)) {
+                return Err(unsupported("updating a primary-key column"));
+            }
+            let (b, t) = self.expr(&a.value, &scope, None, None)?;
+            sets.push((idx, self.assign(b, t, &table.columns[idx])?));
+        }
+        let filter = match &u.selection {
+            Some(w) => {
+                let (p, t) = self.expr(w, &scope, None, None)?;
+                expect_bool(&t, "WHERE")?;
+                Some(p)
+            }
+            None => None,
+        };
+        let access = point_access(&table, filter.as_ref());
+        Ok(Plan::Update(UpdatePlan { table, sets, filter, access }))
+    }
+
+    fn delete(&mut self, d: &ast::Delete) -> Result<Plan> {
+        if d.using.is_some() || d.returning.is_some() {
+            return Err(unsupported("DELETE … USING / RETURNING"));
+        }
+        let from = match &d.from {
+            ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,
+        };
+        let [twj] = from.as_slice() else { return Err(unsupported("DELETE from several tables")) };
+        let ast::TableFactor::Table { name, alias, .. } = &twj.relation else {
+            return Err(unsupported("DELETE of this target"));
+        };
+        let table = self.table(name)?;
+        let mut scope = Self::table_scope(&table);
+        if let Some(a) = alias {
+            for c in &mut scope {
+                c.qualifier = Some(ident(&a.name));
+            }
+        }
+        let filter = match &d.selection {
+            Some(w) => {
+                let (p, t) = self.expr(w, &scope, None, None)?;
+                expect_bool(&t, "WHERE")?;
+                Some(p)
+            }
+            None => None,
+        };
+        let access = point_access(&table, filter.as_ref());
+        Ok(Plan::Delete(DeletePlan { table, filter, access }))
+    }
+
+    // ---- DDL -----------------------------------------------------------------
+
+    fn create_table(&mut self, c: &ast::CreateTable) -> Result<Plan> {
+        if c.query.is_some() || c.like.is_some() || c.temporary {
+            return Err(unsupported("CREATE TABLE AS / LIKE / TEMPORARY"));
+        }
+        let parts = object_parts(&c.name);
+        if parts.len() == 2 && parts[0] != "public" {
+            return Err(Error::new(ErrorKind::UndefinedObject, format!("schema \"{}\" does not exist", parts[0])));
+        }
+        let name = parts.last().cloned().unwrap_or_default();
+        let mut columns: Vec<Column> = Vec::new();
+        let mut primary_key: Option<Vec<usize>> = None;
+        for (i, cd) in c.columns.iter().enumerate() {
+            let cname = ident(&cd.name);
+            if columns.iter().any(|x| x.name == cname) {
+                return Err(Error::new(ErrorKind::DuplicateColumn, format!("column \"{cname}\" specified more than once")));
+            }
+            let ty = DataType::from_sql(&cd.data_type)?;
+            let mut not_null = false;
+            for o in &cd.options {
+                match &o.option {
+                    ast::ColumnOption::Null => {}
+                    ast::ColumnOption::NotNull => not_null = true,
+                    ast::ColumnOption::PrimaryKey(_) => {
+                        if primary_key.is_some() {
+                            return Err(multiple_pk(&name));
+                        }
+                        primary_key = Some(vec![i]);
+                        not_null = true;
+                    }
+                    other => return Err(unsupported(format!("column option {other}"))),
+                }
+            }
+            columns.push(Column { name: cname, ty, not_null });
+        }
+        for tc in &c.constraints {
+            match tc {
+                ast::TableConstraint::PrimaryKey(pk) => {
+                    if primary_key.is_some() {
+                        return Err(multiple_pk(&name));
+                    }
+                    let mut idx = Vec::new();
+                    for col in &pk.columns {
+                        let cname = index_column_name(&col.column.expr)?;
+                        let i = columns.iter().position(|x| x.name == cname).ok_or_else(|| {
+                            Error::new(ErrorKind::UndefinedColumn, format!("column \"{cname}\" named in key does not exist"))
+                        })?;
+                        columns[i].not_null = true;
+                        idx.push(i);
+                    }
+                    primary_key = Some(idx);
+                }
+                other => return Err(unsupported(format!("table constraint {}", first_words(&other.to_string())))),
+            }
+        }
+        check_table_options(&c.table_options)?;
+        Ok(Plan::CreateTable { name, columns, primary_key, if_not_exists: c.if_not_exists })
+    }
+
+    fn alter_table(&mut self, a: &ast::AlterTable) -> Result<Plan> {
+        let table = self.table(&a.name)?;
+        let [op] = a.operations.as_slice() else { return Err(unsupported("several ALTER TABLE actions at once")) };
+        match op {
+            ast::AlterTableOperation::AddConstraint { constraint: ast::TableConstraint::PrimaryKey(pk), .. } => {
+                if table.primary_key.is_some() {
+                    return Err(multiple_pk(&table.name));
+                }
+                let mut idx = Vec::new();
+                for col in &pk.columns {
+                    let cname = index_column_name(&col.column.expr)?;
+                    idx.push(table.column_index(&cname).ok_or_else(|| {
+                        Error::new(ErrorKind::UndefinedColumn, format!("column \"{cname}\" of relation \"{}\" does not exist", table.name))
+                    })?);
+                }
+                Ok(Plan::AddPrimaryKey { table, columns: idx })
+            }
+            other => Err(unsupported(format!("ALTER TABLE … {}", first_words(&other.to_string())))),
+        }
+    }
+}
+
+fn index_column_name(e: &ast::Expr) -> Result<String> {
+    match e {
+        ast::Expr::Identifier(i) => Ok(ident(i)),
+        _ => Err(unsupported("expression index columns")),
+    }
+}
+
+fn check_table_options(opts: &ast::CreateTableOptions) -> Result<()> {
+    match opts {
+        ast::CreateTableOptions::None => Ok(()),
+        ast::CreateTableOptions::With(list) => {
+            for o in list {
+                let name = match o {
+                    ast::SqlOption::KeyValue { key, .. } => ident(key),
+                    other => other.to_string(),
+                };
+                // fillfactor only tunes page filling; there are no pages here.
+                if name != "fillfactor" {
+                    return Err(unsupported(format!("storage parameter \"{name}\"")));
+                }
+            }
+            Ok(())
+        }
+        _ => Err(unsupported("these table options")),
+    }
+}
+
+fn multiple_pk(table: &str) -> Error {
+    Error::new(ErrorKind::InvalidTableDefinition, format!("multiple primary keys for table \"{table}\" are not allowed"))
+}
+
+fn undefined_table(name: &ast::ObjectName) -> Error {
+    Error::new(ErrorKind::UndefinedTable, format!("relation \"{}\" does not exist", object_parts(name).join(".")))
+}
+
+fn expect_bool(ty: &DataType, clause: &str) -> Result<()> {
+    if *ty == DataType::Bool || *ty == DataType::Unknown {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::DatatypeMismatch,
+            format!("argument of {clause} must be type boolean, not type {}", ty.display_name()),
+        ))
+    }
+}
+
+/// Adds an implicit cast to `to` where types differ (typed operands only).
+fn coerce(e: Expr, from: DataType, to: &DataType) -> Result<Expr> {
+    if from == *to || from == DataType::Unknown {
+        return Ok(e);
+    }
+    if *to == DataType::Bool {
+        return Err(Error::new(
+            ErrorKind::DatatypeMismatch,
+            format!("argument of NOT must be type boolean, not type {}", from.display_name()),
+        ));
+    }
+    Ok(Expr::Cast(Box::new(e), from, to.clone()))
+}
+
+fn negate_literal(v: &Value) -> Option<Value> {
+    Some(match v {
+        Value::Int4(i) => Value::Int4(i.checked_neg()?),
+        Value::Int8(i) => {
+            let n = i.checked_neg()?;
+            match i32::try_from(n) {
+                Ok(small) => Value::Int4(small),
+                Err(_) => Value::Int8(n),
+            }
+        }
+        Value::Numeric(d) => Value::Numeric(-*d),
+        _ => return None,
+    })
+}
+
+/// Pushes a WHERE condition into a bare single-table scan, where it can pick the
+/// primary key.
+fn push_filter(rel: Rel, pred: Expr) -> Rel {
+    match rel {
+        Rel::Scan { table, access: Access::Full, filter: None } => {
+            let access = point_access(&table, Some(&pred));
+            Rel::Scan { table, access, filter: Some(pred) }
+        }
+        other => Rel::Filter { input: Box::new(other), pred },
+    }
+}
+
+/// `Access::Point` when the condition pins every primary-key column with `=` to a
+/// row-independent value of the column's own type (so that the key encodes the same
+/// as the stored one).
+pub fn point_access(table: &TableDef, filter: Option<&Expr>) -> Access {
+    let (Some(pk), Some(filter)) = (&table.primary_key, filter) else { return Access::Full };
+    let mut conjuncts = Vec::new();
+    flatten_and(filter, &mut conjuncts);
+    let mut key = Vec::new();
+    for &col in pk {
+        let found = conjuncts.iter().find_map(|c| match c {
+            Expr::Binary { op: BinaryOp::Eq, left, right, left_ty, right_ty } => {
+                let ok = |t: &DataType| same_key_family(t, &table.columns[col].ty);
+                match (left.as_ref(), right.as_ref()) {
+                    (Expr::Column(i), v) if *i == col && v.is_row_independent() && ok(right_ty) => Some(v.clone()),
+                    (v, Expr::Column(i)) if *i == col && v.is_row_independent() && ok(left_ty) => Some(v.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        });
+        match found {
+            Some(v) => key.push(v),
+            None => return Access::Full,
+        }
+    }
+    Access::Point(key)
+}
+
+fn same_key_family(a: &DataType, b: &DataType) -> bool {
+    use DataType::*;
+    let int = |t: &DataType| matches!(t, Int2 | Int4 | Int8);
+    let text = |t: &DataType| matches!(t, Text | Varchar(_) | Name);
+    a == b || (int(a) && int(b)) || (text(a) && text(b))
+}
+
+fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::And(a, b) => {
+            flatten_and(a, out);
+            flatten_and(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+fn isolation_of(modes: &[ast::TransactionMode]) -> Result<Option<Isolation>> {
+    let mut iso = None;
+    for m in modes {
+        match m {
+            ast::TransactionMode::IsolationLevel(l) => {
+                iso = Some(match l {
+                    ast::TransactionIsolationLevel::ReadUncommitted | ast::TransactionIsolationLevel::ReadCommitted => {
+                        Isolation::ReadCommitted
+                    }
+                    ast::TransactionIsolationLevel::RepeatableRead => Isolation::RepeatableRead,
+                    ast::TransactionIsolationLevel::Serializable => return Err(serializable_refused()),
+                    _ => return Err(unsupported("this isolation level")),
+                })
+            }
+            ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {}
+            ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
+                return Err(unsupported("READ ONLY transactions"))
+            }
+        }
+    }
+    Ok(iso)
+}
+
+/// SERIALIZABLE is refused until SSI exists: running it as snapshot isolation would be
+/// silently weaker than what the client asked for.
+pub fn serializable_refused() -> Error {
+    Error::new(ErrorKind::FeatureNotSupported, "SERIALIZABLE isolation is not supported yet")
+        .with_hint("Use REPEATABLE READ (snapshot isolation) or READ COMMITTED.")
+}
+
+fn contains_aggregate(e: &ast::Expr) -> bool {
+    // Textual check is enough to decide whether a SELECT aggregates; binding then
+    // finds each call exactly.
+    let s = e.to_string().to_lowercase();
+    ["count(", "sum(", "avg(", "min(", "max("].iter().any(|f| {
+        s.match_indices(f).any(|(i, _)| i == 0 || !s.as_bytes()[i - 1].is_ascii_alphanumeric() && s.as_bytes()[i - 1] != b'_')
+    })
+}
+
+fn column_ref(c: &ScopeCol) -> ast::Expr {
+    let name = ast::Ident::with_quote('"', c.name.clone());
+    match &c.qualifier {
+        Some(q) => ast::Expr::CompoundIdentifier(vec![ast::Ident::with_quote('"', q.clone()), name]),
+        None => ast::Expr::Identifier(name),
+    }
+}
+
+fn origin_of(e: &Expr, scope: &Scope) -> (u32, i16) {
+    match e {
+        Expr::Column(i) => scope.get(*i).map(|c| c.origin).unwrap_or((0, 0)),
+        _ => (0, 0),
+    }
+}
+
+/// PostgreSQL's name for an unaliased output column.
+fn column_name(e: &ast::Expr) -> String {
+    match e {
+        ast::Expr::Identifier(i) => ident(i),
+        ast::Expr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_default(),
+        ast::Expr::Function(f) => object_parts(&f.name).pop().unwrap_or_default(),
+        ast::Expr::Cast { expr, data_type, .. } => match column_name(expr).as_str() {
+            "?column?" => type_column_name(data_type),
+            n => n.to_owned(),
+        },
+        ast::Expr::Nested(inner) => column_name(inner),
+        ast::Expr::Case { .. } => "case".to_owned(),
+        ast::Expr::Array(_) => "array".to_owned(),
+        _ => "?column?".to_owned(),
+    }
+}
+
+fn type_column_name(t: &ast::DataType) -> String {
+    match DataType::from_sql(t) {
+        Ok(DataType::Int4) => "int4".into(),
+        Ok(DataType::Int8) => "int8".into(),
+        Ok(DataType::Int2) => "int2".into(),
+        Ok(DataType::Text) => "text".into(),
+        Ok(DataType::Bool) => "bool".into(),
+        Ok(DataType::Float8) => "float8".into(),
+        Ok(DataType::Numeric(_)) => "numeric".into(),
+        Ok(DataType::Varchar(_)) => "varchar".into(),
+        Ok(DataType::Bpchar(_)) => "bpchar".into(),
+        Ok(DataType::Timestamp) => "timestamp".into(),
+        Ok(DataType::TimestampTz) => "timestamptz".into(),
+        Ok(DataType::Date) => "date".into(),
+        _ => "?column?".into(),
+    }
+}
+
+fn count_width(rel: &Rel, visible: usize) -> usize {
+    match rel {
+        Rel::Project { exprs, .. } => exprs.len(),
+        Rel::Sort { input, .. } | Rel::Distinct(input) | Rel::Limit { input, .. } => count_width(input, visible),
+        _ => visible,
+    }
+}
+
+fn first_words(s: &str) -> String {
+    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,291 @@
+//! Storage: tables as key-range partitions of MVCC version chains.
+//!
+//! ```text
+//!  Storage ─ tables: TableId → TableStore ─ partition: RwLock<Partition>
+//!                                              └ index: dyn PartitionIndex (key → Chain)
+//! ```
+//!
+//! Every operation names its reader or writer: reads take a [`ReadView`] (snapshot +
+//! own transaction); writes take the writer's `TxnStatus` and must be made while the
+//! writer holds the row's lock in the LockManager (inserts into a table without a
+//! primary key use fresh hidden row ids and need no lock).
+//!
+//! Departure from DESIGN §1, measured reason: the design puts partitions inside storage
+//! *actors*. An actix hop costs ~30 µs at one client, and a point SELECT would pay it on
+//! every statement, so this first version lets the session's executor call a partition
+//! directly under a short read/write lock (no await while it is held). The partition
+//! is still the unit of ownership: one lock per partition, no cross-partition locking,
+//! so moving partitions behind actors (the learned-index issue) changes the calling
+//! convention, not the MVCC logic here. Each table has one partition for now.
+
+pub mod index;
+pub mod mvcc;
+
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::ops::{Bound, ControlFlow};
+
+pub use index::{BTreeIndex, Key, PartitionIndex};
+pub use mvcc::{Chain, ReadView, Row, Version};
+
+use crate::catalog::TableId;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sync::{Arc, AtomicU64, Ordering};
+use crate::txn::{CommitTs, TxnId, TxnStatus};
+
+/// Isolation level as the write path needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// A fresh snapshot per statement; writes build on the newest committed version.
+    ReadCommitted,
+    /// One snapshot per transaction; a write to a row changed since then is 40001.
+    RepeatableRead,
+}
+
+/// What a write did.
+#[derive(Debug, Clone)]
+pub enum WriteOutcome {
+    /// The row was rewritten (or deleted: `new` is `None`).
+    Written {
+        /// The version the write built on.
+        old: Row,
+        /// The new row, `None` for a delete.
+        new: Option<Row>,
+    },
+    /// Nothing to do: the row is not visible, was deleted concurrently, or no longer
+    /// matches the statement's condition (READ COMMITTED re-check).
+    Skipped,
+}
+
+/// One table's rows.
+#[derive(Debug)]
+pub struct TableStore {
+    /// The table's storage id.
+    pub id: TableId,
+    partition: RwLock<Box<dyn PartitionIndex>>,
+    next_rowid: AtomicU64,
+}
+
+/// Encodes a hidden row id as a key.
+pub fn rowid_key(id: u64) -> Key {
+    id.to_be_bytes().to_vec().into_boxed_slice()
+}
+
+impl TableStore {
+    fn new(id: TableId) -> TableStore {
+        TableStore { id, partition: RwLock::new(Box::<BTreeIndex>::default()), next_rowid: AtomicU64::new(1) }
+    }
+
+    /// A fresh hidden row id key (tables without a primary key).
+    pub fn next_rowid(&self) -> Key {
+        rowid_key(self.next_rowid.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Loads committed rows (sorted by key); used at start-up and for rewrites.
+    pub fn bulk_load(&self, rows: Vec<(Key, Row)>) {
+        let frozen = TxnStatus::frozen();
+        let mut max_rowid = 0u64;
+        let chains = rows
+            .into_iter()
+            .map(|(k, r)| {
+                if k.len() == 8 {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(&k);
+                    max_rowid = max_rowid.max(u64::from_be_bytes(b));
+                }
+                (k, Chain::frozen(r, &frozen))
+            })
+            .collect();
+        self.partition.write().bulk_load(chains);
+        self.next_rowid.fetch_max(max_rowid + 1, Ordering::Relaxed);
+    }
+
+    /// The row at `key` visible to `view`.
+    pub fn get(&self, view: ReadView, key: &[u8]) -> Option<Row> {
+        self.partition.read().get(key).and_then(|c| c.visible(view).cloned())
+    }
+
+    /// Visits the rows visible to `view` with keys in the range, in key order, until
+    /// `visit` breaks. The partition is read-locked during the visit: `visit` must not
+    /// call back into storage.
+    pub fn scan(
+        &self,
+        view: ReadView,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        mut visit: impl FnMut(&[u8], &Row) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        let part = self.partition.read();
+        for (key, chain) in part.range(lo, hi) {
+            if let Some(row) = chain.visible(view) {
+                if visit(key, row)?.is_break() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of keys (all versions, any visibility): a size hint.
+    pub fn len(&self) -> usize {
+        self.partition.read().len()
+    }
+
+    /// True if the table holds no keys at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if some transaction other than `txn` has an uncommitted version here.
+    pub fn has_foreign_writes(&self, txn: TxnId) -> bool {
+        self.partition
+            .read()
+            .range(Bound::Unbounded, Bound::Unbounded)
+            .any(|(_, c)| c.latest_index(txn).is_err())
+    }
+
+    /// Inserts `row` at `key` for `writer`. The caller holds the key's row lock (or the
+    /// key is a fresh row id). 23505 if a live row is already there; the caller turns
+    /// the key into PostgreSQL's detail text.
+    pub fn insert(&self, writer: &Arc<TxnStatus>, key: &[u8], row: Row) -> Result<(), InsertConflict> {
+        let mut part = self.partition.write();
+        let chain = part.entry(key);
+        match chain.latest_index(writer.id()) {
+            Err(_) => return Err(InsertConflict::Locked),
+            Ok(Some(i)) if chain.versions[i].row.is_some() => return Err(InsertConflict::Duplicate),
+            Ok(_) => {}
+        }
+        chain.versions.retain(|v| v.status.state() != crate::txn::State::Aborted);
+        chain.versions.push(Version { status: writer.clone(), row: Some(row) });
+        Ok(())
+    }
+
+    /// Rewrites the row at `key` for `writer`, who holds its row lock (DESIGN §3):
+    /// the row must be visible to `view`; if a newer version was committed since,
+    /// READ COMMITTED builds on that newest version (skipping it if it was deleted) and
+    /// REPEATABLE READ fails with 40001. `apply` gets the row to build on and returns
+    /// `None` to skip it (it no longer matches), `Some(None)` to delete it, or
+    /// `Some(Some(new))` to replace it. `horizon` lets the chain drop versions no
+    /// snapshot needs.
+    pub fn write_latest(
+        &self,
+        writer: &Arc<TxnStatus>,
+        view: ReadView,
+        isolation: Isolation,
+        key: &[u8],
+        horizon: CommitTs,
+        apply: impl FnOnce(&Row) -> Result<Option<Option<Row>>>,
+    ) -> Result<WriteOutcome> {
+        let mut part = self.partition.write();
+        let Some(chain) = part.get_mut(key) else { return Ok(WriteOutcome::Skipped) };
+        let Some(seen) = chain.visible_index(view) else { return Ok(WriteOutcome::Skipped) };
+        if chain.versions[seen].row.is_none() {
+            return Ok(WriteOutcome::Skipped);
+        }
+        let latest = match chain.latest_index(writer.id()) {
+            Ok(Some(i)) => i,
+            Ok(None) => return Ok(WriteOutcome::Skipped),
+            Err(holder) => {
+                return Err(Error::internal(format!(
+                    "row written by transaction {holder} without its lock"
+                )))
+            }
+        };
+        if latest != seen && isolation == Isolation::RepeatableRead {
+            return Err(if chain.versions[latest].row.is_some() {
+                Error::serialization_update()
+            } else {
+                Error::new(ErrorKind::SerializationFailure, "could not serialize access due to concurrent delete")
+            });
+        }
+        let Some(old) = chain.versions[latest].row.clone() else { return Ok(WriteOutcome::Skipped) };
+        let Some(new) = apply(&old)? else { return Ok(WriteOutcome::Skipped) };
+        chain.prune(horizon);
+        chain.versions.push(Version { status: writer.clone(), row: new.clone() });
+        Ok(WriteOutcome::Written { old, new })
+    }
+
+    /// Removes `txn`'s versions at `keys` (rollback). Its status is already aborted, so
+    /// readers ignore them even before this runs.
+    pub fn remove_txn(&self, txn: TxnId, keys: &[&[u8]]) {
+        let mut part = self.partition.write();
+        for key in keys {
+            let empty = match part.get_mut(key) {
+                Some(chain) => {
+                    chain.remove_txn(txn);
+                    chain.versions.is_empty()
+                }
+                None => false,
+            };
+            if empty {
+                part.remove(key);
+            }
+        }
+    }
+
+    /// Every key's newest committed row, in key order (for a table rewrite). Fails with
+    /// 55006 if another transaction has uncommitted writes in the table.
+    pub fn committed_rows(&self, txn: TxnId) -> Result<Vec<(Key, Row)>> {
+        let part = self.partition.read();
+        let mut rows = Vec::with_capacity(part.len());
+        for (key, chain) in part.range(Bound::Unbounded, Bound::Unbounded) {
+            match chain.latest_index(txn) {
+                Err(_) => {
+                    return Err(Error::new(
+                        ErrorKind::ObjectInUse,
+                        "cannot rewrite the table because it has uncommitted changes",
+                    ))
+                }
+                Ok(Some(i)) => {
+                    if let Some(row) = &chain.versions[i].row {
+                        rows.push((Box::<[u8]>::from(key), row.clone()));
+                    }
+                }
+                Ok(None) => {}
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Why an insert did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertConflict {
+    /// A live row already has this key (23505).
+    Duplicate,
+    /// Another transaction has an uncommitted version here: the caller did not hold
+    /// the row lock (a bug).
+    Locked,
+}
+
+/// All tables' storage.
+#[derive(Debug, Default)]
+pub struct Storage {
+    tables: RwLock<HashMap<TableId, Arc<TableStore>>>,
+}
+
+impl Storage {
+    /// Empty storage.
+    pub fn new() -> Storage {
+        Storage::default()
+    }
+
+    /// The table's store, created empty if missing.
+    pub fn create(&self, id: TableId) -> Arc<TableStore> {
+        self.tables.write().entry(id).or_insert_with(|| Arc::new(TableStore::new(id))).clone()
+    }
+
+    /// The table's store.
+    pub fn table(&self, id: TableId) -> Result<Arc<TableStore>> {
+        self.tables
+            .read()
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Error::new(ErrorKind::UndefinedTable, "relation was dropped or rewritten concurrently"))
+    }
+
+    /// Forgets a dropped table.
+    pub fn drop_table(&self, id: TableId) {
+        self.tables.write().remove(&id);
+    }
+}

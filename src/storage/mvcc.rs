@@ -1,0 +1,99 @@
+//! MVCC version chains: each key holds the versions written to it, oldest first.
+//!
+//! ```text
+//!   key 42:  [ v0 (frozen, ts 0) | v1 (T7, ts 12) | v2 (T9, active) ]
+//!   snapshot 11, reader T3  → v0        snapshot 12, reader T3 → v1
+//!   reader T9 (own write)   → v2        after T9 aborts         → v2 is garbage
+//! ```
+//! A version points at its writer's [`TxnStatus`]; it is visible to a reader when the
+//! writer is the reader itself or committed at or before the reader's snapshot. Writers
+//! of one key are serialised by the row lock (LockManager), so chain order is commit
+//! order and at most one transaction's uncommitted versions sit on top of a chain.
+//! A version whose row is `None` is a deletion.
+
+use crate::sync::Arc;
+use crate::txn::{CommitTs, State, TxnId, TxnStatus};
+use crate::types::Value;
+
+/// An immutable row image, shared between versions, readers and the WAL record.
+pub type Row = Arc<[Value]>;
+
+/// One version of a key.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// The writer's status.
+    pub status: Arc<TxnStatus>,
+    /// The row, or `None` for a deletion.
+    pub row: Option<Row>,
+}
+
+/// The versions of one key, oldest first.
+#[derive(Debug, Default, Clone)]
+pub struct Chain {
+    /// Oldest first.
+    pub versions: Vec<Version>,
+}
+
+/// Who reads: a snapshot and the reading transaction (which sees its own writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadView {
+    /// Commits at or before this timestamp are visible.
+    pub snapshot: CommitTs,
+    /// The reader's own writes are visible too.
+    pub txn: TxnId,
+}
+
+impl Chain {
+    /// A chain holding one frozen row (loaded at start-up).
+    pub fn frozen(row: Row, status: &Arc<TxnStatus>) -> Chain {
+        Chain { versions: vec![Version { status: status.clone(), row: Some(row) }] }
+    }
+
+    /// Index of the newest version visible to `view`.
+    pub fn visible_index(&self, view: ReadView) -> Option<usize> {
+        self.versions.iter().rposition(|v| v.status.visible_to(view.snapshot, view.txn))
+    }
+
+    /// The row visible to `view` (`None` if none or deleted).
+    pub fn visible(&self, view: ReadView) -> Option<&Row> {
+        self.visible_index(view).and_then(|i| self.versions[i].row.as_ref())
+    }
+
+    /// Index of the newest version that is committed (at any time) or written by `txn`:
+    /// what a writer holding the row lock builds on (EvalPlanQual's "latest version").
+    /// `Err(holder)` if another transaction's uncommitted version is on top, which
+    /// means a writer did not hold the row lock.
+    pub fn latest_index(&self, txn: TxnId) -> Result<Option<usize>, TxnId> {
+        for (i, v) in self.versions.iter().enumerate().rev() {
+            if v.status.id() == txn {
+                return Ok(Some(i));
+            }
+            match v.status.state() {
+                State::Committed(_) => return Ok(Some(i)),
+                State::Aborted => continue,
+                State::Active => return Err(v.status.id()),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Drops versions of aborted transactions, and those of `txn` (rolled back).
+    pub fn remove_txn(&mut self, txn: TxnId) {
+        self.versions.retain(|v| v.status.id() != txn && v.status.state() != State::Aborted);
+    }
+
+    /// Drops versions no snapshot at or after `horizon` can see: everything older than
+    /// the newest version committed at or before `horizon`, and aborted versions.
+    pub fn prune(&mut self, horizon: CommitTs) {
+        self.versions.retain(|v| v.status.state() != State::Aborted);
+        let keep_from = self
+            .versions
+            .iter()
+            .rposition(|v| matches!(v.status.state(), State::Committed(ts) if ts <= horizon));
+        if let Some(i) = keep_from {
+            if i > 0 {
+                self.versions.drain(..i);
+            }
+        }
+    }
+}
