@@ -59,8 +59,10 @@ pub enum ErrorKind {
     DatetimeFieldOverflow,
     /// 22023: invalid parameter value.
     InvalidParameterValue,
-    /// 2201W / 2201X: invalid LIMIT / OFFSET.
+    /// 2201W: invalid LIMIT.
     InvalidRowCountInLimitClause,
+    /// 2201X: invalid OFFSET.
+    InvalidRowCountInResultOffsetClause,
     /// 22P04: bad COPY file format.
     BadCopyFileFormat,
     /// 22000: generic data exception.
@@ -136,6 +138,7 @@ impl ErrorKind {
             DatetimeFieldOverflow => "22008",
             InvalidParameterValue => "22023",
             InvalidRowCountInLimitClause => "2201W",
+            InvalidRowCountInResultOffsetClause => "2201X",
             BadCopyFileFormat => "22P04",
             DataException => "22000",
             CardinalityViolation => "21000",
