@@ -150,7 +150,7 @@ pub trait Backend: Send {
     fn copy_done(&mut self, out: &mut Responses) -> impl Future<Output = ()> + Send;
 
     /// CopyFail from the client, or the connection broke mid-copy: abort the copy and
-    /// write the error (57014 "COPY from stdin failed: <msg>").
+    /// write the error (57014 `COPY from stdin failed: <msg>`).
     fn copy_fail(&mut self, message: &str, out: &mut Responses) -> impl Future<Output = ()> + Send;
 
     /// The status byte for the next ReadyForQuery.
@@ -192,7 +192,11 @@ impl Responses {
     fn put<M: Message>(&mut self, m: &M) {
         // Encoding into a BytesMut only fails for oversized messages, which we never
         // build from server-side values; a failure here would be a bug, so log it.
+        let start = self.buf.len();
         if let Err(e) = m.encode(&mut self.buf) {
+            // pgwire writes the type byte before it checks the length: cut the fragment
+            // so that the stream stays well-formed.
+            self.buf.truncate(start);
             tracing::error!("encoding a backend message failed: {e}");
         }
     }
