@@ -1,0 +1,193 @@
+//! Session settings (GUCs): SET, SHOW, RESET, and the ParameterStatus reports.
+//!
+//! Only parameters troupe honours are settable; a value it cannot honour (a time zone
+//! other than UTC, a statement_timeout before timeouts exist) is refused with 0A000
+//! rather than accepted and ignored.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::storage::Isolation;
+
+/// The server_version reported to clients (psql and libpq pick query variants by it).
+pub const SERVER_VERSION: &str = "15.18 (troupe 0.1.0)";
+
+/// Parameters PostgreSQL reports with ParameterStatus at start-up and on change, in
+/// PostgreSQL 15's start-up order.
+pub const REPORTED: &[&str] = &[
+    "application_name",
+    "client_encoding",
+    "DateStyle",
+    "default_transaction_read_only",
+    "in_hot_standby",
+    "integer_datetimes",
+    "IntervalStyle",
+    "is_superuser",
+    "server_encoding",
+    "server_version",
+    "session_authorization",
+    "standard_conforming_strings",
+    "TimeZone",
+];
+
+/// The settings of one session.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    values: BTreeMap<String, String>,
+}
+
+fn canonical(name: &str) -> String {
+    let lower = name.to_lowercase();
+    match lower.as_str() {
+        "datestyle" => "DateStyle".to_owned(),
+        "intervalstyle" => "IntervalStyle".to_owned(),
+        "timezone" => "TimeZone".to_owned(),
+        _ => lower,
+    }
+}
+
+fn read_only(name: &str) -> bool {
+    matches!(
+        name,
+        "server_version" | "server_version_num" | "server_encoding" | "integer_datetimes" | "in_hot_standby"
+            | "is_superuser" | "max_connections" | "block_size" | "lc_collate" | "lc_ctype"
+    )
+}
+
+impl Settings {
+    /// Defaults, with the user and application name from the start-up packet.
+    pub fn new(user: &str, application_name: &str) -> Settings {
+        let mut v = BTreeMap::new();
+        for (k, val) in [
+            ("application_name", application_name),
+            ("client_encoding", "UTF8"),
+            ("DateStyle", "ISO, MDY"),
+            ("default_transaction_isolation", "read committed"),
+            ("default_transaction_read_only", "off"),
+            ("in_hot_standby", "off"),
+            ("integer_datetimes", "on"),
+            ("IntervalStyle", "postgres"),
+            ("is_superuser", "on"),
+            ("server_encoding", "UTF8"),
+            ("server_version", SERVER_VERSION),
+            ("server_version_num", "150018"),
+            ("session_authorization", user),
+            ("standard_conforming_strings", "on"),
+            ("TimeZone", "Etc/UTC"),
+            ("search_path", "\"$user\", public"),
+            ("extra_float_digits", "1"),
+            ("statement_timeout", "0"),
+            ("lock_timeout", "0"),
+            ("idle_in_transaction_session_timeout", "0"),
+            ("synchronous_commit", "on"),
+            ("max_connections", "10000"),
+            ("block_size", "8192"),
+            ("lc_collate", "C.UTF-8"),
+            ("lc_ctype", "C.UTF-8"),
+            ("lc_messages", "C.UTF-8"),
+            ("lc_monetary", "C.UTF-8"),
+            ("lc_numeric", "C.UTF-8"),
+            ("lc_time", "C.UTF-8"),
+            ("transaction_read_only", "off"),
+            ("client_min_messages", "notice"),
+            ("bytea_output", "hex"),
+            ("row_security", "on"),
+            ("jit", "off"),
+        ] {
+            v.insert(k.to_owned(), val.to_owned());
+        }
+        Settings { values: v }
+    }
+
+    /// The value of `name` (case-insensitive), or 42704.
+    pub fn get(&self, name: &str) -> Result<String> {
+        self.values.get(&canonical(name)).cloned().ok_or_else(|| unrecognized(name))
+    }
+
+    /// The default isolation level for new transactions.
+    pub fn default_isolation(&self) -> Isolation {
+        match self.values.get("default_transaction_isolation").map(String::as_str) {
+            Some("repeatable read") => Isolation::RepeatableRead,
+            _ => Isolation::ReadCommitted,
+        }
+    }
+
+    /// Sets `name` to `value` (`None` = default); returns the canonical name if it is a
+    /// reported parameter (the session then sends ParameterStatus).
+    pub fn set(&mut self, name: &str, value: Option<&str>) -> Result<Option<String>> {
+        let key = canonical(name);
+        if !self.values.contains_key(&key) {
+            return Err(unrecognized(name));
+        }
+        if read_only(&key) {
+            return Err(Error::new(ErrorKind::ObjectInUse, format!("parameter \"{key}\" cannot be changed"))
+                .with_hint("It is a read-only server parameter."));
+        }
+        let default = Settings::new("postgres", "");
+        let value = match value {
+            Some(v) => v.to_owned(),
+            None => default.values.get(&key).cloned().unwrap_or_default(),
+        };
+        let value = validate(&key, &value)?;
+        self.values.insert(key.clone(), value);
+        Ok(REPORTED.contains(&key.as_str()).then_some(key))
+    }
+
+    /// Every reported parameter, in start-up order.
+    pub fn reported(&self) -> Vec<(String, String)> {
+        REPORTED.iter().map(|k| (k.to_string(), self.values.get(*k).cloned().unwrap_or_default())).collect()
+    }
+}
+
+fn unrecognized(name: &str) -> Error {
+    Error::new(ErrorKind::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))
+}
+
+fn invalid(name: &str, value: &str) -> Error {
+    Error::new(ErrorKind::InvalidParameterValue, format!("invalid value for parameter \"{name}\": \"{value}\""))
+}
+
+/// Normalises and checks a value.
+fn validate(name: &str, value: &str) -> Result<String> {
+    let lower = value.to_lowercase();
+    Ok(match name {
+        "default_transaction_isolation" | "transaction_isolation" => match lower.as_str() {
+            "read committed" | "read uncommitted" => "read committed".to_owned(),
+            "repeatable read" => "repeatable read".to_owned(),
+            "serializable" => return Err(crate::sql::serializable_refused()),
+            _ => return Err(invalid(name, value)),
+        },
+        "client_encoding" => match lower.replace(['-', '_'], "").as_str() {
+            "utf8" | "unicode" => "UTF8".to_owned(),
+            _ => return Err(Error::unsupported(format!("client_encoding \"{value}\""))),
+        },
+        "TimeZone" => match lower.as_str() {
+            "utc" | "etc/utc" | "gmt" | "etc/gmt" | "z" | "zulu" | "universal" | "+00" | "0" => "Etc/UTC".to_owned(),
+            _ => return Err(Error::unsupported(format!("time zone \"{value}\" (only UTC)"))),
+        },
+        "DateStyle" => {
+            if lower.contains("iso") || lower.contains("mdy") {
+                "ISO, MDY".to_owned()
+            } else {
+                return Err(Error::unsupported(format!("DateStyle \"{value}\" (only ISO)")));
+            }
+        }
+        "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+            if lower == "0" || lower == "0ms" || lower == "0s" {
+                "0".to_owned()
+            } else {
+                return Err(Error::unsupported(format!("{name} other than 0")));
+            }
+        }
+        "standard_conforming_strings" => match lower.as_str() {
+            "on" | "true" | "1" => "on".to_owned(),
+            _ => return Err(Error::unsupported("standard_conforming_strings = off")),
+        },
+        "default_transaction_read_only" | "transaction_read_only" => match lower.as_str() {
+            "off" | "false" | "0" => "off".to_owned(),
+            _ => return Err(Error::unsupported("read-only transactions")),
+        },
+        "search_path" => value.to_owned(),
+        _ => value.to_owned(),
+    })
+}
