@@ -4,11 +4,54 @@
 //! A [`Value`] does not carry its full type; the planner knows each expression's
 //! [`DataType`] and passes it where the representation depends on it (text output of
 //! `char(n)`, binary format, casts).
+//!
+//! ```text
+//!   client text ──parse_text──┐                ┌──write_text──▶ client text
+//!   client bytes ─parse_binary┤                ├─write_binary─▶ client bytes
+//!                             ▼                │
+//!   literal ('5', unknown) ─cast──▶  Value  ───┤──binary_op / compare──▶ Value
+//!                                     │  ▲     │
+//!                      encode_row ────┘  └──── decode_row       (WAL, fjall rows)
+//!                      encode_key ──▶ memcomparable bytes       (fjall keys)
+//! ```
+//!
+//! The files, one idea each:
+//!
+//! * `datatype.rs`: catalog facts (oid, typlen, typmod, `format_type`) and `from_sql`.
+//! * `text.rs`, `binary.rs`: PostgreSQL's typinput/typoutput and typreceive/typsend;
+//!   `array.rs` the text form of arrays.
+//! * `numeric.rs`, `datetime.rs`: the two representations that need real work.
+//! * `cast.rs`: explicit and assignment casts, and which casts are implicit.
+//! * `ops.rs`: operator resolution (`unknown` takes the other side's type);
+//!   `arith.rs` the arithmetic, with PostgreSQL's overflow and division errors.
+//! * `order.rs`: the total order and the key encoding that preserves it.
+//! * `row.rs`: the storage encoding of rows.
+//!
+//! Deliberate gaps, each refused with 0A000 rather than approximated: numeric NaN and
+//! Infinity, numerics beyond 28 significant digits (22003), multidimensional arrays,
+//! intervals, time zones other than UTC and fixed offsets, and `regclass` input by
+//! name (the catalog resolves names; here `regclass` is a number).
+
+mod arith;
+mod array;
+mod binary;
+mod cast;
+mod datatype;
+mod datetime;
+mod numeric;
+mod ops;
+mod order;
+mod row;
+mod text;
+
+pub use binary::{bad_binary, parse_binary, write_binary};
+pub use cast::{assign_cast, can_cast_assignment, can_cast_implicitly, cast};
+pub use ops::{binary_op, binary_op_operand_types, binary_op_type};
+pub use order::{compare, encode_key};
+pub use row::{decode_row, encode_row};
+pub use text::{format_float4, format_float8, parse_text, text_of, write_text};
 
 use rust_decimal::Decimal;
-use std::cmp::Ordering;
-
-use crate::error::Result;
 
 /// A column or expression type, with its modifier where PostgreSQL has one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -117,129 +160,9 @@ pub enum BinaryOp {
     GtEq,
 }
 
-impl DataType {
-    /// The type's oid as RowDescription and ParameterDescription report it.
-    pub fn oid(&self) -> u32 {
-        todo_types()
-    }
-
-    /// `typlen` as RowDescription reports it (-1 variable, -2 cstring).
-    pub fn type_size(&self) -> i16 {
-        todo_types()
-    }
-
-    /// `atttypmod` as RowDescription reports it (-1 when none).
-    pub fn type_modifier(&self) -> i32 {
-        todo_types()
-    }
-
-    /// The type for a wire oid (parameter types a client declares). `None` if unknown.
-    pub fn from_oid(oid: u32) -> Option<DataType> {
-        let _ = oid;
-        todo_types()
-    }
-
-    /// The type of a column definition or cast target, from sqlparser's AST.
-    /// Unknown or unsupported types are 42704 `type "x" does not exist` or 0A000.
-    pub fn from_sql(ty: &sqlparser::ast::DataType) -> Result<DataType> {
-        let _ = ty;
-        todo_types()
-    }
-
-    /// PostgreSQL's name for the type as `format_type` prints it (`integer`,
-    /// `character(84)`, `timestamp without time zone`, `numeric(10,2)`, `name[]`).
-    pub fn display_name(&self) -> String {
-        todo_types()
-    }
-}
-
 impl Value {
     /// True for NULL.
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
-}
-
-fn todo_types() -> ! {
-    unimplemented!("types module is being written")
-}
-
-/// Text output (PostgreSQL's typoutput) of a non-NULL value of type `ty`, appended.
-pub fn write_text(value: &Value, ty: &DataType, out: &mut bytes::BytesMut) {
-    let _ = (value, ty, out);
-    todo_types()
-}
-
-/// Binary output (typsend) of a non-NULL value of type `ty`, appended.
-pub fn write_binary(value: &Value, ty: &DataType, out: &mut bytes::BytesMut) -> Result<()> {
-    let _ = (value, ty, out);
-    todo_types()
-}
-
-/// Text input (typinput) of `text` as type `ty`, with PostgreSQL's errors.
-pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
-    let _ = (text, ty);
-    todo_types()
-}
-
-/// Binary input (typreceive) of `bytes` as type `ty`.
-pub fn parse_binary(bytes: &[u8], ty: &DataType) -> Result<Value> {
-    let _ = (bytes, ty);
-    todo_types()
-}
-
-/// Casts `value` of type `from` to type `to` (explicit cast semantics: `::`/CAST, and
-/// assignment to a column), enforcing modifiers (char(n) padding, varchar(n) 22001,
-/// numeric(p,s) rounding/22003, integer range 22003).
-pub fn cast(value: &Value, from: &DataType, to: &DataType) -> Result<Value> {
-    let _ = (value, from, to);
-    todo_types()
-}
-
-/// The result type of `left op right`, or 42883 `operator does not exist: integer +
-/// text` (with PostgreSQL's hint). `Unknown` operands take the other side's type.
-pub fn binary_op_type(op: BinaryOp, left: &DataType, right: &DataType) -> Result<DataType> {
-    let _ = (op, left, right);
-    todo_types()
-}
-
-/// Evaluates `left op right` for non-NULL operands whose types are `left_ty`/`right_ty`
-/// (as resolved by [`binary_op_type`]): overflow is 22003 (`integer out of range`),
-/// division by zero 22012. Comparisons return `Value::Bool`.
-pub fn binary_op(
-    op: BinaryOp,
-    left: &Value,
-    left_ty: &DataType,
-    right: &Value,
-    right_ty: &DataType,
-) -> Result<Value> {
-    let _ = (op, left, left_ty, right, right_ty);
-    todo_types()
-}
-
-/// Total order used by ORDER BY, GROUP BY, DISTINCT and keys: NULLs last, numbers of
-/// different widths compared by value, text by bytes (C collation).
-pub fn compare(left: &Value, right: &Value) -> Ordering {
-    let _ = (left, right);
-    todo_types()
-}
-
-/// Compact self-describing binary encoding of a row, for the WAL and fjall.
-pub fn encode_row(values: &[Value], out: &mut Vec<u8>) {
-    let _ = (values, out);
-    todo_types()
-}
-
-/// Inverse of [`encode_row`]. A corrupt row is an `Internal` error, never a panic.
-pub fn decode_row(bytes: &[u8]) -> Result<Vec<Value>> {
-    let _ = bytes;
-    todo_types()
-}
-
-/// Order-preserving ("memcomparable") encoding of a key: for two keys of the same
-/// types, byte order equals [`compare`] order. Integers of every width encode as the
-/// same 8-byte sign-flipped big-endian form, so int4 and int8 keys agree.
-pub fn encode_key(values: &[Value], out: &mut Vec<u8>) {
-    let _ = (values, out);
-    todo_types()
 }
