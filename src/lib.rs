@@ -3,8 +3,11 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod catalog;
+pub mod engine;
 pub mod error;
 pub mod lock;
+pub mod session;
+pub mod sql;
 pub mod storage;
 pub mod sync;
 pub mod txn;

@@ -23,6 +23,7 @@ use crate::storage::{InsertConflict, Isolation, Key, ReadView, Row, Storage, Tab
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnStatus};
 use crate::types::{encode_key, write_text, DataType, Value};
+use crate::wire::CancelSignal;
 
 use super::exec::{point_key, run, QueryCtx};
 use super::expr::{EvalCtx, Expr};
@@ -46,15 +47,27 @@ pub struct WriteCtx<'a> {
     pub storage: &'a Storage,
     /// The transaction's write set: final row image per key (`None` = deleted).
     pub writes: &'a mut HashMap<(TableId, Key), Option<Row>>,
+    /// Set once the transaction may hold row locks (it must release them at its end).
+    pub locked: &'a mut bool,
+    /// The session's cancel signal: a lock wait ends with 57014 when it fires.
+    pub cancel: &'a CancelSignal,
 }
 
 impl WriteCtx<'_> {
-    async fn lock_row(&self, table: &TableDef, key: &[u8]) -> Result<()> {
+    async fn lock_row(&mut self, table: &TableDef, key: &[u8]) -> Result<()> {
+        *self.locked = true;
         let target = LockTarget::Row { table: table.id, key: key.into() };
-        self.locks
-            .acquire(self.status.id(), self.pid, target, LockMode::Exclusive, WaitPolicy::Block)
-            .await
-            .map(|_| ())
+        let acquire = self.locks.acquire(self.status.id(), self.pid, target, LockMode::Exclusive, WaitPolicy::Block);
+        // [session] waits for the lock / [client] sends CancelRequest: the wait ends
+        // with 57014; a grant that races the cancel is released with the
+        // transaction's release_all when the error aborts it.
+        tokio::select! {
+            r = acquire => r.map(|_| ()),
+            _ = self.cancel.cancelled() => {
+                self.locks.cancel_wait(self.status.id());
+                Err(Error::new(ErrorKind::QueryCanceled, "canceling statement due to user request"))
+            }
+        }
     }
 }
 
@@ -130,6 +143,10 @@ pub async fn insert_row(w: &mut WriteCtx<'_>, table: &TableDef, store: &TableSto
         }
         Err(InsertConflict::Duplicate) => Err(duplicate_key(table, &row)),
         Err(InsertConflict::Locked) => Err(Error::internal("insert into a key locked by another transaction")),
+        Err(InsertConflict::Retired) => Err(Error::new(
+            ErrorKind::SerializationFailure,
+            "could not serialize access due to concurrent DDL on the table",
+        )),
     }
 }
 

@@ -30,7 +30,7 @@ pub use mvcc::{Chain, ReadView, Row, Version};
 
 use crate::catalog::TableId;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sync::{Arc, AtomicU64, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crate::txn::{CommitTs, TxnId, TxnStatus};
 
 /// Isolation level as the write path needs it.
@@ -64,6 +64,14 @@ pub struct TableStore {
     pub id: TableId,
     partition: RwLock<Box<dyn PartitionIndex>>,
     next_rowid: AtomicU64,
+    /// Set (under the partition's write lock) when DDL is replacing or dropping the
+    /// table: every later write fails with a retryable 40001, so no write can land in
+    /// a store that is about to be discarded.
+    retired: AtomicBool,
+}
+
+fn rewritten() -> Error {
+    Error::new(ErrorKind::SerializationFailure, "could not serialize access due to concurrent DDL on the table")
 }
 
 /// Encodes a hidden row id as a key.
@@ -73,7 +81,12 @@ pub fn rowid_key(id: u64) -> Key {
 
 impl TableStore {
     fn new(id: TableId) -> TableStore {
-        TableStore { id, partition: RwLock::new(Box::<BTreeIndex>::default()), next_rowid: AtomicU64::new(1) }
+        TableStore {
+            id,
+            partition: RwLock::new(Box::<BTreeIndex>::default()),
+            next_rowid: AtomicU64::new(1),
+            retired: AtomicBool::new(false),
+        }
     }
 
     /// A fresh hidden row id key (tables without a primary key).
@@ -149,6 +162,9 @@ impl TableStore {
     /// the key into PostgreSQL's detail text.
     pub fn insert(&self, writer: &Arc<TxnStatus>, key: &[u8], row: Row) -> Result<(), InsertConflict> {
         let mut part = self.partition.write();
+        if self.retired.load(Ordering::Acquire) {
+            return Err(InsertConflict::Retired);
+        }
         let chain = part.entry(key);
         match chain.latest_index(writer.id()) {
             Err(_) => return Err(InsertConflict::Locked),
@@ -177,6 +193,9 @@ impl TableStore {
         apply: impl FnOnce(&Row) -> Result<Option<Option<Row>>>,
     ) -> Result<WriteOutcome> {
         let mut part = self.partition.write();
+        if self.retired.load(Ordering::Acquire) {
+            return Err(rewritten());
+        }
         let Some(chain) = part.get_mut(key) else { return Ok(WriteOutcome::Skipped) };
         let Some(seen) = chain.visible_index(view) else { return Ok(WriteOutcome::Skipped) };
         if chain.versions[seen].row.is_none() {
@@ -223,17 +242,18 @@ impl TableStore {
         }
     }
 
-    /// Every key's newest committed row, in key order (for a table rewrite). Fails with
-    /// 55006 if another transaction has uncommitted writes in the table.
-    pub fn committed_rows(&self, txn: TxnId) -> Result<Vec<(Key, Row)>> {
-        let part = self.partition.read();
+    /// Retires the store for DDL and returns every key's newest committed row, in key
+    /// order. Fails with 55006 (and stays live) if some transaction has uncommitted
+    /// writes in the table.
+    pub fn retire(&self, txn: TxnId) -> Result<Vec<(Key, Row)>> {
+        let part = self.partition.write();
         let mut rows = Vec::with_capacity(part.len());
         for (key, chain) in part.range(Bound::Unbounded, Bound::Unbounded) {
             match chain.latest_index(txn) {
                 Err(_) => {
                     return Err(Error::new(
                         ErrorKind::ObjectInUse,
-                        "cannot rewrite the table because it has uncommitted changes",
+                        "cannot alter or drop the table because other transactions have uncommitted changes in it",
                     ))
                 }
                 Ok(Some(i)) => {
@@ -244,7 +264,14 @@ impl TableStore {
                 Ok(None) => {}
             }
         }
+        self.retired.store(true, Ordering::Release);
         Ok(rows)
+    }
+
+    /// Undoes [`TableStore::retire`] when the DDL failed.
+    pub fn unretire(&self) {
+        let _part = self.partition.write();
+        self.retired.store(false, Ordering::Release);
     }
 }
 
@@ -256,6 +283,8 @@ pub enum InsertConflict {
     /// Another transaction has an uncommitted version here: the caller did not hold
     /// the row lock (a bug).
     Locked,
+    /// The table is being rewritten or dropped (retryable).
+    Retired,
 }
 
 /// All tables' storage.

@@ -318,6 +318,16 @@ impl Responses {
         }
     }
 
+    /// ParameterStatus (sent after a SET of a reported parameter).
+    pub fn parameter_status(&mut self, name: &str, value: &str) {
+        self.buf.put_u8(b'S');
+        self.buf.put_i32(4 + name.len() as i32 + 1 + value.len() as i32 + 1);
+        self.buf.put_slice(name.as_bytes());
+        self.buf.put_u8(0);
+        self.buf.put_slice(value.as_bytes());
+        self.buf.put_u8(0);
+    }
+
     /// ReadyForQuery with `status`.
     pub fn ready_for_query(&mut self, status: TxnStatus) {
         self.buf.put_u8(b'Z');

@@ -1,0 +1,153 @@
+//! The engine: the actors and shared structures one server runs, and how they start.
+//!
+//! ```text
+//!   actix System thread ── Arbiter: LockManager actor, TxnManager actor
+//!   WalWriter thread    ── group commit into fjall (or nothing, in memory)
+//!   tokio runtime       ── listener + one session task per connection
+//!   shared, read-mostly ── Catalog, Storage partitions, Watermark
+//! ```
+//! Start-up: open the store (recovering every committed row), rebuild the catalog and
+//! bulk-load each table's partition, start the WalWriter, the actix System with the
+//! TxnManager and LockManager, then accept connections.
+
+use std::path::PathBuf;
+use tokio::sync::oneshot;
+
+use crate::catalog::{Catalog, TableDef, TableId};
+use crate::error::{Error, ErrorKind, Result};
+use crate::lock::LockClient;
+use crate::storage::{Key, Row, Storage};
+use crate::sync::Arc;
+use crate::txn::{Commit, CommitTs, GroupDurable, TxnManager, TxnStatus, Watermark};
+use crate::types::decode_row;
+use crate::wal::{Store, StoreConfig, WalHandle, WalWrite, WalWriter};
+
+/// Where data lives.
+#[derive(Debug, Clone)]
+pub enum DataDir {
+    /// A directory (created if missing).
+    Path(PathBuf),
+    /// Nothing on disk: a throwaway server.
+    InMemory,
+}
+
+/// Everything sessions share.
+pub struct Engine {
+    /// Table definitions.
+    pub catalog: Catalog,
+    /// Table rows.
+    pub storage: Storage,
+    /// Snapshots and transaction ids.
+    pub watermark: Watermark,
+    /// The LockManager actor.
+    pub locks: LockClient,
+    /// The TxnManager actor.
+    pub txn_manager: actix::Addr<TxnManager>,
+    /// The WalWriter.
+    pub wal: WalHandle,
+    /// Serialises DDL statements (catalog changes). Held across the DDL's commit
+    /// await on purpose: DDL is rare and must not interleave with other DDL; no DML
+    /// path takes it.
+    pub ddl: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens the store, recovers, and starts the actors. Must not be called from
+    /// inside an async runtime's worker (it blocks while recovering).
+    pub fn start(dir: DataDir) -> Result<Arc<Engine>> {
+        let config = match dir {
+            DataDir::Path(p) => StoreConfig::Dir(p),
+            DataDir::InMemory => StoreConfig::InMemory,
+        };
+        let (store, recovered) = Store::open(config)?;
+        let mut defs = Vec::new();
+        for (_, v) in &recovered.catalog {
+            defs.push(TableDef::decode(v)?);
+        }
+        let storage = Storage::new();
+        let mut tables = recovered.tables;
+        for def in &defs {
+            let rows = tables.remove(&def.id).unwrap_or_default();
+            let mut loaded: Vec<(Key, Row)> = Vec::with_capacity(rows.len());
+            for (k, v) in rows {
+                loaded.push((k.into_boxed_slice(), decode_row(&v)?.into()));
+            }
+            storage.create(def.id).bulk_load(loaded);
+        }
+        let catalog = Catalog::new(defs);
+        let watermark = Watermark::new(CommitTs(0));
+
+        // The actix System runs on its own thread; actors are reached through Addr.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (wal_tx, wal_rx) = std::sync::mpsc::channel::<WalHandle>();
+        let cell = watermark.cell();
+        std::thread::Builder::new()
+            .name("troupe-actors".into())
+            .spawn(move || {
+                let system = actix::System::new();
+                system.block_on(async move {
+                    let arbiter = actix::Arbiter::current();
+                    let locks = LockClient::start(&arbiter);
+                    let Ok(wal) = wal_rx.recv() else { return };
+                    let manager = actix::Actor::start(TxnManager::new(wal, cell));
+                    let _ = tx.send((locks, manager));
+                });
+                system.run().ok();
+            })
+            .map_err(|e| Error::new(ErrorKind::IoError, format!("could not start the actor thread: {e}")))?;
+
+        // The WalWriter reports durable groups to the TxnManager; it needs the
+        // TxnManager's address, which needs the WalHandle: break the cycle with a slot.
+        let manager_slot: Arc<std::sync::OnceLock<actix::Addr<TxnManager>>> = Arc::new(std::sync::OnceLock::new());
+        let slot = manager_slot.clone();
+        let wal = WalWriter::start(
+            store,
+            Box::new(move |durable| {
+                if let Some(addr) = slot.get() {
+                    addr.do_send(GroupDurable(durable));
+                }
+            }),
+        );
+        wal_tx.send(wal.clone()).map_err(|_| Error::internal("actor thread died at start-up"))?;
+        let (locks, txn_manager) = rx.recv().map_err(|_| Error::internal("actor thread died at start-up"))?;
+        let _ = manager_slot.set(txn_manager.clone());
+        Ok(Arc::new(Engine {
+            catalog,
+            storage,
+            watermark,
+            locks,
+            txn_manager,
+            wal,
+            ddl: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    /// Commits `writes` as transaction `status` through the TxnManager and WalWriter;
+    /// returns once the commit is durable and visible.
+    pub async fn commit(&self, status: &Arc<TxnStatus>, writes: Vec<WalWrite>) -> Result<CommitTs> {
+        let (reply, rx) = oneshot::channel();
+        self.txn_manager.do_send(Commit { status: status.clone(), writes, reply });
+        rx.await.map_err(|_| Error::internal("the transaction manager stopped"))?
+    }
+
+    /// A fresh transaction status.
+    pub fn begin(&self) -> Arc<TxnStatus> {
+        TxnStatus::new(self.watermark.next_txn_id())
+    }
+
+    /// Stops the WalWriter (after draining) — used by tests and at shutdown.
+    pub fn shutdown(&self) {
+        self.wal.shutdown();
+    }
+
+    /// Ids of tables whose definitions are live (for diagnostics).
+    pub fn table_ids(&self) -> Vec<TableId> {
+        self.catalog.all().iter().map(|t| t.id).collect()
+    }
+}

@@ -1,0 +1,456 @@
+//! The session as the wire's [`Backend`]: simple and extended query, COPY, Sync.
+
+use bytes::Bytes;
+use std::sync::Arc as StdArc;
+
+use super::*;
+
+impl Session {
+    fn flush_notices(&mut self, out: &mut Responses) {
+        for (code, msg) in self.pending_notices.drain(..) {
+            out.notice(code, &msg);
+        }
+    }
+
+    /// Runs one statement of a simple Query (with retry of a lone implicit statement).
+    async fn simple_statement(&mut self, text: &str, lone: bool, out: &mut Responses) -> Result<Flow> {
+        let mut planned = plan_statement(text, &self.engine.catalog, &[]);
+        if matches!(self.block, Block::Failed) {
+            return match planned {
+                Ok(p) if matches!(p.plan, Plan::Commit | Plan::Rollback) => {
+                    let tag = self.control(&p.plan, out).await?;
+                    out.command_complete(&tag);
+                    Ok(Flow::Done)
+                }
+                _ => Err(Error::in_failed_transaction()),
+            };
+        }
+        let mut attempt = 0;
+        loop {
+            let p = planned?;
+            if p.plan.is_transaction_control() {
+                let tag = self.control(&p.plan, out).await?;
+                out.command_complete(&tag);
+                return Ok(Flow::Done);
+            }
+            let implicit_start = self.block == Block::None;
+            if implicit_start {
+                self.block = Block::Implicit;
+                self.implicit_statements = 0;
+            }
+            self.implicit_statements += 1;
+            match self.run(&p.plan, &[]).await {
+                Ok(output) => {
+                    self.flush_notices(out);
+                    return self.write_output(&p.plan, output, &[], out, 0);
+                }
+                Err(e) if e.is_retryable() && lone && implicit_start && attempt < MAX_RETRIES => {
+                    self.pending_notices.clear();
+                    self.abort_txn();
+                    self.block = Block::None;
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                    planned = plan_statement(text, &self.engine.catalog, &[]);
+                }
+                Err(e) => {
+                    self.flush_notices(out);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn write_output(&mut self, plan: &Plan, output: Output, formats: &[i16], out: &mut Responses, _max: usize) -> Result<Flow> {
+        match output {
+            Output::Rows(cols, rows) => {
+                out.row_description(&fields(&cols, formats));
+                let n = write_rows(out, &cols, rows.into_iter(), formats)?;
+                out.command_complete(&if matches!(plan, Plan::Show(_)) { "SHOW".to_owned() } else { format!("SELECT {n}") });
+                Ok(Flow::Done)
+            }
+            Output::Tag(tag) => {
+                out.command_complete(&tag);
+                Ok(Flow::Done)
+            }
+            Output::CopyIn(n) => {
+                out.copy_in_response(n);
+                Ok(Flow::CopyIn)
+            }
+            Output::Empty => {
+                out.empty_query();
+                Ok(Flow::Done)
+            }
+        }
+    }
+
+    /// Ends an implicit transaction: commit if it succeeded, forget it if it failed.
+    async fn end_implicit(&mut self, out: &mut Responses) {
+        match self.block {
+            Block::Implicit => {
+                self.block = Block::None;
+                if let Err(e) = self.commit_txn().await {
+                    out.error(&e);
+                }
+            }
+            Block::ImplicitFailed => {
+                self.block = Block::None;
+                self.abort_txn();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_error(&mut self) {
+        self.pending_notices.clear();
+        self.copy = None;
+        match self.block {
+            Block::Explicit | Block::Failed => {
+                self.fail();
+            }
+            Block::Implicit | Block::ImplicitFailed => {
+                self.abort_txn();
+                self.block = Block::ImplicitFailed;
+            }
+            Block::None => self.abort_txn(),
+        }
+    }
+
+    fn statement(&self, name: &str) -> Result<StdArc<Prepared>> {
+        self.statements.get(name).cloned().ok_or_else(|| {
+            Error::new(ErrorKind::InvalidSqlStatementName, format!("prepared statement \"{name}\" does not exist"))
+        })
+    }
+
+    fn portal(&mut self, name: &str) -> Result<&mut Portal> {
+        self.portals
+            .get_mut(name)
+            .ok_or_else(|| Error::new(ErrorKind::InvalidCursorName, format!("portal \"{name}\" does not exist")))
+    }
+
+    async fn copy_rows(&mut self, rows: Vec<Vec<Value>>) -> Result<()> {
+        let Some(copy) = self.copy.as_ref() else { return Ok(()) };
+        let table = copy.table.clone();
+        let engine = self.engine.clone();
+        let store = engine.storage.table(table.id)?;
+        let facts = self.facts();
+        let pid = self.pid;
+        let cancel = self.cancel.clone();
+        let txn = self.ensure_txn();
+        let (view, _g) = txn.statement_view(&engine);
+        let mut w = WriteCtx {
+            status: &txn.status,
+            isolation: txn.isolation,
+            view,
+            horizon: engine.watermark.horizon(),
+            pid,
+            locks: &engine.locks,
+            storage: &engine.storage,
+            writes: &mut txn.writes,
+            locked: &mut txn.locked,
+            cancel: &cancel,
+        };
+        let _ = &facts;
+        for row in rows {
+            dml::insert_row(&mut w, &table, &store, row).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Backend for Session {
+    fn startup(&mut self, params: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        self.user = get("user").unwrap_or_else(|| "postgres".into());
+        self.database = get("database").unwrap_or_else(|| self.user.clone());
+        if self.database != "postgres" {
+            return Err(Error::new(ErrorKind::UndefinedObject, format!("database \"{}\" does not exist", self.database)));
+        }
+        self.settings = Settings::new(&self.user, &get("application_name").unwrap_or_default());
+        for (k, v) in params {
+            if matches!(k.as_str(), "user" | "database" | "application_name" | "replication" | "options") {
+                continue;
+            }
+            // Start-up parameters are SETs (client_encoding, DateStyle, …).
+            self.settings.set(k, Some(v))?;
+        }
+        Ok(self.settings.reported())
+    }
+
+    async fn query(&mut self, sql: &str, out: &mut Responses) -> Flow {
+        let stmts = split(sql);
+        if stmts.is_empty() {
+            out.empty_query();
+            return Flow::Done;
+        }
+        let lone = stmts.len() == 1;
+        for text in stmts {
+            match self.simple_statement(text, lone, out).await {
+                Ok(Flow::CopyIn) => return Flow::CopyIn,
+                Ok(_) => {}
+                Err(e) => {
+                    out.error(&e);
+                    self.on_error();
+                    break;
+                }
+            }
+        }
+        self.end_implicit(out).await;
+        Flow::Done
+    }
+
+    async fn parse(&mut self, name: &str, sql: &str, param_types: &[u32]) -> Result<()> {
+        if !name.is_empty() && self.statements.contains_key(name) {
+            return Err(Error::new(
+                ErrorKind::DuplicatePreparedStatement,
+                format!("prepared statement \"{name}\" already exists"),
+            ));
+        }
+        if matches!(self.block, Block::Failed) {
+            return Err(Error::in_failed_transaction());
+        }
+        let pieces = split(sql);
+        let planned = match pieces.as_slice() {
+            [] => Planned { plan: Plan::Empty, param_types: Vec::new() },
+            [one] => plan_statement(one, &self.engine.catalog, param_types)?,
+            _ => return Err(Error::syntax("cannot insert multiple commands into a prepared statement")),
+        };
+        let stmt = Prepared { sql: sql.to_owned(), planned, catalog_version: self.engine.catalog.version() };
+        self.statements.insert(name.to_owned(), StdArc::new(stmt));
+        Ok(())
+    }
+
+    async fn bind(
+        &mut self,
+        portal: &str,
+        statement: &str,
+        param_formats: &[i16],
+        params: &[Option<Bytes>],
+        result_formats: &[i16],
+    ) -> Result<()> {
+        if matches!(self.block, Block::Failed) {
+            return Err(Error::in_failed_transaction());
+        }
+        let stmt = self.statement(statement)?;
+        let types = &stmt.planned.param_types;
+        if params.len() != types.len() {
+            return Err(Error::new(
+                ErrorKind::ProtocolViolation,
+                format!(
+                    "bind message supplies {} parameters, but prepared statement \"{}\" requires {}",
+                    params.len(),
+                    statement,
+                    types.len()
+                ),
+            ));
+        }
+        let mut values = Vec::with_capacity(params.len());
+        for (i, (p, ty)) in params.iter().zip(types).enumerate() {
+            values.push(match p {
+                None => Value::Null,
+                Some(bytes) => {
+                    if format_of(param_formats, i) == 1 {
+                        parse_binary(bytes, ty)?
+                    } else {
+                        let text = std::str::from_utf8(bytes).map_err(|_| {
+                            Error::new(ErrorKind::InvalidTextRepresentation, "invalid byte sequence for encoding \"UTF8\"")
+                        })?;
+                        parse_text(text, ty)?
+                    }
+                }
+            });
+        }
+        let plan = self.replan(&stmt)?;
+        self.portals.insert(
+            portal.to_owned(),
+            Portal { stmt, params: values, formats: result_formats.to_vec(), pending: None, plan: Some(plan) },
+        );
+        Ok(())
+    }
+
+    fn describe_statement(&mut self, name: &str, out: &mut Responses) -> Result<()> {
+        let stmt = self.statement(name)?;
+        let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
+        out.parameter_description(&oids);
+        match stmt.planned.plan.columns() {
+            Some(cols) => out.row_description(&fields(&cols, &[])),
+            None => out.no_data(),
+        }
+        Ok(())
+    }
+
+    fn describe_portal(&mut self, name: &str, out: &mut Responses) -> Result<()> {
+        let p = self.portal(name)?;
+        let plan = p.plan.clone().unwrap_or_else(|| StdArc::new(p.stmt.planned.clone()));
+        match plan.plan.columns() {
+            Some(cols) => out.row_description(&fields(&cols, &p.formats)),
+            None => out.no_data(),
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, portal: &str, max_rows: usize, out: &mut Responses) -> Result<Flow> {
+        if matches!(self.block, Block::Failed) {
+            let p = self.portal(portal)?;
+            let is_end = matches!(p.plan.as_deref().map(|x| &x.plan), Some(Plan::Commit | Plan::Rollback));
+            if !is_end {
+                return Err(Error::in_failed_transaction());
+            }
+        }
+        // Continue a suspended portal.
+        let (plan, params, formats) = {
+            let p = self.portal(portal)?;
+            if let Some(rest) = p.pending.as_mut() {
+                let cols = p.plan.as_ref().and_then(|x| x.plan.columns()).unwrap_or_default();
+                let formats = p.formats.clone();
+                let take = if max_rows == 0 { usize::MAX } else { max_rows };
+                let chunk: Vec<Vec<Value>> = rest.by_ref().take(take).collect();
+                let more = rest.len() > 0;
+                let n = write_rows(out, &cols, chunk.into_iter(), &formats)?;
+                if more {
+                    out.portal_suspended();
+                    return Ok(Flow::Suspended);
+                }
+                p.pending = None;
+                out.command_complete(&format!("SELECT {n}"));
+                return Ok(Flow::Done);
+            }
+            let plan = p.plan.clone().unwrap_or_else(|| StdArc::new(p.stmt.planned.clone()));
+            (plan, p.params.clone(), p.formats.clone())
+        };
+        if plan.plan.is_transaction_control() {
+            let tag = self.control(&plan.plan, out).await?;
+            out.command_complete(&tag);
+            return Ok(Flow::Done);
+        }
+        let implicit_start = self.block == Block::None;
+        if implicit_start {
+            self.block = Block::Implicit;
+            self.implicit_statements = 0;
+        }
+        self.implicit_statements += 1;
+        let lone = implicit_start;
+        let mut attempt = 0;
+        let mut plan = plan;
+        let output = loop {
+            match self.run(&plan.plan, &params).await {
+                Ok(o) => break o,
+                Err(e) if e.is_retryable() && lone && attempt < MAX_RETRIES => {
+                    self.pending_notices.clear();
+                    self.abort_txn();
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                    let stmt = self.portal(portal)?.stmt.clone();
+                    plan = self.replan(&stmt)?;
+                }
+                Err(e) => {
+                    self.flush_notices(out);
+                    self.on_error();
+                    return Err(e);
+                }
+            }
+        };
+        self.flush_notices(out);
+        match output {
+            Output::Rows(cols, rows) if max_rows > 0 && rows.len() > max_rows => {
+                let mut it = rows.into_iter();
+                let first: Vec<Vec<Value>> = it.by_ref().take(max_rows).collect();
+                write_rows(out, &cols, first.into_iter(), &formats)?;
+                out.portal_suspended();
+                self.portal(portal)?.pending = Some(it);
+                Ok(Flow::Suspended)
+            }
+            // Execute does not send RowDescription (Describe does).
+            Output::Rows(cols, rows) => {
+                let n = write_rows(out, &cols, rows.into_iter(), &formats)?;
+                out.command_complete(&if matches!(plan.plan, Plan::Show(_)) { "SHOW".to_owned() } else { format!("SELECT {n}") });
+                Ok(Flow::Done)
+            }
+            other => self.write_output(&plan.plan, other, &formats, out, max_rows),
+        }
+    }
+
+    fn close_statement(&mut self, name: &str) {
+        self.statements.remove(name);
+    }
+
+    fn close_portal(&mut self, name: &str) {
+        self.portals.remove(name);
+    }
+
+    async fn sync(&mut self, out: &mut Responses) {
+        self.portals.remove("");
+        self.end_implicit(out).await;
+    }
+
+    async fn copy_data(&mut self, data: &[u8]) -> Result<()> {
+        let rows = match self.copy.as_mut() {
+            Some(c) => c.feed(data)?,
+            None => return Err(Error::new(ErrorKind::ProtocolViolation, "unexpected CopyData")),
+        };
+        self.copy_rows(rows).await
+    }
+
+    async fn copy_done(&mut self, out: &mut Responses) {
+        let last = match self.copy.as_mut().map(|c| c.finish()) {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                out.error(&e);
+                self.on_error();
+                self.end_implicit(out).await;
+                return;
+            }
+            None => None,
+        };
+        let result = match last {
+            Some(row) => self.copy_rows(vec![row]).await,
+            None => Ok(()),
+        };
+        match result {
+            Ok(()) => {
+                let n = self.copy.take().map(|c| c.rows).unwrap_or(0);
+                out.command_complete(&format!("COPY {n}"));
+            }
+            Err(e) => {
+                out.error(&e);
+                self.on_error();
+            }
+        }
+        self.end_implicit(out).await;
+    }
+
+    async fn copy_fail(&mut self, message: &str, out: &mut Responses) {
+        let e = Error::new(ErrorKind::QueryCanceled, format!("COPY from stdin failed: {message}"));
+        out.error(&e);
+        self.on_error();
+        self.end_implicit(out).await;
+    }
+
+    fn transaction_status(&self) -> TxnStatus {
+        match self.block {
+            Block::None | Block::Implicit | Block::ImplicitFailed => TxnStatus::Idle,
+            Block::Explicit => TxnStatus::InBlock,
+            Block::Failed => TxnStatus::Failed,
+        }
+    }
+
+    async fn terminate(&mut self) {
+        self.copy = None;
+        self.abort_txn();
+        self.block = Block::None;
+    }
+}
+
+/// Makes a [`Session`] per connection.
+#[derive(Debug, Clone)]
+pub struct SessionFactory {
+    /// The engine every session shares.
+    pub engine: Arc<Engine>,
+}
+
+impl crate::wire::BackendFactory for SessionFactory {
+    type Backend = Session;
+
+    fn session(&self, pid: i32, cancel: CancelSignal) -> Session {
+        Session::new(self.engine.clone(), pid, cancel)
+    }
+}

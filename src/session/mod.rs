@@ -1,0 +1,628 @@
+//! The session actor: one per connection, owning the connection's state machine.
+//!
+//! ```text
+//!            BEGIN                       error
+//!   Idle ───────────────▶ Explicit ───────────────▶ Failed ──ROLLBACK/COMMIT──▶ Idle
+//!    │ ▲                    │ COMMIT/ROLLBACK           (25P02 for everything else)
+//!    │ └────────────────────┘
+//!    │ statement outside a block
+//!    ▼
+//!   Implicit ── end of the Query string, or Sync ──▶ commit ──▶ Idle
+//! ```
+//! The session is a tokio task (the wire's per-connection task) rather than an actix
+//! actor: it owns the socket and handles one message at a time, which is the actor
+//! contract, without an extra hop per protocol message. It talks to the LockManager and
+//! TxnManager actors by messages, and reads partitions directly (see `storage`).
+//!
+//! An implicit (autocommit) statement that fails with 40001 or 40P01 is retried here,
+//! transparently, up to [`MAX_RETRIES`] times with jittered backoff, when it is the
+//! only statement of its implicit transaction; explicit transactions get the error, as
+//! in PostgreSQL.
+
+mod backend;
+
+pub use backend::SessionFactory;
+pub mod copy;
+pub mod settings;
+pub mod txn;
+
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::catalog::{table_key, Column, TableDef};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sql::dml::{self, WriteCtx};
+use crate::sql::exec::{self, QueryCtx};
+use crate::sql::expr::SessionFacts;
+use crate::sql::functions::now_micros;
+use crate::sql::parse::isolation_name;
+use crate::sql::plan::{Access, OutCol, Plan};
+use crate::sql::{plan_statement, split, Planned};
+use crate::storage::{Isolation, Key, Row};
+use crate::sync::Arc;
+use crate::types::{encode_key, parse_binary, parse_text, write_binary, write_text, DataType, Value};
+use crate::wal::WalWrite;
+use crate::wire::{Backend, CancelSignal, Field, Flow, Responses, TxnStatus};
+
+use copy::CopyIn;
+use settings::Settings;
+use txn::Txn;
+
+/// How many times an implicit statement is retried after 40001/40P01.
+pub const MAX_RETRIES: u32 = 20;
+
+/// Where the session is in the transaction state machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    /// No transaction.
+    None,
+    /// A transaction that ends with the Query string or at Sync.
+    Implicit,
+    /// BEGIN … COMMIT.
+    Explicit,
+    /// An explicit block after an error: 25P02 until ROLLBACK.
+    Failed,
+    /// An implicit transaction after an error (extended protocol, until Sync).
+    ImplicitFailed,
+}
+
+/// A prepared statement.
+#[derive(Debug)]
+struct Prepared {
+    sql: String,
+    planned: Planned,
+    catalog_version: u64,
+}
+
+/// A bound portal.
+#[derive(Debug)]
+struct Portal {
+    stmt: Arc<Prepared>,
+    params: Vec<Value>,
+    formats: Vec<i16>,
+    /// Rows computed but not yet sent (after PortalSuspended).
+    pending: Option<std::vec::IntoIter<Vec<Value>>>,
+    /// The plan used (re-planned if the catalog changed).
+    plan: Option<Arc<Planned>>,
+}
+
+/// What a statement produced.
+enum Output {
+    Rows(Vec<OutCol>, Vec<Vec<Value>>),
+    Tag(String),
+    CopyIn(usize),
+    Empty,
+}
+
+/// One connection's session.
+pub struct Session {
+    engine: Arc<Engine>,
+    pid: i32,
+    cancel: CancelSignal,
+    user: String,
+    database: String,
+    settings: Settings,
+    /// Settings as they were when the transaction started (SET is transactional).
+    saved_settings: Option<Settings>,
+    txn: Option<Txn>,
+    block: Block,
+    statements: HashMap<String, Arc<Prepared>>,
+    portals: HashMap<String, Portal>,
+    copy: Option<CopyIn>,
+    /// Statements executed in the current implicit transaction.
+    implicit_statements: usize,
+    /// NOTICEs raised by the running statement, written before its result.
+    pending_notices: Vec<(&'static str, String)>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("pid", &self.pid).field("block", &self.block).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // A connection that vanished mid-transaction: roll back so no lock or version
+        // is left behind (invariant 5).
+        if let Some(t) = self.txn.take() {
+            t.abort(&self.engine);
+        }
+    }
+}
+
+fn fields(columns: &[OutCol], formats: &[i16]) -> Vec<Field> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Field {
+            name: c.name.clone(),
+            table_oid: c.table_oid,
+            column: c.column,
+            type_oid: c.ty.oid(),
+            type_size: c.ty.type_size(),
+            type_modifier: c.ty.type_modifier(),
+            format: format_of(formats, i),
+        })
+        .collect()
+}
+
+fn format_of(formats: &[i16], i: usize) -> i16 {
+    match formats.len() {
+        0 => 0,
+        1 => formats[0],
+        _ => formats.get(i).copied().unwrap_or(0),
+    }
+}
+
+fn write_rows(out: &mut Responses, columns: &[OutCol], rows: impl Iterator<Item = Vec<Value>>, formats: &[i16]) -> Result<usize> {
+    let mut n = 0;
+    for row in rows {
+        let start = out.begin_row(row.len());
+        for (i, v) in row.iter().enumerate() {
+            if v.is_null() {
+                out.field(None);
+                continue;
+            }
+            let ty = &columns[i].ty;
+            if format_of(formats, i) == 1 {
+                let mut failed = None;
+                out.field_with(|b| {
+                    if let Err(e) = write_binary(v, ty, b) {
+                        failed = Some(e);
+                    }
+                });
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+            } else {
+                out.field_with(|b| write_text(v, ty, b));
+            }
+        }
+        out.end_row(start);
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn tag_for(plan: &Plan, n: u64) -> String {
+    match plan {
+        Plan::Insert(_) => format!("INSERT 0 {n}"),
+        Plan::Update(_) => format!("UPDATE {n}"),
+        Plan::Delete(_) => format!("DELETE {n}"),
+        _ => String::new(),
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base = 200u64 << attempt.min(6);
+    Duration::from_micros(base + rand::random::<u64>() % base)
+}
+
+fn ddl_in_block(what: &str) -> Error {
+    Error::new(ErrorKind::FeatureNotSupported, format!("{what} inside a transaction block is not supported yet"))
+        .with_hint("Run it outside BEGIN … COMMIT; it commits on its own.")
+}
+
+impl Session {
+    /// A session for a new connection.
+    pub fn new(engine: Arc<Engine>, pid: i32, cancel: CancelSignal) -> Session {
+        Session {
+            engine,
+            pid,
+            cancel,
+            user: "postgres".into(),
+            database: "postgres".into(),
+            settings: Settings::new("postgres", ""),
+            saved_settings: None,
+            txn: None,
+            block: Block::None,
+            statements: HashMap::new(),
+            portals: HashMap::new(),
+            copy: None,
+            implicit_statements: 0,
+            pending_notices: Vec::new(),
+        }
+    }
+
+    fn facts(&self) -> SessionFacts {
+        let now = now_micros();
+        SessionFacts {
+            txn_start: self.txn.as_ref().map(|t| t.start).unwrap_or(now),
+            statement_start: now,
+            pid: self.pid,
+            user: self.user.clone(),
+            database: self.database.clone(),
+        }
+    }
+
+    fn ensure_txn(&mut self) -> &mut Txn {
+        let iso = self.settings.default_isolation();
+        let engine = &self.engine;
+        self.txn.get_or_insert_with(|| Txn::new(engine, iso, now_micros()))
+    }
+
+    fn abort_txn(&mut self) {
+        if let Some(t) = self.txn.take() {
+            t.abort(&self.engine);
+        }
+        if let Some(s) = self.saved_settings.take() {
+            self.settings = s;
+        }
+    }
+
+    async fn commit_txn(&mut self) -> Result<()> {
+        self.saved_settings = None;
+        match self.txn.take() {
+            Some(t) => t.commit(&self.engine).await,
+            None => Ok(()),
+        }
+    }
+
+    /// After a statement failed: an explicit block turns failed, an implicit
+    /// transaction is rolled back.
+    fn fail(&mut self) {
+        self.abort_txn_keep_settings_on_failed();
+        self.block = match self.block {
+            Block::Explicit | Block::Failed => Block::Failed,
+            Block::Implicit | Block::ImplicitFailed => Block::ImplicitFailed,
+            Block::None => Block::None,
+        };
+    }
+
+    fn abort_txn_keep_settings_on_failed(&mut self) {
+        // Resources go now; the settings revert when the block ends (ROLLBACK).
+        if let Some(t) = self.txn.take() {
+            t.abort(&self.engine);
+        }
+    }
+
+    // ---- statements ----------------------------------------------------------
+
+    /// Plans `sql`, or takes a cached plan whose catalog is still current.
+    fn replan(&self, stmt: &Prepared) -> Result<Arc<Planned>> {
+        if stmt.catalog_version == self.engine.catalog.version() {
+            return Ok(Arc::new(stmt.planned.clone()));
+        }
+        let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
+        let p = plan_statement(&stmt.sql, &self.engine.catalog, &oids)?;
+        if p.param_types != stmt.planned.param_types {
+            return Err(Error::new(ErrorKind::FeatureNotSupported, "cached plan must not change result type"));
+        }
+        Ok(Arc::new(p))
+    }
+
+    /// Runs a transaction-control statement.
+    async fn control(&mut self, plan: &Plan, out: &mut Responses) -> Result<String> {
+        match plan {
+            Plan::Begin(iso) => {
+                match self.block {
+                    Block::Explicit | Block::Failed => {
+                        out.warning("25001", "there is already a transaction in progress");
+                    }
+                    _ => {
+                        let iso = iso.unwrap_or(self.settings.default_isolation());
+                        let t = self.ensure_txn();
+                        if t.statements == 0 {
+                            t.isolation = iso;
+                        }
+                        self.block = Block::Explicit;
+                        self.saved_settings = Some(self.settings.clone());
+                    }
+                }
+                Ok("BEGIN".into())
+            }
+            Plan::Commit => match self.block {
+                Block::Explicit | Block::Implicit => {
+                    self.block = Block::None;
+                    self.commit_txn().await?;
+                    Ok("COMMIT".into())
+                }
+                Block::Failed | Block::ImplicitFailed => {
+                    self.block = Block::None;
+                    self.abort_txn();
+                    Ok("ROLLBACK".into())
+                }
+                Block::None => {
+                    out.warning("25P01", "there is no transaction in progress");
+                    Ok("COMMIT".into())
+                }
+            },
+            Plan::Rollback => {
+                if self.block == Block::None {
+                    out.warning("25P01", "there is no transaction in progress");
+                }
+                self.block = Block::None;
+                self.abort_txn();
+                Ok("ROLLBACK".into())
+            }
+            _ => Err(Error::internal("not a transaction-control statement")),
+        }
+    }
+
+    /// Runs a statement inside the current transaction (started if needed).
+    async fn run(&mut self, plan: &Plan, params: &[Value]) -> Result<Output> {
+        self.cancel.clear();
+        match plan {
+            Plan::Empty => return Ok(Output::Empty),
+            Plan::Set { name, value, local } => return self.set(name, value.as_deref(), *local).map(Output::Tag),
+            Plan::Reset(name) => {
+                match name {
+                    Some(n) => {
+                        self.set(n, None, false)?;
+                    }
+                    None => {
+                        let fresh = Settings::new(&self.user, &self.settings.get("application_name").unwrap_or_default());
+                        self.settings = fresh;
+                    }
+                }
+                return Ok(Output::Tag("RESET".into()));
+            }
+            Plan::Show(name) => {
+                let value = if name.eq_ignore_ascii_case("transaction_isolation") {
+                    let iso = self.txn.as_ref().map(|t| t.isolation).unwrap_or(self.settings.default_isolation());
+                    isolation_name(iso).to_owned()
+                } else {
+                    self.settings.get(name)?
+                };
+                let col = OutCol { name: name.clone(), ty: DataType::Text, table_oid: 0, column: 0 };
+                return Ok(Output::Rows(vec![col], vec![vec![Value::Text(value)]]));
+            }
+            Plan::Maintenance(tag) => {
+                if *tag == "VACUUM" && self.block == Block::Explicit {
+                    return Err(Error::new(ErrorKind::ActiveSqlTransaction, "VACUUM cannot run inside a transaction block"));
+                }
+                return Ok(Output::Tag((*tag).into()));
+            }
+            Plan::CreateTable { .. } | Plan::DropTable { .. } | Plan::AddPrimaryKey { .. } => {
+                if self.block == Block::Explicit {
+                    return Err(ddl_in_block(match plan {
+                        Plan::CreateTable { .. } => "CREATE TABLE",
+                        Plan::DropTable { .. } => "DROP TABLE",
+                        _ => "ALTER TABLE",
+                    }));
+                }
+                return self.ddl(plan).await.map(Output::Tag);
+            }
+            Plan::SetTransaction(iso) => {
+                let in_block = self.block == Block::Explicit;
+                let t = self.ensure_txn();
+                if t.statements > 0 {
+                    return Err(Error::new(
+                        ErrorKind::ActiveSqlTransaction,
+                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                    ));
+                }
+                if !in_block {
+                    // Outside a block it applies to nothing (PostgreSQL warns too).
+                    return Ok(Output::Tag("SET".into()));
+                }
+                t.isolation = *iso;
+                return Ok(Output::Tag("SET".into()));
+            }
+            _ => {}
+        }
+        let engine = self.engine.clone();
+        let facts = self.facts();
+        let pid = self.pid;
+        let cancel = self.cancel.clone();
+        let txn = self.ensure_txn();
+        txn.statements += 1;
+        let (view, _guard) = txn.statement_view(&engine);
+        let q = QueryCtx { catalog: &engine.catalog, storage: &engine.storage, view, params, facts: &facts };
+        let horizon = engine.watermark.horizon();
+        let mut w = WriteCtx {
+            status: &txn.status,
+            isolation: txn.isolation,
+            view,
+            horizon,
+            pid,
+            locks: &engine.locks,
+            storage: &engine.storage,
+            writes: &mut txn.writes,
+            locked: &mut txn.locked,
+            cancel: &cancel,
+        };
+        match plan {
+            Plan::Query(qp) => {
+                let rows = exec::run(&qp.rel, &q, None)?;
+                Ok(Output::Rows(qp.columns.clone(), rows))
+            }
+            Plan::Insert(p) => Ok(Output::Tag(tag_for(plan, dml::insert(&mut w, p, &q).await?))),
+            Plan::Update(p) => Ok(Output::Tag(tag_for(plan, dml::update(&mut w, p, &q).await?))),
+            Plan::Delete(p) => Ok(Output::Tag(tag_for(plan, dml::delete(&mut w, p, &q).await?))),
+            Plan::Truncate(tables) => {
+                for t in tables {
+                    dml::delete_where(&mut w, t, &Access::Full, None, &q).await?;
+                }
+                Ok(Output::Tag("TRUNCATE TABLE".into()))
+            }
+            Plan::CopyFrom { table, columns } => {
+                let n = columns.len();
+                self.copy = Some(CopyIn::new(table.clone(), columns.clone()));
+                Ok(Output::CopyIn(n))
+            }
+            _ => Err(Error::internal("statement kind not routed")),
+        }
+    }
+
+    fn set(&mut self, name: &str, value: Option<&str>, local: bool) -> Result<String> {
+        if name.eq_ignore_ascii_case("transaction_isolation") {
+            let iso = match value.map(str::to_lowercase).as_deref() {
+                Some("read committed" | "read uncommitted") => Isolation::ReadCommitted,
+                Some("repeatable read") => Isolation::RepeatableRead,
+                Some("serializable") => return Err(crate::sql::serializable_refused()),
+                _ => return Err(Error::new(ErrorKind::InvalidParameterValue, "invalid value for parameter \"transaction_isolation\"")),
+            };
+            if let Some(t) = self.txn.as_mut() {
+                if t.statements > 0 {
+                    return Err(Error::new(
+                        ErrorKind::ActiveSqlTransaction,
+                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                    ));
+                }
+                t.isolation = iso;
+            }
+            return Ok("SET".into());
+        }
+        if local && self.block != Block::Explicit {
+            // PostgreSQL: WARNING, and the setting has no effect outside a block.
+            return Ok("SET".into());
+        }
+        if self.block == Block::Explicit && self.saved_settings.is_none() {
+            self.saved_settings = Some(self.settings.clone());
+        }
+        self.settings.set(name, value)?;
+        Ok("SET".into())
+    }
+
+    /// CREATE TABLE, DROP TABLE, ALTER TABLE ADD PRIMARY KEY: each commits on its own
+    /// through the WAL, then changes the live catalog.
+    async fn ddl(&mut self, plan: &Plan) -> Result<String> {
+        let engine = self.engine.clone();
+        let _ddl = engine.ddl.lock().await;
+        let catalog = &engine.catalog;
+        match plan {
+            Plan::CreateTable { name, columns, primary_key, if_not_exists } => {
+                if catalog.get(name).is_some() {
+                    if *if_not_exists {
+                        self.pending_notices.push(("42P07", format!("relation \"{name}\" already exists, skipping")));
+                        return Ok("CREATE TABLE".into());
+                    }
+                    return Err(Error::new(ErrorKind::DuplicateTable, format!("relation \"{name}\" already exists")));
+                }
+                let def = TableDef {
+                    id: catalog.allocate_id(),
+                    oid: catalog.allocate_oid(),
+                    name: name.clone(),
+                    columns: columns.clone(),
+                    primary_key: primary_key.clone(),
+                };
+                let writes = vec![WalWrite::CatalogPut { key: table_key(name), value: def.encode() }];
+                engine.commit(&engine.begin(), writes).await?;
+                engine.storage.create(def.id);
+                catalog.install(def);
+                Ok("CREATE TABLE".into())
+            }
+            Plan::DropTable { names, if_exists } => {
+                let mut defs = Vec::new();
+                for n in names {
+                    match catalog.get(n) {
+                        Some(d) => defs.push(d),
+                        None if *if_exists => {
+                            self.pending_notices.push(("00000", format!("table \"{n}\" does not exist, skipping")));
+                        }
+                        None => {
+                            return Err(Error::new(ErrorKind::UndefinedTable, format!("table \"{n}\" does not exist")))
+                        }
+                    }
+                }
+                let txn = engine.begin();
+                let mut retired = Vec::new();
+                for d in &defs {
+                    let store = engine.storage.table(d.id)?;
+                    if let Err(e) = store.retire(txn.id()) {
+                        retired.iter().for_each(|s: &Arc<crate::storage::TableStore>| s.unretire());
+                        return Err(e);
+                    }
+                    retired.push(store);
+                }
+                let mut writes = Vec::new();
+                for d in &defs {
+                    writes.push(WalWrite::CatalogDelete { key: table_key(&d.name) });
+                    writes.push(WalWrite::DropTable { table: d.id });
+                }
+                if !defs.is_empty() {
+                    if let Err(e) = engine.commit(&txn, writes).await {
+                        retired.iter().for_each(|s| s.unretire());
+                        return Err(e);
+                    }
+                }
+                for d in &defs {
+                    catalog.remove(&d.name);
+                    engine.storage.drop_table(d.id);
+                }
+                Ok("DROP TABLE".into())
+            }
+            Plan::AddPrimaryKey { table, columns } => {
+                let table = catalog.table(&table.name)?;
+                if table.primary_key.is_some() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidTableDefinition,
+                        format!("multiple primary keys for table \"{}\" are not allowed", table.name),
+                    ));
+                }
+                let txn = engine.begin();
+                let old = engine.storage.table(table.id)?;
+                let rows = old.retire(txn.id())?;
+                match self.rekey(&engine, &table, columns, rows, &txn).await {
+                    Ok(()) => {
+                        engine.storage.drop_table(table.id);
+                        Ok("ALTER TABLE".into())
+                    }
+                    Err(e) => {
+                        old.unretire();
+                        Err(e)
+                    }
+                }
+            }
+            _ => Err(Error::internal("not DDL")),
+        }
+    }
+
+    async fn rekey(
+        &self,
+        engine: &Engine,
+        table: &TableDef,
+        pk: &[usize],
+        rows: Vec<(Key, Row)>,
+        txn: &Arc<crate::txn::TxnStatus>,
+    ) -> Result<()> {
+        let mut keyed: Vec<(Key, Row)> = Vec::with_capacity(rows.len());
+        for (_, row) in rows {
+            let mut vals = Vec::with_capacity(pk.len());
+            for &c in pk {
+                if row[c].is_null() {
+                    return Err(Error::new(
+                        ErrorKind::NotNullViolation,
+                        format!("column \"{}\" of relation \"{}\" contains null values", table.columns[c].name, table.name),
+                    ));
+                }
+                vals.push(row[c].clone());
+            }
+            let mut k = Vec::new();
+            encode_key(&vals, &mut k);
+            keyed.push((k.into_boxed_slice(), row));
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
+            let names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name.as_str()).collect();
+            let vals: Vec<String> = pk.iter().map(|&c| crate::types::text_of(&w[0].1[c], &table.columns[c].ty)).collect();
+            return Err(Error::new(
+                ErrorKind::UniqueViolation,
+                format!("could not create unique index \"{}\"", table.pkey_name()),
+            )
+            .with_detail(format!("Key ({})=({}) is duplicated.", names.join(", "), vals.join(", "))));
+        }
+        let mut def = table.clone();
+        def.id = engine.catalog.allocate_id();
+        def.primary_key = Some(pk.to_vec());
+        for &c in pk {
+            def.columns[c].not_null = true;
+        }
+        let mut writes = Vec::with_capacity(keyed.len() + 2);
+        writes.push(WalWrite::CatalogPut { key: table_key(&def.name), value: def.encode() });
+        writes.push(WalWrite::DropTable { table: table.id });
+        for (k, row) in &keyed {
+            let mut value = Vec::with_capacity(64);
+            crate::types::encode_row(row, &mut value);
+            writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
+        }
+        engine.commit(txn, writes).await?;
+        engine.storage.create(def.id).bulk_load(keyed);
+        engine.catalog.install(def);
+        Ok(())
+    }
+}

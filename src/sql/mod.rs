@@ -1,0 +1,38 @@
+//! SQL: from text to plans to rows.
+//!
+//! # The life of a statement
+//! Following `UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2`
+//! sent by `pgbench -M prepared`:
+//!
+//! 1. `wire::connection` decodes Parse and calls `Backend::parse` on the session
+//!    (`session::Session`), which calls [`parse::plan_statement`]: sqlparser parses
+//!    it and [`planner::Planner`] binds it: `abalance` is column 2, `$1` is inferred as
+//!    int4 from `abalance + $1`, `$2` as int4 from `aid = $2`; since `aid` is the primary
+//!    key, [`planner::point_access`] picks `Access::Point`. The session stores the plan
+//!    as prepared statement `P_1`.
+//! 2. Bind: the session converts the text parameters to int4 values and makes a portal.
+//! 3. Execute: the session starts (or continues) a transaction: a fresh `TxnStatus`,
+//!    a snapshot from `txn::Watermark::begin_snapshot` (READ COMMITTED: per statement),
+//!    and calls [`dml::update`]: it encodes the key, acquires the row lock from the
+//!    LockManager actor (`lock::LockClient::acquire`, may wait, may fail 40P01), then
+//!    `storage::TableStore::write_latest` re-checks the row and writes a new version
+//!    that points at the transaction's status. The new image goes into the write set.
+//! 4. COMMIT (or Sync of an implicit transaction): the session sends `txn::Commit` with
+//!    the write set to the TxnManager actor, which gives it a commit timestamp and hands
+//!    the record to the WalWriter thread; the WalWriter persists its whole group in one
+//!    fjall batch and one fsync; the TxnManager then publishes the timestamp in the
+//!    status (the versions become visible all at once), advances the watermark, and
+//!    replies. The session releases the row locks (`LockClient::release_all`) and the
+//!    wire writes CommandComplete and ReadyForQuery in one socket write.
+
+pub mod dml;
+pub mod exec;
+pub mod expr;
+pub mod functions;
+pub mod parse;
+pub mod pg_catalog;
+pub mod plan;
+pub mod planner;
+
+pub use parse::{plan_statement, split, Planned};
+pub use planner::serializable_refused;

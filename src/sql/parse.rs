@@ -1,0 +1,369 @@
+//! From SQL text to plans: split a Query string into statements, parse each with
+//! sqlparser (PostgreSQL dialect), and plan it.
+//!
+//! A few statements are parsed here by hand because sqlparser does not accept
+//! PostgreSQL's forms of them: VACUUM/ANALYZE with table lists, COPY … WITH (FREEZE
+//! on), SET/SHOW/RESET (including SET TRANSACTION and SET SESSION CHARACTERISTICS),
+//! and ABORT.
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+use crate::catalog::Catalog;
+use crate::error::{Error, ErrorKind, Result};
+use crate::storage::Isolation;
+use crate::types::DataType;
+
+use super::plan::Plan;
+use super::planner::{serializable_refused, Planner};
+
+/// A planned statement with its parameter types.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// Parameter types (inferred where the client gave none).
+    pub param_types: Vec<DataType>,
+}
+
+/// Splits a Query string at top-level semicolons (outside quotes, comments and
+/// dollar-quoted strings). Empty pieces are dropped; a string of only `;` and blanks
+/// yields nothing (an empty query).
+pub fn split(sql: &str) -> Vec<&str> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() {
+                    if b[i] == q {
+                        if i + 1 < b.len() && b[i + 1] == q {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                        continue;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'$' => {
+                // $tag$ … $tag$ (a parameter like $1 is not a tag: tags don't start with a digit)
+                let tag_end = b[i + 1..].iter().position(|c| *c == b'$').map(|p| i + 1 + p);
+                if let Some(end) = tag_end {
+                    let tag = &sql[i..=end];
+                    if tag[1..tag.len() - 1].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+                        && !tag.as_bytes().get(1).is_some_and(|c| c.is_ascii_digit())
+                    {
+                        if let Some(close) = sql[end + 1..].find(tag) {
+                            i = end + 1 + close + tag.len();
+                            continue;
+                        }
+                    }
+                }
+            }
+            b';' => {
+                let piece = sql[start..i].trim();
+                if !piece.is_empty() {
+                    out.push(piece);
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let piece = sql[start.min(sql.len())..].trim();
+    if !piece.is_empty() {
+        out.push(piece);
+    }
+    out
+}
+
+/// Words of a statement (lower-cased identifiers and keywords, string contents, and
+/// punctuation), for the hand-parsed statements.
+fn words(sql: &str) -> Result<Vec<String>> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+        .tokenize()
+        .map_err(|e| Error::syntax(e.to_string()))?;
+    Ok(tokens
+        .into_iter()
+        .filter_map(|t| match t {
+            Token::Whitespace(_) => None,
+            Token::Word(w) if w.quote_style.is_some() => Some(w.value),
+            Token::Word(w) => Some(w.value.to_lowercase()),
+            Token::SingleQuotedString(s) => Some(format!("'{s}")),
+            Token::Number(n, _) => Some(n),
+            Token::SemiColon => None,
+            other => Some(other.to_string()),
+        })
+        .collect())
+}
+
+fn strip_quote(w: &str) -> &str {
+    w.strip_prefix('\'').unwrap_or(w)
+}
+
+/// Plans one statement (no semicolons inside, except in literals).
+pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<Planned> {
+    let first = sql.split(|c: char| c.is_whitespace() || c == '(' || c == ';').next().unwrap_or("").to_lowercase();
+    let mut planner = Planner::new(catalog, declared)?;
+    let plan = match first.as_str() {
+        "vacuum" | "analyze" | "analyse" => maintenance(sql, catalog)?,
+        "copy" => copy(sql, catalog)?,
+        "set" => set(sql)?,
+        "show" => show(sql)?,
+        "reset" => reset(sql)?,
+        "abort" => Plan::Rollback,
+        "checkpoint" => Plan::Maintenance("CHECKPOINT"),
+        _ => {
+            let stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(syntax_error)?;
+            match stmts.as_slice() {
+                [] => Plan::Empty,
+                [s] => planner.plan(s)?,
+                _ => return Err(Error::syntax("cannot insert multiple commands into a prepared statement")),
+            }
+        }
+    };
+    Ok(Planned { plan, param_types: planner.param_types() })
+}
+
+/// Turns sqlparser's message into PostgreSQL's shape where we can.
+fn syntax_error(e: sqlparser::parser::ParserError) -> Error {
+    let msg = e.to_string();
+    let found = msg.split("found: ").nth(1).map(|s| s.split(" at Line").next().unwrap_or(s).trim().to_owned());
+    match found {
+        Some(tok) if tok == "EOF" => Error::syntax("syntax error at end of input"),
+        Some(tok) => Error::syntax(format!("syntax error at or near \"{}\"", tok.trim_matches('"'))),
+        None => Error::syntax(format!("syntax error: {msg}")),
+    }
+}
+
+fn maintenance(sql: &str, catalog: &Catalog) -> Result<Plan> {
+    let w = words(sql)?;
+    let tag = if w[0] == "vacuum" { "VACUUM" } else { "ANALYZE" };
+    let mut names = Vec::new();
+    let mut i = 1;
+    if w.get(1).map(String::as_str) == Some("(") {
+        while i < w.len() && w[i] != ")" {
+            i += 1;
+        }
+        i += 1;
+    }
+    while i < w.len() {
+        match w[i].as_str() {
+            "analyze" | "analyse" | "full" | "verbose" | "freeze" | "," => {}
+            "(" => return Err(Error::unsupported("VACUUM/ANALYZE of a column list")),
+            name => names.push(name.to_owned()),
+        }
+        i += 1;
+    }
+    for n in names {
+        let n = n.rsplit('.').next().unwrap_or(&n).to_owned();
+        catalog.table(&n)?;
+    }
+    Ok(Plan::Maintenance(tag))
+}
+
+fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
+    let w = words(sql)?;
+    let mut i = 1;
+    let mut name = w.get(i).cloned().ok_or_else(|| Error::syntax("syntax error at end of input"))?;
+    i += 1;
+    if w.get(i).map(String::as_str) == Some(".") {
+        name = w.get(i + 1).cloned().unwrap_or_default();
+        i += 2;
+    }
+    let table = catalog.table(&name)?;
+    let mut columns = Vec::new();
+    if w.get(i).map(String::as_str) == Some("(") {
+        i += 1;
+        while i < w.len() && w[i] != ")" {
+            if w[i] != "," {
+                let c = table.column_index(&w[i]).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::UndefinedColumn,
+                        format!("column \"{}\" of relation \"{}\" does not exist", w[i], table.name),
+                    )
+                })?;
+                columns.push(c);
+            }
+            i += 1;
+        }
+        i += 1;
+    } else {
+        columns = (0..table.columns.len()).collect();
+    }
+    match (w.get(i).map(String::as_str), w.get(i + 1).map(String::as_str)) {
+        (Some("from"), Some("stdin")) => {}
+        (Some("to"), _) => return Err(Error::unsupported("COPY TO")),
+        (Some("from"), _) => return Err(Error::unsupported("COPY FROM a file or program")),
+        _ => return Err(Error::syntax(format!("syntax error at or near \"{}\"", w.get(i).cloned().unwrap_or_default()))),
+    }
+    i += 2;
+    if w.get(i).map(String::as_str) == Some("with") {
+        i += 1;
+    }
+    if w.get(i).map(String::as_str) == Some("(") {
+        i += 1;
+        while i < w.len() && w[i] != ")" {
+            let opt = w[i].clone();
+            let val = w.get(i + 1).filter(|v| *v != "," && *v != ")").cloned();
+            if val.is_some() {
+                i += 1;
+            }
+            match (opt.as_str(), val.as_deref().map(strip_quote)) {
+                ("format", Some("text")) => {}
+                ("freeze", None | Some("on" | "true" | "1" | "off" | "false" | "0")) => {}
+                ("delimiter", Some("\t")) | ("null", Some("\\N")) | ("encoding", Some("UTF8" | "utf8")) => {}
+                (o, v) => return Err(Error::unsupported(format!("COPY option {o} {}", v.unwrap_or("")))),
+            }
+            i += 1;
+            if w.get(i).map(String::as_str) == Some(",") {
+                i += 1;
+            }
+        }
+    } else if i < w.len() {
+        return Err(Error::unsupported(format!("COPY option {}", w[i])));
+    }
+    Ok(Plan::CopyFrom { table, columns })
+}
+
+fn isolation_words(w: &[String]) -> Result<Isolation> {
+    match w.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["read", "committed", ..] | ["read", "uncommitted", ..] => Ok(Isolation::ReadCommitted),
+        ["repeatable", "read", ..] => Ok(Isolation::RepeatableRead),
+        ["serializable", ..] => Err(serializable_refused()),
+        _ => Err(Error::syntax("syntax error in ISOLATION LEVEL")),
+    }
+}
+
+fn set(sql: &str) -> Result<Plan> {
+    let w = words(sql)?;
+    let mut i = 1;
+    let mut local = false;
+    match w.get(i).map(String::as_str) {
+        Some("session") if w.get(i + 1).map(String::as_str) == Some("characteristics") => {
+            // SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL …
+            let lvl = w.iter().position(|x| x == "level").ok_or_else(|| Error::syntax("expected ISOLATION LEVEL"))?;
+            let iso = isolation_words(&w[lvl + 1..])?;
+            return Ok(Plan::Set {
+                name: "default_transaction_isolation".into(),
+                value: Some(isolation_name(iso).into()),
+                local: false,
+            });
+        }
+        Some("session") => i += 1,
+        Some("local") => {
+            local = true;
+            i += 1
+        }
+        _ => {}
+    }
+    match w.get(i).map(String::as_str) {
+        Some("transaction") => {
+            let lvl = w.iter().position(|x| x == "level");
+            return match lvl {
+                Some(l) => Ok(Plan::SetTransaction(isolation_words(&w[l + 1..])?)),
+                None if w[i + 1..].iter().any(|x| x == "write") => Ok(Plan::Empty),
+                None => Err(Error::unsupported("this SET TRANSACTION form")),
+            };
+        }
+        Some("time") if w.get(i + 1).map(String::as_str) == Some("zone") => {
+            let v = w.get(i + 2).map(|s| strip_quote(s).to_owned());
+            let v = if v.as_deref() == Some("local") || v.as_deref() == Some("default") { None } else { v };
+            return Ok(Plan::Set { name: "TimeZone".into(), value: v, local });
+        }
+        Some("names") => {
+            return Ok(Plan::Set { name: "client_encoding".into(), value: w.get(i + 1).map(|s| strip_quote(s).to_owned()), local })
+        }
+        Some("session_authorization" | "role") | Some("session" | "authorization") => {
+            return Err(Error::unsupported("SET ROLE / SESSION AUTHORIZATION"))
+        }
+        _ => {}
+    }
+    let name = w.get(i).cloned().ok_or_else(|| Error::syntax("syntax error at end of input"))?;
+    i += 1;
+    match w.get(i).map(String::as_str) {
+        Some("to" | "=") => i += 1,
+        _ => return Err(Error::syntax(format!("syntax error at or near \"{}\"", w.get(i).cloned().unwrap_or_default()))),
+    }
+    let rest: Vec<&str> = w[i..].iter().map(|s| strip_quote(s)).filter(|s| *s != ",").collect();
+    if rest.is_empty() {
+        return Err(Error::syntax("syntax error at end of input"));
+    }
+    let value = if rest == ["default"] { None } else { Some(rest.join(", ")) };
+    Ok(Plan::Set { name, value, local })
+}
+
+/// PostgreSQL's name for an isolation level.
+pub fn isolation_name(i: Isolation) -> &'static str {
+    match i {
+        Isolation::ReadCommitted => "read committed",
+        Isolation::RepeatableRead => "repeatable read",
+    }
+}
+
+fn show(sql: &str) -> Result<Plan> {
+    let w = words(sql)?;
+    match w.get(1..).unwrap_or(&[]).iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["transaction", "isolation", "level"] => Ok(Plan::Show("transaction_isolation".into())),
+        ["time", "zone"] => Ok(Plan::Show("TimeZone".into())),
+        ["all"] => Err(Error::unsupported("SHOW ALL")),
+        [name] => Ok(Plan::Show(name.to_string())),
+        _ => Err(Error::syntax("syntax error in SHOW")),
+    }
+}
+
+fn reset(sql: &str) -> Result<Plan> {
+    let w = words(sql)?;
+    match w.get(1..).unwrap_or(&[]).iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["all"] => Ok(Plan::Reset(None)),
+        ["time", "zone"] => Ok(Plan::Reset(Some("TimeZone".into()))),
+        [name] => Ok(Plan::Reset(Some(name.to_string()))),
+        _ => Err(Error::syntax("syntax error in RESET")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_quotes_comments_and_dollar_quotes() {
+        assert_eq!(split("select 1; select ';'"), vec!["select 1", "select ';'"]);
+        assert_eq!(split("select $$a;b$$; select 2;"), vec!["select $$a;b$$", "select 2"]);
+        assert_eq!(split("-- c;\nselect 1"), vec!["-- c;\nselect 1"]);
+        assert_eq!(split(" ; ; "), Vec::<&str>::new());
+        assert_eq!(split("select $1; select 2"), vec!["select $1", "select 2"]);
+    }
+}
