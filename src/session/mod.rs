@@ -26,11 +26,10 @@ pub mod copy;
 pub mod settings;
 pub mod txn;
 
-use bytes::Bytes;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::catalog::{table_key, Column, TableDef};
+use crate::catalog::{table_key, TableDef};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::dml::{self, WriteCtx};
