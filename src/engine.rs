@@ -100,11 +100,14 @@ impl Engine {
                 });
                 system.run().ok();
             })
-            .map_err(|e| Error::new(ErrorKind::IoError, format!("could not start the actor thread: {e}")))?;
+            .map_err(|e| {
+                Error::new(ErrorKind::IoError, format!("could not start the actor thread: {e}"))
+            })?;
 
         // The WalWriter reports durable groups to the TxnManager; it needs the
         // TxnManager's address, which needs the WalHandle: break the cycle with a slot.
-        let manager_slot: Arc<std::sync::OnceLock<actix::Addr<TxnManager>>> = Arc::new(std::sync::OnceLock::new());
+        let manager_slot: Arc<std::sync::OnceLock<actix::Addr<TxnManager>>> =
+            Arc::new(std::sync::OnceLock::new());
         let slot = manager_slot.clone();
         let wal = WalWriter::start(
             store,
@@ -115,7 +118,8 @@ impl Engine {
             }),
         );
         wal_tx.send(wal.clone()).map_err(|_| Error::internal("actor thread died at start-up"))?;
-        let (locks, txn_manager) = rx.recv().map_err(|_| Error::internal("actor thread died at start-up"))?;
+        let (locks, txn_manager) =
+            rx.recv().map_err(|_| Error::internal("actor thread died at start-up"))?;
         let _ = manager_slot.set(txn_manager.clone());
         Ok(Arc::new(Engine {
             catalog,

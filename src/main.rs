@@ -9,7 +9,11 @@ use troupe::engine::DataDir;
 use troupe::server::Server;
 
 #[derive(Parser)]
-#[command(name = "troupe", version, about = "A PostgreSQL-compatible OLTP database server built as a set of actors")]
+#[command(
+    name = "troupe",
+    version,
+    about = "A PostgreSQL-compatible OLTP database server built as a set of actors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,7 +37,10 @@ enum Command {
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TROUPE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TROUPE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

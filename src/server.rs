@@ -28,18 +28,21 @@ impl Server {
     /// Connections are served by a tokio runtime on its own threads.
     pub fn start(listen: SocketAddr, dir: DataDir) -> Result<Server> {
         let engine = Engine::start(dir)?;
-        let listener = crate::wire::bind(listen)
-            .map_err(|e| Error::new(ErrorKind::IoError, format!("could not listen on {listen}: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::new(ErrorKind::IoError, format!("could not read the listen address: {e}")))?;
+        let listener = crate::wire::bind(listen).map_err(|e| {
+            Error::new(ErrorKind::IoError, format!("could not listen on {listen}: {e}"))
+        })?;
+        let addr = listener.local_addr().map_err(|e| {
+            Error::new(ErrorKind::IoError, format!("could not read the listen address: {e}"))
+        })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let factory = Arc::new(SessionFactory { engine: engine.clone() });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("troupe-conn")
             .build()
-            .map_err(|e| Error::new(ErrorKind::IoError, format!("could not start the runtime: {e}")))?;
+            .map_err(|e| {
+                Error::new(ErrorKind::IoError, format!("could not start the runtime: {e}"))
+            })?;
         let thread = std::thread::Builder::new()
             .name("troupe-listener".into())
             .spawn(move || {
@@ -48,7 +51,9 @@ impl Server {
                 }));
                 runtime.shutdown_background();
             })
-            .map_err(|e| Error::new(ErrorKind::IoError, format!("could not start the listener thread: {e}")))?;
+            .map_err(|e| {
+                Error::new(ErrorKind::IoError, format!("could not start the listener thread: {e}"))
+            })?;
         Ok(Server { addr, engine, stop: Some(stop), thread: Some(thread) })
     }
 

@@ -44,9 +44,7 @@ fn parse_txn(word: &str) -> TxnId {
 fn parse_target(word: &str) -> LockTarget {
     let inner = |prefix: &str| word.strip_prefix(prefix).and_then(|s| s.strip_suffix(')'));
     if let Some(args) = inner("row(") {
-        let (table, key) = args
-            .split_once(',')
-            .unwrap_or_else(|| panic!("bad row {word}"));
+        let (table, key) = args.split_once(',').unwrap_or_else(|| panic!("bad row {word}"));
         let key = key.trim().trim_matches('"');
         LockTarget::Row {
             table: TableId(table.trim().parse().unwrap()),
@@ -71,10 +69,7 @@ fn list(v: &[(TxnId, LockMode)]) -> String {
     if v.is_empty() {
         return "-".into();
     }
-    v.iter()
-        .map(|(t, m)| format!("t{} {}", t.0, mode_name(*m)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    v.iter().map(|(t, m)| format!("t{} {}", t.0, mode_name(*m))).collect::<Vec<_>>().join(", ")
 }
 
 /// Runs one command; returns its output lines.
@@ -107,29 +102,10 @@ fn run(table: &mut LockTable, line: &str) -> Vec<String> {
                 r => panic!("bad wait policy {r:?}"),
             };
             let pid = 100 + txn.0 as i32;
-            (
-                Input::Acquire {
-                    txn,
-                    pid,
-                    target: parse_target(target),
-                    mode,
-                    wait,
-                },
-                Some(txn),
-            )
+            (Input::Acquire { txn, pid, target: parse_target(target), mode, wait }, Some(txn))
         }
-        [txn, "release"] => (
-            Input::ReleaseAll {
-                txn: parse_txn(txn),
-            },
-            None,
-        ),
-        [txn, "cancel"] => (
-            Input::CancelWait {
-                txn: parse_txn(txn),
-            },
-            None,
-        ),
+        [txn, "release"] => (Input::ReleaseAll { txn: parse_txn(txn) }, None),
+        [txn, "cancel"] => (Input::CancelWait { txn: parse_txn(txn) }, None),
         _ => panic!("bad command {line:?}"),
     };
     let effects = table.step(input);
@@ -146,11 +122,7 @@ fn run(table: &mut LockTable, line: &str) -> Vec<String> {
                 let cycle: Vec<String> = detail
                     .lines()
                     .filter_map(|l| {
-                        l.strip_prefix("Process ")?
-                            .split(' ')
-                            .next()?
-                            .parse::<i64>()
-                            .ok()
+                        l.strip_prefix("Process ")?.split(' ').next()?.parse::<i64>().ok()
                     })
                     .map(|pid| (pid - 100).to_string())
                     .collect();
@@ -188,10 +160,7 @@ fn transcript(name: &str, script: &str) -> String {
             writeln!(out, "  {produced}").unwrap();
         }
         if let Err(broken) = table.check_invariants() {
-            panic!(
-                "{name}:{}: invariant broken after {line:?}: {broken}",
-                n + 1
-            );
+            panic!("{name}:{}: invariant broken after {line:?}: {broken}", n + 1);
         }
     }
     out

@@ -42,17 +42,11 @@ struct Queue<T> {
 
 impl<T> Queue<T> {
     fn new() -> Self {
-        Queue {
-            items: Mutex::new(VecDeque::new()),
-            ready: Condvar::new(),
-        }
+        Queue { items: Mutex::new(VecDeque::new()), ready: Condvar::new() }
     }
 
     fn send(&self, item: T) {
-        self.items
-            .lock()
-            .expect("no panic holds the lock")
-            .push_back(item);
+        self.items.lock().expect("no panic holds the lock").push_back(item);
         self.ready.notify_one();
     }
 
@@ -69,10 +63,7 @@ impl<T> Queue<T> {
 
     /// The next item if one is waiting (crossbeam's `try_recv`).
     fn try_recv(&self) -> Option<T> {
-        self.items
-            .lock()
-            .expect("no panic holds the lock")
-            .pop_front()
+        self.items.lock().expect("no panic holds the lock").pop_front()
     }
 }
 
@@ -100,10 +91,7 @@ fn committer(ts: u64, tx: Arc<Queue<Message>>, flags: Arc<Flags>) {
         return;
     }
     let (reply_tx, reply_rx) = channel();
-    let record = CommitRecord {
-        ts: CommitTs(ts),
-        writes: Vec::new(),
-    };
+    let record = CommitRecord { ts: CommitTs(ts), writes: Vec::new() };
     tx.send(Message::Commit(record, reply_tx));
     let durable = reply_rx.recv().expect("exactly one reply comes");
     assert!(durable.commits.contains(&CommitTs(ts)));
@@ -191,10 +179,7 @@ impl Writer {
                 "could not fdatasync: Input/output error",
             ));
         }
-        assert!(
-            !self.flags.failed.load(Ordering::Acquire),
-            "persist retried after a failure"
-        );
+        assert!(!self.flags.failed.load(Ordering::Acquire), "persist retried after a failure");
         for record in group {
             self.flags.covered[(record.ts.0 - 1) as usize].store(true, Ordering::Release);
         }
@@ -203,10 +188,7 @@ impl Writer {
 
     fn reply(&mut self, durable: Durable) {
         if durable.result.is_ok() {
-            assert!(
-                !self.flags.failed.load(Ordering::Acquire),
-                "Ok ack after a failed persist"
-            );
+            assert!(!self.flags.failed.load(Ordering::Acquire), "Ok ack after a failed persist");
         }
         for ts in &durable.commits {
             let at = self

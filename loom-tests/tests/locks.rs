@@ -54,10 +54,7 @@ enum Request {
 }
 
 fn row(k: &str) -> LockTarget {
-    LockTarget::Row {
-        table: TableId(1),
-        key: k.as_bytes().into(),
-    }
+    LockTarget::Row { table: TableId(1), key: k.as_bytes().into() }
 }
 
 /// The actor shell, on a loom thread. Returns the table at shutdown for final checks.
@@ -67,24 +64,10 @@ fn spawn_lock_manager(requests: Receiver<Request>) -> JoinHandle<LockTable> {
         let mut pending: HashMap<TxnId, Sender<Answer>> = HashMap::new();
         loop {
             let effects = match requests.recv().expect("model keeps a sender") {
-                Request::Acquire {
-                    txn,
-                    target,
-                    mode,
-                    reply,
-                } => {
-                    assert!(
-                        pending.insert(txn, reply).is_none(),
-                        "one acquire at a time per txn"
-                    );
+                Request::Acquire { txn, target, mode, reply } => {
+                    assert!(pending.insert(txn, reply).is_none(), "one acquire at a time per txn");
                     let pid = 100 + txn.0 as i32;
-                    table.step(Input::Acquire {
-                        txn,
-                        pid,
-                        target,
-                        mode,
-                        wait: WaitPolicy::Block,
-                    })
+                    table.step(Input::Acquire { txn, pid, target, mode, wait: WaitPolicy::Block })
                 }
                 Request::ReleaseAll { txn } => {
                     let effects = table.step(Input::ReleaseAll { txn });
@@ -93,19 +76,13 @@ fn spawn_lock_manager(requests: Receiver<Request>) -> JoinHandle<LockTable> {
                 }
                 Request::CancelWait { txn } => table.step(Input::CancelWait { txn }),
                 Request::Shutdown => {
-                    assert!(
-                        pending.is_empty(),
-                        "acquires never answered: {:?}",
-                        pending.keys()
-                    );
+                    assert!(pending.is_empty(), "acquires never answered: {:?}", pending.keys());
                     return table;
                 }
             };
             table.check_invariants().expect("lock table invariant");
             for effect in effects {
-                let reply = pending
-                    .remove(&effect.txn())
-                    .expect("exactly one answer per acquire");
+                let reply = pending.remove(&effect.txn()).expect("exactly one answer per acquire");
                 let answer = match effect {
                     Effect::Granted { .. } => Ok(Acquired::Granted),
                     Effect::Skipped { .. } => Ok(Acquired::Skipped),
@@ -120,13 +97,7 @@ fn spawn_lock_manager(requests: Receiver<Request>) -> JoinHandle<LockTable> {
 /// A session's acquire: send, then block until the answer arrives.
 fn acquire(lm: &Sender<Request>, txn: u64, target: LockTarget, mode: LockMode) -> Answer {
     let (reply, answer) = channel();
-    lm.send(Request::Acquire {
-        txn: TxnId(txn),
-        target,
-        mode,
-        reply,
-    })
-    .unwrap();
+    lm.send(Request::Acquire { txn: TxnId(txn), target, mode, reply }).unwrap();
     let got = answer.recv().unwrap();
     assert!(answer.try_recv().is_err(), "a second answer arrived");
     got
@@ -153,32 +124,25 @@ fn holders_never_conflict_and_every_waiter_wakes_once() {
         let (lm, requests) = channel();
         let manager = spawn_lock_manager(requests);
         let held = Arc::new(AtomicUsize::new(0));
-        let sessions: Vec<_> = [
-            (1, LockMode::Exclusive),
-            (2, LockMode::Shared),
-            (3, LockMode::Shared),
-        ]
-        .into_iter()
-        .map(|(txn, mode)| {
-            let (lm, held) = (lm.clone(), held.clone());
-            thread::spawn(move || {
-                assert_eq!(acquire(&lm, txn, row("a"), mode), Ok(Acquired::Granted));
-                let weight = if mode == LockMode::Exclusive {
-                    WRITER
-                } else {
-                    1
-                };
-                let before = held.fetch_add(weight, Ordering::SeqCst);
-                if mode == LockMode::Exclusive {
-                    assert_eq!(before, 0, "writer granted next to another holder");
-                } else {
-                    assert!(before < WRITER, "reader granted next to the writer");
-                }
-                held.fetch_sub(weight, Ordering::SeqCst);
-                release_all(&lm, txn);
-            })
-        })
-        .collect();
+        let sessions: Vec<_> =
+            [(1, LockMode::Exclusive), (2, LockMode::Shared), (3, LockMode::Shared)]
+                .into_iter()
+                .map(|(txn, mode)| {
+                    let (lm, held) = (lm.clone(), held.clone());
+                    thread::spawn(move || {
+                        assert_eq!(acquire(&lm, txn, row("a"), mode), Ok(Acquired::Granted));
+                        let weight = if mode == LockMode::Exclusive { WRITER } else { 1 };
+                        let before = held.fetch_add(weight, Ordering::SeqCst);
+                        if mode == LockMode::Exclusive {
+                            assert_eq!(before, 0, "writer granted next to another holder");
+                        } else {
+                            assert!(before < WRITER, "reader granted next to the writer");
+                        }
+                        held.fetch_sub(weight, Ordering::SeqCst);
+                        release_all(&lm, txn);
+                    })
+                })
+                .collect();
         for s in sessions {
             s.join().unwrap();
         }
@@ -193,10 +157,7 @@ fn release_racing_a_new_wait_loses_no_wake_up() {
     loom::model(|| {
         let (lm, requests) = channel();
         let manager = spawn_lock_manager(requests);
-        assert_eq!(
-            acquire(&lm, 1, row("a"), LockMode::Exclusive),
-            Ok(Acquired::Granted)
-        );
+        assert_eq!(acquire(&lm, 1, row("a"), LockMode::Exclusive), Ok(Acquired::Granted));
         let releaser = {
             let lm = lm.clone();
             thread::spawn(move || release_all(&lm, 1))
@@ -204,10 +165,7 @@ fn release_racing_a_new_wait_loses_no_wake_up() {
         let waiter = {
             let lm = lm.clone();
             thread::spawn(move || {
-                assert_eq!(
-                    acquire(&lm, 2, row("a"), LockMode::Exclusive),
-                    Ok(Acquired::Granted)
-                );
+                assert_eq!(acquire(&lm, 2, row("a"), LockMode::Exclusive), Ok(Acquired::Granted));
                 release_all(&lm, 2);
             })
         };
@@ -225,14 +183,8 @@ fn two_cycle_has_exactly_one_victim_and_the_survivor_proceeds() {
     loom::model(|| {
         let (lm, requests) = channel();
         let manager = spawn_lock_manager(requests);
-        assert_eq!(
-            acquire(&lm, 1, row("a"), LockMode::Exclusive),
-            Ok(Acquired::Granted)
-        );
-        assert_eq!(
-            acquire(&lm, 2, row("b"), LockMode::Exclusive),
-            Ok(Acquired::Granted)
-        );
+        assert_eq!(acquire(&lm, 1, row("a"), LockMode::Exclusive), Ok(Acquired::Granted));
+        assert_eq!(acquire(&lm, 2, row("b"), LockMode::Exclusive), Ok(Acquired::Granted));
         let victims = Arc::new(AtomicUsize::new(0));
         let session = |txn: u64, want: &'static str| {
             let (lm, victims) = (lm.clone(), victims.clone());
@@ -250,11 +202,7 @@ fn two_cycle_has_exactly_one_victim_and_the_survivor_proceeds() {
         let (s1, s2) = (session(1, "b"), session(2, "a"));
         s1.join().unwrap();
         s2.join().unwrap();
-        assert_eq!(
-            victims.load(Ordering::SeqCst),
-            1,
-            "exactly one victim per cycle"
-        );
+        assert_eq!(victims.load(Ordering::SeqCst), 1, "exactly one victim per cycle");
         assert!(shutdown(&lm, manager).is_idle());
     });
 }
@@ -266,10 +214,7 @@ fn cancel_racing_a_grant_answers_once() {
     loom::model(|| {
         let (lm, requests) = channel();
         let manager = spawn_lock_manager(requests);
-        assert_eq!(
-            acquire(&lm, 1, row("a"), LockMode::Exclusive),
-            Ok(Acquired::Granted)
-        );
+        assert_eq!(acquire(&lm, 1, row("a"), LockMode::Exclusive), Ok(Acquired::Granted));
         let waiter = {
             let lm = lm.clone();
             thread::spawn(move || {

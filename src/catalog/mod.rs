@@ -103,7 +103,12 @@ impl TableDef {
         let primary_key = if pk_line == "-" {
             None
         } else {
-            Some(pk_line.split(',').map(|s| s.parse().map_err(|_| bad())).collect::<Result<Vec<usize>>>()?)
+            Some(
+                pk_line
+                    .split(',')
+                    .map(|s| s.parse().map_err(|_| bad()))
+                    .collect::<Result<Vec<usize>>>()?,
+            )
         };
         let mut columns = Vec::new();
         for line in lines {
@@ -153,7 +158,8 @@ impl Catalog {
     /// A catalog holding `tables` (as recovered); new ids and oids start after theirs.
     pub fn new(tables: Vec<TableDef>) -> Catalog {
         let next_id = tables.iter().map(|t| t.id.0 as u64 + 1).max().unwrap_or(1);
-        let next_oid = tables.iter().map(|t| t.oid as u64 + 1).max().unwrap_or(FIRST_USER_OID as u64);
+        let next_oid =
+            tables.iter().map(|t| t.oid as u64 + 1).max().unwrap_or(FIRST_USER_OID as u64);
         let map = tables.into_iter().map(|t| (t.name.clone(), Arc::new(t))).collect();
         Catalog {
             tables: RwLock::new(map),

@@ -85,29 +85,15 @@ impl Handler<Acquire> for LockManager {
     type Result = ();
 
     fn handle(&mut self, msg: Acquire, _: &mut Context<Self>) {
-        let Acquire {
-            txn,
-            pid,
-            target,
-            mode,
-            wait,
-            reply,
-        } = msg;
+        let Acquire { txn, pid, target, mode, wait, reply } = msg;
         if self.pending.contains_key(&txn) {
             // A session bug; the core would refuse it too. Keep the first wait's sender.
-            let _ = reply.send(Err(Error::internal(format!(
-                "transaction {txn} already waits for a lock"
-            ))));
+            let _ = reply
+                .send(Err(Error::internal(format!("transaction {txn} already waits for a lock"))));
             return;
         }
         self.pending.insert(txn, reply);
-        let effects = self.table.step(Input::Acquire {
-            txn,
-            pid,
-            target,
-            mode,
-            wait,
-        });
+        let effects = self.table.step(Input::Acquire { txn, pid, target, mode, wait });
         self.perform(effects);
     }
 }

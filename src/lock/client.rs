@@ -52,19 +52,10 @@ impl LockClient {
     ) -> Result<Acquired, Error> {
         let (reply, answer) = oneshot::channel();
         self.addr
-            .send(Acquire {
-                txn,
-                pid,
-                target,
-                mode,
-                wait,
-                reply,
-            })
+            .send(Acquire { txn, pid, target, mode, wait, reply })
             .await
             .map_err(|e| Error::internal(format!("lock manager unavailable: {e}")))?;
-        answer
-            .await
-            .map_err(|_| Error::internal("lock manager dropped the lock request"))?
+        answer.await.map_err(|_| Error::internal("lock manager dropped the lock request"))?
     }
 
     /// Releases every lock of `txn` and drops its queued wait; wakes the next
@@ -95,10 +86,7 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn row(k: &str) -> LockTarget {
-        LockTarget::Row {
-            table: TableId(16385),
-            key: k.as_bytes().into(),
-        }
+        LockTarget::Row { table: TableId(16385), key: k.as_bytes().into() }
     }
 
     const X: LockMode = LockMode::Exclusive;
@@ -108,10 +96,7 @@ mod tests {
     #[actix_rt::test]
     async fn waiter_is_granted_when_holder_releases() {
         let locks = LockClient::start(&Arbiter::current());
-        let got = locks
-            .acquire(TxnId(1), 101, row("a"), X, BLOCK)
-            .await
-            .unwrap();
+        let got = locks.acquire(TxnId(1), 101, row("a"), X, BLOCK).await.unwrap();
         assert_eq!(got, Acquired::Granted);
         let l2 = locks.clone();
         let waiter =
@@ -119,30 +104,20 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!waiter.is_finished(), "t2 must wait while t1 holds the row");
         locks.release_all(TxnId(1));
-        let got = tokio::time::timeout(PATIENCE, waiter)
-            .await
-            .unwrap()
-            .unwrap();
+        let got = tokio::time::timeout(PATIENCE, waiter).await.unwrap().unwrap();
         assert_eq!(got, Ok(Acquired::Granted));
     }
 
     #[actix_rt::test]
     async fn cancel_wait_fails_the_wait_with_57014() {
         let locks = LockClient::start(&Arbiter::current());
-        locks
-            .acquire(TxnId(1), 101, row("a"), X, BLOCK)
-            .await
-            .unwrap();
+        locks.acquire(TxnId(1), 101, row("a"), X, BLOCK).await.unwrap();
         let l2 = locks.clone();
         let waiter =
             actix_rt::spawn(async move { l2.acquire(TxnId(2), 102, row("a"), X, BLOCK).await });
         tokio::time::sleep(Duration::from_millis(50)).await;
         locks.cancel_wait(TxnId(2));
-        let err = tokio::time::timeout(PATIENCE, waiter)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap_err();
+        let err = tokio::time::timeout(PATIENCE, waiter).await.unwrap().unwrap().unwrap_err();
         assert_eq!(err.kind, ErrorKind::QueryCanceled);
         assert_eq!(err.message, "canceling statement due to user request");
     }
@@ -152,10 +127,7 @@ mod tests {
     #[actix_rt::test]
     async fn abandoned_wait_is_granted_then_freed_by_release_all() {
         let locks = LockClient::start(&Arbiter::current());
-        locks
-            .acquire(TxnId(1), 101, row("a"), X, BLOCK)
-            .await
-            .unwrap();
+        locks.acquire(TxnId(1), 101, row("a"), X, BLOCK).await.unwrap();
         let abandoned = tokio::time::timeout(
             Duration::from_millis(50),
             locks.acquire(TxnId(2), 102, row("a"), X, BLOCK),
@@ -164,16 +136,10 @@ mod tests {
         assert!(abandoned.is_err(), "t2 waited and gave up");
         locks.release_all(TxnId(1)); // grants row a to t2, whose receiver is gone
         let nowait = WaitPolicy::NoWait;
-        let err = locks
-            .acquire(TxnId(3), 103, row("a"), X, nowait)
-            .await
-            .unwrap_err();
+        let err = locks.acquire(TxnId(3), 103, row("a"), X, nowait).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::LockNotAvailable);
         locks.release_all(TxnId(2));
-        assert_eq!(
-            locks.acquire(TxnId(3), 103, row("a"), X, nowait).await,
-            Ok(Acquired::Granted)
-        );
+        assert_eq!(locks.acquire(TxnId(3), 103, row("a"), X, nowait).await, Ok(Acquired::Granted));
     }
 
     /// Two sessions on a multi-thread tokio runtime, the actor in its own actix System:
@@ -195,14 +161,8 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            locks
-                .acquire(TxnId(1), 101, row("a"), X, BLOCK)
-                .await
-                .unwrap();
-            locks
-                .acquire(TxnId(2), 102, row("b"), X, BLOCK)
-                .await
-                .unwrap();
+            locks.acquire(TxnId(1), 101, row("a"), X, BLOCK).await.unwrap();
+            locks.acquire(TxnId(2), 102, row("b"), X, BLOCK).await.unwrap();
             let started = Instant::now();
             let session = |txn: u64, pid: i32, want: &'static str| {
                 let locks = locks.clone();
@@ -217,10 +177,7 @@ mod tests {
             let (s1, s2) = (session(1, 101, "b"), session(2, 102, "a"));
             let r1 = tokio::time::timeout(PATIENCE, s1).await.unwrap().unwrap();
             let r2 = tokio::time::timeout(PATIENCE, s2).await.unwrap().unwrap();
-            assert!(
-                started.elapsed() < Duration::from_secs(1),
-                "detected at once, not on a timer"
-            );
+            assert!(started.elapsed() < Duration::from_secs(1), "detected at once, not on a timer");
             let (victim, survivor) = if r1.is_err() { (r1, r2) } else { (r2, r1) };
             let err = victim.unwrap_err();
             assert_eq!(err.kind, ErrorKind::DeadlockDetected);

@@ -128,9 +128,7 @@ impl LockQueue {
 
     /// True when `txn` may hold `mode` next to the current holders.
     fn fits_holders(&self, txn: TxnId, mode: LockMode) -> bool {
-        self.holders
-            .iter()
-            .all(|h| h.txn == txn || h.mode.compatible_with(mode))
+        self.holders.iter().all(|h| h.txn == txn || h.mode.compatible_with(mode))
     }
 }
 
@@ -152,13 +150,9 @@ impl LockTable {
     pub fn step(&mut self, input: Input) -> Vec<Effect> {
         let mut effects = Vec::new();
         match input {
-            Input::Acquire {
-                txn,
-                pid,
-                target,
-                mode,
-                wait,
-            } => self.acquire(txn, pid, target, mode, wait, &mut effects),
+            Input::Acquire { txn, pid, target, mode, wait } => {
+                self.acquire(txn, pid, target, mode, wait, &mut effects)
+            }
             Input::ReleaseAll { txn } => self.release_all(txn, &mut effects),
             Input::CancelWait { txn } => {
                 if self.waiting.contains_key(&txn) {
@@ -250,11 +244,7 @@ impl LockTable {
     /// edge it reports is a real one. This keeps a hot row with a long queue of
     /// FOR UPDATE waiters at one edge per waiter instead of a quadratic graph.
     fn blockers(&self, t: TxnId) -> Vec<TxnId> {
-        let Some(queue) = self
-            .waiting
-            .get(&t)
-            .and_then(|target| self.locks.get(target))
-        else {
+        let Some(queue) = self.waiting.get(&t).and_then(|target| self.locks.get(target)) else {
             return Vec::new();
         };
         let Some(pos) = queue.waiters.iter().position(|w| w.txn == t) else {
@@ -282,12 +272,7 @@ impl LockTable {
 
     fn waiter(&self, t: TxnId) -> Option<(&LockTarget, Waiter)> {
         let target = self.waiting.get(&t)?;
-        let w = self
-            .locks
-            .get(target)?
-            .waiters
-            .iter()
-            .find(|w| w.txn == t)?;
+        let w = self.locks.get(target)?.waiters.iter().find(|w| w.txn == t)?;
         Some((target, *w))
     }
 
@@ -342,10 +327,7 @@ impl LockTable {
             if let Some(h) = q.holders.iter_mut().find(|h| h.txn == w.txn) {
                 h.mode = w.mode;
             } else {
-                q.holders.push(Holder {
-                    txn: w.txn,
-                    mode: w.mode,
-                });
+                q.holders.push(Holder { txn: w.txn, mode: w.mode });
                 self.held.entry(w.txn).or_default().push(target.clone());
             }
             self.waiting.remove(&w.txn);
@@ -358,16 +340,16 @@ impl LockTable {
 
     /// Who holds `target`, in grant order.
     pub fn holders(&self, target: &LockTarget) -> Vec<(TxnId, LockMode)> {
-        self.locks.get(target).map_or_else(Vec::new, |q| {
-            q.holders.iter().map(|h| (h.txn, h.mode)).collect()
-        })
+        self.locks
+            .get(target)
+            .map_or_else(Vec::new, |q| q.holders.iter().map(|h| (h.txn, h.mode)).collect())
     }
 
     /// Who waits for `target`, in queue order.
     pub fn waiters(&self, target: &LockTarget) -> Vec<(TxnId, LockMode)> {
-        self.locks.get(target).map_or_else(Vec::new, |q| {
-            q.waiters.iter().map(|w| (w.txn, w.mode)).collect()
-        })
+        self.locks
+            .get(target)
+            .map_or_else(Vec::new, |q| q.waiters.iter().map(|w| (w.txn, w.mode)).collect())
     }
 
     /// What `txn` waits for, if anything.
@@ -413,10 +395,7 @@ impl LockTable {
             }
         }
         if queued != self.waiting.len() {
-            return Err(format!(
-                "{queued} queued waiters but {} recorded",
-                self.waiting.len()
-            ));
+            return Err(format!("{queued} queued waiters but {} recorded", self.waiting.len()));
         }
         Ok(())
     }
@@ -429,20 +408,11 @@ mod tests {
     use crate::catalog::TableId;
 
     fn row(k: &str) -> LockTarget {
-        LockTarget::Row {
-            table: TableId(16385),
-            key: k.as_bytes().into(),
-        }
+        LockTarget::Row { table: TableId(16385), key: k.as_bytes().into() }
     }
 
     fn acq(t: u64, target: LockTarget, mode: LockMode) -> Input {
-        Input::Acquire {
-            txn: TxnId(t),
-            pid: 100 + t as i32,
-            target,
-            mode,
-            wait: WaitPolicy::Block,
-        }
+        Input::Acquire { txn: TxnId(t), pid: 100 + t as i32, target, mode, wait: WaitPolicy::Block }
     }
 
     #[test]
@@ -458,9 +428,7 @@ mod tests {
         );
         assert_eq!(lt.step(acq(1, row("b"), LockMode::Exclusive)), vec![]);
         let effects = lt.step(acq(2, row("a"), LockMode::Exclusive));
-        let [Effect::Failed { txn, error }] = effects.as_slice() else {
-            panic!("{effects:?}")
-        };
+        let [Effect::Failed { txn, error }] = effects.as_slice() else { panic!("{effects:?}") };
         assert_eq!(*txn, TxnId(2));
         assert_eq!(error.kind, ErrorKind::DeadlockDetected);
         assert_eq!(

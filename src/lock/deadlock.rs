@@ -121,10 +121,7 @@ mod tests {
 
     #[test]
     fn two_cycle() {
-        assert_eq!(
-            find_cycle(TxnId(1), graph(&[(1, 2), (2, 1)])),
-            Some(ids(&[1, 2]))
-        );
+        assert_eq!(find_cycle(TxnId(1), graph(&[(1, 2), (2, 1)])), Some(ids(&[1, 2])));
     }
 
     #[test]
@@ -148,10 +145,8 @@ mod tests {
 
     #[test]
     fn error_has_postgres_shape() {
-        let target = LockTarget::Row {
-            table: crate::catalog::TableId(16385),
-            key: b"k".to_vec().into(),
-        };
+        let target =
+            LockTarget::Row { table: crate::catalog::TableId(16385), key: b"k".to_vec().into() };
         let e = deadlock_error(&[
             CycleEdge {
                 pid: 101,
@@ -159,12 +154,7 @@ mod tests {
                 target: target.clone(),
                 blocked_by: 102,
             },
-            CycleEdge {
-                pid: 102,
-                mode: LockMode::Exclusive,
-                target,
-                blocked_by: 101,
-            },
+            CycleEdge { pid: 102, mode: LockMode::Exclusive, target, blocked_by: 101 },
         ]);
         assert_eq!(e.kind, ErrorKind::DeadlockDetected);
         assert_eq!(e.message, "deadlock detected");

@@ -13,7 +13,12 @@ impl Session {
     }
 
     /// Runs one statement of a simple Query (with retry of a lone implicit statement).
-    async fn simple_statement(&mut self, text: &str, lone: bool, out: &mut Responses) -> Result<Flow> {
+    async fn simple_statement(
+        &mut self,
+        text: &str,
+        lone: bool,
+        out: &mut Responses,
+    ) -> Result<Flow> {
         let mut planned = plan_statement(text, &self.engine.catalog, &[]);
         if matches!(self.block, Block::Failed) {
             return match planned {
@@ -60,12 +65,23 @@ impl Session {
         }
     }
 
-    fn write_output(&mut self, plan: &Plan, output: Output, formats: &[i16], out: &mut Responses, _max: usize) -> Result<Flow> {
+    fn write_output(
+        &mut self,
+        plan: &Plan,
+        output: Output,
+        formats: &[i16],
+        out: &mut Responses,
+        _max: usize,
+    ) -> Result<Flow> {
         match output {
             Output::Rows(cols, rows) => {
                 out.row_description(&fields(&cols, formats));
                 let n = write_rows(out, &cols, rows.into_iter(), formats)?;
-                out.command_complete(&if matches!(plan, Plan::Show(_)) { "SHOW".to_owned() } else { format!("SELECT {n}") });
+                out.command_complete(&if matches!(plan, Plan::Show(_)) {
+                    "SHOW".to_owned()
+                } else {
+                    format!("SELECT {n}")
+                });
                 Ok(Flow::Done)
             }
             Output::Tag(tag) => {
@@ -117,14 +133,17 @@ impl Session {
 
     fn statement(&self, name: &str) -> Result<StdArc<Prepared>> {
         self.statements.get(name).cloned().ok_or_else(|| {
-            Error::new(ErrorKind::InvalidSqlStatementName, format!("prepared statement \"{name}\" does not exist"))
+            Error::new(
+                ErrorKind::InvalidSqlStatementName,
+                format!("prepared statement \"{name}\" does not exist"),
+            )
         })
     }
 
     fn portal(&mut self, name: &str) -> Result<&mut Portal> {
-        self.portals
-            .get_mut(name)
-            .ok_or_else(|| Error::new(ErrorKind::InvalidCursorName, format!("portal \"{name}\" does not exist")))
+        self.portals.get_mut(name).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidCursorName, format!("portal \"{name}\" does not exist"))
+        })
     }
 
     async fn copy_rows(&mut self, rows: Vec<Vec<Value>>) -> Result<()> {
@@ -163,11 +182,17 @@ impl Backend for Session {
         self.user = get("user").unwrap_or_else(|| "postgres".into());
         self.database = get("database").unwrap_or_else(|| self.user.clone());
         if self.database != "postgres" {
-            return Err(Error::new(ErrorKind::UndefinedObject, format!("database \"{}\" does not exist", self.database)));
+            return Err(Error::new(
+                ErrorKind::UndefinedObject,
+                format!("database \"{}\" does not exist", self.database),
+            ));
         }
         self.settings = Settings::new(&self.user, &get("application_name").unwrap_or_default());
         for (k, v) in params {
-            if matches!(k.as_str(), "user" | "database" | "application_name" | "replication" | "options") {
+            if matches!(
+                k.as_str(),
+                "user" | "database" | "application_name" | "replication" | "options"
+            ) {
                 continue;
             }
             // Start-up parameters are SETs (client_encoding, DateStyle, …).
@@ -212,9 +237,17 @@ impl Backend for Session {
         let planned = match pieces.as_slice() {
             [] => Planned { plan: Plan::Empty, param_types: Vec::new() },
             [one] => plan_statement(one, &self.engine.catalog, param_types)?,
-            _ => return Err(Error::syntax("cannot insert multiple commands into a prepared statement")),
+            _ => {
+                return Err(Error::syntax(
+                    "cannot insert multiple commands into a prepared statement",
+                ))
+            }
         };
-        let stmt = Prepared { sql: sql.to_owned(), planned, catalog_version: self.engine.catalog.version() };
+        let stmt = Prepared {
+            sql: sql.to_owned(),
+            planned,
+            catalog_version: self.engine.catalog.version(),
+        };
         self.statements.insert(name.to_owned(), StdArc::new(stmt));
         Ok(())
     }
@@ -252,7 +285,10 @@ impl Backend for Session {
                         parse_binary(bytes, ty)?
                     } else {
                         let text = std::str::from_utf8(bytes).map_err(|_| {
-                            Error::new(ErrorKind::InvalidTextRepresentation, "invalid byte sequence for encoding \"UTF8\"")
+                            Error::new(
+                                ErrorKind::InvalidTextRepresentation,
+                                "invalid byte sequence for encoding \"UTF8\"",
+                            )
                         })?;
                         parse_text(text, ty)?
                     }
@@ -262,7 +298,13 @@ impl Backend for Session {
         let plan = self.replan(&stmt)?;
         self.portals.insert(
             portal.to_owned(),
-            Portal { stmt, params: values, formats: result_formats.to_vec(), pending: None, plan: Some(plan) },
+            Portal {
+                stmt,
+                params: values,
+                formats: result_formats.to_vec(),
+                pending: None,
+                plan: Some(plan),
+            },
         );
         Ok(())
     }
@@ -288,10 +330,16 @@ impl Backend for Session {
         Ok(())
     }
 
-    async fn execute(&mut self, portal: &str, max_rows: usize, out: &mut Responses) -> Result<Flow> {
+    async fn execute(
+        &mut self,
+        portal: &str,
+        max_rows: usize,
+        out: &mut Responses,
+    ) -> Result<Flow> {
         if matches!(self.block, Block::Failed) {
             let p = self.portal(portal)?;
-            let is_end = matches!(p.plan.as_deref().map(|x| &x.plan), Some(Plan::Commit | Plan::Rollback));
+            let is_end =
+                matches!(p.plan.as_deref().map(|x| &x.plan), Some(Plan::Commit | Plan::Rollback));
             if !is_end {
                 return Err(Error::in_failed_transaction());
             }
@@ -362,7 +410,11 @@ impl Backend for Session {
             // Execute does not send RowDescription (Describe does).
             Output::Rows(cols, rows) => {
                 let n = write_rows(out, &cols, rows.into_iter(), &formats)?;
-                out.command_complete(&if matches!(plan.plan, Plan::Show(_)) { "SHOW".to_owned() } else { format!("SELECT {n}") });
+                out.command_complete(&if matches!(plan.plan, Plan::Show(_)) {
+                    "SHOW".to_owned()
+                } else {
+                    format!("SELECT {n}")
+                });
                 Ok(Flow::Done)
             }
             other => self.write_output(&plan.plan, other, &formats, out, max_rows),

@@ -70,7 +70,8 @@ impl CopyIn {
     }
 
     fn bad(&self, msg: String) -> Error {
-        Error::new(ErrorKind::BadCopyFileFormat, msg).with_detail(format!("COPY {}, line {}", self.table.name, self.line))
+        Error::new(ErrorKind::BadCopyFileFormat, msg)
+            .with_detail(format!("COPY {}, line {}", self.table.name, self.line))
     }
 
     fn row(&mut self, line: &[u8]) -> Result<Vec<Value>> {
@@ -94,7 +95,10 @@ impl CopyIn {
             let ty = &self.table.columns[col].ty;
             row[col] = parse_text(&unescaped, ty).map_err(|e| {
                 let name = &self.table.columns[col].name;
-                e.with_detail(format!("COPY {}, line {}, column {name}: \"{field}\"", self.table.name, self.line))
+                e.with_detail(format!(
+                    "COPY {}, line {}, column {name}: \"{field}\"",
+                    self.table.name, self.line
+                ))
             })?;
         }
         self.rows += 1;
@@ -175,7 +179,10 @@ mod tests {
         let mut c = CopyIn::new(table(), vec![0, 1]);
         assert!(c.feed(b"1\tx").expect("feed").is_empty());
         let rows = c.feed(b"y\n2\t\\N\n\\.\n3\tignored\n").expect("feed");
-        assert_eq!(rows, vec![vec![Value::Int4(1), Value::Text("xy".into())], vec![Value::Int4(2), Value::Null]]);
+        assert_eq!(
+            rows,
+            vec![vec![Value::Int4(1), Value::Text("xy".into())], vec![Value::Int4(2), Value::Null]]
+        );
         assert_eq!(c.finish().expect("finish"), None);
     }
 

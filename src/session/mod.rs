@@ -41,7 +41,9 @@ use crate::sql::plan::{Access, OutCol, Plan};
 use crate::sql::{plan_statement, split, Planned};
 use crate::storage::{Isolation, Key, Row};
 use crate::sync::Arc;
-use crate::types::{encode_key, parse_binary, parse_text, write_binary, write_text, DataType, Value};
+use crate::types::{
+    encode_key, parse_binary, parse_text, write_binary, write_text, DataType, Value,
+};
 use crate::wal::WalWrite;
 use crate::wire::{Backend, CancelSignal, Field, Flow, Responses, TxnStatus};
 
@@ -118,7 +120,10 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("pid", &self.pid).field("block", &self.block).finish_non_exhaustive()
+        f.debug_struct("Session")
+            .field("pid", &self.pid)
+            .field("block", &self.block)
+            .finish_non_exhaustive()
     }
 }
 
@@ -156,7 +161,12 @@ fn format_of(formats: &[i16], i: usize) -> i16 {
     }
 }
 
-fn write_rows(out: &mut Responses, columns: &[OutCol], rows: impl Iterator<Item = Vec<Value>>, formats: &[i16]) -> Result<usize> {
+fn write_rows(
+    out: &mut Responses,
+    columns: &[OutCol],
+    rows: impl Iterator<Item = Vec<Value>>,
+    formats: &[i16],
+) -> Result<usize> {
     let mut n = 0;
     for row in rows {
         let start = out.begin_row(row.len());
@@ -201,8 +211,11 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn ddl_in_block(what: &str) -> Error {
-    Error::new(ErrorKind::FeatureNotSupported, format!("{what} inside a transaction block is not supported yet"))
-        .with_hint("Run it outside BEGIN … COMMIT; it commits on its own.")
+    Error::new(
+        ErrorKind::FeatureNotSupported,
+        format!("{what} inside a transaction block is not supported yet"),
+    )
+    .with_hint("Run it outside BEGIN … COMMIT; it commits on its own.")
 }
 
 impl Session {
@@ -288,7 +301,10 @@ impl Session {
         let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
         let p = plan_statement(&stmt.sql, &self.engine.catalog, &oids)?;
         if p.param_types != stmt.planned.param_types {
-            return Err(Error::new(ErrorKind::FeatureNotSupported, "cached plan must not change result type"));
+            return Err(Error::new(
+                ErrorKind::FeatureNotSupported,
+                "cached plan must not change result type",
+            ));
         }
         Ok(Arc::new(p))
     }
@@ -346,14 +362,19 @@ impl Session {
         self.cancel.clear();
         match plan {
             Plan::Empty => return Ok(Output::Empty),
-            Plan::Set { name, value, local } => return self.set(name, value.as_deref(), *local).map(Output::Tag),
+            Plan::Set { name, value, local } => {
+                return self.set(name, value.as_deref(), *local).map(Output::Tag)
+            }
             Plan::Reset(name) => {
                 match name {
                     Some(n) => {
                         self.set(n, None, false)?;
                     }
                     None => {
-                        let fresh = Settings::new(&self.user, &self.settings.get("application_name").unwrap_or_default());
+                        let fresh = Settings::new(
+                            &self.user,
+                            &self.settings.get("application_name").unwrap_or_default(),
+                        );
                         self.settings = fresh;
                     }
                 }
@@ -361,17 +382,25 @@ impl Session {
             }
             Plan::Show(name) => {
                 let value = if name.eq_ignore_ascii_case("transaction_isolation") {
-                    let iso = self.txn.as_ref().map(|t| t.isolation).unwrap_or(self.settings.default_isolation());
+                    let iso = self
+                        .txn
+                        .as_ref()
+                        .map(|t| t.isolation)
+                        .unwrap_or(self.settings.default_isolation());
                     isolation_name(iso).to_owned()
                 } else {
                     self.settings.get(name)?
                 };
-                let col = OutCol { name: name.clone(), ty: DataType::Text, table_oid: 0, column: 0 };
+                let col =
+                    OutCol { name: name.clone(), ty: DataType::Text, table_oid: 0, column: 0 };
                 return Ok(Output::Rows(vec![col], vec![vec![Value::Text(value)]]));
             }
             Plan::Maintenance(tag) => {
                 if *tag == "VACUUM" && self.block == Block::Explicit {
-                    return Err(Error::new(ErrorKind::ActiveSqlTransaction, "VACUUM cannot run inside a transaction block"));
+                    return Err(Error::new(
+                        ErrorKind::ActiveSqlTransaction,
+                        "VACUUM cannot run inside a transaction block",
+                    ));
                 }
                 return Ok(Output::Tag((*tag).into()));
             }
@@ -410,7 +439,13 @@ impl Session {
         let txn = self.ensure_txn();
         txn.statements += 1;
         let (view, _guard) = txn.statement_view(&engine);
-        let q = QueryCtx { catalog: &engine.catalog, storage: &engine.storage, view, params, facts: &facts };
+        let q = QueryCtx {
+            catalog: &engine.catalog,
+            storage: &engine.storage,
+            view,
+            params,
+            facts: &facts,
+        };
         let horizon = engine.watermark.horizon();
         let mut w = WriteCtx {
             status: &txn.status,
@@ -453,7 +488,12 @@ impl Session {
                 Some("read committed" | "read uncommitted") => Isolation::ReadCommitted,
                 Some("repeatable read") => Isolation::RepeatableRead,
                 Some("serializable") => return Err(crate::sql::serializable_refused()),
-                _ => return Err(Error::new(ErrorKind::InvalidParameterValue, "invalid value for parameter \"transaction_isolation\"")),
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidParameterValue,
+                        "invalid value for parameter \"transaction_isolation\"",
+                    ))
+                }
             };
             if let Some(t) = self.txn.as_mut() {
                 if t.statements > 0 {
@@ -487,10 +527,16 @@ impl Session {
             Plan::CreateTable { name, columns, primary_key, if_not_exists } => {
                 if catalog.get(name).is_some() {
                     if *if_not_exists {
-                        self.pending_notices.push(("42P07", format!("relation \"{name}\" already exists, skipping")));
+                        self.pending_notices.push((
+                            "42P07",
+                            format!("relation \"{name}\" already exists, skipping"),
+                        ));
                         return Ok("CREATE TABLE".into());
                     }
-                    return Err(Error::new(ErrorKind::DuplicateTable, format!("relation \"{name}\" already exists")));
+                    return Err(Error::new(
+                        ErrorKind::DuplicateTable,
+                        format!("relation \"{name}\" already exists"),
+                    ));
                 }
                 let def = TableDef {
                     id: catalog.allocate_id(),
@@ -499,7 +545,8 @@ impl Session {
                     columns: columns.clone(),
                     primary_key: primary_key.clone(),
                 };
-                let writes = vec![WalWrite::CatalogPut { key: table_key(name), value: def.encode() }];
+                let writes =
+                    vec![WalWrite::CatalogPut { key: table_key(name), value: def.encode() }];
                 engine.commit(&engine.begin(), writes).await?;
                 engine.storage.create(def.id);
                 catalog.install(def);
@@ -511,10 +558,14 @@ impl Session {
                     match catalog.get(n) {
                         Some(d) => defs.push(d),
                         None if *if_exists => {
-                            self.pending_notices.push(("00000", format!("table \"{n}\" does not exist, skipping")));
+                            self.pending_notices
+                                .push(("00000", format!("table \"{n}\" does not exist, skipping")));
                         }
                         None => {
-                            return Err(Error::new(ErrorKind::UndefinedTable, format!("table \"{n}\" does not exist")))
+                            return Err(Error::new(
+                                ErrorKind::UndefinedTable,
+                                format!("table \"{n}\" does not exist"),
+                            ))
                         }
                     }
                 }
@@ -550,7 +601,10 @@ impl Session {
                 if table.primary_key.is_some() {
                     return Err(Error::new(
                         ErrorKind::InvalidTableDefinition,
-                        format!("multiple primary keys for table \"{}\" are not allowed", table.name),
+                        format!(
+                            "multiple primary keys for table \"{}\" are not allowed",
+                            table.name
+                        ),
                     ));
                 }
                 let txn = engine.begin();
@@ -586,7 +640,10 @@ impl Session {
                 if row[c].is_null() {
                     return Err(Error::new(
                         ErrorKind::NotNullViolation,
-                        format!("column \"{}\" of relation \"{}\" contains null values", table.columns[c].name, table.name),
+                        format!(
+                            "column \"{}\" of relation \"{}\" contains null values",
+                            table.columns[c].name, table.name
+                        ),
                     ));
                 }
                 vals.push(row[c].clone());
@@ -598,12 +655,19 @@ impl Session {
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
             let names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name.as_str()).collect();
-            let vals: Vec<String> = pk.iter().map(|&c| crate::types::text_of(&w[0].1[c], &table.columns[c].ty)).collect();
+            let vals: Vec<String> = pk
+                .iter()
+                .map(|&c| crate::types::text_of(&w[0].1[c], &table.columns[c].ty))
+                .collect();
             return Err(Error::new(
                 ErrorKind::UniqueViolation,
                 format!("could not create unique index \"{}\"", table.pkey_name()),
             )
-            .with_detail(format!("Key ({})=({}) is duplicated.", names.join(", "), vals.join(", "))));
+            .with_detail(format!(
+                "Key ({})=({}) is duplicated.",
+                names.join(", "),
+                vals.join(", ")
+            )));
         }
         let mut def = table.clone();
         def.id = engine.catalog.allocate_id();

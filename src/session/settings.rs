@@ -49,8 +49,16 @@ fn canonical(name: &str) -> String {
 fn read_only(name: &str) -> bool {
     matches!(
         name,
-        "server_version" | "server_version_num" | "server_encoding" | "integer_datetimes" | "in_hot_standby"
-            | "is_superuser" | "max_connections" | "block_size" | "lc_collate" | "lc_ctype"
+        "server_version"
+            | "server_version_num"
+            | "server_encoding"
+            | "integer_datetimes"
+            | "in_hot_standby"
+            | "is_superuser"
+            | "max_connections"
+            | "block_size"
+            | "lc_collate"
+            | "lc_ctype"
     )
 }
 
@@ -120,8 +128,11 @@ impl Settings {
             return Err(unrecognized(name));
         }
         if read_only(&key) {
-            return Err(Error::new(ErrorKind::ObjectInUse, format!("parameter \"{key}\" cannot be changed"))
-                .with_hint("It is a read-only server parameter."));
+            return Err(Error::new(
+                ErrorKind::ObjectInUse,
+                format!("parameter \"{key}\" cannot be changed"),
+            )
+            .with_hint("It is a read-only server parameter."));
         }
         let default = Settings::new("postgres", "");
         let value = match value {
@@ -135,16 +146,25 @@ impl Settings {
 
     /// Every reported parameter, in start-up order.
     pub fn reported(&self) -> Vec<(String, String)> {
-        REPORTED.iter().map(|k| (k.to_string(), self.values.get(*k).cloned().unwrap_or_default())).collect()
+        REPORTED
+            .iter()
+            .map(|k| (k.to_string(), self.values.get(*k).cloned().unwrap_or_default()))
+            .collect()
     }
 }
 
 fn unrecognized(name: &str) -> Error {
-    Error::new(ErrorKind::UndefinedObject, format!("unrecognized configuration parameter \"{name}\""))
+    Error::new(
+        ErrorKind::UndefinedObject,
+        format!("unrecognized configuration parameter \"{name}\""),
+    )
 }
 
 fn invalid(name: &str, value: &str) -> Error {
-    Error::new(ErrorKind::InvalidParameterValue, format!("invalid value for parameter \"{name}\": \"{value}\""))
+    Error::new(
+        ErrorKind::InvalidParameterValue,
+        format!("invalid value for parameter \"{name}\": \"{value}\""),
+    )
 }
 
 /// Normalises and checks a value.
@@ -162,7 +182,9 @@ fn validate(name: &str, value: &str) -> Result<String> {
             _ => return Err(Error::unsupported(format!("client_encoding \"{value}\""))),
         },
         "TimeZone" => match lower.as_str() {
-            "utc" | "etc/utc" | "gmt" | "etc/gmt" | "z" | "zulu" | "universal" | "+00" | "0" => "Etc/UTC".to_owned(),
+            "utc" | "etc/utc" | "gmt" | "etc/gmt" | "z" | "zulu" | "universal" | "+00" | "0" => {
+                "Etc/UTC".to_owned()
+            }
             _ => return Err(Error::unsupported(format!("time zone \"{value}\" (only UTC)"))),
         },
         "DateStyle" => {

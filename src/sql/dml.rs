@@ -19,7 +19,9 @@ use std::ops::{Bound, ControlFlow};
 use crate::catalog::{TableDef, TableId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::{LockClient, LockMode, LockTarget, WaitPolicy};
-use crate::storage::{InsertConflict, Isolation, Key, ReadView, Row, Storage, TableStore, WriteOutcome};
+use crate::storage::{
+    InsertConflict, Isolation, Key, ReadView, Row, Storage, TableStore, WriteOutcome,
+};
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnStatus};
 use crate::types::{encode_key, write_text, DataType, Value};
@@ -57,7 +59,13 @@ impl WriteCtx<'_> {
     async fn lock_row(&mut self, table: &TableDef, key: &[u8]) -> Result<()> {
         *self.locked = true;
         let target = LockTarget::Row { table: table.id, key: key.into() };
-        let acquire = self.locks.acquire(self.status.id(), self.pid, target, LockMode::Exclusive, WaitPolicy::Block);
+        let acquire = self.locks.acquire(
+            self.status.id(),
+            self.pid,
+            target,
+            LockMode::Exclusive,
+            WaitPolicy::Block,
+        );
         // [session] waits for the lock / [client] sends CancelRequest: the wait ends
         // with 57014; a grant that races the cancel is released with the
         // transaction's release_all when the error aborts it.
@@ -77,7 +85,10 @@ fn check_row(table: &TableDef, row: &[Value]) -> Result<()> {
         if c.not_null && row[i].is_null() {
             return Err(Error::new(
                 ErrorKind::NotNullViolation,
-                format!("null value in column \"{}\" of relation \"{}\" violates not-null constraint", c.name, table.name),
+                format!(
+                    "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
+                    c.name, table.name
+                ),
             )
             .with_detail(format!("Failing row contains {}.", failing_row(table, row))));
         }
@@ -87,11 +98,8 @@ fn check_row(table: &TableDef, row: &[Value]) -> Result<()> {
 
 /// PostgreSQL's `(v1, v2, null)` rendering of a row in error details.
 pub fn failing_row(table: &TableDef, row: &[Value]) -> String {
-    let parts: Vec<String> = row
-        .iter()
-        .zip(&table.columns)
-        .map(|(v, c)| text_of(v, &c.ty))
-        .collect();
+    let parts: Vec<String> =
+        row.iter().zip(&table.columns).map(|(v, c)| text_of(v, &c.ty)).collect();
     format!("({})", parts.join(", "))
 }
 
@@ -129,7 +137,12 @@ fn duplicate_key(table: &TableDef, row: &[Value]) -> Error {
 }
 
 /// Inserts one complete row (already typed and cast) into `table`.
-pub async fn insert_row(w: &mut WriteCtx<'_>, table: &TableDef, store: &TableStore, row: Vec<Value>) -> Result<()> {
+pub async fn insert_row(
+    w: &mut WriteCtx<'_>,
+    table: &TableDef,
+    store: &TableStore,
+    row: Vec<Value>,
+) -> Result<()> {
     check_row(table, &row)?;
     let key = row_key(table, store, &row);
     if table.primary_key.is_some() {
@@ -142,7 +155,9 @@ pub async fn insert_row(w: &mut WriteCtx<'_>, table: &TableDef, store: &TableSto
             Ok(())
         }
         Err(InsertConflict::Duplicate) => Err(duplicate_key(table, &row)),
-        Err(InsertConflict::Locked) => Err(Error::internal("insert into a key locked by another transaction")),
+        Err(InsertConflict::Locked) => {
+            Err(Error::internal("insert into a key locked by another transaction"))
+        }
         Err(InsertConflict::Retired) => Err(Error::new(
             ErrorKind::SerializationFailure,
             "could not serialize access due to concurrent DDL on the table",
@@ -169,7 +184,11 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
             for r in rows {
                 let mut v = Vec::with_capacity(r.len());
                 for (x, (from, to)) in r.into_iter().zip(casts) {
-                    v.push(if x.is_null() || from == to { x } else { crate::types::assign_cast(&x, from, to)? });
+                    v.push(if x.is_null() || from == to {
+                        x
+                    } else {
+                        crate::types::assign_cast(&x, from, to)?
+                    });
                 }
                 out.push(v);
             }
@@ -197,7 +216,9 @@ fn candidates(
     ectx: &EvalCtx<'_>,
 ) -> Result<Vec<Key>> {
     match access {
-        Access::Point(exprs) => Ok(point_key(exprs, ectx)?.map(|k| vec![k.into_boxed_slice()]).unwrap_or_default()),
+        Access::Point(exprs) => {
+            Ok(point_key(exprs, ectx)?.map(|k| vec![k.into_boxed_slice()]).unwrap_or_default())
+        }
         Access::Full => {
             let mut keys = Vec::new();
             store.scan(view, Bound::Unbounded, Bound::Unbounded, |key, row| {
@@ -224,19 +245,20 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
             continue;
         }
         w.lock_row(table, &key).await?;
-        let outcome = store.write_latest(w.status, w.view, w.isolation, &key, w.horizon, |old| {
-            if let Some(f) = &plan.filter {
-                if !f.matches(old, &ectx)? {
-                    return Ok(None);
+        let outcome =
+            store.write_latest(w.status, w.view, w.isolation, &key, w.horizon, |old| {
+                if let Some(f) = &plan.filter {
+                    if !f.matches(old, &ectx)? {
+                        return Ok(None);
+                    }
                 }
-            }
-            let mut new = old.to_vec();
-            for (col, e) in &plan.sets {
-                new[*col] = e.eval(old, &ectx)?;
-            }
-            check_row(table, &new)?;
-            Ok(Some(Some(new.into())))
-        })?;
+                let mut new = old.to_vec();
+                for (col, e) in &plan.sets {
+                    new[*col] = e.eval(old, &ectx)?;
+                }
+                check_row(table, &new)?;
+                Ok(Some(Some(new.into())))
+            })?;
         if let WriteOutcome::Written { new, .. } = outcome {
             w.writes.insert((table.id, key), new);
             n += 1;
@@ -267,14 +289,15 @@ pub async fn delete_where(
             continue;
         }
         w.lock_row(table, &key).await?;
-        let outcome = store.write_latest(w.status, w.view, w.isolation, &key, w.horizon, |old| {
-            if let Some(f) = filter {
-                if !f.matches(old, &ectx)? {
-                    return Ok(None);
+        let outcome =
+            store.write_latest(w.status, w.view, w.isolation, &key, w.horizon, |old| {
+                if let Some(f) = filter {
+                    if !f.matches(old, &ectx)? {
+                        return Ok(None);
+                    }
                 }
-            }
-            Ok(Some(None))
-        })?;
+                Ok(Some(None))
+            })?;
         if let WriteOutcome::Written { .. } = outcome {
             w.writes.insert((table.id, key), None);
             n += 1;

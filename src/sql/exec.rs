@@ -115,7 +115,9 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
             let rows = run(input, ctx, outer)?;
             rows.iter().map(|r| exprs.iter().map(|e| e.eval(r, &ectx)).collect()).collect()
         }
-        Rel::Aggregate { input, group, aggs } => aggregate(run(input, ctx, outer)?, group, aggs, &ectx),
+        Rel::Aggregate { input, group, aggs } => {
+            aggregate(run(input, ctx, outer)?, group, aggs, &ectx)
+        }
         Rel::Sort { input, keys } => {
             let rows = run(input, ctx, outer)?;
             sort(rows, keys, &ectx)
@@ -140,14 +142,17 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
                     None => Ok(None),
                     Some(e) => match e.eval(&[], &ectx)? {
                         Value::Null => Ok(None),
-                        Value::Int8(n) if n < 0 => Err(Error::new(kind, format!("{what} must not be negative"))),
+                        Value::Int8(n) if n < 0 => {
+                            Err(Error::new(kind, format!("{what} must not be negative")))
+                        }
                         Value::Int8(n) => Ok(Some(n as usize)),
                         other => Err(Error::internal(format!("{what} evaluated to {other:?}"))),
                     },
                 }
             };
             let limit = count(limit, "LIMIT", ErrorKind::InvalidRowCountInLimitClause)?;
-            let offset = count(offset, "OFFSET", ErrorKind::InvalidRowCountInResultOffsetClause)?.unwrap_or(0);
+            let offset = count(offset, "OFFSET", ErrorKind::InvalidRowCountInResultOffsetClause)?
+                .unwrap_or(0);
             Ok(rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect())
         }
         Rel::Truncate { input, width } => {
@@ -162,8 +167,15 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
 
 /// A table scan, optionally fused with the projection above it (so a point SELECT
 /// copies only the columns it returns).
-fn scan(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>, project: Option<&Vec<Expr>>) -> Result<Vec<Vec<Value>>> {
-    let Rel::Scan { table, access, filter } = rel else { return Err(Error::internal("not a scan")) };
+fn scan(
+    rel: &Rel,
+    ctx: &QueryCtx<'_>,
+    outer: Option<&[Value]>,
+    project: Option<&Vec<Expr>>,
+) -> Result<Vec<Vec<Value>>> {
+    let Rel::Scan { table, access, filter } = rel else {
+        return Err(Error::internal("not a scan"));
+    };
     let ectx = ctx.eval_ctx(outer);
     let store = ctx.storage.table(table.id)?;
     let emit = |row: &[Value]| -> Result<Option<Vec<Value>>> {
@@ -198,7 +210,12 @@ fn scan(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>, project: Option<
     }
 }
 
-fn aggregate(rows: Vec<Vec<Value>>, group: &[Expr], aggs: &[AggCall], ectx: &EvalCtx<'_>) -> Result<Vec<Vec<Value>>> {
+fn aggregate(
+    rows: Vec<Vec<Value>>,
+    group: &[Expr],
+    aggs: &[AggCall],
+    ectx: &EvalCtx<'_>,
+) -> Result<Vec<Vec<Value>>> {
     struct Group {
         keys: Vec<Value>,
         accs: Vec<Accumulator>,
@@ -301,7 +318,11 @@ fn sort(rows: Vec<Vec<Value>>, keys: &[SortKey], ectx: &EvalCtx<'_>) -> Result<V
 }
 
 /// Casts a query's output value to a target column type (INSERT … SELECT).
-pub fn cast_value(v: Value, from: &crate::types::DataType, to: &crate::types::DataType) -> Result<Value> {
+pub fn cast_value(
+    v: Value,
+    from: &crate::types::DataType,
+    to: &crate::types::DataType,
+) -> Result<Value> {
     if v.is_null() || from == to {
         return Ok(v);
     }

@@ -120,12 +120,18 @@ impl Expr {
         match self {
             Expr::Const(_) | Expr::Param(_) => true,
             Expr::Column(_) | Expr::Outer(_) => false,
-            Expr::Neg(e, _) | Expr::Not(e) | Expr::IsNull(e, _) | Expr::Cast(e, _, _) => e.is_row_independent(),
-            Expr::Binary { left, right, .. } => left.is_row_independent() && right.is_row_independent(),
+            Expr::Neg(e, _) | Expr::Not(e) | Expr::IsNull(e, _) | Expr::Cast(e, _, _) => {
+                e.is_row_independent()
+            }
+            Expr::Binary { left, right, .. } => {
+                left.is_row_independent() && right.is_row_independent()
+            }
             Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinct(a, b, _) => {
                 a.is_row_independent() && b.is_row_independent()
             }
-            Expr::Func(f, args) => f.is_immutable_per_statement() && args.iter().all(Expr::is_row_independent),
+            Expr::Func(f, args) => {
+                f.is_immutable_per_statement() && args.iter().all(Expr::is_row_independent)
+            }
             Expr::Case { .. } | Expr::InList { .. } | Expr::Like { .. } | Expr::Array(_) => false,
         }
     }
@@ -134,12 +140,15 @@ impl Expr {
     pub fn eval(&self, row: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
         match self {
             Expr::Const(v) => Ok(v.clone()),
-            Expr::Param(i) => ctx
-                .params
-                .get(*i)
-                .cloned()
-                .ok_or_else(|| Error::new(ErrorKind::UndefinedParameter, format!("there is no parameter ${}", i + 1))),
-            Expr::Column(i) => row.get(*i).cloned().ok_or_else(|| Error::internal("column index out of range")),
+            Expr::Param(i) => ctx.params.get(*i).cloned().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UndefinedParameter,
+                    format!("there is no parameter ${}", i + 1),
+                )
+            }),
+            Expr::Column(i) => {
+                row.get(*i).cloned().ok_or_else(|| Error::internal("column index out of range"))
+            }
             Expr::Outer(i) => ctx
                 .outer
                 .and_then(|o| o.get(*i))
@@ -226,7 +235,9 @@ impl Expr {
                     let hit = match &subject {
                         Some(s) => {
                             let w = cond.eval(row, ctx)?;
-                            !s.is_null() && !w.is_null() && compare(s, &w) == std::cmp::Ordering::Equal
+                            !s.is_null()
+                                && !w.is_null()
+                                && compare(s, &w) == std::cmp::Ordering::Equal
                         }
                         None => truth(&cond.eval(row, ctx)?)? == Some(true),
                     };
@@ -270,7 +281,10 @@ impl Expr {
                         Ok(Value::Bool(m != *negated))
                     }
                     (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
-                    _ => Err(Error::new(ErrorKind::UndefinedFunction, "operator does not exist for LIKE")),
+                    _ => Err(Error::new(
+                        ErrorKind::UndefinedFunction,
+                        "operator does not exist for LIKE",
+                    )),
                 }
             }
             Expr::Array(items) => {

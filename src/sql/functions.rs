@@ -9,7 +9,8 @@ use crate::types::{cast, compare, DataType, Value};
 use super::expr::EvalCtx;
 
 /// The server's version string (`SELECT version()`).
-pub const VERSION: &str = "PostgreSQL 15.18 (troupe 0.1.0) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit";
+pub const VERSION: &str =
+    "PostgreSQL 15.18 (troupe 0.1.0) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit";
 
 /// A scalar function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,7 +296,8 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal> {
         }
         let digits = abs.to_string().len() as i64;
         let w = (digits - 1) / 4;
-        let first: i64 = (abs / Decimal::from(10000i64.pow(w as u32))).trunc().try_into().unwrap_or(0);
+        let first: i64 =
+            (abs / Decimal::from(10000i64.pow(w as u32))).trunc().try_into().unwrap_or(0);
         (w, first)
     };
     let (w1, f1) = weight(a);
@@ -306,7 +308,8 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal> {
     }
     let rscale = (16 - qweight * 4).max(a.scale() as i64).max(b.scale() as i64).clamp(0, 28) as u32;
     let q = a.checked_div(b).ok_or_else(numeric_overflow)?;
-    let mut r = q.round_dp_with_strategy(rscale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let mut r =
+        q.round_dp_with_strategy(rscale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     r.rescale(rscale);
     Ok(r)
 }
@@ -323,7 +326,9 @@ impl Func {
             ("localtimestamp", 0) => (Func::LocalTimestamp, Timestamp),
             ("version", 0) => (Func::Version, Text),
             ("current_database" | "current_catalog", 0) => (Func::CurrentDatabase, Name),
-            ("current_user" | "session_user" | "user" | "current_role", 0) => (Func::CurrentUser, Name),
+            ("current_user" | "session_user" | "user" | "current_role", 0) => {
+                (Func::CurrentUser, Name)
+            }
             ("current_schema", 0) => (Func::CurrentSchema, Name),
             ("current_schemas", 1) => (Func::CurrentSchemas, Array(Box::new(Name))),
             ("array_position", 2) => (Func::ArrayPosition, Int4),
@@ -354,7 +359,9 @@ impl Func {
     pub fn arg_type(self, result: &DataType, given: &DataType) -> Option<DataType> {
         match self {
             Func::Coalesce | Func::Greatest | Func::Least => Some(result.clone()),
-            Func::Lower | Func::Upper | Func::Length if *given == DataType::Unknown => Some(DataType::Text),
+            Func::Lower | Func::Upper | Func::Length if *given == DataType::Unknown => {
+                Some(DataType::Text)
+            }
             _ => None,
         }
     }
@@ -411,7 +418,8 @@ impl Func {
                         None => Some(v),
                         Some(b) => {
                             let ord = compare(v, b);
-                            let better = if self == Func::Greatest { ord.is_gt() } else { ord.is_lt() };
+                            let better =
+                                if self == Func::Greatest { ord.is_gt() } else { ord.is_lt() };
                             Some(if better { v } else { b })
                         }
                     };

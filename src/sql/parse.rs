@@ -135,7 +135,11 @@ fn strip_quote(w: &str) -> &str {
 
 /// Plans one statement (no semicolons inside, except in literals).
 pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<Planned> {
-    let first = sql.split(|c: char| c.is_whitespace() || c == '(' || c == ';').next().unwrap_or("").to_lowercase();
+    let first = sql
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
     let mut planner = Planner::new(catalog, declared)?;
     let plan = match first.as_str() {
         "vacuum" | "analyze" | "analyse" => maintenance(sql, catalog)?,
@@ -150,7 +154,11 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
             match stmts.as_slice() {
                 [] => Plan::Empty,
                 [s] => planner.plan(s)?,
-                _ => return Err(Error::syntax("cannot insert multiple commands into a prepared statement")),
+                _ => {
+                    return Err(Error::syntax(
+                        "cannot insert multiple commands into a prepared statement",
+                    ))
+                }
             }
         }
     };
@@ -160,10 +168,15 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
 /// Turns sqlparser's message into PostgreSQL's shape where we can.
 fn syntax_error(e: sqlparser::parser::ParserError) -> Error {
     let msg = e.to_string();
-    let found = msg.split("found: ").nth(1).map(|s| s.split(" at Line").next().unwrap_or(s).trim().to_owned());
+    let found = msg
+        .split("found: ")
+        .nth(1)
+        .map(|s| s.split(" at Line").next().unwrap_or(s).trim().to_owned());
     match found {
         Some(tok) if tok == "EOF" => Error::syntax("syntax error at end of input"),
-        Some(tok) => Error::syntax(format!("syntax error at or near \"{}\"", tok.trim_matches('"'))),
+        Some(tok) => {
+            Error::syntax(format!("syntax error at or near \"{}\"", tok.trim_matches('"')))
+        }
         None => Error::syntax(format!("syntax error: {msg}")),
     }
 }
@@ -197,7 +210,8 @@ fn maintenance(sql: &str, catalog: &Catalog) -> Result<Plan> {
 fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
     let w = words(sql)?;
     let mut i = 1;
-    let mut name = w.get(i).cloned().ok_or_else(|| Error::syntax("syntax error at end of input"))?;
+    let mut name =
+        w.get(i).cloned().ok_or_else(|| Error::syntax("syntax error at end of input"))?;
     i += 1;
     if w.get(i).map(String::as_str) == Some(".") {
         name = w.get(i + 1).cloned().unwrap_or_default();
@@ -212,7 +226,10 @@ fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
                 let c = table.column_index(&w[i]).ok_or_else(|| {
                     Error::new(
                         ErrorKind::UndefinedColumn,
-                        format!("column \"{}\" of relation \"{}\" does not exist", w[i], table.name),
+                        format!(
+                            "column \"{}\" of relation \"{}\" does not exist",
+                            w[i], table.name
+                        ),
                     )
                 })?;
                 columns.push(c);
@@ -227,7 +244,12 @@ fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
         (Some("from"), Some("stdin")) => {}
         (Some("to"), _) => return Err(Error::unsupported("COPY TO")),
         (Some("from"), _) => return Err(Error::unsupported("COPY FROM a file or program")),
-        _ => return Err(Error::syntax(format!("syntax error at or near \"{}\"", w.get(i).cloned().unwrap_or_default()))),
+        _ => {
+            return Err(Error::syntax(format!(
+                "syntax error at or near \"{}\"",
+                w.get(i).cloned().unwrap_or_default()
+            )))
+        }
     }
     i += 2;
     if w.get(i).map(String::as_str) == Some("with") {
@@ -244,8 +266,12 @@ fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
             match (opt.as_str(), val.as_deref().map(strip_quote)) {
                 ("format", Some("text")) => {}
                 ("freeze", None | Some("on" | "true" | "1" | "off" | "false" | "0")) => {}
-                ("delimiter", Some("\t")) | ("null", Some("\\N")) | ("encoding", Some("UTF8" | "utf8")) => {}
-                (o, v) => return Err(Error::unsupported(format!("COPY option {o} {}", v.unwrap_or("")))),
+                ("delimiter", Some("\t"))
+                | ("null", Some("\\N"))
+                | ("encoding", Some("UTF8" | "utf8")) => {}
+                (o, v) => {
+                    return Err(Error::unsupported(format!("COPY option {o} {}", v.unwrap_or(""))))
+                }
             }
             i += 1;
             if w.get(i).map(String::as_str) == Some(",") {
@@ -274,7 +300,10 @@ fn set(sql: &str) -> Result<Plan> {
     match w.get(i).map(String::as_str) {
         Some("session") if w.get(i + 1).map(String::as_str) == Some("characteristics") => {
             // SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL …
-            let lvl = w.iter().position(|x| x == "level").ok_or_else(|| Error::syntax("expected ISOLATION LEVEL"))?;
+            let lvl = w
+                .iter()
+                .position(|x| x == "level")
+                .ok_or_else(|| Error::syntax("expected ISOLATION LEVEL"))?;
             let iso = isolation_words(&w[lvl + 1..])?;
             return Ok(Plan::Set {
                 name: "default_transaction_isolation".into(),
@@ -300,11 +329,19 @@ fn set(sql: &str) -> Result<Plan> {
         }
         Some("time") if w.get(i + 1).map(String::as_str) == Some("zone") => {
             let v = w.get(i + 2).map(|s| strip_quote(s).to_owned());
-            let v = if v.as_deref() == Some("local") || v.as_deref() == Some("default") { None } else { v };
+            let v = if v.as_deref() == Some("local") || v.as_deref() == Some("default") {
+                None
+            } else {
+                v
+            };
             return Ok(Plan::Set { name: "TimeZone".into(), value: v, local });
         }
         Some("names") => {
-            return Ok(Plan::Set { name: "client_encoding".into(), value: w.get(i + 1).map(|s| strip_quote(s).to_owned()), local })
+            return Ok(Plan::Set {
+                name: "client_encoding".into(),
+                value: w.get(i + 1).map(|s| strip_quote(s).to_owned()),
+                local,
+            })
         }
         Some("session_authorization" | "role") | Some("session" | "authorization") => {
             return Err(Error::unsupported("SET ROLE / SESSION AUTHORIZATION"))
@@ -315,7 +352,12 @@ fn set(sql: &str) -> Result<Plan> {
     i += 1;
     match w.get(i).map(String::as_str) {
         Some("to" | "=") => i += 1,
-        _ => return Err(Error::syntax(format!("syntax error at or near \"{}\"", w.get(i).cloned().unwrap_or_default()))),
+        _ => {
+            return Err(Error::syntax(format!(
+                "syntax error at or near \"{}\"",
+                w.get(i).cloned().unwrap_or_default()
+            )))
+        }
     }
     let rest: Vec<&str> = w[i..].iter().map(|s| strip_quote(s)).filter(|s| *s != ",").collect();
     if rest.is_empty() {

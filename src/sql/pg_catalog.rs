@@ -121,8 +121,16 @@ impl VirtualTable {
                 })
                 .collect(),
             VirtualTable::PgNamespace => vec![
-                vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), Value::Text("pg_catalog".into()), Value::Oid(10)],
-                vec![Value::Oid(PUBLIC_NAMESPACE_OID), Value::Text("public".into()), Value::Oid(10)],
+                vec![
+                    Value::Oid(PG_CATALOG_NAMESPACE_OID),
+                    Value::Text("pg_catalog".into()),
+                    Value::Oid(10),
+                ],
+                vec![
+                    Value::Oid(PUBLIC_NAMESPACE_OID),
+                    Value::Text("public".into()),
+                    Value::Oid(10),
+                ],
             ],
             VirtualTable::PgPartitionedTable | VirtualTable::PgInherits => Vec::new(),
             VirtualTable::PgDatabase => vec![vec![

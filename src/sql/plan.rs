@@ -285,7 +285,12 @@ impl Plan {
     pub fn columns(&self) -> Option<Vec<OutCol>> {
         match self {
             Plan::Query(q) => Some(q.columns.clone()),
-            Plan::Show(name) => Some(vec![OutCol { name: name.clone(), ty: DataType::Text, table_oid: 0, column: 0 }]),
+            Plan::Show(name) => Some(vec![OutCol {
+                name: name.clone(),
+                ty: DataType::Text,
+                table_oid: 0,
+                column: 0,
+            }]),
             _ => None,
         }
     }

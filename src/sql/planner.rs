@@ -89,7 +89,10 @@ impl<'a> Planner<'a> {
                 DataType::Unknown
             } else {
                 DataType::from_oid(oid).ok_or_else(|| {
-                    Error::new(ErrorKind::UndefinedObject, format!("type with OID {oid} does not exist"))
+                    Error::new(
+                        ErrorKind::UndefinedObject,
+                        format!("type with OID {oid} does not exist"),
+                    )
                 })?
             });
         }
@@ -99,7 +102,10 @@ impl<'a> Planner<'a> {
     /// Final parameter types: anything still unknown is `text`, as PostgreSQL infers
     /// for a parameter that nothing constrains.
     pub fn param_types(&self) -> Vec<DataType> {
-        self.params.iter().map(|t| if *t == DataType::Unknown { DataType::Text } else { t.clone() }).collect()
+        self.params
+            .iter()
+            .map(|t| if *t == DataType::Unknown { DataType::Text } else { t.clone() })
+            .collect()
     }
 
     fn resolve(&self, name: &ast::ObjectName) -> Result<Relation> {
@@ -111,8 +117,12 @@ impl<'a> Planner<'a> {
             _ => return Err(Error::syntax(format!("improper relation name: {name}"))),
         };
         match schema {
-            Some("pg_catalog") => VirtualTable::by_name(rel).map(Relation::Virtual).ok_or_else(|| undefined_table(name)),
-            Some("public") => self.catalog.table(rel).map(Relation::Table).map_err(|_| undefined_table(name)),
+            Some("pg_catalog") => VirtualTable::by_name(rel)
+                .map(Relation::Virtual)
+                .ok_or_else(|| undefined_table(name)),
+            Some("public") => {
+                self.catalog.table(rel).map(Relation::Table).map_err(|_| undefined_table(name))
+            }
             Some(_) => Err(undefined_table(name)),
             None => {
                 if let Some(v) = VirtualTable::by_name(rel) {
@@ -146,10 +156,8 @@ impl<'a> Planner<'a> {
                 if *cascade {
                     return Err(unsupported("DROP TABLE … CASCADE"));
                 }
-                let names = names
-                    .iter()
-                    .map(|n| object_parts(n).pop().unwrap_or_default())
-                    .collect();
+                let names =
+                    names.iter().map(|n| object_parts(n).pop().unwrap_or_default()).collect();
                 Ok(Plan::DropTable { names, if_exists: *if_exists })
             }
             S::Truncate(t) => {
@@ -211,16 +219,29 @@ impl<'a> Planner<'a> {
             }
             rows.push(bound);
         }
-        let types: Vec<DataType> = types.into_iter().map(|t| if t == DataType::Unknown { DataType::Text } else { t }).collect();
+        let types: Vec<DataType> = types
+            .into_iter()
+            .map(|t| if t == DataType::Unknown { DataType::Text } else { t })
+            .collect();
         let columns = types
             .iter()
             .enumerate()
-            .map(|(i, t)| OutCol { name: format!("column{}", i + 1), ty: t.clone(), table_oid: 0, column: 0 })
+            .map(|(i, t)| OutCol {
+                name: format!("column{}", i + 1),
+                ty: t.clone(),
+                table_oid: 0,
+                column: 0,
+            })
             .collect();
         Ok(QueryPlan { rel: Rel::Values(rows), columns })
     }
 
-    fn select(&mut self, s: &ast::Select, q: &ast::Query, outer: Option<&Scope>) -> Result<QueryPlan> {
+    fn select(
+        &mut self,
+        s: &ast::Select,
+        q: &ast::Query,
+        outer: Option<&Scope>,
+    ) -> Result<QueryPlan> {
         // FROM
         let (mut rel, scope) = if s.from.is_empty() {
             (Rel::Single, Scope::new())
@@ -268,13 +289,18 @@ impl<'a> Planner<'a> {
         for item in &s.projection {
             match item {
                 ast::SelectItem::UnnamedExpr(e) => items.push((e.clone(), None)),
-                ast::SelectItem::ExprWithAlias { expr, alias } => items.push((expr.clone(), Some(ident(alias)))),
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    items.push((expr.clone(), Some(ident(alias))))
+                }
                 ast::SelectItem::Wildcard(_) => {
                     for c in &scope {
                         items.push((column_ref(c), Some(c.name.clone())));
                     }
                 }
-                ast::SelectItem::QualifiedWildcard(ast::SelectItemQualifiedWildcardKind::ObjectName(n), _) => {
+                ast::SelectItem::QualifiedWildcard(
+                    ast::SelectItemQualifiedWildcardKind::ObjectName(n),
+                    _,
+                ) => {
                     let q = object_parts(n).pop().unwrap_or_default();
                     let mut any = false;
                     for c in scope.iter().filter(|c| c.qualifier.as_deref() == Some(q.as_str())) {
@@ -336,7 +362,8 @@ impl<'a> Planner<'a> {
         // HAVING
         let mut having = None;
         if let Some(h) = &s.having {
-            let (ctx, _) = agg.as_mut().ok_or_else(|| Error::internal("HAVING without aggregation"))?;
+            let (ctx, _) =
+                agg.as_mut().ok_or_else(|| Error::internal("HAVING without aggregation"))?;
             let (pred, ty) = self.expr(h, &scope, outer, Some(ctx))?;
             expect_bool(&ty, "HAVING")?;
             having = Some(pred);
@@ -356,7 +383,8 @@ impl<'a> Planner<'a> {
                 let idx = match &o.expr {
                     ast::Expr::Value(v) => match &v.value {
                         ast::Value::Number(n, _) => {
-                            let pos: usize = n.parse().map_err(|_| Error::syntax("bad ORDER BY position"))?;
+                            let pos: usize =
+                                n.parse().map_err(|_| Error::syntax("bad ORDER BY position"))?;
                             if pos == 0 || pos > visible {
                                 return Err(Error::new(
                                     ErrorKind::InvalidColumnReference,
@@ -369,11 +397,15 @@ impl<'a> Planner<'a> {
                     },
                     ast::Expr::Identifier(i) => {
                         let name = ident(i);
-                        let hits: Vec<usize> =
-                            columns.iter().enumerate().filter(|(_, c)| c.name == name).map(|(i, _)| i).collect();
-                        if hits.len() == 1 && !scope.iter().any(|c| c.name == name && items.iter().all(|(e, _)| e != &o.expr)) {
-                            Some(hits[0])
-                        } else if hits.len() == 1 {
+                        let hits: Vec<usize> = columns
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| c.name == name)
+                            .map(|(i, _)| i)
+                            .collect();
+                        // An output column name wins over an input column (PostgreSQL's
+                        // rule for a bare name in ORDER BY).
+                        if hits.len() == 1 {
                             Some(hits[0])
                         } else {
                             None
@@ -406,7 +438,9 @@ impl<'a> Planner<'a> {
         match &s.distinct {
             None | Some(ast::Distinct::All) => {}
             Some(ast::Distinct::Distinct) => {
-                if !sort_keys.is_empty() && sort_keys.iter().any(|k| matches!(k.expr, Expr::Column(i) if i >= visible)) {
+                if !sort_keys.is_empty()
+                    && sort_keys.iter().any(|k| matches!(k.expr, Expr::Column(i) if i >= visible))
+                {
                     return Err(Error::new(
                         ErrorKind::InvalidColumnReference,
                         "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
@@ -421,7 +455,9 @@ impl<'a> Planner<'a> {
         }
         if let Some(lc) = &q.limit_clause {
             let (limit, offset) = match lc {
-                ast::LimitClause::LimitOffset { limit, offset, limit_by } if limit_by.is_empty() => {
+                ast::LimitClause::LimitOffset { limit, offset, limit_by }
+                    if limit_by.is_empty() =>
+                {
                     (limit.clone(), offset.as_ref().map(|o| o.value.clone()))
                 }
                 _ => return Err(unsupported("this LIMIT form")),
@@ -446,12 +482,19 @@ impl<'a> Planner<'a> {
         Ok(QueryPlan { rel, columns })
     }
 
-    fn resolve_positional(&self, g: &ast::Expr, items: &[(ast::Expr, Option<String>)]) -> Result<ast::Expr> {
+    fn resolve_positional(
+        &self,
+        g: &ast::Expr,
+        items: &[(ast::Expr, Option<String>)],
+    ) -> Result<ast::Expr> {
         if let ast::Expr::Value(v) = g {
             if let ast::Value::Number(n, _) = &v.value {
                 let pos: usize = n.parse().map_err(|_| Error::syntax("bad GROUP BY position"))?;
                 return items.get(pos.wrapping_sub(1)).map(|(e, _)| e.clone()).ok_or_else(|| {
-                    Error::new(ErrorKind::InvalidColumnReference, format!("GROUP BY position {pos} is not in select list"))
+                    Error::new(
+                        ErrorKind::InvalidColumnReference,
+                        format!("GROUP BY position {pos} is not in select list"),
+                    )
                 });
             }
         }
@@ -465,17 +508,26 @@ impl<'a> Planner<'a> {
         Ok(g.clone())
     }
 
-    fn table_with_joins(&mut self, twj: &ast::TableWithJoins, outer: Option<&Scope>) -> Result<(Rel, Scope)> {
+    fn table_with_joins(
+        &mut self,
+        twj: &ast::TableWithJoins,
+        outer: Option<&Scope>,
+    ) -> Result<(Rel, Scope)> {
         let (mut rel, mut scope) = self.table_factor(&twj.relation, None, outer)?;
         for j in &twj.joins {
             let (kind, constraint) = match &j.join_operator {
-                ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => (JoinKind::Inner, Some(c)),
-                ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => (JoinKind::Left, Some(c)),
+                ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => {
+                    (JoinKind::Inner, Some(c))
+                }
+                ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => {
+                    (JoinKind::Left, Some(c))
+                }
                 ast::JoinOperator::CrossJoin(c) => (JoinKind::Inner, Some(c)),
                 _ => return Err(unsupported("this join type")),
             };
             let lateral = matches!(&j.relation, ast::TableFactor::Derived { lateral: true, .. });
-            let (right, rscope) = self.table_factor(&j.relation, if lateral { Some(&scope) } else { None }, outer)?;
+            let (right, rscope) =
+                self.table_factor(&j.relation, if lateral { Some(&scope) } else { None }, outer)?;
             let width = rscope.len();
             let mut joined = scope.clone();
             joined.extend(rscope);
@@ -488,7 +540,14 @@ impl<'a> Planner<'a> {
                 Some(ast::JoinConstraint::None) | None => None,
                 Some(_) => return Err(unsupported("JOIN USING / NATURAL")),
             };
-            rel = Rel::Join { kind, left: Box::new(rel), right: Box::new(right), on, lateral, right_width: width };
+            rel = Rel::Join {
+                kind,
+                left: Box::new(rel),
+                right: Box::new(right),
+                on,
+                lateral,
+                right_width: width,
+            };
             scope = joined;
         }
         Ok((rel, scope))
@@ -502,8 +561,12 @@ impl<'a> Planner<'a> {
     ) -> Result<(Rel, Scope)> {
         match tf {
             ast::TableFactor::Table { name, alias, args: None, .. } => {
-                let qualifier = alias.as_ref().map(|a| ident(&a.name)).or_else(|| object_parts(name).pop());
-                let renames: Vec<String> = alias.as_ref().map(|a| a.columns.iter().map(|c| ident(&c.name)).collect()).unwrap_or_default();
+                let qualifier =
+                    alias.as_ref().map(|a| ident(&a.name)).or_else(|| object_parts(name).pop());
+                let renames: Vec<String> = alias
+                    .as_ref()
+                    .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
+                    .unwrap_or_default();
                 match self.resolve(name)? {
                     Relation::Table(t) => {
                         let scope = t
@@ -538,7 +601,10 @@ impl<'a> Planner<'a> {
             ast::TableFactor::Derived { subquery, alias, .. } => {
                 let plan = self.query(subquery, lateral_scope.or(outer))?;
                 let qualifier = alias.as_ref().map(|a| ident(&a.name));
-                let renames: Vec<String> = alias.as_ref().map(|a| a.columns.iter().map(|c| ident(&c.name)).collect()).unwrap_or_default();
+                let renames: Vec<String> = alias
+                    .as_ref()
+                    .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
+                    .unwrap_or_default();
                 let scope = plan
                     .columns
                     .iter()
@@ -552,25 +618,38 @@ impl<'a> Planner<'a> {
                     .collect();
                 Ok((plan.rel, scope))
             }
-            ast::TableFactor::NestedJoin { table_with_joins, alias: None } => self.table_with_joins(table_with_joins, outer),
+            ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
+                self.table_with_joins(table_with_joins, outer)
+            }
             _ => Err(unsupported("this FROM item")),
         }
     }
 
     // ---- expressions ---------------------------------------------------------
 
-    fn lookup(&self, qualifier: Option<&str>, name: &str, scope: &Scope, outer: Option<&Scope>) -> Result<(Expr, DataType)> {
+    fn lookup(
+        &self,
+        qualifier: Option<&str>,
+        name: &str,
+        scope: &Scope,
+        outer: Option<&Scope>,
+    ) -> Result<(Expr, DataType)> {
         let find = |sc: &Scope| -> Result<Option<(usize, DataType)>> {
             let hits: Vec<usize> = sc
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.name == name && qualifier.is_none_or(|q| c.qualifier.as_deref() == Some(q)))
+                .filter(|(_, c)| {
+                    c.name == name && qualifier.is_none_or(|q| c.qualifier.as_deref() == Some(q))
+                })
                 .map(|(i, _)| i)
                 .collect();
             match hits.len() {
                 0 => Ok(None),
                 1 => Ok(Some((hits[0], sc[hits[0]].ty.clone()))),
-                _ => Err(Error::new(ErrorKind::AmbiguousColumn, format!("column reference \"{name}\" is ambiguous"))),
+                _ => Err(Error::new(
+                    ErrorKind::AmbiguousColumn,
+                    format!("column reference \"{name}\" is ambiguous"),
+                )),
             }
         };
         if let Some((i, t)) = find(scope)? {
@@ -582,11 +661,23 @@ impl<'a> Planner<'a> {
             }
         }
         Err(match qualifier {
-            Some(q) if !scope.iter().chain(outer.into_iter().flatten()).any(|c| c.qualifier.as_deref() == Some(q)) => {
-                Error::new(ErrorKind::UndefinedTable, format!("missing FROM-clause entry for table \"{q}\""))
+            Some(q)
+                if !scope
+                    .iter()
+                    .chain(outer.into_iter().flatten())
+                    .any(|c| c.qualifier.as_deref() == Some(q)) =>
+            {
+                Error::new(
+                    ErrorKind::UndefinedTable,
+                    format!("missing FROM-clause entry for table \"{q}\""),
+                )
             }
-            Some(q) => Error::new(ErrorKind::UndefinedColumn, format!("column {q}.{name} does not exist")),
-            None => Error::new(ErrorKind::UndefinedColumn, format!("column \"{name}\" does not exist")),
+            Some(q) => {
+                Error::new(ErrorKind::UndefinedColumn, format!("column {q}.{name} does not exist"))
+            }
+            None => {
+                Error::new(ErrorKind::UndefinedColumn, format!("column \"{name}\" does not exist"))
+            }
         })
     }
 
@@ -664,13 +755,27 @@ impl<'a> Planner<'a> {
                 let b = coerce(b, t, &DataType::Bool)?;
                 let target = matches!(e, E::IsTrue(_) | E::IsNotTrue(_));
                 let negated = matches!(e, E::IsNotTrue(_) | E::IsNotFalse(_));
-                Ok((Expr::IsDistinct(Box::new(b), Box::new(Expr::Const(Value::Bool(target))), !negated), DataType::Bool))
+                Ok((
+                    Expr::IsDistinct(
+                        Box::new(b),
+                        Box::new(Expr::Const(Value::Bool(target))),
+                        !negated,
+                    ),
+                    DataType::Bool,
+                ))
             }
             E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
                 let (l, lt) = self.expr(a, scope, outer, agg.as_deref_mut())?;
                 let (r, rt) = self.expr(b, scope, outer, agg)?;
                 let (l, r, _, _) = self.unify(l, lt, r, rt)?;
-                Ok((Expr::IsDistinct(Box::new(l), Box::new(r), matches!(e, E::IsNotDistinctFrom(..))), DataType::Bool))
+                Ok((
+                    Expr::IsDistinct(
+                        Box::new(l),
+                        Box::new(r),
+                        matches!(e, E::IsNotDistinctFrom(..)),
+                    ),
+                    DataType::Bool,
+                ))
             }
             E::Cast { expr, data_type, .. } => {
                 let to = DataType::from_sql(data_type)?;
@@ -702,13 +807,27 @@ impl<'a> Planner<'a> {
                 }
                 binary_op_type(BinaryOp::Eq, &common, &common)?;
                 Ok((
-                    Expr::InList { expr: Box::new(x), list: bound, negated: *negated, ty: common.clone(), item_ty: common },
+                    Expr::InList {
+                        expr: Box::new(x),
+                        list: bound,
+                        negated: *negated,
+                        ty: common.clone(),
+                        item_ty: common,
+                    },
                     DataType::Bool,
                 ))
             }
             E::Between { expr, negated, low, high } => {
-                let ge = ast::Expr::BinaryOp { left: expr.clone(), op: ast::BinaryOperator::GtEq, right: low.clone() };
-                let le = ast::Expr::BinaryOp { left: expr.clone(), op: ast::BinaryOperator::LtEq, right: high.clone() };
+                let ge = ast::Expr::BinaryOp {
+                    left: expr.clone(),
+                    op: ast::BinaryOperator::GtEq,
+                    right: low.clone(),
+                };
+                let le = ast::Expr::BinaryOp {
+                    left: expr.clone(),
+                    op: ast::BinaryOperator::LtEq,
+                    right: high.clone(),
+                };
                 let (a, _) = self.expr(&ge, scope, outer, agg.as_deref_mut())?;
                 let (b, _) = self.expr(&le, scope, outer, agg)?;
                 let both = Expr::And(Box::new(a), Box::new(b));
@@ -764,7 +883,14 @@ impl<'a> Planner<'a> {
                     Some((b, t)) => Some(Box::new(self.cast_to(b, t, &ty, false)?)),
                     None => None,
                 };
-                Ok((Expr::Case { operand: operand_b.map(|(o, _)| Box::new(o)), whens: bound, otherwise }, ty))
+                Ok((
+                    Expr::Case {
+                        operand: operand_b.map(|(o, _)| Box::new(o)),
+                        whens: bound,
+                        otherwise,
+                    },
+                    ty,
+                ))
             }
             E::Function(f) => self.function(f, scope, outer, agg),
             E::Array(arr) => {
@@ -786,7 +912,13 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn aggregate(&mut self, func: AggFunc, f: &ast::Function, ctx: &mut AggCtx, outer: Option<&Scope>) -> Result<(Expr, DataType)> {
+    fn aggregate(
+        &mut self,
+        func: AggFunc,
+        f: &ast::Function,
+        ctx: &mut AggCtx,
+        outer: Option<&Scope>,
+    ) -> Result<(Expr, DataType)> {
         let ast::FunctionArguments::List(list) = &f.args else {
             return Err(Error::syntax(format!("{}() needs arguments", func.name())));
         };
@@ -795,20 +927,31 @@ impl<'a> Planner<'a> {
             return Err(unsupported("aggregate FILTER / ORDER BY / OVER"));
         }
         let call = match list.args.as_slice() {
-            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)] if func == AggFunc::Count => AggCall {
-                func: AggFunc::CountStar,
-                arg: None,
-                arg_ty: DataType::Int8,
-                result_ty: DataType::Int8,
-                distinct: false,
-            },
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)]
+                if func == AggFunc::Count =>
+            {
+                AggCall {
+                    func: AggFunc::CountStar,
+                    arg: None,
+                    arg_ty: DataType::Int8,
+                    result_ty: DataType::Int8,
+                    distinct: false,
+                }
+            }
             [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a))] => {
                 if contains_aggregate(a) {
-                    return Err(Error::new(ErrorKind::GroupingError, "aggregate function calls cannot be nested"));
+                    return Err(Error::new(
+                        ErrorKind::GroupingError,
+                        "aggregate function calls cannot be nested",
+                    ));
                 }
                 let input = ctx.input.clone();
                 let (arg, t) = self.expr(a, &input, outer, None)?;
-                let (arg, t) = if t == DataType::Unknown { (self.cast_to(arg, t, &DataType::Text, false)?, DataType::Text) } else { (arg, t) };
+                let (arg, t) = if t == DataType::Unknown {
+                    (self.cast_to(arg, t, &DataType::Text, false)?, DataType::Text)
+                } else {
+                    (arg, t)
+                };
                 let result_ty = func.result_type(&t)?;
                 AggCall { func, arg: Some(arg), arg_ty: t, result_ty, distinct }
             }
@@ -820,11 +963,20 @@ impl<'a> Planner<'a> {
         Ok((Expr::Column(idx), ty))
     }
 
-    fn function(&mut self, f: &ast::Function, scope: &Scope, outer: Option<&Scope>, mut agg: Option<&mut AggCtx>) -> Result<(Expr, DataType)> {
+    fn function(
+        &mut self,
+        f: &ast::Function,
+        scope: &Scope,
+        outer: Option<&Scope>,
+        mut agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
         let parts = object_parts(&f.name);
         let name = parts.last().cloned().unwrap_or_default();
         if parts.len() > 1 && parts[0] != "pg_catalog" {
-            return Err(Error::new(ErrorKind::UndefinedFunction, format!("function {} does not exist", f.name)));
+            return Err(Error::new(
+                ErrorKind::UndefinedFunction,
+                format!("function {} does not exist", f.name),
+            ));
         }
         if let Some(func) = AggFunc::by_name(&name) {
             return Err(if agg.is_some() {
@@ -890,7 +1042,10 @@ impl<'a> Planner<'a> {
                     .filter(|n| *n >= 1)
                     .ok_or_else(|| Error::syntax(format!("syntax error at or near \"{p}\"")))?;
                 if n > 65535 {
-                    return Err(Error::new(ErrorKind::UndefinedParameter, format!("there is no parameter ${n}")));
+                    return Err(Error::new(
+                        ErrorKind::UndefinedParameter,
+                        format!("there is no parameter ${n}"),
+                    ));
                 }
                 if self.params.len() < n {
                     self.params.resize(n, DataType::Unknown);
@@ -903,7 +1058,13 @@ impl<'a> Planner<'a> {
 
     /// Gives an unknown-typed expression (string literal, NULL, untyped parameter) the
     /// type `to`; casts typed ones (explicitly when `explicit`).
-    pub fn cast_to(&mut self, e: Expr, from: DataType, to: &DataType, explicit: bool) -> Result<Expr> {
+    pub fn cast_to(
+        &mut self,
+        e: Expr,
+        from: DataType,
+        to: &DataType,
+        explicit: bool,
+    ) -> Result<Expr> {
         if from == *to {
             return Ok(e);
         }
@@ -929,7 +1090,13 @@ impl<'a> Planner<'a> {
     }
 
     /// Resolves unknown operands of a binary operation against each other.
-    fn unify(&mut self, l: Expr, lt: DataType, r: Expr, rt: DataType) -> Result<(Expr, Expr, DataType, DataType)> {
+    fn unify(
+        &mut self,
+        l: Expr,
+        lt: DataType,
+        r: Expr,
+        rt: DataType,
+    ) -> Result<(Expr, Expr, DataType, DataType)> {
         match (lt == DataType::Unknown, rt == DataType::Unknown) {
             (true, true) => {
                 let l = self.cast_to(l, DataType::Unknown, &DataType::Text, false)?;
@@ -963,9 +1130,21 @@ impl<'a> Planner<'a> {
         let (r, rt) = self.expr(right, scope, outer, agg)?;
         match op {
             B::And | B::Or => {
-                let l = coerce(self.cast_to(l, lt.clone(), &DataType::Bool, false)?, if lt == DataType::Unknown { DataType::Bool } else { lt }, &DataType::Bool)?;
-                let r = coerce(self.cast_to(r, rt.clone(), &DataType::Bool, false)?, if rt == DataType::Unknown { DataType::Bool } else { rt }, &DataType::Bool)?;
-                let e = if matches!(op, B::And) { Expr::And(Box::new(l), Box::new(r)) } else { Expr::Or(Box::new(l), Box::new(r)) };
+                let l = coerce(
+                    self.cast_to(l, lt.clone(), &DataType::Bool, false)?,
+                    if lt == DataType::Unknown { DataType::Bool } else { lt },
+                    &DataType::Bool,
+                )?;
+                let r = coerce(
+                    self.cast_to(r, rt.clone(), &DataType::Bool, false)?,
+                    if rt == DataType::Unknown { DataType::Bool } else { rt },
+                    &DataType::Bool,
+                )?;
+                let e = if matches!(op, B::And) {
+                    Expr::And(Box::new(l), Box::new(r))
+                } else {
+                    Expr::Or(Box::new(l), Box::new(r))
+                };
                 return Ok((e, DataType::Bool));
             }
             _ => {}
@@ -987,8 +1166,16 @@ impl<'a> Planner<'a> {
         };
         let (l, r, lt, rt) = if bop == BinaryOp::Concat {
             // `'a' || x`: an unknown side of || is text, not the other side's type.
-            let l = if lt == DataType::Unknown { self.cast_to(l, lt.clone(), &DataType::Text, false)? } else { l };
-            let r = if rt == DataType::Unknown { self.cast_to(r, rt.clone(), &DataType::Text, false)? } else { r };
+            let l = if lt == DataType::Unknown {
+                self.cast_to(l, lt.clone(), &DataType::Text, false)?
+            } else {
+                l
+            };
+            let r = if rt == DataType::Unknown {
+                self.cast_to(r, rt.clone(), &DataType::Text, false)?
+            } else {
+                r
+            };
             let lt = if lt == DataType::Unknown { DataType::Text } else { lt };
             let rt = if rt == DataType::Unknown { DataType::Text } else { rt };
             (l, r, lt, rt)
@@ -996,7 +1183,16 @@ impl<'a> Planner<'a> {
             self.unify(l, lt, r, rt)?
         };
         let ty = binary_op_type(bop, &lt, &rt)?;
-        Ok((Expr::Binary { op: bop, left: Box::new(l), left_ty: lt, right: Box::new(r), right_ty: rt }, ty))
+        Ok((
+            Expr::Binary {
+                op: bop,
+                left: Box::new(l),
+                left_ty: lt,
+                right: Box::new(r),
+                right_ty: rt,
+            },
+            ty,
+        ))
     }
 
     // ---- DML -----------------------------------------------------------------
@@ -1022,7 +1218,10 @@ impl<'a> Planner<'a> {
                     )
                 })?;
                 if v.contains(&idx) {
-                    return Err(Error::new(ErrorKind::DuplicateColumn, format!("column \"{cname}\" specified more than once")));
+                    return Err(Error::new(
+                        ErrorKind::DuplicateColumn,
+                        format!("column \"{cname}\" specified more than once"),
+                    ));
                 }
                 v.push(idx);
             }
@@ -1032,19 +1231,26 @@ impl<'a> Planner<'a> {
             return Err(unsupported("INSERT … DEFAULT VALUES"));
         };
         let source = match source.body.as_ref() {
-            ast::SetExpr::Values(values) if source.order_by.is_none() && source.limit_clause.is_none() => {
+            ast::SetExpr::Values(values)
+                if source.order_by.is_none() && source.limit_clause.is_none() =>
+            {
                 let empty = Scope::new();
                 let mut rows = Vec::new();
                 for row in &values.rows {
                     if row.content.len() > targets.len() {
-                        return Err(Error::syntax("INSERT has more expressions than target columns"));
+                        return Err(Error::syntax(
+                            "INSERT has more expressions than target columns",
+                        ));
                     }
                     if row.content.len() < targets.len() {
-                        return Err(Error::syntax("INSERT has more target columns than expressions"));
+                        return Err(Error::syntax(
+                            "INSERT has more target columns than expressions",
+                        ));
                     }
                     let mut bound = Vec::new();
                     for (e, &col) in row.content.iter().zip(&targets) {
-                        if matches!(e, ast::Expr::Identifier(id) if id.value.eq_ignore_ascii_case("default") && id.quote_style.is_none()) {
+                        if matches!(e, ast::Expr::Identifier(id) if id.value.eq_ignore_ascii_case("default") && id.quote_style.is_none())
+                        {
                             bound.push(Expr::Const(Value::Null));
                             continue;
                         }
@@ -1064,7 +1270,12 @@ impl<'a> Planner<'a> {
                         "INSERT has more target columns than expressions"
                     }));
                 }
-                let casts = q.columns.iter().zip(&targets).map(|(c, &t)| (c.ty.clone(), table.columns[t].ty.clone())).collect();
+                let casts = q
+                    .columns
+                    .iter()
+                    .zip(&targets)
+                    .map(|(c, &t)| (c.ty.clone(), table.columns[t].ty.clone()))
+                    .collect();
                 InsertSource::Query(Box::new(q), casts)
             }
         };
@@ -1086,7 +1297,11 @@ impl<'a> Planner<'a> {
             }
             return Ok(Expr::Const(assign_cast(v, &t, &col.ty)?));
         }
-        Ok(Expr::Func(Func::Coalesce, vec![]).clone()).and(Ok(Expr::Cast(Box::new(e), t, col.ty.clone())))
+        Ok(Expr::Func(Func::Coalesce, vec![]).clone()).and(Ok(Expr::Cast(
+            Box::new(e),
+            t,
+            col.ty.clone(),
+        )))
     }
 
     fn table_scope(table: &TableDef) -> Scope {
@@ -1185,7 +1400,10 @@ impl<'a> Planner<'a> {
         }
         let parts = object_parts(&c.name);
         if parts.len() == 2 && parts[0] != "public" {
-            return Err(Error::new(ErrorKind::UndefinedObject, format!("schema \"{}\" does not exist", parts[0])));
+            return Err(Error::new(
+                ErrorKind::UndefinedObject,
+                format!("schema \"{}\" does not exist", parts[0]),
+            ));
         }
         let name = parts.last().cloned().unwrap_or_default();
         let mut columns: Vec<Column> = Vec::new();
@@ -1193,7 +1411,10 @@ impl<'a> Planner<'a> {
         for (i, cd) in c.columns.iter().enumerate() {
             let cname = ident(&cd.name);
             if columns.iter().any(|x| x.name == cname) {
-                return Err(Error::new(ErrorKind::DuplicateColumn, format!("column \"{cname}\" specified more than once")));
+                return Err(Error::new(
+                    ErrorKind::DuplicateColumn,
+                    format!("column \"{cname}\" specified more than once"),
+                ));
             }
             let ty = DataType::from_sql(&cd.data_type)?;
             let mut not_null = false;
@@ -1223,14 +1444,22 @@ impl<'a> Planner<'a> {
                     for col in &pk.columns {
                         let cname = index_column_name(&col.column.expr)?;
                         let i = columns.iter().position(|x| x.name == cname).ok_or_else(|| {
-                            Error::new(ErrorKind::UndefinedColumn, format!("column \"{cname}\" named in key does not exist"))
+                            Error::new(
+                                ErrorKind::UndefinedColumn,
+                                format!("column \"{cname}\" named in key does not exist"),
+                            )
                         })?;
                         columns[i].not_null = true;
                         idx.push(i);
                     }
                     primary_key = Some(idx);
                 }
-                other => return Err(unsupported(format!("table constraint {}", first_words(&other.to_string())))),
+                other => {
+                    return Err(unsupported(format!(
+                        "table constraint {}",
+                        first_words(&other.to_string())
+                    )))
+                }
             }
         }
         check_table_options(&c.table_options)?;
@@ -1239,9 +1468,14 @@ impl<'a> Planner<'a> {
 
     fn alter_table(&mut self, a: &ast::AlterTable) -> Result<Plan> {
         let table = self.table(&a.name)?;
-        let [op] = a.operations.as_slice() else { return Err(unsupported("several ALTER TABLE actions at once")) };
+        let [op] = a.operations.as_slice() else {
+            return Err(unsupported("several ALTER TABLE actions at once"));
+        };
         match op {
-            ast::AlterTableOperation::AddConstraint { constraint: ast::TableConstraint::PrimaryKey(pk), .. } => {
+            ast::AlterTableOperation::AddConstraint {
+                constraint: ast::TableConstraint::PrimaryKey(pk),
+                ..
+            } => {
                 if table.primary_key.is_some() {
                     return Err(multiple_pk(&table.name));
                 }
@@ -1249,7 +1483,13 @@ impl<'a> Planner<'a> {
                 for col in &pk.columns {
                     let cname = index_column_name(&col.column.expr)?;
                     idx.push(table.column_index(&cname).ok_or_else(|| {
-                        Error::new(ErrorKind::UndefinedColumn, format!("column \"{cname}\" of relation \"{}\" does not exist", table.name))
+                        Error::new(
+                            ErrorKind::UndefinedColumn,
+                            format!(
+                                "column \"{cname}\" of relation \"{}\" does not exist",
+                                table.name
+                            ),
+                        )
                     })?);
                 }
                 Ok(Plan::AddPrimaryKey { table, columns: idx })
@@ -1287,11 +1527,17 @@ fn check_table_options(opts: &ast::CreateTableOptions) -> Result<()> {
 }
 
 fn multiple_pk(table: &str) -> Error {
-    Error::new(ErrorKind::InvalidTableDefinition, format!("multiple primary keys for table \"{table}\" are not allowed"))
+    Error::new(
+        ErrorKind::InvalidTableDefinition,
+        format!("multiple primary keys for table \"{table}\" are not allowed"),
+    )
 }
 
 fn undefined_table(name: &ast::ObjectName) -> Error {
-    Error::new(ErrorKind::UndefinedTable, format!("relation \"{}\" does not exist", object_parts(name).join(".")))
+    Error::new(
+        ErrorKind::UndefinedTable,
+        format!("relation \"{}\" does not exist", object_parts(name).join(".")),
+    )
 }
 
 fn expect_bool(ty: &DataType, clause: &str) -> Result<()> {
@@ -1359,8 +1605,12 @@ pub fn point_access(table: &TableDef, filter: Option<&Expr>) -> Access {
             Expr::Binary { op: BinaryOp::Eq, left, right, left_ty, right_ty } => {
                 let ok = |t: &DataType| same_key_family(t, &table.columns[col].ty);
                 match (left.as_ref(), right.as_ref()) {
-                    (Expr::Column(i), v) if *i == col && v.is_row_independent() && ok(right_ty) => Some(v.clone()),
-                    (v, Expr::Column(i)) if *i == col && v.is_row_independent() && ok(left_ty) => Some(v.clone()),
+                    (Expr::Column(i), v) if *i == col && v.is_row_independent() && ok(right_ty) => {
+                        Some(v.clone())
+                    }
+                    (v, Expr::Column(i)) if *i == col && v.is_row_independent() && ok(left_ty) => {
+                        Some(v.clone())
+                    }
                     _ => None,
                 }
             }
@@ -1397,11 +1647,12 @@ fn isolation_of(modes: &[ast::TransactionMode]) -> Result<Option<Isolation>> {
         match m {
             ast::TransactionMode::IsolationLevel(l) => {
                 iso = Some(match l {
-                    ast::TransactionIsolationLevel::ReadUncommitted | ast::TransactionIsolationLevel::ReadCommitted => {
-                        Isolation::ReadCommitted
-                    }
+                    ast::TransactionIsolationLevel::ReadUncommitted
+                    | ast::TransactionIsolationLevel::ReadCommitted => Isolation::ReadCommitted,
                     ast::TransactionIsolationLevel::RepeatableRead => Isolation::RepeatableRead,
-                    ast::TransactionIsolationLevel::Serializable => return Err(serializable_refused()),
+                    ast::TransactionIsolationLevel::Serializable => {
+                        return Err(serializable_refused())
+                    }
                     _ => return Err(unsupported("this isolation level")),
                 })
             }
@@ -1426,14 +1677,18 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
     // finds each call exactly.
     let s = e.to_string().to_lowercase();
     ["count(", "sum(", "avg(", "min(", "max("].iter().any(|f| {
-        s.match_indices(f).any(|(i, _)| i == 0 || !s.as_bytes()[i - 1].is_ascii_alphanumeric() && s.as_bytes()[i - 1] != b'_')
+        s.match_indices(f).any(|(i, _)| {
+            i == 0 || !s.as_bytes()[i - 1].is_ascii_alphanumeric() && s.as_bytes()[i - 1] != b'_'
+        })
     })
 }
 
 fn column_ref(c: &ScopeCol) -> ast::Expr {
     let name = ast::Ident::with_quote('"', c.name.clone());
     match &c.qualifier {
-        Some(q) => ast::Expr::CompoundIdentifier(vec![ast::Ident::with_quote('"', q.clone()), name]),
+        Some(q) => {
+            ast::Expr::CompoundIdentifier(vec![ast::Ident::with_quote('"', q.clone()), name])
+        }
         None => ast::Expr::Identifier(name),
     }
 }
@@ -1483,7 +1738,9 @@ fn type_column_name(t: &ast::DataType) -> String {
 fn count_width(rel: &Rel, visible: usize) -> usize {
     match rel {
         Rel::Project { exprs, .. } => exprs.len(),
-        Rel::Sort { input, .. } | Rel::Distinct(input) | Rel::Limit { input, .. } => count_width(input, visible),
+        Rel::Sort { input, .. } | Rel::Distinct(input) | Rel::Limit { input, .. } => {
+            count_width(input, visible)
+        }
         _ => visible,
     }
 }

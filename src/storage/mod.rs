@@ -71,7 +71,10 @@ pub struct TableStore {
 }
 
 fn rewritten() -> Error {
-    Error::new(ErrorKind::SerializationFailure, "could not serialize access due to concurrent DDL on the table")
+    Error::new(
+        ErrorKind::SerializationFailure,
+        "could not serialize access due to concurrent DDL on the table",
+    )
 }
 
 /// Encodes a hidden row id as a key.
@@ -160,7 +163,12 @@ impl TableStore {
     /// Inserts `row` at `key` for `writer`. The caller holds the key's row lock (or the
     /// key is a fresh row id). 23505 if a live row is already there; the caller turns
     /// the key into PostgreSQL's detail text.
-    pub fn insert(&self, writer: &Arc<TxnStatus>, key: &[u8], row: Row) -> Result<(), InsertConflict> {
+    pub fn insert(
+        &self,
+        writer: &Arc<TxnStatus>,
+        key: &[u8],
+        row: Row,
+    ) -> Result<(), InsertConflict> {
         let mut part = self.partition.write();
         if self.retired.load(Ordering::Acquire) {
             return Err(InsertConflict::Retired);
@@ -168,7 +176,9 @@ impl TableStore {
         let chain = part.entry(key);
         match chain.latest_index(writer.id()) {
             Err(_) => return Err(InsertConflict::Locked),
-            Ok(Some(i)) if chain.versions[i].row.is_some() => return Err(InsertConflict::Duplicate),
+            Ok(Some(i)) if chain.versions[i].row.is_some() => {
+                return Err(InsertConflict::Duplicate)
+            }
             Ok(_) => {}
         }
         chain.versions.retain(|v| v.status.state() != crate::txn::State::Aborted);
@@ -214,10 +224,15 @@ impl TableStore {
             return Err(if chain.versions[latest].row.is_some() {
                 Error::serialization_update()
             } else {
-                Error::new(ErrorKind::SerializationFailure, "could not serialize access due to concurrent delete")
+                Error::new(
+                    ErrorKind::SerializationFailure,
+                    "could not serialize access due to concurrent delete",
+                )
             });
         }
-        let Some(old) = chain.versions[latest].row.clone() else { return Ok(WriteOutcome::Skipped) };
+        let Some(old) = chain.versions[latest].row.clone() else {
+            return Ok(WriteOutcome::Skipped);
+        };
         let Some(new) = apply(&old)? else { return Ok(WriteOutcome::Skipped) };
         chain.prune(horizon);
         chain.versions.push(Version { status: writer.clone(), row: new.clone() });
@@ -306,11 +321,9 @@ impl Storage {
 
     /// The table's store.
     pub fn table(&self, id: TableId) -> Result<Arc<TableStore>> {
-        self.tables
-            .read()
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| Error::new(ErrorKind::UndefinedTable, "relation was dropped or rewritten concurrently"))
+        self.tables.read().get(&id).cloned().ok_or_else(|| {
+            Error::new(ErrorKind::UndefinedTable, "relation was dropped or rewritten concurrently")
+        })
     }
 
     /// Forgets a dropped table.

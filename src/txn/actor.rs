@@ -69,7 +69,13 @@ impl TxnManager {
     /// must hold the last recovered timestamp).
     pub fn new(wal: WalHandle, watermark: Arc<AtomicU64>) -> TxnManager {
         let last = CommitTs(watermark.load(Ordering::Acquire));
-        TxnManager { core: TxnCore::new(last), wal, watermark, next_token: 0, waiting: HashMap::new() }
+        TxnManager {
+            core: TxnCore::new(last),
+            wal,
+            watermark,
+            next_token: 0,
+            waiting: HashMap::new(),
+        }
     }
 
     fn perform(&mut self, effects: Vec<Effect>) {
@@ -77,7 +83,11 @@ impl TxnManager {
         while let Some(effect) = queue.pop_front() {
             match effect {
                 Effect::Submit { token, ts } => {
-                    let writes = self.waiting.get_mut(&token).and_then(|w| w.writes.take()).unwrap_or_default();
+                    let writes = self
+                        .waiting
+                        .get_mut(&token)
+                        .and_then(|w| w.writes.take())
+                        .unwrap_or_default();
                     if self.wal.submit(CommitRecord { ts, writes }).is_err() {
                         queue.extend(self.core.step(Input::SubmitFailed { ts }));
                     }
@@ -120,7 +130,10 @@ impl Handler<Commit> for TxnManager {
     fn handle(&mut self, msg: Commit, _: &mut Self::Context) {
         let token = self.next_token;
         self.next_token += 1;
-        self.waiting.insert(token, Waiting { status: msg.status, writes: Some(msg.writes), reply: msg.reply });
+        self.waiting.insert(
+            token,
+            Waiting { status: msg.status, writes: Some(msg.writes), reply: msg.reply },
+        );
         let effects = self.core.step(Input::Commit { token });
         self.perform(effects);
     }

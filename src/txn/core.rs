@@ -149,8 +149,14 @@ mod tests {
     #[test]
     fn group_publishes_in_order_then_moves_watermark() {
         let mut core = TxnCore::new(CommitTs(10));
-        assert_eq!(core.step(Input::Commit { token: 1 }), vec![Effect::Submit { token: 1, ts: CommitTs(11) }]);
-        assert_eq!(core.step(Input::Commit { token: 2 }), vec![Effect::Submit { token: 2, ts: CommitTs(12) }]);
+        assert_eq!(
+            core.step(Input::Commit { token: 1 }),
+            vec![Effect::Submit { token: 1, ts: CommitTs(11) }]
+        );
+        assert_eq!(
+            core.step(Input::Commit { token: 2 }),
+            vec![Effect::Submit { token: 2, ts: CommitTs(12) }]
+        );
         let fx = core.step(Input::Durable { commits: vec![CommitTs(11), CommitTs(12)], ok: true });
         assert_eq!(
             fx,

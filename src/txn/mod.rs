@@ -70,8 +70,6 @@ impl Drop for SnapshotGuard {
     }
 }
 
-
-
 impl Watermark {
     /// Starts at `last` (the newest recovered commit; 0 on a fresh store).
     pub fn new(last: CommitTs) -> Watermark {

@@ -62,10 +62,7 @@ where
         _ => return Err(Error::internal("no float operator")),
     };
     if result.is_infinite() && !a.is_infinite() && !b.is_infinite() {
-        return Err(Error::new(
-            ErrorKind::NumericValueOutOfRange,
-            "value out of range: overflow",
-        ));
+        return Err(Error::new(ErrorKind::NumericValueOutOfRange, "value out of range: overflow"));
     }
     let underflow = match op {
         BinaryOp::Mul => result.is_zero() && !a.is_zero() && !b.is_zero(),
@@ -73,10 +70,7 @@ where
         _ => false,
     };
     if underflow {
-        return Err(Error::new(
-            ErrorKind::NumericValueOutOfRange,
-            "value out of range: underflow",
-        ));
+        return Err(Error::new(ErrorKind::NumericValueOutOfRange, "value out of range: underflow"));
     }
     Ok(result)
 }

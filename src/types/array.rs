@@ -50,11 +50,8 @@ pub(crate) fn array_out(items: &[Value], elem_ty: &DataType) -> String {
 
 /// 22P02 `malformed array literal` with PostgreSQL's DETAIL.
 fn malformed_array(text: &str, detail: &str) -> Error {
-    Error::new(
-        ErrorKind::InvalidTextRepresentation,
-        format!("malformed array literal: \"{text}\""),
-    )
-    .with_detail(detail)
+    Error::new(ErrorKind::InvalidTextRepresentation, format!("malformed array literal: \"{text}\""))
+        .with_detail(detail)
 }
 
 /// PostgreSQL's `array_in` for one-dimensional arrays: `{1, "a b", NULL, \"q}`.
@@ -156,19 +153,14 @@ pub(crate) fn parse_array(text: &str, elem: &DataType) -> Result<Vec<Value>> {
                 element.truncate(keep);
                 if element.is_empty() {
                     let c = chars.get(i).copied().unwrap_or('}');
-                    return Err(malformed_array(
-                        text,
-                        &format!("Unexpected \"{c}\" character."),
-                    ));
+                    return Err(malformed_array(text, &format!("Unexpected \"{c}\" character.")));
                 }
             }
-            items.push(
-                if !quoted && protected == 0 && element.eq_ignore_ascii_case("null") {
-                    Value::Null
-                } else {
-                    parse_text(&element, elem)?
-                },
-            );
+            items.push(if !quoted && protected == 0 && element.eq_ignore_ascii_case("null") {
+                Value::Null
+            } else {
+                parse_text(&element, elem)?
+            });
             match chars.get(i) {
                 Some(',') => i += 1,
                 Some('}') => {
@@ -176,10 +168,7 @@ pub(crate) fn parse_array(text: &str, elem: &DataType) -> Result<Vec<Value>> {
                     break;
                 }
                 Some(c) => {
-                    return Err(malformed_array(
-                        text,
-                        &format!("Unexpected \"{c}\" character."),
-                    ))
+                    return Err(malformed_array(text, &format!("Unexpected \"{c}\" character.")))
                 }
                 None => return Err(malformed_array(text, "Unexpected end of input.")),
             }
@@ -233,10 +222,7 @@ mod tests {
         );
         assert!(parse_text("{1,2}x", &int_arr).is_err());
         assert!(parse_text("{1,,2}", &int_arr).is_err());
-        assert_eq!(
-            parse_text("{{1}}", &int_arr).unwrap_err().kind,
-            ErrorKind::FeatureNotSupported
-        );
+        assert_eq!(parse_text("{{1}}", &int_arr).unwrap_err().kind, ErrorKind::FeatureNotSupported);
         assert_eq!(
             parse_text("{x}", &int_arr).unwrap_err().message,
             "invalid input syntax for type integer: \"x\""

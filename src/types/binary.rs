@@ -29,10 +29,7 @@ const NUMERIC_NEG: u16 = 0x4000;
 const NUMERIC_NAN: u16 = 0xC000;
 
 fn mismatch(value: &Value, ty: &DataType) -> Error {
-    Error::internal(format!(
-        "cannot send {value:?} as type {}",
-        ty.display_name()
-    ))
+    Error::internal(format!("cannot send {value:?} as type {}", ty.display_name()))
 }
 
 /// Binary output (typsend) of a non-NULL value of type `ty`, appended. Integer values
@@ -46,12 +43,8 @@ pub fn write_binary(value: &Value, ty: &DataType, out: &mut BytesMut) -> Result<
             _ => None,
         }
     };
-    let out_of_range = |name: &str| {
-        Error::new(
-            ErrorKind::NumericValueOutOfRange,
-            format!("{name} out of range"),
-        )
-    };
+    let out_of_range =
+        |name: &str| Error::new(ErrorKind::NumericValueOutOfRange, format!("{name} out of range"));
     match (ty, value) {
         (DataType::Bool, Value::Bool(b)) => out.put_u8(u8::from(*b)),
         (DataType::Int2, v) if int(v).is_some() => {
@@ -70,11 +63,7 @@ pub fn write_binary(value: &Value, ty: &DataType, out: &mut BytesMut) -> Result<
             let pg = numeric::to_pg_digits(d);
             out.put_i16(pg.digits.len() as i16);
             out.put_i16(pg.weight);
-            out.put_u16(if pg.negative {
-                NUMERIC_NEG
-            } else {
-                NUMERIC_POS
-            });
+            out.put_u16(if pg.negative { NUMERIC_NEG } else { NUMERIC_POS });
             out.put_u16(pg.dscale);
             for d in &pg.digits {
                 out.put_i16(*d);
@@ -129,10 +118,7 @@ fn write_array(items: &[Value], elem: &DataType, out: &mut BytesMut) -> Result<(
 /// 22000 `incorrect binary data format in bind parameter` (PostgreSQL: 22P03; the
 /// caller may append the parameter number).
 pub fn bad_binary() -> Error {
-    Error::new(
-        ErrorKind::DataException,
-        "incorrect binary data format in bind parameter",
-    )
+    Error::new(ErrorKind::DataException, "incorrect binary data format in bind parameter")
 }
 
 /// Exactly `N` bytes, or [`bad_binary`].
@@ -170,10 +156,7 @@ pub fn parse_binary(bytes: &[u8], ty: &DataType) -> Result<Value> {
         DataType::Timestamp | DataType::TimestampTz => {
             let micros = i64::from_be_bytes(fixed(bytes)?);
             if !datetime::timestamp_in_range(micros) {
-                return Err(Error::new(
-                    ErrorKind::DatetimeFieldOverflow,
-                    "timestamp out of range",
-                ));
+                return Err(Error::new(ErrorKind::DatetimeFieldOverflow, "timestamp out of range"));
             }
             if *ty == DataType::Timestamp {
                 Value::Timestamp(micros)
@@ -184,10 +167,7 @@ pub fn parse_binary(bytes: &[u8], ty: &DataType) -> Result<Value> {
         DataType::Date => {
             let days = i32::from_be_bytes(fixed(bytes)?);
             if !datetime::date_in_range(days) {
-                return Err(Error::new(
-                    ErrorKind::DatetimeFieldOverflow,
-                    "date out of range",
-                ));
+                return Err(Error::new(ErrorKind::DatetimeFieldOverflow, "date out of range"));
             }
             Value::Date(days)
         }
@@ -262,12 +242,7 @@ fn parse_numeric(bytes: &[u8]) -> Result<rust_decimal::Decimal> {
     }
     let digits = (0..ndigits).map(|_| r.i16()).collect::<Result<Vec<_>>>()?;
     r.finish()?;
-    numeric::from_pg_digits(&PgDigits {
-        weight,
-        negative,
-        dscale,
-        digits,
-    })
+    numeric::from_pg_digits(&PgDigits { weight, negative, dscale, digits })
 }
 
 fn parse_array(bytes: &[u8], elem: &DataType) -> Result<Vec<Value>> {
@@ -282,10 +257,7 @@ fn parse_array(bytes: &[u8], elem: &DataType) -> Result<Vec<Value>> {
         ));
     }
     if flags != 0 && flags != 1 {
-        return Err(Error::new(
-            ErrorKind::InvalidParameterValue,
-            "invalid array flags",
-        ));
+        return Err(Error::new(ErrorKind::InvalidParameterValue, "invalid array flags"));
     }
     if elem_oid != elem.oid() {
         let name = |oid: u32| {
@@ -347,23 +319,12 @@ mod tests {
     fn scalars_match_postgres_bytes() {
         assert_eq!(send(&Value::Int4(1), &DataType::Int4), [0, 0, 0, 1]);
         assert_eq!(send(&Value::Int2(-2), &DataType::Int2), [0xFF, 0xFE]);
-        assert_eq!(
-            send(&Value::Int4(7), &DataType::Int8),
-            [0, 0, 0, 0, 0, 0, 0, 7]
-        );
-        assert_eq!(
-            send(&Value::Float8(1.5), &DataType::Float8),
-            [0x3F, 0xF8, 0, 0, 0, 0, 0, 0]
-        );
+        assert_eq!(send(&Value::Int4(7), &DataType::Int8), [0, 0, 0, 0, 0, 0, 0, 7]);
+        assert_eq!(send(&Value::Float8(1.5), &DataType::Float8), [0x3F, 0xF8, 0, 0, 0, 0, 0, 0]);
         assert_eq!(send(&Value::Bool(true), &DataType::Bool), [1]);
         assert_eq!(send(&Value::Date(1), &DataType::Date), [0, 0, 0, 1]);
-        assert_eq!(
-            send(&Value::Text("hé".into()), &DataType::Text),
-            "hé".as_bytes()
-        );
-        assert!(
-            write_binary(&Value::Int8(1 << 40), &DataType::Int4, &mut BytesMut::new()).is_err()
-        );
+        assert_eq!(send(&Value::Text("hé".into()), &DataType::Text), "hé".as_bytes());
+        assert!(write_binary(&Value::Int8(1 << 40), &DataType::Int4, &mut BytesMut::new()).is_err());
         assert!(write_binary(&Value::Bool(true), &DataType::Text, &mut BytesMut::new()).is_err());
     }
 
@@ -372,16 +333,8 @@ mod tests {
         let v = Value::Numeric(rust_decimal::Decimal::from_str("-12.50").unwrap());
         let bytes = send(&v, &DataType::Numeric(None));
         assert_eq!(bytes, [0, 2, 0, 0, 0x40, 0, 0, 2, 0, 12, 0x13, 0x88]);
-        assert_eq!(
-            parse_binary(&bytes, &DataType::Numeric(None))
-                .unwrap()
-                .to_owned(),
-            v
-        );
-        let zero = send(
-            &Value::Numeric(rust_decimal::Decimal::ZERO),
-            &DataType::Numeric(None),
-        );
+        assert_eq!(parse_binary(&bytes, &DataType::Numeric(None)).unwrap().to_owned(), v);
+        let zero = send(&Value::Numeric(rust_decimal::Decimal::ZERO), &DataType::Numeric(None));
         assert_eq!(zero, [0, 0, 0, 0, 0, 0, 0, 0]);
         assert!(parse_binary(&[0, 1, 0, 0, 0, 0, 0, 0], &DataType::Numeric(None)).is_err());
     }
@@ -391,10 +344,8 @@ mod tests {
         let ty = DataType::Array(Box::new(DataType::Int4));
         let v = Value::Array(vec![Value::Int4(1), Value::Null]);
         let bytes = send(&v, &ty);
-        let want: Vec<u8> = [1i32, 1, 23, 2, 1, 4, 1, -1]
-            .iter()
-            .flat_map(|i| i.to_be_bytes())
-            .collect();
+        let want: Vec<u8> =
+            [1i32, 1, 23, 2, 1, 4, 1, -1].iter().flat_map(|i| i.to_be_bytes()).collect();
         assert_eq!(bytes, want);
         assert_eq!(parse_binary(&bytes, &ty).unwrap(), v);
         let empty = send(&Value::Array(vec![]), &ty);
@@ -407,10 +358,7 @@ mod tests {
     #[test]
     fn wrong_lengths_are_rejected() {
         let err = parse_binary(&[0, 1], &DataType::Int4).unwrap_err();
-        assert_eq!(
-            err.message,
-            "incorrect binary data format in bind parameter"
-        );
+        assert_eq!(err.message, "incorrect binary data format in bind parameter");
         assert!(parse_binary(&[0, 0, 0, 1], &DataType::Int2).is_err());
         assert!(parse_binary(&[], &DataType::Bool).is_err());
         assert_eq!(

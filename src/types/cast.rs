@@ -41,11 +41,7 @@ pub fn assign_cast(value: &Value, from: &DataType, to: &DataType) -> Result<Valu
 fn cannot_cast(from: &DataType, to: &DataType) -> Error {
     Error::new(
         ErrorKind::CannotCoerce,
-        format!(
-            "cannot cast type {} to {}",
-            from.display_name(),
-            to.display_name()
-        ),
+        format!("cannot cast type {} to {}", from.display_name(), to.display_name()),
     )
 }
 
@@ -142,21 +138,15 @@ fn enforce(value: Value, to: &DataType, rule: LengthRule) -> Result<Value> {
             Value::Numeric(numeric::apply_typmod(d, *typmod)?)
         }
         (Value::Text(s), t) if t.is_string() => Value::Text(text::fit_string(&s, t, rule)?),
-        (Value::Array(items), DataType::Array(elem)) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| enforce(v, elem, rule))
-                .collect::<Result<_>>()?,
-        ),
+        (Value::Array(items), DataType::Array(elem)) => {
+            Value::Array(items.into_iter().map(|v| enforce(v, elem, rule)).collect::<Result<_>>()?)
+        }
         (v, _) => v,
     })
 }
 
 fn mismatch(value: &Value, ty: &DataType) -> Error {
-    Error::internal(format!(
-        "value {value:?} is not of type {}",
-        ty.display_name()
-    ))
+    Error::internal(format!("value {value:?} is not of type {}", ty.display_name()))
 }
 
 fn is_numeric(ty: &DataType) -> bool {
@@ -172,10 +162,7 @@ fn is_numeric(ty: &DataType) -> bool {
 }
 
 fn is_datetime(ty: &DataType) -> bool {
-    matches!(
-        ty,
-        DataType::Timestamp | DataType::TimestampTz | DataType::Date
-    )
+    matches!(ty, DataType::Timestamp | DataType::TimestampTz | DataType::Date)
 }
 
 pub(crate) fn as_i64(value: &Value) -> Option<i64> {
@@ -233,10 +220,9 @@ fn convert_number(value: &Value, to: &DataType) -> Result<Value> {
         (v, DataType::Int2 | DataType::Int4 | DataType::Int8) => match v {
             Value::Float4(f) => float_to_int(f64::from(*f), to),
             Value::Float8(f) => float_to_int(*f, to),
-            Value::Numeric(d) => int_in_range(
-                numeric::to_i64_rounded(d).ok_or_else(|| out_of_range(to))?,
-                to,
-            ),
+            Value::Numeric(d) => {
+                int_in_range(numeric::to_i64_rounded(d).ok_or_else(|| out_of_range(to))?, to)
+            }
             v => int_in_range(as_i64(v).ok_or_else(|| mismatch(v, to))?, to),
         },
         (Value::Float8(f), DataType::Float4) => {
@@ -265,9 +251,9 @@ fn convert_number(value: &Value, to: &DataType) -> Result<Value> {
             }
             Ok(Value::Float4(f))
         }
-        (v, DataType::Float4) => Ok(Value::Float4(
-            f64_of(v).ok_or_else(|| mismatch(v, to))? as f32
-        )),
+        (v, DataType::Float4) => {
+            Ok(Value::Float4(f64_of(v).ok_or_else(|| mismatch(v, to))? as f32))
+        }
         (v, DataType::Float8) => Ok(Value::Float8(f64_of(v).ok_or_else(|| mismatch(v, to))?)),
         (v, DataType::Numeric(_)) => Ok(Value::Numeric(match v {
             Value::Numeric(d) => *d,
@@ -283,10 +269,7 @@ fn convert_datetime(value: &Value, to: &DataType) -> Result<Value> {
     let micros = match value {
         Value::Timestamp(t) | Value::TimestampTz(t) => *t,
         Value::Date(d) => datetime::date_to_timestamp(*d).ok_or_else(|| {
-            Error::new(
-                ErrorKind::DatetimeFieldOverflow,
-                "date out of range for timestamp",
-            )
+            Error::new(ErrorKind::DatetimeFieldOverflow, "date out of range for timestamp")
         })?,
         v => return Err(mismatch(v, to)),
     };
@@ -392,39 +375,23 @@ mod tests {
             (ErrorKind::NumericValueOutOfRange, "integer out of range")
         );
         assert_eq!(
-            cast(&Value::Int4(70000), &DataType::Int4, &DataType::Int2)
-                .unwrap_err()
-                .message,
+            cast(&Value::Int4(70000), &DataType::Int4, &DataType::Int2).unwrap_err().message,
             "smallint out of range"
         );
         assert_eq!(
-            cast(&Value::Float8(f64::NAN), &DataType::Float8, &DataType::Int8)
-                .unwrap_err()
-                .message,
+            cast(&Value::Float8(f64::NAN), &DataType::Float8, &DataType::Int8).unwrap_err().message,
             "bigint out of range"
         );
         assert_eq!(
-            cast(&Value::Float8(9.3e18), &DataType::Float8, &DataType::Int8)
-                .unwrap_err()
-                .message,
+            cast(&Value::Float8(9.3e18), &DataType::Float8, &DataType::Int8).unwrap_err().message,
             "bigint out of range"
         );
         assert_eq!(
-            cast(
-                &Value::Float8(0.1),
-                &DataType::Float8,
-                &DataType::Numeric(None)
-            )
-            .unwrap(),
+            cast(&Value::Float8(0.1), &DataType::Float8, &DataType::Numeric(None)).unwrap(),
             num("0.1")
         );
         assert_eq!(
-            cast(
-                &Value::Int4(5),
-                &DataType::Int4,
-                &DataType::Numeric(Some((5, 2)))
-            )
-            .unwrap(),
+            cast(&Value::Int4(5), &DataType::Int4, &DataType::Numeric(Some((5, 2)))).unwrap(),
             num("5.00")
         );
         assert_eq!(
@@ -432,9 +399,7 @@ mod tests {
             Value::Float8(1.25)
         );
         assert_eq!(
-            cast(&Value::Float8(1e300), &DataType::Float8, &DataType::Float4)
-                .unwrap_err()
-                .message,
+            cast(&Value::Float8(1e300), &DataType::Float8, &DataType::Float4).unwrap_err().message,
             "value out of range: overflow"
         );
     }
@@ -443,12 +408,7 @@ mod tests {
     fn strings_truncate_on_cast_and_fail_on_assignment() {
         let text = |s: &str| Value::Text(s.into());
         assert_eq!(
-            cast(
-                &text("abcdef"),
-                &DataType::Unknown,
-                &DataType::Bpchar(Some(3))
-            )
-            .unwrap(),
+            cast(&text("abcdef"), &DataType::Unknown, &DataType::Bpchar(Some(3))).unwrap(),
             text("abc")
         );
         assert_eq!(
@@ -456,26 +416,14 @@ mod tests {
             text("ab ")
         );
         assert_eq!(
-            cast(
-                &text("abcdef"),
-                &DataType::Text,
-                &DataType::Varchar(Some(3))
-            )
-            .unwrap(),
+            cast(&text("abcdef"), &DataType::Text, &DataType::Varchar(Some(3))).unwrap(),
             text("abc")
         );
-        let err = assign_cast(
-            &text("abcdef"),
-            &DataType::Unknown,
-            &DataType::Varchar(Some(3)),
-        )
-        .unwrap_err();
+        let err = assign_cast(&text("abcdef"), &DataType::Unknown, &DataType::Varchar(Some(3)))
+            .unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
-            (
-                ErrorKind::StringDataRightTruncation,
-                "value too long for type character varying(3)"
-            )
+            (ErrorKind::StringDataRightTruncation, "value too long for type character varying(3)")
         );
         let err =
             assign_cast(&text("abcdef"), &DataType::Text, &DataType::Bpchar(Some(3))).unwrap_err();
@@ -489,12 +437,7 @@ mod tests {
             text("a")
         );
         assert_eq!(
-            cast(
-                &text("a  "),
-                &DataType::Bpchar(Some(3)),
-                &DataType::Bpchar(Some(5))
-            )
-            .unwrap(),
+            cast(&text("a  "), &DataType::Bpchar(Some(3)), &DataType::Bpchar(Some(5))).unwrap(),
             text("a    ")
         );
         assert_eq!(
@@ -502,29 +445,16 @@ mod tests {
             text("true")
         );
         assert_eq!(
-            cast(
-                &num("1.50"),
-                &DataType::Numeric(None),
-                &DataType::Varchar(None)
-            )
-            .unwrap(),
+            cast(&num("1.50"), &DataType::Numeric(None), &DataType::Varchar(None)).unwrap(),
             text("1.50")
         );
-        assert_eq!(
-            cast(&text(" 42 "), &DataType::Text, &DataType::Int4).unwrap(),
-            Value::Int4(42)
-        );
+        assert_eq!(cast(&text(" 42 "), &DataType::Text, &DataType::Int4).unwrap(), Value::Int4(42));
         assert_eq!(
             cast(&text("yes"), &DataType::Varchar(None), &DataType::Bool).unwrap(),
             Value::Bool(true)
         );
         assert_eq!(
-            cast(
-                &text("1.239"),
-                &DataType::Unknown,
-                &DataType::Numeric(Some((4, 2)))
-            )
-            .unwrap(),
+            cast(&text("1.239"), &DataType::Unknown, &DataType::Numeric(Some((4, 2)))).unwrap(),
             num("1.24")
         );
     }
@@ -545,9 +475,7 @@ mod tests {
             (ErrorKind::CannotCoerce, "cannot cast type boolean to date")
         );
         assert_eq!(
-            cast(&Value::Int8(1), &DataType::Int8, &DataType::Bool)
-                .unwrap_err()
-                .kind,
+            cast(&Value::Int8(1), &DataType::Int8, &DataType::Bool).unwrap_err().kind,
             ErrorKind::CannotCoerce
         );
         assert_eq!(
@@ -559,12 +487,7 @@ mod tests {
             Value::Date(-1)
         );
         assert_eq!(
-            cast(
-                &Value::Timestamp(5),
-                &DataType::Timestamp,
-                &DataType::TimestampTz
-            )
-            .unwrap(),
+            cast(&Value::Timestamp(5), &DataType::Timestamp, &DataType::TimestampTz).unwrap(),
             Value::TimestampTz(5)
         );
         assert_eq!(
@@ -588,12 +511,7 @@ mod tests {
             Value::Char(b'r')
         );
         assert_eq!(
-            cast(
-                &Value::Text("x".repeat(70)),
-                &DataType::Text,
-                &DataType::Name
-            )
-            .unwrap(),
+            cast(&Value::Text("x".repeat(70)), &DataType::Text, &DataType::Name).unwrap(),
             Value::Text("x".repeat(63))
         );
         let arr = Value::Array(vec![Value::Text("1".into()), Value::Null]);
@@ -604,17 +522,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got, Value::Array(vec![Value::Int8(1), Value::Null]));
+        assert_eq!(cast(&Value::Null, &DataType::Bool, &DataType::Date).unwrap(), Value::Null);
         assert_eq!(
-            cast(&Value::Null, &DataType::Bool, &DataType::Date).unwrap(),
-            Value::Null
-        );
-        assert_eq!(
-            cast(
-                &Value::Text("2024-01-02".into()),
-                &DataType::Unknown,
-                &DataType::Date
-            )
-            .unwrap(),
+            cast(&Value::Text("2024-01-02".into()), &DataType::Unknown, &DataType::Date).unwrap(),
             Value::Date(8767)
         );
     }

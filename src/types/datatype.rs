@@ -112,10 +112,7 @@ impl DataType {
             DataType::Unknown => 705,
             DataType::Array(elem) => {
                 let base = elem.without_modifier();
-                ARRAY_OIDS
-                    .iter()
-                    .find(|(t, _)| *t == base)
-                    .map_or(0, |(_, oid)| *oid)
+                ARRAY_OIDS.iter().find(|(t, _)| *t == base).map_or(0, |(_, oid)| *oid)
             }
         }
     }
@@ -226,10 +223,7 @@ impl DataType {
     /// True for the string types that share text's operators: text, varchar, bpchar,
     /// name (and unknown literals, which are strings until resolved).
     pub fn is_string(&self) -> bool {
-        matches!(
-            self,
-            DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name
-        )
+        matches!(self, DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name)
     }
 
     /// The type of a column definition or cast target, from sqlparser's AST.
@@ -293,18 +287,12 @@ impl DataType {
 
 /// 42704 `type "x" does not exist`.
 fn undefined_type(name: &str) -> Error {
-    Error::new(
-        ErrorKind::UndefinedObject,
-        format!("type \"{name}\" does not exist"),
-    )
+    Error::new(ErrorKind::UndefinedObject, format!("type \"{name}\" does not exist"))
 }
 
 /// 0A000 for a PostgreSQL type troupe does not implement.
 fn unsupported_type(name: impl std::fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::FeatureNotSupported,
-        format!("type {name} is not supported yet"),
-    )
+    Error::new(ErrorKind::FeatureNotSupported, format!("type {name} is not supported yet"))
 }
 
 /// 22023 for a bad type modifier, in PostgreSQL's words.
@@ -316,14 +304,14 @@ fn bad_modifier(message: String) -> Error {
 fn float_with_precision(info: &ExactNumberInfo) -> Result<DataType> {
     match info {
         ExactNumberInfo::None => Ok(DataType::Float8),
-        ExactNumberInfo::Precision(0) => Err(bad_modifier(
-            "precision for type float must be at least 1 bit".into(),
-        )),
+        ExactNumberInfo::Precision(0) => {
+            Err(bad_modifier("precision for type float must be at least 1 bit".into()))
+        }
         ExactNumberInfo::Precision(p) if *p <= 24 => Ok(DataType::Float4),
         ExactNumberInfo::Precision(p) if *p <= 53 => Ok(DataType::Float8),
-        ExactNumberInfo::Precision(_) => Err(bad_modifier(
-            "precision for type float must be less than 54 bits".into(),
-        )),
+        ExactNumberInfo::Precision(_) => {
+            Err(bad_modifier("precision for type float must be less than 54 bits".into()))
+        }
         ExactNumberInfo::PrecisionAndScale(..) => {
             Err(Error::syntax("syntax error at or near \",\""))
         }
@@ -342,14 +330,10 @@ fn numeric_with_typmod(info: &ExactNumberInfo) -> Result<DataType> {
 
 fn numeric_typmod(p: u64, s: i64) -> Result<DataType> {
     if !(1..=1000).contains(&p) {
-        return Err(bad_modifier(format!(
-            "NUMERIC precision {p} must be between 1 and 1000"
-        )));
+        return Err(bad_modifier(format!("NUMERIC precision {p} must be between 1 and 1000")));
     }
     if s < 0 || s as u64 > p {
-        return Err(bad_modifier(format!(
-            "NUMERIC scale {s} must be between 0 and precision {p}"
-        )));
+        return Err(bad_modifier(format!("NUMERIC scale {s} must be between 0 and precision {p}")));
     }
     Ok(DataType::Numeric(Some((p as u32, s as u32))))
 }
@@ -365,9 +349,7 @@ fn char_length(len: Option<&CharacterLength>, type_name: &str) -> Result<Option<
 
 fn checked_length(length: u64, type_name: &str) -> Result<Option<u32>> {
     if length < 1 {
-        return Err(bad_modifier(format!(
-            "length for type {type_name} must be at least 1"
-        )));
+        return Err(bad_modifier(format!("length for type {type_name} must be at least 1")));
     }
     if length > MAX_CHAR_LENGTH {
         return Err(bad_modifier(format!(
@@ -468,11 +450,7 @@ mod tests {
 
     fn parse(sql_type: &str) -> Result<DataType> {
         let dialect = PostgreSqlDialect {};
-        let ty = Parser::new(&dialect)
-            .try_with_sql(sql_type)
-            .unwrap()
-            .parse_data_type()
-            .unwrap();
+        let ty = Parser::new(&dialect).try_with_sql(sql_type).unwrap().parse_data_type().unwrap();
         DataType::from_sql(&ty)
     }
 
@@ -525,40 +503,22 @@ mod tests {
         let err = parse("interval").unwrap_err();
         assert_eq!(err.kind, ErrorKind::FeatureNotSupported);
         assert_eq!(err.message, "type interval is not supported yet");
-        assert_eq!(
-            parse("uuid").unwrap_err().kind,
-            ErrorKind::FeatureNotSupported
-        );
-        assert_eq!(
-            parse("serial").unwrap_err().kind,
-            ErrorKind::UndefinedObject
-        );
-        assert_eq!(
-            parse("varchar(0)").unwrap_err().kind,
-            ErrorKind::InvalidParameterValue
-        );
+        assert_eq!(parse("uuid").unwrap_err().kind, ErrorKind::FeatureNotSupported);
+        assert_eq!(parse("serial").unwrap_err().kind, ErrorKind::UndefinedObject);
+        assert_eq!(parse("varchar(0)").unwrap_err().kind, ErrorKind::InvalidParameterValue);
     }
 
     #[test]
     fn catalog_facts_match_postgres() {
         let t = DataType::Numeric(Some((10, 2)));
-        assert_eq!(
-            (t.oid(), t.type_size(), t.type_modifier()),
-            (1700, -1, (10 << 16 | 2) + 4)
-        );
+        assert_eq!((t.oid(), t.type_size(), t.type_modifier()), (1700, -1, (10 << 16 | 2) + 4));
         assert_eq!(DataType::Bpchar(Some(84)).type_modifier(), 88);
         assert_eq!(DataType::Bpchar(Some(84)).display_name(), "character(84)");
         assert_eq!(DataType::Name.type_size(), 64);
         assert_eq!(DataType::Unknown.type_size(), -2);
         let arr = DataType::Array(Box::new(DataType::Varchar(Some(5))));
-        assert_eq!(
-            (arr.oid(), arr.type_size(), arr.type_modifier()),
-            (1015, -1, 9)
-        );
-        assert_eq!(
-            DataType::Array(Box::new(DataType::Int4)).display_name(),
-            "integer[]"
-        );
+        assert_eq!((arr.oid(), arr.type_size(), arr.type_modifier()), (1015, -1, 9));
+        assert_eq!(DataType::Array(Box::new(DataType::Int4)).display_name(), "integer[]");
         for oid in [
             16, 21, 23, 20, 700, 701, 1700, 25, 1043, 1042, 19, 18, 26, 2205, 1114, 1184, 1082,
             705, 1000, 1003, 1005, 1007, 1009, 1016, 1231, 1185,

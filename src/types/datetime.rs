@@ -87,11 +87,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 /// Appends `YYYY-MM-DD` (with ` BC` left to the caller).
 fn write_ymd(days: i64, out: &mut String) -> bool {
     let (year, month, day) = civil_from_days(days + UNIX_TO_PG_DAYS);
-    let (shown, bc) = if year <= 0 {
-        (1 - year, true)
-    } else {
-        (year, false)
-    };
+    let (shown, bc) = if year <= 0 { (1 - year, true) } else { (year, false) };
     out.push_str(&format!("{shown:04}-{month:02}-{day:02}"));
     bc
 }
@@ -124,12 +120,7 @@ pub(crate) fn format_timestamp(micros: i64, with_zone: bool) -> String {
     let bc = write_ymd(days, &mut out);
     let secs = time / 1_000_000;
     let frac = time % 1_000_000;
-    out.push_str(&format!(
-        " {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    ));
+    out.push_str(&format!(" {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
     if frac != 0 {
         let digits = format!("{frac:06}");
         out.push('.');
@@ -151,9 +142,7 @@ pub(crate) fn date_to_timestamp(days: i32) -> Option<i64> {
         i32::MIN => Some(i64::MIN),
         _ => {
             let micros = i64::from(days) * USECS_PER_DAY;
-            (MIN_TIMESTAMP..END_TIMESTAMP)
-                .contains(&micros)
-                .then_some(micros)
+            (MIN_TIMESTAMP..END_TIMESTAMP).contains(&micros).then_some(micros)
         }
     }
 }
@@ -189,11 +178,7 @@ impl<'a> Scanner<'a> {
     fn syntax(&self) -> Error {
         Error::new(
             ErrorKind::InvalidDatetimeFormat,
-            format!(
-                "invalid input syntax for type {}: \"{}\"",
-                self.kind.type_name(),
-                self.input
-            ),
+            format!("invalid input syntax for type {}: \"{}\"", self.kind.type_name(), self.input),
         )
     }
 
@@ -350,12 +335,7 @@ pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind) -> Result<i64> {
     if let Some(value) = special_word(trimmed, kind) {
         return Ok(value);
     }
-    let mut s = Scanner {
-        input,
-        bytes: input.as_bytes(),
-        pos: 0,
-        kind,
-    };
+    let mut s = Scanner { input, bytes: input.as_bytes(), pos: 0, kind };
     s.skip_spaces();
     let (year, _) = s.number(9)?;
     s.expect(b'-')?;
@@ -396,10 +376,7 @@ pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind) -> Result<i64> {
     }
     let days = days_from_civil(year, month as u32, day as u32) - UNIX_TO_PG_DAYS;
     let out_of_range = |what: &str| {
-        Error::new(
-            ErrorKind::DatetimeFieldOverflow,
-            format!("{what} out of range: \"{input}\""),
-        )
+        Error::new(ErrorKind::DatetimeFieldOverflow, format!("{what} out of range: \"{input}\""))
     };
     match kind {
         DatetimeKind::Date => {
@@ -409,9 +386,7 @@ pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind) -> Result<i64> {
             Ok(days)
         }
         DatetimeKind::Timestamp | DatetimeKind::TimestampTz => {
-            let mut micros = days
-                .checked_mul(USECS_PER_DAY)
-                .and_then(|m| m.checked_add(time));
+            let mut micros = days.checked_mul(USECS_PER_DAY).and_then(|m| m.checked_add(time));
             if kind == DatetimeKind::TimestampTz {
                 let shift = offset.unwrap_or(0) * 1_000_000;
                 micros = micros.and_then(|m| m.checked_sub(shift));
@@ -514,37 +489,19 @@ mod tests {
     fn bad_input_has_postgres_errors() {
         let err = ts("x").unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidDatetimeFormat);
-        assert_eq!(
-            err.message,
-            "invalid input syntax for type timestamp: \"x\""
-        );
+        assert_eq!(err.message, "invalid input syntax for type timestamp: \"x\"");
         let err = ts("2024-13-01").unwrap_err();
         assert_eq!(err.kind, ErrorKind::DatetimeFieldOverflow);
-        assert_eq!(
-            err.message,
-            "date/time field value out of range: \"2024-13-01\""
-        );
-        assert_eq!(
-            ts("2023-02-29").unwrap_err().kind,
-            ErrorKind::DatetimeFieldOverflow
-        );
+        assert_eq!(err.message, "date/time field value out of range: \"2024-13-01\"");
+        assert_eq!(ts("2023-02-29").unwrap_err().kind, ErrorKind::DatetimeFieldOverflow);
         assert_eq!(
             ts("2024-01-02 03:04:05 junk").unwrap_err().kind,
             ErrorKind::FeatureNotSupported
         );
-        assert_eq!(
-            ts("2024-01-02 03:04:05 +").unwrap_err().kind,
-            ErrorKind::InvalidDatetimeFormat
-        );
-        assert_eq!(
-            ts("2024-01-02 25:00").unwrap_err().kind,
-            ErrorKind::DatetimeFieldOverflow
-        );
+        assert_eq!(ts("2024-01-02 03:04:05 +").unwrap_err().kind, ErrorKind::InvalidDatetimeFormat);
+        assert_eq!(ts("2024-01-02 25:00").unwrap_err().kind, ErrorKind::DatetimeFieldOverflow);
         let err = parse_datetime("2024-01-0x", DatetimeKind::Date).unwrap_err();
-        assert_eq!(
-            err.message,
-            "invalid input syntax for type date: \"2024-01-0x\""
-        );
+        assert_eq!(err.message, "invalid input syntax for type date: \"2024-01-0x\"");
     }
 
     #[test]

@@ -24,17 +24,11 @@ const MAX_SCALE: i64 = 28;
 
 /// 22003 for a value wider than troupe's numeric.
 pub(crate) fn overflow() -> Error {
-    Error::new(
-        ErrorKind::NumericValueOutOfRange,
-        "value overflows numeric format",
-    )
+    Error::new(ErrorKind::NumericValueOutOfRange, "value overflows numeric format")
 }
 
 fn unsupported_special(what: &str) -> Error {
-    Error::new(
-        ErrorKind::FeatureNotSupported,
-        format!("numeric {what} is not supported yet"),
-    )
+    Error::new(ErrorKind::FeatureNotSupported, format!("numeric {what} is not supported yet"))
 }
 
 /// Parses PostgreSQL's numeric input syntax (`' -1.50 '`, `1e3`, `.5`), keeping the
@@ -130,11 +124,7 @@ pub(crate) fn decimal_from_digits(
             fits = mantissa < (1u128 << 96);
         }
         if fits {
-            let signed = if negative {
-                -(mantissa as i128)
-            } else {
-                mantissa as i128
-            };
+            let signed = if negative { -(mantissa as i128) } else { mantissa as i128 };
             let mut value =
                 Decimal::try_from_i128_with_scale(signed, scale as u32).map_err(|_| overflow())?;
             if value.is_zero() {
@@ -184,17 +174,10 @@ pub(crate) fn apply_typmod(value: Decimal, typmod: Option<(u32, u32)>) -> Result
     }
     let max_digits = precision as i64 - scale as i64;
     let int_part = rounded.abs().trunc();
-    let int_digits = if int_part.is_zero() {
-        0
-    } else {
-        int_part.normalize().to_string().len() as i64
-    };
+    let int_digits =
+        if int_part.is_zero() { 0 } else { int_part.normalize().to_string().len() as i64 };
     if int_digits > max_digits {
-        let limit = if max_digits > 0 {
-            format!("10^{max_digits}")
-        } else {
-            "1".into()
-        };
+        let limit = if max_digits > 0 { format!("10^{max_digits}") } else { "1".into() };
         return Err(Error::new(ErrorKind::NumericValueOutOfRange, "numeric field overflow").with_detail(
             format!(
                 "A field with precision {precision}, scale {scale} must round to an absolute value less than {limit}."
@@ -232,17 +215,9 @@ pub(crate) fn to_pg_digits(value: &Decimal) -> PgDigits {
     let (int_part, frac_part) = padded.split_at(padded.len() - scale);
     // Left-pad the integer part and right-pad the fraction to whole groups of 4.
     let int_groups = int_part.len().div_ceil(4);
-    let int_padded = format!(
-        "{}{}",
-        "0".repeat(int_groups * 4 - int_part.len()),
-        int_part
-    );
+    let int_padded = format!("{}{}", "0".repeat(int_groups * 4 - int_part.len()), int_part);
     let frac_groups = frac_part.len().div_ceil(4);
-    let frac_padded = format!(
-        "{}{}",
-        frac_part,
-        "0".repeat(frac_groups * 4 - frac_part.len())
-    );
+    let frac_padded = format!("{}{}", frac_part, "0".repeat(frac_groups * 4 - frac_part.len()));
     let all = format!("{int_padded}{frac_padded}");
     let mut digits: Vec<i16> = all
         .as_bytes()
@@ -296,10 +271,7 @@ pub(crate) fn from_pg_digits(pg: &PgDigits) -> Result<Decimal> {
 pub(crate) fn division_scale(dividend: &Decimal, divisor: &Decimal) -> u32 {
     let first = |v: &Decimal| {
         let pg = to_pg_digits(v);
-        (
-            i64::from(pg.weight),
-            pg.digits.first().copied().unwrap_or(0),
-        )
+        (i64::from(pg.weight), pg.digits.first().copied().unwrap_or(0))
     };
     let (weight1, first1) = first(dividend);
     let (weight2, first2) = first(divisor);
@@ -344,9 +316,7 @@ pub(crate) fn from_float(value: f64, significant_digits: usize) -> Result<Decima
         ));
     }
     let formatted = format!("{:.*e}", significant_digits.saturating_sub(1), value);
-    let (mantissa, exponent) = formatted
-        .split_once('e')
-        .unwrap_or((formatted.as_str(), "0"));
+    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((formatted.as_str(), "0"));
     let mantissa = if mantissa.contains('.') {
         mantissa.trim_end_matches('0').trim_end_matches('.')
     } else {
@@ -357,17 +327,12 @@ pub(crate) fn from_float(value: f64, significant_digits: usize) -> Result<Decima
 
 /// numeric → float8 through text, as PostgreSQL does (exactly rounded).
 pub(crate) fn to_f64(value: &Decimal) -> f64 {
-    value
-        .to_string()
-        .parse::<f64>()
-        .unwrap_or_else(|_| value.to_f64().unwrap_or(f64::NAN))
+    value.to_string().parse::<f64>().unwrap_or_else(|_| value.to_f64().unwrap_or(f64::NAN))
 }
 
 /// numeric → integer, rounding half away from zero; `None` when out of i64 range.
 pub(crate) fn to_i64_rounded(value: &Decimal) -> Option<i64> {
-    value
-        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-        .to_i64()
+    value.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero).to_i64()
 }
 
 #[cfg(test)]
@@ -398,44 +363,22 @@ mod tests {
         for bad in ["", "abc", "1.2.3", "1e", "- 1", "1 2"] {
             let err = parse_numeric(bad).unwrap_err();
             assert_eq!(err.kind, ErrorKind::InvalidTextRepresentation, "{bad}");
-            assert_eq!(
-                err.message,
-                format!("invalid input syntax for type numeric: \"{bad}\"")
-            );
+            assert_eq!(err.message, format!("invalid input syntax for type numeric: \"{bad}\""));
         }
-        assert_eq!(
-            parse_numeric("1e100").unwrap_err().kind,
-            ErrorKind::NumericValueOutOfRange
-        );
-        assert_eq!(
-            parse_numeric("NaN").unwrap_err().kind,
-            ErrorKind::FeatureNotSupported
-        );
+        assert_eq!(parse_numeric("1e100").unwrap_err().kind, ErrorKind::NumericValueOutOfRange);
+        assert_eq!(parse_numeric("NaN").unwrap_err().kind, ErrorKind::FeatureNotSupported);
         // More fractional digits than fit are rounded.
         assert_eq!(
-            parse_numeric("0.12345678901234567890123456789")
-                .unwrap()
-                .to_string(),
+            parse_numeric("0.12345678901234567890123456789").unwrap().to_string(),
             "0.1234567890123456789012345679"
         );
     }
 
     #[test]
     fn typmod_rounds_and_checks_like_postgres() {
-        assert_eq!(
-            apply_typmod(dec("1.005"), Some((10, 2)))
-                .unwrap()
-                .to_string(),
-            "1.01"
-        );
-        assert_eq!(
-            apply_typmod(dec("1.5"), Some((10, 2))).unwrap().to_string(),
-            "1.50"
-        );
-        assert_eq!(
-            apply_typmod(dec("-2.5"), Some((5, 0))).unwrap().to_string(),
-            "-3"
-        );
+        assert_eq!(apply_typmod(dec("1.005"), Some((10, 2))).unwrap().to_string(), "1.01");
+        assert_eq!(apply_typmod(dec("1.5"), Some((10, 2))).unwrap().to_string(), "1.50");
+        assert_eq!(apply_typmod(dec("-2.5"), Some((5, 0))).unwrap().to_string(), "-3");
         let err = apply_typmod(dec("1000"), Some((5, 2))).unwrap_err();
         assert_eq!(err.message, "numeric field overflow");
         assert_eq!(
@@ -446,57 +389,23 @@ mod tests {
         );
         let err = apply_typmod(dec("1"), Some((2, 2))).unwrap_err();
         assert!(err.detail.unwrap().ends_with("less than 1."));
-        assert_eq!(
-            apply_typmod(dec("999.994"), Some((5, 2)))
-                .unwrap()
-                .to_string(),
-            "999.99"
-        );
+        assert_eq!(apply_typmod(dec("999.994"), Some((5, 2))).unwrap().to_string(), "999.99");
         assert!(apply_typmod(dec("999.995"), Some((5, 2))).is_err());
     }
 
     #[test]
     fn base_10000_digits_round_trip() {
         let pg = to_pg_digits(&dec("-12.50"));
-        assert_eq!(
-            pg,
-            PgDigits {
-                weight: 0,
-                negative: true,
-                dscale: 2,
-                digits: vec![12, 5000]
-            }
-        );
+        assert_eq!(pg, PgDigits { weight: 0, negative: true, dscale: 2, digits: vec![12, 5000] });
         let pg = to_pg_digits(&dec("123456.789"));
         assert_eq!(
             pg,
-            PgDigits {
-                weight: 1,
-                negative: false,
-                dscale: 3,
-                digits: vec![12, 3456, 7890]
-            }
+            PgDigits { weight: 1, negative: false, dscale: 3, digits: vec![12, 3456, 7890] }
         );
         let pg = to_pg_digits(&dec("0.00001"));
-        assert_eq!(
-            pg,
-            PgDigits {
-                weight: -2,
-                negative: false,
-                dscale: 5,
-                digits: vec![1000]
-            }
-        );
+        assert_eq!(pg, PgDigits { weight: -2, negative: false, dscale: 5, digits: vec![1000] });
         let pg = to_pg_digits(&dec("0.00"));
-        assert_eq!(
-            pg,
-            PgDigits {
-                weight: 0,
-                negative: false,
-                dscale: 2,
-                digits: vec![]
-            }
-        );
+        assert_eq!(pg, PgDigits { weight: 0, negative: false, dscale: 2, digits: vec![] });
         for s in [
             "0",
             "1",
@@ -518,35 +427,17 @@ mod tests {
 
     #[test]
     fn division_uses_postgres_scale() {
-        assert_eq!(
-            divide(&dec("1"), &dec("3")).unwrap().to_string(),
-            "0.33333333333333333333"
-        );
-        assert_eq!(
-            divide(&dec("10"), &dec("4")).unwrap().to_string(),
-            "2.5000000000000000"
-        );
-        assert_eq!(
-            divide(&dec("1"), &dec("1")).unwrap().to_string(),
-            "1.00000000000000000000"
-        );
-        assert_eq!(
-            divide(&dec("1"), &dec("0")).unwrap_err().kind,
-            ErrorKind::DivisionByZero
-        );
+        assert_eq!(divide(&dec("1"), &dec("3")).unwrap().to_string(), "0.33333333333333333333");
+        assert_eq!(divide(&dec("10"), &dec("4")).unwrap().to_string(), "2.5000000000000000");
+        assert_eq!(divide(&dec("1"), &dec("1")).unwrap().to_string(), "1.00000000000000000000");
+        assert_eq!(divide(&dec("1"), &dec("0")).unwrap_err().kind, ErrorKind::DivisionByZero);
     }
 
     #[test]
     fn float_conversion_goes_through_text() {
         assert_eq!(from_float(0.1, 15).unwrap().to_string(), "0.1");
-        assert_eq!(
-            from_float(1.0 / 3.0, 15).unwrap().to_string(),
-            "0.333333333333333"
-        );
-        assert_eq!(
-            from_float(1e20, 15).unwrap().to_string(),
-            "100000000000000000000"
-        );
+        assert_eq!(from_float(1.0 / 3.0, 15).unwrap().to_string(), "0.333333333333333");
+        assert_eq!(from_float(1e20, 15).unwrap().to_string(), "100000000000000000000");
         assert_eq!(from_float(1.5e-5, 15).unwrap().to_string(), "0.000015");
         assert_eq!(to_f64(&dec("0.1")), 0.1);
         assert_eq!(to_i64_rounded(&dec("2.5")), Some(3));

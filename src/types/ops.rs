@@ -120,17 +120,11 @@ fn int_width(ty: &DataType) -> Option<u8> {
 
 fn is_number(ty: &DataType) -> bool {
     int_width(ty).is_some()
-        || matches!(
-            ty,
-            DataType::Float4 | DataType::Float8 | DataType::Numeric(_)
-        )
+        || matches!(ty, DataType::Float4 | DataType::Float8 | DataType::Numeric(_))
 }
 
 fn is_datetime(ty: &DataType) -> bool {
-    matches!(
-        ty,
-        DataType::Date | DataType::Timestamp | DataType::TimestampTz
-    )
+    matches!(ty, DataType::Date | DataType::Timestamp | DataType::TimestampTz)
 }
 
 /// The common type of arithmetic on two numbers.
@@ -200,23 +194,13 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
         pair => pair,
     };
     let resolved = |left: DataType, right: DataType, result: DataType, how: Impl| {
-        Ok(Resolved {
-            left,
-            right,
-            result,
-            how,
-        })
+        Ok(Resolved { left, right, result, how })
     };
     if op.is_comparison() {
         let Some((ty, blank_padded)) = comparison_type(&l, &r) else {
             return Err(no_operator(op, left, right));
         };
-        return resolved(
-            ty.clone(),
-            ty,
-            DataType::Bool,
-            Impl::Compare { blank_padded },
-        );
+        return resolved(ty.clone(), ty, DataType::Bool, Impl::Compare { blank_padded });
     }
     if op == BinaryOp::Concat {
         if matches!(l, DataType::Array(_)) || matches!(r, DataType::Array(_)) {
@@ -246,35 +230,20 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
     }
     let small_int = |t: &DataType| matches!(t, DataType::Int2 | DataType::Int4);
     match (op, &l, &r) {
-        (BinaryOp::Add, DataType::Date, i) if small_int(i) => resolved(
-            DataType::Date,
-            DataType::Int4,
-            DataType::Date,
-            Impl::DatePlusInt,
-        ),
-        (BinaryOp::Add, i, DataType::Date) if small_int(i) => resolved(
-            DataType::Int4,
-            DataType::Date,
-            DataType::Date,
-            Impl::IntPlusDate,
-        ),
-        (BinaryOp::Sub, DataType::Date, i) if small_int(i) => resolved(
-            DataType::Date,
-            DataType::Int4,
-            DataType::Date,
-            Impl::DateMinusInt,
-        ),
-        (BinaryOp::Sub, DataType::Date, DataType::Date) => resolved(
-            DataType::Date,
-            DataType::Date,
-            DataType::Int4,
-            Impl::DateMinusDate,
-        ),
+        (BinaryOp::Add, DataType::Date, i) if small_int(i) => {
+            resolved(DataType::Date, DataType::Int4, DataType::Date, Impl::DatePlusInt)
+        }
+        (BinaryOp::Add, i, DataType::Date) if small_int(i) => {
+            resolved(DataType::Int4, DataType::Date, DataType::Date, Impl::IntPlusDate)
+        }
+        (BinaryOp::Sub, DataType::Date, i) if small_int(i) => {
+            resolved(DataType::Date, DataType::Int4, DataType::Date, Impl::DateMinusInt)
+        }
+        (BinaryOp::Sub, DataType::Date, DataType::Date) => {
+            resolved(DataType::Date, DataType::Date, DataType::Int4, Impl::DateMinusDate)
+        }
         (BinaryOp::Add | BinaryOp::Sub, l, r) if is_datetime(l) && is_datetime(r) => {
-            Err(Error::new(
-                ErrorKind::FeatureNotSupported,
-                "type interval is not supported yet",
-            ))
+            Err(Error::new(ErrorKind::FeatureNotSupported, "type interval is not supported yet"))
         }
         _ => Err(no_operator(op, left, right)),
     }
@@ -345,16 +314,11 @@ pub fn binary_op(
                 Value::Text(s) => s.clone(),
                 other => text_of(other, ty),
             };
-            Ok(Value::Text(
-                piece(&l, &resolved.left) + &piece(&r, &resolved.right),
-            ))
+            Ok(Value::Text(piece(&l, &resolved.left) + &piece(&r, &resolved.right)))
         }
         Impl::Compare { blank_padded } => {
-            let ordering = if blank_padded {
-                compare_blank_padded(&l, &r)
-            } else {
-                compare(&l, &r)
-            };
+            let ordering =
+                if blank_padded { compare_blank_padded(&l, &r) } else { compare(&l, &r) };
             Ok(Value::Bool(match op {
                 BinaryOp::Eq => ordering == Ordering::Equal,
                 BinaryOp::NotEq => ordering != Ordering::Equal,
@@ -368,9 +332,7 @@ pub fn binary_op(
 }
 
 pub(super) fn operand_mismatch(l: &Value, r: &Value) -> Error {
-    Error::internal(format!(
-        "operands {l:?} and {r:?} do not match their resolved types"
-    ))
+    Error::internal(format!("operands {l:?} and {r:?} do not match their resolved types"))
 }
 
 /// bpchar comparison: trailing blanks do not count.
@@ -431,10 +393,7 @@ mod tests {
         let err = binary_op_type(Add, &Int4, &Bool).unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
-            (
-                ErrorKind::UndefinedFunction,
-                "operator does not exist: integer + boolean"
-            )
+            (ErrorKind::UndefinedFunction, "operator does not exist: integer + boolean")
         );
         assert_eq!(
             err.hint.as_deref(),
@@ -449,9 +408,7 @@ mod tests {
             ErrorKind::UndefinedFunction
         );
         assert_eq!(
-            binary_op_type(Sub, &Timestamp, &Timestamp)
-                .unwrap_err()
-                .kind,
+            binary_op_type(Sub, &Timestamp, &Timestamp).unwrap_err().kind,
             ErrorKind::FeatureNotSupported
         );
         assert_eq!(
@@ -464,33 +421,20 @@ mod tests {
     fn integer_arithmetic_checks_overflow() {
         use DataType::*;
         let op = |o, l: Value, lt: DataType, r: Value, rt: DataType| binary_op(o, &l, &lt, &r, &rt);
-        assert_eq!(
-            op(Add, Value::Int2(1), Int2, Value::Int4(2), Int4).unwrap(),
-            Value::Int4(3)
-        );
-        assert_eq!(
-            op(Div, Value::Int4(7), Int4, Value::Int4(-2), Int4).unwrap(),
-            Value::Int4(-3)
-        );
-        assert_eq!(
-            op(Mod, Value::Int4(-7), Int4, Value::Int4(2), Int4).unwrap(),
-            Value::Int4(-1)
-        );
+        assert_eq!(op(Add, Value::Int2(1), Int2, Value::Int4(2), Int4).unwrap(), Value::Int4(3));
+        assert_eq!(op(Div, Value::Int4(7), Int4, Value::Int4(-2), Int4).unwrap(), Value::Int4(-3));
+        assert_eq!(op(Mod, Value::Int4(-7), Int4, Value::Int4(2), Int4).unwrap(), Value::Int4(-1));
         let err = op(Add, Value::Int4(i32::MAX), Int4, Value::Int4(1), Int4).unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (ErrorKind::NumericValueOutOfRange, "integer out of range")
         );
         assert_eq!(
-            op(Mul, Value::Int2(300), Int2, Value::Int2(300), Int2)
-                .unwrap_err()
-                .message,
+            op(Mul, Value::Int2(300), Int2, Value::Int2(300), Int2).unwrap_err().message,
             "smallint out of range"
         );
         assert_eq!(
-            op(Div, Value::Int8(i64::MIN), Int8, Value::Int8(-1), Int8)
-                .unwrap_err()
-                .message,
+            op(Div, Value::Int8(i64::MIN), Int8, Value::Int8(-1), Int8).unwrap_err().message,
             "bigint out of range"
         );
         assert_eq!(
@@ -502,14 +446,9 @@ mod tests {
             (err.kind, err.message.as_str()),
             (ErrorKind::DivisionByZero, "division by zero")
         );
+        assert_eq!(op(Add, text("5"), Unknown, Value::Int4(1), Int4).unwrap(), Value::Int4(6));
         assert_eq!(
-            op(Add, text("5"), Unknown, Value::Int4(1), Int4).unwrap(),
-            Value::Int4(6)
-        );
-        assert_eq!(
-            op(Add, text("x"), Unknown, Value::Int4(1), Int4)
-                .unwrap_err()
-                .kind,
+            op(Add, text("x"), Unknown, Value::Int4(1), Int4).unwrap_err().kind,
             ErrorKind::InvalidTextRepresentation
         );
     }
@@ -518,44 +457,29 @@ mod tests {
     fn numeric_and_float_arithmetic() {
         use DataType::*;
         let n = Numeric(None);
-        assert_eq!(
-            binary_op(Add, &num("1.5"), &n, &Value::Int4(1), &Int4).unwrap(),
-            num("2.5")
-        );
+        assert_eq!(binary_op(Add, &num("1.5"), &n, &Value::Int4(1), &Int4).unwrap(), num("2.5"));
         assert_eq!(
             binary_op(Div, &Value::Int4(1), &Int4, &num("3"), &n).unwrap(),
             num("0.33333333333333333333")
         );
         assert_eq!(
-            binary_op(Mul, &num("1.10"), &n, &num("2.0"), &n)
-                .unwrap()
-                .to_owned(),
+            binary_op(Mul, &num("1.10"), &n, &num("2.0"), &n).unwrap().to_owned(),
             num("2.200")
         );
         assert_eq!(
-            binary_op(Div, &num("1"), &n, &num("0"), &n)
-                .unwrap_err()
-                .kind,
+            binary_op(Div, &num("1"), &n, &num("0"), &n).unwrap_err().kind,
             ErrorKind::DivisionByZero
         );
         assert_eq!(
-            binary_op(Div, &Value::Float8(1.0), &Float8, &Value::Int4(0), &Int4)
-                .unwrap_err()
-                .kind,
+            binary_op(Div, &Value::Float8(1.0), &Float8, &Value::Int4(0), &Int4).unwrap_err().kind,
             ErrorKind::DivisionByZero
         );
         assert_eq!(
             binary_op(Add, &Value::Int4(1), &Int4, &Value::Float8(0.5), &Float8).unwrap(),
             Value::Float8(1.5)
         );
-        let err = binary_op(
-            Mul,
-            &Value::Float8(1e300),
-            &Float8,
-            &Value::Float8(1e300),
-            &Float8,
-        )
-        .unwrap_err();
+        let err = binary_op(Mul, &Value::Float8(1e300), &Float8, &Value::Float8(1e300), &Float8)
+            .unwrap_err();
         assert_eq!(err.message, "value out of range: overflow");
         assert_eq!(
             binary_op(Add, &num("0.5"), &n, &Value::Float8(0.25), &Float8).unwrap(),
@@ -581,60 +505,26 @@ mod tests {
         let eq = |l: Value, lt: DataType, r: Value, rt: DataType| {
             binary_op(Eq, &l, &lt, &r, &rt).unwrap()
         };
+        assert_eq!(eq(text("a  "), Bpchar(Some(3)), text("a"), Bpchar(Some(1))), Value::Bool(true));
+        assert_eq!(eq(text("a  "), Bpchar(Some(3)), text("a"), Text), Value::Bool(true));
+        assert_eq!(eq(Value::Int2(1), Int2, Value::Int8(1), Int8), Value::Bool(true));
+        assert_eq!(eq(Value::Int4(1), Int4, num("1.0"), Numeric(None)), Value::Bool(true));
         assert_eq!(
-            eq(text("a  "), Bpchar(Some(3)), text("a"), Bpchar(Some(1))),
+            eq(Value::Float8(f64::NAN), Float8, Value::Float8(f64::NAN), Float8),
             Value::Bool(true)
         );
+        assert_eq!(eq(text("pg_class"), Unknown, text("pg_class"), Name), Value::Bool(true));
         assert_eq!(
-            eq(text("a  "), Bpchar(Some(3)), text("a"), Text),
+            eq(Value::Date(1), Date, Value::Timestamp(86_400_000_000), Timestamp),
             Value::Bool(true)
         );
-        assert_eq!(
-            eq(Value::Int2(1), Int2, Value::Int8(1), Int8),
-            Value::Bool(true)
-        );
-        assert_eq!(
-            eq(Value::Int4(1), Int4, num("1.0"), Numeric(None)),
-            Value::Bool(true)
-        );
-        assert_eq!(
-            eq(
-                Value::Float8(f64::NAN),
-                Float8,
-                Value::Float8(f64::NAN),
-                Float8
-            ),
-            Value::Bool(true)
-        );
-        assert_eq!(
-            eq(text("pg_class"), Unknown, text("pg_class"), Name),
-            Value::Bool(true)
-        );
-        assert_eq!(
-            eq(
-                Value::Date(1),
-                Date,
-                Value::Timestamp(86_400_000_000),
-                Timestamp
-            ),
-            Value::Bool(true)
-        );
-        assert_eq!(
-            eq(Value::Oid(5), Oid, Value::Int4(5), Int4),
-            Value::Bool(true)
-        );
-        assert_eq!(
-            eq(text("t"), Unknown, Value::Bool(true), Bool),
-            Value::Bool(true)
-        );
+        assert_eq!(eq(Value::Oid(5), Oid, Value::Int4(5), Int4), Value::Bool(true));
+        assert_eq!(eq(text("t"), Unknown, Value::Bool(true), Bool), Value::Bool(true));
         let lt = binary_op(Lt, &text("a"), &Text, &text("b"), &Varchar(None)).unwrap();
         assert_eq!(lt, Value::Bool(true));
         let arr = Array(Box::new(Int4));
         let a = Value::Array(vec![Value::Int4(1), Value::Int4(2)]);
-        assert_eq!(
-            binary_op(Eq, &a, &arr, &text("{1,2}"), &Unknown).unwrap(),
-            Value::Bool(true)
-        );
+        assert_eq!(binary_op(Eq, &a, &arr, &text("{1,2}"), &Unknown).unwrap(), Value::Bool(true));
         assert_eq!(
             binary_op(Eq, &Value::Null, &Int4, &Value::Int4(1), &Int4).unwrap(),
             Value::Null

@@ -203,11 +203,7 @@ fn encode_key_value(value: &Value, out: &mut Vec<u8>) {
                 f
             };
             let bits = f.to_bits();
-            let flipped = if bits >> 63 == 1 {
-                !bits
-            } else {
-                bits | (1 << 63)
-            };
+            let flipped = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
             out.push(TAG_FLOAT);
             out.extend_from_slice(&flipped.to_be_bytes());
         }
@@ -277,43 +273,19 @@ mod tests {
         use Value::*;
         assert_eq!(compare(&Null, &Int4(1)), Ordering::Greater);
         assert_eq!(compare(&Int2(1), &Int8(1)), Ordering::Equal);
-        assert_eq!(
-            compare(&Int4(2), &Numeric(Decimal::new(15, 1))),
-            Ordering::Greater
-        );
-        assert_eq!(
-            compare(&Float8(f64::NAN), &Float8(f64::INFINITY)),
-            Ordering::Greater
-        );
-        assert_eq!(
-            compare(&Float8(f64::NAN), &Float4(f32::NAN)),
-            Ordering::Equal
-        );
+        assert_eq!(compare(&Int4(2), &Numeric(Decimal::new(15, 1))), Ordering::Greater);
+        assert_eq!(compare(&Float8(f64::NAN), &Float8(f64::INFINITY)), Ordering::Greater);
+        assert_eq!(compare(&Float8(f64::NAN), &Float4(f32::NAN)), Ordering::Equal);
         assert_eq!(compare(&Float8(-0.0), &Float8(0.0)), Ordering::Equal);
         assert_eq!(
-            compare(
-                &Numeric(Decimal::new(150, 2)),
-                &Numeric(Decimal::new(15, 1))
-            ),
+            compare(&Numeric(Decimal::new(150, 2)), &Numeric(Decimal::new(15, 1))),
             Ordering::Equal
         );
-        assert_eq!(
-            compare(&Text("a".into()), &Text("ab".into())),
-            Ordering::Less
-        );
-        assert_eq!(
-            compare(&Text("B".into()), &Text("a".into())),
-            Ordering::Less
-        );
-        assert_eq!(
-            compare(&Date(1), &Timestamp(86_400_000_000)),
-            Ordering::Equal
-        );
+        assert_eq!(compare(&Text("a".into()), &Text("ab".into())), Ordering::Less);
+        assert_eq!(compare(&Text("B".into()), &Text("a".into())), Ordering::Less);
+        assert_eq!(compare(&Date(1), &Timestamp(86_400_000_000)), Ordering::Equal);
         let a = Array(vec![Int4(1), Null]);
-        assert_eq!(
-            compare(&a, &Array(vec![Int4(1), Int4(9)])),
-            Ordering::Greater
-        );
+        assert_eq!(compare(&a, &Array(vec![Int4(1), Int4(9)])), Ordering::Greater);
         assert_eq!(compare(&Array(vec![Int4(1)]), &a), Ordering::Less);
     }
 
@@ -340,17 +312,11 @@ mod tests {
             4 => {
                 let len = rng.gen_range(0..4);
                 Value::Text(
-                    (0..len)
-                        .map(|_| ['\0', 'a', 'b', 'é', ' '][rng.gen_range(0..5)])
-                        .collect(),
+                    (0..len).map(|_| ['\0', 'a', 'b', 'é', ' '][rng.gen_range(0..5)]).collect(),
                 )
             }
             5 => Value::TimestampTz(rng.gen_range(-5..5) * 1_000_000_000),
-            6 => Value::Array(
-                (0..rng.gen_range(0..3))
-                    .map(|_| random_value(rng, 0))
-                    .collect(),
-            ),
+            6 => Value::Array((0..rng.gen_range(0..3)).map(|_| random_value(rng, 0)).collect()),
             7 => Value::Bool(rng.gen()),
             _ => Value::Oid(rng.gen_range(0..3) * 2_000_000_000),
         }
@@ -360,9 +326,7 @@ mod tests {
     fn key_order_matches_compare() {
         let mut rng = StdRng::seed_from_u64(7);
         for _ in 0..20_000 {
-            let kinds: Vec<u8> = (0..rng.gen_range(1..3))
-                .map(|_| rng.gen_range(0..9))
-                .collect();
+            let kinds: Vec<u8> = (0..rng.gen_range(1..3)).map(|_| rng.gen_range(0..9)).collect();
             let a: Vec<Value> = kinds.iter().map(|k| random_value(&mut rng, *k)).collect();
             let b: Vec<Value> = kinds.iter().map(|k| random_value(&mut rng, *k)).collect();
             let want = a

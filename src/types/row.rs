@@ -170,9 +170,7 @@ impl<'a> Decoder<'a> {
                 let len = self.count()?;
                 let bytes = self.take(len)?;
                 Value::Text(
-                    std::str::from_utf8(bytes)
-                        .map_err(|_| corrupt("invalid UTF-8"))?
-                        .to_owned(),
+                    std::str::from_utf8(bytes).map_err(|_| corrupt("invalid UTF-8"))?.to_owned(),
                 )
             }
             9 => Value::Char(self.array::<1>()?[0]),
@@ -185,9 +183,7 @@ impl<'a> Decoder<'a> {
                     return Err(corrupt("arrays nested too deeply"));
                 }
                 let count = self.count()?;
-                let items = (0..count)
-                    .map(|_| self.value(depth + 1))
-                    .collect::<Result<_>>()?;
+                let items = (0..count).map(|_| self.value(depth + 1)).collect::<Result<_>>()?;
                 Value::Array(items)
             }
             other => return Err(corrupt(&format!("unknown tag {other}"))),
@@ -233,11 +229,7 @@ mod tests {
             Value::Timestamp(i64::MIN),
             Value::TimestampTz(-1),
             Value::Date(i32::MAX),
-            Value::Array(vec![
-                Value::Text("a".into()),
-                Value::Null,
-                Value::Array(vec![]),
-            ]),
+            Value::Array(vec![Value::Text("a".into()), Value::Null, Value::Array(vec![])]),
         ]
     }
 

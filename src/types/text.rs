@@ -160,10 +160,9 @@ pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
         DataType::Int8 => Value::Int8(parse_int(text, "bigint", i64::MIN, i64::MAX)?),
         DataType::Float4 => Value::Float4(parse_float4(text)?),
         DataType::Float8 => Value::Float8(parse_float8(text)?),
-        DataType::Numeric(typmod) => Value::Numeric(numeric::apply_typmod(
-            numeric::parse_numeric(text)?,
-            *typmod,
-        )?),
+        DataType::Numeric(typmod) => {
+            Value::Numeric(numeric::apply_typmod(numeric::parse_numeric(text)?, *typmod)?)
+        }
         DataType::Text | DataType::Unknown => Value::Text(text.to_owned()),
         DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name => {
             Value::Text(fit_string(text, ty, LengthRule::Error)?)
@@ -193,9 +192,7 @@ pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
 /// PostgreSQL's `boolin`: t/true/yes/on/1 and f/false/no/off/0, any case, any unique
 /// prefix, surrounding whitespace allowed.
 fn parse_bool(text: &str) -> Result<bool> {
-    let s = text
-        .trim_matches(|c: char| c.is_ascii_whitespace())
-        .to_ascii_lowercase();
+    let s = text.trim_matches(|c: char| c.is_ascii_whitespace()).to_ascii_lowercase();
     let prefix_of = |word: &str, min: usize| s.len() >= min && word.starts_with(s.as_str());
     if prefix_of("true", 1) || prefix_of("yes", 1) || prefix_of("on", 2) || s == "1" {
         Ok(true)
@@ -242,9 +239,7 @@ fn float_shape(s: &str) -> (bool, bool) {
 
 fn parse_float8(text: &str) -> Result<f64> {
     let s = text.trim_matches(|c: char| c.is_ascii_whitespace());
-    let value: f64 = s
-        .parse()
-        .map_err(|_| invalid_syntax("double precision", text))?;
+    let value: f64 = s.parse().map_err(|_| invalid_syntax("double precision", text))?;
     let (is_inf, nonzero) = float_shape(s);
     if (value.is_infinite() && !is_inf) || (value == 0.0 && nonzero) {
         return Err(Error::new(
@@ -287,9 +282,7 @@ fn parse_oid(text: &str) -> Result<u32> {
 fn char_in(text: &str) -> u8 {
     let b = text.as_bytes();
     if b.len() == 4 && b[0] == b'\\' && b[1..].iter().all(|d| (b'0'..=b'7').contains(d)) {
-        let value = b[1..]
-            .iter()
-            .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+        let value = b[1..].iter().fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
         if value <= 0xFF {
             return value as u8;
         }
@@ -386,14 +379,8 @@ mod tests {
 
     #[test]
     fn integers_parse_with_postgres_errors() {
-        assert_eq!(
-            parse_text(" 42 ", &DataType::Int4).unwrap(),
-            Value::Int4(42)
-        );
-        assert_eq!(
-            parse_text("-32768", &DataType::Int2).unwrap(),
-            Value::Int2(-32768)
-        );
+        assert_eq!(parse_text(" 42 ", &DataType::Int4).unwrap(), Value::Int4(42));
+        assert_eq!(parse_text("-32768", &DataType::Int2).unwrap(), Value::Int2(-32768));
         let err = parse_text("abc", &DataType::Int4).unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
@@ -413,48 +400,29 @@ mod tests {
         assert!(parse_text("1.5", &DataType::Int8).is_err());
         assert!(parse_text("", &DataType::Int8).is_err());
         assert_eq!(
-            parse_text("99999999999999999999999", &DataType::Int8)
-                .unwrap_err()
-                .kind,
+            parse_text("99999999999999999999999", &DataType::Int8).unwrap_err().kind,
             ErrorKind::NumericValueOutOfRange
         );
-        assert_eq!(
-            parse_text("-1", &DataType::Oid).unwrap(),
-            Value::Oid(u32::MAX)
-        );
+        assert_eq!(parse_text("-1", &DataType::Oid).unwrap(), Value::Oid(u32::MAX));
     }
 
     #[test]
     fn bools_accept_postgres_spellings() {
         for t in ["t", "TRUE", "tr", "yes", "y", "on", "1", " true "] {
-            assert_eq!(
-                parse_text(t, &DataType::Bool).unwrap(),
-                Value::Bool(true),
-                "{t}"
-            );
+            assert_eq!(parse_text(t, &DataType::Bool).unwrap(), Value::Bool(true), "{t}");
         }
         for f in ["f", "false", "no", "n", "off", "of", "0"] {
-            assert_eq!(
-                parse_text(f, &DataType::Bool).unwrap(),
-                Value::Bool(false),
-                "{f}"
-            );
+            assert_eq!(parse_text(f, &DataType::Bool).unwrap(), Value::Bool(false), "{f}");
         }
         for bad in ["o", "2", "truex", ""] {
             let err = parse_text(bad, &DataType::Bool).unwrap_err();
-            assert_eq!(
-                err.message,
-                format!("invalid input syntax for type boolean: \"{bad}\"")
-            );
+            assert_eq!(err.message, format!("invalid input syntax for type boolean: \"{bad}\""));
         }
     }
 
     #[test]
     fn floats_parse_with_range_checks() {
-        assert_eq!(
-            parse_text(" 1.5 ", &DataType::Float8).unwrap(),
-            Value::Float8(1.5)
-        );
+        assert_eq!(parse_text(" 1.5 ", &DataType::Float8).unwrap(), Value::Float8(1.5));
         assert!(
             matches!(parse_text("NaN", &DataType::Float8).unwrap(), Value::Float8(v) if v.is_nan())
         );
@@ -462,15 +430,9 @@ mod tests {
             parse_text("-Infinity", &DataType::Float8).unwrap(),
             Value::Float8(f64::NEG_INFINITY)
         );
-        assert_eq!(
-            parse_text("inf", &DataType::Float4).unwrap(),
-            Value::Float4(f32::INFINITY)
-        );
+        assert_eq!(parse_text("inf", &DataType::Float4).unwrap(), Value::Float4(f32::INFINITY));
         let err = parse_text("1e400", &DataType::Float8).unwrap_err();
-        assert_eq!(
-            err.message,
-            "\"1e400\" is out of range for type double precision"
-        );
+        assert_eq!(err.message, "\"1e400\" is out of range for type double precision");
         assert_eq!(
             parse_text("1e-400", &DataType::Float8).unwrap_err().kind,
             ErrorKind::NumericValueOutOfRange
@@ -498,10 +460,7 @@ mod tests {
         let err = parse_text("abcde", &DataType::Bpchar(Some(4))).unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
-            (
-                ErrorKind::StringDataRightTruncation,
-                "value too long for type character(4)"
-            )
+            (ErrorKind::StringDataRightTruncation, "value too long for type character(4)")
         );
         let err = parse_text("abcde", &DataType::Varchar(Some(4))).unwrap_err();
         assert_eq!(err.message, "value too long for type character varying(4)");
@@ -525,15 +484,9 @@ mod tests {
 
     #[test]
     fn char_type_uses_postgres_15_escapes() {
-        assert_eq!(
-            parse_text("abc", &DataType::Char).unwrap(),
-            Value::Char(b'a')
-        );
+        assert_eq!(parse_text("abc", &DataType::Char).unwrap(), Value::Char(b'a'));
         assert_eq!(parse_text("", &DataType::Char).unwrap(), Value::Char(0));
-        assert_eq!(
-            parse_text("\\201", &DataType::Char).unwrap(),
-            Value::Char(0o201)
-        );
+        assert_eq!(parse_text("\\201", &DataType::Char).unwrap(), Value::Char(0o201));
         assert_eq!(out(&Value::Char(0o201), &DataType::Char), "\\201");
         assert_eq!(out(&Value::Char(0), &DataType::Char), "");
         assert_eq!(out(&Value::Char(b'r'), &DataType::Char), "r");
@@ -542,13 +495,7 @@ mod tests {
     #[test]
     fn scalar_outputs() {
         assert_eq!(out(&Value::Bool(true), &DataType::Bool), "t");
-        assert_eq!(
-            out(
-                &Value::Numeric("1.50".parse().unwrap()),
-                &DataType::Numeric(None)
-            ),
-            "1.50"
-        );
+        assert_eq!(out(&Value::Numeric("1.50".parse().unwrap()), &DataType::Numeric(None)), "1.50");
         assert_eq!(out(&Value::Date(0), &DataType::Date), "2000-01-01");
         assert_eq!(
             out(&Value::TimestampTz(123_000), &DataType::TimestampTz),

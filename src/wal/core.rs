@@ -48,10 +48,7 @@ impl Default for GroupLimits {
     /// 1024 records or 32 MiB: far above a TPC-B group (tens of small records), and
     /// small enough that a group's batch does not double the process's memory.
     fn default() -> Self {
-        GroupLimits {
-            max_records: 1024,
-            max_bytes: 32 << 20,
-        }
+        GroupLimits { max_records: 1024, max_bytes: 32 << 20 }
     }
 }
 
@@ -96,10 +93,7 @@ impl GroupCommit {
     /// An idle, healthy core.
     pub fn new(limits: GroupLimits) -> Self {
         GroupCommit {
-            limits: GroupLimits {
-                max_records: limits.max_records.max(1),
-                ..limits
-            },
+            limits: GroupLimits { max_records: limits.max_records.max(1), ..limits },
             pending: Vec::new(),
             pending_bytes: 0,
             in_flight: None,
@@ -155,10 +149,7 @@ impl GroupCommit {
         };
         match result {
             Ok(()) => {
-                let mut effects = vec![Effect::Ack(Durable {
-                    commits,
-                    result: Ok(()),
-                })];
+                let mut effects = vec![Effect::Ack(Durable { commits, result: Ok(()) })];
                 // Records that arrived during the fsync already waited one: go now.
                 effects.extend(self.start_persist_if_idle());
                 effects
@@ -167,10 +158,7 @@ impl GroupCommit {
                 let cause = fsync_error(cause);
                 let mut effects = vec![
                     Effect::Poison(cause.clone()),
-                    Effect::Ack(Durable {
-                        commits,
-                        result: Err(cause.clone()),
-                    }),
+                    Effect::Ack(Durable { commits, result: Err(cause.clone()) }),
                 ];
                 if !self.pending.is_empty() {
                     let waiting = self.pending.drain(..).map(|r| r.ts).collect();
@@ -256,20 +244,12 @@ mod tests {
 
     /// A readable transcript of effects: `persist [1 2]`, `ack [1 2] ok`, `poison`.
     fn show(effects: &[Effect]) -> Vec<String> {
-        let ts = |c: &[CommitTs]| {
-            c.iter()
-                .map(|t| t.0.to_string())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        let ts = |c: &[CommitTs]| c.iter().map(|t| t.0.to_string()).collect::<Vec<_>>().join(" ");
         effects
             .iter()
             .map(|e| match e {
                 Effect::Persist(group) => {
-                    format!(
-                        "persist [{}]",
-                        ts(&group.iter().map(|r| r.ts).collect::<Vec<_>>())
-                    )
+                    format!("persist [{}]", ts(&group.iter().map(|r| r.ts).collect::<Vec<_>>()))
                 }
                 Effect::Poison(_) => "poison".to_string(),
                 Effect::Ack(d) => {
@@ -284,10 +264,7 @@ mod tests {
     }
 
     fn io_error() -> Error {
-        Error::new(
-            ErrorKind::IoError,
-            "could not fsync file \"journal\": Input/output error",
-        )
+        Error::new(ErrorKind::IoError, "could not fsync file \"journal\": Input/output error")
     }
 
     #[test]
@@ -298,14 +275,8 @@ mod tests {
         }
         assert_eq!(show(&core.step(Input::Drained)), ["persist [1 2 3]"]);
         assert!(core.is_persisting());
-        assert!(
-            core.step(Input::Drained).is_empty(),
-            "one persist at a time"
-        );
-        assert_eq!(
-            show(&core.step(Input::PersistFinished(Ok(())))),
-            ["ack [1 2 3] ok"]
-        );
+        assert!(core.step(Input::Drained).is_empty(), "one persist at a time");
+        assert_eq!(show(&core.step(Input::PersistFinished(Ok(())))), ["ack [1 2 3] ok"]);
         assert!(!core.is_persisting());
         assert!(core.step(Input::Drained).is_empty(), "nothing pending");
     }
@@ -321,23 +292,14 @@ mod tests {
             show(&core.step(Input::PersistFinished(Ok(())))),
             ["ack [1] ok", "persist [2 3]"]
         );
-        assert_eq!(
-            show(&core.step(Input::PersistFinished(Ok(())))),
-            ["ack [2 3] ok"]
-        );
+        assert_eq!(show(&core.step(Input::PersistFinished(Ok(())))), ["ack [2 3] ok"]);
     }
 
     #[test]
     fn a_full_group_persists_without_waiting_for_drained() {
-        let mut core = GroupCommit::new(GroupLimits {
-            max_records: 2,
-            max_bytes: 1 << 20,
-        });
+        let mut core = GroupCommit::new(GroupLimits { max_records: 2, max_bytes: 1 << 20 });
         assert!(core.step(Input::Submitted(record(1, 10))).is_empty());
-        assert_eq!(
-            show(&core.step(Input::Submitted(record(2, 10)))),
-            ["persist [1 2]"]
-        );
+        assert_eq!(show(&core.step(Input::Submitted(record(2, 10)))), ["persist [1 2]"]);
         assert!(core.step(Input::Submitted(record(3, 10))).is_empty());
         assert!(core.step(Input::Submitted(record(4, 10))).is_empty());
         assert!(core.step(Input::Submitted(record(5, 10))).is_empty());
@@ -354,14 +316,8 @@ mod tests {
 
     #[test]
     fn the_bytes_limit_closes_a_group_but_never_splits_a_record() {
-        let mut core = GroupCommit::new(GroupLimits {
-            max_records: 100,
-            max_bytes: 1000,
-        });
-        assert_eq!(
-            show(&core.step(Input::Submitted(record(1, 5000)))),
-            ["persist [1]"]
-        );
+        let mut core = GroupCommit::new(GroupLimits { max_records: 100, max_bytes: 1000 });
+        assert_eq!(show(&core.step(Input::Submitted(record(1, 5000)))), ["persist [1]"]);
         core.step(Input::Submitted(record(2, 600)));
         core.step(Input::Submitted(record(3, 600)));
         core.step(Input::Submitted(record(4, 10)));
@@ -395,10 +351,7 @@ mod tests {
             other => panic!("expected a failed ack, got {other:?}"),
         }
         // Later submissions fail at once; nothing is ever persisted again.
-        assert_eq!(
-            show(&core.step(Input::Submitted(record(5, 10)))),
-            ["ack [5] err"]
-        );
+        assert_eq!(show(&core.step(Input::Submitted(record(5, 10)))), ["ack [5] err"]);
         assert!(core.step(Input::Drained).is_empty());
         assert!(!core.is_persisting());
     }
@@ -409,9 +362,7 @@ mod tests {
         core.step(Input::Submitted(record(1, 10)));
         core.step(Input::Drained);
         let effects = core.step(Input::PersistFinished(Err(Error::internal("disk on fire"))));
-        let Effect::Poison(e) = &effects[0] else {
-            panic!("expected poison first")
-        };
+        let Effect::Poison(e) = &effects[0] else { panic!("expected poison first") };
         assert_eq!(e.kind, ErrorKind::IoError);
         assert_eq!(e.detail.as_deref(), Some("disk on fire (XX000)"));
     }

@@ -62,9 +62,8 @@ fn io_error(action: &str, err: fjall::Error) -> Error {
 fn load(keyspace: &Keyspace) -> Result<Rows, Error> {
     let mut rows = Vec::with_capacity(keyspace.approximate_len());
     for guard in keyspace.iter() {
-        let (key, value) = guard
-            .into_inner()
-            .map_err(|e| io_error("read the data directory", e))?;
+        let (key, value) =
+            guard.into_inner().map_err(|e| io_error("read the data directory", e))?;
         rows.push((key.to_vec(), value.to_vec()));
     }
     Ok(rows)
@@ -87,18 +86,13 @@ impl FjallStore {
 
         let mut dropped_ids = HashSet::new();
         for guard in dropped.iter() {
-            let key = guard
-                .key()
-                .map_err(|e| io_error("read the dropped tables", e))?;
+            let key = guard.key().map_err(|e| io_error("read the dropped tables", e))?;
             if let Ok(bytes) = <[u8; 4]>::try_from(&key[..]) {
                 dropped_ids.insert(TableId(u32::from_be_bytes(bytes)));
             }
         }
 
-        let mut recovered = Recovered {
-            catalog: load(&catalog)?,
-            tables: HashMap::new(),
-        };
+        let mut recovered = Recovered { catalog: load(&catalog)?, tables: HashMap::new() };
         let mut tables = HashMap::new();
         for name in db.list_keyspace_names() {
             let Some(table) = parse_table_keyspace_name(&name) else {
@@ -113,15 +107,7 @@ impl FjallStore {
             recovered.tables.insert(table, load(&keyspace)?);
             tables.insert(table, keyspace);
         }
-        Ok((
-            FjallStore {
-                db,
-                catalog,
-                dropped,
-                tables,
-            },
-            recovered,
-        ))
+        Ok((FjallStore { db, catalog, dropped, tables }, recovered))
     }
 
     /// The table's keyspace, created on its first write.
@@ -180,9 +166,7 @@ impl GroupStore for FjallStore {
                 .persist(PersistMode::SyncData)
                 .map_err(|e| io_error("fdatasync the write-ahead log", e))?;
         } else {
-            batch
-                .commit()
-                .map_err(|e| io_error("write and fdatasync the write-ahead log", e))?;
+            batch.commit().map_err(|e| io_error("write and fdatasync the write-ahead log", e))?;
         }
         for table in dropped {
             self.remove_table(table);
@@ -221,33 +205,20 @@ pub(crate) mod tests {
     }
 
     fn put(table: u32, key: &str, value: &str) -> WalWrite {
-        WalWrite::Put {
-            table: TableId(table),
-            key: key.into(),
-            value: value.into(),
-        }
+        WalWrite::Put { table: TableId(table), key: key.into(), value: value.into() }
     }
 
     fn rows(pairs: &[(&str, &str)]) -> Rows {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect()
     }
 
     fn record(ts: u64, writes: Vec<WalWrite>) -> CommitRecord {
-        CommitRecord {
-            ts: CommitTs(ts),
-            writes,
-        }
+        CommitRecord { ts: CommitTs(ts), writes }
     }
 
     #[test]
     fn table_keyspace_names_round_trip_and_reject_others() {
-        assert_eq!(
-            parse_table_keyspace_name(&table_keyspace_name(TableId(42))),
-            Some(TableId(42))
-        );
+        assert_eq!(parse_table_keyspace_name(&table_keyspace_name(TableId(42))), Some(TableId(42)));
         assert_eq!(parse_table_keyspace_name("catalog"), None);
         assert_eq!(parse_table_keyspace_name("t007"), None);
         assert_eq!(parse_table_keyspace_name("t"), None);
@@ -262,10 +233,7 @@ pub(crate) mod tests {
             assert_eq!(recovered, Recovered::default());
             store
                 .persist_group(vec![
-                    record(
-                        1,
-                        vec![put(1, "a", "1"), put(1, "b", "2"), put(2, "x", "9")],
-                    ),
+                    record(1, vec![put(1, "a", "1"), put(1, "b", "2"), put(2, "x", "9")]),
                     record(
                         2,
                         vec![WalWrite::CatalogPut {
@@ -287,20 +255,12 @@ pub(crate) mod tests {
                     record(
                         4,
                         vec![
-                            WalWrite::Delete {
-                                table: TableId(1),
-                                key: b"a".to_vec(),
-                            },
+                            WalWrite::Delete { table: TableId(1), key: b"a".to_vec() },
                             put(1, "b", "3"),
                         ],
                     ),
                     record(5, vec![WalWrite::DropTable { table: TableId(2) }]),
-                    record(
-                        6,
-                        vec![WalWrite::CatalogDelete {
-                            key: b"table/2".to_vec(),
-                        }],
-                    ),
+                    record(6, vec![WalWrite::CatalogDelete { key: b"table/2".to_vec() }]),
                     record(7, vec![put(3, "k", "v")]),
                 ])
                 .unwrap();
@@ -324,20 +284,13 @@ pub(crate) mod tests {
         let dir = TempDir::new("drop");
         {
             let (mut store, _) = Store::open(StoreConfig::Dir(dir.0.clone())).unwrap();
-            store
-                .persist_group(vec![record(1, vec![put(5, "a", "1")])])
-                .unwrap();
+            store.persist_group(vec![record(1, vec![put(5, "a", "1")])]).unwrap();
         }
         {
             // Simulate a crash between the durable batch and the keyspace delete: the
             // drop marker is written, the keyspace is left alone.
-            let db = Database::builder(&dir.0)
-                .manual_journal_persist(true)
-                .open()
-                .unwrap();
-            let dropped = db
-                .keyspace(DROPPED, KeyspaceCreateOptions::default)
-                .unwrap();
+            let db = Database::builder(&dir.0).manual_journal_persist(true).open().unwrap();
+            let dropped = db.keyspace(DROPPED, KeyspaceCreateOptions::default).unwrap();
             let mut batch = db.batch().durability(Some(PersistMode::SyncData));
             batch.insert(&dropped, 5u32.to_be_bytes().to_vec(), Vec::new());
             batch.commit().unwrap();

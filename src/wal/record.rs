@@ -105,19 +105,9 @@ mod tests {
         let record = CommitRecord {
             ts: CommitTs(7),
             writes: vec![
-                WalWrite::Put {
-                    table: TableId(1),
-                    key: vec![1; 4],
-                    value: vec![2; 10],
-                },
-                WalWrite::Delete {
-                    table: TableId(1),
-                    key: vec![1; 4],
-                },
-                WalWrite::CatalogPut {
-                    key: vec![3; 2],
-                    value: vec![4; 3],
-                },
+                WalWrite::Put { table: TableId(1), key: vec![1; 4], value: vec![2; 10] },
+                WalWrite::Delete { table: TableId(1), key: vec![1; 4] },
+                WalWrite::CatalogPut { key: vec![3; 2], value: vec![4; 3] },
                 WalWrite::CatalogDelete { key: vec![3; 2] },
                 WalWrite::DropTable { table: TableId(2) },
             ],

@@ -77,10 +77,9 @@ impl Store {
                 let (store, recovered) = FjallStore::open(&dir)?;
                 Ok((Store::from_group_store(Box::new(store)), recovered))
             }
-            StoreConfig::InMemory => Ok((
-                Store::from_group_store(Box::new(MemoryStore)),
-                Recovered::default(),
-            )),
+            StoreConfig::InMemory => {
+                Ok((Store::from_group_store(Box::new(MemoryStore)), Recovered::default()))
+            }
         }
     }
 
@@ -115,18 +114,12 @@ pub struct FailingStore {
 impl FailingStore {
     /// Succeeds `successes` times (keeping nothing), then fails.
     pub fn after(successes: usize) -> FailingStore {
-        FailingStore {
-            inner: None,
-            successes,
-        }
+        FailingStore { inner: None, successes }
     }
 
     /// Forwards the first `successes` groups to `inner`, then fails without calling it.
     pub fn wrapping(inner: Store, successes: usize) -> FailingStore {
-        FailingStore {
-            inner: Some(inner.inner),
-            successes,
-        }
+        FailingStore { inner: Some(inner.inner), successes }
     }
 }
 
@@ -153,10 +146,7 @@ mod tests {
     use crate::txn::CommitTs;
 
     fn empty(ts: u64) -> Vec<CommitRecord> {
-        vec![CommitRecord {
-            ts: CommitTs(ts),
-            writes: Vec::new(),
-        }]
+        vec![CommitRecord { ts: CommitTs(ts), writes: Vec::new() }]
     }
 
     #[test]

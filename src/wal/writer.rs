@@ -91,10 +91,7 @@ impl WalWriter {
         let shared = Arc::new(Shared {
             tx,
             closed: RwLock::new(false),
-            poison: Arc::new(Poison {
-                flag: AtomicBool::new(false),
-                cause: Mutex::new(None),
-            }),
+            poison: Arc::new(Poison { flag: AtomicBool::new(false), cause: Mutex::new(None) }),
             thread: Mutex::new(None),
         });
         let shell = Shell {
@@ -103,9 +100,8 @@ impl WalWriter {
             on_durable,
             poison: shared.poison.clone(),
         };
-        let spawned = std::thread::Builder::new()
-            .name("troupe-wal".into())
-            .spawn(move || shell.run(rx));
+        let spawned =
+            std::thread::Builder::new().name("troupe-wal".into()).spawn(move || shell.run(rx));
         match spawned {
             Ok(thread) => *shared.thread.lock() = Some(thread),
             Err(err) => {
@@ -126,9 +122,7 @@ pub struct WalHandle {
 
 impl std::fmt::Debug for WalHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WalHandle")
-            .field("poisoned", &self.is_poisoned())
-            .finish()
+        f.debug_struct("WalHandle").field("poisoned", &self.is_poisoned()).finish()
     }
 }
 
@@ -147,10 +141,7 @@ impl WalHandle {
         if *closed {
             return Err(writer_gone());
         }
-        self.shared
-            .tx
-            .send(Message::Commit(record))
-            .map_err(|_| writer_gone())
+        self.shared.tx.send(Message::Commit(record)).map_err(|_| writer_gone())
     }
 
     /// True once a persist failed: no commit is ever acknowledged `Ok` afterwards.
@@ -187,19 +178,15 @@ impl WalHandle {
         let cause = self.shared.poison.cause.lock().clone();
         Some(match cause {
             Some(cause) => poisoned_error(&cause),
-            None => Error::new(
-                ErrorKind::IoError,
-                "could not commit: the write-ahead log is poisoned",
-            ),
+            None => {
+                Error::new(ErrorKind::IoError, "could not commit: the write-ahead log is poisoned")
+            }
         })
     }
 }
 
 fn writer_gone() -> Error {
-    Error::new(
-        ErrorKind::IoError,
-        "could not commit: the write-ahead log writer has shut down",
-    )
+    Error::new(ErrorKind::IoError, "could not commit: the write-ahead log writer has shut down")
 }
 
 /// The thread's state: the core, the store, and the way out.
@@ -329,10 +316,7 @@ mod tests {
         }
         wal.shutdown();
         let seen = seen.lock().unwrap();
-        let order: Vec<u64> = seen
-            .iter()
-            .flat_map(|d| d.commits.iter().map(|t| t.0))
-            .collect();
+        let order: Vec<u64> = seen.iter().flat_map(|d| d.commits.iter().map(|t| t.0)).collect();
         assert_eq!(order, (1..=100).collect::<Vec<_>>());
         assert!(seen.iter().all(|d| d.result.is_ok()));
     }
@@ -372,10 +356,8 @@ mod tests {
     #[test]
     fn a_failed_persist_poisons_and_nothing_is_acknowledged_ok_after_it() {
         let (seen, on_durable) = collector();
-        let wal = WalWriter::start(
-            Store::from_group_store(Box::new(FailingStore::after(3))),
-            on_durable,
-        );
+        let wal =
+            WalWriter::start(Store::from_group_store(Box::new(FailingStore::after(3))), on_durable);
         let mut accepted = Vec::new();
         for ts in 1..=50 {
             match wal.submit(record(ts)) {
@@ -396,10 +378,7 @@ mod tests {
         assert_eq!(counts.len(), accepted.len());
         assert!(accepted.iter().all(|ts| counts.get(ts) == Some(&1)));
         let first_err = seen.iter().position(|d| d.result.is_err()).unwrap();
-        assert!(
-            seen[first_err..].iter().all(|d| d.result.is_err()),
-            "Ok after poisoning"
-        );
+        assert!(seen[first_err..].iter().all(|d| d.result.is_err()), "Ok after poisoning");
         assert!(first_err <= 3, "at most three persists succeeded");
     }
 
@@ -495,12 +474,7 @@ mod tests {
         let dir = TempDir::new("crash");
         let exe = std::env::current_exe().unwrap();
         let output = std::process::Command::new(exe)
-            .args([
-                "--exact",
-                "wal::writer::tests::crash_child",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["--exact", "wal::writer::tests::crash_child", "--nocapture", "--test-threads=1"])
             .env(CRASH_DIR, &dir.0)
             .output()
             .unwrap();
@@ -510,10 +484,7 @@ mod tests {
             .filter_map(|l| l.strip_prefix("acked "))
             .map(|n| n.parse().unwrap())
             .collect();
-        assert!(
-            !acked.is_empty(),
-            "the child acknowledged nothing: {stdout}"
-        );
+        assert!(!acked.is_empty(), "the child acknowledged nothing: {stdout}");
         let (_store, recovered) = Store::open(StoreConfig::Dir(dir.0.clone())).unwrap();
         let keys = |t: u32| -> Vec<Vec<u8>> {
             recovered
@@ -523,10 +494,7 @@ mod tests {
                 .unwrap_or_default()
         };
         let (one, two) = (keys(1), keys(2));
-        assert_eq!(
-            one, two,
-            "a record's two writes are both present or both absent"
-        );
+        assert_eq!(one, two, "a record's two writes are both present or both absent");
         for ts in &acked {
             assert!(
                 one.binary_search(&ts.to_be_bytes().to_vec()).is_ok(),
