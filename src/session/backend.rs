@@ -169,6 +169,9 @@ impl Session {
             cancel: &cancel,
         };
         let _ = &facts;
+        if table.primary_key.is_none() {
+            return dml::insert_fresh_rows(&mut w, &table, &store, rows);
+        }
         for row in rows {
             dml::insert_row(&mut w, &table, &store, row).await?;
         }
@@ -436,7 +439,14 @@ impl Backend for Session {
 
     async fn copy_data(&mut self, data: &[u8]) -> Result<()> {
         let rows = match self.copy.as_mut() {
-            Some(c) => c.feed(data)?,
+            Some(c) => {
+                let rows = c.feed(data)?;
+                c.ready.extend(rows);
+                if c.ready.len() < copy::BATCH {
+                    return Ok(());
+                }
+                std::mem::take(&mut c.ready)
+            }
             None => return Err(Error::new(ErrorKind::ProtocolViolation, "unexpected CopyData")),
         };
         self.copy_rows(rows).await
@@ -453,10 +463,9 @@ impl Backend for Session {
             }
             None => None,
         };
-        let result = match last {
-            Some(row) => self.copy_rows(vec![row]).await,
-            None => Ok(()),
-        };
+        let mut rest = self.copy.as_mut().map(|c| std::mem::take(&mut c.ready)).unwrap_or_default();
+        rest.extend(last);
+        let result = self.copy_rows(rest).await;
         match result {
             Ok(()) => {
                 let n = self.copy.take().map(|c| c.rows).unwrap_or(0);

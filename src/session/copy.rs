@@ -19,12 +19,26 @@ pub struct CopyIn {
     pub rows: u64,
     line: u64,
     ended: bool,
+    /// Parsed rows not yet written (written in batches of [`BATCH`]).
+    pub ready: Vec<Vec<Value>>,
 }
+
+/// Rows written to storage at a time: pgbench sends one CopyData per row, and taking a
+/// snapshot and the partition lock per row would dominate the copy.
+pub const BATCH: usize = 4096;
 
 impl CopyIn {
     /// Starts a copy into `columns` of `table`.
     pub fn new(table: Arc<TableDef>, columns: Vec<usize>) -> CopyIn {
-        CopyIn { table, columns, partial: Vec::new(), rows: 0, line: 0, ended: false }
+        CopyIn {
+            table,
+            columns,
+            partial: Vec::new(),
+            rows: 0,
+            line: 0,
+            ended: false,
+            ready: Vec::new(),
+        }
     }
 
     /// Feeds a chunk; returns the complete rows it finished (full table width, NULL

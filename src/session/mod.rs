@@ -41,6 +41,7 @@ use crate::sql::plan::{Access, OutCol, Plan};
 use crate::sql::{plan_statement, split, Planned};
 use crate::storage::{Isolation, Key, Row};
 use crate::sync::Arc;
+use crate::txn::CommitTs;
 use crate::types::{
     encode_key, parse_binary, parse_text, write_binary, write_text, DataType, Value,
 };
@@ -323,8 +324,8 @@ impl Session {
                         if t.statements == 0 {
                             t.isolation = iso;
                         }
+                        // Settings are saved lazily, at the block's first SET.
                         self.block = Block::Explicit;
-                        self.saved_settings = Some(self.settings.clone());
                     }
                 }
                 Ok("BEGIN".into())
@@ -446,7 +447,8 @@ impl Session {
             params,
             facts: &facts,
         };
-        let horizon = engine.watermark.horizon();
+        let horizon =
+            if matches!(plan, Plan::Query(_)) { CommitTs(0) } else { engine.watermark.horizon() };
         let mut w = WriteCtx {
             status: &txn.status,
             isolation: txn.isolation,

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::catalog::TableId;
 use crate::engine::Engine;
 use crate::error::Result;
@@ -11,6 +13,9 @@ use crate::sync::Arc;
 use crate::txn::{SnapshotGuard, TxnStatus};
 use crate::types::encode_row;
 use crate::wal::WalWrite;
+
+/// A transaction's final row image per written key (`None` = deleted).
+pub type WriteSet = FxHashMap<(TableId, Key), Option<Row>>;
 
 /// One open transaction.
 #[derive(Debug)]
@@ -22,7 +27,7 @@ pub struct Txn {
     /// REPEATABLE READ: the transaction's snapshot, taken by its first statement.
     pub snapshot: Option<SnapshotGuard>,
     /// Final image per written key.
-    pub writes: HashMap<(TableId, Key), Option<Row>>,
+    pub writes: WriteSet,
     /// May hold row locks.
     pub locked: bool,
     /// Start time (now()).
@@ -38,7 +43,7 @@ impl Txn {
             status: engine.begin(),
             isolation,
             snapshot: None,
-            writes: HashMap::new(),
+            writes: WriteSet::default(),
             locked: false,
             start,
             statements: 0,
@@ -70,8 +75,11 @@ impl Txn {
             }
             return Ok(());
         }
-        let mut writes = Vec::with_capacity(self.writes.len());
-        for ((table, key), row) in &self.writes {
+        // Key order: the store's memtable takes sorted input much faster (a 1M-row COPY).
+        let mut entries: Vec<_> = self.writes.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut writes = Vec::with_capacity(entries.len());
+        for ((table, key), row) in entries {
             writes.push(match row {
                 Some(r) => {
                     let mut value = Vec::with_capacity(64);

@@ -13,10 +13,9 @@
 //! concurrent inserts of one key the second waits and fails with 23505 only if the
 //! first commits. Tables without a primary key get fresh hidden row ids: no lock.
 
-use std::collections::HashMap;
 use std::ops::{Bound, ControlFlow};
 
-use crate::catalog::{TableDef, TableId};
+use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::{LockClient, LockMode, LockTarget, WaitPolicy};
 use crate::storage::{
@@ -48,7 +47,7 @@ pub struct WriteCtx<'a> {
     /// Storage.
     pub storage: &'a Storage,
     /// The transaction's write set: final row image per key (`None` = deleted).
-    pub writes: &'a mut HashMap<(TableId, Key), Option<Row>>,
+    pub writes: &'a mut crate::session::txn::WriteSet,
     /// Set once the transaction may hold row locks (it must release them at its end).
     pub locked: &'a mut bool,
     /// The session's cancel signal: a lock wait ends with 57014 when it fires.
@@ -163,6 +162,36 @@ pub async fn insert_row(
             "could not serialize access due to concurrent DDL on the table",
         )),
     }
+}
+
+/// Inserts complete rows (already typed) into a table without a primary key: fresh
+/// row ids, no locks, one partition lock for the whole batch (COPY's fast path).
+pub fn insert_fresh_rows(
+    w: &mut WriteCtx<'_>,
+    table: &TableDef,
+    store: &TableStore,
+    rows: Vec<Vec<Value>>,
+) -> Result<()> {
+    let mut batch = Vec::with_capacity(rows.len());
+    for row in rows {
+        check_row(table, &row)?;
+        let row: Row = row.into();
+        batch.push((store.next_rowid(), row));
+    }
+    match store.insert_fresh(w.status, &batch) {
+        Ok(()) => {}
+        Err(_) => {
+            return Err(Error::new(
+                ErrorKind::SerializationFailure,
+                "could not serialize access due to concurrent DDL on the table",
+            ))
+        }
+    }
+    w.writes.reserve(batch.len());
+    for (key, row) in batch {
+        w.writes.insert((table.id, key), Some(row));
+    }
+    Ok(())
 }
 
 /// Runs an INSERT; returns the number of rows.

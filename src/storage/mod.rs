@@ -186,6 +186,25 @@ impl TableStore {
         Ok(())
     }
 
+    /// Inserts rows under fresh hidden row ids (no other writer can touch them), under
+    /// one write lock: the COPY path for tables without a primary key.
+    pub fn insert_fresh(
+        &self,
+        writer: &Arc<TxnStatus>,
+        rows: &[(Key, Row)],
+    ) -> Result<(), InsertConflict> {
+        let mut part = self.partition.write();
+        if self.retired.load(Ordering::Acquire) {
+            return Err(InsertConflict::Retired);
+        }
+        for (key, row) in rows {
+            part.entry(key)
+                .versions
+                .push(Version { status: writer.clone(), row: Some(row.clone()) });
+        }
+        Ok(())
+    }
+
     /// Rewrites the row at `key` for `writer`, who holds its row lock (DESIGN §3):
     /// the row must be visible to `view`; if a newer version was committed since,
     /// READ COMMITTED builds on that newest version (skipping it if it was deleted) and
