@@ -95,7 +95,7 @@ impl Engine {
                     let arbiter = actix::Arbiter::current();
                     let locks = LockClient::start(&arbiter);
                     let Ok(wal) = wal_rx.recv() else { return };
-                    let manager = actix::Actor::start(TxnManager::new(wal, cell));
+                    let manager = actix::Actor::start(TxnManager::new(wal, cell, locks.clone()));
                     let _ = tx.send((locks, manager));
                 });
                 system.run().ok();

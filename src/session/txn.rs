@@ -90,10 +90,8 @@ impl Txn {
             });
         }
         match engine.commit(&self.status, writes).await {
-            Ok(_) => {
-                engine.locks.release_all(self.status.id());
-                Ok(())
-            }
+            // The TxnManager released the locks when it published the commit.
+            Ok(_) => Ok(()),
             Err(e) => {
                 self.abort(engine);
                 Err(e)
