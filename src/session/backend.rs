@@ -306,6 +306,7 @@ impl Backend for Session {
                 params: values,
                 formats: result_formats.to_vec(),
                 pending: None,
+                exhausted: false,
                 plan: Some(plan),
             },
         );
@@ -350,6 +351,10 @@ impl Backend for Session {
         // Continue a suspended portal.
         let (plan, params, formats) = {
             let p = self.portal(portal)?;
+            if p.exhausted {
+                out.command_complete("SELECT 0");
+                return Ok(Flow::Done);
+            }
             if let Some(rest) = p.pending.as_mut() {
                 let cols = p.plan.as_ref().and_then(|x| x.plan.columns()).unwrap_or_default();
                 let formats = p.formats.clone();
@@ -362,6 +367,7 @@ impl Backend for Session {
                     return Ok(Flow::Suspended);
                 }
                 p.pending = None;
+                p.exhausted = true;
                 out.command_complete(&format!("SELECT {n}"));
                 return Ok(Flow::Done);
             }
@@ -413,6 +419,9 @@ impl Backend for Session {
             // Execute does not send RowDescription (Describe does).
             Output::Rows(cols, rows) => {
                 let n = write_rows(out, &cols, rows.into_iter(), &formats)?;
+                if let Ok(p) = self.portal(portal) {
+                    p.exhausted = true;
+                }
                 out.command_complete(&if matches!(plan.plan, Plan::Show(_)) {
                     "SHOW".to_owned()
                 } else {

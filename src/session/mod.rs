@@ -86,6 +86,9 @@ struct Portal {
     formats: Vec<i16>,
     /// Rows computed but not yet sent (after PortalSuspended).
     pending: Option<std::vec::IntoIter<Vec<Value>>>,
+    /// A row-returning portal that has sent its last row: executing it again fetches
+    /// nothing (`SELECT 0`), as in PostgreSQL, instead of running the query again.
+    exhausted: bool,
     /// The plan used (re-planned if the catalog changed).
     plan: Option<Arc<Planned>>,
 }

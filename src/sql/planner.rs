@@ -1205,7 +1205,7 @@ impl<'a> Planner<'a> {
             return Err(unsupported("INSERT into a table function"));
         };
         let table = self.table(name)?;
-        let targets: Vec<usize> = if i.columns.is_empty() {
+        let mut targets: Vec<usize> = if i.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
             let mut v = Vec::new();
@@ -1236,7 +1236,16 @@ impl<'a> Planner<'a> {
             {
                 let empty = Scope::new();
                 let mut rows = Vec::new();
+                // Without a column list, PostgreSQL fills the leading columns and
+                // leaves the rest to their defaults.
+                let width = values.rows.first().map_or(0, |r| r.content.len());
+                if i.columns.is_empty() && width < targets.len() {
+                    targets.truncate(width);
+                }
                 for row in &values.rows {
+                    if row.content.len() != width {
+                        return Err(Error::syntax("VALUES lists must all be the same length"));
+                    }
                     if row.content.len() > targets.len() {
                         return Err(Error::syntax(
                             "INSERT has more expressions than target columns",
@@ -1263,6 +1272,9 @@ impl<'a> Planner<'a> {
             }
             _ => {
                 let q = self.query(source, None)?;
+                if i.columns.is_empty() && q.columns.len() < targets.len() {
+                    targets.truncate(q.columns.len());
+                }
                 if q.columns.len() != targets.len() {
                     return Err(Error::syntax(if q.columns.len() > targets.len() {
                         "INSERT has more expressions than target columns"

@@ -2,7 +2,7 @@
 //!
 //! It turns [`Commit`] messages into core inputs, hands commit records to the
 //! WalWriter, and when a group is durable publishes each commit (one atomic store in
-//! the transaction's [`TxnStatus`]), stores the new watermark, and replies.
+//! the transaction's [`TxnStatus`]), stores the new watermark, and only then replies.
 //!
 //! Race handled here — a reader taking a snapshot while a group is published:
 //! ```text
@@ -81,6 +81,13 @@ impl TxnManager {
     }
 
     fn perform(&mut self, effects: Vec<Effect>) {
+        // Replies wait until every effect of the step has run, so that a commit is
+        // acknowledged only once the watermark covers it. Otherwise:
+        // [txn manager] status(T).commit(12); reply Ok(12) to session A
+        // [session A]   COMMIT done; client sends SELECT on connection B
+        // [session B]   snapshot = watermark.load() = 11  -- misses T's committed write
+        // [txn manager] watermark.store(12)
+        let mut replies = Vec::new();
         let mut queue: std::collections::VecDeque<Effect> = effects.into();
         while let Some(effect) = queue.pop_front() {
             match effect {
@@ -102,8 +109,7 @@ impl TxnManager {
                         // one thread hop sooner (hot rows are held for less time). The
                         // status was published first, so the waiter builds on it.
                         self.locks.release_all(w.status.id());
-                        // The session may have gone away; its commit still stands.
-                        let _ = w.reply.send(Ok(ts));
+                        replies.push((w.reply, ts));
                     }
                 }
                 Effect::Watermark(ts) => self.watermark.store(ts.0, Ordering::Release),
@@ -114,6 +120,10 @@ impl TxnManager {
                     }
                 }
             }
+        }
+        for (reply, ts) in replies {
+            // The session may have gone away; its commit still stands.
+            let _ = reply.send(Ok(ts));
         }
     }
 }
