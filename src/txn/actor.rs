@@ -69,11 +69,12 @@ pub struct TxnManager {
 impl TxnManager {
     /// A manager whose commits go to `wal` and who publishes into `watermark` (which
     /// must hold the last recovered timestamp).
-    pub fn new(wal: WalHandle, watermark: Arc<AtomicU64>) -> TxnManager {
+    pub fn new(wal: WalHandle, watermark: Arc<AtomicU64>, locks: LockClient) -> TxnManager {
         let last = CommitTs(watermark.load(Ordering::Acquire));
         TxnManager {
             core: TxnCore::new(last),
             wal,
+            locks,
             watermark,
             next_token: 0,
             waiting: HashMap::new(),
