@@ -58,6 +58,23 @@ impl LockClient {
         answer.await.map_err(|_| Error::internal("lock manager dropped the lock request"))?
     }
 
+    /// Takes `txn`'s own transaction lock (Exclusive on `LockTarget::Transaction(txn)`),
+    /// without waiting for the answer: nobody else can hold it, and because this is
+    /// enqueued before `txn` writes its first version, any writer that later finds that
+    /// version and waits for `txn` is queued behind it (one mailbox, FIFO).
+    pub fn hold_own(&self, txn: TxnId, pid: i32) {
+        let (reply, _answer) = oneshot::channel();
+        let target = LockTarget::Transaction(txn);
+        self.addr.do_send(Acquire {
+            txn,
+            pid,
+            target,
+            mode: LockMode::Exclusive,
+            wait: WaitPolicy::Block,
+            reply,
+        });
+    }
+
     /// Releases every lock of `txn` and drops its queued wait; wakes the next
     /// compatible waiters in FIFO order. Fire-and-forget: never fails, never blocks,
     /// usable from `Drop` and non-async code.

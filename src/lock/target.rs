@@ -15,6 +15,7 @@
 //! modes can be added without breaking callers.
 
 use crate::catalog::TableId;
+use crate::txn::TxnId;
 
 /// A lockable object: one row of a table (by its encoded primary key or row id), or a
 /// whole table.
@@ -29,6 +30,10 @@ pub enum LockTarget {
     },
     /// A whole table (DDL).
     Table(TableId),
+    /// A transaction: held Exclusive by the transaction itself from its first write
+    /// until it ends; a writer that finds the transaction's uncommitted version on a row
+    /// waits by asking for it Shared (PostgreSQL's "ShareLock on transaction N").
+    Transaction(TxnId),
 }
 
 impl LockTarget {
@@ -38,13 +43,14 @@ impl LockTarget {
         match self {
             LockTarget::Row { table, .. } => format!("tuple of relation {}", table.0),
             LockTarget::Table(table) => format!("relation {}", table.0),
+            LockTarget::Transaction(txn) => format!("transaction {}", txn.0),
         }
     }
 
     /// The noun PostgreSQL's 55P03 message uses: `row` or `relation`.
     pub fn noun(&self) -> &'static str {
         match self {
-            LockTarget::Row { .. } => "row",
+            LockTarget::Row { .. } | LockTarget::Transaction(_) => "row",
             LockTarget::Table(_) => "relation",
         }
     }

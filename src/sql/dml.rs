@@ -22,7 +22,7 @@ use crate::storage::{
     InsertConflict, Isolation, Key, ReadView, Row, Storage, TableStore, WriteOutcome,
 };
 use crate::sync::Arc;
-use crate::txn::{CommitTs, TxnStatus};
+use crate::txn::{CommitTs, TxnId, TxnStatus};
 use crate::types::{encode_key, write_text, DataType, Value};
 use crate::wire::CancelSignal;
 
@@ -55,14 +55,23 @@ pub struct WriteCtx<'a> {
 }
 
 impl WriteCtx<'_> {
-    async fn lock_row(&mut self, table: &TableDef, key: &[u8]) -> Result<()> {
-        *self.locked = true;
-        let target = LockTarget::Row { table: table.id, key: key.into() };
+    /// Before the transaction's first write: take its own transaction lock, which
+    /// writers blocked by its versions will wait on.
+    fn before_write(&mut self) {
+        if !*self.locked {
+            *self.locked = true;
+            self.locks.hold_own(self.status.id(), self.pid);
+        }
+    }
+
+    /// Waits until transaction `holder` ends (its version blocks our write).
+    async fn wait_for(&mut self, holder: TxnId) -> Result<()> {
+        let target = LockTarget::Transaction(holder);
         let acquire = self.locks.acquire(
             self.status.id(),
             self.pid,
             target,
-            LockMode::Exclusive,
+            LockMode::Shared,
             WaitPolicy::Block,
         );
         // [session] waits for the lock / [client] sends CancelRequest: the wait ends
@@ -144,23 +153,44 @@ pub async fn insert_row(
 ) -> Result<()> {
     check_row(table, &row)?;
     let key = row_key(table, store, &row);
-    if table.primary_key.is_some() {
-        w.lock_row(table, &key).await?;
-    }
     let row: Row = row.into();
-    match store.insert(w.status, &key, row.clone()) {
-        Ok(()) => {
-            w.writes.insert((table.id, key), Some(row));
-            Ok(())
+    w.before_write();
+    loop {
+        match store.insert(w.status, &key, row.clone()) {
+            Ok(()) => {
+                w.writes.insert((table.id, key), Some(row));
+                return Ok(());
+            }
+            Err(InsertConflict::Duplicate) => return Err(duplicate_key(table, &row)),
+            // Another transaction inserted or deleted this key and has not ended: wait,
+            // then look again (23505 only if it committed a live row).
+            Err(InsertConflict::Blocked(holder)) => w.wait_for(holder).await?,
+            Err(InsertConflict::Retired) => return Err(concurrent_ddl()),
         }
-        Err(InsertConflict::Duplicate) => Err(duplicate_key(table, &row)),
-        Err(InsertConflict::Locked) => {
-            Err(Error::internal("insert into a key locked by another transaction"))
+    }
+}
+
+fn concurrent_ddl() -> Error {
+    Error::new(
+        ErrorKind::SerializationFailure,
+        "could not serialize access due to concurrent DDL on the table",
+    )
+}
+
+/// Writes one row under the READ COMMITTED / REPEATABLE READ rules, waiting for any
+/// transaction whose uncommitted version is on it, then retrying.
+async fn write_row(
+    w: &mut WriteCtx<'_>,
+    store: &TableStore,
+    key: &[u8],
+    apply: &(dyn Fn(&Row) -> Result<Option<Option<Row>>> + Sync),
+) -> Result<WriteOutcome> {
+    w.before_write();
+    loop {
+        match store.write_latest(w.status, w.view, w.isolation, key, w.horizon, apply)? {
+            WriteOutcome::Blocked(holder) => w.wait_for(holder).await?,
+            other => return Ok(other),
         }
-        Err(InsertConflict::Retired) => Err(Error::new(
-            ErrorKind::SerializationFailure,
-            "could not serialize access due to concurrent DDL on the table",
-        )),
     }
 }
 
@@ -178,6 +208,7 @@ pub fn insert_fresh_rows(
         let row: Row = row.into();
         batch.push((store.next_rowid(), row));
     }
+    w.before_write();
     match store.insert_fresh(w.status, &batch) {
         Ok(()) => {}
         Err(_) => {
@@ -273,21 +304,20 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
         if matches!(plan.access, Access::Point(_)) && store.get(w.view, &key).is_none() {
             continue;
         }
-        w.lock_row(table, &key).await?;
-        let outcome =
-            store.write_latest(w.status, w.view, w.isolation, &key, w.horizon, |old| {
-                if let Some(f) = &plan.filter {
-                    if !f.matches(old, &ectx)? {
-                        return Ok(None);
-                    }
+        let outcome = write_row(w, &store, &key, &|old| {
+            if let Some(f) = &plan.filter {
+                if !f.matches(old, &ectx)? {
+                    return Ok(None);
                 }
-                let mut new = old.to_vec();
-                for (col, e) in &plan.sets {
-                    new[*col] = e.eval(old, &ectx)?;
-                }
-                check_row(table, &new)?;
-                Ok(Some(Some(new.into())))
-            })?;
+            }
+            let mut new = old.to_vec();
+            for (col, e) in &plan.sets {
+                new[*col] = e.eval(old, &ectx)?;
+            }
+            check_row(table, &new)?;
+            Ok(Some(Some(new.into())))
+        })
+        .await?;
         if let WriteOutcome::Written { new, .. } = outcome {
             w.writes.insert((table.id, key), new);
             n += 1;
@@ -317,16 +347,15 @@ pub async fn delete_where(
         if matches!(access, Access::Point(_)) && store.get(w.view, &key).is_none() {
             continue;
         }
-        w.lock_row(table, &key).await?;
-        let outcome =
-            store.write_latest(w.status, w.view, w.isolation, &key, w.horizon, |old| {
-                if let Some(f) = filter {
-                    if !f.matches(old, &ectx)? {
-                        return Ok(None);
-                    }
+        let outcome = write_row(w, &store, &key, &|old| {
+            if let Some(f) = filter {
+                if !f.matches(old, &ectx)? {
+                    return Ok(None);
                 }
-                Ok(Some(None))
-            })?;
+            }
+            Ok(Some(None))
+        })
+        .await?;
         if let WriteOutcome::Written { .. } = outcome {
             w.writes.insert((table.id, key), None);
             n += 1;
