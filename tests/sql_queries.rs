@@ -399,3 +399,19 @@ async fn pgbench_catalog_query() {
     .unwrap();
     assert_eq!(lines(&c, QUERY).await, ["2|NULL|0"]);
 }
+
+// Until DDL is transactional, DDL after a write in the same Query string would split
+// one implicit transaction in two; troupe refuses it with 0A000 and the whole string
+// is rolled back (PostgreSQL would run both in one transaction).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_after_dml_in_one_query_string_is_refused_whole() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    let err = c
+        .batch_execute("INSERT INTO t VALUES (1); ALTER TABLE t ADD PRIMARY KEY (id)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::FEATURE_NOT_SUPPORTED));
+    assert_eq!(lines(&c, "SELECT count(*) FROM t").await, ["0"]);
+}

@@ -409,12 +409,24 @@ impl Session {
                 return Ok(Output::Tag((*tag).into()));
             }
             Plan::CreateTable { .. } | Plan::DropTable { .. } | Plan::AddPrimaryKey { .. } => {
+                let what = match plan {
+                    Plan::CreateTable { .. } => "CREATE TABLE",
+                    Plan::DropTable { .. } => "DROP TABLE",
+                    _ => "ALTER TABLE",
+                };
                 if self.block == Block::Explicit {
-                    return Err(ddl_in_block(match plan {
-                        Plan::CreateTable { .. } => "CREATE TABLE",
-                        Plan::DropTable { .. } => "DROP TABLE",
-                        _ => "ALTER TABLE",
-                    }));
+                    return Err(ddl_in_block(what));
+                }
+                // DDL commits on its own; in a Query string that already wrote, that
+                // would split one implicit transaction in two: refuse instead.
+                if self.txn.as_ref().is_some_and(|t| !t.writes.is_empty()) {
+                    return Err(Error::new(
+                        ErrorKind::FeatureNotSupported,
+                        format!(
+                            "{what} in the same transaction as other writes is not supported yet"
+                        ),
+                    )
+                    .with_hint("Send it as its own statement."));
                 }
                 return self.ddl(plan).await.map(Output::Tag);
             }
