@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use tokio::sync::oneshot;
 
-use crate::catalog::{Catalog, TableDef, TableId};
+use crate::catalog::{Catalog, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::LockClient;
 use crate::storage::{Key, Row, Storage};
@@ -148,10 +148,5 @@ impl Engine {
     /// Stops the WalWriter (after draining) — used by tests and at shutdown.
     pub fn shutdown(&self) {
         self.wal.shutdown();
-    }
-
-    /// Ids of tables whose definitions are live (for diagnostics).
-    pub fn table_ids(&self) -> Vec<TableId> {
-        self.catalog.all().iter().map(|t| t.id).collect()
     }
 }

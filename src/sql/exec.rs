@@ -10,7 +10,7 @@ use std::ops::{Bound, ControlFlow};
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{ReadView, Storage};
-use crate::types::{cast, compare, encode_key, Value};
+use crate::types::{compare, encode_key, Value};
 
 use super::expr::{EvalCtx, Expr, SessionFacts};
 use super::functions::Accumulator;
@@ -315,16 +315,4 @@ fn sort(rows: Vec<Vec<Value>>, keys: &[SortKey], ectx: &EvalCtx<'_>) -> Result<V
         std::cmp::Ordering::Equal
     });
     Ok(keyed.into_iter().map(|(_, r)| r).collect())
-}
-
-/// Casts a query's output value to a target column type (INSERT … SELECT).
-pub fn cast_value(
-    v: Value,
-    from: &crate::types::DataType,
-    to: &crate::types::DataType,
-) -> Result<Value> {
-    if v.is_null() || from == to {
-        return Ok(v);
-    }
-    cast(&v, from, to)
 }

@@ -161,14 +161,6 @@ impl TableStore {
         self.len() == 0
     }
 
-    /// True if some transaction other than `txn` has an uncommitted version here.
-    pub fn has_foreign_writes(&self, txn: TxnId) -> bool {
-        self.partition
-            .read()
-            .range(Bound::Unbounded, Bound::Unbounded)
-            .any(|(_, c)| c.latest_index(txn).is_err())
-    }
-
     /// Inserts `row` at `key` for `writer`. The caller holds the key's row lock (or the
     /// key is a fresh row id). 23505 if a live row is already there; the caller turns
     /// the key into PostgreSQL's detail text.
