@@ -7,12 +7,17 @@
 //! not `loom`, because `RUSTFLAGS=--cfg loom` also reaches tokio, which then does not
 //! build with the features actix-rt and pgwire need.
 
+// `Arc` stays std's under loom too: shared immutable data (rows, table definitions,
+// plans) is not what the models check, and loom's Arc lacks `From<Vec<T>>` and
+// `PartialEq`. The atomics and the mutex are what readers race on.
+pub use std::sync::Arc;
+
 #[cfg(not(troupe_loom))]
 pub use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[cfg(not(troupe_loom))]
-pub use std::sync::{Arc, Mutex};
+pub use std::sync::Mutex;
 
 #[cfg(troupe_loom)]
 pub use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[cfg(troupe_loom)]
-pub use loom::sync::{Arc, Mutex};
+pub use loom::sync::Mutex;
