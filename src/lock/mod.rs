@@ -20,16 +20,22 @@
 //! once (the core answers each acquire once; the actor keeps its reply sender until
 //! then); a cycle gives exactly one victim, the transaction whose wait closed it.
 //!
-//! The life of a row lock (pgbench's `UPDATE pgbench_accounts ... WHERE aid = $2`):
-//! 1. the session calls [`LockClient::acquire`]`(txn, pid, Row{accounts, aid},
-//!    Exclusive, Block)`, which sends [`messages::Acquire`] with a oneshot sender;
-//! 2. [`actor::LockManager`] stores the sender under `txn` and calls
-//!    [`core::LockTable::step`]; the row is free: `Effect::Granted`, answered at once;
-//! 3. another transaction asks for the same row: no effect, it waits in the FIFO
-//!    queue (after the wait-for graph is checked for a cycle through it);
-//! 4. the first commits; the session calls [`LockClient::release_all`]; the core
-//!    grants the queue head and the actor sends its answer; that session's UPDATE
-//!    re-reads the row (READ COMMITTED) and goes on.
+//! The life of a row lock (pgbench's `UPDATE pgbench_branches ... WHERE bid = $2`).
+//! Row locks themselves live in the version chains (see `storage`): the newest
+//! uncommitted version of a row is its lock. The LockManager only sees transactions
+//! that have to wait, through `LockTarget::Transaction` targets:
+//! 1. before its first write, transaction T calls [`LockClient::hold_own`]: T holds
+//!    `Transaction(T)` Exclusive (fire-and-forget; nobody else can want it yet);
+//! 2. T writes the row: a new uncommitted version on top of its chain;
+//! 3. transaction W's UPDATE of the same row finds T's version (`Blocked(T)`) and calls
+//!    [`LockClient::acquire`]`(W, pid, Transaction(T), Shared, Block)`; the core puts W
+//!    in T's queue after checking the wait-for graph for a cycle through it (40P01 if
+//!    W's wait would close one — PostgreSQL's "ShareLock on transaction N");
+//! 4. T commits; the TxnManager publishes T's status, then calls
+//!    [`LockClient::release_all`]`(T)`; the core grants W and the actor answers; W's
+//!    UPDATE re-reads the row (READ COMMITTED re-check; REPEATABLE READ: 40001).
+//!
+//! `Row` and `Table` targets are ready for SELECT … FOR UPDATE / FOR SHARE and DDL.
 //!
 //! Golden scripts: `tests/golden/lock/*.txt`, run by `tests/lock_golden.rs`.
 //! loom models: `loom-tests/tests/locks.rs`.

@@ -6,6 +6,16 @@ use std::sync::Arc as StdArc;
 use super::*;
 
 impl Session {
+    /// Before a statement outside a block: it starts an implicit transaction. True if
+    /// it did (so the statement is the transaction's first, and may be retried).
+    fn begin_statement(&mut self) -> bool {
+        let starts = self.block == Block::None;
+        if starts {
+            self.block = Block::Implicit;
+        }
+        starts
+    }
+
     fn flush_notices(&mut self, out: &mut Responses) {
         for (code, msg) in self.pending_notices.drain(..) {
             out.notice(code, &msg);
@@ -38,12 +48,7 @@ impl Session {
                 out.command_complete(&tag);
                 return Ok(Flow::Done);
             }
-            let implicit_start = self.block == Block::None;
-            if implicit_start {
-                self.block = Block::Implicit;
-                self.implicit_statements = 0;
-            }
-            self.implicit_statements += 1;
+            let implicit_start = self.begin_statement();
             match self.run(&p.plan, &[]).await {
                 Ok(output) => {
                     self.flush_notices(out);
@@ -156,18 +161,8 @@ impl Session {
         let cancel = self.cancel.clone();
         let txn = self.ensure_txn();
         let (view, _g) = txn.statement_view(&engine);
-        let mut w = WriteCtx {
-            status: &txn.status,
-            isolation: txn.isolation,
-            view,
-            horizon: engine.watermark.horizon(),
-            pid,
-            locks: &engine.locks,
-            storage: &engine.storage,
-            writes: &mut txn.writes,
-            locked: &mut txn.locked,
-            cancel: &cancel,
-        };
+        let horizon = engine.watermark.horizon();
+        let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel);
         let _ = &facts;
         if table.primary_key.is_none() {
             return dml::insert_fresh_rows(&mut w, &table, &store, rows);
@@ -379,13 +374,7 @@ impl Backend for Session {
             out.command_complete(&tag);
             return Ok(Flow::Done);
         }
-        let implicit_start = self.block == Block::None;
-        if implicit_start {
-            self.block = Block::Implicit;
-            self.implicit_statements = 0;
-        }
-        self.implicit_statements += 1;
-        let lone = implicit_start;
+        let lone = self.begin_statement();
         let mut attempt = 0;
         let mut plan = plan;
         let output = loop {

@@ -32,7 +32,7 @@ use std::time::Duration;
 use crate::catalog::{table_key, TableDef};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sql::dml::{self, WriteCtx};
+use crate::sql::dml;
 use crate::sql::exec::{self, QueryCtx};
 use crate::sql::expr::SessionFacts;
 use crate::sql::functions::now_micros;
@@ -116,8 +116,6 @@ pub struct Session {
     statements: HashMap<String, Arc<Prepared>>,
     portals: HashMap<String, Portal>,
     copy: Option<CopyIn>,
-    /// Statements executed in the current implicit transaction.
-    implicit_statements: usize,
     /// NOTICEs raised by the running statement, written before its result.
     pending_notices: Vec<(&'static str, String)>,
 }
@@ -238,7 +236,6 @@ impl Session {
             statements: HashMap::new(),
             portals: HashMap::new(),
             copy: None,
-            implicit_statements: 0,
             pending_notices: Vec::new(),
         }
     }
@@ -417,14 +414,25 @@ impl Session {
                 if self.block == Block::Explicit {
                     return Err(ddl_in_block(what));
                 }
-                // DDL commits on its own; in a Query string that already wrote, that
-                // would split one implicit transaction in two: refuse instead.
-                if self.txn.as_ref().is_some_and(|t| !t.writes.is_empty()) {
+                // DDL commits on its own. Dropping or rewriting a table this implicit
+                // transaction already wrote would strand those writes: refuse.
+                let targets: Vec<_> = match plan {
+                    Plan::DropTable { names, .. } => names
+                        .iter()
+                        .filter_map(|n| self.engine.catalog.get(n))
+                        .map(|d| d.id)
+                        .collect(),
+                    Plan::AddPrimaryKey { table, .. } => vec![table.id],
+                    _ => Vec::new(),
+                };
+                if self
+                    .txn
+                    .as_ref()
+                    .is_some_and(|t| t.writes.keys().any(|(id, _)| targets.contains(id)))
+                {
                     return Err(Error::new(
                         ErrorKind::FeatureNotSupported,
-                        format!(
-                            "{what} in the same transaction as other writes is not supported yet"
-                        ),
+                        format!("{what} of a table written earlier in the same transaction is not supported yet"),
                     )
                     .with_hint("Send it as its own statement."));
                 }
@@ -464,18 +472,7 @@ impl Session {
         };
         let horizon =
             if matches!(plan, Plan::Query(_)) { CommitTs(0) } else { engine.watermark.horizon() };
-        let mut w = WriteCtx {
-            status: &txn.status,
-            isolation: txn.isolation,
-            view,
-            horizon,
-            pid,
-            locks: &engine.locks,
-            storage: &engine.storage,
-            writes: &mut txn.writes,
-            locked: &mut txn.locked,
-            cancel: &cancel,
-        };
+        let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel);
         match plan {
             Plan::Query(qp) => {
                 let rows = exec::run(&qp.rel, &q, None)?;

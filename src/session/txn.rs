@@ -8,11 +8,13 @@ use rustc_hash::FxHashMap;
 use crate::catalog::TableId;
 use crate::engine::Engine;
 use crate::error::Result;
+use crate::sql::dml::WriteCtx;
 use crate::storage::{Isolation, Key, ReadView, Row};
 use crate::sync::Arc;
-use crate::txn::{SnapshotGuard, TxnStatus};
+use crate::txn::{CommitTs, SnapshotGuard, TxnStatus};
 use crate::types::encode_row;
 use crate::wal::WalWrite;
+use crate::wire::CancelSignal;
 
 /// A transaction's final row image per written key (`None` = deleted).
 pub type WriteSet = FxHashMap<(TableId, Key), Option<Row>>;
@@ -63,6 +65,29 @@ impl Txn {
                 let g = engine.watermark.begin_snapshot();
                 (ReadView { snapshot: g.ts(), txn: self.status.id() }, Some(g))
             }
+        }
+    }
+
+    /// What DML needs of this transaction for one statement.
+    pub fn write_ctx<'a>(
+        &'a mut self,
+        engine: &'a Engine,
+        view: ReadView,
+        horizon: CommitTs,
+        pid: i32,
+        cancel: &'a CancelSignal,
+    ) -> WriteCtx<'a> {
+        WriteCtx {
+            status: &self.status,
+            isolation: self.isolation,
+            view,
+            horizon,
+            pid,
+            locks: &engine.locks,
+            storage: &engine.storage,
+            writes: &mut self.writes,
+            locked: &mut self.locked,
+            cancel,
         }
     }
 

@@ -1330,12 +1330,10 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
-    fn update(&mut self, u: &ast::Update) -> Result<Plan> {
-        if u.from.is_some() || u.returning.is_some() || !u.table.joins.is_empty() {
-            return Err(unsupported("UPDATE … FROM / RETURNING"));
-        }
-        let ast::TableFactor::Table { name, alias, .. } = &u.table.relation else {
-            return Err(unsupported("UPDATE of this target"));
+    /// The table an UPDATE or DELETE writes, and the scope its expressions see.
+    fn dml_target(&mut self, tf: &ast::TableFactor, verb: &str) -> Result<(Arc<TableDef>, Scope)> {
+        let ast::TableFactor::Table { name, alias, .. } = tf else {
+            return Err(unsupported(format!("{verb} of this target")));
         };
         let table = self.table(name)?;
         let mut scope = Self::table_scope(&table);
@@ -1344,6 +1342,26 @@ impl<'a> Planner<'a> {
                 c.qualifier = Some(ident(&a.name));
             }
         }
+        Ok((table, scope))
+    }
+
+    /// A WHERE clause over `scope`, which must be boolean.
+    fn where_clause(
+        &mut self,
+        selection: Option<&ast::Expr>,
+        scope: &Scope,
+    ) -> Result<Option<Expr>> {
+        let Some(w) = selection else { return Ok(None) };
+        let (p, t) = self.expr(w, scope, None, None)?;
+        expect_bool(&t, "WHERE")?;
+        Ok(Some(p))
+    }
+
+    fn update(&mut self, u: &ast::Update) -> Result<Plan> {
+        if u.from.is_some() || u.returning.is_some() || !u.table.joins.is_empty() {
+            return Err(unsupported("UPDATE … FROM / RETURNING"));
+        }
+        let (table, scope) = self.dml_target(&u.table.relation, "UPDATE")?;
         let mut sets = Vec::new();
         for a in &u.assignments {
             let ast::AssignmentTarget::ColumnName(cn) = &a.target else {
@@ -1362,14 +1380,7 @@ impl<'a> Planner<'a> {
             let (b, t) = self.expr(&a.value, &scope, None, None)?;
             sets.push((idx, self.assign(b, t, &table.columns[idx])?));
         }
-        let filter = match &u.selection {
-            Some(w) => {
-                let (p, t) = self.expr(w, &scope, None, None)?;
-                expect_bool(&t, "WHERE")?;
-                Some(p)
-            }
-            None => None,
-        };
+        let filter = self.where_clause(u.selection.as_ref(), &scope)?;
         let access = point_access(&table, filter.as_ref());
         Ok(Plan::Update(UpdatePlan { table, sets, filter, access }))
     }
@@ -1382,24 +1393,8 @@ impl<'a> Planner<'a> {
             ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,
         };
         let [twj] = from.as_slice() else { return Err(unsupported("DELETE from several tables")) };
-        let ast::TableFactor::Table { name, alias, .. } = &twj.relation else {
-            return Err(unsupported("DELETE of this target"));
-        };
-        let table = self.table(name)?;
-        let mut scope = Self::table_scope(&table);
-        if let Some(a) = alias {
-            for c in &mut scope {
-                c.qualifier = Some(ident(&a.name));
-            }
-        }
-        let filter = match &d.selection {
-            Some(w) => {
-                let (p, t) = self.expr(w, &scope, None, None)?;
-                expect_bool(&t, "WHERE")?;
-                Some(p)
-            }
-            None => None,
-        };
+        let (table, scope) = self.dml_target(&twj.relation, "DELETE")?;
+        let filter = self.where_clause(d.selection.as_ref(), &scope)?;
         let access = point_access(&table, filter.as_ref());
         Ok(Plan::Delete(DeletePlan { table, filter, access }))
     }
