@@ -22,6 +22,27 @@ use crate::txn::{Commit, CommitTs, GroupDurable, TxnManager, TxnStatus, Watermar
 use crate::types::decode_row;
 use crate::wal::{Store, StoreConfig, WalHandle, WalWrite, WalWriter};
 
+/// How often the background sweep garbage-collects every table's old versions.
+pub const AUTOVACUUM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Sweeps every table's partition every [`AUTOVACUUM_INTERVAL`]: versions no snapshot
+/// can see any more, and keys deleted before the oldest snapshot, are dropped, so an
+/// update-heavy run (pgbench) does not grow memory without bound. Stops when the
+/// engine is dropped.
+fn start_autovacuum(engine: std::sync::Weak<Engine>) {
+    let spawned = std::thread::Builder::new().name("troupe-vacuum".into()).spawn(move || loop {
+        std::thread::sleep(AUTOVACUUM_INTERVAL);
+        let Some(engine) = engine.upgrade() else { return };
+        let horizon = engine.watermark.horizon();
+        for store in engine.storage.tables() {
+            store.vacuum(horizon);
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("autovacuum not started: {e}");
+    }
+}
+
 /// Where data lives.
 #[derive(Debug, Clone)]
 pub enum DataDir {
@@ -121,7 +142,7 @@ impl Engine {
         let (locks, txn_manager) =
             rx.recv().map_err(|_| Error::internal("actor thread died at start-up"))?;
         let _ = manager_slot.set(txn_manager.clone());
-        Ok(Arc::new(Engine {
+        let engine = Arc::new(Engine {
             catalog,
             storage,
             watermark,
@@ -129,7 +150,9 @@ impl Engine {
             txn_manager,
             wal,
             ddl: tokio::sync::Mutex::new(()),
-        }))
+        });
+        start_autovacuum(Arc::downgrade(&engine));
+        Ok(engine)
     }
 
     /// Commits `writes` as transaction `status` through the TxnManager and WalWriter;

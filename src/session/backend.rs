@@ -126,7 +126,11 @@ impl Session {
         self.copy = None;
         match self.block {
             Block::Explicit | Block::Failed => {
-                self.fail();
+                // Resources go now; the settings revert when the block ends (ROLLBACK).
+                if let Some(t) = self.txn.take() {
+                    t.abort(&self.engine);
+                }
+                self.block = Block::Failed;
             }
             Block::Implicit | Block::ImplicitFailed => {
                 self.abort_txn();
@@ -243,7 +247,7 @@ impl Backend for Session {
         };
         let stmt = Prepared {
             sql: sql.to_owned(),
-            planned,
+            planned: StdArc::new(planned),
             catalog_version: self.engine.catalog.version(),
         };
         self.statements.insert(name.to_owned(), StdArc::new(stmt));
@@ -321,7 +325,7 @@ impl Backend for Session {
 
     fn describe_portal(&mut self, name: &str, out: &mut Responses) -> Result<()> {
         let p = self.portal(name)?;
-        let plan = p.plan.clone().unwrap_or_else(|| StdArc::new(p.stmt.planned.clone()));
+        let plan = p.plan.clone().unwrap_or_else(|| p.stmt.planned.clone());
         match plan.plan.columns() {
             Some(cols) => out.row_description(&fields(&cols, &p.formats)),
             None => out.no_data(),
@@ -366,7 +370,7 @@ impl Backend for Session {
                 out.command_complete(&format!("SELECT {n}"));
                 return Ok(Flow::Done);
             }
-            let plan = p.plan.clone().unwrap_or_else(|| StdArc::new(p.stmt.planned.clone()));
+            let plan = p.plan.clone().unwrap_or_else(|| p.stmt.planned.clone());
             (plan, p.params.clone(), p.formats.clone())
         };
         if plan.plan.is_transaction_control() {

@@ -74,7 +74,7 @@ enum Block {
 #[derive(Debug)]
 struct Prepared {
     sql: String,
-    planned: Planned,
+    planned: Arc<Planned>,
     catalog_version: u64,
 }
 
@@ -274,30 +274,12 @@ impl Session {
         }
     }
 
-    /// After a statement failed: an explicit block turns failed, an implicit
-    /// transaction is rolled back.
-    fn fail(&mut self) {
-        self.abort_txn_keep_settings_on_failed();
-        self.block = match self.block {
-            Block::Explicit | Block::Failed => Block::Failed,
-            Block::Implicit | Block::ImplicitFailed => Block::ImplicitFailed,
-            Block::None => Block::None,
-        };
-    }
-
-    fn abort_txn_keep_settings_on_failed(&mut self) {
-        // Resources go now; the settings revert when the block ends (ROLLBACK).
-        if let Some(t) = self.txn.take() {
-            t.abort(&self.engine);
-        }
-    }
-
     // ---- statements ----------------------------------------------------------
 
     /// Plans `sql`, or takes a cached plan whose catalog is still current.
     fn replan(&self, stmt: &Prepared) -> Result<Arc<Planned>> {
         if stmt.catalog_version == self.engine.catalog.version() {
-            return Ok(Arc::new(stmt.planned.clone()));
+            return Ok(stmt.planned.clone());
         }
         let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
         let p = plan_statement(&stmt.sql, &self.engine.catalog, &oids)?;
@@ -396,14 +378,24 @@ impl Session {
                     OutCol { name: name.clone(), ty: DataType::Text, table_oid: 0, column: 0 };
                 return Ok(Output::Rows(vec![col], vec![vec![Value::Text(value)]]));
             }
-            Plan::Maintenance(tag) => {
-                if *tag == "VACUUM" && self.block == Block::Explicit {
+            Plan::Maintenance(tag) => return Ok(Output::Tag((*tag).into())),
+            Plan::Vacuum(tables) => {
+                if self.block == Block::Explicit {
                     return Err(Error::new(
                         ErrorKind::ActiveSqlTransaction,
                         "VACUUM cannot run inside a transaction block",
                     ));
                 }
-                return Ok(Output::Tag((*tag).into()));
+                let horizon = self.engine.watermark.horizon();
+                let stores = if tables.is_empty() {
+                    self.engine.storage.tables()
+                } else {
+                    tables.iter().filter_map(|t| self.engine.storage.table(t.id).ok()).collect()
+                };
+                for store in stores {
+                    store.vacuum(horizon);
+                }
+                return Ok(Output::Tag("VACUUM".into()));
             }
             Plan::CreateTable { .. } | Plan::DropTable { .. } | Plan::AddPrimaryKey { .. } => {
                 let what = match plan {

@@ -196,15 +196,20 @@ fn maintenance(sql: &str, catalog: &Catalog) -> Result<Plan> {
         match w[i].as_str() {
             "analyze" | "analyse" | "full" | "verbose" | "freeze" | "," => {}
             "(" => return Err(Error::unsupported("VACUUM/ANALYZE of a column list")),
+            // A schema qualifier: `public.t`.
+            _ if w.get(i + 1).map(String::as_str) == Some(".") => i += 1,
             name => names.push(name.to_owned()),
         }
         i += 1;
     }
+    let mut tables = Vec::new();
     for n in names {
-        let n = n.rsplit('.').next().unwrap_or(&n).to_owned();
-        catalog.table(&n)?;
+        tables.push(catalog.table(&n)?);
     }
-    Ok(Plan::Maintenance(tag))
+    Ok(match tag {
+        "VACUUM" => Plan::Vacuum(tables),
+        _ => Plan::Maintenance(tag),
+    })
 }
 
 fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {

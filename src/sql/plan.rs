@@ -267,7 +267,10 @@ pub enum Plan {
     Reset(Option<String>),
     /// SHOW name.
     Show(String),
-    /// VACUUM / ANALYZE: accepted, nothing to do (no dead tuples to reclaim on disk).
+    /// VACUUM of these tables (all when empty): garbage-collects old versions.
+    Vacuum(Vec<Arc<TableDef>>),
+    /// ANALYZE, CHECKPOINT: accepted; nothing to do (no statistics yet; every commit is
+    /// already durable).
     Maintenance(&'static str),
     /// COPY table [(cols)] FROM STDIN.
     CopyFrom {

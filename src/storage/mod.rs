@@ -40,6 +40,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Ordering};
 use crate::txn::{CommitTs, TxnId, TxnStatus};
 
+/// Keys visited per write-lock hold by [`TableStore::vacuum`].
+pub const VACUUM_CHUNK: usize = 4096;
+
 /// Isolation level as the write path needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Isolation {
@@ -255,6 +258,44 @@ impl TableStore {
         Ok(WriteOutcome::Written { old, new })
     }
 
+    /// Garbage-collects the partition: drops versions no snapshot at or after
+    /// `horizon` can see, and keys whose only remaining version is a deletion committed
+    /// at or before it. Works in chunks of [`VACUUM_CHUNK`] keys, taking the write lock
+    /// per chunk, so writers wait for one chunk, never for the whole table. Returns the
+    /// number of keys removed.
+    pub fn vacuum(&self, horizon: CommitTs) -> usize {
+        let mut after: Option<Key> = None;
+        let mut removed = 0;
+        loop {
+            let mut part = self.partition.write();
+            let lo = match &after {
+                Some(k) => Bound::Excluded(&**k),
+                None => Bound::Unbounded,
+            };
+            let keys: Vec<Key> = part
+                .range(lo, Bound::Unbounded)
+                .take(VACUUM_CHUNK)
+                .map(|(k, _)| Key::from(k))
+                .collect();
+            let Some(last) = keys.last().cloned() else { break };
+            for key in &keys {
+                let dead = match part.get_mut(key) {
+                    Some(chain) => {
+                        chain.prune(horizon);
+                        chain.is_dead(horizon)
+                    }
+                    None => false,
+                };
+                if dead {
+                    part.remove(key);
+                    removed += 1;
+                }
+            }
+            after = Some(last);
+        }
+        removed
+    }
+
     /// Removes `txn`'s versions at `keys` (rollback). Its status is already aborted, so
     /// readers ignore them even before this runs.
     pub fn remove_txn(&self, txn: TxnId, keys: &[&[u8]]) {
@@ -341,8 +382,61 @@ impl Storage {
         })
     }
 
+    /// Every table's store.
+    pub fn tables(&self) -> Vec<Arc<TableStore>> {
+        self.tables.read().values().cloned().collect()
+    }
+
     /// Forgets a dropped table.
     pub fn drop_table(&self, id: TableId) {
         self.tables.write().remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Value;
+
+    fn row(v: i32) -> Row {
+        Row::from(vec![Value::Int4(v)])
+    }
+
+    #[test]
+    fn vacuum_drops_keys_deleted_before_the_horizon_and_keeps_the_rest() {
+        let store = TableStore::new(TableId(1));
+        let loader = TxnStatus::new(TxnId(1));
+        for i in 0..10_000u64 {
+            store.insert(&loader, &i.to_be_bytes(), row(i as i32)).expect("insert");
+        }
+        loader.commit(CommitTs(1));
+        // Delete the even keys at ts 2, update the odd ones at ts 3.
+        let writer = TxnStatus::new(TxnId(2));
+        let view = ReadView { snapshot: CommitTs(1), txn: TxnId(2) };
+        for i in 0..10_000u64 {
+            let new = if i % 2 == 0 { None } else { Some(row(-1)) };
+            let out = store
+                .write_latest(
+                    &writer,
+                    view,
+                    Isolation::ReadCommitted,
+                    &i.to_be_bytes(),
+                    CommitTs(0),
+                    &|_| Ok(Some(new.clone())),
+                )
+                .expect("write");
+            assert!(matches!(out, WriteOutcome::Written { .. }));
+        }
+        writer.commit(CommitTs(2));
+        // A snapshot at 1 is still in use: nothing may go.
+        assert_eq!(store.vacuum(CommitTs(1)), 0);
+        let old = ReadView { snapshot: CommitTs(1), txn: TxnId(9) };
+        assert_eq!(store.get(old, &4u64.to_be_bytes()), Some(row(4)));
+        // Once every snapshot is at 2 or later, the deleted keys go; the rest stay.
+        assert_eq!(store.vacuum(CommitTs(2)), 5_000);
+        assert_eq!(store.len(), 5_000);
+        let now = ReadView { snapshot: CommitTs(2), txn: TxnId(9) };
+        assert_eq!(store.get(now, &3u64.to_be_bytes()), Some(row(-1)));
+        assert_eq!(store.get(now, &4u64.to_be_bytes()), None);
     }
 }

@@ -82,6 +82,19 @@ impl Chain {
         self.versions.retain(|v| v.status.id() != txn && v.status.state() != State::Aborted);
     }
 
+    /// True when the key can go: no versions, or only a deletion that every snapshot at
+    /// or after `horizon` sees.
+    pub fn is_dead(&self, horizon: CommitTs) -> bool {
+        match self.versions.as_slice() {
+            [] => true,
+            [only] => {
+                only.row.is_none()
+                    && matches!(only.status.state(), State::Committed(ts) if ts <= horizon)
+            }
+            _ => false,
+        }
+    }
+
     /// Drops versions no snapshot at or after `horizon` can see: everything older than
     /// the newest version committed at or before `horizon`, and aborted versions.
     pub fn prune(&mut self, horizon: CommitTs) {
@@ -95,5 +108,41 @@ impl Chain {
                 self.versions.drain(..i);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed(id: u64, ts: u64, row: Option<i32>) -> Version {
+        let status = TxnStatus::new(TxnId(id));
+        status.commit(CommitTs(ts));
+        Version { status, row: row.map(|v| Row::from(vec![Value::Int4(v)])) }
+    }
+
+    #[test]
+    fn prune_keeps_what_the_horizon_can_see() {
+        let mut chain = Chain {
+            versions: vec![
+                committed(1, 5, Some(1)),
+                committed(2, 8, Some(2)),
+                committed(3, 12, Some(3)),
+            ],
+        };
+        chain.prune(CommitTs(10));
+        // A snapshot at 10 sees ts 8; one at 12 sees ts 12; ts 5 is invisible to both.
+        assert_eq!(chain.versions.len(), 2);
+        let view = ReadView { snapshot: CommitTs(10), txn: TxnId(99) };
+        assert_eq!(chain.visible(view).map(|r| r[0].clone()), Some(Value::Int4(2)));
+    }
+
+    #[test]
+    fn a_deletion_older_than_the_horizon_is_dead() {
+        let mut chain = Chain { versions: vec![committed(1, 5, Some(1)), committed(2, 8, None)] };
+        chain.prune(CommitTs(7));
+        assert!(!chain.is_dead(CommitTs(7)), "a snapshot at 7 still sees the row");
+        chain.prune(CommitTs(9));
+        assert!(chain.is_dead(CommitTs(9)));
     }
 }
