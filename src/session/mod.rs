@@ -295,7 +295,7 @@ impl Session {
     /// Runs a transaction-control statement.
     async fn control(&mut self, plan: &Plan, out: &mut Responses) -> Result<String> {
         match plan {
-            Plan::Begin(iso) => {
+            Plan::Begin(iso, tag) => {
                 match self.block {
                     Block::Explicit | Block::Failed => {
                         out.warning("25001", "there is already a transaction in progress");
@@ -310,7 +310,7 @@ impl Session {
                         self.block = Block::Explicit;
                     }
                 }
-                Ok("BEGIN".into())
+                Ok((*tag).into())
             }
             Plan::Commit => match self.block {
                 Block::Explicit | Block::Implicit => {

@@ -246,8 +246,9 @@ pub enum Plan {
         /// Key columns.
         columns: Vec<usize>,
     },
-    /// BEGIN / START TRANSACTION.
-    Begin(Option<Isolation>),
+    /// BEGIN / START TRANSACTION (its isolation level, and the command tag to answer:
+    /// `BEGIN` or `START TRANSACTION`).
+    Begin(Option<Isolation>, &'static str),
     /// COMMIT / END.
     Commit,
     /// ROLLBACK / ABORT.
@@ -300,6 +301,6 @@ impl Plan {
 
     /// True for statements that manage the transaction itself.
     pub fn is_transaction_control(&self) -> bool {
-        matches!(self, Plan::Begin(_) | Plan::Commit | Plan::Rollback)
+        matches!(self, Plan::Begin(..) | Plan::Commit | Plan::Rollback)
     }
 }

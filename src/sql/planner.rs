@@ -168,7 +168,10 @@ impl<'a> Planner<'a> {
                 Ok(Plan::Truncate(tables))
             }
             S::AlterTable(a) => self.alter_table(a),
-            S::StartTransaction { modes, .. } => Ok(Plan::Begin(isolation_of(modes)?)),
+            S::StartTransaction { modes, begin, .. } => Ok(Plan::Begin(
+                isolation_of(modes)?,
+                if *begin { "BEGIN" } else { "START TRANSACTION" },
+            )),
             S::Commit { chain: false, .. } => Ok(Plan::Commit),
             S::Rollback { chain: false, savepoint: None } => Ok(Plan::Rollback),
             other => Err(unsupported(format!("statement \"{}\"", first_words(&other.to_string())))),

@@ -1,0 +1,48 @@
+-- Statements of issue 2, through psql. Expected output: psql.expected (PostgreSQL 15).
+DROP TABLE IF EXISTS items;
+CREATE TABLE items (id int PRIMARY KEY, name varchar(20) NOT NULL, qty int2, price numeric(8,2), ok bool, code char(3), at timestamp, day date, big int8, f float8, note text);
+CREATE TABLE IF NOT EXISTS items (id int);
+INSERT INTO items VALUES (1, 'apple', 3, 1.5, true, 'ab', '2024-01-02 03:04:05', '2024-01-02', 9000000000, 0.25, NULL),
+  (2, 'pear', 5, 2.25, false, 'xyz', '2024-02-03 00:00:00', '2024-02-03', -1, 1e10, 'n'),
+  (3, 'fig', NULL, 10, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT * FROM items ORDER BY id;
+SELECT name, qty * 2 AS double_qty FROM items WHERE qty IS NOT NULL AND price > 1 ORDER BY name DESC LIMIT 2;
+SELECT count(*), sum(qty), min(price), max(name), avg(qty) FROM items;
+SELECT ok, count(*) FROM items GROUP BY ok ORDER BY ok NULLS FIRST;
+UPDATE items SET qty = qty + 1 WHERE id IN (1, 2);
+DELETE FROM items WHERE name LIKE 'f%';
+SELECT id, qty FROM items ORDER BY id;
+INSERT INTO items (id, name) VALUES (1, 'dup');
+INSERT INTO items (id) VALUES (4);
+SELECT 1/0;
+SELECT 'abc'::int;
+SELECT nosuch FROM items;
+SELECT * FROM nosuch;
+SELEC 1;
+BEGIN;
+INSERT INTO items (id, name) VALUES (10, 'ten');
+SELECT 1/0;
+SELECT 1;
+ROLLBACK;
+SELECT count(*) FROM items WHERE id = 10;
+START TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+SHOW transaction_isolation;
+COMMIT;
+SET default_transaction_isolation = 'repeatable read';
+SHOW default_transaction_isolation;
+RESET default_transaction_isolation;
+SHOW default_transaction_isolation;
+TRUNCATE items;
+SELECT count(*) FROM items;
+CREATE TABLE nokey (a int, b text);
+INSERT INTO nokey VALUES (1, 'x'), (1, 'y');
+ALTER TABLE nokey ADD PRIMARY KEY (a);
+DELETE FROM nokey WHERE b = 'y';
+ALTER TABLE nokey ADD PRIMARY KEY (a);
+INSERT INTO nokey VALUES (1, 'z');
+VACUUM nokey;
+ANALYZE nokey;
+VACUUM ANALYZE nokey;
+END;
+DROP TABLE items, nokey;
+DROP TABLE items;
