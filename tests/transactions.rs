@@ -345,3 +345,25 @@ async fn vanished_client_releases_locks() {
     assert_eq!(r.unwrap(), 1);
     assert_eq!(scalar(&b, "SELECT v FROM t WHERE id = 1").await.as_deref(), Some("1"));
 }
+
+// In a failed block PostgreSQL still parses and runs COMMIT/ROLLBACK through the
+// extended protocol, reports a syntax error as 42601, and refuses anything else with
+// 25P02 before analysing it (so an unknown table is 25P02, not 42P01).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_block_rules_in_the_extended_protocol() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute("BEGIN").await.unwrap();
+    assert_eq!(
+        c.query("SELECT 1/0", &[]).await.unwrap_err().code(),
+        Some(&SqlState::DIVISION_BY_ZERO)
+    );
+    assert_eq!(c.prepare("SELEC 1").await.unwrap_err().code(), Some(&SqlState::SYNTAX_ERROR));
+    assert_eq!(
+        c.prepare("SELECT * FROM nosuch").await.unwrap_err().code(),
+        Some(&SqlState::IN_FAILED_SQL_TRANSACTION)
+    );
+    let rollback = c.prepare("ROLLBACK").await.unwrap();
+    c.execute(&rollback, &[]).await.unwrap();
+    assert_eq!(c.query_one("SELECT 1", &[]).await.unwrap().get::<_, i32>(0), 1);
+}

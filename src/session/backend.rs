@@ -6,14 +6,28 @@ use std::sync::Arc as StdArc;
 use super::*;
 
 impl Session {
-    /// Before a statement outside a block: it starts an implicit transaction. True if
-    /// it did (so the statement is the transaction's first, and may be retried).
-    fn begin_statement(&mut self) -> bool {
-        let starts = self.block == Block::None;
-        if starts {
-            self.block = Block::Implicit;
+    /// Before a statement (not COMMIT/ROLLBACK/BEGIN): 25P02 in a failed block; true if
+    /// it opens an implicit transaction (it is then the transaction's first statement
+    /// and may be retried on 40001/40P01).
+    fn begin_statement(&mut self) -> Result<bool> {
+        let effects = self.block.step(Event::Statement);
+        if effects.contains(&Effect::RefuseInFailedBlock) {
+            return Err(Error::in_failed_transaction());
         }
-        starts
+        Ok(effects.contains(&Effect::OpenedImplicit))
+    }
+
+    /// PostgreSQL's rule for a failed block: a syntax error is reported as such;
+    /// anything but COMMIT/ROLLBACK gets 25P02 before it is even analysed.
+    fn failed_block_gate(&self, planned: Result<Planned>) -> Result<Planned> {
+        if self.block != Block::Failed {
+            return planned;
+        }
+        match planned {
+            Err(e) if e.kind == ErrorKind::SyntaxError => Err(e),
+            Ok(p) if matches!(p.plan, Plan::Commit | Plan::Rollback) => Ok(p),
+            _ => Err(Error::in_failed_transaction()),
+        }
     }
 
     fn flush_notices(&mut self, out: &mut Responses) {
@@ -29,17 +43,7 @@ impl Session {
         lone: bool,
         out: &mut Responses,
     ) -> Result<Flow> {
-        let mut planned = plan_statement(text, &self.engine.catalog, &[]);
-        if matches!(self.block, Block::Failed) {
-            return match planned {
-                Ok(p) if matches!(p.plan, Plan::Commit | Plan::Rollback) => {
-                    let tag = self.control(&p.plan, out).await?;
-                    out.command_complete(&tag);
-                    Ok(Flow::Done)
-                }
-                _ => Err(Error::in_failed_transaction()),
-            };
-        }
+        let mut planned = self.failed_block_gate(plan_statement(text, &self.engine.catalog, &[]));
         let mut attempt = 0;
         loop {
             let p = planned?;
@@ -48,7 +52,7 @@ impl Session {
                 out.command_complete(&tag);
                 return Ok(Flow::Done);
             }
-            let implicit_start = self.begin_statement();
+            let implicit_start = self.begin_statement()?;
             match self.run(&p.plan, &[]).await {
                 Ok(output) => {
                     self.flush_notices(out);
@@ -56,8 +60,7 @@ impl Session {
                 }
                 Err(e) if e.is_retryable() && lone && implicit_start && attempt < MAX_RETRIES => {
                     self.pending_notices.clear();
-                    self.abort_txn();
-                    self.block = Block::None;
+                    self.apply(Event::Retry, out).await?;
                     attempt += 1;
                     tokio::time::sleep(backoff(attempt)).await;
                     planned = plan_statement(text, &self.engine.catalog, &[]);
@@ -104,39 +107,21 @@ impl Session {
         }
     }
 
-    /// Ends an implicit transaction: commit if it succeeded, forget it if it failed.
+    /// Ends an implicit transaction (end of a Query string, or Sync): commit if it
+    /// succeeded, forget it if it failed.
     async fn end_implicit(&mut self, out: &mut Responses) {
-        match self.block {
-            Block::Implicit => {
-                self.block = Block::None;
-                if let Err(e) = self.commit_txn().await {
-                    out.error(&e);
-                }
-            }
-            Block::ImplicitFailed => {
-                self.block = Block::None;
-                self.abort_txn();
-            }
-            _ => {}
+        if let Err(e) = self.apply(Event::End, out).await {
+            out.error(&e);
         }
     }
 
     fn on_error(&mut self) {
         self.pending_notices.clear();
         self.copy = None;
-        match self.block {
-            Block::Explicit | Block::Failed => {
-                // Resources go now; the settings revert when the block ends (ROLLBACK).
-                if let Some(t) = self.txn.take() {
-                    t.abort(&self.engine);
-                }
-                self.block = Block::Failed;
+        for effect in self.block.step(Event::Failed) {
+            if let Effect::AbortTxn { restore_settings } = effect {
+                self.abort_txn_settings(restore_settings);
             }
-            Block::Implicit | Block::ImplicitFailed => {
-                self.abort_txn();
-                self.block = Block::ImplicitFailed;
-            }
-            Block::None => self.abort_txn(),
         }
     }
 
@@ -232,13 +217,12 @@ impl Backend for Session {
                 format!("prepared statement \"{name}\" already exists"),
             ));
         }
-        if matches!(self.block, Block::Failed) {
-            return Err(Error::in_failed_transaction());
-        }
         let pieces = split(sql);
         let planned = match pieces.as_slice() {
             [] => Planned { plan: Plan::Empty, param_types: Vec::new() },
-            [one] => plan_statement(one, &self.engine.catalog, param_types)?,
+            [one] => {
+                self.failed_block_gate(plan_statement(one, &self.engine.catalog, param_types))?
+            }
             _ => {
                 return Err(Error::syntax(
                     "cannot insert multiple commands into a prepared statement",
@@ -262,10 +246,12 @@ impl Backend for Session {
         params: &[Option<Bytes>],
         result_formats: &[i16],
     ) -> Result<()> {
-        if matches!(self.block, Block::Failed) {
+        let stmt = self.statement(statement)?;
+        if self.block == Block::Failed
+            && !matches!(stmt.planned.plan, Plan::Commit | Plan::Rollback)
+        {
             return Err(Error::in_failed_transaction());
         }
-        let stmt = self.statement(statement)?;
         let types = &stmt.planned.param_types;
         if params.len() != types.len() {
             return Err(Error::new(
@@ -339,7 +325,7 @@ impl Backend for Session {
         max_rows: usize,
         out: &mut Responses,
     ) -> Result<Flow> {
-        if matches!(self.block, Block::Failed) {
+        if self.block == Block::Failed {
             let p = self.portal(portal)?;
             let is_end =
                 matches!(p.plan.as_deref().map(|x| &x.plan), Some(Plan::Commit | Plan::Rollback));
@@ -378,7 +364,7 @@ impl Backend for Session {
             out.command_complete(&tag);
             return Ok(Flow::Done);
         }
-        let lone = self.begin_statement();
+        let lone = self.begin_statement()?;
         let mut attempt = 0;
         let mut plan = plan;
         let output = loop {
@@ -386,7 +372,8 @@ impl Backend for Session {
                 Ok(o) => break o,
                 Err(e) if e.is_retryable() && lone && attempt < MAX_RETRIES => {
                     self.pending_notices.clear();
-                    self.abort_txn();
+                    self.apply(Event::Retry, out).await?;
+                    self.begin_statement()?;
                     attempt += 1;
                     tokio::time::sleep(backoff(attempt)).await;
                     let stmt = self.portal(portal)?.stmt.clone();
@@ -489,16 +476,12 @@ impl Backend for Session {
     }
 
     fn transaction_status(&self) -> TxnStatus {
-        match self.block {
-            Block::None | Block::Implicit | Block::ImplicitFailed => TxnStatus::Idle,
-            Block::Explicit => TxnStatus::InBlock,
-            Block::Failed => TxnStatus::Failed,
-        }
+        self.block.status()
     }
 
     async fn terminate(&mut self) {
         self.copy = None;
-        self.abort_txn();
+        self.abort_txn_settings(true);
         self.block = Block::None;
     }
 }

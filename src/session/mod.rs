@@ -20,6 +20,7 @@
 //! in PostgreSQL.
 
 mod backend;
+pub mod block;
 
 pub use backend::SessionFactory;
 pub mod copy;
@@ -48,27 +49,13 @@ use crate::types::{
 use crate::wal::WalWrite;
 use crate::wire::{Backend, CancelSignal, Field, Flow, Responses, TxnStatus};
 
+use block::{Block, Effect, Event};
 use copy::CopyIn;
 use settings::Settings;
 use txn::Txn;
 
 /// How many times an implicit statement is retried after 40001/40P01.
 pub const MAX_RETRIES: u32 = 20;
-
-/// Where the session is in the transaction state machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Block {
-    /// No transaction.
-    None,
-    /// A transaction that ends with the Query string or at Sync.
-    Implicit,
-    /// BEGIN … COMMIT.
-    Explicit,
-    /// An explicit block after an error: 25P02 until ROLLBACK.
-    Failed,
-    /// An implicit transaction after an error (extended protocol, until Sync).
-    ImplicitFailed,
-}
 
 /// A prepared statement.
 #[derive(Debug)]
@@ -257,13 +244,35 @@ impl Session {
         self.txn.get_or_insert_with(|| Txn::new(engine, iso, now_micros()))
     }
 
-    fn abort_txn(&mut self) {
+    /// Rolls the transaction back; SETs made in it revert now if `restore_settings`
+    /// (a failed block keeps them until its ROLLBACK).
+    fn abort_txn_settings(&mut self, restore_settings: bool) {
         if let Some(t) = self.txn.take() {
             t.abort(&self.engine);
         }
-        if let Some(s) = self.saved_settings.take() {
-            self.settings = s;
+        if restore_settings {
+            if let Some(s) = self.saved_settings.take() {
+                self.settings = s;
+            }
         }
+    }
+
+    /// Feeds `event` to the block state machine and performs its effects; returns the
+    /// command tag of COMMIT/ROLLBACK. (Opening an explicit block is done by
+    /// [`Session::control`], which knows BEGIN's isolation level.)
+    async fn apply(&mut self, event: Event, out: &mut Responses) -> Result<Option<&'static str>> {
+        let mut tag = None;
+        for effect in self.block.step(event) {
+            match effect {
+                Effect::Warn { code, message } => out.warning(code, message),
+                Effect::RefuseInFailedBlock => return Err(Error::in_failed_transaction()),
+                Effect::CommitTxn => self.commit_txn().await?,
+                Effect::AbortTxn { restore_settings } => self.abort_txn_settings(restore_settings),
+                Effect::Tag(t) => tag = Some(t),
+                Effect::OpenedImplicit | Effect::OpenedExplicit => {}
+            }
+        }
+        Ok(tag)
     }
 
     async fn commit_txn(&mut self) -> Result<()> {
@@ -294,50 +303,26 @@ impl Session {
 
     /// Runs a transaction-control statement.
     async fn control(&mut self, plan: &Plan, out: &mut Responses) -> Result<String> {
-        match plan {
-            Plan::Begin(iso, tag) => {
-                match self.block {
-                    Block::Explicit | Block::Failed => {
-                        out.warning("25001", "there is already a transaction in progress");
-                    }
-                    _ => {
-                        let iso = iso.unwrap_or(self.settings.default_isolation());
-                        let t = self.ensure_txn();
-                        if t.statements == 0 {
-                            t.isolation = iso;
-                        }
-                        // Settings are saved lazily, at the block's first SET.
-                        self.block = Block::Explicit;
-                    }
+        let event = match plan {
+            Plan::Begin(..) => Event::Begin,
+            Plan::Commit => Event::Commit,
+            Plan::Rollback => Event::Rollback,
+            _ => return Err(Error::internal("not a transaction-control statement")),
+        };
+        let opened = self.block != Block::Explicit && self.block != Block::Failed;
+        let tag = self.apply(event, out).await?;
+        if let Plan::Begin(iso, begin_tag) = plan {
+            if opened {
+                // Settings are saved lazily, at the block's first SET.
+                let iso = iso.unwrap_or(self.settings.default_isolation());
+                let t = self.ensure_txn();
+                if t.statements == 0 {
+                    t.isolation = iso;
                 }
-                Ok((*tag).into())
             }
-            Plan::Commit => match self.block {
-                Block::Explicit | Block::Implicit => {
-                    self.block = Block::None;
-                    self.commit_txn().await?;
-                    Ok("COMMIT".into())
-                }
-                Block::Failed | Block::ImplicitFailed => {
-                    self.block = Block::None;
-                    self.abort_txn();
-                    Ok("ROLLBACK".into())
-                }
-                Block::None => {
-                    out.warning("25P01", "there is no transaction in progress");
-                    Ok("COMMIT".into())
-                }
-            },
-            Plan::Rollback => {
-                if self.block == Block::None {
-                    out.warning("25P01", "there is no transaction in progress");
-                }
-                self.block = Block::None;
-                self.abort_txn();
-                Ok("ROLLBACK".into())
-            }
-            _ => Err(Error::internal("not a transaction-control statement")),
+            return Ok((*begin_tag).into());
         }
+        tag.map(str::to_owned).ok_or_else(|| Error::internal("transaction control without a tag"))
     }
 
     /// Runs a statement inside the current transaction (started if needed).
