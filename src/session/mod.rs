@@ -1,14 +1,8 @@
-//! The session actor: one per connection, owning the connection's state machine.
+//! The session actor: one per connection, owning the connection's state: its
+//! transaction-block state machine ([`block`], a sans-IO core with the diagram), the
+//! open transaction ([`txn`]), settings ([`settings`]), prepared statements, portals
+//! and an active COPY ([`copy`]).
 //!
-//! ```text
-//!            BEGIN                       error
-//!   Idle ───────────────▶ Explicit ───────────────▶ Failed ──ROLLBACK/COMMIT──▶ Idle
-//!    │ ▲                    │ COMMIT/ROLLBACK           (25P02 for everything else)
-//!    │ └────────────────────┘
-//!    │ statement outside a block
-//!    ▼
-//!   Implicit ── end of the Query string, or Sync ──▶ commit ──▶ Idle
-//! ```
 //! The session is a tokio task (the wire's per-connection task) rather than an actix
 //! actor: it owns the socket and handles one message at a time, which is the actor
 //! contract, without an extra hop per protocol message. It talks to the LockManager and
