@@ -176,6 +176,9 @@ pub struct Error {
     pub detail: Option<String>,
     /// The HINT line, if any.
     pub hint: Option<String>,
+    /// The error's position in the query string: a 1-based character index, as
+    /// PostgreSQL reports it (psql draws `LINE 1:` and a caret from it).
+    pub position: Option<u32>,
 }
 
 /// The engine's result type.
@@ -184,7 +187,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error of `kind` with PostgreSQL's `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), detail: None, hint: None }
+        Error { kind, message: message.into(), detail: None, hint: None, position: None }
     }
 
     /// Adds a DETAIL line.
@@ -196,6 +199,21 @@ impl Error {
     /// Adds a HINT line.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sets the position (1-based character index in the query string).
+    pub fn at(mut self, position: u32) -> Self {
+        self.position = Some(position);
+        self
+    }
+
+    /// Shifts a position computed within one statement by that statement's offset
+    /// (in characters) in the whole Query string.
+    pub fn shifted(mut self, chars_before: u32) -> Self {
+        if let Some(p) = self.position.as_mut() {
+            *p += chars_before;
+        }
         self
     }
 

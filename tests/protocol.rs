@@ -324,3 +324,20 @@ async fn errors_never_kill_the_connection() {
     assert_eq!(scalar(&c, "SELECT 2").await.as_deref(), Some("2"));
     assert_eq!(counts(&c, "SELECT 1; SELECT 2").await, [1, 1]);
 }
+
+// A syntax error carries PostgreSQL's position (1-based character index in the whole
+// Query string), which psql turns into `LINE 1:` and a caret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syntax_errors_report_their_position() {
+    use tokio_postgres::error::ErrorPosition;
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    let position = |e: tokio_postgres::Error| e.as_db_error().and_then(|d| d.position().cloned());
+    let e = c.batch_execute("SELEC 1").await.unwrap_err();
+    assert_eq!(position(e), Some(ErrorPosition::Original(1)));
+    // The second statement's error counts from the start of the string.
+    let e = c.batch_execute("select 1; select 2 frm x").await.unwrap_err();
+    assert_eq!(position(e), Some(ErrorPosition::Original(24)));
+    let e = c.batch_execute("select (1").await.unwrap_err();
+    assert_eq!(position(e), Some(ErrorPosition::Original(10)));
+}

@@ -200,7 +200,10 @@ impl Backend for Session {
                 Ok(Flow::CopyIn) => return Flow::CopyIn,
                 Ok(_) => {}
                 Err(e) => {
-                    out.error(&e);
+                    // Positions count from the start of the whole Query string.
+                    let offset = text.as_ptr() as usize - sql.as_ptr() as usize;
+                    let chars_before = sql.get(..offset).map_or(0, |p| p.chars().count()) as u32;
+                    out.error(&e.shifted(chars_before));
                     self.on_error();
                     break;
                 }

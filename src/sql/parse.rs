@@ -150,7 +150,8 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
         "abort" => Plan::Rollback,
         "checkpoint" => Plan::Maintenance("CHECKPOINT"),
         _ => {
-            let stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(syntax_error)?;
+            let stmts =
+                Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| syntax_error(sql, e))?;
             match stmts.as_slice() {
                 [] => Plan::Empty,
                 [s] => planner.plan(s)?,
@@ -165,20 +166,39 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
     Ok(Planned { plan, param_types: planner.param_types() })
 }
 
-/// Turns sqlparser's message into PostgreSQL's shape where we can.
-fn syntax_error(e: sqlparser::parser::ParserError) -> Error {
+/// Turns sqlparser's message into PostgreSQL's shape where we can, with the position
+/// of the offending token (sqlparser reports its line and column).
+fn syntax_error(sql: &str, e: sqlparser::parser::ParserError) -> Error {
     let msg = e.to_string();
     let found = msg
         .split("found: ")
         .nth(1)
         .map(|s| s.split(" at Line").next().unwrap_or(s).trim().to_owned());
-    match found {
-        Some(tok) if tok == "EOF" => Error::syntax("syntax error at end of input"),
+    let err = match found {
+        Some(tok) if tok == "EOF" => {
+            return Error::syntax("syntax error at end of input").at(sql.chars().count() as u32 + 1)
+        }
         Some(tok) => {
             Error::syntax(format!("syntax error at or near \"{}\"", tok.trim_matches('"')))
         }
         None => Error::syntax(format!("syntax error: {msg}")),
+    };
+    match line_column(&msg) {
+        Some((line, column)) => {
+            let before: usize =
+                sql.split('\n').take(line.saturating_sub(1)).map(|l| l.chars().count() + 1).sum();
+            err.at((before + column) as u32)
+        }
+        None => err,
     }
+}
+
+/// `Line: L, Column: C` in a sqlparser message.
+fn line_column(msg: &str) -> Option<(usize, usize)> {
+    let rest = msg.split("Line: ").nth(1)?;
+    let (line, rest) = rest.split_once(", Column: ")?;
+    let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.trim().parse().ok()?, column.parse().ok()?))
 }
 
 fn maintenance(sql: &str, catalog: &Catalog) -> Result<Plan> {

@@ -381,5 +381,8 @@ fn report_fields(severity: &str, err: &Error) -> Vec<(u8, String)> {
     if let Some(h) = &err.hint {
         fields.push((b'H', h.clone()));
     }
+    if let Some(p) = err.position {
+        fields.push((b'P', p.to_string()));
+    }
     fields
 }
