@@ -101,7 +101,7 @@ impl Engine {
             }
             storage.create(def.id).bulk_load(loaded);
         }
-        let catalog = Catalog::new(defs);
+        let catalog = Catalog::new(defs, recovered.max_table_id);
         let watermark = Watermark::new(CommitTs(0));
 
         // The actix System runs on its own thread; actors are reached through Addr.

@@ -132,3 +132,31 @@ async fn truncate_survives_restart() {
     drop(c);
     db.stop().await;
 }
+
+// A table created after a restart never reuses the storage id of a table dropped
+// before it: otherwise its committed rows would be deleted at the next start along
+// with the dropped table's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_table_after_drop_and_restart_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    c.batch_execute("CREATE TABLE a (id int)").await.unwrap();
+    c.batch_execute("CREATE TABLE b (id int)").await.unwrap();
+    c.batch_execute("DROP TABLE b").await.unwrap();
+    drop(c);
+    db.stop().await;
+
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    c.batch_execute("CREATE TABLE c (id int)").await.unwrap();
+    c.batch_execute("INSERT INTO c VALUES (1), (2)").await.unwrap();
+    drop(c);
+    db.stop().await;
+
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    assert_eq!(lines(&c, "SELECT id FROM c ORDER BY id").await, ["1", "2"]);
+    drop(c);
+    db.stop().await;
+}

@@ -155,9 +155,11 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// A catalog holding `tables` (as recovered); new ids and oids start after theirs.
-    pub fn new(tables: Vec<TableDef>) -> Catalog {
-        let next_id = tables.iter().map(|t| t.id.0 as u64 + 1).max().unwrap_or(1);
+    /// A catalog holding `tables` (as recovered); new ids start after theirs and after
+    /// `max_used_id` (ids of dropped tables are never reused), new oids after theirs.
+    pub fn new(tables: Vec<TableDef>, max_used_id: u32) -> Catalog {
+        let next_id =
+            tables.iter().map(|t| t.id.0 as u64 + 1).max().unwrap_or(1).max(max_used_id as u64 + 1);
         let next_oid =
             tables.iter().map(|t| t.oid as u64 + 1).max().unwrap_or(FIRST_USER_OID as u64);
         let map = tables.into_iter().map(|t| (t.name.clone(), Arc::new(t))).collect();

@@ -99,7 +99,9 @@ impl FjallStore {
             }
         }
 
-        let mut recovered = Recovered { catalog: load(&catalog)?, tables: HashMap::new() };
+        let max_table_id = dropped_ids.iter().map(|t| t.0).max().unwrap_or(0);
+        let mut recovered =
+            Recovered { catalog: load(&catalog)?, tables: HashMap::new(), max_table_id };
         let mut tables = HashMap::new();
         for name in db.list_keyspace_names() {
             let Some(table) = parse_table_keyspace_name(&name) else {
@@ -111,6 +113,7 @@ impl FjallStore {
                     .map_err(|e| io_error(&format!("remove dropped table {}", table.0), e))?;
                 continue;
             }
+            recovered.max_table_id = recovered.max_table_id.max(table.0);
             recovered.tables.insert(table, load(&keyspace)?);
             tables.insert(table, keyspace);
         }

@@ -43,6 +43,10 @@ pub struct Recovered {
     /// Every table's rows, in key order. A table with no rows may be absent; a dropped
     /// table is always absent.
     pub tables: HashMap<TableId, Rows>,
+    /// The highest table id this store has ever seen (live, with rows, or dropped): new
+    /// tables must get larger ids, or a reused id's rows would be deleted at the next
+    /// start as those of the dropped table.
+    pub max_table_id: u32,
 }
 
 /// A durable sink for groups of commit records.
