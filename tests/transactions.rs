@@ -367,3 +367,83 @@ async fn failed_block_rules_in_the_extended_protocol() {
     c.execute(&rollback, &[]).await.unwrap();
     assert_eq!(c.query_one("SELECT 1", &[]).await.unwrap().get::<_, i32>(0), 1);
 }
+
+/// Sends `msgs` (already framed) on a fresh raw connection and reads until
+/// ReadyForQuery; returns the message tags seen (`E` with its SQLSTATE).
+async fn raw_pipeline(db: &TestServer, msgs: &[Vec<u8>]) -> Vec<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", db.port)).await.unwrap();
+    let mut startup = 196608i32.to_be_bytes().to_vec();
+    startup.extend_from_slice(format!("user\0postgres\0database\0{}\0\0", db.dbname).as_bytes());
+    let mut first = ((startup.len() + 4) as i32).to_be_bytes().to_vec();
+    first.extend_from_slice(&startup);
+    s.write_all(&first).await.unwrap();
+    let mut seen = Vec::new();
+    let mut ready = 0;
+    let all: Vec<u8> = msgs.concat();
+    loop {
+        let tag = s.read_u8().await.unwrap();
+        let len = s.read_i32().await.unwrap() as usize;
+        let mut body = vec![0u8; len - 4];
+        s.read_exact(&mut body).await.unwrap();
+        if tag == b'Z' {
+            ready += 1;
+            if ready == 1 {
+                seen.clear(); // the start-up exchange
+                s.write_all(&all).await.unwrap();
+                continue;
+            }
+            seen.push(format!("Z{}", body[0] as char));
+            return seen;
+        }
+        if tag == b'E' {
+            let code = body.split(|c| *c == 0).find(|p| p.first() == Some(&b'C')).unwrap();
+            seen.push(format!("E{}", String::from_utf8_lossy(&code[1..])));
+        } else {
+            seen.push((tag as char).to_string());
+        }
+    }
+}
+
+fn frame(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![tag];
+    m.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+    m.extend_from_slice(body);
+    m
+}
+
+fn parse_msg(sql: &str) -> Vec<u8> {
+    frame(b'P', format!("\0{sql}\0\0\0").as_bytes())
+}
+
+fn bind_execute_msgs() -> Vec<Vec<u8>> {
+    vec![frame(b'B', b"\0\0\0\0\0\0\0\0"), frame(b'E', b"\0\0\0\0\0")]
+}
+
+// An error in a Parse after a successful Execute, before Sync, aborts the implicit
+// transaction: PostgreSQL rolls back the earlier INSERT at Sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_error_rolls_back_the_implicit_transaction_up_to_sync() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    let mut msgs = vec![parse_msg("INSERT INTO t VALUES (1)")];
+    msgs.extend(bind_execute_msgs());
+    msgs.push(parse_msg("INSERT INTO nosuch VALUES (2)"));
+    msgs.push(frame(b'S', b""));
+    let seen = raw_pipeline(&db, &msgs).await;
+    assert_eq!(seen, ["1", "2", "C", "E42P01", "ZI"]);
+    assert_eq!(lines(&c, "SELECT count(*) FROM t").await, ["0"]);
+}
+
+// The same error inside BEGIN turns the block failed: ReadyForQuery says `E`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_error_in_a_block_fails_the_block() {
+    let db = TestServer::start().await;
+    let mut msgs = vec![parse_msg("BEGIN")];
+    msgs.extend(bind_execute_msgs());
+    msgs.push(parse_msg("SELECT * FROM nosuch"));
+    msgs.push(frame(b'S', b""));
+    let seen = raw_pipeline(&db, &msgs).await;
+    assert_eq!(seen, ["1", "2", "C", "E42P01", "ZE"]);
+}

@@ -163,57 +163,19 @@ impl Session {
     }
 }
 
-impl Backend for Session {
-    fn startup(&mut self, params: &[(String, String)]) -> Result<Vec<(String, String)>> {
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        self.user = get("user").unwrap_or_else(|| "postgres".into());
-        self.database = get("database").unwrap_or_else(|| self.user.clone());
-        if self.database != "postgres" {
-            return Err(Error::new(
-                ErrorKind::UndefinedObject,
-                format!("database \"{}\" does not exist", self.database),
-            ));
+/// The extended-protocol messages. Their wrappers in the `Backend` impl turn any error
+/// into a failed transaction (PostgreSQL: an error in Parse, Bind, Describe or Execute
+/// aborts the transaction; the implicit one up to Sync is rolled back).
+impl Session {
+    /// Marks the transaction failed when `r` is an error.
+    fn fail_on<T>(&mut self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            self.on_error();
         }
-        self.settings = Settings::new(&self.user, &get("application_name").unwrap_or_default());
-        for (k, v) in params {
-            if matches!(
-                k.as_str(),
-                "user" | "database" | "application_name" | "replication" | "options"
-            ) {
-                continue;
-            }
-            // Start-up parameters are SETs (client_encoding, DateStyle, …).
-            self.settings.set(k, Some(v))?;
-        }
-        Ok(self.settings.reported())
+        r
     }
 
-    async fn query(&mut self, sql: &str, out: &mut Responses) -> Flow {
-        let stmts = split(sql);
-        if stmts.is_empty() {
-            out.empty_query();
-            return Flow::Done;
-        }
-        let lone = stmts.len() == 1;
-        for text in stmts {
-            match self.simple_statement(text, lone, out).await {
-                Ok(Flow::CopyIn) => return Flow::CopyIn,
-                Ok(_) => {}
-                Err(e) => {
-                    // Positions count from the start of the whole Query string.
-                    let offset = text.as_ptr() as usize - sql.as_ptr() as usize;
-                    let chars_before = sql.get(..offset).map_or(0, |p| p.chars().count()) as u32;
-                    out.error(&e.shifted(chars_before));
-                    self.on_error();
-                    break;
-                }
-            }
-        }
-        self.end_implicit(out).await;
-        Flow::Done
-    }
-
-    async fn parse(&mut self, name: &str, sql: &str, param_types: &[u32]) -> Result<()> {
+    async fn parse_message(&mut self, name: &str, sql: &str, param_types: &[u32]) -> Result<()> {
         if !name.is_empty() && self.statements.contains_key(name) {
             return Err(Error::new(
                 ErrorKind::DuplicatePreparedStatement,
@@ -241,7 +203,7 @@ impl Backend for Session {
         Ok(())
     }
 
-    async fn bind(
+    async fn bind_message(
         &mut self,
         portal: &str,
         statement: &str,
@@ -301,7 +263,7 @@ impl Backend for Session {
         Ok(())
     }
 
-    fn describe_statement(&mut self, name: &str, out: &mut Responses) -> Result<()> {
+    fn describe_statement_message(&mut self, name: &str, out: &mut Responses) -> Result<()> {
         let stmt = self.statement(name)?;
         let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
         out.parameter_description(&oids);
@@ -312,7 +274,7 @@ impl Backend for Session {
         Ok(())
     }
 
-    fn describe_portal(&mut self, name: &str, out: &mut Responses) -> Result<()> {
+    fn describe_portal_message(&mut self, name: &str, out: &mut Responses) -> Result<()> {
         let p = self.portal(name)?;
         let plan = p.plan.clone().unwrap_or_else(|| p.stmt.planned.clone());
         match plan.plan.columns() {
@@ -322,7 +284,7 @@ impl Backend for Session {
         Ok(())
     }
 
-    async fn execute(
+    async fn execute_message(
         &mut self,
         portal: &str,
         max_rows: usize,
@@ -384,7 +346,6 @@ impl Backend for Session {
                 }
                 Err(e) => {
                     self.flush_notices(out);
-                    self.on_error();
                     return Err(e);
                 }
             }
@@ -414,6 +375,94 @@ impl Backend for Session {
             }
             other => self.write_output(&plan.plan, other, &formats, out, max_rows),
         }
+    }
+}
+
+impl Backend for Session {
+    fn startup(&mut self, params: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        self.user = get("user").unwrap_or_else(|| "postgres".into());
+        self.database = get("database").unwrap_or_else(|| self.user.clone());
+        if self.database != "postgres" {
+            return Err(Error::new(
+                ErrorKind::UndefinedObject,
+                format!("database \"{}\" does not exist", self.database),
+            ));
+        }
+        self.settings = Settings::new(&self.user, &get("application_name").unwrap_or_default());
+        for (k, v) in params {
+            if matches!(
+                k.as_str(),
+                "user" | "database" | "application_name" | "replication" | "options"
+            ) {
+                continue;
+            }
+            // Start-up parameters are SETs (client_encoding, DateStyle, …).
+            self.settings.set(k, Some(v))?;
+        }
+        Ok(self.settings.reported())
+    }
+
+    async fn query(&mut self, sql: &str, out: &mut Responses) -> Flow {
+        let stmts = split(sql);
+        if stmts.is_empty() {
+            out.empty_query();
+            return Flow::Done;
+        }
+        let lone = stmts.len() == 1;
+        for text in stmts {
+            match self.simple_statement(text, lone, out).await {
+                Ok(Flow::CopyIn) => return Flow::CopyIn,
+                Ok(_) => {}
+                Err(e) => {
+                    // Positions count from the start of the whole Query string.
+                    let offset = text.as_ptr() as usize - sql.as_ptr() as usize;
+                    let chars_before = sql.get(..offset).map_or(0, |p| p.chars().count()) as u32;
+                    out.error(&e.shifted(chars_before));
+                    self.on_error();
+                    break;
+                }
+            }
+        }
+        self.end_implicit(out).await;
+        Flow::Done
+    }
+
+    async fn parse(&mut self, name: &str, sql: &str, param_types: &[u32]) -> Result<()> {
+        let r = self.parse_message(name, sql, param_types).await;
+        self.fail_on(r)
+    }
+
+    async fn bind(
+        &mut self,
+        portal: &str,
+        statement: &str,
+        param_formats: &[i16],
+        params: &[Option<Bytes>],
+        result_formats: &[i16],
+    ) -> Result<()> {
+        let r = self.bind_message(portal, statement, param_formats, params, result_formats).await;
+        self.fail_on(r)
+    }
+
+    fn describe_statement(&mut self, name: &str, out: &mut Responses) -> Result<()> {
+        let r = self.describe_statement_message(name, out);
+        self.fail_on(r)
+    }
+
+    fn describe_portal(&mut self, name: &str, out: &mut Responses) -> Result<()> {
+        let r = self.describe_portal_message(name, out);
+        self.fail_on(r)
+    }
+
+    async fn execute(
+        &mut self,
+        portal: &str,
+        max_rows: usize,
+        out: &mut Responses,
+    ) -> Result<Flow> {
+        let r = self.execute_message(portal, max_rows, out).await;
+        self.fail_on(r)
     }
 
     fn close_statement(&mut self, name: &str) {
