@@ -87,6 +87,8 @@ pub enum ErrorKind {
     DeadlockDetected,
     /// 55P03: lock not available (NOWAIT, lock_timeout).
     LockNotAvailable,
+    /// 55000: object not in prerequisite state (e.g. running a finished portal again).
+    ObjectNotInPrerequisiteState,
     /// 55006: object in use.
     ObjectInUse,
     /// 57014: canceling statement due to user request / statement timeout.
@@ -151,6 +153,7 @@ impl ErrorKind {
             SerializationFailure => "40001",
             DeadlockDetected => "40P01",
             LockNotAvailable => "55P03",
+            ObjectNotInPrerequisiteState => "55000",
             ObjectInUse => "55006",
             QueryCanceled => "57014",
             AdminShutdown => "57P01",

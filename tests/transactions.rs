@@ -447,3 +447,23 @@ async fn parse_error_in_a_block_fails_the_block() {
     let seen = raw_pipeline(&db, &msgs).await;
     assert_eq!(seen, ["1", "2", "C", "E42P01", "ZE"]);
 }
+
+// Executing a portal whose INSERT already completed is 55000 in PostgreSQL, never a
+// second insert; the error rolls the implicit transaction back at Sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_command_portal_cannot_run_twice() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute("CREATE TABLE t (id int)").await.unwrap();
+    let execute_p = frame(b'E', b"p\0\0\0\0\0");
+    let msgs = vec![
+        parse_msg("INSERT INTO t VALUES (1)"),
+        frame(b'B', b"p\0\0\0\0\0\0\0\0"),
+        execute_p.clone(),
+        execute_p,
+        frame(b'S', b""),
+    ];
+    let seen = raw_pipeline(&db, &msgs).await;
+    assert_eq!(seen, ["1", "2", "C", "E55000", "ZI"]);
+    assert_eq!(lines(&c, "SELECT count(*) FROM t").await, ["0"]);
+}

@@ -257,6 +257,7 @@ impl Session {
                 formats: result_formats.to_vec(),
                 pending: None,
                 exhausted: false,
+                done: false,
                 plan: Some(plan),
             },
         );
@@ -304,6 +305,12 @@ impl Session {
             if p.exhausted {
                 out.command_complete("SELECT 0");
                 return Ok(Flow::Done);
+            }
+            if p.done {
+                return Err(Error::new(
+                    ErrorKind::ObjectNotInPrerequisiteState,
+                    format!("portal \"{portal}\" cannot be run"),
+                ));
             }
             if let Some(rest) = p.pending.as_mut() {
                 let cols = p.plan.as_ref().and_then(|x| x.plan.columns()).unwrap_or_default();
@@ -373,7 +380,12 @@ impl Session {
                 });
                 Ok(Flow::Done)
             }
-            other => self.write_output(&plan.plan, other, &formats, out, max_rows),
+            other => {
+                if let Ok(p) = self.portal(portal) {
+                    p.done = true;
+                }
+                self.write_output(&plan.plan, other, &formats, out, max_rows)
+            }
         }
     }
 }

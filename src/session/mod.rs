@@ -70,6 +70,9 @@ struct Portal {
     /// A row-returning portal that has sent its last row: executing it again fetches
     /// nothing (`SELECT 0`), as in PostgreSQL, instead of running the query again.
     exhausted: bool,
+    /// A portal whose command (INSERT, UPDATE, …) completed: executing it again is
+    /// 55000, as in PostgreSQL, never a second run.
+    done: bool,
     /// The plan used (re-planned if the catalog changed).
     plan: Option<Arc<Planned>>,
 }
@@ -308,10 +311,19 @@ impl Session {
         if let Plan::Begin(iso, begin_tag) = plan {
             if opened {
                 // Settings are saved lazily, at the block's first SET.
-                let iso = iso.unwrap_or(self.settings.default_isolation());
+                let default = self.settings.default_isolation();
                 let t = self.ensure_txn();
-                if t.statements == 0 {
-                    t.isolation = iso;
+                match (iso, t.statements) {
+                    (_, 0) => t.isolation = iso.unwrap_or(default),
+                    // `SELECT 1; BEGIN ISOLATION LEVEL …` in one Query string: the
+                    // implicit transaction already ran a statement.
+                    (Some(_), _) => {
+                        return Err(Error::new(
+                            ErrorKind::ActiveSqlTransaction,
+                            "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                        ))
+                    }
+                    (None, _) => {}
                 }
             }
             return Ok((*begin_tag).into());

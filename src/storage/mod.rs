@@ -242,15 +242,22 @@ impl TableStore {
             Ok(None) => return Ok(WriteOutcome::Skipped),
             Err(holder) => return Ok(WriteOutcome::Blocked(holder)),
         };
+        // The row we saw was deleted after our snapshot (maybe re-inserted under the same
+        // key since): the update follows the row, not the key, as PostgreSQL's does.
+        let deleted_since =
+            latest > seen && chain.versions[seen + 1..=latest].iter().any(|v| v.row.is_none());
         if latest != seen && isolation == Isolation::RepeatableRead {
-            return Err(if chain.versions[latest].row.is_some() {
-                Error::serialization_update()
-            } else {
+            return Err(if deleted_since {
                 Error::new(
                     ErrorKind::SerializationFailure,
                     "could not serialize access due to concurrent delete",
                 )
+            } else {
+                Error::serialization_update()
             });
+        }
+        if deleted_since {
+            return Ok(WriteOutcome::Skipped);
         }
         let Some(old) = chain.versions[latest].row.clone() else {
             return Ok(WriteOutcome::Skipped);
@@ -378,10 +385,15 @@ impl Storage {
         self.tables.write().entry(id).or_insert_with(|| Arc::new(TableStore::new(id))).clone()
     }
 
-    /// The table's store.
+    /// The table's store. A missing one was dropped or rewritten (ADD PRIMARY KEY)
+    /// after the statement was planned: 40001, so that an implicit statement is
+    /// re-planned and retried (and then sees the new table, or 42P01 if it is gone).
     pub fn table(&self, id: TableId) -> Result<Arc<TableStore>> {
         self.tables.read().get(&id).cloned().ok_or_else(|| {
-            Error::new(ErrorKind::UndefinedTable, "relation was dropped or rewritten concurrently")
+            Error::new(
+                ErrorKind::SerializationFailure,
+                "could not serialize access: the relation was dropped or rewritten concurrently",
+            )
         })
     }
 
@@ -441,5 +453,41 @@ mod tests {
         let now = ReadView { snapshot: CommitTs(2), txn: TxnId(9) };
         assert_eq!(store.get(now, &3u64.to_be_bytes()), Some(row(-1)));
         assert_eq!(store.get(now, &4u64.to_be_bytes()), None);
+    }
+
+    #[test]
+    fn read_committed_update_follows_the_row_not_a_reinserted_key() {
+        let store = TableStore::new(TableId(1));
+        let loader = TxnStatus::new(TxnId(1));
+        store.insert(&loader, b"k", row(10)).expect("insert");
+        loader.commit(CommitTs(1));
+        // After our snapshot (1), another transaction deletes the row and re-inserts
+        // the key.
+        let other = TxnStatus::new(TxnId(2));
+        let at1 = ReadView { snapshot: CommitTs(1), txn: TxnId(2) };
+        store
+            .write_latest(&other, at1, Isolation::ReadCommitted, b"k", CommitTs(0), &|_| {
+                Ok(Some(None))
+            })
+            .expect("delete");
+        store.insert(&other, b"k", row(20)).expect("re-insert");
+        other.commit(CommitTs(2));
+        let me = TxnStatus::new(TxnId(3));
+        let mine = ReadView { snapshot: CommitTs(1), txn: TxnId(3) };
+        let out = store
+            .write_latest(&me, mine, Isolation::ReadCommitted, b"k", CommitTs(0), &|_| {
+                Ok(Some(Some(row(21))))
+            })
+            .expect("update");
+        assert!(
+            matches!(out, WriteOutcome::Skipped),
+            "PostgreSQL: UPDATE 0, the row we saw is gone"
+        );
+        let err = store
+            .write_latest(&me, mine, Isolation::RepeatableRead, b"k", CommitTs(0), &|_| {
+                Ok(Some(Some(row(21))))
+            })
+            .expect_err("40001");
+        assert_eq!(err.message, "could not serialize access due to concurrent delete");
     }
 }

@@ -117,6 +117,9 @@ impl TxnManager {
                 Effect::Fail { token } => {
                     if let Some(w) = self.waiting.remove(&token) {
                         w.status.abort();
+                        // The session may be gone (it would release them itself
+                        // otherwise); releasing twice is harmless.
+                        self.locks.release_all(w.status.id());
                         let _ = w.reply.send(Err(poisoned()));
                     }
                 }
