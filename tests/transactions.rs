@@ -467,3 +467,28 @@ async fn a_completed_command_portal_cannot_run_twice() {
     assert_eq!(seen, ["1", "2", "C", "E55000", "ZI"]);
     assert_eq!(lines(&c, "SELECT count(*) FROM t").await, ["0"]);
 }
+
+// ALTER TABLE ADD PRIMARY KEY rewrites the table; a REPEATABLE READ transaction that
+// started before it keeps its snapshot (PostgreSQL would make the ALTER wait for it;
+// troupe carries the committed history into the rewritten table): it still reads the
+// old value and its update still fails with 40001.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeatable_read_survives_a_primary_key_rewrite() {
+    let db = TestServer::start().await;
+    let a = db.connect().await;
+    let b = db.connect().await;
+    b.batch_execute("CREATE TABLE acct (id int, bal int); INSERT INTO acct VALUES (1, 100)")
+        .await
+        .unwrap();
+    a.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await.unwrap();
+    assert_eq!(lines(&a, "SELECT bal FROM acct WHERE id = 1").await, ["100"]);
+    b.batch_execute("UPDATE acct SET bal = 0 WHERE id = 1").await.unwrap();
+    b.batch_execute("ALTER TABLE acct ADD PRIMARY KEY (id)").await.unwrap();
+    assert_eq!(lines(&a, "SELECT bal FROM acct WHERE id = 1").await, ["100"]);
+    assert_eq!(
+        sqlstate(&a, "UPDATE acct SET bal = 150 WHERE id = 1").await,
+        SqlState::T_R_SERIALIZATION_FAILURE
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(lines(&b, "SELECT bal FROM acct WHERE id = 1").await, ["0"]);
+}

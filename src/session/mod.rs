@@ -34,7 +34,7 @@ use crate::sql::functions::now_micros;
 use crate::sql::parse::isolation_name;
 use crate::sql::plan::{Access, OutCol, Plan};
 use crate::sql::{plan_statement, split, Planned};
-use crate::storage::{Isolation, Key, Row};
+use crate::storage::{Chain, Isolation, Key, Row};
 use crate::sync::Arc;
 use crate::txn::CommitTs;
 use crate::types::{
@@ -627,11 +627,13 @@ impl Session {
         engine: &Engine,
         table: &TableDef,
         pk: &[usize],
-        rows: Vec<(Key, Row)>,
+        chains: Vec<(Key, Chain)>,
         txn: &Arc<crate::txn::TxnStatus>,
     ) -> Result<()> {
-        let mut keyed: Vec<(Key, Row)> = Vec::with_capacity(rows.len());
-        for (_, row) in rows {
+        // Each chain moves whole under the key of its newest committed row.
+        let mut keyed: Vec<(Key, Chain, Row)> = Vec::with_capacity(chains.len());
+        for (_, chain) in chains {
+            let Some(row) = chain.versions.last().and_then(|v| v.row.clone()) else { continue };
             let mut vals = Vec::with_capacity(pk.len());
             for &c in pk {
                 if row[c].is_null() {
@@ -647,14 +649,14 @@ impl Session {
             }
             let mut k = Vec::new();
             encode_key(&vals, &mut k);
-            keyed.push((k.into_boxed_slice(), row));
+            keyed.push((k.into_boxed_slice(), chain, row));
         }
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
             let names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name.as_str()).collect();
             let vals: Vec<String> = pk
                 .iter()
-                .map(|&c| crate::types::text_of(&w[0].1[c], &table.columns[c].ty))
+                .map(|&c| crate::types::text_of(&w[0].2[c], &table.columns[c].ty))
                 .collect();
             return Err(Error::new(
                 ErrorKind::UniqueViolation,
@@ -675,13 +677,16 @@ impl Session {
         let mut writes = Vec::with_capacity(keyed.len() + 2);
         writes.push(WalWrite::CatalogPut { key: table_key(&def.name), value: def.encode() });
         writes.push(WalWrite::DropTable { table: table.id });
-        for (k, row) in &keyed {
+        for (k, _, row) in &keyed {
             let mut value = Vec::with_capacity(64);
             crate::types::encode_row(row, &mut value);
             writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
         }
         engine.commit(txn, writes).await?;
-        engine.storage.create(def.id).bulk_load(keyed);
+        engine
+            .storage
+            .create(def.id)
+            .load_chains(keyed.into_iter().map(|(k, c, _)| (k, c)).collect());
         engine.catalog.install(def);
         Ok(())
     }

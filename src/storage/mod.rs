@@ -324,10 +324,10 @@ impl TableStore {
         }
     }
 
-    /// Retires the store for DDL and returns every key's newest committed row, in key
+    /// Retires the store for DDL and returns every live key's committed versions, in key
     /// order. Fails with 55006 (and stays live) if some transaction has uncommitted
     /// writes in the table.
-    pub fn retire(&self, txn: TxnId) -> Result<Vec<(Key, Row)>> {
+    pub fn retire(&self, txn: TxnId) -> Result<Vec<(Key, Chain)>> {
         let part = self.partition.write();
         let mut rows = Vec::with_capacity(part.len());
         for (key, chain) in part.range(Bound::Unbounded, Bound::Unbounded) {
@@ -338,16 +338,25 @@ impl TableStore {
                         "cannot alter or drop the table because other transactions have uncommitted changes in it",
                     ))
                 }
-                Ok(Some(i)) => {
-                    if let Some(row) = &chain.versions[i].row {
-                        rows.push((Box::<[u8]>::from(key), row.clone()));
-                    }
+                // The committed history goes along (not just the newest image), so that
+                // older snapshots still see what they saw and REPEATABLE READ writers
+                // still get 40001 in the rewritten table.
+                Ok(Some(i)) if chain.versions[i].row.is_some() => {
+                    let mut committed = chain.clone();
+                    committed.versions.truncate(i + 1);
+                    committed.versions.retain(|v| v.status.state() != crate::txn::State::Aborted);
+                    rows.push((Box::<[u8]>::from(key), committed));
                 }
-                Ok(None) => {}
+                Ok(_) => {}
             }
         }
         self.retired.store(true, Ordering::Release);
         Ok(rows)
+    }
+
+    /// Loads whole version chains (sorted by key): the ADD PRIMARY KEY rewrite.
+    pub fn load_chains(&self, chains: Vec<(Key, Chain)>) {
+        self.partition.write().bulk_load(chains);
     }
 
     /// Undoes [`TableStore::retire`] when the DDL failed.
