@@ -572,31 +572,20 @@ impl<'a> Planner<'a> {
                     .unwrap_or_default();
                 match self.resolve(name)? {
                     Relation::Table(t) => {
-                        let scope = t
-                            .columns
-                            .iter()
-                            .enumerate()
-                            .map(|(i, c)| ScopeCol {
-                                qualifier: qualifier.clone(),
-                                name: renames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
-                                ty: c.ty.clone(),
-                                origin: (t.oid, i as i16 + 1),
-                            })
-                            .collect();
+                        let cols =
+                            t.columns.iter().enumerate().map(|(i, c)| {
+                                (c.name.clone(), c.ty.clone(), (t.oid, i as i16 + 1))
+                            });
+                        let scope = relation_scope(qualifier, &renames, cols);
                         Ok((Rel::Scan { table: t, access: Access::Full, filter: None }, scope))
                     }
                     Relation::Virtual(v) => {
-                        let scope = v
+                        let cols = v
                             .columns()
                             .into_iter()
                             .enumerate()
-                            .map(|(i, (n, ty))| ScopeCol {
-                                qualifier: qualifier.clone(),
-                                name: renames.get(i).cloned().unwrap_or_else(|| n.to_owned()),
-                                ty,
-                                origin: (v.oid(), i as i16 + 1),
-                            })
-                            .collect();
+                            .map(|(i, (n, ty))| (n.to_owned(), ty, (v.oid(), i as i16 + 1)));
+                        let scope = relation_scope(qualifier, &renames, cols);
                         Ok((Rel::Virtual(v), scope))
                     }
                 }
@@ -608,17 +597,8 @@ impl<'a> Planner<'a> {
                     .as_ref()
                     .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
                     .unwrap_or_default();
-                let scope = plan
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| ScopeCol {
-                        qualifier: qualifier.clone(),
-                        name: renames.get(i).cloned().unwrap_or_else(|| c.name.clone()),
-                        ty: c.ty.clone(),
-                        origin: (0, 0),
-                    })
-                    .collect();
+                let cols = plan.columns.iter().map(|c| (c.name.clone(), c.ty.clone(), (0, 0)));
+                let scope = relation_scope(qualifier, &renames, cols);
                 Ok((plan.rel, scope))
             }
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
@@ -1507,6 +1487,23 @@ impl<'a> Planner<'a> {
             other => Err(unsupported(format!("ALTER TABLE … {}", first_words(&other.to_string())))),
         }
     }
+}
+
+/// The scope of one FROM item: its columns (name, type, origin), qualified by the
+/// item's name or alias and renamed by the alias's column list.
+fn relation_scope(
+    qualifier: Option<String>,
+    renames: &[String],
+    cols: impl Iterator<Item = (String, DataType, (u32, i16))>,
+) -> Scope {
+    cols.enumerate()
+        .map(|(i, (name, ty, origin))| ScopeCol {
+            qualifier: qualifier.clone(),
+            name: renames.get(i).cloned().unwrap_or(name),
+            ty,
+            origin,
+        })
+        .collect()
 }
 
 fn index_column_name(e: &ast::Expr) -> Result<String> {
