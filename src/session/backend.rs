@@ -56,7 +56,7 @@ impl Session {
             match self.run(&p.plan, &[]).await {
                 Ok(output) => {
                     self.flush_notices(out);
-                    return self.write_output(&p.plan, output, &[], out, 0);
+                    return self.write_output(&p.plan, output, &[], out);
                 }
                 Err(e) if e.is_retryable() && lone && implicit_start && attempt < MAX_RETRIES => {
                     self.pending_notices.clear();
@@ -79,17 +79,12 @@ impl Session {
         output: Output,
         formats: &[i16],
         out: &mut Responses,
-        _max: usize,
     ) -> Result<Flow> {
         match output {
             Output::Rows(cols, rows) => {
                 out.row_description(&fields(&cols, formats));
                 let n = write_rows(out, &cols, rows.into_iter(), formats)?;
-                out.command_complete(&if matches!(plan, Plan::Show(_)) {
-                    "SHOW".to_owned()
-                } else {
-                    format!("SELECT {n}")
-                });
+                out.command_complete(&rows_tag(plan, n));
                 Ok(Flow::Done)
             }
             Output::Tag(tag) => {
@@ -145,14 +140,12 @@ impl Session {
         let table = copy.table.clone();
         let engine = self.engine.clone();
         let store = engine.storage.table(table.id)?;
-        let facts = self.facts();
         let pid = self.pid;
         let cancel = self.cancel.clone();
         let txn = self.ensure_txn();
         let (view, _g) = txn.statement_view(&engine);
         let horizon = engine.watermark.horizon();
         let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel);
-        let _ = &facts;
         if table.primary_key.is_none() {
             return dml::insert_fresh_rows(&mut w, &table, &store, rows);
         }
@@ -160,6 +153,15 @@ impl Session {
             dml::insert_row(&mut w, &table, &store, row).await?;
         }
         Ok(())
+    }
+}
+
+/// The command tag of a statement that returned `n` rows (`SHOW` for SHOW).
+fn rows_tag(plan: &Plan, n: usize) -> String {
+    if matches!(plan, Plan::Show(_)) {
+        "SHOW".to_owned()
+    } else {
+        format!("SELECT {n}")
     }
 }
 
@@ -373,18 +375,14 @@ impl Session {
                 if let Ok(p) = self.portal(portal) {
                     p.exhausted = true;
                 }
-                out.command_complete(&if matches!(plan.plan, Plan::Show(_)) {
-                    "SHOW".to_owned()
-                } else {
-                    format!("SELECT {n}")
-                });
+                out.command_complete(&rows_tag(&plan.plan, n));
                 Ok(Flow::Done)
             }
             other => {
                 if let Ok(p) = self.portal(portal) {
                     p.done = true;
                 }
-                self.write_output(&plan.plan, other, &formats, out, max_rows)
+                self.write_output(&plan.plan, other, &formats, out)
             }
         }
     }
