@@ -4,10 +4,12 @@
 //!   actix System thread ── Arbiter: LockManager actor, TxnManager actor
 //!   WalWriter thread    ── group commit into fjall (or nothing, in memory)
 //!   tokio runtime       ── listener + one session task per connection
-//!   shared, read-mostly ── Catalog, Storage partitions, Watermark
+//!                          + one storage actor task per table (owns its partition)
+//!                          + the autovacuum task
+//!   shared, read-mostly ── Catalog, Watermark
 //! ```
-//! Start-up: open the store (recovering every committed row), rebuild the catalog and
-//! bulk-load each table's partition, start the WalWriter, the actix System with the
+//! Start-up: open the store (recovering every committed row), rebuild the catalog,
+//! bulk-load each table's partition and start its storage actor, start the WalWriter, the actix System with the
 //! TxnManager and LockManager, then accept connections.
 
 use std::path::PathBuf;
@@ -25,22 +27,26 @@ use crate::wal::{Store, StoreConfig, WalHandle, WalWrite, WalWriter};
 /// How often the background sweep garbage-collects every table's old versions.
 pub const AUTOVACUUM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Sweeps every table's partition every [`AUTOVACUUM_INTERVAL`]: versions no snapshot
-/// can see any more, and keys deleted before the oldest snapshot, are dropped, so an
-/// update-heavy run (pgbench) does not grow memory without bound. Stops when the
-/// engine is dropped.
-fn start_autovacuum(engine: std::sync::Weak<Engine>) {
-    let spawned = std::thread::Builder::new().name("troupe-vacuum".into()).spawn(move || loop {
-        std::thread::sleep(AUTOVACUUM_INTERVAL);
-        let Some(engine) = engine.upgrade() else { return };
-        let horizon = engine.watermark.horizon();
-        for store in engine.storage.tables() {
-            store.vacuum(horizon);
+/// Every [`AUTOVACUUM_INTERVAL`], asks each table's storage actor to garbage-collect:
+/// versions no snapshot can see any more, and keys deleted before the oldest snapshot,
+/// go, so an update-heavy run (pgbench) does not grow memory without bound. The actors
+/// sweep a chunk at a time between other requests. Stops when the engine is dropped.
+fn start_autovacuum(engine: std::sync::Weak<Engine>, runtime: &tokio::runtime::Handle) {
+    runtime.spawn(async move {
+        let mut ticks = tokio::time::interval(AUTOVACUUM_INTERVAL);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let (horizon, stores) = match engine.upgrade() {
+                Some(e) => (e.watermark.horizon(), e.storage.tables()),
+                None => return,
+            };
+            for store in stores {
+                // A table dropped meanwhile has no actor to answer: nothing to sweep.
+                let _ = store.vacuum(horizon).await;
+            }
         }
     });
-    if let Err(e) = spawned {
-        tracing::warn!("autovacuum not started: {e}");
-    }
 }
 
 /// Where data lives.
@@ -79,9 +85,10 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Opens the store, recovers, and starts the actors. Must not be called from
-    /// inside an async runtime's worker (it blocks while recovering).
-    pub fn start(dir: DataDir) -> Result<Arc<Engine>> {
+    /// Opens the store, recovers, and starts the actors; the storage actors run on
+    /// `runtime` (the sessions' runtime). Must not be called from inside an async
+    /// runtime's worker (it blocks while recovering).
+    pub fn start(dir: DataDir, runtime: &tokio::runtime::Handle) -> Result<Arc<Engine>> {
         let config = match dir {
             DataDir::Path(p) => StoreConfig::Dir(p),
             DataDir::InMemory => StoreConfig::InMemory,
@@ -91,7 +98,7 @@ impl Engine {
         for (_, v) in &recovered.catalog {
             defs.push(TableDef::decode(v)?);
         }
-        let storage = Storage::new();
+        let storage = Storage::new(runtime.clone());
         let mut tables = recovered.tables;
         for def in &defs {
             let rows = tables.remove(&def.id).unwrap_or_default();
@@ -99,7 +106,7 @@ impl Engine {
             for (k, v) in rows {
                 loaded.push((k.into_boxed_slice(), decode_row(&v)?.into()));
             }
-            storage.create(def.id).bulk_load(loaded);
+            storage.load(def.id, loaded);
         }
         let catalog = Catalog::new(defs, recovered.max_table_id);
         let watermark = Watermark::new(CommitTs(0));
@@ -151,7 +158,7 @@ impl Engine {
             wal,
             ddl: tokio::sync::Mutex::new(()),
         });
-        start_autovacuum(Arc::downgrade(&engine));
+        start_autovacuum(Arc::downgrade(&engine), runtime);
         Ok(engine)
     }
 

@@ -25,9 +25,17 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// Starts a server on `listen` (port 0 picks a free one) with its data in `dir`.
-    /// Connections are served by a tokio runtime on its own threads.
+    /// Connections and the storage actors are served by a tokio runtime on its own
+    /// threads (one worker per core).
     pub fn start(listen: SocketAddr, dir: DataDir) -> Result<Server> {
-        let engine = Engine::start(dir)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("troupe-conn")
+            .build()
+            .map_err(|e| {
+                Error::new(ErrorKind::IoError, format!("could not start the runtime: {e}"))
+            })?;
+        let engine = Engine::start(dir, runtime.handle())?;
         let listener = crate::wire::bind(listen).map_err(|e| {
             Error::new(ErrorKind::IoError, format!("could not listen on {listen}: {e}"))
         })?;
@@ -36,13 +44,6 @@ impl Server {
         })?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let factory = Arc::new(SessionFactory { engine: engine.clone() });
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("troupe-conn")
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::IoError, format!("could not start the runtime: {e}"))
-            })?;
         let thread = std::thread::Builder::new()
             .name("troupe-listener".into())
             .spawn(move || {

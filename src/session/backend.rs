@@ -146,13 +146,7 @@ impl Session {
         let (view, _g) = txn.statement_view(&engine);
         let horizon = engine.watermark.horizon();
         let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel);
-        if table.primary_key.is_none() {
-            return dml::insert_fresh_rows(&mut w, &table, &store, rows);
-        }
-        for row in rows {
-            dml::insert_row(&mut w, &table, &store, row).await?;
-        }
-        Ok(())
+        dml::insert_rows(&mut w, &table, &store, rows).await.map(|_| ())
     }
 }
 

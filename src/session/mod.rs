@@ -34,7 +34,7 @@ use crate::sql::functions::now_micros;
 use crate::sql::parse::isolation_name;
 use crate::sql::plan::{Access, OutCol, Plan};
 use crate::sql::{plan_statement, split, Planned};
-use crate::storage::{Chain, Isolation, Key, Row};
+use crate::storage::{Chain, Isolation, Key, Row, TableStore};
 use crate::sync::Arc;
 use crate::txn::CommitTs;
 use crate::types::{
@@ -384,7 +384,7 @@ impl Session {
                     tables.iter().filter_map(|t| self.engine.storage.table(t.id).ok()).collect()
                 };
                 for store in stores {
-                    store.vacuum(horizon);
+                    store.vacuum(horizon).await?;
                 }
                 return Ok(Output::Tag("VACUUM".into()));
             }
@@ -458,7 +458,7 @@ impl Session {
         let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel);
         match plan {
             Plan::Query(qp) => {
-                let rows = exec::run(&qp.rel, &q, None)?;
+                let rows = exec::run(&qp.rel, &q, None).await?;
                 Ok(Output::Rows(qp.columns.clone(), rows))
             }
             Plan::Insert(p) => Ok(Output::Tag(tag_for(plan, dml::insert(&mut w, p, &q).await?))),
@@ -567,11 +567,13 @@ impl Session {
                     }
                 }
                 let txn = engine.begin();
-                let mut retired = Vec::new();
+                let mut retired: Vec<Arc<TableStore>> = Vec::new();
                 for d in &defs {
                     let store = engine.storage.table(d.id)?;
-                    if let Err(e) = store.retire(txn.id()) {
-                        retired.iter().for_each(|s: &Arc<crate::storage::TableStore>| s.unretire());
+                    if let Err(e) = store.retire(txn.id()).await {
+                        for s in &retired {
+                            TableStore::unretire(s).await;
+                        }
                         return Err(e);
                     }
                     retired.push(store);
@@ -583,7 +585,9 @@ impl Session {
                 }
                 if !defs.is_empty() {
                     if let Err(e) = engine.commit(&txn, writes).await {
-                        retired.iter().for_each(|s| s.unretire());
+                        for s in &retired {
+                            s.unretire().await;
+                        }
                         return Err(e);
                     }
                 }
@@ -606,14 +610,14 @@ impl Session {
                 }
                 let txn = engine.begin();
                 let old = engine.storage.table(table.id)?;
-                let rows = old.retire(txn.id())?;
+                let rows = old.retire(txn.id()).await?;
                 match self.rekey(&engine, &table, columns, rows, &txn).await {
                     Ok(()) => {
                         engine.storage.drop_table(table.id);
                         Ok("ALTER TABLE".into())
                     }
                     Err(e) => {
-                        old.unretire();
+                        old.unretire().await;
                         Err(e)
                     }
                 }
@@ -683,10 +687,7 @@ impl Session {
             writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
         }
         engine.commit(txn, writes).await?;
-        engine
-            .storage
-            .create(def.id)
-            .load_chains(keyed.into_iter().map(|(k, c, _)| (k, c)).collect());
+        engine.storage.load_chains(def.id, keyed.into_iter().map(|(k, c, _)| (k, c)).collect());
         engine.catalog.install(def);
         Ok(())
     }

@@ -128,16 +128,17 @@ impl Txn {
     /// versions are removed, the locks released.
     pub fn abort(self, engine: &Engine) {
         self.status.abort();
-        let mut by_table: HashMap<TableId, Vec<&[u8]>> = HashMap::new();
-        for (table, key) in self.writes.keys() {
-            by_table.entry(*table).or_default().push(key);
+        let wrote = !self.writes.is_empty();
+        let mut by_table: HashMap<TableId, Vec<Key>> = HashMap::new();
+        for (table, key) in self.writes.into_keys() {
+            by_table.entry(table).or_default().push(key);
         }
         for (table, keys) in by_table {
             if let Ok(store) = engine.storage.table(table) {
-                store.remove_txn(self.status.id(), &keys);
+                store.remove_txn(self.status.id(), keys);
             }
         }
-        if self.locked || !self.writes.is_empty() {
+        if self.locked || wrote {
             engine.locks.release_all(self.status.id());
         }
     }

@@ -2,16 +2,23 @@
 //!
 //! The life of one row write:
 //! ```text
-//!  find the key (point key, or a scan under the statement's snapshot)
-//!   → LockClient::acquire(txn, Row{table, key}, Exclusive)   waits FIFO; 40P01 on a cycle
-//!   → TableStore::write_latest(…)   READ COMMITTED: re-check WHERE on the newest
-//!                                   committed version (EvalPlanQual);
-//!                                   REPEATABLE READ: 40001 if it changed since the snapshot
+//!  find the key (point key, or Scan batches under the statement's snapshot)
+//!   → storage actor: Latest(view, key)  the version to build on: READ COMMITTED, the
+//!                                       newest committed one (EvalPlanQual);
+//!                                       REPEATABLE READ: 40001 if it changed since
+//!                                       the snapshot; Blocked(T) if T's uncommitted
+//!                                       version is on top → wait for T in the
+//!                                       LockManager (40P01 on a cycle), start over
+//!   → here: re-check WHERE on that row, evaluate SET (nothing evaluated in the actor)
+//!   → storage actor: Put(key, expect, new)   Written, or Changed (someone wrote the
+//!                                            row in between: start over)
 //!   → the new image goes into the transaction's write set (for the WAL at commit)
 //! ```
-//! Inserts into a table with a primary key lock the key first, so that of two
-//! concurrent inserts of one key the second waits and fails with 23505 only if the
-//! first commits. Tables without a primary key get fresh hidden row ids: no lock.
+//! Inserts go as one `Insert` batch per statement (per COPY batch); the actor stops at
+//! a key another transaction holds, and the session waits for that transaction and
+//! sends the rest, so that of two concurrent inserts of one key the second waits and
+//! fails with 23505 only if the first commits. Tables without a primary key get fresh
+//! hidden row ids, which nobody else can hold.
 
 use std::ops::{Bound, ControlFlow};
 
@@ -19,7 +26,7 @@ use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::{LockClient, LockMode, LockTarget, WaitPolicy};
 use crate::storage::{
-    InsertConflict, Isolation, Key, ReadView, Row, Storage, TableStore, WriteOutcome,
+    InsertConflict, Isolation, Key, Latest, PutOutcome, ReadView, Refused, Row, Storage, TableStore,
 };
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnId, TxnStatus};
@@ -144,30 +151,45 @@ fn duplicate_key(table: &TableDef, row: &[Value]) -> Error {
     .with_detail(format!("Key ({})=({}) already exists.", names.join(", "), vals.join(", ")))
 }
 
-/// Inserts one complete row (already typed and cast) into `table`.
-pub async fn insert_row(
+/// Inserts complete rows (already typed and cast) into `table`, as one batch.
+pub async fn insert_rows(
     w: &mut WriteCtx<'_>,
     table: &TableDef,
     store: &TableStore,
-    row: Vec<Value>,
-) -> Result<()> {
-    check_row(table, &row)?;
-    let key = row_key(table, store, &row);
-    let row: Row = row.into();
+    rows: Vec<Vec<Value>>,
+) -> Result<u64> {
+    let mut batch = Vec::with_capacity(rows.len());
+    for row in rows {
+        check_row(table, &row)?;
+        let key = row_key(table, store, &row);
+        batch.push((key, Row::from(row)));
+    }
+    let n = batch.len() as u64;
     w.before_write();
-    loop {
-        match store.insert(w.status, &key, row.clone()) {
-            Ok(()) => {
-                w.writes.insert((table.id, key), Some(row));
-                return Ok(());
+    // Into the write set first: a row the actor refuses is in it for nothing, which is
+    // harmless (a rollback removes only this transaction's own versions).
+    w.writes.reserve(batch.len());
+    for (key, row) in &batch {
+        w.writes.insert((table.id, key.clone()), Some(row.clone()));
+    }
+    while !batch.is_empty() {
+        let sent = batch.clone();
+        match store.insert(w.status, sent).await? {
+            Ok(()) => break,
+            Err(Refused { at, why }) => {
+                batch.drain(..at);
+                match why {
+                    InsertConflict::Duplicate => return Err(duplicate_key(table, &batch[0].1)),
+                    // Another transaction inserted or deleted this key and has not
+                    // ended: wait, then send the rest again (23505 only if it committed
+                    // a live row).
+                    InsertConflict::Blocked(holder) => w.wait_for(holder).await?,
+                    InsertConflict::Retired => return Err(concurrent_ddl()),
+                }
             }
-            Err(InsertConflict::Duplicate) => return Err(duplicate_key(table, &row)),
-            // Another transaction inserted or deleted this key and has not ended: wait,
-            // then look again (23505 only if it committed a live row).
-            Err(InsertConflict::Blocked(holder)) => w.wait_for(holder).await?,
-            Err(InsertConflict::Retired) => return Err(concurrent_ddl()),
         }
     }
+    Ok(n)
 }
 
 fn concurrent_ddl() -> Error {
@@ -177,52 +199,39 @@ fn concurrent_ddl() -> Error {
     )
 }
 
-/// Writes one row under the READ COMMITTED / REPEATABLE READ rules, waiting for any
-/// transaction whose uncommitted version is on it, then retrying.
+/// What a write does to the row it builds on: `None` skips it (it no longer matches),
+/// `Some(None)` deletes it, `Some(Some(new))` replaces it.
+type Apply<'a> = dyn Fn(&Row) -> Result<Option<Option<Row>>> + Sync + 'a;
+
+/// Writes one row under the READ COMMITTED / REPEATABLE READ rules: asks the storage
+/// actor for the version to build on, applies the statement to it here, and puts the
+/// result; waits for any transaction whose uncommitted version is on the row, and
+/// starts over whenever the row changed in between.
 async fn write_row(
     w: &mut WriteCtx<'_>,
     store: &TableStore,
-    key: &[u8],
-    apply: &(dyn Fn(&Row) -> Result<Option<Option<Row>>> + Sync),
-) -> Result<WriteOutcome> {
+    key: &Key,
+    apply: &Apply<'_>,
+) -> Result<Option<Option<Row>>> {
     w.before_write();
     loop {
-        match store.write_latest(w.status, w.view, w.isolation, key, w.horizon, apply)? {
-            WriteOutcome::Blocked(holder) => w.wait_for(holder).await?,
-            other => return Ok(other),
+        let base = match store.latest(w.view, w.isolation, key.clone()).await? {
+            Latest::Row(base) => base,
+            Latest::Skipped => return Ok(None),
+            Latest::Blocked(holder) => {
+                w.wait_for(holder).await?;
+                continue;
+            }
+        };
+        let Some(old) = &base.row else { return Ok(None) };
+        let Some(new) = apply(old)? else { return Ok(None) };
+        match store.put(w.status, key.clone(), base, new.clone(), w.horizon).await? {
+            PutOutcome::Written => return Ok(Some(new)),
+            // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 → Changed:
+            // the next `latest` finds the other writer's version and waits for it.
+            PutOutcome::Changed => continue,
         }
     }
-}
-
-/// Inserts complete rows (already typed) into a table without a primary key: fresh
-/// row ids, no locks, one partition lock for the whole batch (COPY's fast path).
-pub fn insert_fresh_rows(
-    w: &mut WriteCtx<'_>,
-    table: &TableDef,
-    store: &TableStore,
-    rows: Vec<Vec<Value>>,
-) -> Result<()> {
-    let mut batch = Vec::with_capacity(rows.len());
-    for row in rows {
-        check_row(table, &row)?;
-        let row: Row = row.into();
-        batch.push((store.next_rowid(), row));
-    }
-    w.before_write();
-    match store.insert_fresh(w.status, &batch) {
-        Ok(()) => {}
-        Err(_) => {
-            return Err(Error::new(
-                ErrorKind::SerializationFailure,
-                "could not serialize access due to concurrent DDL on the table",
-            ))
-        }
-    }
-    w.writes.reserve(batch.len());
-    for (key, row) in batch {
-        w.writes.insert((table.id, key), Some(row));
-    }
-    Ok(())
 }
 
 /// Runs an INSERT; returns the number of rows.
@@ -239,7 +248,7 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
             out
         }
         InsertSource::Query(qp, casts) => {
-            let rows = run(&qp.rel, q, None)?;
+            let rows = run(&qp.rel, q, None).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
                 let mut v = Vec::with_capacity(r.len());
@@ -255,20 +264,19 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
             out
         }
     };
-    let mut n = 0;
+    let mut full = Vec::with_capacity(rows.len());
     for values in rows {
         let mut row = vec![Value::Null; table.columns.len()];
         for (v, &col) in values.into_iter().zip(&plan.targets) {
             row[col] = v;
         }
-        insert_row(w, table, &store, row).await?;
-        n += 1;
+        full.push(row);
     }
-    Ok(n)
+    insert_rows(w, table, &store, full).await
 }
 
 /// Keys of the rows a WHERE selects, under the statement's snapshot.
-fn candidates(
+async fn candidates(
     store: &TableStore,
     access: &Access,
     filter: Option<&Expr>,
@@ -281,12 +289,14 @@ fn candidates(
         }
         Access::Full => {
             let mut keys = Vec::new();
-            store.scan(view, Bound::Unbounded, Bound::Unbounded, |key, row| {
-                if filter.map(|f| f.matches(row, ectx)).transpose()?.unwrap_or(true) {
-                    keys.push(Box::<[u8]>::from(key));
-                }
-                Ok(ControlFlow::Continue(()))
-            })?;
+            store
+                .scan(view, Bound::Unbounded, Bound::Unbounded, true, |key, row| {
+                    if filter.map(|f| f.matches(&row, ectx)).transpose()?.unwrap_or(true) {
+                        keys.extend(key);
+                    }
+                    Ok(ControlFlow::Continue(()))
+                })
+                .await?;
             Ok(keys)
         }
     }
@@ -297,13 +307,9 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
     let table = &plan.table;
     let store = w.storage.table(table.id)?;
     let ectx = EvalCtx { params: q.params, outer: None, session: q.facts };
-    let keys = candidates(&store, &plan.access, plan.filter.as_ref(), w.view, &ectx)?;
+    let keys = candidates(&store, &plan.access, plan.filter.as_ref(), w.view, &ectx).await?;
     let mut n = 0;
     for key in keys {
-        // A point key for a row that does not exist need not wait for anyone.
-        if matches!(plan.access, Access::Point(_)) && store.get(w.view, &key).is_none() {
-            continue;
-        }
         let outcome = write_row(w, &store, &key, &|old| {
             if let Some(f) = &plan.filter {
                 if !f.matches(old, &ectx)? {
@@ -318,7 +324,7 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
             Ok(Some(Some(new.into())))
         })
         .await?;
-        if let WriteOutcome::Written { new, .. } = outcome {
+        if let Some(new) = outcome {
             w.writes.insert((table.id, key), new);
             n += 1;
         }
@@ -341,12 +347,9 @@ pub async fn delete_where(
 ) -> Result<u64> {
     let store = w.storage.table(table.id)?;
     let ectx = EvalCtx { params: q.params, outer: None, session: q.facts };
-    let keys = candidates(&store, access, filter, w.view, &ectx)?;
+    let keys = candidates(&store, access, filter, w.view, &ectx).await?;
     let mut n = 0;
     for key in keys {
-        if matches!(access, Access::Point(_)) && store.get(w.view, &key).is_none() {
-            continue;
-        }
         let outcome = write_row(w, &store, &key, &|old| {
             if let Some(f) = filter {
                 if !f.matches(old, &ectx)? {
@@ -356,7 +359,7 @@ pub async fn delete_where(
             Ok(Some(None))
         })
         .await?;
-        if let WriteOutcome::Written { .. } = outcome {
+        if outcome.is_some() {
             w.writes.insert((table.id, key), None);
             n += 1;
         }

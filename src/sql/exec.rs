@@ -1,11 +1,13 @@
 //! Query execution: evaluates a [`Rel`] tree into rows.
 //!
-//! Reads go straight to the partitions under the statement's [`ReadView`]; nothing here
-//! waits, so a query runs to completion on the session's task. Writes (which may wait
-//! for row locks) are in `dml.rs`.
+//! Reads are requests to the tables' storage actors (`Get` for a point access, `Scan`
+//! batches otherwise) under the statement's [`ReadView`]; the rest is evaluated here,
+//! on the session's task. Writes (which may wait for row locks) are in `dml.rs`.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::ops::{Bound, ControlFlow};
+use std::pin::Pin;
 
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
@@ -51,13 +53,24 @@ pub fn point_key(exprs: &[Expr], ctx: &EvalCtx<'_>) -> Result<Option<Vec<u8>>> {
     Ok(Some(key))
 }
 
+/// Rows, computed later: what [`run`] returns (it recurses, so its future is boxed).
+pub type RowsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Vec<Value>>>> + Send + 'a>>;
+
 /// Runs `rel`; `outer` is the enclosing row for LATERAL.
-pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec<Vec<Value>>> {
+pub fn run<'a>(rel: &'a Rel, ctx: &'a QueryCtx<'a>, outer: Option<&'a [Value]>) -> RowsFuture<'a> {
+    Box::pin(run_rel(rel, ctx, outer))
+}
+
+async fn run_rel<'a>(
+    rel: &'a Rel,
+    ctx: &'a QueryCtx<'a>,
+    outer: Option<&'a [Value]>,
+) -> Result<Vec<Vec<Value>>> {
     let ectx = ctx.eval_ctx(outer);
     match rel {
-        Rel::Scan { .. } => scan(rel, ctx, outer, None),
+        Rel::Scan { .. } => scan(rel, ctx, outer, None).await,
         Rel::Project { input, exprs } if matches!(input.as_ref(), Rel::Scan { .. }) => {
-            scan(input, ctx, outer, Some(exprs))
+            scan(input, ctx, outer, Some(exprs)).await
         }
         Rel::Virtual(v) => Ok(v.rows(ctx.catalog)),
         Rel::Single => Ok(vec![Vec::new()]),
@@ -69,15 +82,15 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
             Ok(out)
         }
         Rel::Join { kind, left, right, on, lateral, right_width } => {
-            let lrows = run(left, ctx, outer)?;
-            let fixed_right = if *lateral { None } else { Some(run(right, ctx, outer)?) };
+            let lrows = run(left, ctx, outer).await?;
+            let fixed_right = if *lateral { None } else { Some(run(right, ctx, outer).await?) };
             let mut out = Vec::new();
             for l in lrows {
                 let computed;
                 let rrows = match &fixed_right {
                     Some(r) => r,
                     None => {
-                        computed = run(right, ctx, Some(&l))?;
+                        computed = run(right, ctx, Some(&l)).await?;
                         &computed
                     }
                 };
@@ -102,7 +115,7 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
             Ok(out)
         }
         Rel::Filter { input, pred } => {
-            let rows = run(input, ctx, outer)?;
+            let rows = run(input, ctx, outer).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
                 if pred.matches(&r, &ectx)? {
@@ -112,18 +125,18 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
             Ok(out)
         }
         Rel::Project { input, exprs } => {
-            let rows = run(input, ctx, outer)?;
+            let rows = run(input, ctx, outer).await?;
             rows.iter().map(|r| exprs.iter().map(|e| e.eval(r, &ectx)).collect()).collect()
         }
         Rel::Aggregate { input, group, aggs } => {
-            aggregate(run(input, ctx, outer)?, group, aggs, &ectx)
+            aggregate(run(input, ctx, outer).await?, group, aggs, &ectx)
         }
         Rel::Sort { input, keys } => {
-            let rows = run(input, ctx, outer)?;
+            let rows = run(input, ctx, outer).await?;
             sort(rows, keys, &ectx)
         }
         Rel::Distinct(input) => {
-            let rows = run(input, ctx, outer)?;
+            let rows = run(input, ctx, outer).await?;
             let mut seen = HashSet::new();
             let mut out = Vec::new();
             for r in rows {
@@ -136,7 +149,7 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
             Ok(out)
         }
         Rel::Limit { input, limit, offset } => {
-            let rows = run(input, ctx, outer)?;
+            let rows = run(input, ctx, outer).await?;
             let count = |e: &Option<Expr>, what: &str, kind: ErrorKind| -> Result<Option<usize>> {
                 match e {
                     None => Ok(None),
@@ -156,7 +169,7 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
             Ok(rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect())
         }
         Rel::Truncate { input, width } => {
-            let mut rows = run(input, ctx, outer)?;
+            let mut rows = run(input, ctx, outer).await?;
             for r in &mut rows {
                 r.truncate(*width);
             }
@@ -167,7 +180,7 @@ pub fn run(rel: &Rel, ctx: &QueryCtx<'_>, outer: Option<&[Value]>) -> Result<Vec
 
 /// A table scan, optionally fused with the projection above it (so a point SELECT
 /// copies only the columns it returns).
-fn scan(
+async fn scan(
     rel: &Rel,
     ctx: &QueryCtx<'_>,
     outer: Option<&[Value]>,
@@ -192,19 +205,21 @@ fn scan(
     match access {
         Access::Point(key_exprs) => {
             let Some(key) = point_key(key_exprs, &ectx)? else { return Ok(Vec::new()) };
-            match store.get(ctx.view, &key) {
+            match store.get(ctx.view, key.into_boxed_slice()).await? {
                 Some(row) => Ok(emit(&row)?.into_iter().collect()),
                 None => Ok(Vec::new()),
             }
         }
         Access::Full => {
             let mut out = Vec::new();
-            store.scan(ctx.view, Bound::Unbounded, Bound::Unbounded, |_, row| {
-                if let Some(r) = emit(row)? {
-                    out.push(r);
-                }
-                Ok(ControlFlow::Continue(()))
-            })?;
+            store
+                .scan(ctx.view, Bound::Unbounded, Bound::Unbounded, false, |_, row| {
+                    if let Some(r) = emit(&row)? {
+                        out.push(r);
+                    }
+                    Ok(ControlFlow::Continue(()))
+                })
+                .await?;
             Ok(out)
         }
     }

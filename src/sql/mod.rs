@@ -13,17 +13,21 @@
 //! 2. Bind: the session converts the text parameters to int4 values and makes a portal.
 //! 3. Execute: the session starts (or continues) a transaction: a fresh `TxnStatus`,
 //!    a snapshot from `txn::Watermark::begin_snapshot` (READ COMMITTED: per statement),
-//!    and calls [`dml::update`]: it encodes the key, acquires the row lock from the
-//!    LockManager actor (`lock::LockClient::acquire`, may wait, may fail 40P01), then
-//!    `storage::TableStore::write_latest` re-checks the row and writes a new version
-//!    that points at the transaction's status. The new image goes into the write set.
+//!    and calls [`dml::update`]: it encodes the key and sends `Latest` to the table's
+//!    storage actor (`storage::TableStore::latest`), which answers with the version to
+//!    build on (or `Blocked(T)`: the session waits for T in the LockManager, may fail
+//!    40P01, and asks again). The session re-checks the WHERE on that row, evaluates
+//!    `abalance + $1`, and sends `Put` (`storage::TableStore::put`), which installs the
+//!    new version, pointing at the transaction's status, unless the row changed in
+//!    between. The new image goes into the write set.
 //! 4. COMMIT (or Sync of an implicit transaction): the session sends `txn::Commit` with
 //!    the write set to the TxnManager actor, which gives it a commit timestamp and hands
 //!    the record to the WalWriter thread; the WalWriter persists its whole group in one
 //!    fjall batch and one fsync; the TxnManager then publishes the timestamp in the
-//!    status (the versions become visible all at once), advances the watermark, and
-//!    replies. The session releases the row locks (`LockClient::release_all`) and the
-//!    wire writes CommandComplete and ReadyForQuery in one socket write.
+//!    status (the versions become visible all at once), releases the transaction's
+//!    locks in the LockManager (waking writers blocked by its versions), advances the
+//!    watermark, and replies. The wire writes CommandComplete and ReadyForQuery in one
+//!    socket write.
 
 pub mod dml;
 pub mod exec;

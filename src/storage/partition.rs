@@ -1,0 +1,521 @@
+//! A partition: the sans-IO core a storage actor owns. Plain data and rules, no
+//! channels, no locks, no clock: the actor (`actor.rs`) turns each request into one
+//! call here and sends back what it returns.
+//!
+//! ```text
+//!   Partition ─ index: dyn PartitionIndex (key → Chain) ─ Chain: [v0 | v1 | v2 …]
+//! ```
+//! The rules (DESIGN §3):
+//! * **Reads** see, per key, the newest version visible to their [`ReadView`].
+//! * **Row locks** are the uncommitted top version of a chain, as PostgreSQL keeps them
+//!   in tuple headers: a writer that finds another transaction's uncommitted version on
+//!   top gets `Blocked(holder)` and waits for the holder in the LockManager.
+//! * **Writes are compare-and-set, in two steps**, so that the WHERE re-check and the
+//!   SET expressions are evaluated in the session, never in the actor:
+//!   [`Partition::latest`] returns the version a write builds on (READ COMMITTED: the
+//!   newest committed one, EvalPlanQual; REPEATABLE READ: 40001 if it is newer than the
+//!   snapshot), the session computes the new image, and [`Partition::put`] installs it
+//!   only if that version is still the one to build on, else answers `Changed` and the
+//!   session starts over. The race, written out:
+//!   ```text
+//!   [T1] latest(k) → v1        [T2] latest(k) → v1
+//!   [T1] put(k, expect v1) → Written (T1's version is on top: T1 holds the row)
+//!                              [T2] put(k, expect v1) → Changed
+//!                              [T2] latest(k) → Blocked(T1) → waits for T1 to end
+//!   ```
+//! * **Retired**: while DDL replaces or drops the table, every write is refused with a
+//!   retryable 40001, so no write lands in a store about to be discarded.
+
+use std::ops::Bound;
+
+use super::index::{BTreeIndex, Key, PartitionIndex};
+use super::mvcc::{Chain, ReadView, Row, Version};
+use super::Isolation;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sync::Arc;
+use crate::txn::{CommitTs, State, TxnId, TxnStatus};
+
+/// Keys visited per [`Partition::scan`] batch and per vacuum chunk: bounds how long one
+/// request keeps the actor from the next.
+pub const BATCH_KEYS: usize = 1024;
+
+/// The version a write builds on ([`Partition::latest`]).
+#[derive(Debug, Clone)]
+pub enum Latest {
+    /// Build on this version's row, then `put` with it as the expectation.
+    Row(Version),
+    /// Nothing to write: the row is not visible to the statement, was deleted since, or
+    /// does not exist.
+    Skipped,
+    /// Another transaction's uncommitted version is on top: wait for it, then retry.
+    Blocked(TxnId),
+}
+
+/// What [`Partition::put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The new version is on top; the writer holds the row until it ends.
+    Written,
+    /// The version the write built on is no longer the one to build on: start over.
+    Changed,
+}
+
+/// Why [`Partition::insert`] stopped before the end of its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertConflict {
+    /// A live row already has this key (23505).
+    Duplicate,
+    /// Another transaction's uncommitted version is here: wait for it, retry.
+    Blocked(TxnId),
+    /// The table is being rewritten or dropped (retryable).
+    Retired,
+}
+
+/// An insert batch refused at row `at` (the rows before it were inserted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    /// Index in the batch of the row that was not inserted.
+    pub at: usize,
+    /// Why.
+    pub why: InsertConflict,
+}
+
+/// One batch of a scan.
+#[derive(Debug, Default)]
+pub struct ScanBatch {
+    /// The visible rows, in key order.
+    pub rows: Vec<Row>,
+    /// Their keys, when asked for.
+    pub keys: Vec<Key>,
+    /// Where to continue (exclusive), if the batch stopped before the range's end.
+    pub resume: Option<Key>,
+}
+
+/// One partition's rows.
+#[derive(Debug)]
+pub struct Partition {
+    index: Box<dyn PartitionIndex>,
+    retired: bool,
+}
+
+impl Default for Partition {
+    fn default() -> Partition {
+        Partition { index: Box::<BTreeIndex>::default(), retired: false }
+    }
+}
+
+fn rewritten() -> Error {
+    Error::new(
+        ErrorKind::SerializationFailure,
+        "could not serialize access due to concurrent DDL on the table",
+    )
+}
+
+/// True if two versions are the same one (not merely equal rows).
+fn same_version(a: &Version, b: &Version) -> bool {
+    let rows = match (&a.row, &b.row) {
+        (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+        (None, None) => true,
+        _ => false,
+    };
+    rows && Arc::ptr_eq(&a.status, &b.status)
+}
+
+impl Partition {
+    /// A partition of committed rows (sorted by key, strictly ascending): start-up.
+    pub fn loaded(rows: Vec<(Key, Row)>) -> Partition {
+        let frozen = TxnStatus::frozen();
+        let mut part = Partition::default();
+        part.index
+            .bulk_load(rows.into_iter().map(|(k, r)| (k, Chain::frozen(r, &frozen))).collect());
+        part
+    }
+
+    /// A partition of whole version chains (sorted by key, strictly ascending): the
+    /// ADD PRIMARY KEY rewrite.
+    pub fn with_chains(chains: Vec<(Key, Chain)>) -> Partition {
+        let mut part = Partition::default();
+        part.index.bulk_load(chains);
+        part
+    }
+
+    /// The row at `key` visible to `view`.
+    pub fn get(&self, view: ReadView, key: &[u8]) -> Option<Row> {
+        self.index.get(key).and_then(|c| c.visible(view).cloned())
+    }
+
+    /// Up to [`BATCH_KEYS`] keys of the range `(from, to)`, visited in key order; the
+    /// rows visible to `view` (and their keys if `with_keys`).
+    pub fn scan(
+        &self,
+        view: ReadView,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        with_keys: bool,
+    ) -> ScanBatch {
+        let mut batch = ScanBatch::default();
+        let mut last: Option<&[u8]> = None;
+        for (visited, (key, chain)) in self.index.range(from, to).enumerate() {
+            if visited == BATCH_KEYS {
+                batch.resume = last.map(Key::from);
+                break;
+            }
+            last = Some(key);
+            if let Some(row) = chain.visible(view) {
+                batch.rows.push(row.clone());
+                if with_keys {
+                    batch.keys.push(Key::from(key));
+                }
+            }
+        }
+        batch
+    }
+
+    /// Number of keys (all versions, any visibility): a size hint.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True if the partition holds no keys at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Inserts `rows` for `writer`, in order, stopping at the first that cannot go in.
+    /// The caller holds each key's row lock or the key is a fresh row id.
+    pub fn insert(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        rows: Vec<(Key, Row)>,
+    ) -> Result<(), Refused> {
+        if self.retired {
+            return Err(Refused { at: 0, why: InsertConflict::Retired });
+        }
+        for (at, (key, row)) in rows.into_iter().enumerate() {
+            let chain = self.index.entry(&key);
+            match chain.latest_index(writer.id()) {
+                Err(holder) => return Err(Refused { at, why: InsertConflict::Blocked(holder) }),
+                Ok(Some(i)) if chain.versions[i].row.is_some() => {
+                    return Err(Refused { at, why: InsertConflict::Duplicate })
+                }
+                Ok(_) => {}
+            }
+            chain.versions.retain(|v| v.status.state() != State::Aborted);
+            chain.versions.push(Version { status: writer.clone(), row: Some(row) });
+        }
+        Ok(())
+    }
+
+    /// The version transaction `txn` would build on to write the row at `key`, which
+    /// must be visible to `view`: the newest committed version or `txn`'s own. If a newer
+    /// version was committed since the snapshot, READ COMMITTED builds on it (skipping
+    /// the row if it was deleted since) and REPEATABLE READ fails with 40001.
+    pub fn latest(
+        &self,
+        view: ReadView,
+        isolation: Isolation,
+        txn: TxnId,
+        key: &[u8],
+    ) -> Result<Latest> {
+        let Some(chain) = self.index.get(key) else { return Ok(Latest::Skipped) };
+        let Some(seen) = chain.visible_index(view) else { return Ok(Latest::Skipped) };
+        if chain.versions[seen].row.is_none() {
+            return Ok(Latest::Skipped);
+        }
+        let latest = match chain.latest_index(txn) {
+            Ok(Some(i)) => i,
+            Ok(None) => return Ok(Latest::Skipped),
+            Err(holder) => return Ok(Latest::Blocked(holder)),
+        };
+        // The row we saw was deleted after our snapshot (maybe re-inserted under the same
+        // key since): the write follows the row, not the key, as PostgreSQL's does.
+        let deleted_since =
+            latest > seen && chain.versions[seen + 1..=latest].iter().any(|v| v.row.is_none());
+        if latest != seen && isolation == Isolation::RepeatableRead {
+            return Err(if deleted_since {
+                Error::new(
+                    ErrorKind::SerializationFailure,
+                    "could not serialize access due to concurrent delete",
+                )
+            } else {
+                Error::serialization_update()
+            });
+        }
+        if deleted_since || chain.versions[latest].row.is_none() {
+            return Ok(Latest::Skipped);
+        }
+        Ok(Latest::Row(chain.versions[latest].clone()))
+    }
+
+    /// Puts `new` (`None` deletes) on top of the row at `key` for `writer`, if the
+    /// version to build on is still `expect` (from [`Partition::latest`]); else
+    /// `Changed`. `horizon` lets the chain drop versions no snapshot needs.
+    pub fn put(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        key: &[u8],
+        expect: &Version,
+        new: Option<Row>,
+        horizon: CommitTs,
+    ) -> Result<PutOutcome> {
+        if self.retired {
+            return Err(rewritten());
+        }
+        let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
+        match chain.latest_index(writer.id()) {
+            Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
+            _ => return Ok(PutOutcome::Changed),
+        }
+        chain.prune(horizon);
+        chain.versions.push(Version { status: writer.clone(), row: new });
+        Ok(PutOutcome::Written)
+    }
+
+    /// Garbage-collects up to [`BATCH_KEYS`] keys after `after`: drops versions no
+    /// snapshot at or after `horizon` can see, and keys whose only remaining version is
+    /// a deletion committed at or before it. Returns the keys removed and where to go
+    /// on (`None` at the end).
+    pub fn vacuum_chunk(
+        &mut self,
+        horizon: CommitTs,
+        after: Option<&[u8]>,
+    ) -> (usize, Option<Key>) {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let keys: Vec<Key> = self
+            .index
+            .range(from, Bound::Unbounded)
+            .take(BATCH_KEYS)
+            .map(|(k, _)| Key::from(k))
+            .collect();
+        let mut removed = 0;
+        for key in &keys {
+            let dead = match self.index.get_mut(key) {
+                Some(chain) => {
+                    chain.prune(horizon);
+                    chain.is_dead(horizon)
+                }
+                None => false,
+            };
+            if dead {
+                self.index.remove(key);
+                removed += 1;
+            }
+        }
+        let next = if keys.len() == BATCH_KEYS { keys.into_iter().last() } else { None };
+        (removed, next)
+    }
+
+    /// Removes `txn`'s versions at `keys` (rollback). Its status is already aborted, so
+    /// readers ignore them even before this runs.
+    pub fn remove_txn(&mut self, txn: TxnId, keys: &[Key]) {
+        for key in keys {
+            let empty = match self.index.get_mut(key) {
+                Some(chain) => {
+                    chain.remove_txn(txn);
+                    chain.versions.is_empty()
+                }
+                None => false,
+            };
+            if empty {
+                self.index.remove(key);
+            }
+        }
+    }
+
+    /// Retires the partition for DDL and returns every live key's committed versions,
+    /// in key order. Fails with 55006 (and stays live) if some other transaction has
+    /// uncommitted writes in it.
+    pub fn retire(&mut self, txn: TxnId) -> Result<Vec<(Key, Chain)>> {
+        let mut rows = Vec::with_capacity(self.index.len());
+        for (key, chain) in self.index.range(Bound::Unbounded, Bound::Unbounded) {
+            match chain.latest_index(txn) {
+                Err(_) => {
+                    return Err(Error::new(
+                        ErrorKind::ObjectInUse,
+                        "cannot alter or drop the table because other transactions have uncommitted changes in it",
+                    ))
+                }
+                // The committed history goes along (not just the newest image), so that
+                // older snapshots still see what they saw and REPEATABLE READ writers
+                // still get 40001 in the rewritten table.
+                Ok(Some(i)) if chain.versions[i].row.is_some() => {
+                    let mut committed = chain.clone();
+                    committed.versions.truncate(i + 1);
+                    committed.versions.retain(|v| v.status.state() != State::Aborted);
+                    rows.push((Key::from(key), committed));
+                }
+                Ok(_) => {}
+            }
+        }
+        self.retired = true;
+        Ok(rows)
+    }
+
+    /// Undoes [`Partition::retire`] when the DDL failed.
+    pub fn unretire(&mut self) {
+        self.retired = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Value;
+
+    fn row(v: i32) -> Row {
+        Row::from(vec![Value::Int4(v)])
+    }
+
+    fn key(i: u64) -> Key {
+        Key::from(i.to_be_bytes())
+    }
+
+    /// A whole write as a session does it: latest, then put.
+    fn write(
+        part: &mut Partition,
+        writer: &Arc<TxnStatus>,
+        view: ReadView,
+        isolation: Isolation,
+        key: &[u8],
+        new: Option<Row>,
+    ) -> Result<Option<PutOutcome>> {
+        match part.latest(view, isolation, writer.id(), key)? {
+            Latest::Row(v) => part.put(writer, key, &v, new, CommitTs(0)).map(Some),
+            Latest::Skipped => Ok(None),
+            Latest::Blocked(t) => panic!("blocked by {t:?}"),
+        }
+    }
+
+    #[test]
+    fn vacuum_drops_keys_deleted_before_the_horizon_and_keeps_the_rest() {
+        let mut part = Partition::default();
+        let loader = TxnStatus::new(TxnId(1));
+        part.insert(&loader, (0..10_000u64).map(|i| (key(i), row(i as i32))).collect())
+            .expect("insert");
+        loader.commit(CommitTs(1));
+        // Delete the even keys at ts 2, update the odd ones at ts 3.
+        let writer = TxnStatus::new(TxnId(2));
+        let view = ReadView { snapshot: CommitTs(1), txn: TxnId(2) };
+        for i in 0..10_000u64 {
+            let new = if i % 2 == 0 { None } else { Some(row(-1)) };
+            let out = write(&mut part, &writer, view, Isolation::ReadCommitted, &key(i), new);
+            assert_eq!(out.expect("write"), Some(PutOutcome::Written));
+        }
+        writer.commit(CommitTs(2));
+        let sweep = |part: &mut Partition, horizon| {
+            let (mut removed, mut after) = part.vacuum_chunk(horizon, None);
+            while let Some(a) = after {
+                let (r, next) = part.vacuum_chunk(horizon, Some(&a));
+                removed += r;
+                after = next;
+            }
+            removed
+        };
+        // A snapshot at 1 is still in use: nothing may go.
+        assert_eq!(sweep(&mut part, CommitTs(1)), 0);
+        let old = ReadView { snapshot: CommitTs(1), txn: TxnId(9) };
+        assert_eq!(part.get(old, &key(4)), Some(row(4)));
+        // Once every snapshot is at 2 or later, the deleted keys go; the rest stay.
+        assert_eq!(sweep(&mut part, CommitTs(2)), 5_000);
+        assert_eq!(part.len(), 5_000);
+        let now = ReadView { snapshot: CommitTs(2), txn: TxnId(9) };
+        assert_eq!(part.get(now, &key(3)), Some(row(-1)));
+        assert_eq!(part.get(now, &key(4)), None);
+    }
+
+    #[test]
+    fn read_committed_update_follows_the_row_not_a_reinserted_key() {
+        let mut part = Partition::default();
+        let loader = TxnStatus::new(TxnId(1));
+        part.insert(&loader, vec![(key(7), row(10))]).expect("insert");
+        loader.commit(CommitTs(1));
+        // After our snapshot (1), another transaction deletes the row and re-inserts
+        // the key.
+        let other = TxnStatus::new(TxnId(2));
+        let at1 = ReadView { snapshot: CommitTs(1), txn: TxnId(2) };
+        write(&mut part, &other, at1, Isolation::ReadCommitted, &key(7), None).expect("delete");
+        part.insert(&other, vec![(key(7), row(20))]).expect("re-insert");
+        other.commit(CommitTs(2));
+        let me = TxnStatus::new(TxnId(3));
+        let mine = ReadView { snapshot: CommitTs(1), txn: TxnId(3) };
+        let out = write(&mut part, &me, mine, Isolation::ReadCommitted, &key(7), Some(row(21)));
+        assert_eq!(out.expect("update"), None, "PostgreSQL: UPDATE 0, the row we saw is gone");
+        let err =
+            part.latest(mine, Isolation::RepeatableRead, me.id(), &key(7)).expect_err("40001");
+        assert_eq!(err.message, "could not serialize access due to concurrent delete");
+    }
+
+    #[test]
+    fn a_put_on_a_version_that_is_no_longer_latest_is_changed_and_the_retry_blocks() {
+        let mut part = Partition::default();
+        let loader = TxnStatus::new(TxnId(1));
+        part.insert(&loader, vec![(key(1), row(0))]).expect("insert");
+        loader.commit(CommitTs(1));
+        let (t1, t2) = (TxnStatus::new(TxnId(2)), TxnStatus::new(TxnId(3)));
+        let v1 = ReadView { snapshot: CommitTs(1), txn: t1.id() };
+        let v2 = ReadView { snapshot: CommitTs(1), txn: t2.id() };
+        let Ok(Latest::Row(base1)) = part.latest(v1, Isolation::ReadCommitted, t1.id(), &key(1))
+        else {
+            panic!("t1 builds on the loaded row")
+        };
+        let Ok(Latest::Row(base2)) = part.latest(v2, Isolation::ReadCommitted, t2.id(), &key(1))
+        else {
+            panic!("t2 builds on the loaded row")
+        };
+        let put = |p: &mut Partition, t: &Arc<TxnStatus>, base: &Version, v| {
+            p.put(t, &key(1), base, Some(row(v)), CommitTs(0)).expect("put")
+        };
+        assert_eq!(put(&mut part, &t1, &base1, 1), PutOutcome::Written);
+        assert_eq!(put(&mut part, &t2, &base2, 2), PutOutcome::Changed);
+        assert!(matches!(
+            part.latest(v2, Isolation::ReadCommitted, t2.id(), &key(1)),
+            Ok(Latest::Blocked(t)) if t == t1.id()
+        ));
+        // T1 aborts: its version no longer counts, and T2 builds on the loaded row again
+        // even before the rollback removed the version.
+        t1.abort();
+        let Ok(Latest::Row(again)) = part.latest(v2, Isolation::ReadCommitted, t2.id(), &key(1))
+        else {
+            panic!("t2 builds on the loaded row after t1's abort")
+        };
+        assert_eq!(put(&mut part, &t2, &again, 2), PutOutcome::Written);
+        let after = ReadView { snapshot: CommitTs(1), txn: t2.id() };
+        assert_eq!(part.get(after, &key(1)), Some(row(2)));
+    }
+
+    #[test]
+    fn an_insert_batch_stops_at_a_duplicate_and_keeps_the_rows_before_it() {
+        let mut part = Partition::default();
+        let t = TxnStatus::new(TxnId(1));
+        let rows = vec![(key(1), row(1)), (key(2), row(2)), (key(1), row(3)), (key(4), row(4))];
+        assert_eq!(part.insert(&t, rows), Err(Refused { at: 2, why: InsertConflict::Duplicate }));
+        let own = ReadView { snapshot: CommitTs(0), txn: t.id() };
+        assert_eq!(part.get(own, &key(2)), Some(row(2)));
+        assert_eq!(part.get(own, &key(4)), None);
+        let other = TxnStatus::new(TxnId(2));
+        assert_eq!(
+            part.insert(&other, vec![(key(9), row(9)), (key(2), row(0))]),
+            Err(Refused { at: 1, why: InsertConflict::Blocked(t.id()) })
+        );
+    }
+
+    #[test]
+    fn a_scan_resumes_after_each_batch_without_repeating_or_missing_a_key() {
+        let loaded: Vec<(Key, Row)> =
+            (0..(BATCH_KEYS as u64 * 2 + 5)).map(|i| (key(i), row(i as i32))).collect();
+        let part = Partition::loaded(loaded);
+        let view = ReadView { snapshot: CommitTs(0), txn: TxnId(1) };
+        let mut from: Bound<Key> = Bound::Unbounded;
+        let mut seen = Vec::new();
+        loop {
+            let b = part.scan(view, from.as_ref().map(|k| &**k), Bound::Unbounded, true);
+            seen.extend(b.keys);
+            match b.resume {
+                Some(k) => from = Bound::Excluded(k),
+                None => break,
+            }
+        }
+        let want: Vec<Key> = (0..(BATCH_KEYS as u64 * 2 + 5)).map(key).collect();
+        assert_eq!(seen, want);
+    }
+}
