@@ -30,8 +30,9 @@
 //!   a later step, unless its wait is removed by ReleaseAll of the same transaction
 //!   (the session gave up on it): then it gets none.
 //!
-//! Not here (yet): lock_timeout (needs `tick(now)`), PostgreSQL's finer table lock
-//! modes, fairness across targets.
+//! Not here: lock_timeout, which the session enforces around its wait (it withdraws
+//! the wait with `CancelWait` when the time is up, as for a CancelRequest). Not yet:
+//! PostgreSQL's finer table lock modes, fairness across targets.
 
 use std::collections::{HashMap, VecDeque};
 

@@ -142,10 +142,11 @@ impl Session {
         let store = engine.storage.table(table.id)?;
         let pid = self.pid;
         let cancel = self.cancel.clone();
+        let lock_timeout = self.settings.timeout("lock_timeout");
         let txn = self.ensure_txn();
         let (view, _g) = txn.statement_view(&engine);
         let horizon = engine.watermark.horizon();
-        let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel);
+        let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel, lock_timeout);
         dml::insert_rows(&mut w, &table, &store, rows).await.map(|_| ())
     }
 }

@@ -443,6 +443,8 @@ impl Session {
         let facts = self.facts();
         let pid = self.pid;
         let cancel = self.cancel.clone();
+        let lock_timeout = self.settings.timeout("lock_timeout");
+        let statement_timeout = self.settings.timeout("statement_timeout");
         let txn = self.ensure_txn();
         txn.statements += 1;
         let (view, _guard) = txn.statement_view(&engine);
@@ -455,21 +457,43 @@ impl Session {
         };
         let horizon =
             if matches!(plan, Plan::Query(_)) { CommitTs(0) } else { engine.watermark.horizon() };
-        let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel);
-        match plan {
-            Plan::Query(qp) => {
-                let rows = exec::run(&qp.rel, &q, None).await?;
-                Ok(Output::Rows(qp.columns.clone(), rows))
-            }
-            Plan::Insert(p) => Ok(Output::Tag(tag_for(plan, dml::insert(&mut w, p, &q).await?))),
-            Plan::Update(p) => Ok(Output::Tag(tag_for(plan, dml::update(&mut w, p, &q).await?))),
-            Plan::Delete(p) => Ok(Output::Tag(tag_for(plan, dml::delete(&mut w, p, &q).await?))),
-            Plan::Truncate(tables) => {
-                for t in tables {
-                    dml::delete_where(&mut w, t, &Access::Full, None, &q).await?;
+        let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel, lock_timeout);
+        let work = async {
+            Ok(Some(match plan {
+                Plan::Query(qp) => {
+                    let rows = match &qp.lock {
+                        Some(lock) => crate::sql::locking::select_locked(&mut w, lock, &q).await?,
+                        None => exec::run(&qp.rel, &q, None).await?,
+                    };
+                    Output::Rows(qp.columns.clone(), rows)
                 }
-                Ok(Output::Tag("TRUNCATE TABLE".into()))
-            }
+                Plan::Insert(p) => Output::Tag(tag_for(plan, dml::insert(&mut w, p, &q).await?)),
+                Plan::Update(p) => Output::Tag(tag_for(plan, dml::update(&mut w, p, &q).await?)),
+                Plan::Delete(p) => Output::Tag(tag_for(plan, dml::delete(&mut w, p, &q).await?)),
+                Plan::Truncate(tables) => {
+                    for t in tables {
+                        dml::delete_where(&mut w, t, &Access::Full, None, &q).await?;
+                    }
+                    Output::Tag("TRUNCATE TABLE".into())
+                }
+                _ => return Ok(None),
+            }))
+        };
+        // statement_timeout: the statement stops at its next await (a storage request, a
+        // lock wait); whatever it wrote stays in the transaction, which the error aborts.
+        let done = match statement_timeout {
+            Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorKind::QueryCanceled,
+                    "canceling statement due to statement timeout",
+                ))
+            }),
+            None => work.await,
+        };
+        if let Some(out) = done? {
+            return Ok(out);
+        }
+        match plan {
             Plan::CopyFrom { table, columns } => {
                 let n = columns.len();
                 self.copy = Some(CopyIn::new(table.clone(), columns.clone()));

@@ -1,8 +1,9 @@
 //! Session settings (GUCs): SET, SHOW, RESET, and the ParameterStatus reports.
 //!
 //! Only parameters troupe honours are settable; a value it cannot honour (a time zone
-//! other than UTC, a statement_timeout before timeouts exist) is refused with 0A000
-//! rather than accepted and ignored.
+//! other than UTC, an idle_in_transaction_session_timeout) is refused with 0A000
+//! rather than accepted and ignored. `lock_timeout` and `statement_timeout` are read
+//! and shown as PostgreSQL does (`'1000'` shows as `1s`) and enforced by the session.
 
 use std::collections::BTreeMap;
 
@@ -120,6 +121,12 @@ impl Settings {
         }
     }
 
+    /// A timeout setting (`statement_timeout`, `lock_timeout`); `None` when 0 (off).
+    pub fn timeout(&self, name: &str) -> Option<std::time::Duration> {
+        let ms = self.values.get(name).and_then(|v| parse_ms(name, v).ok()).unwrap_or(0);
+        (ms > 0).then(|| std::time::Duration::from_millis(ms))
+    }
+
     /// Sets `name` to `value` (`None` = default); returns the canonical name if it is a
     /// reported parameter (the session then sends ParameterStatus).
     pub fn set(&mut self, name: &str, value: Option<&str>) -> Result<Option<String>> {
@@ -194,7 +201,8 @@ fn validate(name: &str, value: &str) -> Result<String> {
                 return Err(Error::unsupported(format!("DateStyle \"{value}\" (only ISO)")));
             }
         }
-        "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+        "statement_timeout" | "lock_timeout" => format_ms(parse_ms(name, value)?),
+        "idle_in_transaction_session_timeout" => {
             if lower == "0" || lower == "0ms" || lower == "0s" {
                 "0".to_owned()
             } else {
@@ -212,4 +220,70 @@ fn validate(name: &str, value: &str) -> Result<String> {
         "search_path" => value.to_owned(),
         _ => value.to_owned(),
     })
+}
+
+/// A time setting in milliseconds, as PostgreSQL reads one: a bare integer is
+/// milliseconds; units `us`, `ms`, `s`, `min`, `h`, `d` may follow, spaces allowed.
+fn parse_ms(name: &str, value: &str) -> Result<u64> {
+    let invalid = || {
+        Error::new(
+            ErrorKind::InvalidParameterValue,
+            format!("invalid value for parameter \"{name}\": \"{value}\""),
+        )
+    };
+    let v = value.trim();
+    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '.')).unwrap_or(v.len());
+    let (num, unit) = (v[..split].trim(), v[split..].trim());
+    let n: f64 = num.parse().map_err(|_| invalid())?;
+    let per_unit = match unit {
+        "" | "ms" => 1.0,
+        "us" => 0.001,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => return Err(invalid().with_hint(
+            "Valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\".",
+        )),
+    };
+    let ms = (n * per_unit).round();
+    if !(0.0..=2_147_483_647.0).contains(&ms) {
+        return Err(Error::new(
+            ErrorKind::InvalidParameterValue,
+            format!(
+                "{ms} ms is outside the valid range for parameter \"{name}\" (0 .. 2147483647)"
+            ),
+        ));
+    }
+    Ok(ms as u64)
+}
+
+/// A millisecond setting as SHOW prints it: the largest unit that divides it evenly.
+fn format_ms(ms: u64) -> String {
+    if ms == 0 {
+        return "0".to_owned();
+    }
+    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1_000)] {
+        if ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
+#[cfg(test)]
+mod timeout_tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_read_and_print_as_postgresql_does() {
+        assert_eq!(format_ms(parse_ms("lock_timeout", "1000").expect("ms")), "1s");
+        assert_eq!(format_ms(parse_ms("lock_timeout", "1500").expect("ms")), "1500ms");
+        assert_eq!(format_ms(parse_ms("lock_timeout", "60 s").expect("s")), "1min");
+        assert_eq!(format_ms(parse_ms("lock_timeout", "0").expect("0")), "0");
+        let err = parse_ms("lock_timeout", "abc").expect_err("22023");
+        assert_eq!(err.message, "invalid value for parameter \"lock_timeout\": \"abc\"");
+        assert!(parse_ms("lock_timeout", "5 parsecs").is_err());
+        assert!(parse_ms("lock_timeout", "-1").is_err());
+    }
 }

@@ -76,6 +76,7 @@ impl Txn {
         horizon: CommitTs,
         pid: i32,
         cancel: &'a CancelSignal,
+        lock_timeout: Option<std::time::Duration>,
     ) -> WriteCtx<'a> {
         WriteCtx {
             status: &self.status,
@@ -88,6 +89,7 @@ impl Txn {
             writes: &mut self.writes,
             locked: &mut self.locked,
             cancel,
+            lock_timeout,
         }
     }
 
@@ -96,6 +98,11 @@ impl Txn {
     pub async fn commit(self, engine: &Engine) -> Result<()> {
         if self.writes.is_empty() {
             if self.locked {
+                // Nothing to publish, but row locks (SELECT … FOR UPDATE) to end: the
+                // status must stop being active before waiters wake, or they would find
+                // the lock-only versions still held. Marked aborted, they are void (no
+                // data changed, so no reader can tell).
+                self.status.abort();
                 engine.locks.release_all(self.status.id());
             }
             return Ok(());

@@ -59,12 +59,14 @@ pub struct WriteCtx<'a> {
     pub locked: &'a mut bool,
     /// The session's cancel signal: a lock wait ends with 57014 when it fires.
     pub cancel: &'a CancelSignal,
+    /// `lock_timeout`: a lock wait longer than this ends with 55P03.
+    pub lock_timeout: Option<std::time::Duration>,
 }
 
 impl WriteCtx<'_> {
     /// Before the transaction's first write: take its own transaction lock, which
     /// writers blocked by its versions will wait on.
-    fn before_write(&mut self) {
+    pub(super) fn before_write(&mut self) {
         if !*self.locked {
             *self.locked = true;
             self.locks.hold_own(self.status.id(), self.pid);
@@ -72,7 +74,7 @@ impl WriteCtx<'_> {
     }
 
     /// Waits until transaction `holder` ends (its version blocks our write).
-    async fn wait_for(&mut self, holder: TxnId) -> Result<()> {
+    pub(super) async fn wait_for(&mut self, holder: TxnId) -> Result<()> {
         let target = LockTarget::Transaction(holder);
         let acquire = self.locks.acquire(
             self.status.id(),
@@ -81,14 +83,25 @@ impl WriteCtx<'_> {
             LockMode::Shared,
             WaitPolicy::Block,
         );
-        // [session] waits for the lock / [client] sends CancelRequest: the wait ends
-        // with 57014; a grant that races the cancel is released with the
-        // transaction's release_all when the error aborts it.
+        // [session] waits for the lock / [client] sends CancelRequest (or lock_timeout
+        // passes): the wait ends with 57014 (55P03); a grant that races the cancel is
+        // released with the transaction's release_all when the error aborts it.
+        let timeout = self.lock_timeout;
+        let expired = async move {
+            match timeout {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             r = acquire => r.map(|_| ()),
             _ = self.cancel.cancelled() => {
                 self.locks.cancel_wait(self.status.id());
                 Err(Error::new(ErrorKind::QueryCanceled, "canceling statement due to user request"))
+            }
+            _ = expired => {
+                self.locks.cancel_wait(self.status.id());
+                Err(Error::new(ErrorKind::LockNotAvailable, "canceling statement due to lock timeout"))
             }
         }
     }

@@ -289,7 +289,12 @@ fn aggregate(
         .collect()
 }
 
-fn sort(rows: Vec<Vec<Value>>, keys: &[SortKey], ectx: &EvalCtx<'_>) -> Result<Vec<Vec<Value>>> {
+/// Sorts rows by `keys` (ORDER BY).
+pub fn sort(
+    rows: Vec<Vec<Value>>,
+    keys: &[SortKey],
+    ectx: &EvalCtx<'_>,
+) -> Result<Vec<Vec<Value>>> {
     let mut keyed = Vec::with_capacity(rows.len());
     for r in rows {
         let k = keys.iter().map(|s| s.expr.eval(&r, ectx)).collect::<Result<Vec<_>>>()?;

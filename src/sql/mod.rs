@@ -33,6 +33,7 @@ pub mod dml;
 pub mod exec;
 pub mod expr;
 pub mod functions;
+pub mod locking;
 pub mod parse;
 pub mod pg_catalog;
 pub mod plan;

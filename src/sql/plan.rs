@@ -162,6 +162,8 @@ pub struct QueryPlan {
     pub rel: Rel,
     /// Output columns.
     pub columns: Vec<OutCol>,
+    /// `FOR UPDATE`: how the rows are locked (then `rel` is not run as such).
+    pub lock: Option<Box<super::locking::RowLocking>>,
 }
 
 /// Where INSERT rows come from.

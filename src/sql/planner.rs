@@ -185,8 +185,21 @@ impl<'a> Planner<'a> {
         if q.with.is_some() {
             return Err(unsupported("WITH"));
         }
-        if q.fetch.is_some() || !q.locks.is_empty() {
-            return Err(unsupported("FETCH / FOR UPDATE"));
+        if q.fetch.is_some() {
+            return Err(unsupported("FETCH"));
+        }
+        if !q.locks.is_empty() {
+            let wait = super::locking::wait_policy(&q.locks)?;
+            let ast::SetExpr::Select(select) = q.body.as_ref() else {
+                return Err(Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    "FOR UPDATE is not allowed with UNION/INTERSECT/EXCEPT",
+                ));
+            };
+            let of = q.locks[0].of.as_ref().map(|n| n.to_string().to_lowercase());
+            let mut plan = self.select(select, q, outer)?;
+            plan.lock = Some(Box::new(super::locking::plan(&plan, wait, of.as_deref())?));
+            return Ok(plan);
         }
         let select = match q.body.as_ref() {
             ast::SetExpr::Select(s) => s,
@@ -236,7 +249,7 @@ impl<'a> Planner<'a> {
                 column: 0,
             })
             .collect();
-        Ok(QueryPlan { rel: Rel::Values(rows), columns })
+        Ok(QueryPlan { rel: Rel::Values(rows), columns, lock: None })
     }
 
     fn select(
@@ -482,7 +495,7 @@ impl<'a> Planner<'a> {
         if columns.len() < count_width(&rel, visible) {
             rel = Rel::Truncate { input: Box::new(rel), width: visible };
         }
-        Ok(QueryPlan { rel, columns })
+        Ok(QueryPlan { rel, columns, lock: None })
     }
 
     fn resolve_positional(

@@ -88,6 +88,9 @@ impl StorageActor {
             Request::Put { writer, key, expect, new, horizon, reply } => {
                 let _ = reply.send(part.put(&writer, &key, &expect, new, horizon));
             }
+            Request::Lock { writer, key, expect, reply } => {
+                let _ = reply.send(part.lock(&writer, &key, &expect));
+            }
             Request::Insert { writer, rows, reply } => {
                 let _ = reply.send(part.insert(&writer, rows));
             }

@@ -73,6 +73,18 @@ pub enum Request {
         /// `Written` or `Changed`; 40001 if the table is being rewritten.
         reply: oneshot::Sender<Result<PutOutcome>>,
     },
+    /// SELECT … FOR UPDATE: lock the row if `expect` is still the version to build on
+    /// (`Partition::lock`).
+    Lock {
+        /// The locking transaction.
+        writer: Arc<TxnStatus>,
+        /// Encoded key.
+        key: Key,
+        /// The version `Latest` returned.
+        expect: Version,
+        /// `Written` (locked) or `Changed`; 40001 if the table is being rewritten.
+        reply: oneshot::Sender<Result<PutOutcome>>,
+    },
     /// Inserts rows in order, stopping at the first that cannot go in (INSERT, COPY).
     Insert {
         /// The writer.

@@ -183,6 +183,18 @@ impl TableStore {
         self.ask(|reply| Request::Put { writer, key, expect, new, horizon, reply }).await?
     }
 
+    /// Locks the row at `key` for `writer` if `expect` is still the version to build on;
+    /// see [`Partition::lock`].
+    pub async fn lock(
+        &self,
+        writer: &Arc<TxnStatus>,
+        key: Key,
+        expect: Version,
+    ) -> Result<PutOutcome> {
+        let writer = writer.clone();
+        self.ask(|reply| Request::Lock { writer, key, expect, reply }).await?
+    }
+
     /// Removes `txn`'s versions at `keys` (rollback). Does not wait: the status is
     /// already aborted, so readers ignore the versions until they are gone.
     pub fn remove_txn(&self, txn: TxnId, keys: Vec<Key>) {

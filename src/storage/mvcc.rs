@@ -10,6 +10,11 @@
 //! of one key are serialised by the row lock (LockManager), so chain order is commit
 //! order and at most one transaction's uncommitted versions sit on top of a chain.
 //! A version whose row is `None` is a deletion.
+//!
+//! A *lock-only* version (SELECT … FOR UPDATE) repeats the row image below it: it holds
+//! the row lock like any uncommitted version, reads see the same row through it, and
+//! it is not a change: a REPEATABLE READ writer whose snapshot predates it does not get
+//! 40001 for it (PostgreSQL's `HEAP_XMAX_LOCK_ONLY`). It never reaches the WAL.
 
 use crate::sync::Arc;
 use crate::txn::{CommitTs, State, TxnId, TxnStatus};
@@ -25,6 +30,8 @@ pub struct Version {
     pub status: Arc<TxnStatus>,
     /// The row, or `None` for a deletion.
     pub row: Option<Row>,
+    /// A row lock, not a change: `row` repeats the version below.
+    pub lock_only: bool,
 }
 
 /// The versions of one key, oldest first.
@@ -46,7 +53,9 @@ pub struct ReadView {
 impl Chain {
     /// A chain holding one frozen row (loaded at start-up).
     pub fn frozen(row: Row, status: &Arc<TxnStatus>) -> Chain {
-        Chain { versions: vec![Version { status: status.clone(), row: Some(row) }] }
+        Chain {
+            versions: vec![Version { status: status.clone(), row: Some(row), lock_only: false }],
+        }
     }
 
     /// Index of the newest version visible to `view`.
@@ -118,7 +127,7 @@ mod tests {
     fn committed(id: u64, ts: u64, row: Option<i32>) -> Version {
         let status = TxnStatus::new(TxnId(id));
         status.commit(CommitTs(ts));
-        Version { status, row: row.map(|v| Row::from(vec![Value::Int4(v)])) }
+        Version { status, row: row.map(|v| Row::from(vec![Value::Int4(v)])), lock_only: false }
     }
 
     #[test]

@@ -201,7 +201,11 @@ impl Partition {
                 Ok(_) => {}
             }
             chain.versions.retain(|v| v.status.state() != State::Aborted);
-            chain.versions.push(Version { status: writer.clone(), row: Some(row) });
+            chain.versions.push(Version {
+                status: writer.clone(),
+                row: Some(row),
+                lock_only: false,
+            });
         }
         Ok(())
     }
@@ -229,9 +233,11 @@ impl Partition {
         };
         // The row we saw was deleted after our snapshot (maybe re-inserted under the same
         // key since): the write follows the row, not the key, as PostgreSQL's does.
-        let deleted_since =
-            latest > seen && chain.versions[seen + 1..=latest].iter().any(|v| v.row.is_none());
-        if latest != seen && isolation == Isolation::RepeatableRead {
+        let since = if latest > seen { &chain.versions[seen + 1..=latest] } else { &[] };
+        let deleted_since = since.iter().any(|v| v.row.is_none());
+        // Only a change counts as one: a lock taken and released since is not.
+        let changed_since = since.iter().any(|v| !v.lock_only);
+        if changed_since && isolation == Isolation::RepeatableRead {
             return Err(if deleted_since {
                 Error::new(
                     ErrorKind::SerializationFailure,
@@ -267,7 +273,31 @@ impl Partition {
             _ => return Ok(PutOutcome::Changed),
         }
         chain.prune(horizon);
-        chain.versions.push(Version { status: writer.clone(), row: new });
+        chain.versions.push(Version { status: writer.clone(), row: new, lock_only: false });
+        Ok(PutOutcome::Written)
+    }
+
+    /// Locks the row at `key` for `writer` (SELECT … FOR UPDATE) if the version to build
+    /// on is still `expect` (from [`Partition::latest`]): a lock-only version repeating
+    /// its row goes on top. Locking a row the writer already wrote or locked is a no-op.
+    pub fn lock(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        key: &[u8],
+        expect: &Version,
+    ) -> Result<PutOutcome> {
+        if self.retired {
+            return Err(rewritten());
+        }
+        let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
+        match chain.latest_index(writer.id()) {
+            Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
+            _ => return Ok(PutOutcome::Changed),
+        }
+        if expect.status.id() != writer.id() {
+            let row = expect.row.clone();
+            chain.versions.push(Version { status: writer.clone(), row, lock_only: true });
+        }
         Ok(PutOutcome::Written)
     }
 
