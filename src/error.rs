@@ -85,6 +85,8 @@ pub enum ErrorKind {
     SerializationFailure,
     /// 40P01: deadlock detected.
     DeadlockDetected,
+    /// 3B001: invalid savepoint specification (no such savepoint).
+    InvalidSavepointSpecification,
     /// 55P03: lock not available (NOWAIT, lock_timeout).
     LockNotAvailable,
     /// 55000: object not in prerequisite state (e.g. running a finished portal again).
@@ -153,6 +155,7 @@ impl ErrorKind {
             SerializationFailure => "40001",
             DeadlockDetected => "40P01",
             LockNotAvailable => "55P03",
+            InvalidSavepointSpecification => "3B001",
             ObjectNotInPrerequisiteState => "55000",
             ObjectInUse => "55006",
             QueryCanceled => "57014",

@@ -5,7 +5,7 @@ use tokio::sync::oneshot;
 
 use crate::error::Error;
 use crate::lock::actor::{LockManager, MAILBOX_CAPACITY};
-use crate::lock::messages::{Acquire, CancelWait, ReleaseAll};
+use crate::lock::messages::{Acquire, CancelWait, Release, ReleaseAll};
 use crate::lock::target::{Acquired, LockMode, LockTarget, WaitPolicy};
 use crate::txn::TxnId;
 
@@ -63,8 +63,15 @@ impl LockClient {
     /// enqueued before `txn` writes its first version, any writer that later finds that
     /// version and waits for `txn` is queued behind it (one mailbox, FIFO).
     pub fn hold_own(&self, txn: TxnId, pid: i32) {
+        self.hold_for(txn, txn, pid);
+    }
+
+    /// Takes the transaction lock of subtransaction `sub` for its top-level transaction
+    /// `txn`, as [`LockClient::hold_own`] does for `txn` itself. Held by `txn`, so that
+    /// the wait-for graph sees one node per session, whichever (sub)transaction wrote.
+    pub fn hold_for(&self, txn: TxnId, sub: TxnId, pid: i32) {
         let (reply, _answer) = oneshot::channel();
-        let target = LockTarget::Transaction(txn);
+        let target = LockTarget::Transaction(sub);
         self.addr.do_send(Acquire {
             txn,
             pid,
@@ -73,6 +80,12 @@ impl LockClient {
             wait: WaitPolicy::Block,
             reply,
         });
+    }
+
+    /// Releases the transaction lock of subtransaction `sub` that `txn` holds (ROLLBACK
+    /// TO SAVEPOINT). Fire-and-forget.
+    pub fn release_sub(&self, txn: TxnId, sub: TxnId) {
+        self.addr.do_send(Release { txn, target: LockTarget::Transaction(sub) });
     }
 
     /// Releases every lock of `txn` and drops its queued wait; wakes the next

@@ -64,6 +64,14 @@ pub enum Input {
         /// The ending transaction.
         txn: TxnId,
     },
+    /// `txn` gives up one lock it holds (ROLLBACK TO SAVEPOINT ends a subtransaction
+    /// whose own lock it held); waiters on it may be granted. Nothing if not held.
+    Release {
+        /// The holder.
+        txn: TxnId,
+        /// The lock.
+        target: LockTarget,
+    },
     /// Fail `txn`'s pending wait with 57014; nothing if it is not waiting.
     CancelWait {
         /// The transaction whose statement is canceled.
@@ -155,6 +163,18 @@ impl LockTable {
                 self.acquire(txn, pid, target, mode, wait, &mut effects)
             }
             Input::ReleaseAll { txn } => self.release_all(txn, &mut effects),
+            Input::Release { txn, target } => {
+                if let Some(held) = self.held.get_mut(&txn) {
+                    held.retain(|t| *t != target);
+                    if held.is_empty() {
+                        self.held.remove(&txn);
+                    }
+                }
+                if let Some(q) = self.locks.get_mut(&target) {
+                    q.holders.retain(|h| h.txn != txn);
+                }
+                self.wake(&target, &mut effects);
+            }
             Input::CancelWait { txn } => {
                 if self.waiting.contains_key(&txn) {
                     let error = Error::new(
@@ -445,6 +465,38 @@ mod tests {
         );
         assert_eq!(lt.step(Input::ReleaseAll { txn: TxnId(1) }), vec![]);
         assert!(lt.is_idle());
+    }
+
+    #[test]
+    fn releasing_one_lock_wakes_its_waiters_and_keeps_the_others() {
+        let mut lt = LockTable::new();
+        let sub = LockTarget::Transaction(TxnId(9));
+        let own = LockTarget::Transaction(TxnId(1));
+        let block = WaitPolicy::Block;
+        for target in [own.clone(), sub.clone()] {
+            let input = Input::Acquire {
+                txn: TxnId(1),
+                pid: 1,
+                target,
+                mode: LockMode::Exclusive,
+                wait: block,
+            };
+            assert_eq!(lt.step(input), vec![Effect::Granted { txn: TxnId(1) }]);
+        }
+        let wait = Input::Acquire {
+            txn: TxnId(2),
+            pid: 2,
+            target: sub.clone(),
+            mode: LockMode::Shared,
+            wait: block,
+        };
+        assert_eq!(lt.step(wait), vec![]);
+        assert_eq!(
+            lt.step(Input::Release { txn: TxnId(1), target: sub.clone() }),
+            vec![Effect::Granted { txn: TxnId(2) }]
+        );
+        assert_eq!(lt.holders(&own), vec![(TxnId(1), LockMode::Exclusive)]);
+        lt.check_invariants().unwrap();
     }
 
     #[test]

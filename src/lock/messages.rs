@@ -54,6 +54,20 @@ pub struct ReleaseAll {
     pub txn: TxnId,
 }
 
+/// Release one lock `txn` holds.
+///
+/// * Sender: a session at ROLLBACK TO SAVEPOINT, for the transaction locks of the
+///   subtransactions it rolls back (writers blocked by their versions go on).
+/// * Reply: none (fire-and-forget); waiters it unblocks get their `Acquire` answers.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Release {
+    /// The holder.
+    pub txn: TxnId,
+    /// The lock.
+    pub target: LockTarget,
+}
+
 /// Fail `txn`'s pending wait with 57014 "canceling statement due to user request".
 ///
 /// * Sender: the session, when the client's CancelRequest (or statement_timeout)

@@ -25,7 +25,7 @@ impl Session {
         }
         match planned {
             Err(e) if e.kind == ErrorKind::SyntaxError => Err(e),
-            Ok(p) if matches!(p.plan, Plan::Commit | Plan::Rollback) => Ok(p),
+            Ok(p) if p.plan.runs_in_failed_block() => Ok(p),
             _ => Err(Error::in_failed_transaction()),
         }
     }
@@ -113,7 +113,10 @@ impl Session {
     fn on_error(&mut self) {
         self.pending_notices.clear();
         self.copy = None;
-        for effect in self.block.step(Event::Failed) {
+        // With a savepoint open, the failed block keeps its transaction for ROLLBACK TO.
+        let keep = self.txn.as_ref().is_some_and(|t| !t.savepoints.is_empty());
+        let event = if keep { Event::FailedInSavepoint } else { Event::Failed };
+        for effect in self.block.step(event) {
             if let Effect::AbortTxn { restore_settings } = effect {
                 self.abort_txn_settings(restore_settings);
             }
@@ -209,9 +212,7 @@ impl Session {
         result_formats: &[i16],
     ) -> Result<()> {
         let stmt = self.statement(statement)?;
-        if self.block == Block::Failed
-            && !matches!(stmt.planned.plan, Plan::Commit | Plan::Rollback)
-        {
+        if self.block == Block::Failed && !stmt.planned.plan.runs_in_failed_block() {
             return Err(Error::in_failed_transaction());
         }
         let types = &stmt.planned.param_types;
@@ -290,8 +291,7 @@ impl Session {
     ) -> Result<Flow> {
         if self.block == Block::Failed {
             let p = self.portal(portal)?;
-            let is_end =
-                matches!(p.plan.as_deref().map(|x| &x.plan), Some(Plan::Commit | Plan::Rollback));
+            let is_end = p.plan.as_deref().is_some_and(|x| x.plan.runs_in_failed_block());
             if !is_end {
                 return Err(Error::in_failed_transaction());
             }

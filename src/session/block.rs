@@ -17,6 +17,8 @@
 //! (extended protocol) commits; BEGIN inside an implicit transaction turns it explicit;
 //! COMMIT or ROLLBACK outside any block warns (25P01) and does nothing; BEGIN inside a
 //! block warns (25001); in a failed block only COMMIT/ROLLBACK run, and both roll back.
+//! With a savepoint open, a failed block keeps its transaction, and ROLLBACK TO
+//! SAVEPOINT takes it back to `Explicit` (the session undoes the work since).
 
 use crate::wire::TxnStatus;
 
@@ -48,6 +50,11 @@ pub enum Event {
     Statement,
     /// The running statement failed.
     Failed,
+    /// The running statement failed in a block with a savepoint open: the block fails
+    /// but keeps its transaction, for ROLLBACK TO SAVEPOINT.
+    FailedInSavepoint,
+    /// ROLLBACK TO SAVEPOINT ran (the session undid the work since the savepoint).
+    RolledBackToSavepoint,
     /// The lone statement of an implicit transaction failed with 40001/40P01 and runs
     /// again in a new transaction.
     Retry,
@@ -130,6 +137,11 @@ impl Block {
                 (B::None, vec![E::AbortTxn { restore_settings: true }, E::Tag("ROLLBACK")])
             }
 
+            (B::Explicit | B::Failed, V::FailedInSavepoint) => (B::Failed, vec![]),
+            (B::Explicit | B::Failed, V::RolledBackToSavepoint) => (B::Explicit, vec![]),
+            // Savepoints exist only in explicit blocks; elsewhere these are plain events.
+            (_, V::FailedInSavepoint) => return self.step(V::Failed),
+            (s, V::RolledBackToSavepoint) => (s, vec![]),
             (B::Explicit | B::Failed, V::Failed) => {
                 (B::Failed, vec![E::AbortTxn { restore_settings: false }])
             }

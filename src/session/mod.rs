@@ -304,6 +304,9 @@ impl Session {
             Plan::Begin(..) => Event::Begin,
             Plan::Commit => Event::Commit,
             Plan::Rollback => Event::Rollback,
+            Plan::Savepoint(_) | Plan::ReleaseSavepoint(_) | Plan::RollbackToSavepoint(_) => {
+                return self.savepoint_control(plan).await
+            }
             _ => return Err(Error::internal("not a transaction-control statement")),
         };
         let opened = self.block != Block::Explicit && self.block != Block::Failed;
@@ -329,6 +332,39 @@ impl Session {
             return Ok((*begin_tag).into());
         }
         tag.map(str::to_owned).ok_or_else(|| Error::internal("transaction control without a tag"))
+    }
+
+    /// SAVEPOINT, RELEASE [SAVEPOINT], ROLLBACK TO [SAVEPOINT] (see `txn.rs`).
+    async fn savepoint_control(&mut self, plan: &Plan) -> Result<String> {
+        let (what, tag) = match plan {
+            Plan::Savepoint(_) => ("SAVEPOINT", "SAVEPOINT"),
+            Plan::ReleaseSavepoint(_) => ("RELEASE SAVEPOINT", "RELEASE"),
+            _ => ("ROLLBACK TO SAVEPOINT", "ROLLBACK"),
+        };
+        if !matches!(self.block, Block::Explicit | Block::Failed) {
+            return Err(Error::new(
+                ErrorKind::NoActiveSqlTransaction,
+                format!("{what} can only be used in transaction blocks"),
+            ));
+        }
+        let settings = self.settings.clone();
+        let engine = self.engine.clone();
+        match plan {
+            Plan::Savepoint(name) => self.ensure_txn().savepoint(&engine, name.clone(), settings),
+            Plan::ReleaseSavepoint(name) => {
+                let txn = self.txn.as_mut().ok_or_else(|| no_savepoint(name))?;
+                let i = txn.find_savepoint(name)?;
+                txn.release(i);
+            }
+            Plan::RollbackToSavepoint(name) => {
+                let txn = self.txn.as_mut().ok_or_else(|| no_savepoint(name))?;
+                let i = txn.find_savepoint(name)?;
+                self.settings = txn.rollback_to(&engine, i);
+                self.block.step(Event::RolledBackToSavepoint);
+            }
+            _ => return Err(Error::internal("not a savepoint statement")),
+        }
+        Ok(tag.into())
     }
 
     /// Runs a statement inside the current transaction (started if needed).
@@ -715,4 +751,11 @@ impl Session {
         engine.catalog.install(def);
         Ok(())
     }
+}
+
+fn no_savepoint(name: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidSavepointSpecification,
+        format!("savepoint \"{name}\" does not exist"),
+    )
 }

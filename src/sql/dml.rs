@@ -39,8 +39,10 @@ use super::plan::{Access, DeletePlan, InsertPlan, InsertSource, UpdatePlan};
 
 /// The writing transaction's state that DML needs.
 pub struct WriteCtx<'a> {
-    /// The transaction's status (versions point at it).
+    /// The writing (sub)transaction's status (versions point at it).
     pub status: &'a Arc<TxnStatus>,
+    /// The top-level transaction (it holds the locks and waits for others').
+    pub top: TxnId,
     /// Its isolation level.
     pub isolation: Isolation,
     /// The statement's read view.
@@ -55,8 +57,8 @@ pub struct WriteCtx<'a> {
     pub storage: &'a Storage,
     /// The transaction's write set: final row image per key (`None` = deleted).
     pub writes: &'a mut crate::session::txn::WriteSet,
-    /// Set once the transaction may hold row locks (it must release them at its end).
-    pub locked: &'a mut bool,
+    /// The (sub)transactions whose own transaction lock `top` holds.
+    pub own_locks: &'a mut Vec<TxnId>,
     /// The session's cancel signal: a lock wait ends with 57014 when it fires.
     pub cancel: &'a CancelSignal,
     /// `lock_timeout`: a lock wait longer than this ends with 55P03.
@@ -67,22 +69,18 @@ impl WriteCtx<'_> {
     /// Before the transaction's first write: take its own transaction lock, which
     /// writers blocked by its versions will wait on.
     pub(super) fn before_write(&mut self) {
-        if !*self.locked {
-            *self.locked = true;
-            self.locks.hold_own(self.status.id(), self.pid);
+        let writer = self.status.id();
+        if !self.own_locks.contains(&writer) {
+            self.own_locks.push(writer);
+            self.locks.hold_for(self.top, writer, self.pid);
         }
     }
 
     /// Waits until transaction `holder` ends (its version blocks our write).
     pub(super) async fn wait_for(&mut self, holder: TxnId) -> Result<()> {
         let target = LockTarget::Transaction(holder);
-        let acquire = self.locks.acquire(
-            self.status.id(),
-            self.pid,
-            target,
-            LockMode::Shared,
-            WaitPolicy::Block,
-        );
+        let acquire =
+            self.locks.acquire(self.top, self.pid, target, LockMode::Shared, WaitPolicy::Block);
         // [session] waits for the lock / [client] sends CancelRequest (or lock_timeout
         // passes): the wait ends with 57014 (55P03); a grant that races the cancel is
         // released with the transaction's release_all when the error aborts it.
@@ -96,11 +94,11 @@ impl WriteCtx<'_> {
         tokio::select! {
             r = acquire => r.map(|_| ()),
             _ = self.cancel.cancelled() => {
-                self.locks.cancel_wait(self.status.id());
+                self.locks.cancel_wait(self.top);
                 Err(Error::new(ErrorKind::QueryCanceled, "canceling statement due to user request"))
             }
             _ = expired => {
-                self.locks.cancel_wait(self.status.id());
+                self.locks.cancel_wait(self.top);
                 Err(Error::new(ErrorKind::LockNotAvailable, "canceling statement due to lock timeout"))
             }
         }

@@ -255,6 +255,12 @@ pub enum Plan {
     Commit,
     /// ROLLBACK / ABORT.
     Rollback,
+    /// SAVEPOINT name.
+    Savepoint(String),
+    /// RELEASE [SAVEPOINT] name.
+    ReleaseSavepoint(String),
+    /// ROLLBACK TO [SAVEPOINT] name.
+    RollbackToSavepoint(String),
     /// SET TRANSACTION ISOLATION LEVEL.
     SetTransaction(Isolation),
     /// SET name = value (None = DEFAULT); `local` for SET LOCAL.
@@ -301,8 +307,22 @@ impl Plan {
         }
     }
 
+    /// True for the statements a failed transaction block still runs (the rest get
+    /// 25P02): COMMIT, ROLLBACK and ROLLBACK TO SAVEPOINT.
+    pub fn runs_in_failed_block(&self) -> bool {
+        matches!(self, Plan::Commit | Plan::Rollback | Plan::RollbackToSavepoint(_))
+    }
+
     /// True for statements that manage the transaction itself.
     pub fn is_transaction_control(&self) -> bool {
-        matches!(self, Plan::Begin(..) | Plan::Commit | Plan::Rollback)
+        matches!(
+            self,
+            Plan::Begin(..)
+                | Plan::Commit
+                | Plan::Rollback
+                | Plan::Savepoint(_)
+                | Plan::ReleaseSavepoint(_)
+                | Plan::RollbackToSavepoint(_)
+        )
     }
 }

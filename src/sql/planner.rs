@@ -174,6 +174,11 @@ impl<'a> Planner<'a> {
             )),
             S::Commit { chain: false, .. } => Ok(Plan::Commit),
             S::Rollback { chain: false, savepoint: None } => Ok(Plan::Rollback),
+            S::Rollback { chain: false, savepoint: Some(name) } => {
+                Ok(Plan::RollbackToSavepoint(ident(name)))
+            }
+            S::Savepoint { name } => Ok(Plan::Savepoint(ident(name))),
+            S::ReleaseSavepoint { name } => Ok(Plan::ReleaseSavepoint(ident(name))),
             other => Err(unsupported(format!("statement \"{}\"", first_words(&other.to_string())))),
         }
     }

@@ -68,18 +68,17 @@ impl Chain {
         self.visible_index(view).and_then(|i| self.versions[i].row.as_ref())
     }
 
-    /// Index of the newest version that is committed (at any time) or written by `txn`:
-    /// what a writer holding the row lock builds on (EvalPlanQual's "latest version").
-    /// `Err(holder)` if another transaction's uncommitted version is on top, which
-    /// means a writer did not hold the row lock.
+    /// Index of the newest version that is committed (at any time) or written by the
+    /// top-level transaction `txn` (any of its live subtransactions): what a writer
+    /// holding the row lock builds on (EvalPlanQual's "latest version").
+    /// `Err(holder)` if another transaction's uncommitted version is on top (`holder`
+    /// is the id of the (sub)transaction that wrote it: the one to wait for).
     pub fn latest_index(&self, txn: TxnId) -> Result<Option<usize>, TxnId> {
         for (i, v) in self.versions.iter().enumerate().rev() {
-            if v.status.id() == txn {
-                return Ok(Some(i));
-            }
             match v.status.state() {
-                State::Committed(_) => return Ok(Some(i)),
                 State::Aborted => continue,
+                _ if v.status.top() == txn => return Ok(Some(i)),
+                State::Committed(_) => return Ok(Some(i)),
                 State::Active => return Err(v.status.id()),
             }
         }

@@ -193,7 +193,7 @@ impl Partition {
         }
         for (at, (key, row)) in rows.into_iter().enumerate() {
             let chain = self.index.entry(&key);
-            match chain.latest_index(writer.id()) {
+            match chain.latest_index(writer.top()) {
                 Err(holder) => return Err(Refused { at, why: InsertConflict::Blocked(holder) }),
                 Ok(Some(i)) if chain.versions[i].row.is_some() => {
                     return Err(Refused { at, why: InsertConflict::Duplicate })
@@ -234,9 +234,10 @@ impl Partition {
         // The row we saw was deleted after our snapshot (maybe re-inserted under the same
         // key since): the write follows the row, not the key, as PostgreSQL's does.
         let since = if latest > seen { &chain.versions[seen + 1..=latest] } else { &[] };
-        let deleted_since = since.iter().any(|v| v.row.is_none());
+        let live = |v: &&Version| v.status.state() != State::Aborted;
+        let deleted_since = since.iter().filter(live).any(|v| v.row.is_none());
         // Only a change counts as one: a lock taken and released since is not.
-        let changed_since = since.iter().any(|v| !v.lock_only);
+        let changed_since = since.iter().filter(live).any(|v| !v.lock_only);
         if changed_since && isolation == Isolation::RepeatableRead {
             return Err(if deleted_since {
                 Error::new(
@@ -268,7 +269,7 @@ impl Partition {
             return Err(rewritten());
         }
         let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
-        match chain.latest_index(writer.id()) {
+        match chain.latest_index(writer.top()) {
             Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
             _ => return Ok(PutOutcome::Changed),
         }
@@ -290,7 +291,7 @@ impl Partition {
             return Err(rewritten());
         }
         let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
-        match chain.latest_index(writer.id()) {
+        match chain.latest_index(writer.top()) {
             Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
             _ => return Ok(PutOutcome::Changed),
         }

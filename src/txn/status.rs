@@ -14,6 +14,16 @@
 //! ```
 //! Rows loaded at start-up are committed "before everything": [`TxnStatus::frozen`] has
 //! timestamp 0, which every snapshot (≥ 0) sees.
+//!
+//! A subtransaction (SAVEPOINT) has a status of its own, with its own id, whose
+//! `parent` is the status it runs under. It can abort on its own (ROLLBACK TO
+//! SAVEPOINT: its versions, and its children's, turn to garbage at once); otherwise it
+//! has no outcome of its own: it reads its parent's, so the top-level commit is still
+//! one atomic store that publishes every subtransaction's versions with it.
+//! ```text
+//!   top T7 (ACTIVE) ◀─parent── sub T9 (ACTIVE: reads T7's state) ◀─parent── sub T12
+//!   ROLLBACK TO the savepoint that made T9: T9 ABORTED → T9 and T12 read as aborted
+//! ```
 
 use crate::sync::{Arc, AtomicU64, Ordering};
 use crate::txn::{CommitTs, TxnId};
@@ -39,19 +49,34 @@ pub enum State {
 pub struct TxnStatus {
     id: TxnId,
     state: AtomicU64,
+    /// The status a subtransaction runs under (`None` for a top-level transaction).
+    parent: Option<Arc<TxnStatus>>,
 }
 
 impl TxnStatus {
     /// A new, active transaction.
     pub fn new(id: TxnId) -> Arc<TxnStatus> {
-        Arc::new(TxnStatus { id, state: AtomicU64::new(ACTIVE) })
+        Arc::new(TxnStatus { id, state: AtomicU64::new(ACTIVE), parent: None })
+    }
+
+    /// A subtransaction of `parent` (SAVEPOINT).
+    pub fn child(id: TxnId, parent: &Arc<TxnStatus>) -> Arc<TxnStatus> {
+        Arc::new(TxnStatus { id, state: AtomicU64::new(ACTIVE), parent: Some(parent.clone()) })
+    }
+
+    /// The top-level transaction's id (its own for a top-level transaction).
+    pub fn top(&self) -> TxnId {
+        match &self.parent {
+            Some(p) => p.top(),
+            None => self.id,
+        }
     }
 
     /// The status of rows recovered from disk: committed at timestamp 0.
     pub fn frozen() -> Arc<TxnStatus> {
         // `u64::MAX - 1` would also do; we encode "committed at 0" as state 0 with the
         // reserved id 0, which `state()` maps to Committed(0).
-        Arc::new(TxnStatus { id: TxnId(FROZEN_ID), state: AtomicU64::new(ACTIVE) })
+        Arc::new(TxnStatus { id: TxnId(FROZEN_ID), state: AtomicU64::new(ACTIVE), parent: None })
     }
 
     /// The transaction id.
@@ -64,10 +89,11 @@ impl TxnStatus {
         if self.id.0 == FROZEN_ID {
             return State::Committed(CommitTs(0));
         }
-        match self.state.load(Ordering::Acquire) {
-            ACTIVE => State::Active,
-            ABORTED => State::Aborted,
-            ts => State::Committed(CommitTs(ts)),
+        match (self.state.load(Ordering::Acquire), &self.parent) {
+            (ABORTED, _) => State::Aborted,
+            (_, Some(parent)) => parent.state(),
+            (ACTIVE, None) => State::Active,
+            (ts, None) => State::Committed(CommitTs(ts)),
         }
     }
 
@@ -83,12 +109,43 @@ impl TxnStatus {
         self.state.store(ABORTED, Ordering::Release);
     }
 
-    /// True if a reader with snapshot `snapshot`, running as transaction `reader`, sees
-    /// versions written by this transaction.
+    /// True if a reader with snapshot `snapshot`, running as top-level transaction
+    /// `reader`, sees versions written by this transaction (its own, subtransactions
+    /// included, unless rolled back to a savepoint).
     pub fn visible_to(&self, snapshot: CommitTs, reader: TxnId) -> bool {
-        if self.id == reader && self.id.0 != FROZEN_ID {
-            return true;
+        if self.id.0 != FROZEN_ID && self.top() == reader {
+            return self.state() != State::Aborted;
         }
         matches!(self.state(), State::Committed(ts) if ts <= snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subtransaction_reads_its_parents_outcome_unless_it_aborted_itself() {
+        let top = TxnStatus::new(TxnId(7));
+        let sub = TxnStatus::child(TxnId(9), &top);
+        let inner = TxnStatus::child(TxnId(12), &sub);
+        assert_eq!((sub.top(), inner.top()), (TxnId(7), TxnId(7)));
+        assert!(inner.visible_to(CommitTs(0), TxnId(7)), "own writes, at any depth");
+        assert!(!inner.visible_to(CommitTs(100), TxnId(8)), "not yet committed");
+        sub.abort();
+        assert_eq!(
+            inner.state(),
+            State::Aborted,
+            "rolling back a savepoint aborts what is inside it"
+        );
+        assert!(!inner.visible_to(CommitTs(0), TxnId(7)));
+        let other = TxnStatus::child(TxnId(13), &top);
+        top.commit(CommitTs(40));
+        assert_eq!(
+            other.state(),
+            State::Committed(CommitTs(40)),
+            "one store commits every live subtransaction"
+        );
+        assert_eq!(sub.state(), State::Aborted);
     }
 }
