@@ -18,7 +18,8 @@
 //!
 //! Conventions of the adapter ([`Slt`]):
 //! * values are PostgreSQL's text output (the simple protocol); NULL is `NULL`, the
-//!   empty string `(empty)`;
+//!   empty string `(empty)`, a value of only spaces (char(n) of '') `(blank)`; lines are
+//!   compared with whitespace collapsed (the crate's default validator);
 //! * an error displays as `db error: ERROR 23505: duplicate key value ...`, so a file
 //!   asserts the SQLSTATE with `statement error 23505` (a regex on that text); the
 //!   crate's `statement error (23505)` form works too;
@@ -113,6 +114,9 @@ impl AsyncDB for Slt {
                         .map(|i| match row.get(i) {
                             None => "NULL".to_owned(),
                             Some("") => "(empty)".to_owned(),
+                            // The runner compares whitespace-normalised lines, where an
+                            // all-blank value (char(3) '') would vanish and shift columns.
+                            Some(v) if v.trim().is_empty() => "(blank)".to_owned(),
                             Some(v) => v.to_owned(),
                         })
                         .collect(),
