@@ -275,43 +275,9 @@ fn as_f64(v: &Value) -> Result<f64> {
 /// Numeric division with PostgreSQL's result scale (`select_div_scale`): at least 16
 /// significant digits, and no fewer decimals than either input shows.
 pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal> {
-    if b.is_zero() {
-        return Err(Error::new(ErrorKind::DivisionByZero, "division by zero"));
-    }
-    let weight = |d: Decimal| -> (i64, i64) {
-        // (weight in base-10000 digits, first base-10000 digit)
-        let abs = d.abs().trunc();
-        if abs.is_zero() {
-            let frac = d.abs();
-            if frac.is_zero() {
-                return (0, 0);
-            }
-            let mut w = 0i64;
-            let mut x = frac;
-            while x < Decimal::ONE {
-                x *= Decimal::from(10000);
-                w -= 1;
-            }
-            return (w, x.trunc().try_into().unwrap_or(0));
-        }
-        let digits = abs.to_string().len() as i64;
-        let w = (digits - 1) / 4;
-        let first: i64 =
-            (abs / Decimal::from(10000i64.pow(w as u32))).trunc().try_into().unwrap_or(0);
-        (w, first)
-    };
-    let (w1, f1) = weight(a);
-    let (w2, f2) = weight(b);
-    let mut qweight = w1 - w2;
-    if f1 < f2 {
-        qweight -= 1;
-    }
-    let rscale = (16 - qweight * 4).max(a.scale() as i64).max(b.scale() as i64).clamp(0, 28) as u32;
-    let q = a.checked_div(b).ok_or_else(numeric_overflow)?;
-    let mut r =
-        q.round_dp_with_strategy(rscale, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    r.rescale(rscale);
-    Ok(r)
+    // One implementation of PostgreSQL's select_div_scale, shared with `/` (this copy
+    // had `<` where PostgreSQL has `<=`: avg(1) printed 16 zeros instead of 20).
+    crate::types::numeric_divide(&a, &b)
 }
 
 impl Func {
@@ -514,5 +480,8 @@ mod tests {
         // 1/3 → 0.33333333333333333333
         let q = numeric_div(Decimal::from(1), Decimal::from(3)).expect("div");
         assert_eq!(q.to_string(), "0.33333333333333333333");
+        // avg(1) → 1.00000000000000000000 (first base-10000 digits equal: 20 places)
+        let q = numeric_div(Decimal::from(1), Decimal::from(1)).expect("div");
+        assert_eq!(q.to_string(), "1.00000000000000000000");
     }
 }

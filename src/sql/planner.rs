@@ -269,7 +269,11 @@ impl<'a> Planner<'a> {
         } else {
             let mut acc: Option<(Rel, Scope)> = None;
             for twj in &s.from {
-                let (r, sc) = self.table_with_joins(twj, outer)?;
+                // `FROM a, LATERAL (...) x`: x may reference the items before it.
+                let lateral =
+                    matches!(&twj.relation, ast::TableFactor::Derived { lateral: true, .. });
+                let left = acc.as_ref().filter(|_| lateral).map(|(_, sc)| sc.clone());
+                let (r, sc) = self.table_with_joins(twj, left.as_ref(), outer)?;
                 acc = Some(match acc {
                     None => (r, sc),
                     Some((l, mut lsc)) => {
@@ -281,7 +285,7 @@ impl<'a> Planner<'a> {
                                 left: Box::new(l),
                                 right: Box::new(r),
                                 on: None,
-                                lateral: false,
+                                lateral,
                                 right_width: width,
                             },
                             lsc,
@@ -529,12 +533,15 @@ impl<'a> Planner<'a> {
         Ok(g.clone())
     }
 
+    /// `left`: the scope of the FROM items before this one, which a LATERAL first
+    /// relation may reference.
     fn table_with_joins(
         &mut self,
         twj: &ast::TableWithJoins,
+        left: Option<&Scope>,
         outer: Option<&Scope>,
     ) -> Result<(Rel, Scope)> {
-        let (mut rel, mut scope) = self.table_factor(&twj.relation, None, outer)?;
+        let (mut rel, mut scope) = self.table_factor(&twj.relation, left, outer)?;
         for j in &twj.joins {
             let (kind, constraint) = match &j.join_operator {
                 ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => {
@@ -620,7 +627,7 @@ impl<'a> Planner<'a> {
                 Ok((plan.rel, scope))
             }
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
-                self.table_with_joins(table_with_joins, outer)
+                self.table_with_joins(table_with_joins, None, outer)
             }
             _ => Err(unsupported("this FROM item")),
         }
@@ -726,6 +733,16 @@ impl<'a> Planner<'a> {
             }
             E::Value(v) => self.literal(&v.value),
             E::Nested(inner) => self.expr(inner, scope, outer, agg),
+            E::UnaryOp { op: ast::UnaryOperator::Minus, expr: inner } if matches!(&**inner, E::Value(v) if matches!(v.value, ast::Value::Number(..))) =>
+            {
+                // PostgreSQL's grammar folds `-` into a numeric literal, so -2147483648
+                // is an integer (and -2147483648 - 1 overflows), not a negated bigint.
+                let E::Value(v) = &**inner else { return Err(Error::internal("literal")) };
+                let ast::Value::Number(n, long) = &v.value else {
+                    return Err(Error::internal("literal"));
+                };
+                self.literal(&ast::Value::Number(format!("-{n}"), *long))
+            }
             E::UnaryOp { op, expr } => {
                 let (x, t) = self.expr(expr, scope, outer, agg)?;
                 match op {
@@ -875,6 +892,7 @@ impl<'a> Planner<'a> {
                     }
                     None => None,
                 };
+                check_case_types(&result_types, else_result.is_some())?;
                 let ty = common_type(&result_types);
                 let mut bound = Vec::new();
                 for (c, r, rt) in whens {
@@ -1076,6 +1094,11 @@ impl<'a> Planner<'a> {
                     Ok(Expr::Param(i))
                 }
                 Expr::Const(Value::Null) => Ok(Expr::Const(Value::Null)),
+                // An explicit cast truncates to varchar(n)/char(n) ('hello'::varchar(3)
+                // is 'hel'); an implicit coercion of a literal is 22001 instead.
+                Expr::Const(Value::Text(s)) if explicit => {
+                    Ok(Expr::Const(crate::types::cast(&Value::Text(s), &DataType::Unknown, to)?))
+                }
                 Expr::Const(Value::Text(s)) => Ok(Expr::Const(parse_text(&s, to)?)),
                 other => Ok(Expr::Cast(Box::new(other), DataType::Text, to.clone())),
             };
@@ -1283,6 +1306,9 @@ impl<'a> Planner<'a> {
                         "INSERT has more target columns than expressions"
                     }));
                 }
+                for (c, &t) in q.columns.iter().zip(&targets) {
+                    check_assignment(&table.columns[t].name, &c.ty, &table.columns[t].ty)?;
+                }
                 let casts = q
                     .columns
                     .iter()
@@ -1304,17 +1330,14 @@ impl<'a> Planner<'a> {
         if t == col.ty {
             return Ok(e);
         }
+        check_assignment(&col.name, &t, &col.ty)?;
         if let Expr::Const(v) = &e {
             if v.is_null() {
                 return Ok(e);
             }
             return Ok(Expr::Const(assign_cast(v, &t, &col.ty)?));
         }
-        Ok(Expr::Func(Func::Coalesce, vec![]).clone()).and(Ok(Expr::Cast(
-            Box::new(e),
-            t,
-            col.ty.clone(),
-        )))
+        Ok(Expr::Cast(Box::new(e), t, col.ty.clone()))
     }
 
     fn table_scope(table: &TableDef) -> Scope {
@@ -1688,6 +1711,46 @@ fn isolation_of(modes: &[ast::TransactionMode]) -> Result<Option<Isolation>> {
         }
     }
     Ok(iso)
+}
+
+/// 42804 when CASE's results have no common type (`CASE WHEN c THEN 1 ELSE true END`).
+/// `types` are the THEN types then the ELSE type; PostgreSQL names the ELSE type first.
+fn check_case_types(types: &[DataType], has_else: bool) -> Result<()> {
+    use crate::types::can_cast_implicitly;
+    let mut ordered: Vec<&DataType> = types.iter().filter(|t| **t != DataType::Unknown).collect();
+    if has_else && types.last().is_some_and(|t| *t != DataType::Unknown) {
+        ordered.rotate_right(1);
+    }
+    let Some(first) = ordered.first() else { return Ok(()) };
+    match ordered.iter().find(|t| !can_cast_implicitly(t, first) && !can_cast_implicitly(first, t))
+    {
+        None => Ok(()),
+        Some(other) => Err(Error::new(
+            ErrorKind::DatatypeMismatch,
+            format!(
+                "CASE types {} and {} cannot be matched",
+                first.display_name(),
+                other.display_name()
+            ),
+        )),
+    }
+}
+
+/// 42804 when a value of type `from` cannot be stored in column `name` of type `to`
+/// (PostgreSQL allows only assignment casts there: not boolean into integer).
+fn check_assignment(name: &str, from: &DataType, to: &DataType) -> Result<()> {
+    if crate::types::can_cast_assignment(from, to) {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::DatatypeMismatch,
+        format!(
+            "column \"{name}\" is of type {} but expression is of type {}",
+            to.without_modifier().display_name(),
+            from.without_modifier().display_name()
+        ),
+    )
+    .with_hint("You will need to rewrite or cast the expression."))
 }
 
 /// SERIALIZABLE is refused until SSI exists: running it as snapshot isolation would be

@@ -46,6 +46,7 @@ mod text;
 
 pub use binary::{bad_binary, parse_binary, write_binary};
 pub use cast::{assign_cast, can_cast_assignment, can_cast_implicitly, cast};
+pub(crate) use numeric::divide as numeric_divide;
 pub use ops::{binary_op, binary_op_operand_types, binary_op_type};
 pub use order::{compare, encode_key};
 pub use row::{decode_row, encode_row};
