@@ -47,6 +47,8 @@ pub enum ErrorKind {
     InsufficientPrivilege,
     /// 22P02: invalid input syntax for a type.
     InvalidTextRepresentation,
+    /// 22P05: a character that cannot be represented (`\u0000` in jsonb).
+    UntranslatableCharacter,
     /// 22003: numeric value out of range.
     NumericValueOutOfRange,
     /// 22001: value too long for type.
@@ -133,6 +135,7 @@ impl ErrorKind {
             UndefinedObject => "42704",
             InsufficientPrivilege => "42501",
             InvalidTextRepresentation => "22P02",
+            UntranslatableCharacter => "22P05",
             NumericValueOutOfRange => "22003",
             StringDataRightTruncation => "22001",
             DivisionByZero => "22012",
