@@ -166,10 +166,12 @@ pub(super) fn interval_arithmetic(how: Impl, op: BinaryOp, l: &Value, r: &Value)
     };
     let mismatch = || operand_mismatch(l, r);
     Ok(match (how, l, r) {
-        (Impl::IntervalArith, Value::Interval(a), Value::Interval(b)) => Value::Interval(match op {
-            BinaryOp::Add => a.checked_add(b)?,
-            _ => a.checked_add(&b.checked_neg()?)?,
-        }),
+        (Impl::IntervalArith, Value::Interval(a), Value::Interval(b)) => {
+            Value::Interval(match op {
+                BinaryOp::Add => a.checked_add(b)?,
+                _ => a.checked_add(&b.checked_neg()?)?,
+            })
+        }
         (Impl::IntervalArith, Value::Interval(a), n) => {
             let f = float(n).ok_or_else(mismatch)?;
             Value::Interval(if op == BinaryOp::Div { a.divided(f)? } else { a.scaled(f)? })
@@ -201,7 +203,9 @@ pub(super) fn json_operator(op: BinaryOp, l: &Value, r: &Value) -> Result<Value>
         return Err(operand_mismatch(l, r));
     };
     let found = match (op, r) {
-        (BinaryOp::JsonContains, Value::Jsonb(other)) => return Ok(Value::Bool(doc.contains(other))),
+        (BinaryOp::JsonContains, Value::Jsonb(other)) => {
+            return Ok(Value::Bool(doc.contains(other)))
+        }
         (BinaryOp::JsonContainedBy, Value::Jsonb(other)) => {
             return Ok(Value::Bool(other.contains(doc)))
         }

@@ -66,7 +66,10 @@ pub(crate) fn bytea_in(text: &str) -> Result<Vec<u8>> {
 fn hex_in(hex: &[u8]) -> Result<Vec<u8>> {
     let bad_digit = |c: u8| {
         let shown = String::from_utf8_lossy(&[c]).into_owned();
-        Error::new(ErrorKind::InvalidParameterValue, format!("invalid hexadecimal digit: \"{shown}\""))
+        Error::new(
+            ErrorKind::InvalidParameterValue,
+            format!("invalid hexadecimal digit: \"{shown}\""),
+        )
     };
     let mut out = Vec::with_capacity(hex.len() / 2);
     let mut i = 0;
@@ -155,7 +158,10 @@ mod tests {
         assert_eq!(bytea_in("a\\\\b\\001").unwrap(), b"a\\b\x01".to_vec());
         assert_eq!(bytea_out(&[1, 2, 0xAB]), "\\x0102ab");
         assert_eq!(bytea_out(&[]), "\\x");
-        assert_eq!(bytea_in("\\x123").unwrap_err().message, "invalid hexadecimal data: odd number of digits");
+        assert_eq!(
+            bytea_in("\\x123").unwrap_err().message,
+            "invalid hexadecimal data: odd number of digits"
+        );
         assert_eq!(bytea_in("\\xzz").unwrap_err().message, "invalid hexadecimal digit: \"z\"");
         assert_eq!(bytea_in("\\9").unwrap_err().message, "invalid input syntax for type bytea");
     }
@@ -173,8 +179,17 @@ mod tests {
         ] {
             assert_eq!(uuid_out(&uuid_in(input).unwrap()), want, "{input}");
         }
-        for bad in ["", "a0eebc99", "{a0eebc999c0b4ef8bb6d6bb9bd380a11", "a0eebc999c0b4ef8bb6d6bb9bd380a11-", "a0e-ebc999c0b4ef8bb6d6bb9bd380a11"] {
-            assert_eq!(uuid_in(bad).unwrap_err().message, format!("invalid input syntax for type uuid: \"{bad}\""));
+        for bad in [
+            "",
+            "a0eebc99",
+            "{a0eebc999c0b4ef8bb6d6bb9bd380a11",
+            "a0eebc999c0b4ef8bb6d6bb9bd380a11-",
+            "a0e-ebc999c0b4ef8bb6d6bb9bd380a11",
+        ] {
+            assert_eq!(
+                uuid_in(bad).unwrap_err().message,
+                format!("invalid input syntax for type uuid: \"{bad}\"")
+            );
         }
         let r = random_uuid();
         assert_eq!(r[6] >> 4, 4);

@@ -103,7 +103,8 @@ impl Interval {
         }
         days = days.checked_add(month_remainder_days as i32).ok_or_else(out_of_range)?;
         let micros = (self.micros as f64 * factor + sec_remainder * 1e6).round_ties_even();
-        if micros.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&micros)
+        if micros.is_nan()
+            || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&micros)
         {
             return Err(out_of_range());
         }

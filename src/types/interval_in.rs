@@ -61,7 +61,8 @@ impl Unit {
 }
 
 /// The time-of-day fields a `hh:mm:ss` token occupies.
-const TIME_MASK: u32 = (1 << Unit::Hour as u32) | (1 << Unit::Minute as u32) | (1 << Unit::Second as u32);
+const TIME_MASK: u32 =
+    (1 << Unit::Hour as u32) | (1 << Unit::Minute as u32) | (1 << Unit::Second as u32);
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -160,8 +161,11 @@ impl Parser<'_> {
         } else {
             int_part.parse().map_err(|_| self.syntax())?
         };
-        let frac: f64 =
-            if frac_part.is_empty() { 0.0 } else { format!("0.{frac_part}").parse().unwrap_or(0.0) };
+        let frac: f64 = if frac_part.is_empty() {
+            0.0
+        } else {
+            format!("0.{frac_part}").parse().unwrap_or(0.0)
+        };
         Ok(if negative { (-int, -frac) } else { (int, frac) })
     }
 
@@ -189,7 +193,9 @@ impl Parser<'_> {
         };
         match unit {
             Unit::Microsecond => f.micros += (int as f64 + frac).round_ties_even() as i128,
-            Unit::Millisecond => f.micros += ((int as f64 + frac) * 1000.0).round_ties_even() as i128,
+            Unit::Millisecond => {
+                f.micros += ((int as f64 + frac) * 1000.0).round_ties_even() as i128
+            }
             Unit::Second => {
                 f.micros += int * 1_000_000;
                 frac_seconds(f, frac, 1.0);
@@ -317,7 +323,9 @@ impl Parser<'_> {
                 continue;
             }
             let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'.' | b'-' | b'+')) {
+            while i < bytes.len()
+                && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'.' | b'-' | b'+'))
+            {
                 i += 1;
             }
             if i == start || i == bytes.len() {

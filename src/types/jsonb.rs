@@ -71,8 +71,10 @@ impl Parser<'_> {
     /// The token at the current position, as PostgreSQL's messages quote it.
     fn token(&self) -> String {
         let rest = &self.text[self.pos..];
-        let word: String =
-            rest.chars().take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '-' || *c == '+').collect();
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '-' || *c == '+')
+            .collect();
         if word.is_empty() {
             rest.chars().next().map(String::from).unwrap_or_default()
         } else {
@@ -222,9 +224,7 @@ impl Parser<'_> {
             self.pos += 2;
             let second = self.hex4()?;
             if !(0xDC00..0xE000).contains(&second) {
-                return Err(bad_json(
-                    "Unicode low surrogate must follow a high surrogate.".into(),
-                ));
+                return Err(bad_json("Unicode low surrogate must follow a high surrogate.".into()));
             }
             0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
         } else if (0xDC00..0xE000).contains(&first) {
@@ -395,10 +395,9 @@ impl Jsonb {
     /// `-> 'key'`: an object's field.
     pub fn field(&self, key: &str) -> Option<&Jsonb> {
         match self {
-            Jsonb::Object(pairs) => pairs
-                .binary_search_by(|(k, _)| key_order(k, key))
-                .ok()
-                .map(|i| &pairs[i].1),
+            Jsonb::Object(pairs) => {
+                pairs.binary_search_by(|(k, _)| key_order(k, key)).ok().map(|i| &pairs[i].1)
+            }
             _ => None,
         }
     }
@@ -441,7 +440,9 @@ impl Jsonb {
     /// also contains a scalar element.
     pub fn contains(&self, other: &Jsonb) -> bool {
         match (self, other) {
-            (Jsonb::Array(items), scalar) if !matches!(scalar, Jsonb::Array(_) | Jsonb::Object(_)) => {
+            (Jsonb::Array(items), scalar)
+                if !matches!(scalar, Jsonb::Array(_) | Jsonb::Object(_)) =>
+            {
                 items.iter().any(|i| i.compare(scalar) == Ordering::Equal)
             }
             _ => self.contains_nested(other),
@@ -484,7 +485,11 @@ impl Jsonb {
             (Jsonb::Number(a), Jsonb::Number(b)) => a.cmp(b),
             (Jsonb::Bool(a), Jsonb::Bool(b)) => a.cmp(b),
             (Jsonb::Array(a), Jsonb::Array(b)) => a.len().cmp(&b.len()).then_with(|| {
-                a.iter().zip(b).map(|(x, y)| x.compare(y)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
+                a.iter()
+                    .zip(b)
+                    .map(|(x, y)| x.compare(y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(Ordering::Equal)
             }),
             (Jsonb::Object(a), Jsonb::Object(b)) => a.len().cmp(&b.len()).then_with(|| {
                 a.iter()
@@ -544,7 +549,9 @@ mod tests {
     #[test]
     fn output_matches_postgres() {
         assert_eq!(
-            round(r#"{"b":[1,2.50,1e2,-0,1.0E-3],"a":1,"aa":{},"a":"x\ny\u00e9\"","c":null,"d":true}"#),
+            round(
+                r#"{"b":[1,2.50,1e2,-0,1.0E-3],"a":1,"aa":{},"a":"x\ny\u00e9\"","c":null,"d":true}"#
+            ),
             r#"{"a": "x\nyé\"", "b": [1, 2.50, 100, 0, 0.0010], "c": null, "d": true, "aa": {}}"#
         );
         assert_eq!(round("[]"), "[]");
@@ -576,8 +583,22 @@ mod tests {
     #[test]
     fn order_and_keys_agree() {
         let sorted = [
-            "[]", "null", "\"\"", "\"a\"", "-1", "1", "false", "true", "[null]", "[\"a\"]", "[1]",
-            "[0, 0]", "{}", "{\"a\": 1}", "{\"aa\": 0}", "{\"b\": 1}",
+            "[]",
+            "null",
+            "\"\"",
+            "\"a\"",
+            "-1",
+            "1",
+            "false",
+            "true",
+            "[null]",
+            "[\"a\"]",
+            "[1]",
+            "[0, 0]",
+            "{}",
+            "{\"a\": 1}",
+            "{\"aa\": 0}",
+            "{\"b\": 1}",
         ];
         let values: Vec<Jsonb> = sorted.iter().map(|s| parse_jsonb(s).unwrap()).collect();
         for (i, a) in values.iter().enumerate() {
@@ -589,13 +610,19 @@ mod tests {
                 assert_eq!(ka.cmp(&kb), i.cmp(&j), "{a:?} {b:?}");
             }
         }
-        assert_eq!(parse_jsonb("1.0").unwrap().compare_top(&parse_jsonb("1").unwrap()), Ordering::Equal);
+        assert_eq!(
+            parse_jsonb("1.0").unwrap().compare_top(&parse_jsonb("1").unwrap()),
+            Ordering::Equal
+        );
     }
 
     #[test]
     fn operators() {
         let doc = parse_jsonb(r#"{"a": {"b": [10, 20, {"c": "x"}]}, "n": null}"#).unwrap();
-        assert_eq!(doc.field("a").and_then(|a| a.field("b")).and_then(|b| b.element(-1)).map(format_jsonb), Some(r#"{"c": "x"}"#.into()));
+        assert_eq!(
+            doc.field("a").and_then(|a| a.field("b")).and_then(|b| b.element(-1)).map(format_jsonb),
+            Some(r#"{"c": "x"}"#.into())
+        );
         assert_eq!(doc.path(&["a", "b", "2", "c"]).and_then(Jsonb::as_text), Some("x".into()));
         assert_eq!(doc.field("n").and_then(Jsonb::as_text), None);
         assert!(doc.field("zz").is_none());

@@ -54,9 +54,9 @@ mod text;
 
 pub use binary::{bad_binary, parse_binary, write_binary};
 pub use bytea::random_uuid;
+pub use cast::{assign_cast, can_cast_assignment, can_cast_implicitly, cast};
 pub use interval::{format_interval, parse_interval, Interval};
 pub use jsonb::{format_jsonb, parse_jsonb, Jsonb};
-pub use cast::{assign_cast, can_cast_assignment, can_cast_implicitly, cast};
 pub use ops::{binary_op, binary_op_operand_types, binary_op_type};
 pub use order::{compare, encode_key};
 pub use row::{decode_row, encode_row};

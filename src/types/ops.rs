@@ -349,7 +349,8 @@ fn resolve_special(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Option<Re
 /// Interval arithmetic and `timestamp - timestamp`.
 fn resolve_interval(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Resolved> {
     use DataType as T;
-    let found = |left: T, right: T, result: T, how: Impl| Some(Resolved { left, right, result, how });
+    let found =
+        |left: T, right: T, result: T, how: Impl| Some(Resolved { left, right, result, how });
     // date ± interval computes on timestamps, as date's implicit cast does in PostgreSQL.
     let instant = |t: &T| if *t == T::Date { T::Timestamp } else { t.clone() };
     match (op, l, r) {

@@ -362,10 +362,26 @@ mod tests {
                 days: rng.gen_range(-40..40),
                 micros: rng.gen_range(-3..3) * 86_400_000_000 + rng.gen_range(-5..5),
             }),
-            10 => Value::Bytea((0..rng.gen_range(0..4)).map(|_| [0u8, 1, 255][rng.gen_range(0..3)]).collect()),
+            10 => Value::Bytea(
+                (0..rng.gen_range(0..4)).map(|_| [0u8, 1, 255][rng.gen_range(0..3)]).collect(),
+            ),
             11 => {
-                let docs = ["[]", "null", "1", "1.0", "2", "\"a\"", "[1]", "[1, 2]", "{\"a\": 1}", "{}", "true"];
-                Value::Jsonb(Box::new(super::super::parse_jsonb(docs[rng.gen_range(0..docs.len())]).unwrap()))
+                let docs = [
+                    "[]",
+                    "null",
+                    "1",
+                    "1.0",
+                    "2",
+                    "\"a\"",
+                    "[1]",
+                    "[1, 2]",
+                    "{\"a\": 1}",
+                    "{}",
+                    "true",
+                ];
+                Value::Jsonb(Box::new(
+                    super::super::parse_jsonb(docs[rng.gen_range(0..docs.len())]).unwrap(),
+                ))
             }
             _ => Value::Oid(rng.gen_range(0..3) * 2_000_000_000),
         }

@@ -15,9 +15,9 @@ use bytes::BytesMut;
 
 use super::array;
 use super::bytea;
+use super::datetime::{self, DatetimeKind};
 use super::interval;
 use super::jsonb;
-use super::datetime::{self, DatetimeKind};
 use super::numeric;
 use super::{DataType, Value};
 use crate::error::{Error, ErrorKind, Result};
