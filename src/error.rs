@@ -47,6 +47,8 @@ pub enum ErrorKind {
     InsufficientPrivilege,
     /// 22P02: invalid input syntax for a type.
     InvalidTextRepresentation,
+    /// 22015: an interval field does not fit.
+    IntervalFieldOverflow,
     /// 22P05: a character that cannot be represented (`\u0000` in jsonb).
     UntranslatableCharacter,
     /// 22003: numeric value out of range.
@@ -136,6 +138,7 @@ impl ErrorKind {
             InsufficientPrivilege => "42501",
             InvalidTextRepresentation => "22P02",
             UntranslatableCharacter => "22P05",
+            IntervalFieldOverflow => "22015",
             NumericValueOutOfRange => "22003",
             StringDataRightTruncation => "22001",
             DivisionByZero => "22012",

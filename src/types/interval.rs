@@ -303,7 +303,7 @@ mod tests {
         assert_eq!(
             (err.kind, err.message.as_str()),
             (
-                ErrorKind::DatetimeFieldOverflow,
+                ErrorKind::IntervalFieldOverflow,
                 "interval field value out of range: \"99999999999 years\""
             )
         );

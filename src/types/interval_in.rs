@@ -94,7 +94,7 @@ impl Parser<'_> {
 
     fn field_overflow(&self) -> Error {
         Error::new(
-            ErrorKind::DatetimeFieldOverflow,
+            ErrorKind::IntervalFieldOverflow,
             format!("interval field value out of range: \"{}\"", self.input),
         )
     }
