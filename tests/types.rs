@@ -32,7 +32,11 @@ impl<'a> FromSql<'a> for Raw {
 struct RawParam(Vec<u8>);
 
 impl ToSql for RawParam {
-    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         out.extend_from_slice(&self.0);
         Ok(IsNull::No)
     }
@@ -155,16 +159,16 @@ async fn bytea_and_uuid_text() {
     assert_eq!(sqlstate(&c, dup).await, SqlState::UNIQUE_VIOLATION);
     assert_eq!(
         lines(&c, "SELECT * FROM docs ORDER BY id").await,
-        ["00000000-0000-0000-0000-000000000001|\\x78", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|\\xdead"]
+        [
+            "00000000-0000-0000-0000-000000000001|\\x78",
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|\\xdead"
+        ]
     );
     assert_eq!(
         scalar(&c, "SELECT body FROM docs WHERE id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'").await,
         Some("\\xdead".into())
     );
-    assert_eq!(
-        scalar(&c, "SELECT length(gen_random_uuid()::text)").await,
-        Some("36".into())
-    );
+    assert_eq!(scalar(&c, "SELECT length(gen_random_uuid()::text)").await, Some("36".into()));
 }
 
 // jsonb: keys deduplicated and reordered, numbers kept as written, PG's output
@@ -204,10 +208,7 @@ async fn jsonb_text() {
             .await,
         ["1|click"]
     );
-    assert_eq!(
-        lines(&c, "SELECT id FROM events ORDER BY data, id").await,
-        ["3", "2", "1", "4"]
-    );
+    assert_eq!(lines(&c, "SELECT id FROM events ORDER BY data, id").await, ["3", "2", "1", "4"]);
 }
 
 // Arrays as values and columns: constructors, literals, PG's quoting, subscripts,
@@ -234,7 +235,9 @@ async fn arrays_as_values() {
     .await;
     assert_eq!(
         got,
-        [r#"{"1 day","-1 days +02:00:00"}|{"\\x01"}|{"{\"a\": 1}",[]}|{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}|{t,f}|{1.50,2}|{2024-01-02}"#]
+        [
+            r#"{"1 day","-1 days +02:00:00"}|{"\\x01"}|{"{\"a\": 1}",[]}|{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}|{t,f}|{1.50,2}|{2024-01-02}"#
+        ]
     );
     c.batch_execute(
         "CREATE TABLE bags (id int PRIMARY KEY, nums int4[], tags text[], spans interval[]);
@@ -244,14 +247,12 @@ async fn arrays_as_values() {
     .await
     .unwrap();
     assert_eq!(
-        lines(&c, "SELECT id, nums[1], tags[2], cardinality(nums), spans FROM bags ORDER BY id").await,
+        lines(&c, "SELECT id, nums[1], tags[2], cardinality(nums), spans FROM bags ORDER BY id")
+            .await,
         ["1|3|y z|3|{\"1 day\"}", "2|NULL|NULL|0|NULL"]
     );
     assert_eq!(lines(&c, "SELECT id FROM bags WHERE 'x' = ANY(tags)").await, ["1"]);
-    assert_eq!(
-        sqlstate(&c, "SELECT (1)[1]").await,
-        SqlState::DATATYPE_MISMATCH
-    );
+    assert_eq!(sqlstate(&c, "SELECT (1)[1]").await, SqlState::DATATYPE_MISMATCH);
 }
 
 // The binary format of each new type, both ways: typed parameters in, typed results out.
@@ -280,17 +281,15 @@ async fn binary_formats() {
 
     // uuid: 16 bytes.
     let id: Vec<u8> = (1..=16).collect();
-    let row = c.query_one("SELECT $1::uuid::text, $1::uuid", &[&RawParam(id.clone())]).await.unwrap();
+    let row =
+        c.query_one("SELECT $1::uuid::text, $1::uuid", &[&RawParam(id.clone())]).await.unwrap();
     assert_eq!(row.get::<_, String>(0), "01020304-0506-0708-090a-0b0c0d0e0f10");
     assert_eq!(row.get::<_, Raw>(1), Raw(id));
 
     // jsonb: version byte 1, then the text (PostgreSQL's canonical output going out).
     let mut doc = vec![1u8];
     doc.extend_from_slice(br#"{"b":1, "a":[true]}"#);
-    let row = c
-        .query_one("SELECT $1::jsonb, $1::jsonb -> 'a'", &[&RawParam(doc)])
-        .await
-        .unwrap();
+    let row = c.query_one("SELECT $1::jsonb, $1::jsonb -> 'a'", &[&RawParam(doc)]).await.unwrap();
     let mut want = vec![1u8];
     want.extend_from_slice(br#"{"a": [true], "b": 1}"#);
     assert_eq!(row.get::<_, Raw>(0), Raw(want));
@@ -313,7 +312,8 @@ async fn binary_formats() {
     want.extend_from_slice(&interval_bytes(0, 1, 0));
     want.extend_from_slice(&(-1i32).to_be_bytes());
     assert_eq!(row.get::<_, Raw>(2), Raw(want));
-    let stmt = c.prepare("SELECT ARRAY[gen_random_uuid()], '{}'::jsonb, '\\x01'::bytea").await.unwrap();
+    let stmt =
+        c.prepare("SELECT ARRAY[gen_random_uuid()], '{}'::jsonb, '\\x01'::bytea").await.unwrap();
     let types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
     assert_eq!(types, [Type::UUID_ARRAY, Type::JSONB, Type::BYTEA]);
 
