@@ -108,7 +108,15 @@ impl AggFunc {
             (AggFunc::Sum, Float8) => Float8,
             (AggFunc::Avg, Int2 | Int4 | Int8 | Numeric(_)) => Numeric(None),
             (AggFunc::Avg, Float4 | Float8) => Float8,
-            (AggFunc::Min | AggFunc::Max, t) => t.clone(),
+            // PostgreSQL 15 has no min/max for these (their btree order exists, the
+            // aggregates do not).
+            (AggFunc::Min | AggFunc::Max, t) if !matches!(t, Uuid | Bytea | Jsonb) => t.clone(),
+            (AggFunc::Sum | AggFunc::Avg, Interval) => {
+                return Err(Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    format!("{}(interval) is not supported yet", self.name()),
+                ))
+            }
             (f, t) => {
                 return Err(Error::new(
                     ErrorKind::UndefinedFunction,

@@ -109,6 +109,7 @@ pub(super) enum Impl {
     /// The jsonb operators.
     Json,
     Subscript,
+
     /// `blank_padded`: bpchar semantics, trailing blanks ignored.
     Compare {
         blank_padded: bool,
@@ -243,6 +244,12 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
         };
         return resolved(ty.clone(), ty, DataType::Bool, Impl::Compare { blank_padded });
     }
+    if op == BinaryOp::Concat && (l == DataType::Jsonb || r == DataType::Jsonb) {
+        return Err(Error::new(
+            ErrorKind::FeatureNotSupported,
+            "jsonb concatenation is not supported yet",
+        ));
+    }
     if let Some(found) = resolve_special(op, &l, &r) {
         return found.ok_or_else(|| no_operator(op, left, right));
     }
@@ -331,6 +338,7 @@ fn resolve_special(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Option<Re
             found(l, &T::Int8, elem.as_ref().clone(), Impl::Subscript)
         }
         (BinaryOp::Concat, T::Bytea, T::Bytea) => found(l, r, T::Bytea, Impl::ByteaConcat),
+
         (
             BinaryOp::JsonGet
             | BinaryOp::JsonGetText
@@ -446,6 +454,7 @@ pub fn binary_op(
         }
         Impl::Json => json_operator(op, &l, &r),
         Impl::Subscript => subscript(&l, &r),
+
         Impl::ByteaConcat => match (l.as_ref(), r.as_ref()) {
             (Value::Bytea(a), Value::Bytea(b)) => Ok(Value::Bytea([a.as_slice(), b].concat())),
             _ => Err(operand_mismatch(&l, &r)),
