@@ -47,6 +47,10 @@ pub enum ErrorKind {
     InsufficientPrivilege,
     /// 22P02: invalid input syntax for a type.
     InvalidTextRepresentation,
+    /// 22015: an interval field does not fit.
+    IntervalFieldOverflow,
+    /// 22P05: a character that cannot be represented (`\u0000` in jsonb).
+    UntranslatableCharacter,
     /// 22003: numeric value out of range.
     NumericValueOutOfRange,
     /// 22001: value too long for type.
@@ -135,6 +139,8 @@ impl ErrorKind {
             UndefinedObject => "42704",
             InsufficientPrivilege => "42501",
             InvalidTextRepresentation => "22P02",
+            UntranslatableCharacter => "22P05",
+            IntervalFieldOverflow => "22015",
             NumericValueOutOfRange => "22003",
             StringDataRightTruncation => "22001",
             DivisionByZero => "22012",

@@ -86,6 +86,21 @@ pub enum Expr {
     },
     /// `ARRAY[…]`.
     Array(Vec<Expr>),
+    /// `left op ANY (array)`, or `ALL` when `all`.
+    AnyAll {
+        /// The comparison.
+        op: BinaryOp,
+        /// The tested value.
+        left: Box<Expr>,
+        /// Its type.
+        left_ty: DataType,
+        /// The array.
+        array: Box<Expr>,
+        /// The array's element type.
+        elem_ty: DataType,
+        /// ALL rather than ANY.
+        all: bool,
+    },
 }
 
 /// What evaluation may read besides the row.
@@ -132,7 +147,11 @@ impl Expr {
             Expr::Func(f, args) => {
                 f.is_immutable_per_statement() && args.iter().all(Expr::is_row_independent)
             }
-            Expr::Case { .. } | Expr::InList { .. } | Expr::Like { .. } | Expr::Array(_) => false,
+            Expr::Case { .. }
+            | Expr::InList { .. }
+            | Expr::Like { .. }
+            | Expr::Array(_)
+            | Expr::AnyAll { .. } => false,
         }
     }
 
@@ -158,6 +177,9 @@ impl Expr {
                 let v = e.eval(row, ctx)?;
                 if v.is_null() {
                     return Ok(Value::Null);
+                }
+                if let Value::Interval(iv) = &v {
+                    return Ok(Value::Interval(iv.checked_neg()?));
                 }
                 let zero = cast(&Value::Int4(0), &DataType::Int4, ty)?;
                 binary_op(BinaryOp::Sub, &zero, ty, &v, ty)
@@ -293,6 +315,26 @@ impl Expr {
                     out.push(i.eval(row, ctx)?);
                 }
                 Ok(Value::Array(out))
+            }
+            Expr::AnyAll { op, left, left_ty, array, elem_ty, all } => {
+                let v = left.eval(row, ctx)?;
+                let Value::Array(items) = array.eval(row, ctx)? else {
+                    return Ok(Value::Null);
+                };
+                if v.is_null() && !items.is_empty() {
+                    return Ok(Value::Null);
+                }
+                // ANY: true on the first true; ALL: false on the first false.
+                let decisive = !*all;
+                let mut saw_null = false;
+                for item in &items {
+                    match binary_op(*op, &v, left_ty, item, elem_ty)? {
+                        Value::Bool(b) if b == decisive => return Ok(Value::Bool(decisive)),
+                        Value::Null => saw_null = true,
+                        _ => {}
+                    }
+                }
+                Ok(if saw_null { Value::Null } else { Value::Bool(!decisive) })
             }
         }
     }

@@ -55,6 +55,16 @@ pub enum Func {
     Length,
     /// abs(x).
     Abs,
+    /// array_length(array, dimension).
+    ArrayLength,
+    /// cardinality(array).
+    Cardinality,
+    /// octet_length(text | bytea).
+    OctetLength,
+    /// gen_random_uuid(): a version-4 UUID.
+    GenRandomUuid,
+    /// jsonb_typeof(jsonb).
+    JsonbTypeof,
 }
 
 /// An aggregate function.
@@ -98,7 +108,15 @@ impl AggFunc {
             (AggFunc::Sum, Float8) => Float8,
             (AggFunc::Avg, Int2 | Int4 | Int8 | Numeric(_)) => Numeric(None),
             (AggFunc::Avg, Float4 | Float8) => Float8,
-            (AggFunc::Min | AggFunc::Max, t) => t.clone(),
+            // PostgreSQL 15 has no min/max for these (their btree order exists, the
+            // aggregates do not).
+            (AggFunc::Min | AggFunc::Max, t) if !matches!(t, Uuid | Bytea | Jsonb) => t.clone(),
+            (AggFunc::Sum | AggFunc::Avg, Interval) => {
+                return Err(Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    format!("{}(interval) is not supported yet", self.name()),
+                ))
+            }
             (f, t) => {
                 return Err(Error::new(
                     ErrorKind::UndefinedFunction,
@@ -305,8 +323,19 @@ impl Func {
             ("least", n) if n > 0 => (Func::Least, common_type(args)),
             ("lower", 1) => (Func::Lower, Text),
             ("upper", 1) => (Func::Upper, Text),
-            ("length" | "char_length" | "character_length", 1) => (Func::Length, Int4),
+            ("length" | "char_length" | "character_length", 1)
+                if args[0].is_string() || matches!(args[0], Unknown | Char | Bytea) =>
+            {
+                (Func::Length, Int4)
+            }
             ("abs", 1) => (Func::Abs, args[0].clone()),
+            ("array_length", 2) if matches!(args[0], Array(_)) => (Func::ArrayLength, Int4),
+            ("cardinality", 1) if matches!(args[0], Array(_)) => (Func::Cardinality, Int4),
+            ("octet_length", 1) if args[0].is_string() || matches!(args[0], Unknown | Bytea) => {
+                (Func::OctetLength, Int4)
+            }
+            ("gen_random_uuid", 0) => (Func::GenRandomUuid, Uuid),
+            ("jsonb_typeof", 1) => (Func::JsonbTypeof, Text),
             _ => {
                 let list: Vec<String> = args.iter().map(|t| t.display_name()).collect();
                 return Err(Error::new(
@@ -325,16 +354,20 @@ impl Func {
     pub fn arg_type(self, result: &DataType, given: &DataType) -> Option<DataType> {
         match self {
             Func::Coalesce | Func::Greatest | Func::Least => Some(result.clone()),
-            Func::Lower | Func::Upper | Func::Length if *given == DataType::Unknown => {
+            Func::Lower | Func::Upper | Func::Length | Func::OctetLength
+                if *given == DataType::Unknown =>
+            {
                 Some(DataType::Text)
             }
+            Func::ArrayLength if *given == DataType::Unknown => Some(DataType::Int4),
+            Func::JsonbTypeof if *given != DataType::Jsonb => Some(DataType::Jsonb),
             _ => None,
         }
     }
 
     /// True if the value cannot change within a statement (so it may be computed once).
     pub fn is_immutable_per_statement(self) -> bool {
-        !matches!(self, Func::ClockTimestamp)
+        !matches!(self, Func::ClockTimestamp | Func::GenRandomUuid)
     }
 
     /// Calls the function.
@@ -394,12 +427,34 @@ impl Func {
             }
             Func::Lower | Func::Upper | Func::Length => match &args[0] {
                 Value::Null => Value::Null,
+                Value::Bytea(b) if self == Func::Length => Value::Int4(b.len() as i32),
                 Value::Text(t) => match self {
                     Func::Lower => Value::Text(t.to_lowercase()),
                     Func::Upper => Value::Text(t.to_uppercase()),
                     _ => Value::Int4(t.chars().count() as i32),
                 },
                 _ => return Err(Error::internal("string function on a non-string")),
+            },
+            Func::ArrayLength => match (&args[0], &args[1]) {
+                (Value::Array(items), Value::Int4(1)) if !items.is_empty() => {
+                    Value::Int4(items.len() as i32)
+                }
+                _ => Value::Null,
+            },
+            Func::Cardinality => match &args[0] {
+                Value::Array(items) => Value::Int4(items.len() as i32),
+                _ => Value::Null,
+            },
+            Func::OctetLength => match &args[0] {
+                Value::Bytea(b) => Value::Int4(b.len() as i32),
+                Value::Text(t) => Value::Int4(t.len() as i32),
+                Value::Null => Value::Null,
+                _ => return Err(Error::internal("octet_length on a non-string")),
+            },
+            Func::GenRandomUuid => Value::Uuid(crate::types::random_uuid()),
+            Func::JsonbTypeof => match &args[0] {
+                Value::Jsonb(j) => Value::Text(j.type_name().to_owned()),
+                _ => Value::Null,
             },
             Func::Abs => match &args[0] {
                 Value::Null => Value::Null,

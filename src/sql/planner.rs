@@ -18,6 +18,8 @@ use crate::types::{assign_cast, binary_op_type, parse_text, BinaryOp, DataType, 
 use super::expr::Expr;
 use super::functions::{common_type, AggFunc, Func};
 use super::pg_catalog::VirtualTable;
+
+mod special;
 use super::plan::*;
 
 /// One visible column.
@@ -912,6 +914,16 @@ impl<'a> Planner<'a> {
                 ))
             }
             E::Function(f) => self.function(f, scope, outer, agg),
+            E::Interval(iv) => self.interval_literal(iv),
+            E::CompoundFieldAccess { root, access_chain } => {
+                self.subscript(root, access_chain, scope, outer, agg)
+            }
+            E::AnyOp { left, compare_op, right, .. } => {
+                self.any_all(left, compare_op, right, false, scope, outer, agg)
+            }
+            E::AllOp { left, compare_op, right } => {
+                self.any_all(left, compare_op, right, true, scope, outer, agg)
+            }
             E::Array(arr) => {
                 let mut items = Vec::new();
                 let mut types = Vec::new();
@@ -1186,26 +1198,35 @@ impl<'a> Planner<'a> {
             B::LtEq => BinaryOp::LtEq,
             B::Gt => BinaryOp::Gt,
             B::GtEq => BinaryOp::GtEq,
+            B::Arrow => BinaryOp::JsonGet,
+            B::LongArrow => BinaryOp::JsonGetText,
+            B::HashArrow => BinaryOp::JsonPath,
+            B::HashLongArrow => BinaryOp::JsonPathText,
+            B::AtArrow => BinaryOp::JsonContains,
+            B::ArrowAt => BinaryOp::JsonContainedBy,
             other => return Err(unsupported(format!("operator {other}"))),
         };
-        let (l, r, lt, rt) = if bop == BinaryOp::Concat {
-            // `'a' || x`: an unknown side of || is text, not the other side's type.
-            let l = if lt == DataType::Unknown {
-                self.cast_to(l, lt.clone(), &DataType::Text, false)?
+        let (l, r, lt, rt) =
+            if let Some((to_l, to_r)) = Planner::special_operand_type(bop, &lt, &rt) {
+                (self.cast_to(l, lt, &to_l, false)?, self.cast_to(r, rt, &to_r, false)?, to_l, to_r)
+            } else if bop == BinaryOp::Concat {
+                // `'a' || x`: an unknown side of || is text, not the other side's type.
+                let l = if lt == DataType::Unknown {
+                    self.cast_to(l, lt.clone(), &DataType::Text, false)?
+                } else {
+                    l
+                };
+                let r = if rt == DataType::Unknown {
+                    self.cast_to(r, rt.clone(), &DataType::Text, false)?
+                } else {
+                    r
+                };
+                let lt = if lt == DataType::Unknown { DataType::Text } else { lt };
+                let rt = if rt == DataType::Unknown { DataType::Text } else { rt };
+                (l, r, lt, rt)
             } else {
-                l
+                self.unify(l, lt, r, rt)?
             };
-            let r = if rt == DataType::Unknown {
-                self.cast_to(r, rt.clone(), &DataType::Text, false)?
-            } else {
-                r
-            };
-            let lt = if lt == DataType::Unknown { DataType::Text } else { lt };
-            let rt = if rt == DataType::Unknown { DataType::Text } else { rt };
-            (l, r, lt, rt)
-        } else {
-            self.unify(l, lt, r, rt)?
-        };
         let ty = binary_op_type(bop, &lt, &rt)?;
         Ok((
             Expr::Binary {

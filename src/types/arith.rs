@@ -7,6 +7,7 @@
 
 use super::cast::as_i64;
 use super::datetime;
+use super::interval;
 use super::numeric;
 use super::ops::{operand_mismatch, Impl};
 use super::{BinaryOp, DataType, Value};
@@ -153,6 +154,93 @@ pub(super) fn date_arithmetic(how: Impl, l: &Value, r: &Value) -> Result<Value> 
             }
             Ok(Value::Int4(a - b))
         }
+        _ => Err(operand_mismatch(l, r)),
+    }
+}
+
+/// Interval arithmetic, `timestamp ± interval` and `timestamp - timestamp`.
+pub(super) fn interval_arithmetic(how: Impl, op: BinaryOp, l: &Value, r: &Value) -> Result<Value> {
+    let float = |v: &Value| match v {
+        Value::Float8(f) => Some(*f),
+        _ => None,
+    };
+    let mismatch = || operand_mismatch(l, r);
+    Ok(match (how, l, r) {
+        (Impl::IntervalArith, Value::Interval(a), Value::Interval(b)) => {
+            Value::Interval(match op {
+                BinaryOp::Add => a.checked_add(b)?,
+                _ => a.checked_add(&b.checked_neg()?)?,
+            })
+        }
+        (Impl::IntervalArith, Value::Interval(a), n) => {
+            let f = float(n).ok_or_else(mismatch)?;
+            Value::Interval(if op == BinaryOp::Div { a.divided(f)? } else { a.scaled(f)? })
+        }
+        (Impl::IntervalArith, n, Value::Interval(b)) => {
+            Value::Interval(b.scaled(float(n).ok_or_else(mismatch)?)?)
+        }
+        (Impl::TimestampInterval, t, Value::Interval(iv))
+        | (Impl::TimestampInterval, Value::Interval(iv), t) => {
+            let iv = if op == BinaryOp::Sub { iv.checked_neg()? } else { *iv };
+            match t {
+                Value::Timestamp(ts) => Value::Timestamp(interval::timestamp_plus(*ts, &iv)?),
+                Value::TimestampTz(ts) => Value::TimestampTz(interval::timestamp_plus(*ts, &iv)?),
+                _ => return Err(mismatch()),
+            }
+        }
+        (
+            Impl::TimestampDiff,
+            Value::Timestamp(a) | Value::TimestampTz(a),
+            Value::Timestamp(b) | Value::TimestampTz(b),
+        ) => Value::Interval(interval::timestamp_diff(*a, *b)?),
+        _ => return Err(mismatch()),
+    })
+}
+
+/// `->`, `->>`, `#>`, `#>>`, `@>`, `<@` on operands coerced as `ops.rs` resolved them.
+pub(super) fn json_operator(op: BinaryOp, l: &Value, r: &Value) -> Result<Value> {
+    let Value::Jsonb(doc) = l else {
+        return Err(operand_mismatch(l, r));
+    };
+    let found = match (op, r) {
+        (BinaryOp::JsonContains, Value::Jsonb(other)) => {
+            return Ok(Value::Bool(doc.contains(other)))
+        }
+        (BinaryOp::JsonContainedBy, Value::Jsonb(other)) => {
+            return Ok(Value::Bool(other.contains(doc)))
+        }
+        (_, Value::Text(key)) => doc.field(key),
+        (_, Value::Int8(i)) => doc.element(*i),
+        (_, Value::Array(steps)) => {
+            let mut path = Vec::with_capacity(steps.len());
+            for step in steps {
+                match step {
+                    Value::Text(s) => path.push(s.as_str()),
+                    // A NULL path element finds nothing, as in PostgreSQL.
+                    _ => return Ok(Value::Null),
+                }
+            }
+            doc.path(&path)
+        }
+        _ => return Err(operand_mismatch(l, r)),
+    };
+    Ok(match (found, op) {
+        (None, _) => Value::Null,
+        (Some(v), BinaryOp::JsonGetText | BinaryOp::JsonPathText) => {
+            v.as_text().map_or(Value::Null, Value::Text)
+        }
+        (Some(v), _) => Value::Jsonb(Box::new(v.clone())),
+    })
+}
+
+/// `array[i]`: 1-based, NULL out of range.
+pub(super) fn subscript(l: &Value, r: &Value) -> Result<Value> {
+    match (l, as_i64(r)) {
+        (Value::Array(items), Some(i)) => Ok(usize::try_from(i - 1)
+            .ok()
+            .and_then(|i| items.get(i))
+            .cloned()
+            .unwrap_or(Value::Null)),
         _ => Err(operand_mismatch(l, r)),
     }
 }

@@ -7,6 +7,8 @@
 //!   date        i32 days since 2000-01-01
 //!   numeric     i16 ndigits, i16 weight, u16 sign (0 / 0x4000), u16 dscale,
 //!               ndigits × u16 base-10000 digits
+//!   interval    i64 µs, i32 days, i32 months   bytea   the bytes
+//!   uuid        16 bytes                      jsonb   version byte 1, then the text
 //!   array       i32 ndim, i32 has-null, u32 element oid, per dimension (i32 size,
 //!               i32 lower bound), then per element i32 length (-1 = NULL) + bytes
 //! ```
@@ -27,6 +29,8 @@ use crate::error::{Error, ErrorKind, Result};
 const NUMERIC_POS: u16 = 0x0000;
 const NUMERIC_NEG: u16 = 0x4000;
 const NUMERIC_NAN: u16 = 0xC000;
+/// The only jsonb binary format version PostgreSQL has.
+const JSONB_VERSION: u8 = 1;
 
 fn mismatch(value: &Value, ty: &DataType) -> Error {
     Error::internal(format!("cannot send {value:?} as type {}", ty.display_name()))
@@ -82,6 +86,15 @@ pub fn write_binary(value: &Value, ty: &DataType, out: &mut BytesMut) -> Result<
         (DataType::Timestamp, Value::Timestamp(t))
         | (DataType::TimestampTz, Value::TimestampTz(t)) => out.put_i64(*t),
         (DataType::Date, Value::Date(d)) => out.put_i32(*d),
+        (DataType::Interval, Value::Interval(iv)) => {
+            out.extend_from_slice(&super::interval::to_binary(iv))
+        }
+        (DataType::Bytea, Value::Bytea(b)) => out.extend_from_slice(b),
+        (DataType::Uuid, Value::Uuid(u)) => out.extend_from_slice(u),
+        (DataType::Jsonb, Value::Jsonb(j)) => {
+            out.put_u8(JSONB_VERSION);
+            out.extend_from_slice(super::jsonb::format_jsonb(j).as_bytes());
+        }
         (DataType::Array(elem), Value::Array(items)) => write_array(items, elem, out)?,
         _ => return Err(mismatch(value, ty)),
     }
@@ -170,6 +183,24 @@ pub fn parse_binary(bytes: &[u8], ty: &DataType) -> Result<Value> {
                 return Err(Error::new(ErrorKind::DatetimeFieldOverflow, "date out of range"));
             }
             Value::Date(days)
+        }
+        DataType::Interval => Value::Interval(super::interval::from_binary(fixed(bytes)?)),
+        DataType::Bytea => Value::Bytea(bytes.to_vec()),
+        DataType::Uuid => Value::Uuid(fixed(bytes)?),
+        DataType::Jsonb => {
+            let Some((&JSONB_VERSION, body)) = bytes.split_first() else {
+                return Err(Error::new(
+                    ErrorKind::DataException,
+                    "unsupported jsonb version number",
+                ));
+            };
+            let text = std::str::from_utf8(body).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidTextRepresentation,
+                    "invalid byte sequence for encoding \"UTF8\"",
+                )
+            })?;
+            Value::Jsonb(Box::new(super::jsonb::parse_jsonb(text)?))
         }
         DataType::Array(elem) => Value::Array(parse_array(bytes, elem)?),
     })

@@ -15,7 +15,7 @@
 //!   text-like ──text input──▶ any        (bool prints true/false, bpchar loses its pad)
 //!   int2 ⇄ int4 ⇄ int8 ⇄ numeric ⇄ float4 ⇄ float8    (range checks, rint, half-away)
 //!   date ⇄ timestamp ⇄ timestamptz (UTC)  bool ⇄ int4  int ⇄ oid ⇄ regclass  "char" ⇄ int4
-//!   T[] ⇄ U[] element by element
+//!   T[] ⇄ U[] element by element      jsonb ─▶ numbers, bool (a jsonb number or boolean)
 //! ```
 
 use super::datetime;
@@ -98,6 +98,7 @@ fn convert(value: &Value, from: &DataType, to: &DataType, rule: LengthRule) -> R
             return parse_text(s, &target).and_then(|v| enforce(v, to, rule));
         }
         (f, t) if is_numeric(&f) && is_numeric(t) => convert_number(value, t)?,
+        (DataType::Jsonb, t) if is_numeric(t) || *t == DataType::Bool => jsonb_scalar(value, t)?,
         (DataType::Bool, DataType::Int4) => match value {
             Value::Bool(b) => Value::Int4(i32::from(*b)),
             _ => return Err(mismatch(value, from)),
@@ -262,6 +263,22 @@ fn convert_number(value: &Value, to: &DataType) -> Result<Value> {
             v => rust_decimal::Decimal::from(as_i64(v).ok_or_else(|| mismatch(v, to))?),
         })),
         (v, _) => Err(mismatch(v, to)),
+    }
+}
+
+/// `jsonb::numeric`, `::int4`, `::bool`…: a jsonb number or boolean as a SQL value;
+/// any other jsonb is 22023 `cannot cast jsonb string to type integer`.
+fn jsonb_scalar(value: &Value, to: &DataType) -> Result<Value> {
+    let Value::Jsonb(doc) = value else {
+        return Err(mismatch(value, &DataType::Jsonb));
+    };
+    match (doc.as_ref(), to) {
+        (super::Jsonb::Number(d), t) if is_numeric(t) => convert_number(&Value::Numeric(*d), t),
+        (super::Jsonb::Bool(b), DataType::Bool) => Ok(Value::Bool(*b)),
+        (other, t) => Err(Error::new(
+            ErrorKind::InvalidParameterValue,
+            format!("cannot cast jsonb {} to type {}", other.type_name(), t.display_name()),
+        )),
     }
 }
 

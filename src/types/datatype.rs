@@ -2,7 +2,7 @@
 //! `format_type` name, and the mapping from sqlparser's type syntax.
 //!
 //! Only the types in [`DataType`] exist. A type PostgreSQL has but troupe does not
-//! (`interval`, `json`, `uuid`, ...) is refused with 0A000 rather than stored as text;
+//! (`json`, `time`, `inet`, ...) is refused with 0A000 rather than stored as text;
 //! a name PostgreSQL does not know either is 42704, as in PostgreSQL.
 
 use sqlparser::ast::{self, ArrayElemTypeDef, CharacterLength, ExactNumberInfo, TimezoneInfo};
@@ -29,6 +29,10 @@ const ARRAY_OIDS: &[(DataType, u32)] = &[
     (DataType::TimestampTz, 1185),
     (DataType::Numeric(None), 1231),
     (DataType::Regclass, 2210),
+    (DataType::Bytea, 1001),
+    (DataType::Interval, 1187),
+    (DataType::Uuid, 2951),
+    (DataType::Jsonb, 3807),
 ];
 
 /// Longest `varchar(n)` / `char(n)` PostgreSQL accepts.
@@ -37,10 +41,6 @@ const MAX_CHAR_LENGTH: u64 = 10_485_760;
 /// Type names PostgreSQL has and troupe refuses with 0A000 (as `from_sql` sees them).
 const UNSUPPORTED_NAMES: &[&str] = &[
     "json",
-    "jsonb",
-    "uuid",
-    "interval",
-    "bytea",
     "time",
     "timetz",
     "money",
@@ -109,6 +109,10 @@ impl DataType {
             DataType::Timestamp => 1114,
             DataType::TimestampTz => 1184,
             DataType::Date => 1082,
+            DataType::Interval => 1186,
+            DataType::Bytea => 17,
+            DataType::Uuid => 2950,
+            DataType::Jsonb => 3802,
             DataType::Unknown => 705,
             DataType::Array(elem) => {
                 let base = elem.without_modifier();
@@ -129,11 +133,14 @@ impl DataType {
             | DataType::Date => 4,
             DataType::Int8 | DataType::Float8 | DataType::Timestamp | DataType::TimestampTz => 8,
             DataType::Name => 64,
+            DataType::Interval | DataType::Uuid => 16,
             DataType::Unknown => -2,
             DataType::Numeric(_)
             | DataType::Text
             | DataType::Varchar(_)
             | DataType::Bpchar(_)
+            | DataType::Bytea
+            | DataType::Jsonb
             | DataType::Array(_) => -1,
         }
     }
@@ -170,6 +177,10 @@ impl DataType {
             1114 => DataType::Timestamp,
             1184 => DataType::TimestampTz,
             1082 => DataType::Date,
+            1186 => DataType::Interval,
+            17 => DataType::Bytea,
+            2950 => DataType::Uuid,
+            3802 => DataType::Jsonb,
             705 => DataType::Unknown,
             _ => {
                 let (elem, _) = ARRAY_OIDS.iter().find(|(_, o)| *o == oid)?;
@@ -203,6 +214,10 @@ impl DataType {
             DataType::Timestamp => "timestamp without time zone".into(),
             DataType::TimestampTz => "timestamp with time zone".into(),
             DataType::Date => "date".into(),
+            DataType::Interval => "interval".into(),
+            DataType::Bytea => "bytea".into(),
+            DataType::Uuid => "uuid".into(),
+            DataType::Jsonb => "jsonb".into(),
             DataType::Unknown => "unknown".into(),
             DataType::Array(elem) => format!("{}[]", elem.display_name()),
         }
@@ -264,11 +279,17 @@ impl DataType {
                 elem => DataType::Array(Box::new(elem)),
             },
             S::Custom(name, modifiers) => custom_type(name, modifiers)?,
-            S::Uuid => return Err(unsupported_type("uuid")),
+            S::Uuid => DataType::Uuid,
             S::JSON => return Err(unsupported_type("json")),
-            S::JSONB => return Err(unsupported_type("jsonb")),
-            S::Bytea => return Err(unsupported_type("bytea")),
-            S::Interval { .. } => return Err(unsupported_type("interval")),
+            S::JSONB => DataType::Jsonb,
+            S::Bytea => DataType::Bytea,
+            S::Interval { fields: None, precision: None } => DataType::Interval,
+            S::Interval { .. } => {
+                return Err(Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    "interval fields and precision are not supported yet",
+                ))
+            }
             S::Time(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz) => {
                 return Err(unsupported_type("time with time zone"))
             }
@@ -435,6 +456,10 @@ fn custom_type(name: &ast::ObjectName, modifiers: &[String]) -> Result<DataType>
         "date" => no_modifiers(DataType::Date),
         "timestamp" => no_modifiers(DataType::Timestamp),
         "timestamptz" => no_modifiers(DataType::TimestampTz),
+        "interval" => no_modifiers(DataType::Interval),
+        "bytea" => no_modifiers(DataType::Bytea),
+        "uuid" => no_modifiers(DataType::Uuid),
+        "jsonb" => no_modifiers(DataType::Jsonb),
         "unknown" => no_modifiers(DataType::Unknown),
         other if UNSUPPORTED_NAMES.contains(&other) => Err(unsupported_type(other)),
         other => Err(undefined_type(other)),
@@ -500,10 +525,14 @@ mod tests {
             (err.kind, err.message.as_str()),
             (ErrorKind::UndefinedObject, "type \"foo\" does not exist")
         );
-        let err = parse("interval").unwrap_err();
+        let err = parse("json").unwrap_err();
         assert_eq!(err.kind, ErrorKind::FeatureNotSupported);
-        assert_eq!(err.message, "type interval is not supported yet");
-        assert_eq!(parse("uuid").unwrap_err().kind, ErrorKind::FeatureNotSupported);
+        assert_eq!(err.message, "type json is not supported yet");
+        assert_eq!(parse("interval hour").unwrap_err().kind, ErrorKind::FeatureNotSupported);
+        assert_eq!(parse("uuid").unwrap(), DataType::Uuid);
+        assert_eq!(parse("jsonb[]").unwrap().oid(), 3807);
+        assert_eq!(parse("interval").unwrap().type_size(), 16);
+        assert_eq!(parse("bytea").unwrap().oid(), 17);
         assert_eq!(parse("serial").unwrap_err().kind, ErrorKind::UndefinedObject);
         assert_eq!(parse("varchar(0)").unwrap_err().kind, ErrorKind::InvalidParameterValue);
     }

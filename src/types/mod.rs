@@ -27,17 +27,25 @@
 //! * `order.rs`: the total order and the key encoding that preserves it.
 //! * `row.rs`: the storage encoding of rows.
 //!
+//! * `interval.rs` (with `interval_in.rs`, its input), `bytea.rs` (bytea and uuid),
+//!   `jsonb.rs`: the types whose representation is an idea of its own.
+//!
 //! Deliberate gaps, each refused with 0A000 rather than approximated: numeric NaN and
 //! Infinity, numerics beyond 28 significant digits (22003), multidimensional arrays,
-//! intervals, time zones other than UTC and fixed offsets, and `regclass` input by
-//! name (the catalog resolves names; here `regclass` is a number).
+//! time zones other than UTC and fixed offsets, `json` (use `jsonb`), interval
+//! typmods (`interval hour to minute`), and `regclass` input by name (the catalog
+//! resolves names; here `regclass` is a number).
 
 mod arith;
 mod array;
 mod binary;
+mod bytea;
 mod cast;
 mod datatype;
 mod datetime;
+mod interval;
+mod interval_in;
+mod jsonb;
 mod numeric;
 mod ops;
 mod order;
@@ -45,7 +53,10 @@ mod row;
 mod text;
 
 pub use binary::{bad_binary, parse_binary, write_binary};
+pub use bytea::random_uuid;
 pub use cast::{assign_cast, can_cast_assignment, can_cast_implicitly, cast};
+pub use interval::{format_interval, parse_interval, Interval};
+pub use jsonb::{format_jsonb, parse_jsonb, Jsonb};
 pub(crate) use numeric::divide as numeric_divide;
 pub use ops::{binary_op, binary_op_operand_types, binary_op_type};
 pub use order::{compare, encode_key};
@@ -91,6 +102,14 @@ pub enum DataType {
     TimestampTz,
     /// `date` (1082).
     Date,
+    /// `interval` (1186).
+    Interval,
+    /// `bytea` (17).
+    Bytea,
+    /// `uuid` (2950).
+    Uuid,
+    /// `jsonb` (3802).
+    Jsonb,
     /// An array of the element type (e.g. `name[]` 1003, `int4[]` 1007, `text[]` 1009).
     Array(Box<DataType>),
     /// The type of an untyped literal or parameter before inference (`unknown`, 705).
@@ -128,6 +147,14 @@ pub enum Value {
     TimestampTz(i64),
     /// date: days since 2000-01-01.
     Date(i32),
+    /// interval: months, days, microseconds.
+    Interval(Interval),
+    /// bytea.
+    Bytea(Vec<u8>),
+    /// uuid, 16 bytes in network order.
+    Uuid([u8; 16]),
+    /// jsonb (boxed: documents are rare and keep `Value` small).
+    Jsonb(Box<Jsonb>),
     /// An array (one dimension, lower bound 1).
     Array(Vec<Value>),
 }
@@ -159,6 +186,20 @@ pub enum BinaryOp {
     Gt,
     /// `>=`
     GtEq,
+    /// `jsonb -> text|int`
+    JsonGet,
+    /// `jsonb ->> text|int`
+    JsonGetText,
+    /// `jsonb #> text[]`
+    JsonPath,
+    /// `jsonb #>> text[]`
+    JsonPathText,
+    /// `jsonb @> jsonb`
+    JsonContains,
+    /// `jsonb <@ jsonb`
+    JsonContainedBy,
+    /// `array[int]`: a subscript, resolved like an operator (NULL out of range).
+    Subscript,
 }
 
 impl Value {

@@ -18,12 +18,22 @@
 //! An `unknown` operand (an untyped literal) takes the other side's type, as in
 //! PostgreSQL (`'5' + 1` is int4 arithmetic; `'a' || 1` is text). Two unknowns
 //! compare and concatenate as text; `'1' + '2'` is ambiguous, as in PostgreSQL.
-//! Interval arithmetic (`timestamp - timestamp`) is refused with 0A000.
+//!
+//! ```text
+//!   interval ± interval, interval * / float8 ─▶ interval   (22008 "interval out of range")
+//!   timestamp[tz] ± interval ─▶ timestamp[tz]    date ± interval ─▶ timestamp
+//!   timestamp - timestamp ─▶ interval            bytea || bytea ─▶ bytea
+//!   jsonb -> text|int ─▶ jsonb   ->> ─▶ text   #> / #>> text[]   @> / <@ jsonb ─▶ bool
+//!   T[] [int] ─▶ T                              (a subscript, NULL when out of range)
+//! ```
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use super::arith::{date_arithmetic, float_arithmetic, int_arithmetic, numeric_arithmetic};
+use super::arith::{
+    date_arithmetic, float_arithmetic, int_arithmetic, interval_arithmetic, json_operator,
+    numeric_arithmetic, subscript,
+};
 use super::cast::cast;
 use super::order::compare;
 use super::text::text_of;
@@ -46,6 +56,13 @@ impl BinaryOp {
             BinaryOp::LtEq => "<=",
             BinaryOp::Gt => ">",
             BinaryOp::GtEq => ">=",
+            BinaryOp::JsonGet => "->",
+            BinaryOp::JsonGetText => "->>",
+            BinaryOp::JsonPath => "#>",
+            BinaryOp::JsonPathText => "#>>",
+            BinaryOp::JsonContains => "@>",
+            BinaryOp::JsonContainedBy => "<@",
+            BinaryOp::Subscript => "[]",
         }
     }
 
@@ -82,6 +99,17 @@ pub(super) enum Impl {
     DateMinusInt,
     DateMinusDate,
     Concat,
+    ByteaConcat,
+    /// interval ± interval, interval × ÷ float8, float8 × interval.
+    IntervalArith,
+    /// timestamp ± interval (either order for +).
+    TimestampInterval,
+    /// timestamp - timestamp.
+    TimestampDiff,
+    /// The jsonb operators.
+    Json,
+    Subscript,
+
     /// `blank_padded`: bpchar semantics, trailing blanks ignored.
     Compare {
         blank_padded: bool,
@@ -164,6 +192,10 @@ fn comparison_type(l: &DataType, r: &DataType) -> Option<(DataType, bool)> {
         (l, T::TimestampTz) if is_datetime(l) => (T::TimestampTz, false),
         (l, r) if is_datetime(l) && is_datetime(r) => (T::Timestamp, false),
         (T::Oid | T::Regclass, T::Oid | T::Regclass) => (T::Oid, false),
+        (T::Interval, T::Interval) => (T::Interval, false),
+        (T::Bytea, T::Bytea) => (T::Bytea, false),
+        (T::Uuid, T::Uuid) => (T::Uuid, false),
+        (T::Jsonb, T::Jsonb) => (T::Jsonb, false),
         (T::Oid | T::Regclass, r) | (r, T::Oid | T::Regclass) if int_width(r).is_some() => {
             (T::Oid, false)
         }
@@ -187,6 +219,16 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
             .with_hint("Could not choose a best candidate operator. You might need to add explicit type casts."))
         }
         (DataType::Unknown, DataType::Unknown) => (DataType::Text, DataType::Text),
+        (l, DataType::Unknown) if op.is_json_lookup() => (l, DataType::Text),
+        (l, DataType::Unknown) if matches!(op, BinaryOp::JsonPath | BinaryOp::JsonPathText) => {
+            (l, DataType::Array(Box::new(DataType::Text)))
+        }
+        (l, DataType::Unknown) if op == BinaryOp::Subscript => (l, DataType::Int4),
+        (DataType::Unknown, DataType::Bytea) | (DataType::Bytea, DataType::Unknown)
+            if op == BinaryOp::Concat =>
+        {
+            (DataType::Bytea, DataType::Bytea)
+        }
         (DataType::Unknown, r) if op == BinaryOp::Concat && !r.is_string() => (DataType::Text, r),
         (l, DataType::Unknown) if op == BinaryOp::Concat && !l.is_string() => (l, DataType::Text),
         (DataType::Unknown, r) => (r.clone(), r),
@@ -201,6 +243,15 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
             return Err(no_operator(op, left, right));
         };
         return resolved(ty.clone(), ty, DataType::Bool, Impl::Compare { blank_padded });
+    }
+    if op == BinaryOp::Concat && (l == DataType::Jsonb || r == DataType::Jsonb) {
+        return Err(Error::new(
+            ErrorKind::FeatureNotSupported,
+            "jsonb concatenation is not supported yet",
+        ));
+    }
+    if let Some(found) = resolve_special(op, &l, &r) {
+        return found.ok_or_else(|| no_operator(op, left, right));
     }
     if op == BinaryOp::Concat {
         if matches!(l, DataType::Array(_)) || matches!(r, DataType::Array(_)) {
@@ -242,10 +293,99 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
         (BinaryOp::Sub, DataType::Date, DataType::Date) => {
             resolved(DataType::Date, DataType::Date, DataType::Int4, Impl::DateMinusDate)
         }
-        (BinaryOp::Add | BinaryOp::Sub, l, r) if is_datetime(l) && is_datetime(r) => {
-            Err(Error::new(ErrorKind::FeatureNotSupported, "type interval is not supported yet"))
+        _ => match resolve_interval(op, &l, &r) {
+            Some(found) => Ok(found),
+            None => Err(no_operator(op, left, right)),
+        },
+    }
+}
+
+impl BinaryOp {
+    /// `->` and `->>`, whose right side is a key or an index.
+    pub fn is_json_lookup(self) -> bool {
+        matches!(self, BinaryOp::JsonGet | BinaryOp::JsonGetText)
+    }
+}
+
+/// The jsonb operators, subscripts and `bytea || bytea`: `None` when `op` is none of
+/// them, `Some(None)` when it is but the operand types do not fit.
+fn resolve_special(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Option<Resolved>> {
+    use DataType as T;
+    let found = |left: &T, right: &T, result: T, how: Impl| {
+        Some(Some(Resolved { left: left.clone(), right: right.clone(), result, how }))
+    };
+    let text_result = |op: BinaryOp| {
+        if matches!(op, BinaryOp::JsonGetText | BinaryOp::JsonPathText) {
+            T::Text
+        } else {
+            T::Jsonb
         }
-        _ => Err(no_operator(op, left, right)),
+    };
+    match (op, l, r) {
+        (BinaryOp::JsonGet | BinaryOp::JsonGetText, T::Jsonb, r) if r.is_string() => {
+            found(l, &T::Text, text_result(op), Impl::Json)
+        }
+        (BinaryOp::JsonGet | BinaryOp::JsonGetText, T::Jsonb, r) if int_width(r).is_some() => {
+            found(l, &T::Int8, text_result(op), Impl::Json)
+        }
+        (BinaryOp::JsonPath | BinaryOp::JsonPathText, T::Jsonb, T::Array(e)) if e.is_string() => {
+            found(l, &T::Array(Box::new(T::Text)), text_result(op), Impl::Json)
+        }
+        (BinaryOp::JsonContains | BinaryOp::JsonContainedBy, T::Jsonb, T::Jsonb) => {
+            found(l, r, T::Bool, Impl::Json)
+        }
+        (BinaryOp::Subscript, T::Array(elem), r) if int_width(r).is_some() => {
+            found(l, &T::Int8, elem.as_ref().clone(), Impl::Subscript)
+        }
+        (BinaryOp::Concat, T::Bytea, T::Bytea) => found(l, r, T::Bytea, Impl::ByteaConcat),
+
+        (
+            BinaryOp::JsonGet
+            | BinaryOp::JsonGetText
+            | BinaryOp::JsonPath
+            | BinaryOp::JsonPathText
+            | BinaryOp::JsonContains
+            | BinaryOp::JsonContainedBy
+            | BinaryOp::Subscript,
+            _,
+            _,
+        ) => Some(None),
+        _ => None,
+    }
+}
+
+/// Interval arithmetic and `timestamp - timestamp`.
+fn resolve_interval(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Resolved> {
+    use DataType as T;
+    let found =
+        |left: T, right: T, result: T, how: Impl| Some(Resolved { left, right, result, how });
+    // date ± interval computes on timestamps, as date's implicit cast does in PostgreSQL.
+    let instant = |t: &T| if *t == T::Date { T::Timestamp } else { t.clone() };
+    match (op, l, r) {
+        (BinaryOp::Add | BinaryOp::Sub, T::Interval, T::Interval) => {
+            found(T::Interval, T::Interval, T::Interval, Impl::IntervalArith)
+        }
+        (BinaryOp::Mul | BinaryOp::Div, T::Interval, n) if is_number(n) => {
+            found(T::Interval, T::Float8, T::Interval, Impl::IntervalArith)
+        }
+        (BinaryOp::Mul, n, T::Interval) if is_number(n) => {
+            found(T::Float8, T::Interval, T::Interval, Impl::IntervalArith)
+        }
+        (BinaryOp::Add | BinaryOp::Sub, t, T::Interval) if is_datetime(t) => {
+            found(instant(t), T::Interval, instant(t), Impl::TimestampInterval)
+        }
+        (BinaryOp::Add, T::Interval, t) if is_datetime(t) => {
+            found(T::Interval, instant(t), instant(t), Impl::TimestampInterval)
+        }
+        (BinaryOp::Sub, a, b) if is_datetime(a) && is_datetime(b) => {
+            let common = if *a == T::TimestampTz || *b == T::TimestampTz {
+                T::TimestampTz
+            } else {
+                T::Timestamp
+            };
+            found(common.clone(), common, T::Interval, Impl::TimestampDiff)
+        }
+        _ => None,
     }
 }
 
@@ -309,6 +449,16 @@ pub fn binary_op(
         Impl::DatePlusInt | Impl::IntPlusDate | Impl::DateMinusInt | Impl::DateMinusDate => {
             date_arithmetic(resolved.how, &l, &r)
         }
+        Impl::IntervalArith | Impl::TimestampInterval | Impl::TimestampDiff => {
+            interval_arithmetic(resolved.how, op, &l, &r)
+        }
+        Impl::Json => json_operator(op, &l, &r),
+        Impl::Subscript => subscript(&l, &r),
+
+        Impl::ByteaConcat => match (l.as_ref(), r.as_ref()) {
+            (Value::Bytea(a), Value::Bytea(b)) => Ok(Value::Bytea([a.as_slice(), b].concat())),
+            _ => Err(operand_mismatch(&l, &r)),
+        },
         Impl::Concat => {
             let piece = |v: &Value, ty: &DataType| match v {
                 Value::Text(s) => s.clone(),
@@ -407,9 +557,17 @@ mod tests {
             binary_op_type(Eq, &Int4, &Text).unwrap_err().kind,
             ErrorKind::UndefinedFunction
         );
+        assert_eq!(t(Sub, Timestamp, Timestamp), Interval);
+        assert_eq!(t(Add, Date, Interval), Timestamp);
+        assert_eq!(t(Sub, TimestampTz, Interval), TimestampTz);
+        assert_eq!(t(Mul, Int4, Interval), Interval);
+        assert_eq!(t(JsonGet, Jsonb, Unknown), Jsonb);
+        assert_eq!(t(JsonGetText, Jsonb, Int4), Text);
+        assert_eq!(t(Subscript, Array(Box::new(Uuid)), Int4), Uuid);
+        assert_eq!(t(Concat, Bytea, Bytea), Bytea);
         assert_eq!(
-            binary_op_type(Sub, &Timestamp, &Timestamp).unwrap_err().kind,
-            ErrorKind::FeatureNotSupported
+            binary_op_type(JsonGet, &Int4, &Text).unwrap_err().message,
+            "operator does not exist: integer -> text"
         );
         assert_eq!(
             binary_op_type(Add, &Unknown, &Unknown).unwrap_err().message,

@@ -7,7 +7,9 @@
 //! * numbers by value across widths (`int2 1 = numeric 1.0`); floats put NaN above
 //!   +Infinity and NaN equals NaN; `-0 = 0`;
 //! * strings by bytes (C collation); timestamps and dates by instant;
-//! * arrays element by element, then shorter first.
+//! * arrays element by element, then shorter first;
+//! * intervals by their normalised length (30-day months, 24-hour days);
+//! * bytea and uuid by bytes; jsonb by its btree order (see `jsonb.rs`).
 //!
 //! Values of unrelated types (never compared by a well-typed plan) fall back to a fixed
 //! rank per variant, so the order stays total.
@@ -23,6 +25,9 @@
 //!   text               0x40  bytes with 0x00 → 00 FF, then terminator 00 01
 //!   bool / "char"      0x50 / 0x58  1 byte
 //!   array              0x60  (0x01 element)* 0x00
+//!   interval           0x70  normalised µs as i128 big-endian, sign bit flipped
+//!   bytea / uuid       0x78 / 0x7C  bytes as text's
+//!   jsonb              0x80  see `Jsonb::encode_key`
 //!   NULL               0xFF
 //! ```
 //!
@@ -52,7 +57,11 @@ fn rank(value: &Value) -> u8 {
         Value::Oid(_) => 5,
         Value::Timestamp(_) | Value::TimestampTz(_) | Value::Date(_) => 6,
         Value::Array(_) => 7,
-        Value::Null => 8,
+        Value::Interval(_) => 8,
+        Value::Bytea(_) => 9,
+        Value::Uuid(_) => 10,
+        Value::Jsonb(_) => 11,
+        Value::Null => 12,
     }
 }
 
@@ -111,6 +120,10 @@ pub fn compare(left: &Value, right: &Value) -> Ordering {
         (Char(a), Char(b)) => a.cmp(b),
         (Oid(a), Oid(b)) => a.cmp(b),
         (Date(a), Date(b)) => a.cmp(b),
+        (Interval(a), Interval(b)) => a.normalized().cmp(&b.normalized()),
+        (Bytea(a), Bytea(b)) => a.cmp(b),
+        (Uuid(a), Uuid(b)) => a.cmp(b),
+        (Jsonb(a), Jsonb(b)) => a.compare_top(b),
         (Array(a), Array(b)) => {
             for (x, y) in a.iter().zip(b) {
                 let o = compare(x, y);
@@ -158,6 +171,10 @@ const TAG_TEXT: u8 = 0x40;
 const TAG_BOOL: u8 = 0x50;
 const TAG_CHAR: u8 = 0x58;
 const TAG_ARRAY: u8 = 0x60;
+const TAG_INTERVAL: u8 = 0x70;
+const TAG_BYTEA: u8 = 0x78;
+const TAG_UUID: u8 = 0x7C;
+const TAG_JSONB: u8 = 0x80;
 const TAG_NULL: u8 = 0xFF;
 
 /// Order-preserving ("memcomparable") encoding of a key: for two keys of the same
@@ -213,14 +230,24 @@ fn encode_key_value(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Text(s) => {
             out.push(TAG_TEXT);
-            for b in s.bytes() {
-                if b == 0 {
-                    out.extend_from_slice(&[0x00, 0xFF]);
-                } else {
-                    out.push(b);
-                }
-            }
-            out.extend_from_slice(&[0x00, 0x01]);
+            encode_bytes_key(s.as_bytes(), out);
+        }
+        Value::Interval(iv) => {
+            out.push(TAG_INTERVAL);
+            let flipped = (iv.normalized() as u128) ^ (1 << 127);
+            out.extend_from_slice(&flipped.to_be_bytes());
+        }
+        Value::Bytea(b) => {
+            out.push(TAG_BYTEA);
+            encode_bytes_key(b, out);
+        }
+        Value::Uuid(u) => {
+            out.push(TAG_UUID);
+            out.extend_from_slice(u);
+        }
+        Value::Jsonb(j) => {
+            out.push(TAG_JSONB);
+            j.encode_key(out);
         }
         Value::Bool(b) => out.extend_from_slice(&[TAG_BOOL, u8::from(*b)]),
         Value::Char(c) => out.extend_from_slice(&[TAG_CHAR, *c]),
@@ -235,10 +262,22 @@ fn encode_key_value(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// Bytes with 0x00 escaped as 00 FF, ended by 00 01: prefix-free and order-preserving.
+pub(super) fn encode_bytes_key(bytes: &[u8], out: &mut Vec<u8>) {
+    for &b in bytes {
+        if b == 0 {
+            out.extend_from_slice(&[0x00, 0xFF]);
+        } else {
+            out.push(b);
+        }
+    }
+    out.extend_from_slice(&[0x00, 0x01]);
+}
+
 /// Numeric as `0.d1d2…dn × 10^e` (normalized, no trailing zeros): class byte, then for
 /// positives `e + 64` and digits `d + 1` ended by 0x00; negatives complement both (and
 /// end with 0xFF), so a larger magnitude sorts first.
-fn encode_numeric_key(value: &Decimal, out: &mut Vec<u8>) {
+pub(super) fn encode_numeric_key(value: &Decimal, out: &mut Vec<u8>) {
     let normalized = value.normalize();
     if normalized.is_zero() {
         out.push(2);
@@ -318,6 +357,32 @@ mod tests {
             5 => Value::TimestampTz(rng.gen_range(-5..5) * 1_000_000_000),
             6 => Value::Array((0..rng.gen_range(0..3)).map(|_| random_value(rng, 0)).collect()),
             7 => Value::Bool(rng.gen()),
+            9 => Value::Interval(super::super::Interval {
+                months: rng.gen_range(-3..3),
+                days: rng.gen_range(-40..40),
+                micros: rng.gen_range(-3..3) * 86_400_000_000 + rng.gen_range(-5..5),
+            }),
+            10 => Value::Bytea(
+                (0..rng.gen_range(0..4)).map(|_| [0u8, 1, 255][rng.gen_range(0..3)]).collect(),
+            ),
+            11 => {
+                let docs = [
+                    "[]",
+                    "null",
+                    "1",
+                    "1.0",
+                    "2",
+                    "\"a\"",
+                    "[1]",
+                    "[1, 2]",
+                    "{\"a\": 1}",
+                    "{}",
+                    "true",
+                ];
+                Value::Jsonb(Box::new(
+                    super::super::parse_jsonb(docs[rng.gen_range(0..docs.len())]).unwrap(),
+                ))
+            }
             _ => Value::Oid(rng.gen_range(0..3) * 2_000_000_000),
         }
     }
@@ -326,7 +391,7 @@ mod tests {
     fn key_order_matches_compare() {
         let mut rng = StdRng::seed_from_u64(7);
         for _ in 0..20_000 {
-            let kinds: Vec<u8> = (0..rng.gen_range(1..3)).map(|_| rng.gen_range(0..9)).collect();
+            let kinds: Vec<u8> = (0..rng.gen_range(1..3)).map(|_| rng.gen_range(0..12)).collect();
             let a: Vec<Value> = kinds.iter().map(|k| random_value(&mut rng, *k)).collect();
             let b: Vec<Value> = kinds.iter().map(|k| random_value(&mut rng, *k)).collect();
             let want = a

@@ -8,6 +8,8 @@
 //!     5 float4 u32le bits          6 float8 u64le bits              7 numeric [u8;16]
 //!     8 text varint(len) utf8      9 "char" u8     10 oid u32le    11 timestamp i64le
 //!    12 timestamptz i64le         13 date i32le    14 array varint(count) value*
+//!    15 interval i32le months, i32le days, i64le µs              16 bytea varint(len) bytes
+//!    17 uuid [u8;16]              18 jsonb varint(len) canonical text (re-parsed)
 //! ```
 //!
 //! Decoding trusts nothing: a truncated buffer, an unknown tag, invalid UTF-8, a bad
@@ -89,6 +91,27 @@ fn encode_value(value: &Value, out: &mut Vec<u8>) {
         Value::Date(d) => {
             out.push(13);
             out.extend_from_slice(&d.to_le_bytes());
+        }
+        Value::Interval(iv) => {
+            out.push(15);
+            out.extend_from_slice(&iv.months.to_le_bytes());
+            out.extend_from_slice(&iv.days.to_le_bytes());
+            out.extend_from_slice(&iv.micros.to_le_bytes());
+        }
+        Value::Bytea(b) => {
+            out.push(16);
+            put_varint(b.len() as u64, out);
+            out.extend_from_slice(b);
+        }
+        Value::Uuid(u) => {
+            out.push(17);
+            out.extend_from_slice(u);
+        }
+        Value::Jsonb(j) => {
+            let text = super::jsonb::format_jsonb(j);
+            out.push(18);
+            put_varint(text.len() as u64, out);
+            out.extend_from_slice(text.as_bytes());
         }
         Value::Array(items) => {
             out.push(14);
@@ -186,6 +209,23 @@ impl<'a> Decoder<'a> {
                 let items = (0..count).map(|_| self.value(depth + 1)).collect::<Result<_>>()?;
                 Value::Array(items)
             }
+            15 => Value::Interval(super::Interval {
+                months: i32::from_le_bytes(self.array()?),
+                days: i32::from_le_bytes(self.array()?),
+                micros: i64::from_le_bytes(self.array()?),
+            }),
+            16 => {
+                let len = self.count()?;
+                Value::Bytea(self.take(len)?.to_vec())
+            }
+            17 => Value::Uuid(self.array()?),
+            18 => {
+                let len = self.count()?;
+                let text =
+                    std::str::from_utf8(self.take(len)?).map_err(|_| corrupt("invalid UTF-8"))?;
+                let doc = super::jsonb::parse_jsonb(text).map_err(|_| corrupt("invalid jsonb"))?;
+                Value::Jsonb(Box::new(doc))
+            }
             other => return Err(corrupt(&format!("unknown tag {other}"))),
         })
     }
@@ -230,6 +270,12 @@ mod tests {
             Value::TimestampTz(-1),
             Value::Date(i32::MAX),
             Value::Array(vec![Value::Text("a".into()), Value::Null, Value::Array(vec![])]),
+            Value::Interval(super::super::Interval { months: -1, days: 2, micros: i64::MIN }),
+            Value::Bytea(vec![0, 1, 255]),
+            Value::Uuid([7; 16]),
+            Value::Jsonb(Box::new(
+                super::super::parse_jsonb(r#"{"a": [1.50, null, "x"]}"#).unwrap(),
+            )),
         ]
     }
 

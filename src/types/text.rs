@@ -14,7 +14,10 @@
 use bytes::BytesMut;
 
 use super::array;
+use super::bytea;
 use super::datetime::{self, DatetimeKind};
+use super::interval;
+use super::jsonb;
 use super::numeric;
 use super::{DataType, Value};
 use crate::error::{Error, ErrorKind, Result};
@@ -51,6 +54,10 @@ pub fn text_of(value: &Value, ty: &DataType) -> String {
         Value::Timestamp(t) => datetime::format_timestamp(*t, false),
         Value::TimestampTz(t) => datetime::format_timestamp(*t, true),
         Value::Date(d) => datetime::format_date(*d),
+        Value::Interval(iv) => interval::format_interval(iv),
+        Value::Bytea(b) => bytea::bytea_out(b),
+        Value::Uuid(u) => bytea::uuid_out(u),
+        Value::Jsonb(j) => jsonb::format_jsonb(j),
         Value::Array(items) => {
             let elem_ty = match ty {
                 DataType::Array(elem) => elem.as_ref(),
@@ -185,6 +192,10 @@ pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
             Value::TimestampTz(datetime::parse_datetime(text, DatetimeKind::TimestampTz)?)
         }
         DataType::Date => Value::Date(datetime::parse_datetime(text, DatetimeKind::Date)? as i32),
+        DataType::Interval => Value::Interval(interval::parse_interval(text)?),
+        DataType::Bytea => Value::Bytea(bytea::bytea_in(text)?),
+        DataType::Uuid => Value::Uuid(bytea::uuid_in(text)?),
+        DataType::Jsonb => Value::Jsonb(Box::new(jsonb::parse_jsonb(text)?)),
         DataType::Array(elem) => Value::Array(array::parse_array(text, elem)?),
     })
 }
