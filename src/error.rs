@@ -33,6 +33,10 @@ pub enum ErrorKind {
     CannotCoerce,
     /// 42803: column must appear in GROUP BY.
     GroupingError,
+    /// 42P19: a malformed WITH RECURSIVE.
+    InvalidRecursion,
+    /// 42712: a name given twice (WITH query names, table aliases).
+    DuplicateAlias,
     /// 42P02: there is no parameter $n.
     UndefinedParameter,
     /// 42P18: could not determine data type of parameter.
@@ -126,6 +130,8 @@ impl ErrorKind {
             DatatypeMismatch => "42804",
             CannotCoerce => "42846",
             GroupingError => "42803",
+            InvalidRecursion => "42P19",
+            DuplicateAlias => "42712",
             UndefinedParameter => "42P02",
             IndeterminateDatatype => "42P18",
             AmbiguousColumn => "42702",

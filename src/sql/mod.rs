@@ -33,10 +33,12 @@ pub mod dml;
 pub mod exec;
 pub mod expr;
 pub mod functions;
+pub mod join;
 pub mod parse;
 pub mod pg_catalog;
 pub mod plan;
 pub mod planner;
+pub mod setop;
 
 pub use parse::{plan_statement, split, Planned};
 pub use planner::serializable_refused;

@@ -20,6 +20,14 @@ use super::functions::{common_type, AggFunc, Func};
 use super::pg_catalog::VirtualTable;
 use super::plan::*;
 
+mod cte;
+mod join;
+mod setop;
+mod subquery;
+
+use cte::CteDef;
+use subquery::CorrFrame;
+
 /// One visible column.
 #[derive(Debug, Clone)]
 pub struct ScopeCol {
@@ -31,6 +39,9 @@ pub struct ScopeCol {
     pub ty: DataType,
     /// Source table oid and attribute number, for RowDescription.
     pub origin: (u32, i16),
+    /// A column that a JOIN … USING merged into an unqualified one: reachable only
+    /// by its qualified name, and not part of `*`.
+    pub hidden: bool,
 }
 
 /// The columns visible to an expression.
@@ -49,6 +60,12 @@ pub struct Planner<'a> {
     catalog: &'a Catalog,
     /// Parameter types: declared by the client, inferred, or Unknown until inferred.
     pub params: Vec<DataType>,
+    /// Next id for a subquery or a recursive working table.
+    next_id: usize,
+    /// One frame per enclosing subquery, innermost last (see `subquery.rs`).
+    corr: Vec<CorrFrame>,
+    /// The WITH queries in scope, innermost last (see `cte.rs`).
+    ctes: Vec<CteDef>,
 }
 
 /// Case-folds an identifier as PostgreSQL does (unquoted → lower case).
@@ -96,7 +113,7 @@ impl<'a> Planner<'a> {
                 })?
             });
         }
-        Ok(Planner { catalog, params })
+        Ok(Planner { catalog, params, next_id: 0, corr: Vec::new(), ctes: Vec::new() })
     }
 
     /// Final parameter types: anything still unknown is `text`, as PostgreSQL infers
@@ -180,36 +197,48 @@ impl<'a> Planner<'a> {
 
     // ---- queries -------------------------------------------------------------
 
-    /// Binds a query; `outer` is the scope a LATERAL subquery may reference.
+    /// Binds a query; `outer` is the scope of the enclosing row(s) it may reference
+    /// (a LATERAL or correlated subquery's).
     pub fn query(&mut self, q: &ast::Query, outer: Option<&Scope>) -> Result<QueryPlan> {
-        if q.with.is_some() {
-            return Err(unsupported("WITH"));
-        }
+        self.query_typed(q, outer, false)
+    }
+
+    /// Binds a query; with `keep_unknown`, output columns of untyped literals keep the
+    /// type `unknown` (a set operation resolves them against its other side).
+    fn query_typed(
+        &mut self,
+        q: &ast::Query,
+        outer: Option<&Scope>,
+        keep_unknown: bool,
+    ) -> Result<QueryPlan> {
         if q.fetch.is_some() || !q.locks.is_empty() {
             return Err(unsupported("FETCH / FOR UPDATE"));
         }
-        let select = match q.body.as_ref() {
-            ast::SetExpr::Select(s) => s,
-            ast::SetExpr::Values(v) => return self.values(v, q),
-            ast::SetExpr::Query(inner) if q.order_by.is_none() && q.limit_clause.is_none() => {
-                return self.query(inner, outer)
-            }
-            _ => return Err(unsupported("set operations")),
+        let depth = self.ctes.len();
+        if let Some(with) = &q.with {
+            self.push_ctes(with)?;
+        }
+        let plan = match q.body.as_ref() {
+            ast::SetExpr::Select(s) => self.select(s, q, outer, keep_unknown),
+            body => self.body(body, outer, keep_unknown).and_then(|p| self.order_limit(p, q)),
         };
-        self.select(select, q, outer)
+        self.ctes.truncate(depth);
+        plan
     }
 
-    fn values(&mut self, v: &ast::Values, q: &ast::Query) -> Result<QueryPlan> {
-        if q.order_by.is_some() || q.limit_clause.is_some() {
-            return Err(unsupported("ORDER BY / LIMIT on VALUES"));
-        }
+    fn values(
+        &mut self,
+        v: &ast::Values,
+        outer: Option<&Scope>,
+        keep_unknown: bool,
+    ) -> Result<QueryPlan> {
         let empty = Scope::new();
         let mut rows = Vec::new();
         let mut types: Vec<DataType> = Vec::new();
         for row in &v.rows {
             let mut bound = Vec::new();
             for (i, e) in row.content.iter().enumerate() {
-                let (e, t) = self.expr(e, &empty, None, None)?;
+                let (e, t) = self.expr(e, &empty, outer, None)?;
                 if types.len() <= i {
                     types.push(t);
                 } else if types[i] == DataType::Unknown {
@@ -224,7 +253,7 @@ impl<'a> Planner<'a> {
         }
         let types: Vec<DataType> = types
             .into_iter()
-            .map(|t| if t == DataType::Unknown { DataType::Text } else { t })
+            .map(|t| if t == DataType::Unknown && !keep_unknown { DataType::Text } else { t })
             .collect();
         let columns = types
             .iter()
@@ -244,6 +273,7 @@ impl<'a> Planner<'a> {
         s: &ast::Select,
         q: &ast::Query,
         outer: Option<&Scope>,
+        keep_unknown: bool,
     ) -> Result<QueryPlan> {
         // FROM
         let (mut rel, scope) = if s.from.is_empty() {
@@ -251,25 +281,7 @@ impl<'a> Planner<'a> {
         } else {
             let mut acc: Option<(Rel, Scope)> = None;
             for twj in &s.from {
-                let (r, sc) = self.table_with_joins(twj, outer)?;
-                acc = Some(match acc {
-                    None => (r, sc),
-                    Some((l, mut lsc)) => {
-                        let width = sc.len();
-                        lsc.extend(sc);
-                        (
-                            Rel::Join {
-                                kind: JoinKind::Inner,
-                                left: Box::new(l),
-                                right: Box::new(r),
-                                on: None,
-                                lateral: false,
-                                right_width: width,
-                            },
-                            lsc,
-                        )
-                    }
-                });
+                acc = Some(self.table_with_joins(twj, acc, outer)?);
             }
             acc.ok_or_else(|| Error::internal("empty FROM"))?
         };
@@ -296,7 +308,7 @@ impl<'a> Planner<'a> {
                     items.push((expr.clone(), Some(ident(alias))))
                 }
                 ast::SelectItem::Wildcard(_) => {
-                    for c in &scope {
+                    for c in scope.iter().filter(|c| !c.hidden) {
                         items.push((column_ref(c), Some(c.name.clone())));
                     }
                 }
@@ -346,7 +358,7 @@ impl<'a> Planner<'a> {
                 Some((ctx, _)) => self.expr(e, &scope, outer, Some(ctx))?,
                 None => self.expr(e, &scope, outer, None)?,
             };
-            let ty = if ty == DataType::Unknown { DataType::Text } else { ty };
+            let ty = if ty == DataType::Unknown && !keep_unknown { DataType::Text } else { ty };
             let origin = match e {
                 ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_) if agg.is_none() => {
                     origin_of(&bound, &scope)
@@ -383,39 +395,7 @@ impl<'a> Planner<'a> {
             for o in list {
                 let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
                 let nulls_first = o.options.nulls_first.unwrap_or(desc);
-                let idx = match &o.expr {
-                    ast::Expr::Value(v) => match &v.value {
-                        ast::Value::Number(n, _) => {
-                            let pos: usize =
-                                n.parse().map_err(|_| Error::syntax("bad ORDER BY position"))?;
-                            if pos == 0 || pos > visible {
-                                return Err(Error::new(
-                                    ErrorKind::InvalidColumnReference,
-                                    format!("ORDER BY position {pos} is not in select list"),
-                                ));
-                            }
-                            Some(pos - 1)
-                        }
-                        _ => None,
-                    },
-                    ast::Expr::Identifier(i) => {
-                        let name = ident(i);
-                        let hits: Vec<usize> = columns
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, c)| c.name == name)
-                            .map(|(i, _)| i)
-                            .collect();
-                        // An output column name wins over an input column (PostgreSQL's
-                        // rule for a bare name in ORDER BY).
-                        if hits.len() == 1 {
-                            Some(hits[0])
-                        } else {
-                            None
-                        }
-                    }
-                    _ => None,
-                };
+                let idx = output_column(&o.expr, &columns, visible)?;
                 let idx = match idx {
                     Some(i) => i,
                     None => {
@@ -431,7 +411,34 @@ impl<'a> Planner<'a> {
             }
         }
 
+        let distinct_on = match &s.distinct {
+            Some(ast::Distinct::On(list)) => {
+                let mut keys = Vec::new();
+                for e in list {
+                    let idx = match output_column(e, &columns, visible)? {
+                        Some(i) => i,
+                        None => {
+                            let (bound, _) = match agg.as_mut() {
+                                Some((ctx, _)) => self.expr(e, &scope, outer, Some(ctx))?,
+                                None => self.expr(e, &scope, outer, None)?,
+                            };
+                            out_exprs.push(bound);
+                            out_exprs.len() - 1
+                        }
+                    };
+                    keys.push(idx);
+                }
+                Some(keys)
+            }
+            _ => None,
+        };
+
         if let Some((ctx, key_exprs)) = agg {
+            if key_exprs.iter().any(Expr::has_subquery)
+                || ctx.aggs.iter().any(|a| a.arg.as_ref().is_some_and(Expr::has_subquery))
+            {
+                return Err(unsupported("subqueries in GROUP BY or aggregate arguments"));
+            }
             rel = Rel::Aggregate { input: Box::new(rel), group: key_exprs, aggs: ctx.aggs };
             if let Some(h) = having {
                 rel = Rel::Filter { input: Box::new(rel), pred: h };
@@ -451,38 +458,65 @@ impl<'a> Planner<'a> {
                 }
                 rel = Rel::Distinct(Box::new(rel));
             }
-            Some(ast::Distinct::On(_)) => return Err(unsupported("DISTINCT ON")),
+            Some(ast::Distinct::On(_)) => {}
+        }
+        if let Some(keys) = distinct_on {
+            // The leading ORDER BY keys must be DISTINCT ON keys; the rest of those
+            // keys then sort each run of equal leading keys together.
+            for (k, _) in sort_keys.iter().zip(&keys) {
+                if !matches!(k.expr, Expr::Column(i) if keys.contains(&i)) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidColumnReference,
+                        "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                    ));
+                }
+            }
+            for &i in &keys {
+                if !sort_keys.iter().any(|k| k.expr == Expr::Column(i)) {
+                    sort_keys.push(SortKey { expr: Expr::Column(i), desc: false, nulls_first: false });
+                }
+            }
+            rel = Rel::Sort { input: Box::new(rel), keys: std::mem::take(&mut sort_keys) };
+            rel = Rel::DistinctOn {
+                input: Box::new(rel),
+                keys: keys.into_iter().map(Expr::Column).collect(),
+            };
         }
         if !sort_keys.is_empty() {
             rel = Rel::Sort { input: Box::new(rel), keys: sort_keys };
         }
-        if let Some(lc) = &q.limit_clause {
-            let (limit, offset) = match lc {
-                ast::LimitClause::LimitOffset { limit, offset, limit_by }
-                    if limit_by.is_empty() =>
-                {
-                    (limit.clone(), offset.as_ref().map(|o| o.value.clone()))
-                }
-                _ => return Err(unsupported("this LIMIT form")),
-            };
-            let empty = Scope::new();
-            let mut bind_count = |e: Option<ast::Expr>| -> Result<Option<Expr>> {
-                match e {
-                    None => Ok(None),
-                    Some(e) => {
-                        let (b, t) = self.expr(&e, &empty, None, None)?;
-                        Ok(Some(coerce(b, t, &DataType::Int8)?))
-                    }
-                }
-            };
-            let limit = bind_count(limit)?;
-            let offset = bind_count(offset)?;
-            rel = Rel::Limit { input: Box::new(rel), limit, offset };
-        }
+        rel = self.limit(rel, q)?;
         if columns.len() < count_width(&rel, visible) {
             rel = Rel::Truncate { input: Box::new(rel), width: visible };
         }
         Ok(QueryPlan { rel, columns })
+    }
+
+    /// Wraps `rel` in the query's LIMIT / OFFSET, if it has them.
+    fn limit(&mut self, rel: Rel, q: &ast::Query) -> Result<Rel> {
+        let Some(lc) = &q.limit_clause else { return Ok(rel) };
+        let (limit, offset) = match lc {
+            ast::LimitClause::LimitOffset { limit, offset, limit_by } if limit_by.is_empty() => {
+                (limit.clone(), offset.as_ref().map(|o| o.value.clone()))
+            }
+            _ => return Err(unsupported("this LIMIT form")),
+        };
+        let empty = Scope::new();
+        let mut bind_count = |e: Option<ast::Expr>| -> Result<Option<Expr>> {
+            match e {
+                None => Ok(None),
+                Some(e) => {
+                    let (b, t) = self.expr(&e, &empty, None, None)?;
+                    if b.has_subquery() {
+                        return Err(unsupported("subqueries in LIMIT / OFFSET"));
+                    }
+                    Ok(Some(coerce(b, t, &DataType::Int8)?))
+                }
+            }
+        };
+        let limit = bind_count(limit)?;
+        let offset = bind_count(offset)?;
+        Ok(Rel::Limit { input: Box::new(rel), limit, offset })
     }
 
     fn resolve_positional(
@@ -511,51 +545,6 @@ impl<'a> Planner<'a> {
         Ok(g.clone())
     }
 
-    fn table_with_joins(
-        &mut self,
-        twj: &ast::TableWithJoins,
-        outer: Option<&Scope>,
-    ) -> Result<(Rel, Scope)> {
-        let (mut rel, mut scope) = self.table_factor(&twj.relation, None, outer)?;
-        for j in &twj.joins {
-            let (kind, constraint) = match &j.join_operator {
-                ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => {
-                    (JoinKind::Inner, Some(c))
-                }
-                ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => {
-                    (JoinKind::Left, Some(c))
-                }
-                ast::JoinOperator::CrossJoin(c) => (JoinKind::Inner, Some(c)),
-                _ => return Err(unsupported("this join type")),
-            };
-            let lateral = matches!(&j.relation, ast::TableFactor::Derived { lateral: true, .. });
-            let (right, rscope) =
-                self.table_factor(&j.relation, if lateral { Some(&scope) } else { None }, outer)?;
-            let width = rscope.len();
-            let mut joined = scope.clone();
-            joined.extend(rscope);
-            let on = match constraint {
-                Some(ast::JoinConstraint::On(e)) => {
-                    let (pred, ty) = self.expr(e, &joined, outer, None)?;
-                    expect_bool(&ty, "JOIN/ON")?;
-                    Some(pred)
-                }
-                Some(ast::JoinConstraint::None) | None => None,
-                Some(_) => return Err(unsupported("JOIN USING / NATURAL")),
-            };
-            rel = Rel::Join {
-                kind,
-                left: Box::new(rel),
-                right: Box::new(right),
-                on,
-                lateral,
-                right_width: width,
-            };
-            scope = joined;
-        }
-        Ok((rel, scope))
-    }
-
     fn table_factor(
         &mut self,
         tf: &ast::TableFactor,
@@ -564,6 +553,9 @@ impl<'a> Planner<'a> {
     ) -> Result<(Rel, Scope)> {
         match tf {
             ast::TableFactor::Table { name, alias, args: None, .. } => {
+                if let Some(found) = self.cte_reference(name, alias.as_ref())? {
+                    return Ok(found);
+                }
                 let qualifier =
                     alias.as_ref().map(|a| ident(&a.name)).or_else(|| object_parts(name).pop());
                 let renames: Vec<String> = alias
@@ -591,7 +583,10 @@ impl<'a> Planner<'a> {
                 }
             }
             ast::TableFactor::Derived { subquery, alias, .. } => {
-                let plan = self.query(subquery, lateral_scope.or(outer))?;
+                let plan = match lateral_scope {
+                    Some(left) => self.lateral_query(subquery, left, outer)?,
+                    None => self.query(subquery, outer)?,
+                };
                 let qualifier = alias.as_ref().map(|a| ident(&a.name));
                 let renames: Vec<String> = alias
                     .as_ref()
@@ -602,7 +597,7 @@ impl<'a> Planner<'a> {
                 Ok((plan.rel, scope))
             }
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
-                self.table_with_joins(table_with_joins, outer)
+                self.table_with_joins(table_with_joins, None, outer)
             }
             _ => Err(unsupported("this FROM item")),
         }
@@ -611,7 +606,7 @@ impl<'a> Planner<'a> {
     // ---- expressions ---------------------------------------------------------
 
     fn lookup(
-        &self,
+        &mut self,
         qualifier: Option<&str>,
         name: &str,
         scope: &Scope,
@@ -622,7 +617,11 @@ impl<'a> Planner<'a> {
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| {
-                    c.name == name && qualifier.is_none_or(|q| c.qualifier.as_deref() == Some(q))
+                    c.name == name
+                        && match qualifier {
+                            Some(q) => c.qualifier.as_deref() == Some(q),
+                            None => !c.hidden,
+                        }
                 })
                 .map(|(i, _)| i)
                 .collect();
@@ -640,6 +639,7 @@ impl<'a> Planner<'a> {
         }
         if let Some(o) = outer {
             if let Some((i, t)) = find(o)? {
+                self.mark_correlated(i);
                 return Ok((Expr::Outer(i), t));
             }
         }
@@ -875,6 +875,11 @@ impl<'a> Planner<'a> {
                     ty,
                 ))
             }
+            E::Subquery(_)
+            | E::Exists { .. }
+            | E::InSubquery { .. }
+            | E::AnyOp { .. }
+            | E::AllOp { .. } => self.subquery_expr(e, scope, outer, agg),
             E::Function(f) => self.function(f, scope, outer, agg),
             E::Array(arr) => {
                 let mut items = Vec::new();
@@ -1247,6 +1252,9 @@ impl<'a> Planner<'a> {
                             continue;
                         }
                         let (b, t) = self.expr(e, &empty, None, None)?;
+                        if b.has_subquery() {
+                            return Err(unsupported("subqueries in INSERT … VALUES"));
+                        }
                         bound.push(self.assign(b, t, &table.columns[col])?);
                     }
                     rows.push(bound);
@@ -1309,6 +1317,7 @@ impl<'a> Planner<'a> {
                 name: c.name.clone(),
                 ty: c.ty.clone(),
                 origin: (table.oid, i as i16 + 1),
+                hidden: false,
             })
             .collect()
     }
@@ -1337,6 +1346,9 @@ impl<'a> Planner<'a> {
         let Some(w) = selection else { return Ok(None) };
         let (p, t) = self.expr(w, scope, None, None)?;
         expect_bool(&t, "WHERE")?;
+        if p.has_subquery() {
+            return Err(unsupported("subqueries in UPDATE / DELETE"));
+        }
         Ok(Some(p))
     }
 
@@ -1361,6 +1373,9 @@ impl<'a> Planner<'a> {
                 return Err(unsupported("updating a primary-key column"));
             }
             let (b, t) = self.expr(&a.value, &scope, None, None)?;
+            if b.has_subquery() {
+                return Err(unsupported("subqueries in UPDATE / DELETE"));
+            }
             sets.push((idx, self.assign(b, t, &table.columns[idx])?));
         }
         let filter = self.where_clause(u.selection.as_ref(), &scope)?;
@@ -1502,6 +1517,7 @@ fn relation_scope(
             name: renames.get(i).cloned().unwrap_or(name),
             ty,
             origin,
+            hidden: false,
         })
         .collect()
 }
@@ -1591,7 +1607,9 @@ fn negate_literal(v: &Value) -> Option<Value> {
 /// primary key.
 fn push_filter(rel: Rel, pred: Expr) -> Rel {
     match rel {
-        Rel::Scan { table, access: Access::Full, filter: None } => {
+        // A scan evaluates its filter inside the storage callback, where subquery
+        // results cannot be awaited: such a filter stays a Filter node.
+        Rel::Scan { table, access: Access::Full, filter: None } if !pred.has_subquery() => {
             let access = point_access(&table, Some(&pred));
             Rel::Scan { table, access, filter: Some(pred) }
         }
@@ -1719,6 +1737,15 @@ fn column_name(e: &ast::Expr) -> String {
         },
         ast::Expr::Nested(inner) => column_name(inner),
         ast::Expr::Case { .. } => "case".to_owned(),
+        ast::Expr::Exists { .. } => "exists".to_owned(),
+        ast::Expr::Subquery(q) => match q.body.as_ref() {
+            ast::SetExpr::Select(s) => match s.projection.first() {
+                Some(ast::SelectItem::ExprWithAlias { alias, .. }) => ident(alias),
+                Some(ast::SelectItem::UnnamedExpr(e)) => column_name(e),
+                _ => "?column?".to_owned(),
+            },
+            _ => "?column?".to_owned(),
+        },
         ast::Expr::Array(_) => "array".to_owned(),
         _ => "?column?".to_owned(),
     }
@@ -1742,10 +1769,45 @@ fn type_column_name(t: &ast::DataType) -> String {
     }
 }
 
+/// The output column an ORDER BY / DISTINCT ON item names: a position, or a bare
+/// name matching exactly one output column (which wins over an input column, as in
+/// PostgreSQL). None: an expression over the input.
+fn output_column(e: &ast::Expr, columns: &[OutCol], visible: usize) -> Result<Option<usize>> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => {
+                let pos: usize = n.parse().map_err(|_| Error::syntax("bad ORDER BY position"))?;
+                if pos == 0 || pos > visible {
+                    return Err(Error::new(
+                        ErrorKind::InvalidColumnReference,
+                        format!("ORDER BY position {pos} is not in select list"),
+                    ));
+                }
+                Ok(Some(pos - 1))
+            }
+            _ => Ok(None),
+        },
+        ast::Expr::Identifier(i) => {
+            let name = ident(i);
+            let hits: Vec<usize> = columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.name == name)
+                .map(|(i, _)| i)
+                .collect();
+            Ok(if hits.len() == 1 { Some(hits[0]) } else { None })
+        }
+        _ => Ok(None),
+    }
+}
+
 fn count_width(rel: &Rel, visible: usize) -> usize {
     match rel {
         Rel::Project { exprs, .. } => exprs.len(),
-        Rel::Sort { input, .. } | Rel::Distinct(input) | Rel::Limit { input, .. } => {
+        Rel::Sort { input, .. }
+        | Rel::Distinct(input)
+        | Rel::Limit { input, .. }
+        | Rel::DistinctOn { input, .. } => {
             count_width(input, visible)
         }
         _ => visible,
