@@ -431,7 +431,10 @@ fn aggregate(
                             continue;
                         }
                     }
-                    g.accs[ai].add(Some(&v))?;
+                    match &a.delimiter {
+                        Some(d) => g.accs[ai].add_delimited(&v, &d.eval(row, ectx)?)?,
+                        None => g.accs[ai].add(Some(&v))?,
+                    }
                 }
             }
         }

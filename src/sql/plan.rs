@@ -74,6 +74,8 @@ pub struct AggCall {
     pub result_ty: DataType,
     /// `agg(DISTINCT x)`.
     pub distinct: bool,
+    /// string_agg's delimiter (over the input row).
+    pub delimiter: Option<Expr>,
 }
 
 /// A sort key.

@@ -881,6 +881,12 @@ impl<'a> Planner<'a> {
             | E::AnyOp { .. }
             | E::AllOp { .. } => self.subquery_expr(e, scope, outer, agg),
             E::Function(f) => self.function(f, scope, outer, agg),
+            E::Substring { .. }
+            | E::Trim { .. }
+            | E::Position { .. }
+            | E::Extract { .. }
+            | E::Ceil { .. }
+            | E::Floor { .. } => self.special_function(e, scope, outer, agg),
             E::Array(arr) => {
                 let mut items = Vec::new();
                 let mut types = Vec::new();
@@ -924,9 +930,12 @@ impl<'a> Planner<'a> {
                     arg_ty: DataType::Int8,
                     result_ty: DataType::Int8,
                     distinct: false,
+                    delimiter: None,
                 }
             }
-            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a))] => {
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a))]
+                if func != AggFunc::StringAgg =>
+            {
                 if contains_aggregate(a) {
                     return Err(Error::new(
                         ErrorKind::GroupingError,
@@ -941,7 +950,38 @@ impl<'a> Planner<'a> {
                     (arg, t)
                 };
                 let result_ty = func.result_type(&t)?;
-                AggCall { func, arg: Some(arg), arg_ty: t, result_ty, distinct }
+                AggCall { func, arg: Some(arg), arg_ty: t, result_ty, distinct, delimiter: None }
+            }
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a)), ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(d))]
+                if func == AggFunc::StringAgg =>
+            {
+                let input = ctx.input.clone();
+                let (arg, t) = self.expr(a, &input, outer, None)?;
+                let (delim, dt) = self.expr(d, &input, outer, None)?;
+                let text = |t: &DataType| {
+                    matches!(t, DataType::Text | DataType::Varchar(_) | DataType::Name | DataType::Bpchar(_) | DataType::Unknown)
+                };
+                if !text(&t) || !text(&dt) {
+                    return Err(Error::new(
+                        ErrorKind::UndefinedFunction,
+                        format!(
+                            "function string_agg({}, {}) does not exist",
+                            t.display_name(),
+                            dt.display_name()
+                        ),
+                    )
+                    .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+                }
+                let arg = self.cast_to(arg, t, &DataType::Text, false)?;
+                let delim = self.cast_to(delim, dt, &DataType::Text, false)?;
+                AggCall {
+                    func,
+                    arg: Some(arg),
+                    arg_ty: DataType::Text,
+                    result_ty: DataType::Text,
+                    distinct,
+                    delimiter: Some(delim),
+                }
             }
             _ => return Err(unsupported(format!("{}() with these arguments", func.name()))),
         };
@@ -956,7 +996,7 @@ impl<'a> Planner<'a> {
         f: &ast::Function,
         scope: &Scope,
         outer: Option<&Scope>,
-        mut agg: Option<&mut AggCtx>,
+        agg: Option<&mut AggCtx>,
     ) -> Result<(Expr, DataType)> {
         let parts = object_parts(&f.name);
         let name = parts.last().cloned().unwrap_or_default();
@@ -988,6 +1028,18 @@ impl<'a> Planner<'a> {
             }
             ast::FunctionArguments::Subquery(_) => return Err(unsupported("subquery arguments")),
         };
+        self.call_named(&name, &args, scope, outer, agg)
+    }
+
+    /// Binds `name(args)` for a scalar function.
+    fn call_named(
+        &mut self,
+        name: &str,
+        args: &[&ast::Expr],
+        scope: &Scope,
+        outer: Option<&Scope>,
+        mut agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
         let mut bound = Vec::new();
         let mut types = Vec::new();
         for a in args {
@@ -995,15 +1047,76 @@ impl<'a> Planner<'a> {
             bound.push(b);
             types.push(t);
         }
-        let (func, result) = Func::resolve(&name, &types)?;
+        let (func, result) = Func::resolve(name, &types)?;
+        let targets = func.arg_types(name, &result, &types);
         let mut final_args = Vec::new();
-        for (b, t) in bound.into_iter().zip(types) {
-            final_args.push(match func.arg_type(&result, &t) {
+        for ((b, t), target) in bound.into_iter().zip(types).zip(targets) {
+            final_args.push(match target {
                 Some(target) => self.cast_to(b, t, &target, false)?,
                 None => b,
             });
         }
         Ok((Expr::Func(func, final_args), result))
+    }
+
+    /// The SQL-syntax forms of functions: SUBSTRING(… FROM … FOR …), TRIM(…),
+    /// POSITION(… IN …), EXTRACT(… FROM …), CEIL(…), FLOOR(…).
+    fn special_function(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope,
+        outer: Option<&Scope>,
+        agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
+        use ast::Expr as E;
+        let lit = |s: String| {
+            E::Value(ast::ValueWithSpan {
+                value: ast::Value::SingleQuotedString(s),
+                span: sqlparser::tokenizer::Span::empty(),
+            })
+        };
+        match e {
+            E::Substring { expr, substring_from, substring_for, .. } => {
+                let one = E::Value(ast::ValueWithSpan {
+                    value: ast::Value::Number("1".into(), false),
+                    span: sqlparser::tokenizer::Span::empty(),
+                });
+                let from = substring_from.as_deref().unwrap_or(&one);
+                let mut args: Vec<&ast::Expr> = vec![expr, from];
+                if let Some(f) = substring_for {
+                    args.push(f);
+                }
+                self.call_named("substr", &args, scope, outer, agg)
+            }
+            E::Trim { expr, trim_where, trim_what, trim_characters } => {
+                if trim_characters.is_some() {
+                    return Err(unsupported("TRIM with a character list"));
+                }
+                let name = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => "ltrim",
+                    Some(ast::TrimWhereField::Trailing) => "rtrim",
+                    _ => "btrim",
+                };
+                let mut args: Vec<&ast::Expr> = vec![expr];
+                if let Some(w) = trim_what {
+                    args.push(w);
+                }
+                self.call_named(name, &args, scope, outer, agg)
+            }
+            E::Position { expr, r#in } => self.call_named("strpos", &[r#in, expr], scope, outer, agg),
+            E::Extract { field, expr, .. } => {
+                let field = lit(field.to_string().to_lowercase().trim_matches('"').to_owned());
+                self.call_named("extract", &[&field, expr], scope, outer, agg)
+            }
+            E::Ceil { expr, field } | E::Floor { expr, field } => {
+                if !matches!(field, ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)) {
+                    return Err(unsupported("CEIL / FLOOR with a second argument"));
+                }
+                let name = if matches!(e, E::Ceil { .. }) { "ceil" } else { "floor" };
+                self.call_named(name, &[expr], scope, outer, agg)
+            }
+            _ => Err(Error::internal("not a special function form")),
+        }
     }
 
     fn literal(&mut self, v: &ast::Value) -> Result<(Expr, DataType)> {
@@ -1701,7 +1814,20 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
     // Textual check is enough to decide whether a SELECT aggregates; binding then
     // finds each call exactly.
     let s = e.to_string().to_lowercase();
-    ["count(", "sum(", "avg(", "min(", "max("].iter().any(|f| {
+    [
+        "count(",
+        "sum(",
+        "avg(",
+        "min(",
+        "max(",
+        "string_agg(",
+        "array_agg(",
+        "bool_and(",
+        "bool_or(",
+        "every(",
+    ]
+    .iter()
+    .any(|f| {
         s.match_indices(f).any(|(i, _)| {
             i == 0 || !s.as_bytes()[i - 1].is_ascii_alphanumeric() && s.as_bytes()[i - 1] != b'_'
         })
