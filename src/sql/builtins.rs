@@ -106,6 +106,24 @@ fn is_text(t: &DataType) -> bool {
     )
 }
 
+fn text_unless_bool(t: &DataType) -> Option<DataType> {
+    if *t == DataType::Bool {
+        None
+    } else {
+        Some(DataType::Text)
+    }
+}
+
+/// A concat argument as text (NULL: None).
+fn concat_part(v: &Value) -> Option<&str> {
+    match v {
+        Value::Text(t) => Some(t),
+        Value::Bool(true) => Some("t"),
+        Value::Bool(false) => Some("f"),
+        _ => None,
+    }
+}
+
 fn is_int(t: &DataType) -> bool {
     matches!(t, DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Unknown)
 }
@@ -154,9 +172,13 @@ impl Builtin {
                 (f, Text, vec![text.clone(); n])
             }
             "replace" if n == 3 && all_text => (Builtin::Replace, Text, vec![text.clone(); 3]),
-            "concat" if n > 0 => (Builtin::Concat, Text, vec![text.clone(); n]),
+            // Booleans print as t/f here (their output function), not as a cast's
+            // true/false: they stay bool until the call.
+            "concat" if n > 0 => {
+                (Builtin::Concat, Text, args.iter().map(|t| text_unless_bool(t)).collect())
+            }
             "concat_ws" if n > 1 && is_text(&args[0]) => {
-                (Builtin::ConcatWs, Text, vec![text.clone(); n])
+                (Builtin::ConcatWs, Text, args.iter().map(|t| text_unless_bool(t)).collect())
             }
             "left" | "right" | "repeat" if n == 2 && is_text(&args[0]) && is_int(&args[1]) => {
                 let f = match name {
@@ -281,7 +303,7 @@ impl Builtin {
             Builtin::Concat => {
                 let mut s = String::new();
                 for v in args {
-                    if let Value::Text(t) = v {
+                    if let Some(t) = concat_part(v) {
                         s.push_str(t);
                     }
                 }
@@ -291,10 +313,7 @@ impl Builtin {
                 let Some(Value::Text(sep)) = args.first() else { return Ok(Value::Null) };
                 let parts: Vec<&str> = args[1..]
                     .iter()
-                    .filter_map(|v| match v {
-                        Value::Text(t) => Some(t.as_str()),
-                        _ => None,
-                    })
+                    .filter_map(concat_part)
                     .collect();
                 return Ok(Value::Text(parts.join(sep)));
             }

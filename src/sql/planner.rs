@@ -1812,8 +1812,8 @@ pub fn serializable_refused() -> Error {
 
 fn contains_aggregate(e: &ast::Expr) -> bool {
     // Textual check is enough to decide whether a SELECT aggregates; binding then
-    // finds each call exactly.
-    let s = e.to_string().to_lowercase();
+    // finds each call exactly. Aggregates inside subqueries belong to those.
+    let s = without_subqueries(&e.to_string().to_lowercase());
     [
         "count(",
         "sum(",
@@ -1832,6 +1832,37 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
             i == 0 || !s.as_bytes()[i - 1].is_ascii_alphanumeric() && s.as_bytes()[i - 1] != b'_'
         })
     })
+}
+
+/// `text` with every parenthesised `(SELECT …)` / `(WITH …)` removed.
+fn without_subqueries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = ["(select ", "(with ", "(values "]
+        .iter()
+        .filter_map(|p| rest.find(p))
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        let mut depth = 0usize;
+        let mut end = rest.len();
+        for (i, c) in rest[start..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = start + i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn column_ref(c: &ScopeCol) -> ast::Expr {
@@ -1864,6 +1895,16 @@ fn column_name(e: &ast::Expr) -> String {
         ast::Expr::Nested(inner) => column_name(inner),
         ast::Expr::Case { .. } => "case".to_owned(),
         ast::Expr::Exists { .. } => "exists".to_owned(),
+        ast::Expr::Substring { .. } => "substring".to_owned(),
+        ast::Expr::Position { .. } => "position".to_owned(),
+        ast::Expr::Extract { .. } => "extract".to_owned(),
+        ast::Expr::Ceil { .. } => "ceil".to_owned(),
+        ast::Expr::Floor { .. } => "floor".to_owned(),
+        ast::Expr::Trim { trim_where, .. } => match trim_where {
+            Some(ast::TrimWhereField::Leading) => "ltrim".to_owned(),
+            Some(ast::TrimWhereField::Trailing) => "rtrim".to_owned(),
+            _ => "btrim".to_owned(),
+        },
         ast::Expr::Subquery(q) => match q.body.as_ref() {
             ast::SetExpr::Select(s) => match s.projection.first() {
                 Some(ast::SelectItem::ExprWithAlias { alias, .. }) => ident(alias),
