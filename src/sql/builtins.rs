@@ -238,7 +238,7 @@ impl Builtin {
                 if (n == 1 || ((name == "power" || name == "pow") && n == 2))
                     && args.iter().all(is_number) =>
             {
-                if args.iter().any(num_kind) {
+                if args.iter().any(num_kind) && !args.iter().any(|t| matches!(t, Float4 | Float8)) {
                     return Some(Err(Error::new(
                         ErrorKind::FeatureNotSupported,
                         format!("{name}() of numeric is not supported yet"),
@@ -667,8 +667,8 @@ fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
             }
             _ => {
                 return Err(Error::new(
-                    ErrorKind::FeatureNotSupported,
-                    format!("unit \"{field}\" not supported for type timestamp without time zone"),
+                    ErrorKind::InvalidParameterValue,
+                    format!("unit \"{field}\" not recognized for type timestamp without time zone"),
                 ))
             }
         };
@@ -710,8 +710,8 @@ fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
         _ => {
             let ty = if is_date { "date" } else { "timestamp without time zone" };
             return Err(Error::new(
-                ErrorKind::FeatureNotSupported,
-                format!("unit \"{field}\" not supported for type {ty}"),
+                ErrorKind::InvalidParameterValue,
+                format!("unit \"{field}\" not recognized for type {ty}"),
             ));
         }
     };

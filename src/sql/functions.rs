@@ -410,9 +410,11 @@ impl Func {
             ("nullif", 2) => (Func::NullIf, args[0].clone()),
             ("greatest", n) if n > 0 => (Func::Greatest, common_type(args)),
             ("least", n) if n > 0 => (Func::Least, common_type(args)),
-            ("lower", 1) => (Func::Lower, Text),
-            ("upper", 1) => (Func::Upper, Text),
-            ("length" | "char_length" | "character_length", 1) => (Func::Length, Int4),
+            ("lower", 1) if text_like(&args[0]) => (Func::Lower, Text),
+            ("upper", 1) if text_like(&args[0]) => (Func::Upper, Text),
+            ("length" | "char_length" | "character_length", 1) if text_like(&args[0]) => {
+                (Func::Length, Int4)
+            }
             ("abs", 1) => (Func::Abs, args[0].clone()),
             _ if Builtin::resolve(name, args).is_some() => match Builtin::resolve(name, args) {
                 Some(Ok((b, ty, _))) => (Func::Builtin(b), ty),
@@ -447,7 +449,7 @@ impl Func {
     pub fn arg_type(self, result: &DataType, given: &DataType) -> Option<DataType> {
         match self {
             Func::Coalesce | Func::Greatest | Func::Least => Some(result.clone()),
-            Func::Lower | Func::Upper | Func::Length if *given == DataType::Unknown => {
+            Func::Lower | Func::Upper | Func::Length if *given != DataType::Text => {
                 Some(DataType::Text)
             }
             _ => None,
@@ -540,6 +542,17 @@ impl Func {
             },
         })
     }
+}
+
+fn text_like(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Text
+            | DataType::Varchar(_)
+            | DataType::Bpchar(_)
+            | DataType::Name
+            | DataType::Unknown
+    )
 }
 
 fn range(ty: &str) -> Error {

@@ -422,8 +422,14 @@ impl<'a> Planner<'a> {
                                 Some((ctx, _)) => self.expr(e, &scope, outer, Some(ctx))?,
                                 None => self.expr(e, &scope, outer, None)?,
                             };
-                            out_exprs.push(bound);
-                            out_exprs.len() - 1
+                            // The same expression as a hidden ORDER BY key: one column.
+                            match out_exprs[visible..].iter().position(|x| *x == bound) {
+                                Some(k) => visible + k,
+                                None => {
+                                    out_exprs.push(bound);
+                                    out_exprs.len() - 1
+                                }
+                            }
                         }
                     };
                     keys.push(idx);
