@@ -13,6 +13,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{DataType, Value};
 
+/// A resolved call: the function, its result type, and each argument's target type.
+pub type Resolved = (Builtin, DataType, Vec<Option<DataType>>);
+
 /// A built-in scalar function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builtin {
@@ -102,7 +105,11 @@ fn no_function(name: &str, args: &[DataType]) -> Error {
 fn is_text(t: &DataType) -> bool {
     matches!(
         t,
-        DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name | DataType::Unknown
+        DataType::Text
+            | DataType::Varchar(_)
+            | DataType::Bpchar(_)
+            | DataType::Name
+            | DataType::Unknown
     )
 }
 
@@ -144,10 +151,7 @@ fn is_number(t: &DataType) -> bool {
 impl Builtin {
     /// Resolves `name(args)`: the function, its result type, and the type each
     /// argument is cast to (None: as it is). None if no built-in has that name.
-    pub fn resolve(
-        name: &str,
-        args: &[DataType],
-    ) -> Option<Result<(Builtin, DataType, Vec<Option<DataType>>)>> {
+    pub fn resolve(name: &str, args: &[DataType]) -> Option<Result<Resolved>> {
         use DataType::*;
         let text = Some(Text);
         let int = Some(Int4);
@@ -175,10 +179,10 @@ impl Builtin {
             // Booleans print as t/f here (their output function), not as a cast's
             // true/false: they stay bool until the call.
             "concat" if n > 0 => {
-                (Builtin::Concat, Text, args.iter().map(|t| text_unless_bool(t)).collect())
+                (Builtin::Concat, Text, args.iter().map(text_unless_bool).collect())
             }
             "concat_ws" if n > 1 && is_text(&args[0]) => {
-                (Builtin::ConcatWs, Text, args.iter().map(|t| text_unless_bool(t)).collect())
+                (Builtin::ConcatWs, Text, args.iter().map(text_unless_bool).collect())
             }
             "left" | "right" | "repeat" if n == 2 && is_text(&args[0]) && is_int(&args[1]) => {
                 let f = match name {
@@ -196,7 +200,9 @@ impl Builtin {
                 }
                 (f, Text, v)
             }
-            "split_part" if n == 3 && is_text(&args[0]) && is_text(&args[1]) && is_int(&args[2]) => {
+            "split_part"
+                if n == 3 && is_text(&args[0]) && is_text(&args[1]) && is_int(&args[2]) =>
+            {
                 (Builtin::SplitPart, Text, vec![text.clone(), text.clone(), int.clone()])
             }
             "reverse" | "initcap" | "ascii" if n == 1 && all_text => match name {
@@ -311,10 +317,7 @@ impl Builtin {
             }
             Builtin::ConcatWs => {
                 let Some(Value::Text(sep)) = args.first() else { return Ok(Value::Null) };
-                let parts: Vec<&str> = args[1..]
-                    .iter()
-                    .filter_map(concat_part)
-                    .collect();
+                let parts: Vec<&str> = args[1..].iter().filter_map(concat_part).collect();
                 return Ok(Value::Text(parts.join(sep)));
             }
             Builtin::Pi => return Ok(Value::Float8(std::f64::consts::PI)),
@@ -325,8 +328,16 @@ impl Builtin {
             return Ok(Value::Null);
         }
         match self {
-            Builtin::Round | Builtin::Trunc | Builtin::Ceil | Builtin::Floor | Builtin::Sign
-            | Builtin::Mod | Builtin::Power | Builtin::Sqrt | Builtin::Exp | Builtin::Ln
+            Builtin::Round
+            | Builtin::Trunc
+            | Builtin::Ceil
+            | Builtin::Floor
+            | Builtin::Sign
+            | Builtin::Mod
+            | Builtin::Power
+            | Builtin::Sqrt
+            | Builtin::Exp
+            | Builtin::Ln
             | Builtin::Log10 => math(self, args),
             Builtin::DateTrunc | Builtin::DatePart | Builtin::Extract => datetime(self, args),
             Builtin::Chr => chr(&args[0]),
@@ -428,7 +439,10 @@ fn strings(f: Builtin, args: &[Value]) -> Result<Value> {
         Builtin::Lpad | Builtin::Rpad => {
             let n = int(&args[1])?.max(0);
             if n > 1 << 28 {
-                return Err(Error::new(ErrorKind::ProgramLimitExceeded, "requested length too large"));
+                return Err(Error::new(
+                    ErrorKind::ProgramLimitExceeded,
+                    "requested length too large",
+                ));
             }
             let fill: Vec<char> = match args.get(2) {
                 Some(v) => text(v)?.chars().collect(),
@@ -453,7 +467,12 @@ fn strings(f: Builtin, args: &[Value]) -> Result<Value> {
                 if delim.is_empty() { vec![s] } else { s.split(delim).collect() };
             let idx = if n > 0 { n - 1 } else { parts.len() as i64 + n };
             Value::Text(
-                usize::try_from(idx).ok().and_then(|i| parts.get(i)).copied().unwrap_or("").to_owned(),
+                usize::try_from(idx)
+                    .ok()
+                    .and_then(|i| parts.get(i))
+                    .copied()
+                    .unwrap_or("")
+                    .to_owned(),
             )
         }
         Builtin::Reverse => Value::Text(chars.iter().rev().collect()),
@@ -514,14 +533,21 @@ fn math(f: Builtin, args: &[Value]) -> Result<Value> {
                     r.rescale(places.min(28) as u32);
                     Value::Numeric(r)
                 } else {
-                    let scale = Decimal::from_i128_with_scale(10i128.pow((-places).min(27) as u32), 0);
+                    let scale =
+                        Decimal::from_i128_with_scale(10i128.pow((-places).min(27) as u32), 0);
                     let r = (d / scale).round_dp_with_strategy(0, strategy) * scale;
                     Value::Numeric(r.round_dp(0))
                 }
             }
             Builtin::Ceil => Value::Numeric(d.ceil()),
             Builtin::Floor => Value::Numeric(d.floor()),
-            Builtin::Sign => Value::Numeric(if d.is_zero() { Decimal::ZERO } else if d.is_sign_negative() { Decimal::NEGATIVE_ONE } else { Decimal::ONE }),
+            Builtin::Sign => Value::Numeric(if d.is_zero() {
+                Decimal::ZERO
+            } else if d.is_sign_negative() {
+                Decimal::NEGATIVE_ONE
+            } else {
+                Decimal::ONE
+            }),
             Builtin::Mod => {
                 let Value::Numeric(b) = &args[1] else {
                     return Err(Error::internal("mod of mixed types"));
@@ -644,7 +670,9 @@ fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
         let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default();
         let t = match field.as_str() {
             "microseconds" => dt,
-            "milliseconds" => dt.with_nanosecond(dt.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(dt),
+            "milliseconds" => {
+                dt.with_nanosecond(dt.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(dt)
+            }
             "second" => dt.with_nanosecond(0).unwrap_or(dt),
             "minute" => dt.with_nanosecond(0).and_then(|x| x.with_second(0)).unwrap_or(dt),
             "hour" => dt
@@ -655,11 +683,13 @@ fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
             "day" => day(d),
             "week" => day(d - chrono::Days::new(d.weekday().num_days_from_monday() as u64)),
             "month" => day(d.with_day(1).unwrap_or(d)),
-            "quarter" => day(
-                NaiveDate::from_ymd_opt(d.year(), (d.month0() / 3) * 3 + 1, 1).unwrap_or(d),
-            ),
+            "quarter" => {
+                day(NaiveDate::from_ymd_opt(d.year(), (d.month0() / 3) * 3 + 1, 1).unwrap_or(d))
+            }
             "year" => day(NaiveDate::from_ymd_opt(d.year(), 1, 1).unwrap_or(d)),
-            "decade" => day(NaiveDate::from_ymd_opt(d.year().div_euclid(10) * 10, 1, 1).unwrap_or(d)),
+            "decade" => {
+                day(NaiveDate::from_ymd_opt(d.year().div_euclid(10) * 10, 1, 1).unwrap_or(d))
+            }
             "century" => {
                 let y = d.year();
                 let c = if y > 0 { (y - 1) / 100 * 100 + 1 } else { y };
@@ -726,7 +756,10 @@ fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
 fn random_f64() -> f64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
-

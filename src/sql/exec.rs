@@ -109,7 +109,10 @@ async fn sub_results(
                     ));
                 }
                 SubResult::Value(
-                    rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or(Value::Null),
+                    rows.into_iter()
+                        .next()
+                        .and_then(|r| r.into_iter().next())
+                        .unwrap_or(Value::Null),
                 )
             }
             SubKind::Exists => SubResult::Exists(!rows.is_empty()),
@@ -133,8 +136,11 @@ async fn eval_all(
     outer: Option<&[Value]>,
 ) -> Result<Vec<Value>> {
     let with_subs: Vec<&Expr> = exprs.iter().filter(|e| e.has_subquery()).collect();
-    let subs =
-        if with_subs.is_empty() { Vec::new() } else { sub_results(&with_subs, row, ctx, outer).await? };
+    let subs = if with_subs.is_empty() {
+        Vec::new()
+    } else {
+        sub_results(&with_subs, row, ctx, outer).await?
+    };
     let ectx = EvalCtx { subs: &subs, ..ctx.eval_ctx(outer) };
     exprs.iter().map(|e| e.eval(row, &ectx)).collect()
 }
@@ -252,7 +258,9 @@ async fn run_rel<'a>(
             }
             Ok(out)
         }
-        Rel::Recursive { id, base, step, all } => recursive(*id, base, step, *all, ctx, outer).await,
+        Rel::Recursive { id, base, step, all } => {
+            recursive(*id, base, step, *all, ctx, outer).await
+        }
         Rel::WorkTable(id) => Ok(ctx.memo.work(*id)?.as_ref().clone()),
         Rel::Aggregate { input, group, aggs } => {
             aggregate(run(input, ctx, outer).await?, group, aggs, &ectx)

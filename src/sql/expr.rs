@@ -415,7 +415,10 @@ impl Expr {
                 match (&sp.kind, result) {
                     (SubKind::Scalar, SubResult::Value(v)) => Ok(v.clone()),
                     (SubKind::Exists, SubResult::Exists(b)) => Ok(Value::Bool(*b)),
-                    (SubKind::Quantified { expr, op, left_ty, right_ty, all }, SubResult::Column(vals)) => {
+                    (
+                        SubKind::Quantified { expr, op, left_ty, right_ty, all },
+                        SubResult::Column(vals),
+                    ) => {
                         let x = expr.eval(row, ctx)?;
                         quantified(&x, *op, left_ty, vals.as_slice(), right_ty, *all)
                     }

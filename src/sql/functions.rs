@@ -436,7 +436,12 @@ impl Func {
     }
 
     /// The type each argument of `name(given…)` is cast to before the call.
-    pub fn arg_types(self, name: &str, result: &DataType, given: &[DataType]) -> Vec<Option<DataType>> {
+    pub fn arg_types(
+        self,
+        name: &str,
+        result: &DataType,
+        given: &[DataType],
+    ) -> Vec<Option<DataType>> {
         if let Func::Builtin(_) = self {
             if let Some(Ok((_, _, targets))) = Builtin::resolve(name, given) {
                 return targets;

@@ -479,7 +479,11 @@ impl<'a> Planner<'a> {
             }
             for &i in &keys {
                 if !sort_keys.iter().any(|k| k.expr == Expr::Column(i)) {
-                    sort_keys.push(SortKey { expr: Expr::Column(i), desc: false, nulls_first: false });
+                    sort_keys.push(SortKey {
+                        expr: Expr::Column(i),
+                        desc: false,
+                        nulls_first: false,
+                    });
                 }
             }
             rel = Rel::Sort { input: Box::new(rel), keys: std::mem::take(&mut sort_keys) };
@@ -965,7 +969,14 @@ impl<'a> Planner<'a> {
                 let (arg, t) = self.expr(a, &input, outer, None)?;
                 let (delim, dt) = self.expr(d, &input, outer, None)?;
                 let text = |t: &DataType| {
-                    matches!(t, DataType::Text | DataType::Varchar(_) | DataType::Name | DataType::Bpchar(_) | DataType::Unknown)
+                    matches!(
+                        t,
+                        DataType::Text
+                            | DataType::Varchar(_)
+                            | DataType::Name
+                            | DataType::Bpchar(_)
+                            | DataType::Unknown
+                    )
                 };
                 if !text(&t) || !text(&dt) {
                     return Err(Error::new(
@@ -1109,13 +1120,18 @@ impl<'a> Planner<'a> {
                 }
                 self.call_named(name, &args, scope, outer, agg)
             }
-            E::Position { expr, r#in } => self.call_named("strpos", &[r#in, expr], scope, outer, agg),
+            E::Position { expr, r#in } => {
+                self.call_named("strpos", &[r#in, expr], scope, outer, agg)
+            }
             E::Extract { field, expr, .. } => {
                 let field = lit(field.to_string().to_lowercase().trim_matches('"').to_owned());
                 self.call_named("extract", &[&field, expr], scope, outer, agg)
             }
             E::Ceil { expr, field } | E::Floor { expr, field } => {
-                if !matches!(field, ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)) {
+                if !matches!(
+                    field,
+                    ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)
+                ) {
                     return Err(unsupported("CEIL / FLOOR with a second argument"));
                 }
                 let name = if matches!(e, E::Ceil { .. }) { "ceil" } else { "floor" };
@@ -1844,10 +1860,8 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
 fn without_subqueries(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = ["(select ", "(with ", "(values "]
-        .iter()
-        .filter_map(|p| rest.find(p))
-        .min()
+    while let Some(start) =
+        ["(select ", "(with ", "(values "].iter().filter_map(|p| rest.find(p)).min()
     {
         out.push_str(&rest[..start]);
         let mut depth = 0usize;
@@ -1980,9 +1994,7 @@ fn count_width(rel: &Rel, visible: usize) -> usize {
         Rel::Sort { input, .. }
         | Rel::Distinct(input)
         | Rel::Limit { input, .. }
-        | Rel::DistinctOn { input, .. } => {
-            count_width(input, visible)
-        }
+        | Rel::DistinctOn { input, .. } => count_width(input, visible),
         _ => visible,
     }
 }

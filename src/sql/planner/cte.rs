@@ -106,7 +106,8 @@ impl Planner<'_> {
                         "recursive reference to query \"{cte_name}\" must not appear more than once"
                     )));
                 }
-                self.ctes[idx].state = CteState::Step { id, columns: columns.clone(), refs: 1, depth };
+                self.ctes[idx].state =
+                    CteState::Step { id, columns: columns.clone(), refs: 1, depth };
                 (Rel::WorkTable(id), columns)
             }
             CteState::Idle => {

@@ -33,17 +33,19 @@ impl Planner<'_> {
         outer: Option<&Scope>,
     ) -> Result<(Rel, Scope)> {
         let cross = ast::JoinOperator::CrossJoin(ast::JoinConstraint::None);
-        let (mut rel, mut scope, joins): (Rel, Scope, Vec<(&ast::TableFactor, &ast::JoinOperator)>) =
-            match preceding {
-                None => {
-                    let (r, sc) = self.table_factor(&twj.relation, None, outer)?;
-                    (r, sc, Vec::new())
-                }
-                Some((r, sc)) => (r, sc, vec![(&twj.relation, &cross)]),
-            };
-        let joins = joins
-            .into_iter()
-            .chain(twj.joins.iter().map(|j| (&j.relation, &j.join_operator)));
+        let (mut rel, mut scope, joins): (
+            Rel,
+            Scope,
+            Vec<(&ast::TableFactor, &ast::JoinOperator)>,
+        ) = match preceding {
+            None => {
+                let (r, sc) = self.table_factor(&twj.relation, None, outer)?;
+                (r, sc, Vec::new())
+            }
+            Some((r, sc)) => (r, sc, vec![(&twj.relation, &cross)]),
+        };
+        let joins =
+            joins.into_iter().chain(twj.joins.iter().map(|j| (&j.relation, &j.join_operator)));
         for (relation, operator) in joins {
             use ast::JoinOperator as J;
             let (kind, constraint) = match operator {
@@ -88,7 +90,9 @@ impl Planner<'_> {
                 ast::JoinConstraint::Natural => {
                     let names: Vec<String> = scope
                         .iter()
-                        .filter(|c| !c.hidden && rscope.iter().any(|r| !r.hidden && r.name == c.name))
+                        .filter(|c| {
+                            !c.hidden && rscope.iter().any(|r| !r.hidden && r.name == c.name)
+                        })
                         .map(|c| c.name.clone())
                         .collect();
                     let pairs = using_pairs(&names, &scope, &rscope)?;
@@ -131,7 +135,9 @@ fn using_pairs(names: &[String], left: &Scope, right: &Scope) -> Result<Vec<(usi
             [i] => Ok(*i),
             [] => Err(Error::new(
                 ErrorKind::UndefinedColumn,
-                format!("column \"{name}\" specified in USING clause does not exist in {side} table"),
+                format!(
+                    "column \"{name}\" specified in USING clause does not exist in {side} table"
+                ),
             )),
             _ => Err(Error::new(
                 ErrorKind::AmbiguousColumn,
@@ -201,10 +207,18 @@ fn merge_using(
         let (e, origin) = match kind {
             JoinKind::Inner | JoinKind::Left => (cast(l, &lt), scope[l].origin),
             JoinKind::Right => (cast(r, &rt), scope[r].origin),
-            JoinKind::Full => (Expr::Func(Func::Coalesce, vec![cast(l, &lt), cast(r, &rt)]), (0, 0)),
+            JoinKind::Full => {
+                (Expr::Func(Func::Coalesce, vec![cast(l, &lt), cast(r, &rt)]), (0, 0))
+            }
         };
         exprs.push(e);
-        merged.push(ScopeCol { qualifier: None, name: scope[l].name.clone(), ty, origin, hidden: false });
+        merged.push(ScopeCol {
+            qualifier: None,
+            name: scope[l].name.clone(),
+            ty,
+            origin,
+            hidden: false,
+        });
         scope[l].hidden = true;
         scope[r].hidden = true;
     }
@@ -265,4 +279,3 @@ fn hash_type(a: &DataType, b: &DataType) -> Option<DataType> {
         _ => None,
     }
 }
-

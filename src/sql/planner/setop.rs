@@ -112,7 +112,9 @@ fn set_operation(
         SetOpKind::Except => "EXCEPT",
     };
     if l.columns.len() != r.columns.len() {
-        return Err(Error::syntax(format!("each {name} query must have the same number of columns")));
+        return Err(Error::syntax(format!(
+            "each {name} query must have the same number of columns"
+        )));
     }
     let mut types = Vec::new();
     for (a, b) in l.columns.iter().zip(&r.columns) {

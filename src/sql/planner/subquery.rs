@@ -114,18 +114,26 @@ impl Planner<'_> {
                 (SubKind::Scalar, first_ty)
             }
             E::Exists { .. } => (SubKind::Exists, DataType::Bool),
-            E::InSubquery { expr, .. } => {
-                self.quantified(expr, BinaryOp::Eq, false, first_ty, width, scope, outer, agg.as_deref_mut())?
-            }
+            E::InSubquery { expr, .. } => self.quantified(
+                expr,
+                BinaryOp::Eq,
+                false,
+                first_ty,
+                width,
+                scope,
+                outer,
+                agg.as_deref_mut(),
+            )?,
             E::AnyOp { left, compare_op, .. } | E::AllOp { left, compare_op, .. } => {
                 let op = comparison(compare_op)?;
                 let all = matches!(e, E::AllOp { .. });
-                self.quantified(left, op, all, first_ty, width, scope, outer, agg.as_deref_mut())?
+                self.quantified(left, op, all, first_ty, width, scope, outer, agg)?
             }
             _ => return Err(Error::internal("not a subquery expression")),
         };
         self.next_id += 1;
-        let sub = Expr::Sub(Box::new(SubPlan { id: self.next_id, rel: plan.rel, correlated, kind }));
+        let sub =
+            Expr::Sub(Box::new(SubPlan { id: self.next_id, rel: plan.rel, correlated, kind }));
         Ok((if negated { Expr::Not(Box::new(sub)) } else { sub }, ty))
     }
 
