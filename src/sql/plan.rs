@@ -128,7 +128,7 @@ pub enum Rel {
         /// side on them; `on` is still checked on every candidate pair.
         equi: Vec<(Expr, Expr)>,
     },
-    /// UNION / INTERSECT / EXCEPT [ALL] of two inputs of the same column types.
+    /// UNION / INTERSECT / EXCEPT \[ALL\] of two inputs of the same column types.
     SetOp {
         /// Which.
         op: SetOpKind,

@@ -1,4 +1,4 @@
-//! UNION / INTERSECT / EXCEPT [ALL] over materialised inputs whose columns already
+//! UNION / INTERSECT / EXCEPT \[ALL\] over materialised inputs whose columns already
 //! have the same types (the planner casts both sides to the resolved types).
 //!
 //! Rows compare as in DISTINCT: NULLs are equal to each other. Without ALL the result

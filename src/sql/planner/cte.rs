@@ -5,7 +5,7 @@
 //! times runs again per reference here, which gives the same rows within one
 //! statement's snapshot). Its body sees only the WITH queries defined before it.
 //!
-//! WITH RECURSIVE `t` whose body is `base UNION [ALL] step` and whose step reads `t`
+//! WITH RECURSIVE `t` whose body is `base UNION \[ALL\] step` and whose step reads `t`
 //! becomes [`Rel::Recursive`]: `base` is bound first (a reference to `t` there is
 //! 42P19), its column types become `t`'s, then `step` is bound with `t` as the
 //! working table ([`Rel::WorkTable`]). As in PostgreSQL: `t` may appear once in the

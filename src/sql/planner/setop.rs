@@ -1,5 +1,5 @@
 //! Query bodies other than a plain SELECT: VALUES, parenthesised queries and
-//! UNION / INTERSECT / EXCEPT [ALL], with the ORDER BY and LIMIT written after them.
+//! UNION / INTERSECT / EXCEPT \[ALL\], with the ORDER BY and LIMIT written after them.
 //!
 //! Each side of a set operation is bound keeping its untyped literals `unknown`; then
 //! each column's type is resolved as PostgreSQL does for UNION: equal types stay, an
