@@ -33,6 +33,18 @@ pub enum ErrorKind {
     CannotCoerce,
     /// 42803: column must appear in GROUP BY.
     GroupingError,
+    /// 42P19: a malformed WITH RECURSIVE.
+    InvalidRecursion,
+    /// 22011: a negative substring length.
+    SubstringError,
+    /// 2201E: log of zero or of a negative number.
+    InvalidArgumentForLog,
+    /// 2201F: power or sqrt outside their domain.
+    InvalidArgumentForPowerFunction,
+    /// 54000: a result too large.
+    ProgramLimitExceeded,
+    /// 42712: a name given twice (WITH query names, table aliases).
+    DuplicateAlias,
     /// 42P02: there is no parameter $n.
     UndefinedParameter,
     /// 42P18: could not determine data type of parameter.
@@ -132,6 +144,12 @@ impl ErrorKind {
             DatatypeMismatch => "42804",
             CannotCoerce => "42846",
             GroupingError => "42803",
+            InvalidRecursion => "42P19",
+            SubstringError => "22011",
+            InvalidArgumentForLog => "2201E",
+            InvalidArgumentForPowerFunction => "2201F",
+            ProgramLimitExceeded => "54000",
+            DuplicateAlias => "42712",
             UndefinedParameter => "42P02",
             IndeterminateDatatype => "42P18",
             AmbiguousColumn => "42702",

@@ -490,6 +490,7 @@ impl Session {
             view,
             params,
             facts: &facts,
+            memo: Default::default(),
         };
         let horizon =
             if matches!(plan, Plan::Query(_)) { CommitTs(0) } else { engine.watermark.horizon() };

@@ -249,7 +249,7 @@ async fn write_row(
 pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -> Result<u64> {
     let table = &plan.table;
     let store = w.storage.table(table.id)?;
-    let ectx = EvalCtx { params: q.params, outer: None, session: q.facts };
+    let ectx = q.eval_ctx(None);
     let rows: Vec<Vec<Value>> = match &plan.source {
         InsertSource::Values(rows) => {
             let mut out = Vec::with_capacity(rows.len());
@@ -317,7 +317,7 @@ async fn candidates(
 pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -> Result<u64> {
     let table = &plan.table;
     let store = w.storage.table(table.id)?;
-    let ectx = EvalCtx { params: q.params, outer: None, session: q.facts };
+    let ectx = q.eval_ctx(None);
     let keys = candidates(&store, &plan.access, plan.filter.as_ref(), w.view, &ectx).await?;
     let mut n = 0;
     for key in keys {
@@ -357,7 +357,7 @@ pub async fn delete_where(
     q: &QueryCtx<'_>,
 ) -> Result<u64> {
     let store = w.storage.table(table.id)?;
-    let ectx = EvalCtx { params: q.params, outer: None, session: q.facts };
+    let ectx = q.eval_ctx(None);
     let keys = candidates(&store, access, filter, w.view, &ectx).await?;
     let mut n = 0;
     for key in keys {

@@ -14,9 +14,46 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{ReadView, Storage};
 use crate::types::{compare, encode_key, Value};
 
-use super::expr::{EvalCtx, Expr, SessionFacts};
+use super::expr::{EvalCtx, Expr, SessionFacts, SubKind, SubResult};
 use super::functions::Accumulator;
-use super::plan::{Access, AggCall, JoinKind, Rel, SortKey};
+use super::join::join_rows;
+use super::plan::{Access, AggCall, Rel, SortKey};
+use super::setop::set_op;
+
+/// Per-statement results the executor keeps while a query runs: the results of
+/// uncorrelated subqueries (computed once, at first use) and the working tables of
+/// WITH RECURSIVE. A std mutex, never held across an await: the future stays Send.
+#[derive(Debug, Default)]
+pub struct ExecMemo {
+    subs: std::sync::Mutex<HashMap<usize, SubResult>>,
+    work: std::sync::Mutex<HashMap<usize, crate::sync::Arc<Vec<Vec<Value>>>>>,
+}
+
+impl ExecMemo {
+    fn sub(&self, id: usize) -> Option<SubResult> {
+        self.subs.lock().ok().and_then(|m| m.get(&id).cloned())
+    }
+
+    fn set_sub(&self, id: usize, r: SubResult) {
+        if let Ok(mut m) = self.subs.lock() {
+            m.insert(id, r);
+        }
+    }
+
+    fn work(&self, id: usize) -> Result<crate::sync::Arc<Vec<Vec<Value>>>> {
+        self.work
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id).cloned())
+            .ok_or_else(|| Error::internal("working table read outside its recursion"))
+    }
+
+    fn set_work(&self, id: usize, rows: Vec<Vec<Value>>) {
+        if let Ok(mut m) = self.work.lock() {
+            m.insert(id, crate::sync::Arc::new(rows));
+        }
+    }
+}
 
 /// What a query reads.
 pub struct QueryCtx<'a> {
@@ -30,12 +67,82 @@ pub struct QueryCtx<'a> {
     pub params: &'a [Value],
     /// Session facts.
     pub facts: &'a SessionFacts,
+    /// Subquery results and working tables of this statement.
+    pub memo: ExecMemo,
 }
 
 impl QueryCtx<'_> {
-    fn eval_ctx<'b>(&'b self, outer: Option<&'b [Value]>) -> EvalCtx<'b> {
-        EvalCtx { params: self.params, outer, session: self.facts }
+    /// The evaluation context for expressions without subqueries.
+    pub fn eval_ctx<'b>(&'b self, outer: Option<&'b [Value]>) -> EvalCtx<'b> {
+        EvalCtx { params: self.params, outer, session: self.facts, subs: &[] }
     }
+}
+
+/// Computes the results of the subqueries in `exprs` for `row`: a correlated one runs
+/// with `row ++ outer` as its outer row; an uncorrelated one runs once per statement.
+async fn sub_results(
+    exprs: &[&Expr],
+    row: &[Value],
+    ctx: &QueryCtx<'_>,
+    outer: Option<&[Value]>,
+) -> Result<Vec<(usize, SubResult)>> {
+    let mut out = Vec::new();
+    for sp in exprs.iter().flat_map(|e| e.subplans()) {
+        if !sp.correlated {
+            if let Some(r) = ctx.memo.sub(sp.id) {
+                out.push((sp.id, r));
+                continue;
+            }
+        }
+        let mut outer_row = Vec::new();
+        if sp.correlated {
+            outer_row.extend_from_slice(row);
+            outer_row.extend_from_slice(outer.unwrap_or(&[]));
+        }
+        let rows = run(&sp.rel, ctx, Some(&outer_row)).await?;
+        let r = match &sp.kind {
+            SubKind::Scalar => {
+                if rows.len() > 1 {
+                    return Err(Error::new(
+                        ErrorKind::CardinalityViolation,
+                        "more than one row returned by a subquery used as an expression",
+                    ));
+                }
+                SubResult::Value(
+                    rows.into_iter()
+                        .next()
+                        .and_then(|r| r.into_iter().next())
+                        .unwrap_or(Value::Null),
+                )
+            }
+            SubKind::Exists => SubResult::Exists(!rows.is_empty()),
+            SubKind::Quantified { .. } => SubResult::Column(crate::sync::Arc::new(
+                rows.into_iter().map(|r| r.into_iter().next().unwrap_or(Value::Null)).collect(),
+            )),
+        };
+        if !sp.correlated {
+            ctx.memo.set_sub(sp.id, r.clone());
+        }
+        out.push((sp.id, r));
+    }
+    Ok(out)
+}
+
+/// Evaluates `exprs` on `row`, computing their subqueries first if they have any.
+async fn eval_all(
+    exprs: &[Expr],
+    row: &[Value],
+    ctx: &QueryCtx<'_>,
+    outer: Option<&[Value]>,
+) -> Result<Vec<Value>> {
+    let with_subs: Vec<&Expr> = exprs.iter().filter(|e| e.has_subquery()).collect();
+    let subs = if with_subs.is_empty() {
+        Vec::new()
+    } else {
+        sub_results(&with_subs, row, ctx, outer).await?
+    };
+    let ectx = EvalCtx { subs: &subs, ..ctx.eval_ctx(outer) };
+    exprs.iter().map(|e| e.eval(row, &ectx)).collect()
 }
 
 /// The key a point access names, encoded; `None` if a key value is NULL (no row).
@@ -69,7 +176,10 @@ async fn run_rel<'a>(
     let ectx = ctx.eval_ctx(outer);
     match rel {
         Rel::Scan { .. } => scan(rel, ctx, outer, None).await,
-        Rel::Project { input, exprs } if matches!(input.as_ref(), Rel::Scan { .. }) => {
+        Rel::Project { input, exprs }
+            if matches!(input.as_ref(), Rel::Scan { .. })
+                && !exprs.iter().any(Expr::has_subquery) =>
+        {
             scan(input, ctx, outer, Some(exprs)).await
         }
         Rel::Virtual(v) => Ok(v.rows(ctx.catalog)),
@@ -77,48 +187,41 @@ async fn run_rel<'a>(
         Rel::Values(rows) => {
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                out.push(r.iter().map(|e| e.eval(&[], &ectx)).collect::<Result<Vec<_>>>()?);
+                out.push(eval_all(r, &[], ctx, outer).await?);
             }
             Ok(out)
         }
-        Rel::Join { kind, left, right, on, lateral, right_width } => {
+        Rel::Join { kind, left, right, on, lateral, left_width, right_width, equi } => {
             let lrows = run(left, ctx, outer).await?;
-            let fixed_right = if *lateral { None } else { Some(run(right, ctx, outer).await?) };
+            if !*lateral {
+                let rrows = run(right, ctx, outer).await?;
+                let widths = (*left_width, *right_width);
+                return join_rows(*kind, lrows, rrows, on.as_ref(), equi, widths, &ectx);
+            }
+            // LATERAL: the right side runs once per left row, with that row (followed
+            // by this query's own outer row) as its outer row.
             let mut out = Vec::new();
             for l in lrows {
-                let computed;
-                let rrows = match &fixed_right {
-                    Some(r) => r,
-                    None => {
-                        computed = run(right, ctx, Some(&l)).await?;
-                        &computed
-                    }
-                };
-                let mut matched = false;
-                for r in rrows {
-                    let mut row = l.clone();
-                    row.extend(r.iter().cloned());
-                    if let Some(p) = on {
-                        if !p.matches(&row, &ectx)? {
-                            continue;
-                        }
-                    }
-                    matched = true;
-                    out.push(row);
-                }
-                if !matched && *kind == JoinKind::Left {
-                    let mut row = l;
-                    row.extend(std::iter::repeat_n(Value::Null, *right_width));
-                    out.push(row);
-                }
+                let mut outer_row = l.clone();
+                outer_row.extend_from_slice(outer.unwrap_or(&[]));
+                let rrows = run(right, ctx, Some(&outer_row)).await?;
+                let widths = (*left_width, *right_width);
+                out.extend(join_rows(*kind, vec![l], rrows, on.as_ref(), &[], widths, &ectx)?);
             }
             Ok(out)
         }
         Rel::Filter { input, pred } => {
             let rows = run(input, ctx, outer).await?;
             let mut out = Vec::with_capacity(rows.len());
+            let has_sub = pred.has_subquery();
             for r in rows {
-                if pred.matches(&r, &ectx)? {
+                let keep = if has_sub {
+                    let subs = sub_results(&[pred], &r, ctx, outer).await?;
+                    pred.matches(&r, &EvalCtx { subs: &subs, ..ectx })?
+                } else {
+                    pred.matches(&r, &ectx)?
+                };
+                if keep {
                     out.push(r);
                 }
             }
@@ -126,8 +229,39 @@ async fn run_rel<'a>(
         }
         Rel::Project { input, exprs } => {
             let rows = run(input, ctx, outer).await?;
+            if exprs.iter().any(Expr::has_subquery) {
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    out.push(eval_all(exprs, &r, ctx, outer).await?);
+                }
+                return Ok(out);
+            }
             rows.iter().map(|r| exprs.iter().map(|e| e.eval(r, &ectx)).collect()).collect()
         }
+        Rel::SetOp { op, all, left, right } => {
+            let l = run(left, ctx, outer).await?;
+            let r = run(right, ctx, outer).await?;
+            Ok(set_op(*op, *all, l, r))
+        }
+        Rel::DistinctOn { input, keys } => {
+            let rows = run(input, ctx, outer).await?;
+            let mut out = Vec::new();
+            let mut last: Option<Vec<u8>> = None;
+            for r in rows {
+                let k = keys.iter().map(|e| e.eval(&r, &ectx)).collect::<Result<Vec<_>>>()?;
+                let mut enc = Vec::new();
+                encode_key(&k, &mut enc);
+                if last.as_ref() != Some(&enc) {
+                    out.push(r);
+                    last = Some(enc);
+                }
+            }
+            Ok(out)
+        }
+        Rel::Recursive { id, base, step, all } => {
+            recursive(*id, base, step, *all, ctx, outer).await
+        }
+        Rel::WorkTable(id) => Ok(ctx.memo.work(*id)?.as_ref().clone()),
         Rel::Aggregate { input, group, aggs } => {
             aggregate(run(input, ctx, outer).await?, group, aggs, &ectx)
         }
@@ -176,6 +310,39 @@ async fn run_rel<'a>(
             Ok(rows)
         }
     }
+}
+
+/// WITH RECURSIVE: the base rows, then rounds of `step` over the previous round's rows
+/// until a round adds nothing (with UNION, rows seen before do not count as added).
+async fn recursive(
+    id: usize,
+    base: &Rel,
+    step: &Rel,
+    all: bool,
+    ctx: &QueryCtx<'_>,
+    outer: Option<&[Value]>,
+) -> Result<Vec<Vec<Value>>> {
+    let mut seen = HashSet::new();
+    let mut keep_new = |rows: Vec<Vec<Value>>| -> Vec<Vec<Value>> {
+        if all {
+            return rows;
+        }
+        rows.into_iter()
+            .filter(|r| {
+                let mut k = Vec::new();
+                encode_key(r, &mut k);
+                seen.insert(k)
+            })
+            .collect()
+    };
+    let mut working = keep_new(run(base, ctx, outer).await?);
+    let mut out = working.clone();
+    while !working.is_empty() {
+        ctx.memo.set_work(id, std::mem::take(&mut working));
+        working = keep_new(run(step, ctx, outer).await?);
+        out.extend(working.iter().cloned());
+    }
+    Ok(out)
 }
 
 /// A table scan, optionally fused with the projection above it (so a point SELECT
@@ -272,7 +439,10 @@ fn aggregate(
                             continue;
                         }
                     }
-                    g.accs[ai].add(Some(&v))?;
+                    match &a.delimiter {
+                        Some(d) => g.accs[ai].add_delimited(&v, &d.eval(row, ectx)?)?,
+                        None => g.accs[ai].add(Some(&v))?,
+                    }
                 }
             }
         }

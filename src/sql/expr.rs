@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::types::{binary_op, cast, compare, BinaryOp, DataType, Value};
 
 use super::functions::Func;
+use super::plan::Rel;
 
 /// A bound expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +102,57 @@ pub enum Expr {
         /// ALL rather than ANY.
         all: bool,
     },
+    /// A subquery in an expression (scalar, EXISTS, IN / ANY / ALL); its result is
+    /// computed by the executor before the expression is evaluated (see `exec::subs`).
+    Sub(Box<SubPlan>),
+}
+
+/// A subquery used as an expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubPlan {
+    /// Unique within the statement: the key of its result in [`EvalCtx::subs`].
+    pub id: usize,
+    /// The query. It reads the enclosing row (followed by the enclosing row's own
+    /// outer row) through `Expr::Outer`.
+    pub rel: Rel,
+    /// True if it reads the enclosing row, so it runs once per row; otherwise it runs
+    /// once per statement and its result is reused.
+    pub correlated: bool,
+    /// What the expression makes of the rows.
+    pub kind: SubKind,
+}
+
+/// How a subquery's rows become a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubKind {
+    /// `(SELECT x …)`: the one value; NULL for no row; 21000 for several.
+    Scalar,
+    /// `EXISTS (…)`.
+    Exists,
+    /// `x op ANY (…)` / `x op ALL (…)` (`IN` is `= ANY`, `NOT IN` is `NOT (= ANY)`).
+    Quantified {
+        /// The tested value.
+        expr: Box<Expr>,
+        /// The comparison.
+        op: BinaryOp,
+        /// Type of `expr`.
+        left_ty: DataType,
+        /// Type of the subquery's column.
+        right_ty: DataType,
+        /// ALL rather than ANY.
+        all: bool,
+    },
+}
+
+/// A subquery's result, as its expression needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubResult {
+    /// Scalar subquery's value.
+    Value(Value),
+    /// EXISTS.
+    Exists(bool),
+    /// The first column of every row (for ANY / ALL).
+    Column(crate::sync::Arc<Vec<Value>>),
 }
 
 /// What evaluation may read besides the row.
@@ -112,6 +164,8 @@ pub struct EvalCtx<'a> {
     pub outer: Option<&'a [Value]>,
     /// Session facts functions read (now(), current_user, …).
     pub session: &'a SessionFacts,
+    /// Results of the subqueries in the expression, by [`SubPlan::id`].
+    pub subs: &'a [(usize, SubResult)],
 }
 
 /// Facts about the session and statement that functions read.
@@ -151,8 +205,63 @@ impl Expr {
             | Expr::InList { .. }
             | Expr::Like { .. }
             | Expr::Array(_)
-            | Expr::AnyAll { .. } => false,
+            | Expr::AnyAll { .. }
+            | Expr::Sub(_) => false,
         }
+    }
+
+    /// The direct children of this node (not descending into subqueries' plans).
+    fn children(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Const(_) | Expr::Param(_) | Expr::Column(_) | Expr::Outer(_) => Vec::new(),
+            Expr::Neg(e, _) | Expr::Not(e) | Expr::IsNull(e, _) | Expr::Cast(e, _, _) => {
+                vec![e]
+            }
+            Expr::Binary { left, right, .. } => vec![left, right],
+            Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinct(a, b, _) => vec![a, b],
+            Expr::Func(_, args) | Expr::Array(args) => args.iter().collect(),
+            Expr::Case { operand, whens, otherwise } => {
+                let mut v: Vec<&Expr> = operand.iter().map(|b| b.as_ref()).collect();
+                for (c, r) in whens {
+                    v.push(c);
+                    v.push(r);
+                }
+                v.extend(otherwise.iter().map(|b| b.as_ref()));
+                v
+            }
+            Expr::InList { expr, list, .. } => {
+                let mut v = vec![expr.as_ref()];
+                v.extend(list.iter());
+                v
+            }
+            Expr::Like { expr, pattern, .. } => vec![expr, pattern],
+            Expr::AnyAll { left, array, .. } => vec![left, array],
+            Expr::Sub(sp) => match &sp.kind {
+                SubKind::Quantified { expr, .. } => vec![expr],
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The subqueries this expression evaluates, outermost first.
+    pub fn subplans(&self) -> Vec<&SubPlan> {
+        let mut out = Vec::new();
+        self.collect_subplans(&mut out);
+        out
+    }
+
+    fn collect_subplans<'e>(&'e self, out: &mut Vec<&'e SubPlan>) {
+        if let Expr::Sub(sp) = self {
+            out.push(sp);
+        }
+        for c in self.children() {
+            c.collect_subplans(out);
+        }
+    }
+
+    /// True if evaluation needs subquery results.
+    pub fn has_subquery(&self) -> bool {
+        matches!(self, Expr::Sub(_)) || self.children().iter().any(|c| c.has_subquery())
     }
 
     /// Evaluates on `row`.
@@ -321,20 +430,27 @@ impl Expr {
                 let Value::Array(items) = array.eval(row, ctx)? else {
                     return Ok(Value::Null);
                 };
-                if v.is_null() && !items.is_empty() {
-                    return Ok(Value::Null);
-                }
-                // ANY: true on the first true; ALL: false on the first false.
-                let decisive = !*all;
-                let mut saw_null = false;
-                for item in &items {
-                    match binary_op(*op, &v, left_ty, item, elem_ty)? {
-                        Value::Bool(b) if b == decisive => return Ok(Value::Bool(decisive)),
-                        Value::Null => saw_null = true,
-                        _ => {}
+                quantified(&v, *op, left_ty, &items, elem_ty, *all)
+            }
+            Expr::Sub(sp) => {
+                let result = ctx
+                    .subs
+                    .iter()
+                    .find(|(id, _)| *id == sp.id)
+                    .map(|(_, r)| r)
+                    .ok_or_else(|| Error::internal("subquery result not computed"))?;
+                match (&sp.kind, result) {
+                    (SubKind::Scalar, SubResult::Value(v)) => Ok(v.clone()),
+                    (SubKind::Exists, SubResult::Exists(b)) => Ok(Value::Bool(*b)),
+                    (
+                        SubKind::Quantified { expr, op, left_ty, right_ty, all },
+                        SubResult::Column(vals),
+                    ) => {
+                        let x = expr.eval(row, ctx)?;
+                        quantified(&x, *op, left_ty, vals.as_slice(), right_ty, *all)
                     }
+                    _ => Err(Error::internal("subquery result of the wrong kind")),
                 }
-                Ok(if saw_null { Value::Null } else { Value::Bool(!decisive) })
             }
         }
     }
@@ -343,6 +459,33 @@ impl Expr {
     pub fn matches(&self, row: &[Value], ctx: &EvalCtx<'_>) -> Result<bool> {
         Ok(truth(&self.eval(row, ctx)?)? == Some(true))
     }
+}
+
+/// `x op ANY (vals)` / `x op ALL (vals)` with SQL's NULL rules: ANY is true if some
+/// comparison is true, else NULL if some was NULL, else false (so false for no rows);
+/// ALL is false if some comparison is false, else NULL if some was NULL, else true.
+fn quantified(
+    x: &Value,
+    op: BinaryOp,
+    left_ty: &DataType,
+    vals: &[Value],
+    right_ty: &DataType,
+    all: bool,
+) -> Result<Value> {
+    let mut saw_null = false;
+    for v in vals {
+        let r = if x.is_null() || v.is_null() {
+            None
+        } else {
+            truth(&binary_op(op, x, left_ty, v, right_ty)?)?
+        };
+        match r {
+            None => saw_null = true,
+            Some(b) if b != all => return Ok(Value::Bool(b)),
+            Some(_) => {}
+        }
+    }
+    Ok(if saw_null { Value::Null } else { Value::Bool(all) })
 }
 
 /// SQL truth value of a boolean (None = NULL).

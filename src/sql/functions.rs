@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{cast, compare, DataType, Value};
 
+use super::builtins::Builtin;
 use super::expr::EvalCtx;
 
 /// The server's version string (`SELECT version()`).
@@ -65,6 +66,8 @@ pub enum Func {
     GenRandomUuid,
     /// jsonb_typeof(jsonb).
     JsonbTypeof,
+    /// A string, math or date/time function (`builtins.rs`).
+    Builtin(Builtin),
 }
 
 /// An aggregate function.
@@ -82,6 +85,14 @@ pub enum AggFunc {
     Min,
     /// max(x).
     Max,
+    /// string_agg(text, delimiter).
+    StringAgg,
+    /// array_agg(x).
+    ArrayAgg,
+    /// bool_and(x) / every(x).
+    BoolAnd,
+    /// bool_or(x).
+    BoolOr,
 }
 
 impl AggFunc {
@@ -93,6 +104,10 @@ impl AggFunc {
             "avg" => AggFunc::Avg,
             "min" => AggFunc::Min,
             "max" => AggFunc::Max,
+            "string_agg" => AggFunc::StringAgg,
+            "array_agg" => AggFunc::ArrayAgg,
+            "bool_and" | "every" => AggFunc::BoolAnd,
+            "bool_or" => AggFunc::BoolOr,
             _ => return None,
         })
     }
@@ -110,13 +125,18 @@ impl AggFunc {
             (AggFunc::Avg, Float4 | Float8) => Float8,
             // PostgreSQL 15 has no min/max for these (their btree order exists, the
             // aggregates do not).
-            (AggFunc::Min | AggFunc::Max, t) if !matches!(t, Uuid | Bytea | Jsonb) => t.clone(),
+            (AggFunc::Min | AggFunc::Max, t) if !matches!(t, Bool | Array(_) | Uuid | Bytea | Jsonb) => {
+                t.clone()
+            }
             (AggFunc::Sum | AggFunc::Avg, Interval) => {
                 return Err(Error::new(
                     ErrorKind::FeatureNotSupported,
                     format!("{}(interval) is not supported yet", self.name()),
                 ))
             }
+            (AggFunc::StringAgg, _) => Text,
+            (AggFunc::ArrayAgg, t) if !matches!(t, Array(_)) => Array(Box::new(t.clone())),
+            (AggFunc::BoolAnd | AggFunc::BoolOr, Bool) => Bool,
             (f, t) => {
                 return Err(Error::new(
                     ErrorKind::UndefinedFunction,
@@ -137,6 +157,10 @@ impl AggFunc {
             AggFunc::Avg => "avg",
             AggFunc::Min => "min",
             AggFunc::Max => "max",
+            AggFunc::StringAgg => "string_agg",
+            AggFunc::ArrayAgg => "array_agg",
+            AggFunc::BoolAnd => "bool_and",
+            AggFunc::BoolOr => "bool_or",
         }
     }
 }
@@ -158,6 +182,12 @@ pub enum Accumulator {
     AvgFloat(f64, i64),
     /// min or max so far.
     Extreme(Option<Value>, bool),
+    /// string_agg so far (None until a non-NULL input).
+    Concat(Option<String>),
+    /// array_agg's inputs (NULLs included), None until any input.
+    Collect(Option<Vec<Value>>),
+    /// bool_and (true) / bool_or (false): the running value, None until an input.
+    Logic(Option<bool>, bool),
 }
 
 impl Accumulator {
@@ -173,6 +203,10 @@ impl Accumulator {
             (AggFunc::Avg, _) => Accumulator::AvgNumeric(Decimal::ZERO, 0),
             (AggFunc::Min, _) => Accumulator::Extreme(None, false),
             (AggFunc::Max, _) => Accumulator::Extreme(None, true),
+            (AggFunc::StringAgg, _) => Accumulator::Concat(None),
+            (AggFunc::ArrayAgg, _) => Accumulator::Collect(None),
+            (AggFunc::BoolAnd, _) => Accumulator::Logic(None, true),
+            (AggFunc::BoolOr, _) => Accumulator::Logic(None, false),
         }
     }
 
@@ -184,11 +218,31 @@ impl Accumulator {
             }
             return Ok(());
         };
+        if let Accumulator::Collect(items) = self {
+            items.get_or_insert_with(Vec::new).push(v.clone());
+            return Ok(());
+        }
         if v.is_null() {
             return Ok(());
         }
         match self {
             Accumulator::Count(n) => *n += 1,
+            Accumulator::Concat(_) | Accumulator::Collect(_) => {
+                return Err(Error::internal("string_agg without its delimiter"))
+            }
+            Accumulator::Logic(cur, is_and) => {
+                let b = matches!(v, Value::Bool(true));
+                *cur = Some(match cur {
+                    None => b,
+                    Some(c) => {
+                        if *is_and {
+                            *c && b
+                        } else {
+                            *c || b
+                        }
+                    }
+                });
+            }
             Accumulator::SumInt(s, seen) => {
                 *s += as_i128(v)?;
                 *seen = true;
@@ -229,6 +283,24 @@ impl Accumulator {
         Ok(())
     }
 
+    /// Adds one string_agg input with its delimiter (a NULL input is skipped; a NULL
+    /// delimiter counts as empty).
+    pub fn add_delimited(&mut self, v: &Value, delimiter: &Value) -> Result<()> {
+        let (Accumulator::Concat(acc), Value::Text(s)) = (&mut *self, v) else {
+            return Ok(());
+        };
+        match acc {
+            None => *acc = Some(s.clone()),
+            Some(a) => {
+                if let Value::Text(d) = delimiter {
+                    a.push_str(d);
+                }
+                a.push_str(s);
+            }
+        }
+        Ok(())
+    }
+
     /// The aggregate's value, as type `ty` (its result type).
     pub fn finish(&self, ty: &DataType) -> Result<Value> {
         Ok(match self {
@@ -252,6 +324,9 @@ impl Accumulator {
             Accumulator::AvgNumeric(s, n) => Value::Numeric(numeric_div(*s, Decimal::from(*n))?),
             Accumulator::AvgFloat(s, n) => Value::Float8(*s / *n as f64),
             Accumulator::Extreme(v, _) => v.clone().unwrap_or(Value::Null),
+            Accumulator::Concat(s) => s.clone().map(Value::Text).unwrap_or(Value::Null),
+            Accumulator::Collect(items) => items.clone().map(Value::Array).unwrap_or(Value::Null),
+            Accumulator::Logic(b, _) => b.map(Value::Bool).unwrap_or(Value::Null),
         })
     }
 }
@@ -321,21 +396,26 @@ impl Func {
             ("nullif", 2) => (Func::NullIf, args[0].clone()),
             ("greatest", n) if n > 0 => (Func::Greatest, common_type(args)),
             ("least", n) if n > 0 => (Func::Least, common_type(args)),
-            ("lower", 1) => (Func::Lower, Text),
-            ("upper", 1) => (Func::Upper, Text),
+            ("lower", 1) if text_like(&args[0]) => (Func::Lower, Text),
+            ("upper", 1) if text_like(&args[0]) => (Func::Upper, Text),
             ("length" | "char_length" | "character_length", 1)
-                if args[0].is_string() || matches!(args[0], Unknown | Char | Bytea) =>
+                if text_like(&args[0]) || matches!(args[0], Bytea) =>
             {
                 (Func::Length, Int4)
             }
             ("abs", 1) => (Func::Abs, args[0].clone()),
             ("array_length", 2) if matches!(args[0], Array(_)) => (Func::ArrayLength, Int4),
             ("cardinality", 1) if matches!(args[0], Array(_)) => (Func::Cardinality, Int4),
-            ("octet_length", 1) if args[0].is_string() || matches!(args[0], Unknown | Bytea) => {
+            ("octet_length", 1) if text_like(&args[0]) || matches!(args[0], Bytea) => {
                 (Func::OctetLength, Int4)
             }
             ("gen_random_uuid", 0) => (Func::GenRandomUuid, Uuid),
             ("jsonb_typeof", 1) => (Func::JsonbTypeof, Text),
+            _ if Builtin::resolve(name, args).is_some() => match Builtin::resolve(name, args) {
+                Some(Ok((b, ty, _))) => (Func::Builtin(b), ty),
+                Some(Err(e)) => return Err(e),
+                None => return Err(Error::internal("builtin resolution")),
+            },
             _ => {
                 let list: Vec<String> = args.iter().map(|t| t.display_name()).collect();
                 return Err(Error::new(
@@ -350,12 +430,28 @@ impl Func {
         Ok(f)
     }
 
-    /// The type each argument should be cast to before the call (None: leave it).
+    /// The type each argument of `name(given…)` is cast to before the call.
+    pub fn arg_types(
+        self,
+        name: &str,
+        result: &DataType,
+        given: &[DataType],
+    ) -> Vec<Option<DataType>> {
+        if let Func::Builtin(_) = self {
+            if let Some(Ok((_, _, targets))) = Builtin::resolve(name, given) {
+                return targets;
+            }
+        }
+        given.iter().map(|t| self.arg_type(result, t)).collect()
+    }
+
+    /// The type an argument should be cast to before the call (None: leave it).
     pub fn arg_type(self, result: &DataType, given: &DataType) -> Option<DataType> {
         match self {
             Func::Coalesce | Func::Greatest | Func::Least => Some(result.clone()),
-            Func::Lower | Func::Upper | Func::Length | Func::OctetLength
-                if *given == DataType::Unknown =>
+            Func::Lower | Func::Upper if *given != DataType::Text => Some(DataType::Text),
+            Func::Length | Func::OctetLength
+                if !matches!(given, DataType::Text | DataType::Bytea) =>
             {
                 Some(DataType::Text)
             }
@@ -367,13 +463,18 @@ impl Func {
 
     /// True if the value cannot change within a statement (so it may be computed once).
     pub fn is_immutable_per_statement(self) -> bool {
-        !matches!(self, Func::ClockTimestamp | Func::GenRandomUuid)
+        match self {
+            Func::ClockTimestamp | Func::GenRandomUuid => false,
+            Func::Builtin(b) => b.is_stable(),
+            _ => true,
+        }
     }
 
     /// Calls the function.
     pub fn call(self, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
         let s = ctx.session;
         Ok(match self {
+            Func::Builtin(b) => b.call(args)?,
             Func::Now => Value::TimestampTz(s.txn_start),
             Func::StatementTimestamp => Value::TimestampTz(s.statement_start),
             Func::ClockTimestamp => Value::TimestampTz(now_micros()),
@@ -468,6 +569,17 @@ impl Func {
             },
         })
     }
+}
+
+fn text_like(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Text
+            | DataType::Varchar(_)
+            | DataType::Bpchar(_)
+            | DataType::Name
+            | DataType::Unknown
+    )
 }
 
 fn range(ty: &str) -> Error {

@@ -110,6 +110,12 @@ pub fn plan(q: &QueryPlan, wait: WaitPolicy, of: Option<&str>) -> Result<RowLock
         Rel::Distinct(_) => return Err(refused("DISTINCT clause", CLAUSE)),
         _ => return Err(unsupported_shape()),
     };
+    let subquery = |e: &Expr| e.has_subquery();
+    if project.iter().any(subquery)
+        || matches!(input, Rel::Scan { filter: Some(f), .. } if subquery(f))
+    {
+        return Err(unsupported_shape());
+    }
     match input {
         Rel::Scan { table, access, filter } => {
             if let Some(name) = of {
@@ -145,7 +151,7 @@ pub fn plan(q: &QueryPlan, wait: WaitPolicy, of: Option<&str>) -> Result<RowLock
 fn unsupported_shape() -> Error {
     Error::new(
         ErrorKind::FeatureNotSupported,
-        "FOR UPDATE is supported only on a single table, not yet on joins, subqueries or views",
+        "FOR UPDATE is supported only on a single table without subqueries, not yet on joins, subqueries or views",
     )
 }
 
@@ -156,7 +162,7 @@ pub async fn select_locked(
     q: &QueryCtx<'_>,
 ) -> Result<Vec<Vec<Value>>> {
     let store = w.storage.table(plan.table.id)?;
-    let ectx = EvalCtx { params: q.params, outer: None, session: q.facts };
+    let ectx = EvalCtx { params: q.params, outer: None, session: q.facts, subs: &[] };
     let project = |row: &Row| -> Result<Option<Vec<Value>>> {
         if let Some(f) = &plan.filter {
             if !f.matches(row, &ectx)? {

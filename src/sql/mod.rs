@@ -28,16 +28,26 @@
 //!    locks in the LockManager (waking writers blocked by its versions), advances the
 //!    watermark, and replies. The wire writes CommandComplete and ReadyForQuery in one
 //!    socket write.
+//!
+//! A SELECT takes the same first hops; [`exec::run`] then evaluates its [`plan::Rel`]
+//! tree bottom-up. Joins go through [`join::join_rows`] (hashing the smaller side on
+//! the equality keys the planner found), set operations through [`setop::set_op`];
+//! a subquery in an expression (`expr::SubPlan`) is run by `exec` before the
+//! expression is evaluated on a row — once per statement if uncorrelated, once per
+//! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table.
 
+pub mod builtins;
 pub mod dml;
 pub mod exec;
 pub mod expr;
 pub mod functions;
+pub mod join;
 pub mod locking;
 pub mod parse;
 pub mod pg_catalog;
 pub mod plan;
 pub mod planner;
+pub mod setop;
 
 pub use parse::{plan_statement, split, Planned};
 pub use planner::serializable_refused;

@@ -44,6 +44,21 @@ pub enum JoinKind {
     Inner,
     /// LEFT OUTER.
     Left,
+    /// RIGHT OUTER.
+    Right,
+    /// FULL OUTER.
+    Full,
+}
+
+/// UNION / INTERSECT / EXCEPT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOpKind {
+    /// UNION.
+    Union,
+    /// INTERSECT.
+    Intersect,
+    /// EXCEPT.
+    Except,
 }
 
 /// An aggregate call in an Aggregate node.
@@ -59,6 +74,8 @@ pub struct AggCall {
     pub result_ty: DataType,
     /// `agg(DISTINCT x)`.
     pub distinct: bool,
+    /// string_agg's delimiter (over the input row).
+    pub delimiter: Option<Expr>,
 }
 
 /// A sort key.
@@ -102,9 +119,47 @@ pub enum Rel {
         on: Option<Expr>,
         /// Right side reads the left row through `Expr::Outer`.
         lateral: bool,
+        /// Number of left columns (for NULL-extension).
+        left_width: usize,
         /// Number of right columns (for NULL-extension).
         right_width: usize,
+        /// Equality keys taken from `on` (left key over the left row, right key over
+        /// the right row, of the same type): when present the join hashes the smaller
+        /// side on them; `on` is still checked on every candidate pair.
+        equi: Vec<(Expr, Expr)>,
     },
+    /// UNION / INTERSECT / EXCEPT \[ALL\] of two inputs of the same column types.
+    SetOp {
+        /// Which.
+        op: SetOpKind,
+        /// ALL (keep duplicates).
+        all: bool,
+        /// Left input.
+        left: Box<Rel>,
+        /// Right input.
+        right: Box<Rel>,
+    },
+    /// DISTINCT ON: keeps the first row of each run of equal keys (input is sorted).
+    DistinctOn {
+        /// Input.
+        input: Box<Rel>,
+        /// Keys over the input row.
+        keys: Vec<Expr>,
+    },
+    /// WITH RECURSIVE: `base`, then `step` over the rows the previous round added
+    /// (read through [`Rel::WorkTable`] with the same id) until a round adds none.
+    Recursive {
+        /// Names the working table.
+        id: usize,
+        /// The non-recursive term.
+        base: Box<Rel>,
+        /// The recursive term.
+        step: Box<Rel>,
+        /// UNION ALL (else UNION: rows already produced are dropped).
+        all: bool,
+    },
+    /// The working table of the [`Rel::Recursive`] with this id.
+    WorkTable(usize),
     /// WHERE / HAVING.
     Filter {
         /// Input.

@@ -22,6 +22,14 @@ use super::pg_catalog::VirtualTable;
 mod special;
 use super::plan::*;
 
+mod cte;
+mod join;
+mod setop;
+mod subquery;
+
+use cte::CteDef;
+use subquery::CorrFrame;
+
 /// One visible column.
 #[derive(Debug, Clone)]
 pub struct ScopeCol {
@@ -33,6 +41,9 @@ pub struct ScopeCol {
     pub ty: DataType,
     /// Source table oid and attribute number, for RowDescription.
     pub origin: (u32, i16),
+    /// A column that a JOIN … USING merged into an unqualified one: reachable only
+    /// by its qualified name, and not part of `*`.
+    pub hidden: bool,
 }
 
 /// The columns visible to an expression.
@@ -51,6 +62,12 @@ pub struct Planner<'a> {
     catalog: &'a Catalog,
     /// Parameter types: declared by the client, inferred, or Unknown until inferred.
     pub params: Vec<DataType>,
+    /// Next id for a subquery or a recursive working table.
+    next_id: usize,
+    /// One frame per enclosing subquery, innermost last (see `subquery.rs`).
+    corr: Vec<CorrFrame>,
+    /// The WITH queries in scope, innermost last (see `cte.rs`).
+    ctes: Vec<CteDef>,
 }
 
 /// Case-folds an identifier as PostgreSQL does (unquoted → lower case).
@@ -98,7 +115,7 @@ impl<'a> Planner<'a> {
                 })?
             });
         }
-        Ok(Planner { catalog, params })
+        Ok(Planner { catalog, params, next_id: 0, corr: Vec::new(), ctes: Vec::new() })
     }
 
     /// Final parameter types: anything still unknown is `text`, as PostgreSQL infers
@@ -187,49 +204,61 @@ impl<'a> Planner<'a> {
 
     // ---- queries -------------------------------------------------------------
 
-    /// Binds a query; `outer` is the scope a LATERAL subquery may reference.
+    /// Binds a query; `outer` is the scope of the enclosing row(s) it may reference
+    /// (a LATERAL or correlated subquery's).
     pub fn query(&mut self, q: &ast::Query, outer: Option<&Scope>) -> Result<QueryPlan> {
-        if q.with.is_some() {
-            return Err(unsupported("WITH"));
-        }
+        self.query_typed(q, outer, false)
+    }
+
+    /// Binds a query; with `keep_unknown`, output columns of untyped literals keep the
+    /// type `unknown` (a set operation resolves them against its other side).
+    fn query_typed(
+        &mut self,
+        q: &ast::Query,
+        outer: Option<&Scope>,
+        keep_unknown: bool,
+    ) -> Result<QueryPlan> {
         if q.fetch.is_some() {
             return Err(unsupported("FETCH"));
         }
         if !q.locks.is_empty() {
             let wait = super::locking::wait_policy(&q.locks)?;
-            let ast::SetExpr::Select(select) = q.body.as_ref() else {
+            let (ast::SetExpr::Select(select), None) = (q.body.as_ref(), &q.with) else {
                 return Err(Error::new(
                     ErrorKind::FeatureNotSupported,
-                    "FOR UPDATE is not allowed with UNION/INTERSECT/EXCEPT",
+                    "FOR UPDATE is supported only on a single table, not yet with WITH or UNION/INTERSECT/EXCEPT",
                 ));
             };
             let of = q.locks[0].of.as_ref().map(|n| n.to_string().to_lowercase());
-            let mut plan = self.select(select, q, outer)?;
+            let mut plan = self.select(select, q, outer, keep_unknown)?;
             plan.lock = Some(Box::new(super::locking::plan(&plan, wait, of.as_deref())?));
             return Ok(plan);
         }
-        let select = match q.body.as_ref() {
-            ast::SetExpr::Select(s) => s,
-            ast::SetExpr::Values(v) => return self.values(v, q),
-            ast::SetExpr::Query(inner) if q.order_by.is_none() && q.limit_clause.is_none() => {
-                return self.query(inner, outer)
-            }
-            _ => return Err(unsupported("set operations")),
+        let depth = self.ctes.len();
+        if let Some(with) = &q.with {
+            self.push_ctes(with)?;
+        }
+        let plan = match q.body.as_ref() {
+            ast::SetExpr::Select(s) => self.select(s, q, outer, keep_unknown),
+            body => self.body(body, outer, keep_unknown).and_then(|p| self.order_limit(p, q)),
         };
-        self.select(select, q, outer)
+        self.ctes.truncate(depth);
+        plan
     }
 
-    fn values(&mut self, v: &ast::Values, q: &ast::Query) -> Result<QueryPlan> {
-        if q.order_by.is_some() || q.limit_clause.is_some() {
-            return Err(unsupported("ORDER BY / LIMIT on VALUES"));
-        }
+    fn values(
+        &mut self,
+        v: &ast::Values,
+        outer: Option<&Scope>,
+        keep_unknown: bool,
+    ) -> Result<QueryPlan> {
         let empty = Scope::new();
         let mut rows = Vec::new();
         let mut types: Vec<DataType> = Vec::new();
         for row in &v.rows {
             let mut bound = Vec::new();
             for (i, e) in row.content.iter().enumerate() {
-                let (e, t) = self.expr(e, &empty, None, None)?;
+                let (e, t) = self.expr(e, &empty, outer, None)?;
                 if types.len() <= i {
                     types.push(t);
                 } else if types[i] == DataType::Unknown {
@@ -244,7 +273,7 @@ impl<'a> Planner<'a> {
         }
         let types: Vec<DataType> = types
             .into_iter()
-            .map(|t| if t == DataType::Unknown { DataType::Text } else { t })
+            .map(|t| if t == DataType::Unknown && !keep_unknown { DataType::Text } else { t })
             .collect();
         let columns = types
             .iter()
@@ -264,6 +293,7 @@ impl<'a> Planner<'a> {
         s: &ast::Select,
         q: &ast::Query,
         outer: Option<&Scope>,
+        keep_unknown: bool,
     ) -> Result<QueryPlan> {
         // FROM
         let (mut rel, scope) = if s.from.is_empty() {
@@ -271,29 +301,7 @@ impl<'a> Planner<'a> {
         } else {
             let mut acc: Option<(Rel, Scope)> = None;
             for twj in &s.from {
-                // `FROM a, LATERAL (...) x`: x may reference the items before it.
-                let lateral =
-                    matches!(&twj.relation, ast::TableFactor::Derived { lateral: true, .. });
-                let left = acc.as_ref().filter(|_| lateral).map(|(_, sc)| sc.clone());
-                let (r, sc) = self.table_with_joins(twj, left.as_ref(), outer)?;
-                acc = Some(match acc {
-                    None => (r, sc),
-                    Some((l, mut lsc)) => {
-                        let width = sc.len();
-                        lsc.extend(sc);
-                        (
-                            Rel::Join {
-                                kind: JoinKind::Inner,
-                                left: Box::new(l),
-                                right: Box::new(r),
-                                on: None,
-                                lateral,
-                                right_width: width,
-                            },
-                            lsc,
-                        )
-                    }
-                });
+                acc = Some(self.table_with_joins(twj, acc, outer)?);
             }
             acc.ok_or_else(|| Error::internal("empty FROM"))?
         };
@@ -320,7 +328,7 @@ impl<'a> Planner<'a> {
                     items.push((expr.clone(), Some(ident(alias))))
                 }
                 ast::SelectItem::Wildcard(_) => {
-                    for c in &scope {
+                    for c in scope.iter().filter(|c| !c.hidden) {
                         items.push((column_ref(c), Some(c.name.clone())));
                     }
                 }
@@ -370,7 +378,7 @@ impl<'a> Planner<'a> {
                 Some((ctx, _)) => self.expr(e, &scope, outer, Some(ctx))?,
                 None => self.expr(e, &scope, outer, None)?,
             };
-            let ty = if ty == DataType::Unknown { DataType::Text } else { ty };
+            let ty = if ty == DataType::Unknown && !keep_unknown { DataType::Text } else { ty };
             let origin = match e {
                 ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_) if agg.is_none() => {
                     origin_of(&bound, &scope)
@@ -407,39 +415,7 @@ impl<'a> Planner<'a> {
             for o in list {
                 let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
                 let nulls_first = o.options.nulls_first.unwrap_or(desc);
-                let idx = match &o.expr {
-                    ast::Expr::Value(v) => match &v.value {
-                        ast::Value::Number(n, _) => {
-                            let pos: usize =
-                                n.parse().map_err(|_| Error::syntax("bad ORDER BY position"))?;
-                            if pos == 0 || pos > visible {
-                                return Err(Error::new(
-                                    ErrorKind::InvalidColumnReference,
-                                    format!("ORDER BY position {pos} is not in select list"),
-                                ));
-                            }
-                            Some(pos - 1)
-                        }
-                        _ => None,
-                    },
-                    ast::Expr::Identifier(i) => {
-                        let name = ident(i);
-                        let hits: Vec<usize> = columns
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, c)| c.name == name)
-                            .map(|(i, _)| i)
-                            .collect();
-                        // An output column name wins over an input column (PostgreSQL's
-                        // rule for a bare name in ORDER BY).
-                        if hits.len() == 1 {
-                            Some(hits[0])
-                        } else {
-                            None
-                        }
-                    }
-                    _ => None,
-                };
+                let idx = output_column(&o.expr, &columns, visible)?;
                 let idx = match idx {
                     Some(i) => i,
                     None => {
@@ -455,7 +431,40 @@ impl<'a> Planner<'a> {
             }
         }
 
+        let distinct_on = match &s.distinct {
+            Some(ast::Distinct::On(list)) => {
+                let mut keys = Vec::new();
+                for e in list {
+                    let idx = match output_column(e, &columns, visible)? {
+                        Some(i) => i,
+                        None => {
+                            let (bound, _) = match agg.as_mut() {
+                                Some((ctx, _)) => self.expr(e, &scope, outer, Some(ctx))?,
+                                None => self.expr(e, &scope, outer, None)?,
+                            };
+                            // The same expression as a hidden ORDER BY key: one column.
+                            match out_exprs[visible..].iter().position(|x| *x == bound) {
+                                Some(k) => visible + k,
+                                None => {
+                                    out_exprs.push(bound);
+                                    out_exprs.len() - 1
+                                }
+                            }
+                        }
+                    };
+                    keys.push(idx);
+                }
+                Some(keys)
+            }
+            _ => None,
+        };
+
         if let Some((ctx, key_exprs)) = agg {
+            if key_exprs.iter().any(Expr::has_subquery)
+                || ctx.aggs.iter().any(|a| a.arg.as_ref().is_some_and(Expr::has_subquery))
+            {
+                return Err(unsupported("subqueries in GROUP BY or aggregate arguments"));
+            }
             rel = Rel::Aggregate { input: Box::new(rel), group: key_exprs, aggs: ctx.aggs };
             if let Some(h) = having {
                 rel = Rel::Filter { input: Box::new(rel), pred: h };
@@ -475,38 +484,69 @@ impl<'a> Planner<'a> {
                 }
                 rel = Rel::Distinct(Box::new(rel));
             }
-            Some(ast::Distinct::On(_)) => return Err(unsupported("DISTINCT ON")),
+            Some(ast::Distinct::On(_)) => {}
+        }
+        if let Some(keys) = distinct_on {
+            // The leading ORDER BY keys must be DISTINCT ON keys; the rest of those
+            // keys then sort each run of equal leading keys together.
+            for (k, _) in sort_keys.iter().zip(&keys) {
+                if !matches!(k.expr, Expr::Column(i) if keys.contains(&i)) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidColumnReference,
+                        "SELECT DISTINCT ON expressions must match initial ORDER BY expressions",
+                    ));
+                }
+            }
+            for &i in &keys {
+                if !sort_keys.iter().any(|k| k.expr == Expr::Column(i)) {
+                    sort_keys.push(SortKey {
+                        expr: Expr::Column(i),
+                        desc: false,
+                        nulls_first: false,
+                    });
+                }
+            }
+            rel = Rel::Sort { input: Box::new(rel), keys: std::mem::take(&mut sort_keys) };
+            rel = Rel::DistinctOn {
+                input: Box::new(rel),
+                keys: keys.into_iter().map(Expr::Column).collect(),
+            };
         }
         if !sort_keys.is_empty() {
             rel = Rel::Sort { input: Box::new(rel), keys: sort_keys };
         }
-        if let Some(lc) = &q.limit_clause {
-            let (limit, offset) = match lc {
-                ast::LimitClause::LimitOffset { limit, offset, limit_by }
-                    if limit_by.is_empty() =>
-                {
-                    (limit.clone(), offset.as_ref().map(|o| o.value.clone()))
-                }
-                _ => return Err(unsupported("this LIMIT form")),
-            };
-            let empty = Scope::new();
-            let mut bind_count = |e: Option<ast::Expr>| -> Result<Option<Expr>> {
-                match e {
-                    None => Ok(None),
-                    Some(e) => {
-                        let (b, t) = self.expr(&e, &empty, None, None)?;
-                        Ok(Some(coerce(b, t, &DataType::Int8)?))
-                    }
-                }
-            };
-            let limit = bind_count(limit)?;
-            let offset = bind_count(offset)?;
-            rel = Rel::Limit { input: Box::new(rel), limit, offset };
-        }
+        rel = self.limit(rel, q)?;
         if columns.len() < count_width(&rel, visible) {
             rel = Rel::Truncate { input: Box::new(rel), width: visible };
         }
         Ok(QueryPlan { rel, columns, lock: None })
+    }
+
+    /// Wraps `rel` in the query's LIMIT / OFFSET, if it has them.
+    fn limit(&mut self, rel: Rel, q: &ast::Query) -> Result<Rel> {
+        let Some(lc) = &q.limit_clause else { return Ok(rel) };
+        let (limit, offset) = match lc {
+            ast::LimitClause::LimitOffset { limit, offset, limit_by } if limit_by.is_empty() => {
+                (limit.clone(), offset.as_ref().map(|o| o.value.clone()))
+            }
+            _ => return Err(unsupported("this LIMIT form")),
+        };
+        let empty = Scope::new();
+        let mut bind_count = |e: Option<ast::Expr>| -> Result<Option<Expr>> {
+            match e {
+                None => Ok(None),
+                Some(e) => {
+                    let (b, t) = self.expr(&e, &empty, None, None)?;
+                    if b.has_subquery() {
+                        return Err(unsupported("subqueries in LIMIT / OFFSET"));
+                    }
+                    Ok(Some(coerce(b, t, &DataType::Int8)?))
+                }
+            }
+        };
+        let limit = bind_count(limit)?;
+        let offset = bind_count(offset)?;
+        Ok(Rel::Limit { input: Box::new(rel), limit, offset })
     }
 
     fn resolve_positional(
@@ -535,54 +575,6 @@ impl<'a> Planner<'a> {
         Ok(g.clone())
     }
 
-    /// `left`: the scope of the FROM items before this one, which a LATERAL first
-    /// relation may reference.
-    fn table_with_joins(
-        &mut self,
-        twj: &ast::TableWithJoins,
-        left: Option<&Scope>,
-        outer: Option<&Scope>,
-    ) -> Result<(Rel, Scope)> {
-        let (mut rel, mut scope) = self.table_factor(&twj.relation, left, outer)?;
-        for j in &twj.joins {
-            let (kind, constraint) = match &j.join_operator {
-                ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => {
-                    (JoinKind::Inner, Some(c))
-                }
-                ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => {
-                    (JoinKind::Left, Some(c))
-                }
-                ast::JoinOperator::CrossJoin(c) => (JoinKind::Inner, Some(c)),
-                _ => return Err(unsupported("this join type")),
-            };
-            let lateral = matches!(&j.relation, ast::TableFactor::Derived { lateral: true, .. });
-            let (right, rscope) =
-                self.table_factor(&j.relation, if lateral { Some(&scope) } else { None }, outer)?;
-            let width = rscope.len();
-            let mut joined = scope.clone();
-            joined.extend(rscope);
-            let on = match constraint {
-                Some(ast::JoinConstraint::On(e)) => {
-                    let (pred, ty) = self.expr(e, &joined, outer, None)?;
-                    expect_bool(&ty, "JOIN/ON")?;
-                    Some(pred)
-                }
-                Some(ast::JoinConstraint::None) | None => None,
-                Some(_) => return Err(unsupported("JOIN USING / NATURAL")),
-            };
-            rel = Rel::Join {
-                kind,
-                left: Box::new(rel),
-                right: Box::new(right),
-                on,
-                lateral,
-                right_width: width,
-            };
-            scope = joined;
-        }
-        Ok((rel, scope))
-    }
-
     fn table_factor(
         &mut self,
         tf: &ast::TableFactor,
@@ -591,6 +583,9 @@ impl<'a> Planner<'a> {
     ) -> Result<(Rel, Scope)> {
         match tf {
             ast::TableFactor::Table { name, alias, args: None, .. } => {
+                if let Some(found) = self.cte_reference(name, alias.as_ref())? {
+                    return Ok(found);
+                }
                 let qualifier =
                     alias.as_ref().map(|a| ident(&a.name)).or_else(|| object_parts(name).pop());
                 let renames: Vec<String> = alias
@@ -618,7 +613,10 @@ impl<'a> Planner<'a> {
                 }
             }
             ast::TableFactor::Derived { subquery, alias, .. } => {
-                let plan = self.query(subquery, lateral_scope.or(outer))?;
+                let plan = match lateral_scope {
+                    Some(left) => self.lateral_query(subquery, left, outer)?,
+                    None => self.query(subquery, outer)?,
+                };
                 let qualifier = alias.as_ref().map(|a| ident(&a.name));
                 let renames: Vec<String> = alias
                     .as_ref()
@@ -638,7 +636,7 @@ impl<'a> Planner<'a> {
     // ---- expressions ---------------------------------------------------------
 
     fn lookup(
-        &self,
+        &mut self,
         qualifier: Option<&str>,
         name: &str,
         scope: &Scope,
@@ -649,7 +647,11 @@ impl<'a> Planner<'a> {
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| {
-                    c.name == name && qualifier.is_none_or(|q| c.qualifier.as_deref() == Some(q))
+                    c.name == name
+                        && match qualifier {
+                            Some(q) => c.qualifier.as_deref() == Some(q),
+                            None => !c.hidden,
+                        }
                 })
                 .map(|(i, _)| i)
                 .collect();
@@ -667,6 +669,7 @@ impl<'a> Planner<'a> {
         }
         if let Some(o) = outer {
             if let Some((i, t)) = find(o)? {
+                self.mark_correlated(i);
                 return Ok((Expr::Outer(i), t));
             }
         }
@@ -913,17 +916,31 @@ impl<'a> Planner<'a> {
                     ty,
                 ))
             }
+            // `x op ANY (array)`: the types issue's array form; over a subquery below.
+            E::AnyOp { left, compare_op, right, .. }
+                if !matches!(right.as_ref(), E::Subquery(_)) =>
+            {
+                self.any_all(left, compare_op, right, false, scope, outer, agg)
+            }
+            E::AllOp { left, compare_op, right } if !matches!(right.as_ref(), E::Subquery(_)) => {
+                self.any_all(left, compare_op, right, true, scope, outer, agg)
+            }
+            E::Subquery(_)
+            | E::Exists { .. }
+            | E::InSubquery { .. }
+            | E::AnyOp { .. }
+            | E::AllOp { .. } => self.subquery_expr(e, scope, outer, agg),
             E::Function(f) => self.function(f, scope, outer, agg),
             E::Interval(iv) => self.interval_literal(iv),
             E::CompoundFieldAccess { root, access_chain } => {
                 self.subscript(root, access_chain, scope, outer, agg)
             }
-            E::AnyOp { left, compare_op, right, .. } => {
-                self.any_all(left, compare_op, right, false, scope, outer, agg)
-            }
-            E::AllOp { left, compare_op, right } => {
-                self.any_all(left, compare_op, right, true, scope, outer, agg)
-            }
+            E::Substring { .. }
+            | E::Trim { .. }
+            | E::Position { .. }
+            | E::Extract { .. }
+            | E::Ceil { .. }
+            | E::Floor { .. } => self.special_function(e, scope, outer, agg),
             E::Array(arr) => {
                 let mut items = Vec::new();
                 let mut types = Vec::new();
@@ -967,9 +984,12 @@ impl<'a> Planner<'a> {
                     arg_ty: DataType::Int8,
                     result_ty: DataType::Int8,
                     distinct: false,
+                    delimiter: None,
                 }
             }
-            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a))] => {
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a))]
+                if func != AggFunc::StringAgg =>
+            {
                 if contains_aggregate(a) {
                     return Err(Error::new(
                         ErrorKind::GroupingError,
@@ -984,7 +1004,45 @@ impl<'a> Planner<'a> {
                     (arg, t)
                 };
                 let result_ty = func.result_type(&t)?;
-                AggCall { func, arg: Some(arg), arg_ty: t, result_ty, distinct }
+                AggCall { func, arg: Some(arg), arg_ty: t, result_ty, distinct, delimiter: None }
+            }
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a)), ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(d))]
+                if func == AggFunc::StringAgg =>
+            {
+                let input = ctx.input.clone();
+                let (arg, t) = self.expr(a, &input, outer, None)?;
+                let (delim, dt) = self.expr(d, &input, outer, None)?;
+                let text = |t: &DataType| {
+                    matches!(
+                        t,
+                        DataType::Text
+                            | DataType::Varchar(_)
+                            | DataType::Name
+                            | DataType::Bpchar(_)
+                            | DataType::Unknown
+                    )
+                };
+                if !text(&t) || !text(&dt) {
+                    return Err(Error::new(
+                        ErrorKind::UndefinedFunction,
+                        format!(
+                            "function string_agg({}, {}) does not exist",
+                            t.display_name(),
+                            dt.display_name()
+                        ),
+                    )
+                    .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+                }
+                let arg = self.cast_to(arg, t, &DataType::Text, false)?;
+                let delim = self.cast_to(delim, dt, &DataType::Text, false)?;
+                AggCall {
+                    func,
+                    arg: Some(arg),
+                    arg_ty: DataType::Text,
+                    result_ty: DataType::Text,
+                    distinct,
+                    delimiter: Some(delim),
+                }
             }
             _ => return Err(unsupported(format!("{}() with these arguments", func.name()))),
         };
@@ -999,7 +1057,7 @@ impl<'a> Planner<'a> {
         f: &ast::Function,
         scope: &Scope,
         outer: Option<&Scope>,
-        mut agg: Option<&mut AggCtx>,
+        agg: Option<&mut AggCtx>,
     ) -> Result<(Expr, DataType)> {
         let parts = object_parts(&f.name);
         let name = parts.last().cloned().unwrap_or_default();
@@ -1031,6 +1089,18 @@ impl<'a> Planner<'a> {
             }
             ast::FunctionArguments::Subquery(_) => return Err(unsupported("subquery arguments")),
         };
+        self.call_named(&name, &args, scope, outer, agg)
+    }
+
+    /// Binds `name(args)` for a scalar function.
+    fn call_named(
+        &mut self,
+        name: &str,
+        args: &[&ast::Expr],
+        scope: &Scope,
+        outer: Option<&Scope>,
+        mut agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
         let mut bound = Vec::new();
         let mut types = Vec::new();
         for a in args {
@@ -1038,15 +1108,81 @@ impl<'a> Planner<'a> {
             bound.push(b);
             types.push(t);
         }
-        let (func, result) = Func::resolve(&name, &types)?;
+        let (func, result) = Func::resolve(name, &types)?;
+        let targets = func.arg_types(name, &result, &types);
         let mut final_args = Vec::new();
-        for (b, t) in bound.into_iter().zip(types) {
-            final_args.push(match func.arg_type(&result, &t) {
+        for ((b, t), target) in bound.into_iter().zip(types).zip(targets) {
+            final_args.push(match target {
                 Some(target) => self.cast_to(b, t, &target, false)?,
                 None => b,
             });
         }
         Ok((Expr::Func(func, final_args), result))
+    }
+
+    /// The SQL-syntax forms of functions: SUBSTRING(… FROM … FOR …), TRIM(…),
+    /// POSITION(… IN …), EXTRACT(… FROM …), CEIL(…), FLOOR(…).
+    fn special_function(
+        &mut self,
+        e: &ast::Expr,
+        scope: &Scope,
+        outer: Option<&Scope>,
+        agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
+        use ast::Expr as E;
+        let lit = |s: String| {
+            E::Value(ast::ValueWithSpan {
+                value: ast::Value::SingleQuotedString(s),
+                span: sqlparser::tokenizer::Span::empty(),
+            })
+        };
+        match e {
+            E::Substring { expr, substring_from, substring_for, .. } => {
+                let one = E::Value(ast::ValueWithSpan {
+                    value: ast::Value::Number("1".into(), false),
+                    span: sqlparser::tokenizer::Span::empty(),
+                });
+                let from = substring_from.as_deref().unwrap_or(&one);
+                let mut args: Vec<&ast::Expr> = vec![expr, from];
+                if let Some(f) = substring_for {
+                    args.push(f);
+                }
+                self.call_named("substr", &args, scope, outer, agg)
+            }
+            E::Trim { expr, trim_where, trim_what, trim_characters } => {
+                if trim_characters.is_some() {
+                    return Err(unsupported("TRIM with a character list"));
+                }
+                let name = match trim_where {
+                    Some(ast::TrimWhereField::Leading) => "ltrim",
+                    Some(ast::TrimWhereField::Trailing) => "rtrim",
+                    _ => "btrim",
+                };
+                let mut args: Vec<&ast::Expr> = vec![expr];
+                if let Some(w) = trim_what {
+                    args.push(w);
+                }
+                self.call_named(name, &args, scope, outer, agg)
+            }
+            E::Position { expr, r#in } => {
+                self.call_named("strpos", &[r#in, expr], scope, outer, agg)
+            }
+            E::Extract { field, expr, .. } => {
+                let field = lit(field.to_string().to_lowercase().trim_matches('"').to_owned());
+                self.call_named("extract", &[&field, expr], scope, outer, agg)
+            }
+            E::Ceil { expr, field } | E::Floor { expr, field } => {
+                if !matches!(
+                    field,
+                    ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime)
+                ) {
+                    return Err(unsupported("CEIL / FLOOR with a second argument"));
+                }
+                let name = if matches!(e, E::Ceil { .. }) { "ceil" } else { "floor" };
+                self.call_named(name, &[expr], scope, outer, agg)
+            }
+            _ => Err(Error::internal("not a special function form")),
+        }
     }
 
     fn literal(&mut self, v: &ast::Value) -> Result<(Expr, DataType)> {
@@ -1309,6 +1445,9 @@ impl<'a> Planner<'a> {
                             continue;
                         }
                         let (b, t) = self.expr(e, &empty, None, None)?;
+                        if b.has_subquery() {
+                            return Err(unsupported("subqueries in INSERT … VALUES"));
+                        }
                         bound.push(self.assign(b, t, &table.columns[col])?);
                     }
                     rows.push(bound);
@@ -1371,6 +1510,7 @@ impl<'a> Planner<'a> {
                 name: c.name.clone(),
                 ty: c.ty.clone(),
                 origin: (table.oid, i as i16 + 1),
+                hidden: false,
             })
             .collect()
     }
@@ -1399,6 +1539,9 @@ impl<'a> Planner<'a> {
         let Some(w) = selection else { return Ok(None) };
         let (p, t) = self.expr(w, scope, None, None)?;
         expect_bool(&t, "WHERE")?;
+        if p.has_subquery() {
+            return Err(unsupported("subqueries in UPDATE / DELETE"));
+        }
         Ok(Some(p))
     }
 
@@ -1423,6 +1566,9 @@ impl<'a> Planner<'a> {
                 return Err(unsupported("updating a primary-key column"));
             }
             let (b, t) = self.expr(&a.value, &scope, None, None)?;
+            if b.has_subquery() {
+                return Err(unsupported("subqueries in UPDATE / DELETE"));
+            }
             sets.push((idx, self.assign(b, t, &table.columns[idx])?));
         }
         let filter = self.where_clause(u.selection.as_ref(), &scope)?;
@@ -1564,6 +1710,7 @@ fn relation_scope(
             name: renames.get(i).cloned().unwrap_or(name),
             ty,
             origin,
+            hidden: false,
         })
         .collect()
 }
@@ -1653,7 +1800,9 @@ fn negate_literal(v: &Value) -> Option<Value> {
 /// primary key.
 fn push_filter(rel: Rel, pred: Expr) -> Rel {
     match rel {
-        Rel::Scan { table, access: Access::Full, filter: None } => {
+        // A scan evaluates its filter inside the storage callback, where subquery
+        // results cannot be awaited: such a filter stays a Filter node.
+        Rel::Scan { table, access: Access::Full, filter: None } if !pred.has_subquery() => {
             let access = point_access(&table, Some(&pred));
             Rel::Scan { table, access, filter: Some(pred) }
         }
@@ -1783,13 +1932,55 @@ pub fn serializable_refused() -> Error {
 
 fn contains_aggregate(e: &ast::Expr) -> bool {
     // Textual check is enough to decide whether a SELECT aggregates; binding then
-    // finds each call exactly.
-    let s = e.to_string().to_lowercase();
-    ["count(", "sum(", "avg(", "min(", "max("].iter().any(|f| {
+    // finds each call exactly. Aggregates inside subqueries belong to those.
+    let s = without_subqueries(&e.to_string().to_lowercase());
+    [
+        "count(",
+        "sum(",
+        "avg(",
+        "min(",
+        "max(",
+        "string_agg(",
+        "array_agg(",
+        "bool_and(",
+        "bool_or(",
+        "every(",
+    ]
+    .iter()
+    .any(|f| {
         s.match_indices(f).any(|(i, _)| {
             i == 0 || !s.as_bytes()[i - 1].is_ascii_alphanumeric() && s.as_bytes()[i - 1] != b'_'
         })
     })
+}
+
+/// `text` with every parenthesised `(SELECT …)` / `(WITH …)` removed.
+fn without_subqueries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) =
+        ["(select ", "(with ", "(values "].iter().filter_map(|p| rest.find(p)).min()
+    {
+        out.push_str(&rest[..start]);
+        let mut depth = 0usize;
+        let mut end = rest.len();
+        for (i, c) in rest[start..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = start + i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn column_ref(c: &ScopeCol) -> ast::Expr {
@@ -1821,6 +2012,25 @@ fn column_name(e: &ast::Expr) -> String {
         },
         ast::Expr::Nested(inner) => column_name(inner),
         ast::Expr::Case { .. } => "case".to_owned(),
+        ast::Expr::Exists { .. } => "exists".to_owned(),
+        ast::Expr::Substring { .. } => "substring".to_owned(),
+        ast::Expr::Position { .. } => "position".to_owned(),
+        ast::Expr::Extract { .. } => "extract".to_owned(),
+        ast::Expr::Ceil { .. } => "ceil".to_owned(),
+        ast::Expr::Floor { .. } => "floor".to_owned(),
+        ast::Expr::Trim { trim_where, .. } => match trim_where {
+            Some(ast::TrimWhereField::Leading) => "ltrim".to_owned(),
+            Some(ast::TrimWhereField::Trailing) => "rtrim".to_owned(),
+            _ => "btrim".to_owned(),
+        },
+        ast::Expr::Subquery(q) => match q.body.as_ref() {
+            ast::SetExpr::Select(s) => match s.projection.first() {
+                Some(ast::SelectItem::ExprWithAlias { alias, .. }) => ident(alias),
+                Some(ast::SelectItem::UnnamedExpr(e)) => column_name(e),
+                _ => "?column?".to_owned(),
+            },
+            _ => "?column?".to_owned(),
+        },
         ast::Expr::Array(_) => "array".to_owned(),
         _ => "?column?".to_owned(),
     }
@@ -1844,12 +2054,45 @@ fn type_column_name(t: &ast::DataType) -> String {
     }
 }
 
+/// The output column an ORDER BY / DISTINCT ON item names: a position, or a bare
+/// name matching exactly one output column (which wins over an input column, as in
+/// PostgreSQL). None: an expression over the input.
+fn output_column(e: &ast::Expr, columns: &[OutCol], visible: usize) -> Result<Option<usize>> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => {
+                let pos: usize = n.parse().map_err(|_| Error::syntax("bad ORDER BY position"))?;
+                if pos == 0 || pos > visible {
+                    return Err(Error::new(
+                        ErrorKind::InvalidColumnReference,
+                        format!("ORDER BY position {pos} is not in select list"),
+                    ));
+                }
+                Ok(Some(pos - 1))
+            }
+            _ => Ok(None),
+        },
+        ast::Expr::Identifier(i) => {
+            let name = ident(i);
+            let hits: Vec<usize> = columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.name == name)
+                .map(|(i, _)| i)
+                .collect();
+            Ok(if hits.len() == 1 { Some(hits[0]) } else { None })
+        }
+        _ => Ok(None),
+    }
+}
+
 fn count_width(rel: &Rel, visible: usize) -> usize {
     match rel {
         Rel::Project { exprs, .. } => exprs.len(),
-        Rel::Sort { input, .. } | Rel::Distinct(input) | Rel::Limit { input, .. } => {
-            count_width(input, visible)
-        }
+        Rel::Sort { input, .. }
+        | Rel::Distinct(input)
+        | Rel::Limit { input, .. }
+        | Rel::DistinctOn { input, .. } => count_width(input, visible),
         _ => visible,
     }
 }
