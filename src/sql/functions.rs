@@ -55,6 +55,14 @@ pub enum Func {
     Length,
     /// abs(x).
     Abs,
+    /// nextval(sequence).
+    NextVal,
+    /// currval(sequence).
+    CurrVal,
+    /// setval(sequence, value [, is_called]).
+    SetVal,
+    /// lastval().
+    LastVal,
 }
 
 /// An aggregate function.
@@ -341,6 +349,10 @@ impl Func {
             ("upper", 1) => (Func::Upper, Text),
             ("length" | "char_length" | "character_length", 1) => (Func::Length, Int4),
             ("abs", 1) => (Func::Abs, args[0].clone()),
+            ("nextval", 1) => (Func::NextVal, Int8),
+            ("currval", 1) => (Func::CurrVal, Int8),
+            ("setval", 2 | 3) => (Func::SetVal, Int8),
+            ("lastval", 0) => (Func::LastVal, Int8),
             _ => {
                 let list: Vec<String> = args.iter().map(|t| t.display_name()).collect();
                 return Err(Error::new(
@@ -362,13 +374,24 @@ impl Func {
             Func::Lower | Func::Upper | Func::Length if *given == DataType::Unknown => {
                 Some(DataType::Text)
             }
+            // (sequence name, value, is_called): told apart by the given types.
+            Func::NextVal | Func::CurrVal | Func::SetVal => Some(match given {
+                DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Numeric(_) => {
+                    DataType::Int8
+                }
+                DataType::Bool => DataType::Bool,
+                _ => DataType::Text,
+            }),
             _ => None,
         }
     }
 
     /// True if the value cannot change within a statement (so it may be computed once).
     pub fn is_immutable_per_statement(self) -> bool {
-        !matches!(self, Func::ClockTimestamp)
+        !matches!(
+            self,
+            Func::ClockTimestamp | Func::NextVal | Func::CurrVal | Func::SetVal | Func::LastVal
+        )
     }
 
     /// Calls the function.
@@ -445,8 +468,40 @@ impl Func {
                 Value::Numeric(x) => Value::Numeric(x.abs()),
                 _ => return Err(Error::internal("abs on a non-number")),
             },
+            Func::NextVal | Func::CurrVal | Func::SetVal | Func::LastVal => {
+                return sequence_call(self, args, ctx)
+            }
         })
     }
+}
+
+/// nextval / currval / setval / lastval (strict: a NULL argument gives NULL).
+fn sequence_call(f: Func, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
+    let access = ctx
+        .session
+        .sequences
+        .as_ref()
+        .ok_or_else(|| Error::internal("sequence functions outside a session"))?;
+    if args.iter().any(Value::is_null) {
+        return Ok(Value::Null);
+    }
+    let name = match args.first() {
+        Some(Value::Text(t)) => t.as_str(),
+        Some(_) => return Err(Error::internal("sequence name is not text")),
+        None => "",
+    };
+    Ok(Value::Int8(match f {
+        Func::NextVal => access.nextval(name)?,
+        Func::CurrVal => access.currval(name)?,
+        Func::LastVal => access.lastval()?,
+        _ => {
+            let Some(Value::Int8(v)) = args.get(1) else {
+                return Err(Error::internal("setval value is not bigint"));
+            };
+            let called = !matches!(args.get(2), Some(Value::Bool(false)));
+            access.setval(name, *v, called)?
+        }
+    }))
 }
 
 fn range(ty: &str) -> Error {

@@ -29,6 +29,7 @@
 //!    watermark, and replies. The wire writes CommandComplete and ReadyForQuery in one
 //!    socket write.
 
+pub mod constraints;
 pub mod dml;
 pub mod exec;
 pub mod expr;

@@ -150,6 +150,14 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
         "abort" => Plan::Rollback,
         "checkpoint" => Plan::Maintenance("CHECKPOINT"),
         _ => {
+            let stripped;
+            let mut sql = sql;
+            if first == "insert" {
+                let (text, overriding) = super::constraints::strip_overriding(sql)?;
+                planner.overriding = overriding;
+                stripped = text;
+                sql = &stripped;
+            }
             let stmts =
                 Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| syntax_error(sql, e))?;
             match stmts.as_slice() {
