@@ -75,6 +75,9 @@ pub struct SeqState {
     /// Values up to here (in the increment's direction) may be handed out without a
     /// new record; `None` when nothing is covered.
     safe: Option<i64>,
+    /// The newest record was written for a wrap-around (CYCLE) that is still to be
+    /// taken: the next wrapped value is covered by it.
+    wrap_logged: bool,
 }
 
 impl SequenceDef {
@@ -218,7 +221,7 @@ impl SeqState {
     pub fn recovered(def: &SequenceDef, counter: Counter) -> SeqState {
         let safe = if counter.is_called { Some(counter.last) } else { None };
         let _ = def;
-        SeqState { counter, safe }
+        SeqState { counter, safe, wrap_logged: false }
     }
 
     /// Takes the next value, or asks for a durable record first.
@@ -242,9 +245,10 @@ impl SeqState {
                 (n as i64, false)
             }
         };
-        let covered = !wrapped
+        let covered = (!wrapped || self.wrap_logged)
             && self.safe.is_some_and(|s| if def.increment > 0 { value <= s } else { value >= s });
         if covered {
+            self.wrap_logged = false;
             self.counter = Counter { last: value, is_called: true };
             return Ok(Step::Value(value));
         }
@@ -258,12 +262,16 @@ impl SeqState {
     /// the same log lock, so `record` is the newest one.
     pub fn logged(&mut self, record: Counter) {
         self.safe = Some(record.last);
+        // The counter stands still until the logger takes its value (nobody takes a
+        // value it does not cover), so a record for a wrap is for this wrap.
+        self.wrap_logged = true;
     }
 
     /// setval(value, is_called), once its record is durable.
     pub fn set(&mut self, counter: Counter) {
         self.counter = counter;
         self.safe = if counter.is_called { Some(counter.last) } else { None };
+        self.wrap_logged = false;
     }
 }
 

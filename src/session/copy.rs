@@ -185,6 +185,7 @@ mod tests {
                 Column::new("b", DataType::Text, false),
             ],
             primary_key: None,
+            checks: Vec::new(),
         })
     }
 

@@ -250,7 +250,13 @@ impl Planner<'_> {
                     )));
                 }
                 let (b, t) = self.scalar(e, &Scope::new())?;
-                self.assign(b, t, &columns[i])?;
+                match self.assign(b, t, &columns[i]) {
+                    // PostgreSQL checks a default's length only when it is used.
+                    Err(err) if err.kind != ErrorKind::StringDataRightTruncation => {
+                        return Err(err)
+                    }
+                    _ => {}
+                }
                 columns[i].default = Some(e.to_string());
             }
             if extra.serial || extra.identity.is_some() {
@@ -266,19 +272,9 @@ impl Planner<'_> {
                 columns[i].identity = extra.identity.as_ref().map(|(k, _)| *k);
                 columns[i].not_null = true;
             }
-            for (name, e) in extra.checks {
-                named.push((name, format!("{table}_{cname}_check"), e));
-            }
+            table_checks_from(extra.checks, &mut named, table, columns);
         }
-        for (name, e) in table_checks {
-            let text = e.to_string();
-            let first = first_column(&text, columns);
-            let auto = match first {
-                Some(c) => format!("{table}_{c}_check"),
-                None => format!("{table}_check"),
-            };
-            named.push((name, auto, e));
-        }
+        table_checks_from(table_checks, &mut named, table, columns);
         let probe = TableDef {
             id: TableId(0),
             oid: 0,
@@ -369,6 +365,168 @@ impl Planner<'_> {
     }
 }
 
+/// CREATE SEQUENCE, parsed here from its words (lower-cased keywords, numbers, and
+/// punctuation) because sqlparser only takes the options in one fixed order and
+/// PostgreSQL takes them in any.
+pub fn create_sequence_words(w: &[String], catalog: &crate::catalog::Catalog) -> Result<Plan> {
+    let end = || Error::syntax("syntax error at end of input");
+    let near = |i: usize| match w.get(i) {
+        Some(t) => Error::syntax(format!("syntax error at or near \"{t}\"")),
+        None => end(),
+    };
+    let mut i = 1;
+    if matches!(w.get(i).map(String::as_str), Some("temporary" | "temp" | "unlogged")) {
+        return Err(unsupported(format!("CREATE {} SEQUENCE", w[i].to_uppercase())));
+    }
+    if w.get(i).map(String::as_str) != Some("sequence") {
+        return Err(near(i));
+    }
+    i += 1;
+    let mut if_not_exists = false;
+    if w[i..].starts_with(&["if".into(), "not".into(), "exists".into()]) {
+        if_not_exists = true;
+        i += 3;
+    }
+    let mut name = w.get(i).cloned().ok_or_else(end)?;
+    i += 1;
+    if w.get(i).map(String::as_str) == Some(".") {
+        if name != "public" {
+            return Err(Error::new(
+                ErrorKind::UndefinedObject,
+                format!("schema \"{name}\" does not exist"),
+            ));
+        }
+        name = w.get(i + 1).cloned().ok_or_else(end)?;
+        i += 2;
+    }
+    let number = |i: &mut usize| -> Result<i64> {
+        let neg = match w.get(*i).map(String::as_str) {
+            Some("-") => {
+                *i += 1;
+                true
+            }
+            Some("+") => {
+                *i += 1;
+                false
+            }
+            _ => false,
+        };
+        let n = w.get(*i).ok_or_else(end)?;
+        let v: i64 = n.parse().map_err(|_| near(*i))?;
+        *i += 1;
+        Ok(if neg { -v } else { v })
+    };
+    let mut o = SeqOptions::default();
+    let mut ty = DataType::Int8;
+    let mut owned_by = None;
+    while i < w.len() {
+        let word = w[i].clone();
+        i += 1;
+        match word.as_str() {
+            "as" => {
+                ty = match w.get(i).map(String::as_str) {
+                    Some("smallint" | "int2") => DataType::Int2,
+                    Some("integer" | "int" | "int4") => DataType::Int4,
+                    Some("bigint" | "int8") => DataType::Int8,
+                    Some(_) => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidParameterValue,
+                            "sequence type must be smallint, integer, or bigint",
+                        ))
+                    }
+                    None => return Err(end()),
+                };
+                i += 1;
+            }
+            "increment" => {
+                if w.get(i).map(String::as_str) == Some("by") {
+                    i += 1;
+                }
+                o.increment = Some(number(&mut i)?);
+            }
+            "minvalue" => o.min = Some(number(&mut i)?),
+            "maxvalue" => o.max = Some(number(&mut i)?),
+            "start" => {
+                if w.get(i).map(String::as_str) == Some("with") {
+                    i += 1;
+                }
+                o.start = Some(number(&mut i)?);
+            }
+            "cache" => o.cache = Some(number(&mut i)?),
+            "cycle" => o.cycle = true,
+            "no" => {
+                match w.get(i).map(String::as_str) {
+                    Some("minvalue") => o.min = None,
+                    Some("maxvalue") => o.max = None,
+                    Some("cycle") => o.cycle = false,
+                    _ => return Err(near(i)),
+                }
+                i += 1;
+            }
+            "owned" if w.get(i).map(String::as_str) == Some("by") => {
+                let parts: Vec<&str> = w[i + 1..]
+                    .iter()
+                    .map(String::as_str)
+                    .take_while(|t| !matches!(*t, "increment" | "minvalue" | "maxvalue" | "start" | "cache" | "cycle" | "no" | "as"))
+                    .collect();
+                i += 1 + parts.len();
+                let names: Vec<&str> = parts.into_iter().filter(|p| *p != ".").collect();
+                owned_by = match names.as_slice() {
+                    ["none"] => None,
+                    [t, c] | [_, t, c] => {
+                        let table = catalog.table(t)?;
+                        if table.column_index(c).is_none() {
+                            return Err(Error::new(
+                                ErrorKind::UndefinedColumn,
+                                format!("column \"{c}\" of relation \"{t}\" does not exist"),
+                            ));
+                        }
+                        Some((t.to_string(), c.to_string()))
+                    }
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidParameterValue,
+                            "invalid OWNED BY option",
+                        )
+                        .with_hint("Specify OWNED BY table.column or OWNED BY NONE."))
+                    }
+                };
+            }
+            _ => return Err(near(i - 1)),
+        }
+    }
+    let mut def = o.def(name, ty)?;
+    def.owned_by = owned_by;
+    Ok(Plan::CreateSequence { def, if_not_exists })
+}
+
+/// CREATE SEQUENCE's (or an identity's) options, before defaults.
+#[derive(Debug, Default)]
+struct SeqOptions {
+    increment: Option<i64>,
+    min: Option<i64>,
+    max: Option<i64>,
+    start: Option<i64>,
+    cache: Option<i64>,
+    cycle: bool,
+}
+
+impl SeqOptions {
+    fn def(self, name: String, ty: DataType) -> Result<SequenceDef> {
+        SequenceDef::new(
+            name,
+            0,
+            ty,
+            self.increment,
+            self.min,
+            self.max,
+            self.start,
+            self.cache,
+            self.cycle,
+        )
+    }
+}
+
 /// A relation name of CREATE/DROP SEQUENCE (schema `public` only).
 pub fn relation_name(name: &ast::ObjectName) -> Result<String> {
     let parts: Vec<String> = name
@@ -402,7 +560,8 @@ fn sequence_def(name: String, ty: DataType, opts: &[ast::SequenceOptions]) -> Re
             O::MaxValue(e) => max = e.as_ref().map(const_i64).transpose()?,
             O::StartWith(e, _) => start = Some(const_i64(e)?),
             O::Cache(e) => cache = Some(const_i64(e)?),
-            O::Cycle(c) => cycle = *c,
+            // sqlparser's flag is "NO": `Cycle(true)` is NO CYCLE.
+            O::Cycle(no) => cycle = !*no,
         }
     }
     SequenceDef::new(name, 0, ty, inc, min, max, start, cache, cycle)
@@ -427,16 +586,39 @@ fn const_i64(e: &ast::Expr) -> Result<i64> {
     }
 }
 
-/// The first of `columns` that `text` (a CHECK expression) names.
-fn first_column(text: &str, columns: &[Column]) -> Option<String> {
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize().ok()?;
-    tokens.into_iter().find_map(|t| match t {
-        Token::Word(w) => {
+/// Names unnamed checks as PostgreSQL does, column-level or not: `<table>_<col>_check`
+/// when the expression names exactly one column, else `<table>_check`.
+fn table_checks_from(
+    checks: Vec<(Option<String>, ast::Expr)>,
+    named: &mut Vec<(Option<String>, String, ast::Expr)>,
+    table: &str,
+    columns: &[Column],
+) {
+    for (name, e) in checks {
+        let used = columns_named(&e.to_string(), columns);
+        let auto = match used.as_slice() {
+            [c] => format!("{table}_{c}_check"),
+            _ => format!("{table}_check"),
+        };
+        named.push((name, auto, e));
+    }
+}
+
+/// The distinct columns of `columns` that `text` (a CHECK expression) names.
+fn columns_named(text: &str, columns: &[Column]) -> Vec<String> {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize() else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for t in tokens {
+        if let Token::Word(w) = t {
             let n = if w.quote_style.is_some() { w.value } else { w.value.to_lowercase() };
-            columns.iter().any(|c| c.name == n).then_some(n)
+            if columns.iter().any(|c| c.name == n) && !out.contains(&n) {
+                out.push(n);
+            }
         }
-        _ => None,
-    })
+    }
+    out
 }
 
 #[cfg(test)]
