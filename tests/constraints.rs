@@ -176,7 +176,8 @@ async fn identity_columns_always_and_by_default() {
         lines(&c, "SELECT id, v FROM b ORDER BY id").await,
         ["7|given", "100|x", "110|y", "120|ignored"]
     );
-    let e = fails(&c, "INSERT INTO b (v) VALUES (NULL), (NULL); INSERT INTO b VALUES (NULL, 'n')").await;
+    let e = fails(&c, "INSERT INTO b (v) VALUES (NULL), (NULL); INSERT INTO b VALUES (NULL, 'n')")
+        .await;
     assert_eq!(code(&e), SqlState::NOT_NULL_VIOLATION);
     let e = fails(&c, "CREATE TABLE bad (id text GENERATED ALWAYS AS IDENTITY)").await;
     assert_eq!(code(&e), SqlState::INVALID_PARAMETER_VALUE);

@@ -33,7 +33,10 @@ async fn nextval_currval_setval_lastval_as_postgres() {
     assert_eq!(message(&e), "currval of sequence \"s\" is not yet defined in this session");
     let e = fails(&c, "SELECT lastval()").await;
     assert_eq!(message(&e), "lastval is not yet defined in this session");
-    assert_eq!(lines(&c, "SELECT nextval('s'), nextval('S'), nextval('public.s')").await, ["1|2|3"]);
+    assert_eq!(
+        lines(&c, "SELECT nextval('s'), nextval('S'), nextval('public.s')").await,
+        ["1|2|3"]
+    );
     let e = fails(&c, "SELECT nextval('s')").await;
     assert_eq!(code(&e), SqlState::SEQUENCE_GENERATOR_LIMIT_EXCEEDED);
     assert_eq!(message(&e), "nextval: reached maximum value of sequence \"s\" (3)");
@@ -78,7 +81,11 @@ async fn sequence_ddl_errors_as_postgres() {
     let cases: &[(&str, SqlState, &str)] = &[
         ("CREATE SEQUENCE s", SqlState::DUPLICATE_TABLE, "relation \"s\" already exists"),
         ("CREATE SEQUENCE t", SqlState::DUPLICATE_TABLE, "relation \"t\" already exists"),
-        ("CREATE SEQUENCE b INCREMENT 0", SqlState::INVALID_PARAMETER_VALUE, "INCREMENT must not be zero"),
+        (
+            "CREATE SEQUENCE b INCREMENT 0",
+            SqlState::INVALID_PARAMETER_VALUE,
+            "INCREMENT must not be zero",
+        ),
         (
             "CREATE SEQUENCE b MINVALUE 5 MAXVALUE 5",
             SqlState::INVALID_PARAMETER_VALUE,
@@ -201,7 +208,10 @@ async fn values_never_repeat_after_a_restart() {
     assert_eq!(ids.len(), 1);
     assert!(ids[0].ends_with("|d"));
     assert!(ids[0].split('|').next().unwrap().parse::<i64>().unwrap() > 2);
-    assert_eq!(code(&fails(&c, "INSERT INTO t (v) VALUES ('bad')").await), SqlState::CHECK_VIOLATION);
+    assert_eq!(
+        code(&fails(&c, "INSERT INTO t (v) VALUES ('bad')").await),
+        SqlState::CHECK_VIOLATION
+    );
     drop(c);
     db.stop().await;
 }

@@ -181,10 +181,10 @@ mod tests {
     fn v1_definitions_of_older_data_directories_are_still_read() {
         let v1 = "v1\n2\n16385\nold\n0\na\t23\t-1\t1\nb\t25\t-1\t0\n";
         let def = decode(v1.as_bytes()).unwrap();
-        assert_eq!(def.columns, vec![
-            Column::new("a", DataType::Int4, true),
-            Column::new("b", DataType::Text, false)
-        ]);
+        assert_eq!(
+            def.columns,
+            vec![Column::new("a", DataType::Int4, true), Column::new("b", DataType::Text, false)]
+        );
         assert!(def.checks.is_empty());
         assert_eq!(def.primary_key, Some(vec![0]));
     }

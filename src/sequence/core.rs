@@ -185,8 +185,7 @@ impl SequenceDef {
         let bad = || Error::internal("corrupt sequence record in the catalog");
         let text = std::str::from_utf8(bytes).map_err(|_| bad())?;
         let l: Vec<&str> = text.lines().collect();
-        let [tag, name, oid, ty, inc, min, max, start, cache, cycle, owned, counter] = l[..]
-        else {
+        let [tag, name, oid, ty, inc, min, max, start, cache, cycle, owned, counter] = l[..] else {
             return Err(bad());
         };
         if tag != "s1" {
@@ -354,14 +353,26 @@ mod tests {
 
     #[test]
     fn options_are_checked_with_postgres_messages() {
-        let e = SequenceDef::new("s".into(), 1, DataType::Int8, Some(0), None, None, None, None, false)
-            .unwrap_err();
+        let e =
+            SequenceDef::new("s".into(), 1, DataType::Int8, Some(0), None, None, None, None, false)
+                .unwrap_err();
         assert_eq!(e.message, "INCREMENT must not be zero");
-        let e = SequenceDef::new("s".into(), 1, DataType::Int8, None, Some(5), Some(5), None, None, false)
-            .unwrap_err();
+        let e = SequenceDef::new(
+            "s".into(),
+            1,
+            DataType::Int8,
+            None,
+            Some(5),
+            Some(5),
+            None,
+            None,
+            false,
+        )
+        .unwrap_err();
         assert_eq!(e.message, "MINVALUE (5) must be less than MAXVALUE (5)");
-        let e = SequenceDef::new("s".into(), 1, DataType::Int4, None, None, None, Some(0), None, false)
-            .unwrap_err();
+        let e =
+            SequenceDef::new("s".into(), 1, DataType::Int4, None, None, None, Some(0), None, false)
+                .unwrap_err();
         assert_eq!(e.message, "START value (0) cannot be less than MINVALUE (1)");
     }
 

@@ -224,7 +224,10 @@ impl SequenceAccess {
         self.session.lock().currval.get(&seq.def.oid).copied().ok_or_else(|| {
             Error::new(
                 ErrorKind::ObjectNotInPrerequisiteState,
-                format!("currval of sequence \"{}\" is not yet defined in this session", seq.def.name),
+                format!(
+                    "currval of sequence \"{}\" is not yet defined in this session",
+                    seq.def.name
+                ),
             )
         })
     }
@@ -285,9 +288,7 @@ impl SequenceAccess {
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
         _ => f(),
     }
 }

@@ -82,7 +82,9 @@ impl Session {
                         if engine.catalog.get(t).is_some() {
                             return Err(Error::new(
                                 ErrorKind::DependentObjectsStillExist,
-                                format!("cannot drop sequence {n} because other objects depend on it"),
+                                format!(
+                                    "cannot drop sequence {n} because other objects depend on it"
+                                ),
                             )
                             .with_detail(format!(
                                 "default value for column {c} of table {t} depends on sequence {n}"

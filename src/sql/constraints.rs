@@ -35,6 +35,9 @@ use super::expr::Expr;
 use super::plan::{BoundCheck, Plan};
 use super::planner::{ident, Planner, Scope};
 
+/// The sequences a new table's SERIAL / identity columns need, by column position.
+pub type OwnedSequences = Vec<(usize, SequenceDef)>;
+
 /// `INSERT … OVERRIDING {SYSTEM|USER} VALUE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overriding {
@@ -136,7 +139,12 @@ pub fn strip_overriding(sql: &str) -> Result<(String, Option<Overriding>)> {
                 .map(|l| l.len() + 1)
                 .sum();
             let line = sql[before.min(sql.len())..].split('\n').next().unwrap_or("");
-            before + line.chars().take((loc.column as usize).saturating_sub(1)).map(char::len_utf8).sum::<usize>()
+            before
+                + line
+                    .chars()
+                    .take((loc.column as usize).saturating_sub(1))
+                    .map(char::len_utf8)
+                    .sum::<usize>()
         };
         let (start, end) = (offset(w[0].0), offset(w[2].0) + "value".len());
         return Ok((format!("{} {}", &sql[..start], &sql[end.min(sql.len())..]), Some(which)));
@@ -157,9 +165,12 @@ fn parse_expr(text: &str) -> Result<ast::Expr> {
 
 fn always_identity(table: &TableDef, col: usize) -> Error {
     let name = &table.columns[col].name;
-    Error::new(ErrorKind::GeneratedAlways, format!("cannot insert a non-DEFAULT value into column \"{name}\""))
-        .with_detail(format!("Column \"{name}\" is an identity column defined as GENERATED ALWAYS."))
-        .with_hint("Use OVERRIDING SYSTEM VALUE to override.")
+    Error::new(
+        ErrorKind::GeneratedAlways,
+        format!("cannot insert a non-DEFAULT value into column \"{name}\""),
+    )
+    .with_detail(format!("Column \"{name}\" is an identity column defined as GENERATED ALWAYS."))
+    .with_hint("Use OVERRIDING SYSTEM VALUE to override.")
 }
 
 impl Planner<'_> {
@@ -233,7 +244,7 @@ impl Planner<'_> {
         columns: &mut [Column],
         extras: Vec<ColumnExtras>,
         table_checks: Vec<(Option<String>, ast::Expr)>,
-    ) -> Result<(Vec<CheckDef>, Vec<(usize, SequenceDef)>)> {
+    ) -> Result<(Vec<CheckDef>, OwnedSequences)> {
         let mut sequences = Vec::new();
         let mut named: Vec<(Option<String>, String, ast::Expr)> = Vec::new();
         for (i, extra) in extras.into_iter().enumerate() {
@@ -290,7 +301,10 @@ impl Planner<'_> {
             if t != DataType::Bool && t != DataType::Unknown {
                 return Err(Error::new(
                     ErrorKind::DatatypeMismatch,
-                    format!("argument of CHECK must be type boolean, not type {}", t.display_name()),
+                    format!(
+                        "argument of CHECK must be type boolean, not type {}",
+                        t.display_name()
+                    ),
                 ));
             }
             let name = match given {
@@ -467,7 +481,19 @@ pub fn create_sequence_words(w: &[String], catalog: &crate::catalog::Catalog) ->
                 let parts: Vec<&str> = w[i + 1..]
                     .iter()
                     .map(String::as_str)
-                    .take_while(|t| !matches!(*t, "increment" | "minvalue" | "maxvalue" | "start" | "cache" | "cycle" | "no" | "as"))
+                    .take_while(|t| {
+                        !matches!(
+                            *t,
+                            "increment"
+                                | "minvalue"
+                                | "maxvalue"
+                                | "start"
+                                | "cache"
+                                | "cycle"
+                                | "no"
+                                | "as"
+                        )
+                    })
                     .collect();
                 i += 1 + parts.len();
                 let names: Vec<&str> = parts.into_iter().filter(|p| *p != ".").collect();
@@ -540,10 +566,9 @@ pub fn relation_name(name: &ast::ObjectName) -> Result<String> {
     match parts.as_slice() {
         [n] => Ok(n.clone()),
         [s, n] if s == "public" => Ok(n.clone()),
-        [s, _] => Err(Error::new(
-            ErrorKind::UndefinedObject,
-            format!("schema \"{s}\" does not exist"),
-        )),
+        [s, _] => {
+            Err(Error::new(ErrorKind::UndefinedObject, format!("schema \"{s}\" does not exist")))
+        }
         _ => Err(Error::syntax(format!("improper relation name: {name}"))),
     }
 }
@@ -573,7 +598,10 @@ fn const_i64(e: &ast::Expr) -> Result<i64> {
     match e {
         ast::Expr::Value(v) => match &v.value {
             ast::Value::Number(n, _) => n.parse().map_err(|_| {
-                Error::new(ErrorKind::NumericValueOutOfRange, format!("value \"{n}\" is out of range for type bigint"))
+                Error::new(
+                    ErrorKind::NumericValueOutOfRange,
+                    format!("value \"{n}\" is out of range for type bigint"),
+                )
             }),
             _ => Err(bad()),
         },
@@ -631,7 +659,10 @@ mod tests {
         let (sql, o) =
             strip_overriding("INSERT INTO t (id) OVERRIDING SYSTEM VALUE VALUES (1)").unwrap();
         assert_eq!(o, Some(Overriding::System));
-        assert_eq!(sql.split_whitespace().collect::<Vec<_>>().join(" "), "INSERT INTO t (id) VALUES (1)");
+        assert_eq!(
+            sql.split_whitespace().collect::<Vec<_>>().join(" "),
+            "INSERT INTO t (id) VALUES (1)"
+        );
         let (sql, o) = strip_overriding("insert into t values ('overriding user value')").unwrap();
         assert_eq!(o, None);
         assert!(sql.contains("'overriding user value'"));

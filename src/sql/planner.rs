@@ -186,7 +186,9 @@ impl<'a> Planner<'a> {
                 sequence_options,
                 owned_by.as_ref(),
             ),
-            S::Drop { object_type: ast::ObjectType::Sequence, if_exists, names, cascade, .. } => {
+            S::Drop {
+                object_type: ast::ObjectType::Sequence, if_exists, names, cascade, ..
+            } => {
                 if *cascade {
                     return Err(unsupported("DROP SEQUENCE … CASCADE"));
                 }
