@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use crate::catalog::{Catalog, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::LockClient;
+use crate::sequence::{SequenceDef, Sequences, SEQUENCE_KEY_PREFIX};
 use crate::storage::{Key, Row, Storage};
 use crate::sync::Arc;
 use crate::txn::{Commit, CommitTs, GroupDurable, TxnManager, TxnStatus, Watermark};
@@ -62,6 +63,8 @@ pub enum DataDir {
 pub struct Engine {
     /// Table definitions.
     pub catalog: Catalog,
+    /// Sequences and their counters.
+    pub sequences: Sequences,
     /// Table rows.
     pub storage: Storage,
     /// Snapshots and transaction ids.
@@ -95,8 +98,13 @@ impl Engine {
         };
         let (store, recovered) = Store::open(config)?;
         let mut defs = Vec::new();
-        for (_, v) in &recovered.catalog {
-            defs.push(TableDef::decode(v)?);
+        let mut sequences = Vec::new();
+        for (k, v) in &recovered.catalog {
+            if k.starts_with(SEQUENCE_KEY_PREFIX) {
+                sequences.push(SequenceDef::decode(v)?);
+            } else {
+                defs.push(TableDef::decode(v)?);
+            }
         }
         let storage = Storage::new(runtime.clone());
         let mut tables = recovered.tables;
@@ -109,6 +117,10 @@ impl Engine {
             storage.load(def.id, loaded);
         }
         let catalog = Catalog::new(defs, recovered.max_table_id);
+        for (def, _) in &sequences {
+            catalog.note_oid(def.oid);
+        }
+        let sequences = Sequences::recovered(sequences);
         let watermark = Watermark::new(CommitTs(0));
 
         // The actix System runs on its own thread; actors are reached through Addr.
@@ -151,6 +163,7 @@ impl Engine {
         let _ = manager_slot.set(txn_manager.clone());
         let engine = Arc::new(Engine {
             catalog,
+            sequences,
             storage,
             watermark,
             locks,

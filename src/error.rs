@@ -89,6 +89,16 @@ pub enum ErrorKind {
     NotNullViolation,
     /// 23505: duplicate key value violates unique constraint.
     UniqueViolation,
+    /// 23514: a row violates a CHECK constraint.
+    CheckViolation,
+    /// 2200H: nextval passed a sequence's bound.
+    SequenceGeneratorLimitExceeded,
+    /// 428C9: an explicit value for a GENERATED ALWAYS column.
+    GeneratedAlways,
+    /// 2BP01: other objects depend on the one to drop.
+    DependentObjectsStillExist,
+    /// 42809: the object is of the wrong kind (a table where a sequence is needed).
+    WrongObjectType,
     /// 25P02: current transaction is aborted.
     InFailedSqlTransaction,
     /// 25001: active SQL transaction (e.g. SET TRANSACTION ISOLATION too late).
@@ -172,6 +182,11 @@ impl ErrorKind {
             CardinalityViolation => "21000",
             NotNullViolation => "23502",
             UniqueViolation => "23505",
+            CheckViolation => "23514",
+            SequenceGeneratorLimitExceeded => "2200H",
+            GeneratedAlways => "428C9",
+            WrongObjectType => "42809",
+            DependentObjectsStillExist => "2BP01",
             InFailedSqlTransaction => "25P02",
             ActiveSqlTransaction => "25001",
             NoActiveSqlTransaction => "25P01",

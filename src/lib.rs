@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod lock;
+pub mod sequence;
 pub mod server;
 pub mod session;
 pub mod sql;

@@ -181,10 +181,11 @@ mod tests {
             oid: 16384,
             name: "t".into(),
             columns: vec![
-                Column { name: "a".into(), ty: DataType::Int4, not_null: true },
-                Column { name: "b".into(), ty: DataType::Text, not_null: false },
+                Column::new("a", DataType::Int4, true),
+                Column::new("b", DataType::Text, false),
             ],
             primary_key: None,
+            checks: Vec::new(),
         })
     }
 

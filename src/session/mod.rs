@@ -18,6 +18,7 @@ pub mod block;
 
 pub use backend::SessionFactory;
 pub mod copy;
+mod sequences;
 pub mod settings;
 pub mod txn;
 
@@ -27,6 +28,7 @@ use std::time::Duration;
 use crate::catalog::{table_key, TableDef};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sequence::{SequenceAccess, Sequences, SessionSequences};
 use crate::sql::dml;
 use crate::sql::exec::{self, QueryCtx};
 use crate::sql::expr::SessionFacts;
@@ -102,6 +104,8 @@ pub struct Session {
     copy: Option<CopyIn>,
     /// NOTICEs raised by the running statement, written before its result.
     pending_notices: Vec<(&'static str, String)>,
+    /// currval / lastval.
+    sequences: Arc<parking_lot::Mutex<SessionSequences>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -221,6 +225,7 @@ impl Session {
             portals: HashMap::new(),
             copy: None,
             pending_notices: Vec::new(),
+            sequences: Arc::default(),
         }
     }
 
@@ -232,6 +237,10 @@ impl Session {
             pid: self.pid,
             user: self.user.clone(),
             database: self.database.clone(),
+            sequences: Some(SequenceAccess {
+                engine: self.engine.clone(),
+                session: self.sequences.clone(),
+            }),
         }
     }
 
@@ -424,10 +433,16 @@ impl Session {
                 }
                 return Ok(Output::Tag("VACUUM".into()));
             }
-            Plan::CreateTable { .. } | Plan::DropTable { .. } | Plan::AddPrimaryKey { .. } => {
+            Plan::CreateTable { .. }
+            | Plan::DropTable { .. }
+            | Plan::AddPrimaryKey { .. }
+            | Plan::CreateSequence { .. }
+            | Plan::DropSequence { .. } => {
                 let what = match plan {
                     Plan::CreateTable { .. } => "CREATE TABLE",
                     Plan::DropTable { .. } => "DROP TABLE",
+                    Plan::CreateSequence { .. } => "CREATE SEQUENCE",
+                    Plan::DropSequence { .. } => "DROP SEQUENCE",
                     _ => "ALTER TABLE",
                 };
                 if self.block == Block::Explicit {
@@ -582,8 +597,8 @@ impl Session {
         let _ddl = engine.ddl.lock().await;
         let catalog = &engine.catalog;
         match plan {
-            Plan::CreateTable { name, columns, primary_key, if_not_exists } => {
-                if catalog.get(name).is_some() {
+            Plan::CreateTable { name, columns, primary_key, if_not_exists, checks, sequences } => {
+                if catalog.get(name).is_some() || engine.sequences.get(name).is_some() {
                     if *if_not_exists {
                         self.pending_notices.push((
                             "42P07",
@@ -596,18 +611,24 @@ impl Session {
                         format!("relation \"{name}\" already exists"),
                     ));
                 }
-                let def = TableDef {
+                let mut def = TableDef {
                     id: catalog.allocate_id(),
                     oid: catalog.allocate_oid(),
                     name: name.clone(),
                     columns: columns.clone(),
                     primary_key: primary_key.clone(),
+                    checks: checks.clone(),
                 };
-                let writes =
+                let owned = sequences::name_owned(&engine, &mut def, sequences);
+                let mut writes =
                     vec![WalWrite::CatalogPut { key: table_key(name), value: def.encode() }];
+                writes.extend(owned.iter().map(Sequences::create_writes));
                 engine.commit(&engine.begin(), writes).await?;
                 engine.storage.create(def.id);
                 catalog.install(def);
+                for s in owned {
+                    engine.sequences.install(s);
+                }
                 Ok("CREATE TABLE".into())
             }
             Plan::DropTable { names, if_exists } => {
@@ -644,10 +665,17 @@ impl Session {
                     writes.push(WalWrite::CatalogDelete { key: table_key(&d.name) });
                     writes.push(WalWrite::DropTable { table: d.id });
                 }
+                // DROP TABLE drops the sequences its SERIAL / identity columns own.
+                let owned: Vec<_> =
+                    defs.iter().flat_map(|d| engine.sequences.owned_by(&d.name)).collect();
+                writes.extend(owned.iter().map(|s| Sequences::retire(s)));
                 if !defs.is_empty() {
                     if let Err(e) = engine.commit(&txn, writes).await {
                         for s in &retired {
                             s.unretire().await;
+                        }
+                        for s in &owned {
+                            Sequences::unretire(s);
                         }
                         return Err(e);
                     }
@@ -655,6 +683,9 @@ impl Session {
                 for d in &defs {
                     catalog.remove(&d.name);
                     engine.storage.drop_table(d.id);
+                }
+                for s in &owned {
+                    engine.sequences.remove(&s.def.name);
                 }
                 Ok("DROP TABLE".into())
             }
@@ -682,6 +713,12 @@ impl Session {
                         Err(e)
                     }
                 }
+            }
+            Plan::CreateSequence { def, if_not_exists } => {
+                self.create_sequence(&engine, def, *if_not_exists).await
+            }
+            Plan::DropSequence { names, if_exists } => {
+                self.drop_sequences(&engine, names, *if_exists).await
             }
             _ => Err(Error::internal("not DDL")),
         }

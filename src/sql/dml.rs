@@ -35,7 +35,7 @@ use crate::wire::CancelSignal;
 
 use super::exec::{point_key, run, QueryCtx};
 use super::expr::{EvalCtx, Expr};
-use super::plan::{Access, DeletePlan, InsertPlan, InsertSource, UpdatePlan};
+use super::plan::{Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, UpdatePlan};
 
 /// The writing transaction's state that DML needs.
 pub struct WriteCtx<'a> {
@@ -114,6 +114,30 @@ fn check_row(table: &TableDef, row: &[Value]) -> Result<()> {
                 format!(
                     "null value in column \"{}\" of relation \"{}\" violates not-null constraint",
                     c.name, table.name
+                ),
+            )
+            .with_detail(format!("Failing row contains {}.", failing_row(table, row))));
+        }
+    }
+    Ok(())
+}
+
+/// Checks NOT NULL, then the CHECK constraints in name order (a NULL result passes,
+/// as in PostgreSQL): 23514 with the failing row.
+fn check_constraints(
+    table: &TableDef,
+    checks: &[BoundCheck],
+    row: &[Value],
+    ectx: &EvalCtx<'_>,
+) -> Result<()> {
+    check_row(table, row)?;
+    for k in checks {
+        if let Value::Bool(false) = k.expr.eval(row, ectx)? {
+            return Err(Error::new(
+                ErrorKind::CheckViolation,
+                format!(
+                    "new row for relation \"{}\" violates check constraint \"{}\"",
+                    table.name, k.name
                 ),
             )
             .with_detail(format!("Failing row contains {}.", failing_row(table, row))));
@@ -281,6 +305,10 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
         for (v, &col) in values.into_iter().zip(&plan.targets) {
             row[col] = v;
         }
+        for (col, e) in &plan.defaults {
+            row[*col] = e.eval(&[], &ectx)?;
+        }
+        check_constraints(table, &plan.checks, &row, &ectx)?;
         full.push(row);
     }
     insert_rows(w, table, &store, full).await
@@ -331,7 +359,7 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
             for (col, e) in &plan.sets {
                 new[*col] = e.eval(old, &ectx)?;
             }
-            check_row(table, &new)?;
+            check_constraints(table, &plan.checks, &new, &ectx)?;
             Ok(Some(Some(new.into())))
         })
         .await?;

@@ -181,6 +181,8 @@ pub struct SessionFacts {
     pub user: String,
     /// The connected database.
     pub database: String,
+    /// The sequence functions' access (None where no session is, e.g. unit tests).
+    pub sequences: Option<crate::sequence::SequenceAccess>,
 }
 
 impl Expr {

@@ -68,6 +68,14 @@ pub enum Func {
     JsonbTypeof,
     /// A string, math or date/time function (`builtins.rs`).
     Builtin(Builtin),
+    /// nextval(sequence).
+    NextVal,
+    /// currval(sequence).
+    CurrVal,
+    /// setval(sequence, value [, is_called]).
+    SetVal,
+    /// lastval().
+    LastVal,
 }
 
 /// An aggregate function.
@@ -404,6 +412,10 @@ impl Func {
                 (Func::Length, Int4)
             }
             ("abs", 1) => (Func::Abs, args[0].clone()),
+            ("nextval", 1) => (Func::NextVal, Int8),
+            ("currval", 1) => (Func::CurrVal, Int8),
+            ("setval", 2 | 3) => (Func::SetVal, Int8),
+            ("lastval", 0) => (Func::LastVal, Int8),
             ("array_length", 2) if matches!(args[0], Array(_)) => (Func::ArrayLength, Int4),
             ("cardinality", 1) if matches!(args[0], Array(_)) => (Func::Cardinality, Int4),
             ("octet_length", 1) if text_like(&args[0]) || matches!(args[0], Bytea) => {
@@ -457,6 +469,14 @@ impl Func {
             }
             Func::ArrayLength if *given == DataType::Unknown => Some(DataType::Int4),
             Func::JsonbTypeof if *given != DataType::Jsonb => Some(DataType::Jsonb),
+            // (sequence name, value, is_called): told apart by the given types.
+            Func::NextVal | Func::CurrVal | Func::SetVal => Some(match given {
+                DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Numeric(_) => {
+                    DataType::Int8
+                }
+                DataType::Bool => DataType::Bool,
+                _ => DataType::Text,
+            }),
             _ => None,
         }
     }
@@ -464,7 +484,12 @@ impl Func {
     /// True if the value cannot change within a statement (so it may be computed once).
     pub fn is_immutable_per_statement(self) -> bool {
         match self {
-            Func::ClockTimestamp | Func::GenRandomUuid => false,
+            Func::ClockTimestamp
+            | Func::GenRandomUuid
+            | Func::NextVal
+            | Func::CurrVal
+            | Func::SetVal
+            | Func::LastVal => false,
             Func::Builtin(b) => b.is_stable(),
             _ => true,
         }
@@ -567,6 +592,9 @@ impl Func {
                 Value::Numeric(x) => Value::Numeric(x.abs()),
                 _ => return Err(Error::internal("abs on a non-number")),
             },
+            Func::NextVal | Func::CurrVal | Func::SetVal | Func::LastVal => {
+                return sequence_call(self, args, ctx)
+            }
         })
     }
 }
@@ -580,6 +608,35 @@ fn text_like(t: &DataType) -> bool {
             | DataType::Name
             | DataType::Unknown
     )
+}
+
+/// nextval / currval / setval / lastval (strict: a NULL argument gives NULL).
+fn sequence_call(f: Func, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
+    let access = ctx
+        .session
+        .sequences
+        .as_ref()
+        .ok_or_else(|| Error::internal("sequence functions outside a session"))?;
+    if args.iter().any(Value::is_null) {
+        return Ok(Value::Null);
+    }
+    let name = match args.first() {
+        Some(Value::Text(t)) => t.as_str(),
+        Some(_) => return Err(Error::internal("sequence name is not text")),
+        None => "",
+    };
+    Ok(Value::Int8(match f {
+        Func::NextVal => access.nextval(name)?,
+        Func::CurrVal => access.currval(name)?,
+        Func::LastVal => access.lastval()?,
+        _ => {
+            let Some(Value::Int8(v)) = args.get(1) else {
+                return Err(Error::internal("setval value is not bigint"));
+            };
+            let called = !matches!(args.get(2), Some(Value::Bool(false)));
+            access.setval(name, *v, called)?
+        }
+    }))
 }
 
 fn range(ty: &str) -> Error {

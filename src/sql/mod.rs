@@ -37,6 +37,7 @@
 //! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table.
 
 pub mod builtins;
+pub mod constraints;
 pub mod dml;
 pub mod exec;
 pub mod expr;

@@ -129,6 +129,16 @@ fn words(sql: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// CREATE [TEMPORARY] SEQUENCE (parsed by hand: see `constraints::create_sequence_words`).
+fn is_create_sequence(sql: &str) -> Result<bool> {
+    let w = words(sql)?;
+    Ok(match w.get(1).map(String::as_str) {
+        Some("sequence") => true,
+        Some("temporary" | "temp" | "unlogged") => w.get(2).map(String::as_str) == Some("sequence"),
+        _ => false,
+    })
+}
+
 fn strip_quote(w: &str) -> &str {
     w.strip_prefix('\'').unwrap_or(w)
 }
@@ -149,7 +159,18 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
         "reset" => reset(sql)?,
         "abort" => Plan::Rollback,
         "checkpoint" => Plan::Maintenance("CHECKPOINT"),
+        "create" if is_create_sequence(sql)? => {
+            super::constraints::create_sequence_words(&words(sql)?, catalog)?
+        }
         _ => {
+            let stripped;
+            let mut sql = sql;
+            if first == "insert" {
+                let (text, overriding) = super::constraints::strip_overriding(sql)?;
+                planner.overriding = overriding;
+                stripped = text;
+                sql = &stripped;
+            }
             let stmts =
                 Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| syntax_error(sql, e))?;
             match stmts.as_slice() {

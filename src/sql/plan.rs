@@ -5,7 +5,8 @@
 //! streaming comes with larger scans). DML and DDL plans carry their target table and
 //! bound expressions; transaction control and settings are plain variants.
 
-use crate::catalog::{Column, TableDef};
+use crate::catalog::{CheckDef, Column, TableDef};
+use crate::sequence::SequenceDef;
 use crate::storage::Isolation;
 use crate::sync::Arc;
 use crate::types::DataType;
@@ -221,6 +222,15 @@ pub struct QueryPlan {
     pub lock: Option<Box<super::locking::RowLocking>>,
 }
 
+/// A CHECK constraint bound to the table's columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundCheck {
+    /// Constraint name (for the 23514 message).
+    pub name: String,
+    /// The condition over the new row; false fails, NULL passes.
+    pub expr: Expr,
+}
+
 /// Where INSERT rows come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InsertSource {
@@ -239,6 +249,10 @@ pub struct InsertPlan {
     pub targets: Vec<usize>,
     /// Rows.
     pub source: InsertSource,
+    /// DEFAULTs of the columns not in `targets`, evaluated per row.
+    pub defaults: Vec<(usize, Expr)>,
+    /// The table's CHECK constraints, in name order.
+    pub checks: Vec<BoundCheck>,
 }
 
 /// UPDATE.
@@ -252,6 +266,8 @@ pub struct UpdatePlan {
     pub filter: Option<Expr>,
     /// How rows are found.
     pub access: Access,
+    /// The table's CHECK constraints, in name order.
+    pub checks: Vec<BoundCheck>,
 }
 
 /// DELETE.
@@ -286,6 +302,25 @@ pub enum Plan {
         primary_key: Option<Vec<usize>>,
         /// IF NOT EXISTS.
         if_not_exists: bool,
+        /// CHECK constraints (named).
+        checks: Vec<CheckDef>,
+        /// Sequences to create for SERIAL / identity columns (by column position);
+        /// their names, oids and the columns' `nextval` defaults are set at execution.
+        sequences: Vec<(usize, SequenceDef)>,
+    },
+    /// CREATE SEQUENCE.
+    CreateSequence {
+        /// The definition (oid assigned at execution).
+        def: SequenceDef,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP SEQUENCE.
+    DropSequence {
+        /// Names (case-folded).
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
     },
     /// DROP TABLE (names as written; missing ones checked at execution).
     DropTable {

@@ -15,6 +15,7 @@ use crate::storage::Isolation;
 use crate::sync::Arc;
 use crate::types::{assign_cast, binary_op_type, parse_text, BinaryOp, DataType, Value};
 
+use super::constraints::{is_default_keyword, relation_name, ColumnExtras};
 use super::expr::Expr;
 use super::functions::{common_type, AggFunc, Func};
 use super::pg_catalog::VirtualTable;
@@ -59,7 +60,9 @@ struct AggCtx {
 
 /// Binds statements for one Parse (or one simple-query statement).
 pub struct Planner<'a> {
-    catalog: &'a Catalog,
+    pub(super) catalog: &'a Catalog,
+    /// `INSERT … OVERRIDING {SYSTEM|USER} VALUE` (cut out of the text before parsing).
+    pub overriding: Option<super::constraints::Overriding>,
     /// Parameter types: declared by the client, inferred, or Unknown until inferred.
     pub params: Vec<DataType>,
     /// Next id for a subquery or a recursive working table.
@@ -115,7 +118,14 @@ impl<'a> Planner<'a> {
                 })?
             });
         }
-        Ok(Planner { catalog, params, next_id: 0, corr: Vec::new(), ctes: Vec::new() })
+        Ok(Planner {
+            catalog,
+            params,
+            next_id: 0,
+            corr: Vec::new(),
+            ctes: Vec::new(),
+            overriding: None,
+        })
     }
 
     /// Final parameter types: anything still unknown is `text`, as PostgreSQL infers
@@ -187,6 +197,30 @@ impl<'a> Planner<'a> {
                 Ok(Plan::Truncate(tables))
             }
             S::AlterTable(a) => self.alter_table(a),
+            S::CreateSequence {
+                temporary,
+                if_not_exists,
+                name,
+                data_type,
+                sequence_options,
+                owned_by,
+            } => self.create_sequence(
+                *temporary,
+                *if_not_exists,
+                name,
+                data_type.as_ref(),
+                sequence_options,
+                owned_by.as_ref(),
+            ),
+            S::Drop {
+                object_type: ast::ObjectType::Sequence, if_exists, names, cascade, ..
+            } => {
+                if *cascade {
+                    return Err(unsupported("DROP SEQUENCE … CASCADE"));
+                }
+                let names = names.iter().map(relation_name).collect::<Result<_>>()?;
+                Ok(Plan::DropSequence { names, if_exists: *if_exists })
+            }
             S::StartTransaction { modes, begin, .. } => Ok(Plan::Begin(
                 isolation_of(modes)?,
                 if *begin { "BEGIN" } else { "START TRANSACTION" },
@@ -697,6 +731,11 @@ impl<'a> Planner<'a> {
     /// Binds an expression. With `agg`, binds in post-aggregation mode: group keys and
     /// aggregate calls become columns of the aggregated row, other column references
     /// are 42803.
+    /// Binds a scalar expression over `scope` (no aggregates, no outer scope).
+    pub(super) fn scalar(&mut self, e: &ast::Expr, scope: &Scope) -> Result<(Expr, DataType)> {
+        self.expr(e, scope, None, None)
+    }
+
     fn expr(
         &mut self,
         e: &ast::Expr,
@@ -1409,7 +1448,17 @@ impl<'a> Planner<'a> {
             v
         };
         let Some(source) = &i.source else {
-            return Err(unsupported("INSERT … DEFAULT VALUES"));
+            // INSERT … DEFAULT VALUES: every column from its default.
+            let defaults = self.omitted_defaults(&table, &[])?;
+            let checks = self.checks_of(&table)?;
+            let source = InsertSource::Values(vec![Vec::new()]);
+            return Ok(Plan::Insert(InsertPlan {
+                table,
+                targets: Vec::new(),
+                source,
+                defaults,
+                checks,
+            }));
         };
         let source = match source.body.as_ref() {
             ast::SetExpr::Values(values)
@@ -1439,9 +1488,8 @@ impl<'a> Planner<'a> {
                     }
                     let mut bound = Vec::new();
                     for (e, &col) in row.content.iter().zip(&targets) {
-                        if matches!(e, ast::Expr::Identifier(id) if id.value.eq_ignore_ascii_case("default") && id.quote_style.is_none())
-                        {
-                            bound.push(Expr::Const(Value::Null));
+                        if is_default_keyword(e) || self.explicit_value(&table, col)? {
+                            bound.push(self.default_of(&table, col)?);
                             continue;
                         }
                         let (b, t) = self.expr(e, &empty, None, None)?;
@@ -1469,6 +1517,11 @@ impl<'a> Planner<'a> {
                 for (c, &t) in q.columns.iter().zip(&targets) {
                     check_assignment(&table.columns[t].name, &c.ty, &table.columns[t].ty)?;
                 }
+                for &t in &targets {
+                    if self.explicit_value(&table, t)? {
+                        return Err(unsupported("OVERRIDING USER VALUE with INSERT … SELECT"));
+                    }
+                }
                 let casts = q
                     .columns
                     .iter()
@@ -1478,12 +1531,14 @@ impl<'a> Planner<'a> {
                 InsertSource::Query(Box::new(q), casts)
             }
         };
-        Ok(Plan::Insert(InsertPlan { table, targets, source }))
+        let defaults = self.omitted_defaults(&table, &targets)?;
+        let checks = self.checks_of(&table)?;
+        Ok(Plan::Insert(InsertPlan { table, targets, source, defaults, checks }))
     }
 
     /// Binds a value assigned to a column: unknowns take the column's type, typed
     /// values get an assignment cast.
-    fn assign(&mut self, e: Expr, t: DataType, col: &Column) -> Result<Expr> {
+    pub(super) fn assign(&mut self, e: Expr, t: DataType, col: &Column) -> Result<Expr> {
         if t == DataType::Unknown {
             return self.cast_to(e, t, &col.ty, false);
         }
@@ -1500,7 +1555,7 @@ impl<'a> Planner<'a> {
         Ok(Expr::Cast(Box::new(e), t, col.ty.clone()))
     }
 
-    fn table_scope(table: &TableDef) -> Scope {
+    pub(super) fn table_scope(table: &TableDef) -> Scope {
         table
             .columns
             .iter()
@@ -1565,6 +1620,11 @@ impl<'a> Planner<'a> {
             if table.primary_key.as_ref().is_some_and(|pk| pk.contains(&idx)) {
                 return Err(unsupported("updating a primary-key column"));
             }
+            if is_default_keyword(&a.value) {
+                sets.push((idx, self.default_of(&table, idx)?));
+                continue;
+            }
+            self.explicit_update(&table, idx)?;
             let (b, t) = self.expr(&a.value, &scope, None, None)?;
             if b.has_subquery() {
                 return Err(unsupported("subqueries in UPDATE / DELETE"));
@@ -1573,7 +1633,8 @@ impl<'a> Planner<'a> {
         }
         let filter = self.where_clause(u.selection.as_ref(), &scope)?;
         let access = point_access(&table, filter.as_ref());
-        Ok(Plan::Update(UpdatePlan { table, sets, filter, access }))
+        let checks = self.checks_of(&table)?;
+        Ok(Plan::Update(UpdatePlan { table, sets, filter, access, checks }))
     }
 
     fn delete(&mut self, d: &ast::Delete) -> Result<Plan> {
@@ -1606,6 +1667,8 @@ impl<'a> Planner<'a> {
         let name = parts.last().cloned().unwrap_or_default();
         let mut columns: Vec<Column> = Vec::new();
         let mut primary_key: Option<Vec<usize>> = None;
+        let mut extras = Vec::new();
+        let mut table_checks = Vec::new();
         for (i, cd) in c.columns.iter().enumerate() {
             let cname = ident(&cd.name);
             if columns.iter().any(|x| x.name == cname) {
@@ -1614,7 +1677,10 @@ impl<'a> Planner<'a> {
                     format!("column \"{cname}\" specified more than once"),
                 ));
             }
-            let ty = DataType::from_sql(&cd.data_type)?;
+            let (ty, mut extra) = match ColumnExtras::serial_type(&cd.data_type) {
+                Some(ty) => (ty, ColumnExtras::serial()),
+                None => (DataType::from_sql(&cd.data_type)?, ColumnExtras::default()),
+            };
             let mut not_null = false;
             for o in &cd.options {
                 match &o.option {
@@ -1627,10 +1693,11 @@ impl<'a> Planner<'a> {
                         primary_key = Some(vec![i]);
                         not_null = true;
                     }
-                    other => return Err(unsupported(format!("column option {other}"))),
+                    _ => extra.option(o)?,
                 }
             }
-            columns.push(Column { name: cname, ty, not_null });
+            columns.push(Column::new(cname, ty, not_null));
+            extras.push(extra);
         }
         for tc in &c.constraints {
             match tc {
@@ -1652,6 +1719,9 @@ impl<'a> Planner<'a> {
                     }
                     primary_key = Some(idx);
                 }
+                ast::TableConstraint::Check(k) => {
+                    table_checks.push((k.name.as_ref().map(ident), (*k.expr).clone()));
+                }
                 other => {
                     return Err(unsupported(format!(
                         "table constraint {}",
@@ -1661,7 +1731,15 @@ impl<'a> Planner<'a> {
             }
         }
         check_table_options(&c.table_options)?;
-        Ok(Plan::CreateTable { name, columns, primary_key, if_not_exists: c.if_not_exists })
+        let (checks, sequences) = self.finish_columns(&name, &mut columns, extras, table_checks)?;
+        Ok(Plan::CreateTable {
+            name,
+            columns,
+            primary_key,
+            if_not_exists: c.if_not_exists,
+            checks,
+            sequences,
+        })
     }
 
     fn alter_table(&mut self, a: &ast::AlterTable) -> Result<Plan> {
