@@ -33,7 +33,7 @@ use actix::{Actor, Context, Handler};
 
 use crate::error::Error;
 use crate::lock::core::{Effect, Input, LockTable};
-use crate::lock::messages::{Acquire, AcquireReply, CancelWait, ReleaseAll};
+use crate::lock::messages::{Acquire, AcquireReply, CancelWait, Release, ReleaseAll};
 use crate::lock::target::Acquired;
 use crate::txn::TxnId;
 
@@ -106,6 +106,15 @@ impl Handler<ReleaseAll> for LockManager {
         self.perform(effects);
         // The core dropped msg.txn's wait, if it had one, without an answer.
         self.pending.remove(&msg.txn);
+    }
+}
+
+impl Handler<Release> for LockManager {
+    type Result = ();
+
+    fn handle(&mut self, msg: Release, _: &mut Context<Self>) {
+        let effects = self.table.step(Input::Release { txn: msg.txn, target: msg.target });
+        self.perform(effects);
     }
 }
 

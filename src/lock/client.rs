@@ -5,7 +5,7 @@ use tokio::sync::oneshot;
 
 use crate::error::Error;
 use crate::lock::actor::{LockManager, MAILBOX_CAPACITY};
-use crate::lock::messages::{Acquire, CancelWait, ReleaseAll};
+use crate::lock::messages::{Acquire, CancelWait, Release, ReleaseAll};
 use crate::lock::target::{Acquired, LockMode, LockTarget, WaitPolicy};
 use crate::txn::TxnId;
 
@@ -80,6 +80,11 @@ impl LockClient {
     /// usable from `Drop` and non-async code.
     pub fn release_all(&self, txn: TxnId) {
         self.addr.do_send(ReleaseAll { txn });
+    }
+
+    /// Releases `txn`'s hold on `target` alone (advisory unlock); fire-and-forget.
+    pub fn release(&self, txn: TxnId, target: LockTarget) {
+        self.addr.do_send(Release { txn, target });
     }
 
     /// Makes `txn`'s pending wait, if any, fail with 57014 "canceling statement due to

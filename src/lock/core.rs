@@ -63,6 +63,14 @@ pub enum Input {
         /// The ending transaction.
         txn: TxnId,
     },
+    /// `txn` gives up its hold on `target` (an advisory unlock); waiters it was
+    /// holding up are woken. Nothing if it does not hold it.
+    Release {
+        /// The holder.
+        txn: TxnId,
+        /// What it releases.
+        target: LockTarget,
+    },
     /// Fail `txn`'s pending wait with 57014; nothing if it is not waiting.
     CancelWait {
         /// The transaction whose statement is canceled.
@@ -154,6 +162,18 @@ impl LockTable {
                 self.acquire(txn, pid, target, mode, wait, &mut effects)
             }
             Input::ReleaseAll { txn } => self.release_all(txn, &mut effects),
+            Input::Release { txn, target } => {
+                if let Some(q) = self.locks.get_mut(&target) {
+                    q.holders.retain(|h| h.txn != txn);
+                }
+                if let Some(held) = self.held.get_mut(&txn) {
+                    held.retain(|t| *t != target);
+                    if held.is_empty() {
+                        self.held.remove(&txn);
+                    }
+                }
+                self.wake(&target, &mut effects);
+            }
             Input::CancelWait { txn } => {
                 if self.waiting.contains_key(&txn) {
                     let error = Error::new(

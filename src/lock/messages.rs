@@ -54,6 +54,19 @@ pub struct ReleaseAll {
     pub txn: TxnId,
 }
 
+/// Release `txn`'s hold on one `target` (an advisory unlock).
+///
+/// * Sender: a session, for `pg_advisory_unlock` when its last hold on the key goes.
+/// * Reply: none (fire-and-forget); waiters it unblocks get their `Acquire` answers.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Release {
+    /// The holder (a transaction, or a session's advisory owner id).
+    pub txn: TxnId,
+    /// What it releases.
+    pub target: LockTarget,
+}
+
 /// Fail `txn`'s pending wait with 57014 "canceling statement due to user request".
 ///
 /// * Sender: the session, when the client's CancelRequest (or statement_timeout)

@@ -29,6 +29,7 @@
 //!    watermark, and replies. The wire writes CommandComplete and ReadyForQuery in one
 //!    socket write.
 
+pub mod advisory;
 pub mod dml;
 pub mod exec;
 pub mod expr;
@@ -36,6 +37,7 @@ pub mod functions;
 pub mod parse;
 pub mod pg_catalog;
 pub mod plan;
+pub mod prepare;
 pub mod planner;
 
 pub use parse::{plan_statement, split, Planned};
