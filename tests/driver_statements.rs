@@ -69,7 +69,9 @@ async fn pool_reset_discard_all_and_reset_all() {
             "SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;",
             "SHOW application_name",
             "BEGIN; DISCARD ALL",
-            "ROLLBACK; DISCARD ALL; EXECUTE p",
+            "ROLLBACK",
+            "DISCARD ALL",
+            "EXECUTE p",
             "CLOSE c",
         ],
     )
@@ -77,8 +79,9 @@ async fn pool_reset_discard_all_and_reset_all() {
     assert_eq!(tags[1], ["D", "C SELECT 1", "C CLOSE CURSOR ALL", "C UNLISTEN", "C RESET", "Z I"]);
     assert_eq!(tags[2], ["D", "C SHOW", "Z I"]);
     assert_eq!(tags[3], ["C BEGIN", "E 25001", "Z E"]);
-    assert_eq!(tags[4], ["C ROLLBACK", "C DISCARD ALL", "E 26000", "Z I"]);
-    assert_eq!(tags[5], ["E 34000", "Z I"]);
+    assert_eq!(tags[5], ["C DISCARD ALL", "Z I"]);
+    assert_eq!(tags[6], ["E 26000", "Z I"]);
+    assert_eq!(tags[7], ["E 34000", "Z I"]);
     let c = db.connect().await;
     c.batch_execute("SET application_name = 'x'; RESET ALL").await.unwrap();
     assert_eq!(scalar(&c, "SHOW application_name").await.as_deref(), Some(""));
