@@ -154,13 +154,15 @@ async fn binary_copy_from_stdin() {
     futures::pin_mut!(writer);
     for i in 0..1000i32 {
         let name = if i % 10 == 0 { None } else { Some(format!("n{i}")) };
-        writer.as_mut().write(&[&i, &(i64::from(i) << 33), &name, &(f64::from(i) / 2.0)]).await.unwrap();
+        writer
+            .as_mut()
+            .write(&[&i, &(i64::from(i) << 33), &name, &(f64::from(i) / 2.0)])
+            .await
+            .unwrap();
     }
     assert_eq!(writer.finish().await.unwrap(), 1000);
-    let row = c
-        .query_one("SELECT count(*), count(name), sum(big), sum(f) FROM bc", &[])
-        .await
-        .unwrap();
+    let row =
+        c.query_one("SELECT count(*), count(name), sum(big), sum(f) FROM bc", &[]).await.unwrap();
     assert_eq!(row.get::<_, i64>(0), 1000);
     assert_eq!(row.get::<_, i64>(1), 900);
     assert_eq!(row.get::<_, f64>(3), 249_750.0);

@@ -28,7 +28,10 @@ async fn sqlx_typed_round_trip_transactions_and_errors() {
         .execute(&mut c)
         .await
         .unwrap();
-    let ts = chrono::NaiveDate::from_ymd_opt(2024, 5, 6).unwrap().and_hms_micro_opt(7, 8, 9, 123_456).unwrap();
+    let ts = chrono::NaiveDate::from_ymd_opt(2024, 5, 6)
+        .unwrap()
+        .and_hms_micro_opt(7, 8, 9, 123_456)
+        .unwrap();
     let d = chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
     let n: rust_decimal::Decimal = "12.345".parse().unwrap();
     for i in 1..=5i32 {
@@ -64,21 +67,38 @@ async fn sqlx_typed_round_trip_transactions_and_errors() {
     assert_eq!(count, 5);
 
     let mut tx = c.begin().await.unwrap();
-    sqlx::query("UPDATE sx SET name = 'two' WHERE id = $1").bind(2i32).execute(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
-    let mut tx = c.begin().await.unwrap();
-    sqlx::query("UPDATE sx SET name = 'gone' WHERE id = $1").bind(3i32).execute(&mut *tx).await.unwrap();
-    tx.rollback().await.unwrap();
-    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM sx WHERE id IN (2, 3) ORDER BY id")
-        .fetch_all(&mut c)
+    sqlx::query("UPDATE sx SET name = 'two' WHERE id = $1")
+        .bind(2i32)
+        .execute(&mut *tx)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = c.begin().await.unwrap();
+    sqlx::query("UPDATE sx SET name = 'gone' WHERE id = $1")
+        .bind(3i32)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sx WHERE id IN (2, 3) ORDER BY id")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
     assert_eq!(names, ["two", "n3"]);
 
-    let err = sqlx::query("INSERT INTO sx (id) VALUES ($1)").bind(1i32).execute(&mut c).await.unwrap_err();
+    let err = sqlx::query("INSERT INTO sx (id) VALUES ($1)")
+        .bind(1i32)
+        .execute(&mut c)
+        .await
+        .unwrap_err();
     let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
     assert_eq!(code.as_deref(), Some("23505"));
-    let one: i32 = sqlx::query_scalar("SELECT id FROM sx WHERE id = $1").bind(1i32).fetch_one(&mut c).await.unwrap();
+    let one: i32 = sqlx::query_scalar("SELECT id FROM sx WHERE id = $1")
+        .bind(1i32)
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
     assert_eq!(one, 1);
     c.close().await.unwrap();
 }

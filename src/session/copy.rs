@@ -78,7 +78,12 @@ impl CopyIn {
         result.map(|()| out)
     }
 
-    fn binary_tuples(&mut self, buf: &[u8], at: &mut usize, out: &mut Vec<Vec<Value>>) -> Result<()> {
+    fn binary_tuples(
+        &mut self,
+        buf: &[u8],
+        at: &mut usize,
+        out: &mut Vec<Vec<Value>>,
+    ) -> Result<()> {
         let i32_at = |p: usize| -> Option<i32> {
             buf.get(p..p + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
         };
@@ -119,10 +124,8 @@ impl CopyIn {
             }
             if count as usize != self.columns.len() || count < 0 {
                 self.line += 1;
-                return Err(self.bad(format!(
-                    "row field count is {count}, expected {}",
-                    self.columns.len()
-                )));
+                return Err(self
+                    .bad(format!("row field count is {count}, expected {}", self.columns.len())));
             }
             let mut p = start + 2;
             let mut fields: Vec<Option<&[u8]>> = Vec::with_capacity(count as usize);
@@ -145,7 +148,10 @@ impl CopyIn {
                     let ty = &self.table.columns[col].ty;
                     row[col] = crate::types::parse_binary(bytes, ty).map_err(|e| {
                         let name = &self.table.columns[col].name;
-                        e.with_detail(format!("COPY {}, line {}, column {name}", self.table.name, self.line))
+                        e.with_detail(format!(
+                            "COPY {}, line {}, column {name}",
+                            self.table.name, self.line
+                        ))
                     })?;
                 }
             }

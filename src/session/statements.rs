@@ -138,8 +138,11 @@ impl Session {
                 .map(|(a, t)| format!("CAST(({a}) AS {})", t.display_name()))
                 .collect();
             let oids: Vec<u32> = std::iter::repeat_n(0, params.len()).collect();
-            let argq =
-                plan_statement(&format!("SELECT {}", list.join(", ")), &self.engine.catalog, &oids)?;
+            let argq = plan_statement(
+                &format!("SELECT {}", list.join(", ")),
+                &self.engine.catalog,
+                &oids,
+            )?;
             self.one_row(&argq.plan, params).await?
         };
         let planned = self.replan(&stmt)?;
@@ -179,10 +182,8 @@ impl Session {
         let hold = (target.clone(), call.shared);
         if call.op == AdvisoryOp::Unlock {
             let Some(n) = self.advisory.get_mut(&hold) else {
-                self.pending_notices.push((
-                    "01000",
-                    format!("you don't own a lock of type {}", mode.pg_name()),
-                ));
+                self.pending_notices
+                    .push(("01000", format!("you don't own a lock of type {}", mode.pg_name())));
                 return Ok(Value::Bool(false));
             };
             *n -= 1;
@@ -194,14 +195,19 @@ impl Session {
             }
             return Ok(Value::Bool(true));
         }
-        let wait = if call.op == AdvisoryOp::TryLock { WaitPolicy::SkipLocked } else { WaitPolicy::Block };
+        let wait =
+            if call.op == AdvisoryOp::TryLock { WaitPolicy::SkipLocked } else { WaitPolicy::Block };
         let owner = if call.xact {
             let t = self.ensure_txn();
             t.locked = true; // its ReleaseAll at COMMIT/ROLLBACK frees the lock
             t.status.id()
         } else if let Some(n) = self.advisory.get_mut(&hold) {
             *n += 1; // already held by this session: stack another hold
-            return Ok(if call.op == AdvisoryOp::TryLock { Value::Bool(true) } else { Value::Text(String::new()) });
+            return Ok(if call.op == AdvisoryOp::TryLock {
+                Value::Bool(true)
+            } else {
+                Value::Text(String::new())
+            });
         } else {
             session_owner(self.pid)
         };

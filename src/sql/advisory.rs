@@ -160,7 +160,9 @@ pub fn key_of(pair: bool, values: &[crate::types::Value]) -> Option<i64> {
     use crate::types::Value;
     match (pair, values) {
         (false, [Value::Int8(k)]) => Some(*k),
-        (true, [Value::Int4(a), Value::Int4(b)]) => Some((i64::from(*a) << 32) | i64::from(*b as u32)),
+        (true, [Value::Int4(a), Value::Int4(b)]) => {
+            Some((i64::from(*a) << 32) | i64::from(*b as u32))
+        }
         _ => None,
     }
 }
@@ -172,7 +174,10 @@ mod tests {
 
     #[test]
     fn names_and_keys() {
-        assert_eq!(classify("pg_catalog.pg_try_advisory_xact_lock"), Some((AdvisoryOp::TryLock, false, true)));
+        assert_eq!(
+            classify("pg_catalog.pg_try_advisory_xact_lock"),
+            Some((AdvisoryOp::TryLock, false, true))
+        );
         assert_eq!(classify("pg_advisory_locks"), None);
         assert_eq!(key_of(false, &[Value::Int8(-5)]), Some(-5));
         assert_eq!(key_of(true, &[Value::Int4(1), Value::Int4(-1)]), Some((1 << 32) | 0xffff_ffff));

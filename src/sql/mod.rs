@@ -37,8 +37,8 @@ pub mod functions;
 pub mod parse;
 pub mod pg_catalog;
 pub mod plan;
-pub mod prepare;
 pub mod planner;
+pub mod prepare;
 
 pub use parse::{plan_statement, split, Planned};
 pub use planner::serializable_refused;

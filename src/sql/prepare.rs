@@ -74,7 +74,8 @@ fn strip_word<'a>(rest: &'a str, word: &str) -> Option<&'a str> {
 /// the text after it.
 fn identifier(s: &str) -> Result<(String, &str)> {
     if let Some(quoted) = s.strip_prefix('"') {
-        let end = quoted.find('"').ok_or_else(|| Error::syntax("unterminated quoted identifier"))?;
+        let end =
+            quoted.find('"').ok_or_else(|| Error::syntax("unterminated quoted identifier"))?;
         return Ok((quoted[..end].to_owned(), &quoted[end + 1..]));
     }
     let end = s.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).unwrap_or(s.len());
