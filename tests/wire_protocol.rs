@@ -172,7 +172,7 @@ impl Backend for Fake {
             match self.command(stmt).await {
                 Ok(Some(tag)) => out.command_complete(tag),
                 Ok(None) => {
-                    out.copy_in_response(1);
+                    out.copy_in_response(1, false);
                     return Flow::CopyIn;
                 }
                 Err(e) => {
@@ -266,7 +266,7 @@ impl Backend for Fake {
                     Ok(Flow::Done)
                 }
                 None => {
-                    out.copy_in_response(1);
+                    out.copy_in_response(1, false);
                     Ok(Flow::CopyIn)
                 }
             };

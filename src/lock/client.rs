@@ -85,7 +85,7 @@ impl LockClient {
     /// Releases the transaction lock of subtransaction `sub` that `txn` holds (ROLLBACK
     /// TO SAVEPOINT). Fire-and-forget.
     pub fn release_sub(&self, txn: TxnId, sub: TxnId) {
-        self.addr.do_send(Release { txn, target: LockTarget::Transaction(sub) });
+        self.release(txn, LockTarget::Transaction(sub));
     }
 
     /// Releases every lock of `txn` and drops its queued wait; wakes the next
@@ -93,6 +93,11 @@ impl LockClient {
     /// usable from `Drop` and non-async code.
     pub fn release_all(&self, txn: TxnId) {
         self.addr.do_send(ReleaseAll { txn });
+    }
+
+    /// Releases `txn`'s hold on `target` alone (advisory unlock); fire-and-forget.
+    pub fn release(&self, txn: TxnId, target: LockTarget) {
+        self.addr.do_send(Release { txn, target });
     }
 
     /// Makes `txn`'s pending wait, if any, fail with 57014 "canceling statement due to

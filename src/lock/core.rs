@@ -64,12 +64,13 @@ pub enum Input {
         /// The ending transaction.
         txn: TxnId,
     },
-    /// `txn` gives up one lock it holds (ROLLBACK TO SAVEPOINT ends a subtransaction
-    /// whose own lock it held); waiters on it may be granted. Nothing if not held.
+    /// `txn` gives up one lock it holds: an advisory unlock, or ROLLBACK TO SAVEPOINT
+    /// ending a subtransaction whose own lock it held. Waiters it was holding up are
+    /// woken. Nothing if it does not hold it.
     Release {
         /// The holder.
         txn: TxnId,
-        /// The lock.
+        /// What it releases.
         target: LockTarget,
     },
     /// Fail `txn`'s pending wait with 57014; nothing if it is not waiting.

@@ -54,17 +54,18 @@ pub struct ReleaseAll {
     pub txn: TxnId,
 }
 
-/// Release one lock `txn` holds.
+/// Release `txn`'s hold on one `target`.
 ///
-/// * Sender: a session at ROLLBACK TO SAVEPOINT, for the transaction locks of the
-///   subtransactions it rolls back (writers blocked by their versions go on).
+/// * Sender: a session, for `pg_advisory_unlock` when its last hold on the key goes,
+///   and at ROLLBACK TO SAVEPOINT for the transaction locks of the subtransactions it
+///   rolls back (writers blocked by their versions go on).
 /// * Reply: none (fire-and-forget); waiters it unblocks get their `Acquire` answers.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Release {
-    /// The holder.
+    /// The holder (a transaction, or a session's advisory owner id).
     pub txn: TxnId,
-    /// The lock.
+    /// What it releases.
     pub target: LockTarget,
 }
 

@@ -48,4 +48,13 @@ pub mod messages;
 pub mod target;
 
 pub use client::LockClient;
+
+/// The lock-table owner id of session `pid`'s session-level advisory locks. They
+/// outlive transactions, so they cannot be held under a transaction id; ids with the
+/// top bit set are never handed to transactions. Shortcut: a wait-for cycle that runs
+/// through a session's advisory locks and its transaction's row locks is not seen
+/// as one cycle (PostgreSQL sees it); each wait stays cancelable.
+pub fn session_owner(pid: i32) -> crate::txn::TxnId {
+    crate::txn::TxnId((1 << 63) | u64::from(pid as u32))
+}
 pub use target::{Acquired, LockMode, LockTarget, WaitPolicy};

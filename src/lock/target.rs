@@ -34,6 +34,16 @@ pub enum LockTarget {
     /// until it ends; a writer that finds the transaction's uncommitted version on a row
     /// waits by asking for it Shared (PostgreSQL's "ShareLock on transaction N").
     Transaction(TxnId),
+    /// A PostgreSQL advisory lock (`pg_advisory_lock(key)` / `(key1, key2)`): an
+    /// application-defined number. Held by a session (owner
+    /// [`crate::lock::session_owner`]) or by a transaction (the `_xact_` functions).
+    Advisory {
+        /// True for the two-int4 form, whose key space is separate from the bigint one
+        /// (PostgreSQL's objsubid 2 versus 1).
+        pair: bool,
+        /// The bigint key, or `(key1 << 32) | key2` for the pair form.
+        key: i64,
+    },
 }
 
 impl LockTarget {
@@ -44,6 +54,10 @@ impl LockTarget {
             LockTarget::Row { table, .. } => format!("tuple of relation {}", table.0),
             LockTarget::Table(table) => format!("relation {}", table.0),
             LockTarget::Transaction(txn) => format!("transaction {}", txn.0),
+            LockTarget::Advisory { pair, key } => {
+                let (hi, lo) = ((*key >> 32) as u32, *key as u32);
+                format!("advisory lock [{hi},{lo},{}]", if *pair { 2 } else { 1 })
+            }
         }
     }
 
@@ -52,6 +66,7 @@ impl LockTarget {
         match self {
             LockTarget::Row { .. } | LockTarget::Transaction(_) => "row",
             LockTarget::Table(_) => "relation",
+            LockTarget::Advisory { .. } => "advisory lock",
         }
     }
 }

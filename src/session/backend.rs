@@ -91,8 +91,8 @@ impl Session {
                 out.command_complete(&tag);
                 Ok(Flow::Done)
             }
-            Output::CopyIn(n) => {
-                out.copy_in_response(n);
+            Output::CopyIn(n, binary) => {
+                out.copy_in_response(n, binary);
                 Ok(Flow::CopyIn)
             }
             Output::Empty => {
@@ -266,7 +266,7 @@ impl Session {
         let stmt = self.statement(name)?;
         let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
         out.parameter_description(&oids);
-        match stmt.planned.plan.columns() {
+        match self.columns_of(&stmt.planned.plan) {
             Some(cols) => out.row_description(&fields(&cols, &[])),
             None => out.no_data(),
         }
@@ -276,8 +276,9 @@ impl Session {
     fn describe_portal_message(&mut self, name: &str, out: &mut Responses) -> Result<()> {
         let p = self.portal(name)?;
         let plan = p.plan.clone().unwrap_or_else(|| p.stmt.planned.clone());
-        match plan.plan.columns() {
-            Some(cols) => out.row_description(&fields(&cols, &p.formats)),
+        let formats = p.formats.clone();
+        match self.columns_of(&plan.plan) {
+            Some(cols) => out.row_description(&fields(&cols, &formats)),
             None => out.no_data(),
         }
         Ok(())
@@ -405,6 +406,7 @@ impl Backend for Session {
             // Start-up parameters are SETs (client_encoding, DateStyle, …).
             self.settings.set(k, Some(v))?;
         }
+        self.startup_settings = self.settings.clone();
         Ok(self.settings.reported())
     }
 

@@ -1,6 +1,17 @@
 //! COPY … FROM STDIN in text format: rows arrive in CopyData chunks that may split a
 //! line anywhere; each complete line is one row (tab-separated, `\N` for NULL,
 //! backslash escapes), and a line `\.` ends the data (psql and pgbench still send it).
+//!
+//! And in binary format (`FORMAT binary`, asyncpg's `copy_records_to_table`):
+//!
+//! ```text
+//!  "PGCOPY\n\xff\r\n\0"  flags:i32  ext_len:i32  ext[ext_len]       header
+//!  count:i16 { len:i32 (-1 = NULL)  bytes[len] } × count              tuple, …
+//!  -1:i16                                                             trailer
+//! ```
+//!
+//! Each field is the type's binary send format (`types::parse_binary`). Chunks may
+//! split anything anywhere; bytes wait in `partial` until a whole tuple is there.
 
 use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
@@ -21,7 +32,14 @@ pub struct CopyIn {
     ended: bool,
     /// Parsed rows not yet written (written in batches of [`BATCH`]).
     pub ready: Vec<Vec<Value>>,
+    /// Binary format (else text).
+    binary: bool,
+    /// Binary: the header has been read.
+    header_done: bool,
 }
+
+/// The binary COPY signature.
+const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 
 /// Rows written to storage at a time: pgbench sends one CopyData per row, and taking a
 /// snapshot and the partition lock per row would dominate the copy.
@@ -29,7 +47,7 @@ pub const BATCH: usize = 4096;
 
 impl CopyIn {
     /// Starts a copy into `columns` of `table`.
-    pub fn new(table: Arc<TableDef>, columns: Vec<usize>) -> CopyIn {
+    pub fn new(table: Arc<TableDef>, columns: Vec<usize>, binary: bool) -> CopyIn {
         CopyIn {
             table,
             columns,
@@ -38,12 +56,116 @@ impl CopyIn {
             line: 0,
             ended: false,
             ready: Vec::new(),
+            binary,
+            header_done: false,
+        }
+    }
+
+    /// Binary: parses the header and every whole tuple in `partial`.
+    fn feed_binary(&mut self, data: &[u8]) -> Result<Vec<Vec<Value>>> {
+        let mut out = Vec::new();
+        if self.ended {
+            if !data.is_empty() {
+                return Err(self.bad("received copy data after EOF marker".to_owned()));
+            }
+            return Ok(out);
+        }
+        self.partial.extend_from_slice(data);
+        let buf = std::mem::take(&mut self.partial);
+        let mut at = 0;
+        let result = self.binary_tuples(&buf, &mut at, &mut out);
+        self.partial = buf[at..].to_vec();
+        result.map(|()| out)
+    }
+
+    fn binary_tuples(
+        &mut self,
+        buf: &[u8],
+        at: &mut usize,
+        out: &mut Vec<Vec<Value>>,
+    ) -> Result<()> {
+        let i32_at = |p: usize| -> Option<i32> {
+            buf.get(p..p + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        if !self.header_done {
+            if buf.len() < SIGNATURE.len() + 8 {
+                if !SIGNATURE.starts_with(&buf[..buf.len().min(SIGNATURE.len())]) {
+                    return Err(self.bad("COPY file signature not recognized".to_owned()));
+                }
+                return Ok(());
+            }
+            if &buf[..SIGNATURE.len()] != SIGNATURE {
+                return Err(self.bad("COPY file signature not recognized".to_owned()));
+            }
+            let flags = i32_at(11).unwrap_or(0);
+            if flags & (1 << 16) != 0 {
+                return Err(Error::unsupported("COPY binary data with OIDs"));
+            }
+            if flags & !(0xffff) & !(1 << 16) != 0 {
+                return Err(self.bad("unrecognized critical flags in COPY file header".to_owned()));
+            }
+            let ext = i32_at(15).unwrap_or(0).max(0) as usize;
+            if buf.len() < 19 + ext {
+                return Ok(());
+            }
+            *at = 19 + ext;
+            self.header_done = true;
+        }
+        loop {
+            let start = *at;
+            let Some(count) = buf.get(start..start + 2).map(|b| i16::from_be_bytes([b[0], b[1]]))
+            else {
+                return Ok(());
+            };
+            if count == -1 {
+                self.ended = true;
+                *at = buf.len();
+                return Ok(());
+            }
+            if count as usize != self.columns.len() || count < 0 {
+                self.line += 1;
+                return Err(self
+                    .bad(format!("row field count is {count}, expected {}", self.columns.len())));
+            }
+            let mut p = start + 2;
+            let mut fields: Vec<Option<&[u8]>> = Vec::with_capacity(count as usize);
+            for _ in 0..count {
+                let Some(len) = i32_at(p) else { return Ok(()) };
+                p += 4;
+                if len < 0 {
+                    fields.push(None);
+                    continue;
+                }
+                let Some(bytes) = buf.get(p..p + len as usize) else { return Ok(()) };
+                fields.push(Some(bytes));
+                p += len as usize;
+            }
+            *at = p;
+            self.line += 1;
+            let mut row = vec![Value::Null; self.table.columns.len()];
+            for (field, &col) in fields.iter().zip(&self.columns) {
+                if let Some(bytes) = field {
+                    let ty = &self.table.columns[col].ty;
+                    row[col] = crate::types::parse_binary(bytes, ty).map_err(|e| {
+                        let name = &self.table.columns[col].name;
+                        e.with_detail(format!(
+                            "COPY {}, line {}, column {name}",
+                            self.table.name, self.line
+                        ))
+                    })?;
+                }
+            }
+            self.rows += 1;
+            out.push(row);
         }
     }
 
     /// Feeds a chunk; returns the complete rows it finished (full table width, NULL
     /// where the copy names no column).
     pub fn feed(&mut self, data: &[u8]) -> Result<Vec<Vec<Value>>> {
+        if self.binary {
+            return self.feed_binary(data);
+        }
         let mut out = Vec::new();
         if self.ended {
             return Ok(out);
@@ -72,6 +194,10 @@ impl CopyIn {
 
     /// At CopyDone: a last line without a newline is a row too.
     pub fn finish(&mut self) -> Result<Option<Vec<Value>>> {
+        if self.binary && !self.ended {
+            // PostgreSQL: a binary copy must end with its trailer.
+            return Err(self.bad("unexpected EOF in COPY data".to_owned()));
+        }
         if self.ended || self.partial.is_empty() {
             return Ok(None);
         }
@@ -191,7 +317,7 @@ mod tests {
 
     #[test]
     fn rows_split_across_chunks_and_end_marker() {
-        let mut c = CopyIn::new(table(), vec![0, 1]);
+        let mut c = CopyIn::new(table(), vec![0, 1], false);
         assert!(c.feed(b"1\tx").expect("feed").is_empty());
         let rows = c.feed(b"y\n2\t\\N\n\\.\n3\tignored\n").expect("feed");
         assert_eq!(
@@ -203,9 +329,41 @@ mod tests {
 
     #[test]
     fn wrong_column_count_is_22p04() {
-        let mut c = CopyIn::new(table(), vec![0, 1]);
+        let mut c = CopyIn::new(table(), vec![0, 1], false);
         let e = c.feed(b"1\n").expect_err("short row");
         assert_eq!(e.kind.sqlstate(), "22P04");
         assert_eq!(unescape("a\\tb\\\\c\\101"), "a\tb\\cA");
+    }
+
+    #[test]
+    fn binary_tuples_split_anywhere() {
+        let mut data = SIGNATURE.to_vec();
+        data.extend(0i32.to_be_bytes());
+        data.extend(0i32.to_be_bytes());
+        for (a, b) in [(7i32, Some("x")), (8, None)] {
+            data.extend(2i16.to_be_bytes());
+            data.extend(4i32.to_be_bytes());
+            data.extend(a.to_be_bytes());
+            match b {
+                Some(s) => {
+                    data.extend((s.len() as i32).to_be_bytes());
+                    data.extend(s.as_bytes());
+                }
+                None => data.extend((-1i32).to_be_bytes()),
+            }
+        }
+        data.extend((-1i16).to_be_bytes());
+        let mut c = CopyIn::new(table(), vec![0, 1], true);
+        let mut rows = Vec::new();
+        for chunk in data.chunks(5) {
+            rows.extend(c.feed(chunk).expect("feed"));
+        }
+        assert_eq!(
+            rows,
+            vec![vec![Value::Int4(7), Value::Text("x".into())], vec![Value::Int4(8), Value::Null]]
+        );
+        assert_eq!(c.finish().expect("finish"), None);
+        let mut bad = CopyIn::new(table(), vec![0, 1], true);
+        assert_eq!(bad.feed(b"PGCOPX").expect_err("signature").kind.sqlstate(), "22P04");
     }
 }

@@ -15,6 +15,7 @@
 
 mod backend;
 pub mod block;
+mod statements;
 
 pub use backend::SessionFactory;
 pub mod copy;
@@ -83,7 +84,8 @@ struct Portal {
 enum Output {
     Rows(Vec<OutCol>, Vec<Vec<Value>>),
     Tag(String),
-    CopyIn(usize),
+    /// COPY FROM STDIN of this many columns, binary or text.
+    CopyIn(usize, bool),
     Empty,
 }
 
@@ -95,6 +97,9 @@ pub struct Session {
     user: String,
     database: String,
     settings: Settings,
+    /// The settings after start-up (start-up parameters included): what RESET ALL
+    /// and DISCARD ALL return to, as PostgreSQL's session defaults.
+    startup_settings: Settings,
     /// Settings as they were when the transaction started (SET is transactional).
     saved_settings: Option<Settings>,
     txn: Option<Txn>,
@@ -106,6 +111,8 @@ pub struct Session {
     pending_notices: Vec<(&'static str, String)>,
     /// currval / lastval.
     sequences: Arc<parking_lot::Mutex<SessionSequences>>,
+    /// Session-level advisory locks held: (target, shared) → how many times.
+    advisory: HashMap<(crate::lock::LockTarget, bool), u32>,
 }
 
 impl std::fmt::Debug for Session {
@@ -123,6 +130,10 @@ impl Drop for Session {
         // is left behind (invariant 5).
         if let Some(t) = self.txn.take() {
             t.abort(&self.engine);
+        }
+        // Session-level advisory locks end with the session.
+        if !self.advisory.is_empty() {
+            self.engine.locks.release_all(crate::lock::session_owner(self.pid));
         }
     }
 }
@@ -218,6 +229,7 @@ impl Session {
             user: "postgres".into(),
             database: "postgres".into(),
             settings: Settings::new("postgres", ""),
+            startup_settings: Settings::new("postgres", ""),
             saved_settings: None,
             txn: None,
             block: Block::None,
@@ -226,6 +238,7 @@ impl Session {
             copy: None,
             pending_notices: Vec::new(),
             sequences: Arc::default(),
+            advisory: HashMap::new(),
         }
     }
 
@@ -390,11 +403,10 @@ impl Session {
                         self.set(n, None, false)?;
                     }
                     None => {
-                        let fresh = Settings::new(
-                            &self.user,
-                            &self.settings.get("application_name").unwrap_or_default(),
-                        );
-                        self.settings = fresh;
+                        if self.block == Block::Explicit && self.saved_settings.is_none() {
+                            self.saved_settings = Some(self.settings.clone());
+                        }
+                        self.settings = self.startup_settings.clone();
                     }
                 }
                 return Ok(Output::Tag("RESET".into()));
@@ -415,6 +427,13 @@ impl Session {
                 return Ok(Output::Rows(vec![col], vec![vec![Value::Text(value)]]));
             }
             Plan::Maintenance(tag) => return Ok(Output::Tag((*tag).into())),
+            Plan::Prepare { .. }
+            | Plan::Execute { .. }
+            | Plan::Deallocate(_)
+            | Plan::DiscardAll
+            | Plan::CloseCursor(_)
+            | Plan::Unlisten
+            | Plan::Advisory(_) => return self.session_statement(plan, params).await,
             Plan::Vacuum(tables) => {
                 if self.block == Block::Explicit {
                     return Err(Error::new(
@@ -546,10 +565,10 @@ impl Session {
             return Ok(out);
         }
         match plan {
-            Plan::CopyFrom { table, columns } => {
+            Plan::CopyFrom { table, columns, binary } => {
                 let n = columns.len();
-                self.copy = Some(CopyIn::new(table.clone(), columns.clone()));
-                Ok(Output::CopyIn(n))
+                self.copy = Some(CopyIn::new(table.clone(), columns.clone(), *binary));
+                Ok(Output::CopyIn(n, *binary))
             }
             _ => Err(Error::internal("statement kind not routed")),
         }

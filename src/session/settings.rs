@@ -184,7 +184,8 @@ fn validate(name: &str, value: &str) -> Result<String> {
             "serializable" => return Err(crate::sql::serializable_refused()),
             _ => return Err(invalid(name, value)),
         },
-        "client_encoding" => match lower.replace(['-', '_'], "").as_str() {
+        // asyncpg sends `'utf-8'`, quotes included; PostgreSQL accepts it.
+        "client_encoding" => match lower.trim_matches('\'').replace(['-', '_'], "").as_str() {
             "utf8" | "unicode" => "UTF8".to_owned(),
             _ => return Err(Error::unsupported(format!("client_encoding \"{value}\""))),
         },

@@ -63,6 +63,9 @@ pub struct Txn {
     pub own_locks: Vec<TxnId>,
     /// Open savepoints, oldest first.
     pub savepoints: Vec<Savepoint>,
+    /// Holds locks besides its own transaction locks (`pg_advisory_xact_lock`), which
+    /// its end must release.
+    pub other_locks: bool,
     /// Start time (now()).
     pub start: i64,
     /// Statements run so far (SET TRANSACTION must come first).
@@ -81,6 +84,7 @@ impl Txn {
             writes: WriteSet::default(),
             own_locks: Vec::new(),
             savepoints: Vec::new(),
+            other_locks: false,
             start,
             statements: 0,
         }
@@ -132,7 +136,7 @@ impl Txn {
     /// (durable before this returns); either way its locks are released.
     pub async fn commit(self, engine: &Engine) -> Result<()> {
         if self.writes.is_empty() {
-            if !self.own_locks.is_empty() {
+            if !self.own_locks.is_empty() || self.other_locks {
                 // Nothing to publish, but row locks (SELECT … FOR UPDATE) to end: the
                 // status must stop being active before waiters wake, or they would find
                 // the lock-only versions still held. Marked aborted, they are void (no
@@ -180,7 +184,7 @@ impl Txn {
                 store.remove_txn(self.top.id(), keys);
             }
         }
-        if !self.own_locks.is_empty() || wrote {
+        if !self.own_locks.is_empty() || self.other_locks || wrote {
             engine.locks.release_all(self.top.id());
         }
     }

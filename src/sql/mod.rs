@@ -36,6 +36,7 @@
 //! expression is evaluated on a row — once per statement if uncorrelated, once per
 //! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table.
 
+pub mod advisory;
 pub mod builtins;
 pub mod constraints;
 pub mod dml;
@@ -48,6 +49,7 @@ pub mod parse;
 pub mod pg_catalog;
 pub mod plan;
 pub mod planner;
+pub mod prepare;
 pub mod setop;
 
 pub use parse::{plan_statement, split, Planned};

@@ -19,7 +19,7 @@ use super::plan::Plan;
 use super::planner::{serializable_refused, Planner};
 
 /// A planned statement with its parameter types.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
     /// The plan.
     pub plan: Plan,
@@ -162,6 +162,8 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
         "create" if is_create_sequence(sql)? => {
             super::constraints::create_sequence_words(&words(sql)?, catalog)?
         }
+        "prepare" | "execute" | "deallocate" | "discard" | "close" | "unlisten" | "listen"
+        | "notify" => super::prepare::plan_session_statement(&first, sql, catalog)?,
         _ => {
             let stripped;
             let mut sql = sql;
@@ -175,7 +177,10 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
                 Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| syntax_error(sql, e))?;
             match stmts.as_slice() {
                 [] => Plan::Empty,
-                [s] => planner.plan(s)?,
+                [s] => match super::advisory::plan_call(s, catalog, declared)? {
+                    Some(call) => return Ok(call),
+                    None => planner.plan(s)?,
+                },
                 _ => {
                     return Err(Error::syntax(
                         "cannot insert multiple commands into a prepared statement",
@@ -298,6 +303,7 @@ fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
         }
     }
     i += 2;
+    let mut binary = false;
     if w.get(i).map(String::as_str) == Some("with") {
         i += 1;
     }
@@ -311,6 +317,7 @@ fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
             }
             match (opt.as_str(), val.as_deref().map(strip_quote)) {
                 ("format", Some("text")) => {}
+                ("format", Some("binary")) => binary = true,
                 ("freeze", None | Some("on" | "true" | "1" | "off" | "false" | "0")) => {}
                 ("delimiter", Some("\t"))
                 | ("null", Some("\\N"))
@@ -327,7 +334,7 @@ fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
     } else if i < w.len() {
         return Err(Error::unsupported(format!("COPY option {}", w[i])));
     }
-    Ok(Plan::CopyFrom { table, columns })
+    Ok(Plan::CopyFrom { table, columns, binary })
 }
 
 fn isolation_words(w: &[String]) -> Result<Isolation> {

@@ -377,9 +377,38 @@ pub enum Plan {
         table: Arc<TableDef>,
         /// Target column positions, in input order.
         columns: Vec<usize>,
+        /// `FORMAT binary`.
+        binary: bool,
     },
     /// An empty statement (`;`).
     Empty,
+    /// PREPARE name [(types)] AS statement: the statement planned with those types.
+    Prepare {
+        /// The statement's name.
+        name: String,
+        /// The inner statement's text (re-planned after DDL).
+        sql: String,
+        /// The inner statement, planned.
+        planned: Box<super::parse::Planned>,
+    },
+    /// EXECUTE name [(args)]: each argument's SQL text, cast to the parameter's type
+    /// when it runs.
+    Execute {
+        /// The statement's name.
+        name: String,
+        /// The arguments as SQL expressions.
+        args: Vec<String>,
+    },
+    /// DEALLOCATE [PREPARE] name, or DEALLOCATE ALL (None).
+    Deallocate(Option<String>),
+    /// DISCARD ALL.
+    DiscardAll,
+    /// CLOSE cursor, or CLOSE ALL (None). There are no SQL cursors yet.
+    CloseCursor(Option<String>),
+    /// UNLISTEN channel or UNLISTEN * (no LISTEN exists, so nothing to undo).
+    Unlisten,
+    /// A lone call of an advisory-lock function: `SELECT pg_advisory_lock(k)`.
+    Advisory(super::advisory::AdvisoryCall),
 }
 
 impl Plan {
@@ -393,6 +422,7 @@ impl Plan {
                 table_oid: 0,
                 column: 0,
             }]),
+            Plan::Advisory(call) => Some(vec![call.column.clone()]),
             _ => None,
         }
     }

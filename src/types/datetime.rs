@@ -355,6 +355,10 @@ pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind) -> Result<i64> {
         s.skip_spaces();
         offset = s.zone()?;
         s.skip_spaces();
+    } else if separated && matches!(s.peek(), Some(b'+' | b'-')) {
+        // A zone with no time of day: pgjdbc sends dates as `2024-02-29 +00`.
+        offset = s.zone()?;
+        s.skip_spaces();
     }
     if year == 0 {
         return Err(s.field_overflow());
@@ -512,5 +516,6 @@ mod tests {
         assert_eq!(d("epoch"), "1970-01-01");
         assert_eq!(d("-infinity"), "-infinity");
         assert_eq!(parse_datetime("2000-01-02", DatetimeKind::Date).unwrap(), 1);
+        assert_eq!(parse_datetime("2000-01-02 +00", DatetimeKind::Date).unwrap(), 1);
     }
 }

@@ -307,14 +307,14 @@ impl Responses {
         self.buf.put_i32(4);
     }
 
-    /// CopyInResponse, text format, `columns` columns.
-    pub fn copy_in_response(&mut self, columns: usize) {
+    /// CopyInResponse of `columns` columns, in binary (every column) or text format.
+    pub fn copy_in_response(&mut self, columns: usize, binary: bool) {
         self.buf.put_u8(b'G');
         self.buf.put_i32(4 + 1 + 2 + 2 * columns as i32);
-        self.buf.put_i8(0);
+        self.buf.put_i8(i8::from(binary));
         self.buf.put_i16(columns as i16);
         for _ in 0..columns {
-            self.buf.put_i16(0);
+            self.buf.put_i16(i16::from(binary));
         }
     }
 
