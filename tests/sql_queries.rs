@@ -415,3 +415,30 @@ async fn ddl_after_dml_in_one_query_string_is_refused_whole() {
     assert_eq!(err.code(), Some(&SqlState::FEATURE_NOT_SUPPORTED));
     assert_eq!(lines(&c, "SELECT count(*) FROM t").await, ["0"]);
 }
+
+// RETURNING through the extended protocol: Describe reports the columns and their
+// types, the rows come back typed, and the tag stays INSERT/UPDATE/DELETE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn returning_through_the_extended_protocol() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "CREATE TABLE r (id serial PRIMARY KEY, name text, at date DEFAULT '2024-02-29')",
+    )
+    .await
+    .unwrap();
+    let insert = c.prepare("INSERT INTO r (name) VALUES ($1) RETURNING id, at").await.unwrap();
+    let cols: Vec<(&str, String)> =
+        insert.columns().iter().map(|c| (c.name(), c.type_().name().to_owned())).collect();
+    assert_eq!(cols, [("id", "int4".to_owned()), ("at", "date".to_owned())]);
+    for (i, name) in ["a", "b"].iter().enumerate() {
+        let row = c.query_one(&insert, &[name]).await.unwrap();
+        assert_eq!(row.get::<_, i32>(0), i as i32 + 1);
+    }
+    let updated = c.query("UPDATE r SET name = upper(name) RETURNING name", &[]).await.unwrap();
+    let mut names: Vec<String> = updated.iter().map(|r| r.get(0)).collect();
+    names.sort();
+    assert_eq!(names, ["A", "B"]);
+    // Without RETURNING, a DML statement still describes as NoData and reports a count.
+    assert_eq!(c.execute("DELETE FROM r WHERE id = $1", &[&1i32]).await.unwrap(), 1);
+}

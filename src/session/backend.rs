@@ -156,10 +156,10 @@ impl Session {
 
 /// The command tag of a statement that returned `n` rows (`SHOW` for SHOW).
 fn rows_tag(plan: &Plan, n: usize) -> String {
-    if matches!(plan, Plan::Show(_)) {
-        "SHOW".to_owned()
-    } else {
-        format!("SELECT {n}")
+    match plan {
+        Plan::Show(_) => "SHOW".to_owned(),
+        Plan::Insert(_) | Plan::Update(_) | Plan::Delete(_) => tag_for(plan, n as u64),
+        _ => format!("SELECT {n}"),
     }
 }
 

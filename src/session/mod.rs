@@ -197,6 +197,19 @@ fn write_rows(
     Ok(n)
 }
 
+/// A DML statement's output: its rows with RETURNING (tagged INSERT/UPDATE/DELETE n
+/// by `rows_tag`), else its tag.
+fn dml_output(
+    plan: &Plan,
+    returning: &Option<crate::sql::plan::Returning>,
+    (n, rows): dml::Written,
+) -> Output {
+    match returning {
+        Some(r) => Output::Rows(r.columns.clone(), rows),
+        None => Output::Tag(tag_for(plan, n)),
+    }
+}
+
 fn tag_for(plan: &Plan, n: u64) -> String {
     match plan {
         Plan::Insert(_) => format!("INSERT 0 {n}"),
@@ -538,12 +551,18 @@ impl Session {
                     };
                     Output::Rows(qp.columns.clone(), rows)
                 }
-                Plan::Insert(p) => Output::Tag(tag_for(plan, dml::insert(&mut w, p, &q).await?)),
-                Plan::Update(p) => Output::Tag(tag_for(plan, dml::update(&mut w, p, &q).await?)),
-                Plan::Delete(p) => Output::Tag(tag_for(plan, dml::delete(&mut w, p, &q).await?)),
+                Plan::Insert(p) => {
+                    dml_output(plan, &p.returning, dml::insert(&mut w, p, &q).await?)
+                }
+                Plan::Update(p) => {
+                    dml_output(plan, &p.returning, dml::update(&mut w, p, &q).await?)
+                }
+                Plan::Delete(p) => {
+                    dml_output(plan, &p.returning, dml::delete(&mut w, p, &q).await?)
+                }
                 Plan::Truncate(tables) => {
                     for t in tables {
-                        dml::delete_where(&mut w, t, &Access::Full, None, &q).await?;
+                        dml::delete_where(&mut w, t, &Access::Full, None, &None, &q).await?;
                     }
                     Output::Tag("TRUNCATE TABLE".into())
                 }

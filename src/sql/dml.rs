@@ -35,7 +35,9 @@ use crate::wire::CancelSignal;
 
 use super::exec::{point_key, run, QueryCtx};
 use super::expr::{EvalCtx, Expr};
-use super::plan::{Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, UpdatePlan};
+use super::plan::{
+    Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, Returning, UpdatePlan,
+};
 
 /// The writing transaction's state that DML needs.
 pub struct WriteCtx<'a> {
@@ -247,7 +249,7 @@ async fn write_row(
     store: &TableStore,
     key: &Key,
     apply: &Apply<'_>,
-) -> Result<Option<Option<Row>>> {
+) -> Result<Option<(Row, Option<Row>)>> {
     w.before_write();
     loop {
         let base = match store.latest(w.view, w.isolation, key.clone()).await? {
@@ -258,10 +260,10 @@ async fn write_row(
                 continue;
             }
         };
-        let Some(old) = &base.row else { return Ok(None) };
-        let Some(new) = apply(old)? else { return Ok(None) };
+        let Some(old) = base.row.clone() else { return Ok(None) };
+        let Some(new) = apply(&old)? else { return Ok(None) };
         match store.put(w.status, key.clone(), base, new.clone(), w.horizon).await? {
-            PutOutcome::Written => return Ok(Some(new)),
+            PutOutcome::Written => return Ok(Some((old, new))),
             // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 → Changed:
             // the next `latest` finds the other writer's version and waits for it.
             PutOutcome::Changed => continue,
@@ -269,8 +271,24 @@ async fn write_row(
     }
 }
 
-/// Runs an INSERT; returns the number of rows.
-pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -> Result<u64> {
+/// What a DML statement did: how many rows, and its RETURNING rows.
+pub type Written = (u64, Vec<Vec<Value>>);
+
+/// RETURNING's output for one written row.
+fn returned(
+    r: &Option<Returning>,
+    row: &[Value],
+    ectx: &EvalCtx<'_>,
+    out: &mut Vec<Vec<Value>>,
+) -> Result<()> {
+    if let Some(r) = r {
+        out.push(r.exprs.iter().map(|e| e.eval(row, ectx)).collect::<Result<Vec<_>>>()?);
+    }
+    Ok(())
+}
+
+/// Runs an INSERT; returns the number of rows and the RETURNING rows.
+pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -> Result<Written> {
     let table = &plan.table;
     let store = w.storage.table(table.id)?;
     let ectx = q.eval_ctx(None);
@@ -311,7 +329,11 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
         check_constraints(table, &plan.checks, &row, &ectx)?;
         full.push(row);
     }
-    insert_rows(w, table, &store, full).await
+    let mut out = Vec::new();
+    for row in &full {
+        returned(&plan.returning, row, &ectx, &mut out)?;
+    }
+    Ok((insert_rows(w, table, &store, full).await?, out))
 }
 
 /// Keys of the rows a WHERE selects, under the statement's snapshot.
@@ -341,13 +363,14 @@ async fn candidates(
     }
 }
 
-/// Runs an UPDATE; returns the number of rows changed.
-pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -> Result<u64> {
+/// Runs an UPDATE; returns the number of rows changed and the RETURNING rows.
+pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -> Result<Written> {
     let table = &plan.table;
     let store = w.storage.table(table.id)?;
     let ectx = q.eval_ctx(None);
     let keys = candidates(&store, &plan.access, plan.filter.as_ref(), w.view, &ectx).await?;
     let mut n = 0;
+    let mut out = Vec::new();
     for key in keys {
         let outcome = write_row(w, &store, &key, &|old| {
             if let Some(f) = &plan.filter {
@@ -363,17 +386,20 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
             Ok(Some(Some(new.into())))
         })
         .await?;
-        if let Some(new) = outcome {
+        if let Some((_, new)) = outcome {
+            if let Some(row) = &new {
+                returned(&plan.returning, row, &ectx, &mut out)?;
+            }
             w.writes.insert((table.id, key), new);
             n += 1;
         }
     }
-    Ok(n)
+    Ok((n, out))
 }
 
-/// Runs a DELETE; returns the number of rows deleted.
-pub async fn delete(w: &mut WriteCtx<'_>, plan: &DeletePlan, q: &QueryCtx<'_>) -> Result<u64> {
-    delete_where(w, &plan.table, &plan.access, plan.filter.as_ref(), q).await
+/// Runs a DELETE; returns the number of rows deleted and the RETURNING rows.
+pub async fn delete(w: &mut WriteCtx<'_>, plan: &DeletePlan, q: &QueryCtx<'_>) -> Result<Written> {
+    delete_where(w, &plan.table, &plan.access, plan.filter.as_ref(), &plan.returning, q).await
 }
 
 /// Deletes the rows of `table` that `filter` selects (every row when `None`).
@@ -382,12 +408,14 @@ pub async fn delete_where(
     table: &Arc<TableDef>,
     access: &Access,
     filter: Option<&Expr>,
+    returning: &Option<Returning>,
     q: &QueryCtx<'_>,
-) -> Result<u64> {
+) -> Result<Written> {
     let store = w.storage.table(table.id)?;
     let ectx = q.eval_ctx(None);
     let keys = candidates(&store, access, filter, w.view, &ectx).await?;
     let mut n = 0;
+    let mut out = Vec::new();
     for key in keys {
         let outcome = write_row(w, &store, &key, &|old| {
             if let Some(f) = filter {
@@ -398,10 +426,11 @@ pub async fn delete_where(
             Ok(Some(None))
         })
         .await?;
-        if outcome.is_some() {
+        if let Some((old, _)) = outcome {
+            returned(returning, &old, &ectx, &mut out)?;
             w.writes.insert((table.id, key), None);
             n += 1;
         }
     }
-    Ok(n)
+    Ok((n, out))
 }

@@ -253,6 +253,8 @@ pub struct InsertPlan {
     pub defaults: Vec<(usize, Expr)>,
     /// The table's CHECK constraints, in name order.
     pub checks: Vec<BoundCheck>,
+    /// RETURNING (over the inserted row).
+    pub returning: Option<Returning>,
 }
 
 /// UPDATE.
@@ -268,6 +270,8 @@ pub struct UpdatePlan {
     pub access: Access,
     /// The table's CHECK constraints, in name order.
     pub checks: Vec<BoundCheck>,
+    /// RETURNING (over the new row).
+    pub returning: Option<Returning>,
 }
 
 /// DELETE.
@@ -279,6 +283,18 @@ pub struct DeletePlan {
     pub filter: Option<Expr>,
     /// How rows are found.
     pub access: Access,
+    /// RETURNING (over the deleted row).
+    pub returning: Option<Returning>,
+}
+
+/// `RETURNING …` of INSERT, UPDATE or DELETE: expressions over the written row (the
+/// new one; the old one for DELETE).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Returning {
+    /// One per output column.
+    pub exprs: Vec<Expr>,
+    /// The output columns.
+    pub columns: Vec<OutCol>,
 }
 
 /// A planned statement.
@@ -423,6 +439,9 @@ impl Plan {
                 column: 0,
             }]),
             Plan::Advisory(call) => Some(vec![call.column.clone()]),
+            Plan::Insert(InsertPlan { returning: Some(r), .. })
+            | Plan::Update(UpdatePlan { returning: Some(r), .. })
+            | Plan::Delete(DeletePlan { returning: Some(r), .. }) => Some(r.columns.clone()),
             _ => None,
         }
     }

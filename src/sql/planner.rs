@@ -25,6 +25,7 @@ use super::plan::*;
 
 mod cte;
 mod join;
+mod returning;
 mod setop;
 mod subquery;
 
@@ -1418,8 +1419,8 @@ impl<'a> Planner<'a> {
     // ---- DML -----------------------------------------------------------------
 
     fn insert(&mut self, i: &ast::Insert) -> Result<Plan> {
-        if i.on.is_some() || i.returning.is_some() {
-            return Err(unsupported("INSERT … ON CONFLICT / RETURNING"));
+        if i.on.is_some() {
+            return Err(unsupported("INSERT … ON CONFLICT"));
         }
         let ast::TableObject::TableName(name) = &i.table else {
             return Err(unsupported("INSERT into a table function"));
@@ -1452,12 +1453,14 @@ impl<'a> Planner<'a> {
             let defaults = self.omitted_defaults(&table, &[])?;
             let checks = self.checks_of(&table)?;
             let source = InsertSource::Values(vec![Vec::new()]);
+            let returning = self.returning(i.returning.as_ref(), &Self::table_scope(&table))?;
             return Ok(Plan::Insert(InsertPlan {
                 table,
                 targets: Vec::new(),
                 source,
                 defaults,
                 checks,
+                returning,
             }));
         };
         let source = match source.body.as_ref() {
@@ -1533,7 +1536,8 @@ impl<'a> Planner<'a> {
         };
         let defaults = self.omitted_defaults(&table, &targets)?;
         let checks = self.checks_of(&table)?;
-        Ok(Plan::Insert(InsertPlan { table, targets, source, defaults, checks }))
+        let returning = self.returning(i.returning.as_ref(), &Self::table_scope(&table))?;
+        Ok(Plan::Insert(InsertPlan { table, targets, source, defaults, checks, returning }))
     }
 
     /// Binds a value assigned to a column: unknowns take the column's type, typed
@@ -1601,8 +1605,8 @@ impl<'a> Planner<'a> {
     }
 
     fn update(&mut self, u: &ast::Update) -> Result<Plan> {
-        if u.from.is_some() || u.returning.is_some() || !u.table.joins.is_empty() {
-            return Err(unsupported("UPDATE … FROM / RETURNING"));
+        if u.from.is_some() || !u.table.joins.is_empty() {
+            return Err(unsupported("UPDATE … FROM"));
         }
         let (table, scope) = self.dml_target(&u.table.relation, "UPDATE")?;
         let mut sets = Vec::new();
@@ -1634,12 +1638,13 @@ impl<'a> Planner<'a> {
         let filter = self.where_clause(u.selection.as_ref(), &scope)?;
         let access = point_access(&table, filter.as_ref());
         let checks = self.checks_of(&table)?;
-        Ok(Plan::Update(UpdatePlan { table, sets, filter, access, checks }))
+        let returning = self.returning(u.returning.as_ref(), &scope)?;
+        Ok(Plan::Update(UpdatePlan { table, sets, filter, access, checks, returning }))
     }
 
     fn delete(&mut self, d: &ast::Delete) -> Result<Plan> {
-        if d.using.is_some() || d.returning.is_some() {
-            return Err(unsupported("DELETE … USING / RETURNING"));
+        if d.using.is_some() {
+            return Err(unsupported("DELETE … USING"));
         }
         let from = match &d.from {
             ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,
@@ -1648,7 +1653,8 @@ impl<'a> Planner<'a> {
         let (table, scope) = self.dml_target(&twj.relation, "DELETE")?;
         let filter = self.where_clause(d.selection.as_ref(), &scope)?;
         let access = point_access(&table, filter.as_ref());
-        Ok(Plan::Delete(DeletePlan { table, filter, access }))
+        let returning = self.returning(d.returning.as_ref(), &scope)?;
+        Ok(Plan::Delete(DeletePlan { table, filter, access, returning }))
     }
 
     // ---- DDL -----------------------------------------------------------------

@@ -1,0 +1,73 @@
+//! `RETURNING …` of INSERT, UPDATE and DELETE: a select list over the written row,
+//! named and typed as a SELECT list is (`*` expands to the table's columns).
+
+use sqlparser::ast;
+
+use super::{column_name, column_ref, ident, object_parts, origin_of, Planner, Scope};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sql::plan::{OutCol, Returning};
+use crate::types::DataType;
+
+impl Planner<'_> {
+    /// Binds a RETURNING list over `scope` (the target table's columns).
+    pub(super) fn returning(
+        &mut self,
+        items: Option<&Vec<ast::SelectItem>>,
+        scope: &Scope,
+    ) -> Result<Option<Returning>> {
+        let Some(items) = items else { return Ok(None) };
+        let mut named: Vec<(ast::Expr, Option<String>)> = Vec::new();
+        for item in items {
+            match item {
+                ast::SelectItem::UnnamedExpr(e) => named.push((e.clone(), None)),
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    named.push((expr.clone(), Some(ident(alias))))
+                }
+                ast::SelectItem::Wildcard(_) => {
+                    for c in scope.iter().filter(|c| !c.hidden) {
+                        named.push((column_ref(c), Some(c.name.clone())));
+                    }
+                }
+                ast::SelectItem::QualifiedWildcard(
+                    ast::SelectItemQualifiedWildcardKind::ObjectName(n),
+                    _,
+                ) => {
+                    let q = object_parts(n).pop().unwrap_or_default();
+                    if !scope.iter().any(|c| c.qualifier.as_deref() == Some(q.as_str())) {
+                        return Err(Error::new(
+                            ErrorKind::UndefinedTable,
+                            format!("missing FROM-clause entry for table \"{q}\""),
+                        ));
+                    }
+                    for c in scope.iter().filter(|c| !c.hidden) {
+                        named.push((column_ref(c), Some(c.name.clone())));
+                    }
+                }
+                _ => return Err(Error::unsupported("this RETURNING item")),
+            }
+        }
+        let mut exprs = Vec::with_capacity(named.len());
+        let mut columns = Vec::with_capacity(named.len());
+        for (e, alias) in &named {
+            let (bound, ty) = self.expr(e, scope, None, None)?;
+            if bound.has_subquery() {
+                return Err(Error::unsupported("subqueries in RETURNING"));
+            }
+            let ty = if ty == DataType::Unknown { DataType::Text } else { ty };
+            let origin = match e {
+                ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_) => {
+                    origin_of(&bound, scope)
+                }
+                _ => (0, 0),
+            };
+            columns.push(OutCol {
+                name: alias.clone().unwrap_or_else(|| column_name(e)),
+                ty,
+                table_oid: origin.0,
+                column: origin.1,
+            });
+            exprs.push(bound);
+        }
+        Ok(Some(Returning { exprs, columns }))
+    }
+}
