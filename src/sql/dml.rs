@@ -36,7 +36,7 @@ use crate::wire::CancelSignal;
 use super::exec::{point_key, run, QueryCtx};
 use super::expr::{EvalCtx, Expr};
 use super::plan::{
-    Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, Returning, UpdatePlan,
+    Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, OnConflict, Returning, UpdatePlan,
 };
 
 /// The writing transaction's state that DML needs.
@@ -329,11 +329,115 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
         check_constraints(table, &plan.checks, &row, &ectx)?;
         full.push(row);
     }
+    if let (Some(action), Some(_)) = (&plan.on_conflict, &table.primary_key) {
+        return upsert(w, plan, action, &store, full, &ectx).await;
+    }
     let mut out = Vec::new();
     for row in &full {
         returned(&plan.returning, row, &ectx, &mut out)?;
     }
     Ok((insert_rows(w, table, &store, full).await?, out))
+}
+
+/// INSERT … ON CONFLICT, a row at a time, race-free as PostgreSQL's: try the insert;
+/// if the key is taken, DO NOTHING skips the row, and DO UPDATE updates the row that
+/// holds it (READ COMMITTED: its newest committed version, even one the snapshot does
+/// not see; REPEATABLE READ: 40001 if the snapshot does not see it), after waiting for
+/// whoever writes it. A row deleted meanwhile is inserted after all.
+/// ```text
+///  insert ─ok──────────────────────────────────▶ inserted
+///    │ Blocked(T): wait for T, again
+///    │ Duplicate ─ DO NOTHING ─────────────────▶ skipped
+///    └────────── DO UPDATE: latest ─ Row ─ WHERE? ─ put ─ok─▶ updated
+///                             │ Blocked(T): wait, again   └ Changed: again
+///                             └ Skipped (deleted since): again from the insert
+/// ```
+async fn upsert(
+    w: &mut WriteCtx<'_>,
+    plan: &InsertPlan,
+    action: &OnConflict,
+    store: &TableStore,
+    rows: Vec<Vec<Value>>,
+    ectx: &EvalCtx<'_>,
+) -> Result<Written> {
+    let table = &plan.table;
+    let (mut n, mut out) = (0, Vec::new());
+    let mut touched: std::collections::HashSet<Key> = std::collections::HashSet::new();
+    // DO UPDATE builds on the newest committed version under READ COMMITTED.
+    let newest = ReadView { snapshot: CommitTs(u64::MAX - 1), txn: w.view.txn };
+    let view = if w.isolation == Isolation::ReadCommitted { newest } else { w.view };
+    w.before_write();
+    for proposed in rows {
+        let key = row_key(table, store, &proposed);
+        let proposed: Row = proposed.into();
+        loop {
+            match store.insert(w.status, vec![(key.clone(), proposed.clone())]).await? {
+                Ok(()) => {
+                    returned(&plan.returning, &proposed, ectx, &mut out)?;
+                    w.writes.insert((table.id, key.clone()), Some(proposed.clone()));
+                    touched.insert(key.clone());
+                    n += 1;
+                    break;
+                }
+                Err(Refused { why: InsertConflict::Blocked(holder), .. }) => {
+                    w.wait_for(holder).await?;
+                    continue;
+                }
+                Err(Refused { why: InsertConflict::Retired, .. }) => return Err(concurrent_ddl()),
+                Err(Refused { why: InsertConflict::Duplicate, .. }) => {}
+            }
+            let OnConflict::Update { sets, filter } = action else { break };
+            if touched.contains(&key) {
+                return Err(Error::new(
+                    ErrorKind::CardinalityViolation,
+                    "ON CONFLICT DO UPDATE command cannot affect row a second time",
+                )
+                .with_hint(
+                    "Ensure that no rows proposed for insertion within the same command have duplicate constrained values.",
+                ));
+            }
+            let base = match store.latest(view, w.isolation, key.clone()).await? {
+                Latest::Row(base) => base,
+                Latest::Blocked(holder) => {
+                    w.wait_for(holder).await?;
+                    continue;
+                }
+                Latest::Skipped if w.isolation == Isolation::RepeatableRead => {
+                    return Err(Error::serialization_update())
+                }
+                Latest::Skipped => continue,
+            };
+            let Some(existing) = base.row.clone() else { continue };
+            let both: Vec<Value> = existing.iter().chain(proposed.iter()).cloned().collect();
+            if let Some(f) = filter {
+                if !f.matches(&both, ectx)? {
+                    // Not updated, but locked, as PostgreSQL does.
+                    if store.lock(w.status, key.clone(), base).await? == PutOutcome::Changed {
+                        continue;
+                    }
+                    touched.insert(key.clone());
+                    break;
+                }
+            }
+            let mut new = existing.to_vec();
+            for (col, e) in sets {
+                new[*col] = e.eval(&both, ectx)?;
+            }
+            check_constraints(table, &plan.checks, &new, ectx)?;
+            let new: Row = new.into();
+            match store.put(w.status, key.clone(), base, Some(new.clone()), w.horizon).await? {
+                PutOutcome::Written => {
+                    returned(&plan.returning, &new, ectx, &mut out)?;
+                    w.writes.insert((table.id, key.clone()), Some(new));
+                    touched.insert(key.clone());
+                    n += 1;
+                    break;
+                }
+                PutOutcome::Changed => continue,
+            }
+        }
+    }
+    Ok((n, out))
 }
 
 /// Keys of the rows a WHERE selects, under the statement's snapshot.

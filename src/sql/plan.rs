@@ -255,6 +255,23 @@ pub struct InsertPlan {
     pub checks: Vec<BoundCheck>,
     /// RETURNING (over the inserted row).
     pub returning: Option<Returning>,
+    /// ON CONFLICT on the primary key.
+    pub on_conflict: Option<OnConflict>,
+}
+
+/// What an INSERT does with a row whose primary key is taken.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OnConflict {
+    /// DO NOTHING: skip the row.
+    Nothing,
+    /// DO UPDATE: expressions over the existing row followed by the proposed one
+    /// (`excluded`).
+    Update {
+        /// (column, new value).
+        sets: Vec<(usize, Expr)>,
+        /// WHERE: rows it rejects are locked but not updated.
+        filter: Option<Expr>,
+    },
 }
 
 /// UPDATE.

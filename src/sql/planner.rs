@@ -28,6 +28,7 @@ mod join;
 mod returning;
 mod setop;
 mod subquery;
+mod upsert;
 
 use cte::CteDef;
 use subquery::CorrFrame;
@@ -1419,13 +1420,11 @@ impl<'a> Planner<'a> {
     // ---- DML -----------------------------------------------------------------
 
     fn insert(&mut self, i: &ast::Insert) -> Result<Plan> {
-        if i.on.is_some() {
-            return Err(unsupported("INSERT … ON CONFLICT"));
-        }
         let ast::TableObject::TableName(name) = &i.table else {
             return Err(unsupported("INSERT into a table function"));
         };
         let table = self.table(name)?;
+        let on_conflict = self.on_conflict(i, &table)?;
         let mut targets: Vec<usize> = if i.columns.is_empty() {
             (0..table.columns.len()).collect()
         } else {
@@ -1461,6 +1460,7 @@ impl<'a> Planner<'a> {
                 defaults,
                 checks,
                 returning,
+                on_conflict,
             }));
         };
         let source = match source.body.as_ref() {
@@ -1537,7 +1537,15 @@ impl<'a> Planner<'a> {
         let defaults = self.omitted_defaults(&table, &targets)?;
         let checks = self.checks_of(&table)?;
         let returning = self.returning(i.returning.as_ref(), &Self::table_scope(&table))?;
-        Ok(Plan::Insert(InsertPlan { table, targets, source, defaults, checks, returning }))
+        Ok(Plan::Insert(InsertPlan {
+            table,
+            targets,
+            source,
+            defaults,
+            checks,
+            returning,
+            on_conflict,
+        }))
     }
 
     /// Binds a value assigned to a column: unknowns take the column's type, typed
