@@ -32,7 +32,7 @@ mutations=(
   "mutate-watermark-before-publish|visibility|two_commits_in|the watermark moves before the statuses it covers are published"
   "mutate-watermark-out-of-order|visibility|out_of_commit_order|commits are published, and the watermark moved, out of timestamp order"
   "mutate-forget-waiter-on-release|locks|release_racing_a_new_wait|a release forgets the waiters (lost wake-up)"
-  "mutate-no-deadlock-victim|locks|two_cycle|a deadlock cycle gets no victim"
+  "mutate-no-deadlock-victim|locks|_cycle_|a deadlock cycle gets no victim"
   "mutate-grant-conflicting-lock|locks|holders_never_conflict|a lock is granted next to a conflicting holder"
   "mutate-rr-no-changed-since-check|row_writes|repeatable_read|REPEATABLE READ builds on a row changed since its snapshot (lost update)"
   "mutate-put-without-compare|row_writes||a put installs over a version that is no longer the newest (lost update)"
@@ -53,6 +53,7 @@ for entry in "${mutations[@]}"; do
   fi
   log="$logs/$feature.log"
   t0=$SECONDS
+  touch "$logs/.started"
   args=(-p troupe-loom-tests --features "troupe/$feature" --test "$file")
   if ! cargo test "${args[@]}" --no-run >"$log" 2>&1; then
     results+=("BUILD FAILED  $feature (see $log)")
@@ -76,6 +77,11 @@ for entry in "${mutations[@]}"; do
   fi
   echo "${results[-1]}"
   echo "                ($what)"
+  # A mutated build is never reused by run.sh: drop it (about 150 MB each, with its
+  # incremental cache) so that the script does not fill a shared disk.
+  find "$CARGO_TARGET_DIR/debug/deps" "$CARGO_TARGET_DIR/debug/incremental" -maxdepth 1 \
+    -newer "$logs/.started" \( -name 'libtroupe-*' -o -name 'troupe-*' -o -name "$file-*" \) \
+    -exec rm -rf {} +
 done
 
 echo

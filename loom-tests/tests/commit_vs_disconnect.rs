@@ -36,7 +36,6 @@ use loom::sync::mpsc::{channel, Receiver, Sender};
 use loom::thread;
 
 use loom::sync::Condvar;
-use troupe::catalog::TableId;
 use troupe::lock::core::{Effect as LockEffect, Input as LockInput, LockTable};
 use troupe::lock::{LockMode, LockTarget, WaitPolicy};
 use troupe::storage::{Partition, PutOutcome, ReadView, Row};
