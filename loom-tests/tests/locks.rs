@@ -235,3 +235,47 @@ fn cancel_racing_a_grant_answers_once() {
         assert!(shutdown(&lm, manager).is_idle());
     });
 }
+
+/// t1 holds `a`, t2 `b`, t3 `c`; then t1 asks for `b`, t2 for `c`, t3 for `a`, in any
+/// order. Exactly one of them is the victim (40P01, the one whose wait closes the
+/// cycle), and both survivors are granted once the victim (and then each other)
+/// releases.
+#[test]
+fn three_cycle_has_exactly_one_victim_and_the_survivors_proceed() {
+    loom::model(|| {
+        let (lm, requests) = channel();
+        let manager = spawn_lock_manager(requests);
+        for (txn, k) in [(1, "a"), (2, "b"), (3, "c")] {
+            assert_eq!(acquire(&lm, txn, row(k), LockMode::Exclusive), Ok(Acquired::Granted));
+        }
+        let victims = Arc::new(AtomicUsize::new(0));
+        let session = |txn: u64, want: &'static str| {
+            let (lm, victims) = (lm.clone(), victims.clone());
+            thread::spawn(move || {
+                match acquire(&lm, txn, row(want), LockMode::Exclusive) {
+                    Ok(granted) => assert_eq!(granted, Acquired::Granted),
+                    Err(e) => {
+                        assert_eq!(e.kind, ErrorKind::DeadlockDetected);
+                        victims.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                release_all(&lm, txn);
+            })
+        };
+        let s = [session(1, "b"), session(2, "c")];
+        // The third session is the model's own thread (one thread fewer to interleave).
+        match acquire(&lm, 3, row("a"), LockMode::Exclusive) {
+            Ok(granted) => assert_eq!(granted, Acquired::Granted),
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::DeadlockDetected);
+                victims.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        release_all(&lm, 3);
+        for s in s {
+            s.join().unwrap();
+        }
+        assert_eq!(victims.load(Ordering::SeqCst), 1, "exactly one victim per cycle");
+        assert!(shutdown(&lm, manager).is_idle());
+    });
+}

@@ -24,6 +24,8 @@ fn manager(statuses: [Arc<TxnStatus>; 2], watermark: Arc<AtomicU64>, groups: Vec
             match effect {
                 Effect::Publish { token, ts } => statuses[token as usize].commit(ts),
                 Effect::Watermark(ts) => watermark.store(ts.0, Ordering::Release),
+                // The core failed closed (a group out of order): roll the commit back.
+                Effect::Fail { token } => statuses[token as usize].abort(),
                 other => panic!("unexpected effect {other:?}"),
             }
         }
@@ -61,4 +63,12 @@ fn two_commits_in_one_group() {
 #[test]
 fn two_commits_in_two_groups() {
     model(vec![vec![CommitTs(1)], vec![CommitTs(2)]]);
+}
+
+/// The WAL reports commit 2 durable before commit 1 (a protocol bug): the core fails
+/// closed, so neither is ever visible; publishing in the order reported would move the
+/// watermark past commit 1 before it is published.
+#[test]
+fn a_group_out_of_commit_order_is_never_published() {
+    model(vec![vec![CommitTs(2)], vec![CommitTs(1)]]);
 }

@@ -214,6 +214,9 @@ impl LockTable {
         // An upgrader's conflicting waiters are earlier upgraders, which are holders.
         let blocked = !queue.fits_holders(txn, mode)
             || (!upgrade && queue.waiters.iter().any(|w| !w.mode.compatible_with(mode)));
+        #[cfg(feature = "mutate-grant-conflicting-lock")]
+        // MUTATION (loom-tests/mutations.sh): grant whatever the holders hold.
+        let blocked = blocked && queue.holders.is_empty();
         if !blocked {
             if let Some(h) = queue.holders.iter_mut().find(|h| h.txn == txn) {
                 h.mode = mode;
@@ -245,6 +248,10 @@ impl LockTable {
                 };
                 queue.waiters.insert(at, Waiter { txn, pid, mode });
                 self.waiting.insert(txn, target.clone());
+                #[cfg(feature = "mutate-no-deadlock-victim")]
+                // MUTATION (loom-tests/mutations.sh): never look for a cycle, so a
+                // deadlock has no victim.
+                return;
                 if let Some(cycle) = find_cycle(txn, |t| self.blockers(t)) {
                     let error = deadlock_error(&self.cycle_edges(&cycle));
                     // Back to the state before this request, which was stable: no wake.
@@ -322,6 +329,9 @@ impl LockTable {
             if let Some(q) = self.locks.get_mut(&target) {
                 q.holders.retain(|h| h.txn != txn);
             }
+            // MUTATION (loom-tests/mutations.sh): forget the waiters on release.
+            #[cfg(feature = "mutate-forget-waiter-on-release")]
+            continue;
             self.wake(&target, effects);
         }
     }

@@ -58,7 +58,7 @@ impl Session {
                     self.flush_notices(out);
                     return self.write_output(&p.plan, output, &[], out);
                 }
-                Err(e) if e.is_retryable() && lone && implicit_start && attempt < MAX_RETRIES => {
+                Err(e) if retry::should_retry(&e, lone, implicit_start, attempt) => {
                     self.pending_notices.clear();
                     self.apply(Event::Retry, out).await?;
                     attempt += 1;
@@ -340,7 +340,8 @@ impl Session {
         let output = loop {
             match self.run(&plan.plan, &params).await {
                 Ok(o) => break o,
-                Err(e) if e.is_retryable() && lone && attempt < MAX_RETRIES => {
+                // An Execute is one statement; `lone`: it opened its implicit transaction.
+                Err(e) if retry::should_retry(&e, true, lone, attempt) => {
                     self.pending_notices.clear();
                     self.apply(Event::Retry, out).await?;
                     self.begin_statement()?;

@@ -150,7 +150,14 @@ impl Block {
             }
             (B::None, V::Failed) => (B::None, vec![E::AbortTxn { restore_settings: true }]),
 
+            // The failed attempt's transaction is rolled back before the statement runs
+            // again, so that it is applied at most once (see `super::retry`).
+            #[cfg(not(feature = "mutate-retry-keeps-failed-attempt"))]
             (_, V::Retry) => (B::None, vec![E::AbortTxn { restore_settings: true }]),
+            // MUTATION (loom-tests/mutations.sh): run again inside the failed attempt's
+            // transaction.
+            #[cfg(feature = "mutate-retry-keeps-failed-attempt")]
+            (_, V::Retry) => (B::None, vec![]),
 
             (B::Implicit, V::End) => (B::None, vec![E::CommitTxn]),
             (B::ImplicitFailed, V::End) => (B::None, vec![E::AbortTxn { restore_settings: true }]),

@@ -10,11 +10,12 @@
 //!
 //! An implicit (autocommit) statement that fails with 40001 or 40P01 is retried here,
 //! transparently, up to [`MAX_RETRIES`] times with jittered backoff, when it is the
-//! only statement of its implicit transaction; explicit transactions get the error, as
-//! in PostgreSQL.
+//! only statement of its implicit transaction ([`retry::should_retry`]); explicit
+//! transactions get the error, as in PostgreSQL.
 
 mod backend;
 pub mod block;
+pub mod retry;
 mod statements;
 
 pub use backend::SessionFactory;
@@ -51,8 +52,7 @@ use copy::CopyIn;
 use settings::Settings;
 use txn::Txn;
 
-/// How many times an implicit statement is retried after 40001/40P01.
-pub const MAX_RETRIES: u32 = 20;
+pub use retry::MAX_RETRIES;
 
 /// A prepared statement.
 #[derive(Debug)]

@@ -238,6 +238,10 @@ impl Partition {
         let deleted_since = since.iter().filter(live).any(|v| v.row.is_none());
         // Only a change counts as one: a lock taken and released since is not.
         let changed_since = since.iter().filter(live).any(|v| !v.lock_only);
+        #[cfg(feature = "mutate-rr-no-changed-since-check")]
+        // MUTATION (loom-tests/mutations.sh): REPEATABLE READ builds on a version
+        // committed after its snapshot instead of failing with 40001.
+        let changed_since = changed_since && isolation != Isolation::RepeatableRead;
         if changed_since && isolation == Isolation::RepeatableRead {
             return Err(if deleted_since {
                 Error::new(
@@ -271,6 +275,9 @@ impl Partition {
         let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
         match chain.latest_index(writer.top()) {
             Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
+            // MUTATION (loom-tests/mutations.sh): put without the compare.
+            #[cfg(feature = "mutate-put-without-compare")]
+            Ok(_) => {}
             _ => return Ok(PutOutcome::Changed),
         }
         chain.prune(horizon);

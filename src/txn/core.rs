@@ -113,7 +113,25 @@ impl TxnCore {
                     return self.poison();
                 }
                 let mut effects = Vec::with_capacity(commits.len() + 1);
+                #[cfg(feature = "mutate-watermark-before-publish")]
+                // MUTATION (loom-tests/mutations.sh): store the watermark before the
+                // statuses it covers are published.
+                if let Some(&last) = commits.last() {
+                    effects.push(Effect::Watermark(last));
+                }
                 for ts in commits {
+                    #[cfg(feature = "mutate-watermark-out-of-order")]
+                    // MUTATION (loom-tests/mutations.sh): publish whichever commit the
+                    // group names, not only the oldest pending one, and move the
+                    // watermark to it: out of commit-timestamp order.
+                    if let Some(at) = self.pending.iter().position(|&(t, _)| t == ts) {
+                        if let Some((_, token)) = self.pending.remove(at) {
+                            effects.push(Effect::Publish { token, ts });
+                            effects.push(Effect::Watermark(ts));
+                            self.watermark = ts;
+                            continue;
+                        }
+                    }
                     // Groups arrive in ts order; a mismatch means a protocol bug, and
                     // publishing anyway could expose a commit before an earlier one:
                     // fail closed.
@@ -138,6 +156,12 @@ impl TxnCore {
 
     fn poison(&mut self) -> Vec<Effect> {
         self.poisoned = true;
+        #[cfg(feature = "mutate-poison-forgets-commits")]
+        {
+            // MUTATION (loom-tests/mutations.sh): the waiting commits get no answer.
+            self.pending.clear();
+            return Vec::new();
+        }
         self.pending.drain(..).map(|(_, token)| Effect::Fail { token }).collect()
     }
 }

@@ -156,6 +156,17 @@ impl GroupCommit {
             }
             Err(cause) => {
                 let cause = fsync_error(cause);
+                #[cfg(feature = "mutate-persist-failure-not-poisoning")]
+                {
+                    // MUTATION (loom-tests/mutations.sh): fail the group but do not
+                    // poison; the waiting records go on to the next persist.
+                    let mut effects = vec![Effect::Ack(Durable {
+                        commits: commits.clone(),
+                        result: Err(cause.clone()),
+                    })];
+                    effects.extend(self.start_persist_if_idle());
+                    return effects;
+                }
                 let mut effects = vec![
                     Effect::Poison(cause.clone()),
                     Effect::Ack(Durable { commits, result: Err(cause.clone()) }),
@@ -188,6 +199,13 @@ impl GroupCommit {
         let group = std::mem::replace(&mut self.pending, rest);
         self.pending_bytes = self.pending.iter().map(CommitRecord::approx_bytes).sum();
         self.in_flight = Some(group.iter().map(|r| r.ts).collect());
+        #[cfg(feature = "mutate-ack-before-persist")]
+        {
+            // MUTATION (loom-tests/mutations.sh): acknowledge the group before its
+            // persist ran; its PersistFinished then acknowledges nothing more.
+            let commits = self.in_flight.replace(Vec::new()).unwrap_or_default();
+            return vec![Effect::Ack(Durable { commits, result: Ok(()) }), Effect::Persist(group)];
+        }
         vec![Effect::Persist(group)]
     }
 
