@@ -34,6 +34,7 @@ mutations=(
   "mutate-forget-waiter-on-release|locks|release_racing_a_new_wait|a release forgets the waiters (lost wake-up)"
   "mutate-no-deadlock-victim|locks|_cycle_|a deadlock cycle gets no victim"
   "mutate-grant-conflicting-lock|locks|holders_never_conflict|a lock is granted next to a conflicting holder"
+  "mutate-lifo-wake|locks|arrival_order|waiters are granted newest first, not in arrival order (FIFO)"
   "mutate-rr-no-changed-since-check|row_writes|repeatable_read|REPEATABLE READ builds on a row changed since its snapshot (lost update)"
   "mutate-put-without-compare|row_writes||a put installs over a version that is no longer the newest (lost update)"
   "mutate-retry-keeps-failed-attempt|session_retry||a retried statement runs inside the failed attempt's transaction"

@@ -13,7 +13,8 @@
 //!   in `recv` forever, which loom reports as a deadlock; a second answer finds no
 //!   pending sender and panics the lock manager;
 //! * a 2-cycle gives exactly one victim, and the survivor is granted once the victim
-//!   releases.
+//!   releases;
+//! * waiters are granted in the order their acquires reached the lock manager (FIFO).
 //!
 //! Run: `CARGO_TARGET_DIR=target/loom RUSTFLAGS="--cfg troupe_loom" \
 //!       LOOM_MAX_PREEMPTIONS=2 cargo test -p troupe-loom-tests --test locks`
@@ -25,7 +26,7 @@ use std::collections::HashMap;
 
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::mpsc::{channel, Receiver, Sender};
-use loom::sync::Arc;
+use loom::sync::{Arc, Mutex};
 use loom::thread::{self, JoinHandle};
 use troupe::catalog::TableId;
 use troupe::error::{Error, ErrorKind};
@@ -59,6 +60,14 @@ fn row(k: &str) -> LockTarget {
 
 /// The actor shell, on a loom thread. Returns the table at shutdown for final checks.
 fn spawn_lock_manager(requests: Receiver<Request>) -> JoinHandle<LockTable> {
+    spawn_recording_lock_manager(requests, Arc::new(Mutex::new(Vec::new())))
+}
+
+/// [`spawn_lock_manager`] that also records the order in which acquires arrive.
+fn spawn_recording_lock_manager(
+    requests: Receiver<Request>,
+    arrivals: Arc<Mutex<Vec<TxnId>>>,
+) -> JoinHandle<LockTable> {
     thread::spawn(move || {
         let mut table = LockTable::new();
         let mut pending: HashMap<TxnId, Sender<Answer>> = HashMap::new();
@@ -66,6 +75,7 @@ fn spawn_lock_manager(requests: Receiver<Request>) -> JoinHandle<LockTable> {
             let effects = match requests.recv().expect("model keeps a sender") {
                 Request::Acquire { txn, target, mode, reply } => {
                     assert!(pending.insert(txn, reply).is_none(), "one acquire at a time per txn");
+                    arrivals.lock().unwrap().push(txn);
                     let pid = 100 + txn.0 as i32;
                     table.step(Input::Acquire { txn, pid, target, mode, wait: WaitPolicy::Block })
                 }
@@ -277,5 +287,42 @@ fn three_cycle_has_exactly_one_victim_and_the_survivors_proceed() {
         }
         assert_eq!(victims.load(Ordering::SeqCst), 1, "exactly one victim per cycle");
         assert!(shutdown(&lm, manager).is_idle());
+    });
+}
+
+/// Two writers queue behind a holder of row `a` while it releases: whatever the
+/// interleaving, they are granted in the order their acquires reached the lock
+/// manager (FIFO), each exactly once.
+#[test]
+fn waiters_are_granted_in_arrival_order() {
+    loom::model(|| {
+        let (lm, requests) = channel();
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
+        let manager = spawn_recording_lock_manager(requests, arrivals.clone());
+        assert_eq!(acquire(&lm, 1, row("a"), LockMode::Exclusive), Ok(Acquired::Granted));
+        let granted = Arc::new(Mutex::new(Vec::new()));
+        let waiters: Vec<_> = [2u64, 3]
+            .into_iter()
+            .map(|txn| {
+                let (lm, granted) = (lm.clone(), granted.clone());
+                thread::spawn(move || {
+                    assert_eq!(
+                        acquire(&lm, txn, row("a"), LockMode::Exclusive),
+                        Ok(Acquired::Granted)
+                    );
+                    granted.lock().unwrap().push(TxnId(txn));
+                    release_all(&lm, txn);
+                })
+            })
+            .collect();
+        release_all(&lm, 1);
+        for w in waiters {
+            w.join().unwrap();
+        }
+        let table = shutdown(&lm, manager);
+        assert!(table.is_idle());
+        let arrived: Vec<TxnId> =
+            arrivals.lock().unwrap().iter().copied().filter(|t| *t != TxnId(1)).collect();
+        assert_eq!(*granted.lock().unwrap(), arrived, "granted out of arrival order");
     });
 }

@@ -351,6 +351,9 @@ impl LockTable {
         let Some(q) = self.locks.get_mut(target) else {
             return;
         };
+        // MUTATION (loom-tests/mutations.sh): serve the newest waiter first (LIFO).
+        #[cfg(feature = "mutate-lifo-wake")]
+        q.waiters.make_contiguous().reverse();
         while let Some(&w) = q.waiters.front() {
             if !q.fits_holders(w.txn, w.mode) {
                 break;
