@@ -11,6 +11,8 @@
 # PostgreSQL refuses to run as root: as root the cluster runs as the user 'troupepg'
 # (created if missing) and DIR is given to it. Needs the PostgreSQL server binaries
 # (Debian: apt-get install postgresql-15; PG_BIN overrides where they are).
+# PG_DURABLE=on turns fsync, synchronous_commit and full_page_writes on (benchmarks
+# compare against a durable PostgreSQL); PG_SHARED_BUFFERS sets shared_buffers.
 set -euo pipefail
 BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin 2>/dev/null | head -1)}"
 [ -x "$BIN/pg_ctl" ] || { echo "reference-pg: no PostgreSQL server binaries (apt-get install postgresql-15)" >&2; exit 2; }
@@ -37,9 +39,10 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 max_connections = 200
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = ${PG_DURABLE:-off}
+synchronous_commit = ${PG_DURABLE:-off}
+full_page_writes = ${PG_DURABLE:-off}
+shared_buffers = ${PG_SHARED_BUFFERS:-128MB}
 logging_collector = off
 CONF
     as_owner "'$BIN/pg_ctl' -D '$dir' -l '$dir/server.log' -w -t 60 start >/dev/null" \
