@@ -38,6 +38,13 @@ pub enum CatalogFunc {
     ArrayUpper,
     /// array_lower(anyarray, int4) → int4.
     ArrayLower,
+    /// text ~ pattern (textregexeq), `negated` for !~, `icase` for ~* and !~*.
+    RegexMatch {
+        /// `!~`, `!~*`.
+        negated: bool,
+        /// `~*`, `!~*`.
+        icase: bool,
+    },
 }
 
 /// (function, result type, the type each argument is cast to).
@@ -77,6 +84,11 @@ impl CatalogFunc {
             ("array_lower", 2) if matches!(args[0], Array(_)) => {
                 (C::ArrayLower, Int4, vec![None, Some(Int4)])
             }
+            ("textregexeq" | "textregexne" | "texticregexeq" | "texticregexne", 2) => (
+                C::RegexMatch { negated: name.ends_with("ne"), icase: name.contains("ic") },
+                Bool,
+                vec![Some(Text), Some(Text)],
+            ),
             _ => return None,
         })
     }
@@ -132,6 +144,10 @@ impl CatalogFunc {
             C::StatisticsObjDefColumns => Value::Null,
             C::RelationIsPublishable => Value::Bool(false),
             C::ArrayToString => array_to_string(args)?,
+            C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {
+                (Value::Text(s), Value::Text(p)) => Value::Bool(regex_match(s, p, icase)? != negated),
+                _ => Value::Null,
+            },
             C::ArrayUpper | C::ArrayLower => match (&args[0], &args[1]) {
                 (Value::Array(items), Value::Int4(1)) if !items.is_empty() => {
                     Value::Int4(if self == C::ArrayUpper { items.len() as i32 } else { 1 })
@@ -237,6 +253,18 @@ fn balanced(s: &str) -> bool {
         }
     }
     depth == 0
+}
+
+/// `s ~ pattern`. PostgreSQL's ARE syntax and the `regex` crate's agree on what
+/// catalog queries use (anchors, groups, classes, alternation).
+fn regex_match(s: &str, pattern: &str, icase: bool) -> Result<bool> {
+    let re = regex::RegexBuilder::new(pattern).case_insensitive(icase).build().map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidRegularExpression,
+            format!("invalid regular expression: {e}"),
+        )
+    })?;
+    Ok(re.is_match(s))
 }
 
 fn array_to_string(args: &[Value]) -> Result<Value> {
