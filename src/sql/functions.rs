@@ -7,8 +7,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::types::{cast, compare, DataType, Value};
 
 use super::builtins::Builtin;
-use super::pg_catalog::funcs::CatalogFunc;
 use super::expr::EvalCtx;
+use super::pg_catalog::funcs::CatalogFunc;
 
 /// The server's version string (`SELECT version()`).
 pub const VERSION: &str =

@@ -131,10 +131,9 @@ impl CatalogFunc {
                 _ => Value::Null,
             },
             C::GetConstraintDef => match lookup(catalog, oid(0)) {
-                Some((t, Derived::PkeyConstraint(_))) => Value::Text(format!(
-                    "PRIMARY KEY ({})",
-                    key_columns(&t).join(", ")
-                )),
+                Some((t, Derived::PkeyConstraint(_))) => {
+                    Value::Text(format!("PRIMARY KEY ({})", key_columns(&t).join(", ")))
+                }
                 Some((t, Derived::Check(_, n))) => match t.checks.get(n) {
                     Some(c) => Value::Text(format!("CHECK ({})", check_text(&c.expr))),
                     None => Value::Null,
@@ -145,7 +144,9 @@ impl CatalogFunc {
             C::RelationIsPublishable => Value::Bool(false),
             C::ArrayToString => array_to_string(args)?,
             C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {
-                (Value::Text(s), Value::Text(p)) => Value::Bool(regex_match(s, p, icase)? != negated),
+                (Value::Text(s), Value::Text(p)) => {
+                    Value::Bool(regex_match(s, p, icase)? != negated)
+                }
                 _ => Value::Null,
             },
             C::ArrayUpper | C::ArrayLower => match (&args[0], &args[1]) {
@@ -259,10 +260,7 @@ fn balanced(s: &str) -> bool {
 /// catalog queries use (anchors, groups, classes, alternation).
 fn regex_match(s: &str, pattern: &str, icase: bool) -> Result<bool> {
     let re = regex::RegexBuilder::new(pattern).case_insensitive(icase).build().map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidRegularExpression,
-            format!("invalid regular expression: {e}"),
-        )
+        Error::new(ErrorKind::InvalidRegularExpression, format!("invalid regular expression: {e}"))
     })?;
     Ok(re.is_match(s))
 }
@@ -303,7 +301,10 @@ mod tests {
             "'none'::character varying"
         );
         assert_eq!(default_text("1", &DataType::Int4), "1");
-        assert_eq!(default_text("nextval('t_id_seq')", &DataType::Int4), "nextval('t_id_seq'::regclass)");
+        assert_eq!(
+            default_text("nextval('t_id_seq')", &DataType::Int4),
+            "nextval('t_id_seq'::regclass)"
+        );
         assert_eq!(check_text("(qty > 0)"), "qty > 0");
         assert_eq!(check_text("(a > 0) AND (b > 0)"), "(a > 0) AND (b > 0)");
         assert_eq!(format_type(1043, 24), "character varying(20)");

@@ -352,25 +352,29 @@ fn constraint_rows(t: &TableDef) -> Vec<Vec<Value>> {
 
 fn database_rows() -> Vec<Vec<Value>> {
     let acl = || Value::Array(vec![text("=c/postgres"), text("postgres=CTc/postgres")]);
-    [("postgres", 5, false, Value::Null), ("template1", 1, true, acl()), ("template0", 4, true, acl())]
-        .into_iter()
-        .map(|(name, oid, template, acl)| {
-            vec![
-                Value::Oid(oid),
-                text(name),
-                Value::Oid(POSTGRES_ROLE_OID),
-                Value::Int4(6),
-                Value::Char(b'c'),
-                Value::Bool(template),
-                Value::Bool(name != "template0"),
-                Value::Int4(-1),
-                Value::Oid(1663),
-                text("C.UTF-8"),
-                text("C.UTF-8"),
-                Value::Null,
-                Value::Null,
-                acl,
-            ]
-        })
-        .collect()
+    [
+        ("postgres", 5, false, Value::Null),
+        ("template1", 1, true, acl()),
+        ("template0", 4, true, acl()),
+    ]
+    .into_iter()
+    .map(|(name, oid, template, acl)| {
+        vec![
+            Value::Oid(oid),
+            text(name),
+            Value::Oid(POSTGRES_ROLE_OID),
+            Value::Int4(6),
+            Value::Char(b'c'),
+            Value::Bool(template),
+            Value::Bool(name != "template0"),
+            Value::Int4(-1),
+            Value::Oid(1663),
+            text("C.UTF-8"),
+            text("C.UTF-8"),
+            Value::Null,
+            Value::Null,
+            acl,
+        ]
+    })
+    .collect()
 }

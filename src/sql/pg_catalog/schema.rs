@@ -45,12 +45,9 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
             ("relpartbound", Text),
         ],
         V::PgNamespace => vec![("oid", Oid), ("nspname", Name), ("nspowner", Oid)],
-        V::PgPartitionedTable => vec![
-            ("partrelid", Oid),
-            ("partstrat", Char),
-            ("partnatts", Int2),
-            ("partdefid", Oid),
-        ],
+        V::PgPartitionedTable => {
+            vec![("partrelid", Oid), ("partstrat", Char), ("partnatts", Int2), ("partdefid", Oid)]
+        }
         V::PgInherits => vec![
             ("inhrelid", Oid),
             ("inhparent", Oid),
@@ -168,12 +165,9 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
             ("rolconfig", arr(Text)),
             ("oid", Oid),
         ],
-        V::PgAuthMembers => vec![
-            ("roleid", Oid),
-            ("member", Oid),
-            ("grantor", Oid),
-            ("admin_option", Bool),
-        ],
+        V::PgAuthMembers => {
+            vec![("roleid", Oid), ("member", Oid), ("grantor", Oid), ("admin_option", Bool)]
+        }
         V::PgCollation => vec![
             ("oid", Oid),
             ("collname", Name),
