@@ -39,6 +39,8 @@ pub enum ErrorKind {
     SubstringError,
     /// 2201E: log of zero or of a negative number.
     InvalidArgumentForLog,
+    /// 2201B: a regular expression that does not compile.
+    InvalidRegularExpression,
     /// 2201F: power or sqrt outside their domain.
     InvalidArgumentForPowerFunction,
     /// 54000: a result too large.
@@ -157,6 +159,7 @@ impl ErrorKind {
             InvalidRecursion => "42P19",
             SubstringError => "22011",
             InvalidArgumentForLog => "2201E",
+            InvalidRegularExpression => "2201B",
             InvalidArgumentForPowerFunction => "2201F",
             ProgramLimitExceeded => "54000",
             DuplicateAlias => "42712",

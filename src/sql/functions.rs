@@ -8,6 +8,7 @@ use crate::types::{cast, compare, DataType, Value};
 
 use super::builtins::Builtin;
 use super::expr::EvalCtx;
+use super::pg_catalog::funcs::CatalogFunc;
 
 /// The server's version string (`SELECT version()`).
 pub const VERSION: &str =
@@ -68,6 +69,8 @@ pub enum Func {
     JsonbTypeof,
     /// A string, math or date/time function (`builtins.rs`).
     Builtin(Builtin),
+    /// A function catalog queries call (`pg_catalog/funcs.rs`).
+    Catalog(CatalogFunc),
     /// nextval(sequence).
     NextVal,
     /// currval(sequence).
@@ -423,6 +426,12 @@ impl Func {
             }
             ("gen_random_uuid", 0) => (Func::GenRandomUuid, Uuid),
             ("jsonb_typeof", 1) => (Func::JsonbTypeof, Text),
+            _ if CatalogFunc::resolve(name, args).is_some() => {
+                match CatalogFunc::resolve(name, args) {
+                    Some((c, ty, _)) => (Func::Catalog(c), ty),
+                    None => return Err(Error::internal("catalog function resolution")),
+                }
+            }
             _ if Builtin::resolve(name, args).is_some() => match Builtin::resolve(name, args) {
                 Some(Ok((b, ty, _))) => (Func::Builtin(b), ty),
                 Some(Err(e)) => return Err(e),
@@ -449,6 +458,11 @@ impl Func {
         result: &DataType,
         given: &[DataType],
     ) -> Vec<Option<DataType>> {
+        if let Func::Catalog(_) = self {
+            if let Some((_, _, targets)) = CatalogFunc::resolve(name, given) {
+                return targets;
+            }
+        }
         if let Func::Builtin(_) = self {
             if let Some(Ok((_, _, targets))) = Builtin::resolve(name, given) {
                 return targets;
@@ -500,6 +514,7 @@ impl Func {
         let s = ctx.session;
         Ok(match self {
             Func::Builtin(b) => b.call(args)?,
+            Func::Catalog(c) => c.call(args, s.sequences.as_ref().map(|a| &a.engine.catalog))?,
             Func::Now => Value::TimestampTz(s.txn_start),
             Func::StatementTimestamp => Value::TimestampTz(s.statement_start),
             Func::ClockTimestamp => Value::TimestampTz(now_micros()),

@@ -1,145 +1,138 @@
 //! `pg_catalog` views computed from the live catalog, so that clients' introspection
-//! queries (pgbench's partition check first of all) get real answers.
+//! queries (pgbench's partition check, psql's `\dt \d \di \dn \du \l`, drivers) get
+//! real answers.
 //!
-//! Each view lists its columns with PostgreSQL's types and produces one row per catalog
-//! object when scanned. Only the columns clients read today are present; a query naming
-//! another one gets 42703 like any unknown column.
+//! ```text
+//!   Catalog (TableDef: columns, defaults, checks, primary key)
+//!      │  rows::rows(view, catalog)           computed per scan, never stored
+//!      ▼
+//!   pg_class ─ pg_attribute ─ pg_attrdef ─ pg_index ─ pg_constraint ─ pg_type …
+//! ```
+//!
+//! Each view lists its columns with PostgreSQL's types (`pg_node_tree` is served as
+//! text, `aclitem[]` as `text[]`, `int2vector` as `int2[]`) and produces one row per
+//! catalog object when scanned. Only the columns clients read are present; a query
+//! naming another one gets 42703 like any unknown column. Catalogs troupe has nothing
+//! for (policies, publications, extended statistics, inheritance) are served empty.
+//!
+//! Shortcuts, on purpose:
+//! * Objects troupe's catalog has no oid for get one derived from their table's oid
+//!   ([`oids`]): the primary-key index, its constraint, CHECK constraints, defaults.
+//! * `pg_attrdef.adbin` holds the default's deparsed text (what `pg_get_expr` prints),
+//!   not a node tree; `pg_get_expr` returns it as it is.
 
-use crate::catalog::{Catalog, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
+pub mod funcs;
+pub mod oids;
+mod rows;
+mod schema;
+
+use crate::catalog::Catalog;
 use crate::types::{DataType, Value};
 
 /// A pg_catalog view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VirtualTable {
-    /// pg_class: one row per table.
+    /// pg_class: tables, their primary-key indexes.
     PgClass,
-    /// pg_namespace: pg_catalog and public.
+    /// pg_namespace: pg_catalog, public, information_schema.
     PgNamespace,
     /// pg_partitioned_table: empty (no partitioned tables).
     PgPartitionedTable,
     /// pg_inherits: empty (no inheritance).
     PgInherits,
-    /// pg_database: the one database.
+    /// pg_database: postgres, template0, template1.
     PgDatabase,
+    /// pg_attribute: user columns of every table.
+    PgAttribute,
+    /// pg_attrdef: column defaults.
+    PgAttrdef,
+    /// pg_type: the built-in types troupe knows, with PostgreSQL's oids.
+    PgType,
+    /// pg_index: the primary-key indexes.
+    PgIndex,
+    /// pg_constraint: primary keys and CHECK constraints.
+    PgConstraint,
+    /// pg_am: the access methods PostgreSQL ships.
+    PgAm,
+    /// pg_roles: the postgres superuser.
+    PgRoles,
+    /// pg_auth_members: empty.
+    PgAuthMembers,
+    /// pg_collation: default, C, POSIX.
+    PgCollation,
+    /// pg_policy: empty.
+    PgPolicy,
+    /// pg_statistic_ext: empty.
+    PgStatisticExt,
+    /// pg_publication: empty.
+    PgPublication,
+    /// pg_publication_namespace: empty.
+    PgPublicationNamespace,
+    /// pg_publication_rel: empty.
+    PgPublicationRel,
 }
-
-/// pg_class's own oid.
-const PG_CLASS_OID: u32 = 1259;
 
 impl VirtualTable {
     /// The view called `name` (unqualified, or qualified with `pg_catalog`).
     pub fn by_name(name: &str) -> Option<VirtualTable> {
+        use VirtualTable::*;
         Some(match name {
-            "pg_class" => VirtualTable::PgClass,
-            "pg_namespace" => VirtualTable::PgNamespace,
-            "pg_partitioned_table" => VirtualTable::PgPartitionedTable,
-            "pg_inherits" => VirtualTable::PgInherits,
-            "pg_database" => VirtualTable::PgDatabase,
+            "pg_class" => PgClass,
+            "pg_namespace" => PgNamespace,
+            "pg_partitioned_table" => PgPartitionedTable,
+            "pg_inherits" => PgInherits,
+            "pg_database" => PgDatabase,
+            "pg_attribute" => PgAttribute,
+            "pg_attrdef" => PgAttrdef,
+            "pg_type" => PgType,
+            "pg_index" => PgIndex,
+            "pg_constraint" => PgConstraint,
+            "pg_am" => PgAm,
+            "pg_roles" | "pg_authid" | "pg_user" => PgRoles,
+            "pg_auth_members" => PgAuthMembers,
+            "pg_collation" => PgCollation,
+            "pg_policy" => PgPolicy,
+            "pg_statistic_ext" => PgStatisticExt,
+            "pg_publication" => PgPublication,
+            "pg_publication_namespace" => PgPublicationNamespace,
+            "pg_publication_rel" => PgPublicationRel,
             _ => return None,
         })
     }
 
     /// The view's oid (as pg_class would list it).
     pub fn oid(self) -> u32 {
+        use VirtualTable::*;
         match self {
-            VirtualTable::PgClass => PG_CLASS_OID,
-            VirtualTable::PgNamespace => 2615,
-            VirtualTable::PgPartitionedTable => 3350,
-            VirtualTable::PgInherits => 2611,
-            VirtualTable::PgDatabase => 1262,
+            PgClass => 1259,
+            PgNamespace => 2615,
+            PgPartitionedTable => 3350,
+            PgInherits => 2611,
+            PgDatabase => 1262,
+            PgAttribute => 1249,
+            PgAttrdef => 2604,
+            PgType => 1247,
+            PgIndex => 2610,
+            PgConstraint => 2606,
+            PgAm => 2601,
+            PgRoles => 12001,
+            PgAuthMembers => 1261,
+            PgCollation => 3456,
+            PgPolicy => 3256,
+            PgStatisticExt => 3381,
+            PgPublication => 6104,
+            PgPublicationNamespace => 6237,
+            PgPublicationRel => 6106,
         }
     }
 
     /// Columns: name and type.
     pub fn columns(self) -> Vec<(&'static str, DataType)> {
-        use DataType::*;
-        match self {
-            VirtualTable::PgClass => vec![
-                ("oid", Oid),
-                ("relname", Name),
-                ("relnamespace", Oid),
-                ("reltype", Oid),
-                ("relowner", Oid),
-                ("relam", Oid),
-                ("relpages", Int4),
-                ("reltuples", Float4),
-                ("relhasindex", Bool),
-                ("relisshared", Bool),
-                ("relpersistence", Char),
-                ("relkind", Char),
-                ("relnatts", Int2),
-                ("relchecks", Int2),
-                ("relispartition", Bool),
-            ],
-            VirtualTable::PgNamespace => vec![("oid", Oid), ("nspname", Name), ("nspowner", Oid)],
-            VirtualTable::PgPartitionedTable => vec![
-                ("partrelid", Oid),
-                ("partstrat", Char),
-                ("partnatts", Int2),
-                ("partdefid", Oid),
-            ],
-            VirtualTable::PgInherits => vec![
-                ("inhrelid", Oid),
-                ("inhparent", Oid),
-                ("inhseqno", Int4),
-                ("inhdetachpending", Bool),
-            ],
-            VirtualTable::PgDatabase => vec![
-                ("oid", Oid),
-                ("datname", Name),
-                ("datdba", Oid),
-                ("encoding", Int4),
-                ("datallowconn", Bool),
-            ],
-        }
+        schema::columns(self)
     }
 
     /// The rows, from the catalog as it is now.
     pub fn rows(self, catalog: &Catalog) -> Vec<Vec<Value>> {
-        match self {
-            VirtualTable::PgClass => catalog
-                .all()
-                .iter()
-                .map(|t| {
-                    vec![
-                        Value::Oid(t.oid),
-                        Value::Text(t.name.clone()),
-                        Value::Oid(PUBLIC_NAMESPACE_OID),
-                        Value::Oid(0),
-                        Value::Oid(10),
-                        Value::Oid(2),
-                        Value::Int4(0),
-                        Value::Float4(-1.0),
-                        Value::Bool(t.primary_key.is_some()),
-                        Value::Bool(false),
-                        Value::Char(b'p'),
-                        Value::Char(b'r'),
-                        Value::Int2(t.columns.len() as i16),
-                        Value::Int2(0),
-                        Value::Bool(false),
-                    ]
-                })
-                .collect(),
-            VirtualTable::PgNamespace => vec![
-                vec![
-                    Value::Oid(PG_CATALOG_NAMESPACE_OID),
-                    Value::Text("pg_catalog".into()),
-                    Value::Oid(10),
-                ],
-                vec![
-                    Value::Oid(PUBLIC_NAMESPACE_OID),
-                    Value::Text("public".into()),
-                    Value::Oid(10),
-                ],
-            ],
-            VirtualTable::PgPartitionedTable | VirtualTable::PgInherits => Vec::new(),
-            VirtualTable::PgDatabase => vec![vec![
-                Value::Oid(5),
-                Value::Text("postgres".into()),
-                Value::Oid(10),
-                Value::Int4(6),
-                Value::Bool(true),
-            ]],
-        }
+        rows::rows(self, catalog)
     }
 }

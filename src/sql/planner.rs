@@ -94,6 +94,31 @@ fn object_parts(name: &ast::ObjectName) -> Vec<String> {
         .collect()
 }
 
+/// The function behind a regular-expression match operator (`~`, `!~`, `~*`, `!~*`,
+/// also spelled `OPERATOR(pg_catalog.~)`), as PostgreSQL names them.
+fn regex_function(op: &ast::BinaryOperator) -> Option<&'static str> {
+    use ast::BinaryOperator as B;
+    let symbol = match op {
+        B::PGRegexMatch => "~",
+        B::PGRegexNotMatch => "!~",
+        B::PGRegexIMatch => "~*",
+        B::PGRegexNotIMatch => "!~*",
+        B::PGCustomBinaryOperator(parts) => match parts.as_slice() {
+            [op] => op.as_str(),
+            [schema, op] if schema == "pg_catalog" => op.as_str(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(match symbol {
+        "~" => "textregexeq",
+        "!~" => "textregexne",
+        "~*" => "texticregexeq",
+        "!~*" => "texticregexne",
+        _ => return None,
+    })
+}
+
 fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::FeatureNotSupported, format!("{what} is not supported yet"))
 }
@@ -809,7 +834,19 @@ impl<'a> Planner<'a> {
                     _ => Err(unsupported(format!("operator {op}"))),
                 }
             }
-            E::BinaryOp { left, op, right } => self.binary(left, op, right, scope, outer, agg),
+            E::BinaryOp { left, op, right } => match regex_function(op) {
+                Some(f) => self.call_named(f, &[left.as_ref(), right.as_ref()], scope, outer, agg),
+                None => self.binary(left, op, right, scope, outer, agg),
+            },
+            // Only the default collation exists (and "C", which compares the same way).
+            E::Collate { expr, collation }
+                if matches!(
+                    object_parts(collation).last().map(String::as_str),
+                    Some("default" | "C" | "c")
+                ) =>
+            {
+                self.expr(expr, scope, outer, agg)
+            }
             E::IsNull(x) | E::IsNotNull(x) => {
                 let (b, _) = self.expr(x, scope, outer, agg)?;
                 Ok((Expr::IsNull(Box::new(b), matches!(e, E::IsNotNull(_))), DataType::Bool))

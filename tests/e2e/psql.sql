@@ -46,3 +46,10 @@ VACUUM ANALYZE nokey;
 END;
 DROP TABLE items, nokey;
 DROP TABLE items;
+-- psql's meta-commands over the catalog (issue 3).
+CREATE TABLE cat_t (id int PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'none', qty int DEFAULT 1 CHECK (qty > 0), note text);
+\dt
+\di
+\dn
+\l
+DROP TABLE cat_t;

@@ -1,0 +1,312 @@
+//! The functions catalog queries call: `format_type`, `pg_get_expr`,
+//! `pg_get_indexdef`, `pg_get_constraintdef`, `pg_get_userbyid`,
+//! `pg_table_is_visible`, `array_to_string`, `array_upper`, `current_setting`, …
+//!
+//! Those that describe a catalog object by oid read the catalog through the session's
+//! engine; the derived oids of [`super::oids`] say which object an oid names.
+
+use super::oids::{self, Derived};
+use super::rows::{type_row, POSTGRES_ROLE_OID};
+use crate::catalog::{type_with_modifier, Catalog, TableDef};
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{DataType, Value};
+
+/// A catalog function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogFunc {
+    /// pg_get_userbyid(oid) → name.
+    GetUserById,
+    /// pg_encoding_to_char(int4) → name.
+    EncodingToChar,
+    /// pg_table_is_visible(oid) → bool.
+    TableIsVisible,
+    /// format_type(oid, int4) → text.
+    FormatType,
+    /// pg_get_expr(pg_node_tree, oid [, bool]) → text.
+    GetExpr,
+    /// pg_get_indexdef(oid [, int4, bool]) → text.
+    GetIndexDef,
+    /// pg_get_constraintdef(oid [, bool]) → text.
+    GetConstraintDef,
+    /// pg_get_statisticsobjdef_columns(oid) → text (no statistics objects: NULL).
+    StatisticsObjDefColumns,
+    /// pg_relation_is_publishable(regclass) → bool (no publications: false).
+    RelationIsPublishable,
+    /// array_to_string(anyarray, text [, text]) → text.
+    ArrayToString,
+    /// array_upper(anyarray, int4) → int4.
+    ArrayUpper,
+    /// array_lower(anyarray, int4) → int4.
+    ArrayLower,
+    /// text ~ pattern (textregexeq), `negated` for !~, `icase` for ~* and !~*.
+    RegexMatch {
+        /// `!~`, `!~*`.
+        negated: bool,
+        /// `~*`, `!~*`.
+        icase: bool,
+    },
+}
+
+/// (function, result type, the type each argument is cast to).
+pub type Resolved = (CatalogFunc, DataType, Vec<Option<DataType>>);
+
+impl CatalogFunc {
+    /// Resolves `name(args)` if it is a catalog function.
+    pub fn resolve(name: &str, args: &[DataType]) -> Option<Resolved> {
+        use CatalogFunc as C;
+        use DataType::*;
+        let oid = || Some(Oid);
+        let n = args.len();
+        Some(match (name, n) {
+            ("pg_get_userbyid", 1) => (C::GetUserById, Name, vec![oid()]),
+            ("pg_encoding_to_char", 1) => (C::EncodingToChar, Name, vec![Some(Int4)]),
+            ("pg_table_is_visible", 1) => (C::TableIsVisible, Bool, vec![oid()]),
+            ("format_type", 2) => (C::FormatType, Text, vec![oid(), Some(Int4)]),
+            ("pg_get_expr", 2 | 3) => {
+                (C::GetExpr, Text, vec![Some(Text), oid(), Some(Bool)][..n].to_vec())
+            }
+            ("pg_get_indexdef", 1 | 3) => {
+                (C::GetIndexDef, Text, vec![oid(), Some(Int4), Some(Bool)][..n].to_vec())
+            }
+            ("pg_get_constraintdef", 1 | 2) => {
+                (C::GetConstraintDef, Text, vec![oid(), Some(Bool)][..n].to_vec())
+            }
+            ("pg_get_statisticsobjdef_columns", 1) => {
+                (C::StatisticsObjDefColumns, Text, vec![oid()])
+            }
+            ("pg_relation_is_publishable", 1) => (C::RelationIsPublishable, Bool, vec![oid()]),
+            ("array_to_string", 2 | 3) if matches!(args[0], Array(_) | Unknown) => {
+                (C::ArrayToString, Text, vec![None, Some(Text), Some(Text)][..n].to_vec())
+            }
+            ("array_upper", 2) if matches!(args[0], Array(_)) => {
+                (C::ArrayUpper, Int4, vec![None, Some(Int4)])
+            }
+            ("array_lower", 2) if matches!(args[0], Array(_)) => {
+                (C::ArrayLower, Int4, vec![None, Some(Int4)])
+            }
+            ("textregexeq" | "textregexne" | "texticregexeq" | "texticregexne", 2) => (
+                C::RegexMatch { negated: name.ends_with("ne"), icase: name.contains("ic") },
+                Bool,
+                vec![Some(Text), Some(Text)],
+            ),
+            _ => return None,
+        })
+    }
+
+    /// Calls the function; `catalog` is the live catalog (None outside a session).
+    pub fn call(self, args: &[Value], catalog: Option<&Catalog>) -> Result<Value> {
+        use CatalogFunc as C;
+        let strict = !matches!(self, C::ArrayToString);
+        if strict && args.iter().any(Value::is_null) {
+            return Ok(Value::Null);
+        }
+        let oid = |i: usize| match args.get(i) {
+            Some(Value::Oid(o)) => *o,
+            _ => 0,
+        };
+        Ok(match self {
+            C::GetUserById => Value::Text(if oid(0) == POSTGRES_ROLE_OID {
+                "postgres".to_owned()
+            } else if oid(0) == 6171 {
+                "pg_database_owner".to_owned()
+            } else {
+                format!("unknown (OID={})", oid(0))
+            }),
+            C::EncodingToChar => Value::Text(match args[0] {
+                Value::Int4(6) => "UTF8".to_owned(),
+                Value::Int4(0) => "SQL_ASCII".to_owned(),
+                _ => String::new(),
+            }),
+            C::TableIsVisible => Value::Bool(true),
+            C::FormatType => {
+                let typmod = match args[1] {
+                    Value::Int4(m) => m,
+                    _ => -1,
+                };
+                Value::Text(format_type(oid(0), typmod))
+            }
+            C::GetExpr => args[0].clone(),
+            C::GetIndexDef => match lookup(catalog, oid(0)) {
+                Some((t, Derived::PkeyIndex(_))) => Value::Text(index_def(&t)),
+                _ => Value::Null,
+            },
+            C::GetConstraintDef => match lookup(catalog, oid(0)) {
+                Some((t, Derived::PkeyConstraint(_))) => {
+                    Value::Text(format!("PRIMARY KEY ({})", key_columns(&t).join(", ")))
+                }
+                Some((t, Derived::Check(_, n))) => match t.checks.get(n) {
+                    Some(c) => Value::Text(format!("CHECK ({})", check_text(&c.expr))),
+                    None => Value::Null,
+                },
+                _ => Value::Null,
+            },
+            C::StatisticsObjDefColumns => Value::Null,
+            C::RelationIsPublishable => Value::Bool(false),
+            C::ArrayToString => array_to_string(args)?,
+            C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {
+                (Value::Text(s), Value::Text(p)) => {
+                    Value::Bool(regex_match(s, p, icase)? != negated)
+                }
+                _ => Value::Null,
+            },
+            C::ArrayUpper | C::ArrayLower => match (&args[0], &args[1]) {
+                (Value::Array(items), Value::Int4(1)) if !items.is_empty() => {
+                    Value::Int4(if self == C::ArrayUpper { items.len() as i32 } else { 1 })
+                }
+                _ => Value::Null,
+            },
+        })
+    }
+}
+
+/// `format_type(oid, typmod)`: PostgreSQL's SQL name for a type.
+pub fn format_type(oid: u32, typmod: i32) -> String {
+    match type_with_modifier(oid, typmod) {
+        Some(t) => t.display_name(),
+        None => match type_row(oid) {
+            Some(r) => r.1.to_owned(),
+            None => "???".to_owned(),
+        },
+    }
+}
+
+/// The table a derived oid belongs to, and what the oid names.
+fn lookup(catalog: Option<&Catalog>, oid: u32) -> Option<(std::sync::Arc<TableDef>, Derived)> {
+    let d = oids::decode(oid)?;
+    let table = match d {
+        Derived::PkeyConstraint(t) | Derived::PkeyIndex(t) | Derived::Check(t, _) => t,
+    };
+    let t = catalog?.all().into_iter().find(|t| t.oid == table)?;
+    Some((t, d))
+}
+
+fn key_columns(t: &TableDef) -> Vec<String> {
+    t.primary_key
+        .iter()
+        .flatten()
+        .filter_map(|&k| t.columns.get(k).map(|c| quote_ident(&c.name)))
+        .collect()
+}
+
+fn index_def(t: &TableDef) -> String {
+    format!(
+        "CREATE UNIQUE INDEX {} ON public.{} USING btree ({})",
+        quote_ident(&t.pkey_name()),
+        quote_ident(&t.name),
+        key_columns(t).join(", ")
+    )
+}
+
+/// An identifier as PostgreSQL's deparser prints it (quoted unless plain lower case).
+pub fn quote_ident(s: &str) -> String {
+    let plain = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        s.to_owned()
+    } else {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    }
+}
+
+/// A column default as `pg_get_expr` prints it: string literals carry their cast
+/// (`'none'::character varying`), `nextval` its regclass cast; anything else is the
+/// stored text. (A real deparser would print every expression PostgreSQL's way; these
+/// are the forms defaults take in practice.)
+pub fn default_text(expr: &str, ty: &DataType) -> String {
+    let e = expr.trim();
+    if let Some(rest) = e.strip_prefix("nextval('") {
+        if let Some(name) = rest.strip_suffix("')") {
+            return format!("nextval('{name}'::regclass)");
+        }
+    }
+    if is_string_literal(e) {
+        return format!("{e}::{}", ty.without_modifier().display_name());
+    }
+    e.to_owned()
+}
+
+fn is_string_literal(e: &str) -> bool {
+    e.len() >= 2
+        && e.starts_with('\'')
+        && e.ends_with('\'')
+        && !e[1..e.len() - 1].replace("''", "").contains('\'')
+}
+
+/// A CHECK condition as `pg_get_constraintdef` prints it inside `CHECK (…)`.
+pub fn check_text(expr: &str) -> String {
+    let e = expr.trim();
+    match e.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+        Some(inner) if balanced(inner) => inner.to_owned(),
+        _ => e.to_owned(),
+    }
+}
+
+fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
+}
+
+/// `s ~ pattern`. PostgreSQL's ARE syntax and the `regex` crate's agree on what
+/// catalog queries use (anchors, groups, classes, alternation).
+fn regex_match(s: &str, pattern: &str, icase: bool) -> Result<bool> {
+    let re = regex::RegexBuilder::new(pattern).case_insensitive(icase).build().map_err(|e| {
+        Error::new(ErrorKind::InvalidRegularExpression, format!("invalid regular expression: {e}"))
+    })?;
+    Ok(re.is_match(s))
+}
+
+fn array_to_string(args: &[Value]) -> Result<Value> {
+    let (items, sep) = match (&args[0], args.get(1)) {
+        (Value::Null, _) | (_, Some(Value::Null)) => return Ok(Value::Null),
+        (Value::Array(items), Some(Value::Text(sep))) => (items, sep),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::FeatureNotSupported,
+                "array_to_string on this argument is not supported yet",
+            ))
+        }
+    };
+    let null = match args.get(2) {
+        Some(Value::Text(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let parts: Vec<String> = items
+        .iter()
+        .filter_map(|v| match v {
+            Value::Null => null.map(str::to_owned),
+            other => Some(crate::types::text_of(other, &DataType::Text)),
+        })
+        .collect();
+    Ok(Value::Text(parts.join(sep)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_print_like_pg_get_expr() {
+        assert_eq!(
+            default_text("'none'", &DataType::Varchar(Some(20))),
+            "'none'::character varying"
+        );
+        assert_eq!(default_text("1", &DataType::Int4), "1");
+        assert_eq!(
+            default_text("nextval('t_id_seq')", &DataType::Int4),
+            "nextval('t_id_seq'::regclass)"
+        );
+        assert_eq!(check_text("(qty > 0)"), "qty > 0");
+        assert_eq!(check_text("(a > 0) AND (b > 0)"), "(a > 0) AND (b > 0)");
+        assert_eq!(format_type(1043, 24), "character varying(20)");
+    }
+}

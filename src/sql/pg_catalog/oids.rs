@@ -1,0 +1,74 @@
+//! Oids for catalog objects that troupe's catalog does not store an oid for, derived
+//! from their table's oid (which is below 2^24 in practice: oids are allocated from
+//! 16384 up, one per table or sequence).
+//!
+//! ```text
+//!   bits 31..30   rest
+//!   11            table oid              primary-key constraint
+//!   10            table oid              primary-key index (pg_class, pg_index)
+//!   01            table oid << 6 | n     CHECK constraint n (n < 64)
+//!   001           table oid << 6 | attnum  pg_attrdef row (attnum < 64)
+//! ```
+//!
+//! The derivation is a pure function both ways, so `pg_get_constraintdef(oid)` and
+//! `pg_get_indexdef(oid)` find their object again without any stored state.
+
+const PKEY_CONSTRAINT: u32 = 0xC000_0000;
+const PKEY_INDEX: u32 = 0x8000_0000;
+const CHECK: u32 = 0x4000_0000;
+const ATTRDEF: u32 = 0x2000_0000;
+const TOP2: u32 = 0xC000_0000;
+
+/// What a derived oid names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derived {
+    /// The primary-key constraint of the table with this oid.
+    PkeyConstraint(u32),
+    /// The primary-key index of the table with this oid.
+    PkeyIndex(u32),
+    /// CHECK constraint number `n` (0-based, in definition order) of the table.
+    Check(u32, usize),
+}
+
+/// The primary-key constraint's oid.
+pub fn pkey_constraint(table: u32) -> u32 {
+    PKEY_CONSTRAINT | (table & !TOP2)
+}
+
+/// The primary-key index's oid.
+pub fn pkey_index(table: u32) -> u32 {
+    PKEY_INDEX | (table & !TOP2)
+}
+
+/// CHECK constraint `n`'s oid.
+pub fn check(table: u32, n: usize) -> u32 {
+    CHECK | ((table << 6) & !TOP2) | (n as u32 & 63)
+}
+
+/// The pg_attrdef row's oid for column `attnum`.
+pub fn attrdef(table: u32, attnum: usize) -> u32 {
+    ATTRDEF | ((table << 6) & 0x1FFF_FFFF) | (attnum as u32 & 63)
+}
+
+/// What `oid` names, if it is one of the derived oids.
+pub fn decode(oid: u32) -> Option<Derived> {
+    match oid & TOP2 {
+        PKEY_CONSTRAINT => Some(Derived::PkeyConstraint(oid & !TOP2)),
+        PKEY_INDEX => Some(Derived::PkeyIndex(oid & !TOP2)),
+        CHECK => Some(Derived::Check((oid & !TOP2) >> 6, (oid & 63) as usize)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_oids_decode_to_their_object() {
+        assert_eq!(decode(pkey_constraint(16384)), Some(Derived::PkeyConstraint(16384)));
+        assert_eq!(decode(pkey_index(16390)), Some(Derived::PkeyIndex(16390)));
+        assert_eq!(decode(check(16384, 2)), Some(Derived::Check(16384, 2)));
+        assert_eq!(decode(16384), None);
+    }
+}

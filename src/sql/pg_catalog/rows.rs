@@ -1,0 +1,380 @@
+//! The rows of each pg_catalog view, computed from the catalog on every scan.
+
+use super::funcs::{check_text, default_text};
+use super::{oids, VirtualTable};
+use crate::catalog::{Catalog, Identity, TableDef, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
+use crate::types::{DataType, Value};
+
+/// The bootstrap superuser's oid.
+pub const POSTGRES_ROLE_OID: u32 = 10;
+/// information_schema's namespace oid (as initdb of PostgreSQL 15 assigns it).
+pub const INFORMATION_SCHEMA_NAMESPACE_OID: u32 = 13000;
+/// The default collation's oid.
+pub const DEFAULT_COLLATION_OID: u32 = 100;
+const HEAP_AM: u32 = 2;
+const BTREE_AM: u32 = 403;
+
+/// pg_type facts for a built-in type: (oid, name, len, byval, category, element, array,
+/// collation).
+type TypeRow = (u32, &'static str, i16, bool, u8, u32, u32, u32);
+
+/// The built-in types troupe implements, with PostgreSQL's oids.
+pub const TYPES: &[TypeRow] = &[
+    (16, "bool", 1, true, b'B', 0, 1000, 0),
+    (17, "bytea", -1, false, b'U', 0, 1001, 0),
+    (18, "char", 1, true, b'Z', 0, 1002, DEFAULT_COLLATION_OID),
+    (19, "name", 64, false, b'S', 0, 1003, 950),
+    (20, "int8", 8, true, b'N', 0, 1016, 0),
+    (21, "int2", 2, true, b'N', 0, 1005, 0),
+    (23, "int4", 4, true, b'N', 0, 1007, 0),
+    (25, "text", -1, false, b'S', 0, 1009, DEFAULT_COLLATION_OID),
+    (26, "oid", 4, true, b'N', 0, 1028, 0),
+    (700, "float4", 4, true, b'N', 0, 1021, 0),
+    (701, "float8", 8, true, b'N', 0, 1022, 0),
+    (1042, "bpchar", -1, false, b'S', 0, 1014, DEFAULT_COLLATION_OID),
+    (1043, "varchar", -1, false, b'S', 0, 1015, DEFAULT_COLLATION_OID),
+    (1082, "date", 4, true, b'D', 0, 1182, 0),
+    (1114, "timestamp", 8, true, b'D', 0, 1115, 0),
+    (1184, "timestamptz", 8, true, b'D', 0, 1185, 0),
+    (1186, "interval", 16, false, b'T', 0, 1187, 0),
+    (1700, "numeric", -1, false, b'N', 0, 1231, 0),
+    (2205, "regclass", 4, true, b'N', 0, 2210, 0),
+    (2206, "regtype", 4, true, b'N', 0, 2211, 0),
+    (2950, "uuid", 16, false, b'U', 0, 2951, 0),
+    (3802, "jsonb", -1, false, b'U', 0, 3807, 0),
+    (4089, "regnamespace", 4, true, b'N', 0, 4090, 0),
+    (1000, "_bool", -1, false, b'A', 16, 0, 0),
+    (1005, "_int2", -1, false, b'A', 21, 0, 0),
+    (1007, "_int4", -1, false, b'A', 23, 0, 0),
+    (1009, "_text", -1, false, b'A', 25, 0, DEFAULT_COLLATION_OID),
+    (1016, "_int8", -1, false, b'A', 20, 0, 0),
+];
+
+/// The pg_type row of `oid`, if troupe knows the type.
+pub fn type_row(oid: u32) -> Option<&'static TypeRow> {
+    TYPES.iter().find(|t| t.0 == oid)
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn int2s(v: impl IntoIterator<Item = usize>) -> Value {
+    Value::Array(v.into_iter().map(|n| Value::Int2(n as i16)).collect())
+}
+
+/// The rows of `view`.
+pub fn rows(view: VirtualTable, catalog: &Catalog) -> Vec<Vec<Value>> {
+    use VirtualTable as V;
+    let tables = catalog.all();
+    match view {
+        V::PgClass => {
+            let mut out = Vec::new();
+            for t in &tables {
+                out.push(class_row(t.oid, &t.name, b'r', HEAP_AM, t.columns.len(), t));
+                if t.primary_key.is_some() {
+                    let idx = oids::pkey_index(t.oid);
+                    let n = t.primary_key.as_ref().map_or(0, |k| k.len());
+                    out.push(class_row(idx, &t.pkey_name(), b'i', BTREE_AM, n, t));
+                }
+            }
+            out
+        }
+        V::PgNamespace => vec![
+            vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
+            vec![Value::Oid(PUBLIC_NAMESPACE_OID), text("public"), Value::Oid(6171)],
+            vec![
+                Value::Oid(INFORMATION_SCHEMA_NAMESPACE_OID),
+                text("information_schema"),
+                Value::Oid(10),
+            ],
+        ],
+        V::PgDatabase => database_rows(),
+        V::PgAttribute => tables.iter().flat_map(|t| attribute_rows(t)).collect(),
+        V::PgAttrdef => tables
+            .iter()
+            .flat_map(|t| {
+                t.columns.iter().enumerate().filter_map(move |(i, c)| {
+                    let d = c.default.as_ref().filter(|_| c.identity.is_none())?;
+                    Some(vec![
+                        Value::Oid(oids::attrdef(t.oid, i + 1)),
+                        Value::Oid(t.oid),
+                        Value::Int2(i as i16 + 1),
+                        Value::Text(default_text(d, &c.ty)),
+                    ])
+                })
+            })
+            .collect(),
+        V::PgType => TYPES
+            .iter()
+            .map(|&(oid, name, len, byval, cat, elem, array, coll)| {
+                vec![
+                    Value::Oid(oid),
+                    text(name),
+                    Value::Oid(PG_CATALOG_NAMESPACE_OID),
+                    Value::Oid(POSTGRES_ROLE_OID),
+                    Value::Int2(len),
+                    Value::Bool(byval),
+                    Value::Char(b'b'),
+                    Value::Char(cat),
+                    Value::Bool(true),
+                    Value::Char(b','),
+                    Value::Oid(0),
+                    Value::Oid(elem),
+                    Value::Oid(array),
+                    Value::Oid(0),
+                    Value::Int4(-1),
+                    Value::Bool(false),
+                    Value::Oid(coll),
+                ]
+            })
+            .collect(),
+        V::PgIndex => tables.iter().filter_map(|t| index_row(t)).collect(),
+        V::PgConstraint => tables.iter().flat_map(|t| constraint_rows(t)).collect(),
+        V::PgAm => [
+            (HEAP_AM, "heap", "heap_tableam_handler", b't'),
+            (BTREE_AM, "btree", "bthandler", b'i'),
+            (405, "hash", "hashhandler", b'i'),
+            (783, "gist", "gisthandler", b'i'),
+            (2742, "gin", "ginhandler", b'i'),
+            (4000, "spgist", "spghandler", b'i'),
+            (3580, "brin", "brinhandler", b'i'),
+        ]
+        .iter()
+        .map(|&(oid, name, h, ty)| vec![Value::Oid(oid), text(name), text(h), Value::Char(ty)])
+        .collect(),
+        V::PgRoles => vec![vec![
+            text("postgres"),
+            Value::Bool(true),
+            Value::Bool(true),
+            Value::Bool(true),
+            Value::Bool(true),
+            Value::Bool(true),
+            Value::Bool(true),
+            Value::Int4(-1),
+            text("********"),
+            Value::Null,
+            Value::Bool(true),
+            Value::Null,
+            Value::Oid(POSTGRES_ROLE_OID),
+        ]],
+        V::PgCollation => [
+            (DEFAULT_COLLATION_OID, "default", b'd', -1, ""),
+            (950, "C", b'c', -1, "C"),
+            (951, "POSIX", b'c', -1, "POSIX"),
+        ]
+        .iter()
+        .map(|&(oid, name, prov, enc, coll)| {
+            let coll = if coll.is_empty() { Value::Null } else { text(coll) };
+            vec![
+                Value::Oid(oid),
+                text(name),
+                Value::Oid(PG_CATALOG_NAMESPACE_OID),
+                Value::Oid(POSTGRES_ROLE_OID),
+                Value::Char(prov),
+                Value::Bool(true),
+                Value::Int4(enc),
+                coll.clone(),
+                coll,
+            ]
+        })
+        .collect(),
+        V::PgPartitionedTable
+        | V::PgInherits
+        | V::PgAuthMembers
+        | V::PgPolicy
+        | V::PgStatisticExt
+        | V::PgPublication
+        | V::PgPublicationNamespace
+        | V::PgPublicationRel => Vec::new(),
+    }
+}
+
+fn class_row(oid: u32, name: &str, kind: u8, am: u32, natts: usize, t: &TableDef) -> Vec<Value> {
+    let table = kind == b'r';
+    vec![
+        Value::Oid(oid),
+        text(name),
+        Value::Oid(PUBLIC_NAMESPACE_OID),
+        Value::Oid(0),
+        Value::Oid(0),
+        Value::Oid(POSTGRES_ROLE_OID),
+        Value::Oid(am),
+        Value::Oid(oid),
+        Value::Oid(0),
+        Value::Int4(0),
+        Value::Float4(-1.0),
+        Value::Oid(0),
+        Value::Bool(table && t.primary_key.is_some()),
+        Value::Bool(false),
+        Value::Char(b'p'),
+        Value::Char(kind),
+        Value::Int2(natts as i16),
+        Value::Int2(if table { t.checks.len() as i16 } else { 0 }),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(true),
+        Value::Char(if table { b'd' } else { b'n' }),
+        Value::Bool(false),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ]
+}
+
+fn attribute_rows(t: &TableDef) -> Vec<Vec<Value>> {
+    t.columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let oid = c.ty.oid();
+            let ty = type_row(oid);
+            let identity = match c.identity {
+                Some(Identity::Always) => b'a',
+                Some(Identity::ByDefault) => b'd',
+                None => 0,
+            };
+            let coll = ty.map_or(0, |r| r.7);
+            vec![
+                Value::Oid(t.oid),
+                text(&c.name),
+                Value::Oid(oid),
+                Value::Int2(ty.map_or(-1, |r| r.2)),
+                Value::Int2(i as i16 + 1),
+                Value::Int4(c.ty.type_modifier()),
+                Value::Int2(i16::from(matches!(c.ty, DataType::Array(_)))),
+                Value::Bool(c.not_null),
+                Value::Bool(c.default.is_some() && c.identity.is_none()),
+                char_or_empty(identity),
+                char_or_empty(0),
+                Value::Bool(false),
+                Value::Bool(true),
+                Value::Oid(coll),
+            ]
+        })
+        .collect()
+}
+
+/// A `"char"` column's value; 0 is PostgreSQL's empty `"char"` (printed as '').
+fn char_or_empty(c: u8) -> Value {
+    if c == 0 {
+        Value::Text(String::new())
+    } else {
+        Value::Char(c)
+    }
+}
+
+fn index_row(t: &TableDef) -> Option<Vec<Value>> {
+    let key = t.primary_key.as_ref()?;
+    Some(vec![
+        Value::Oid(oids::pkey_index(t.oid)),
+        Value::Oid(t.oid),
+        Value::Int2(key.len() as i16),
+        Value::Int2(key.len() as i16),
+        Value::Bool(true),
+        Value::Bool(true),
+        Value::Bool(false),
+        Value::Bool(true),
+        Value::Bool(false),
+        Value::Bool(true),
+        Value::Bool(true),
+        Value::Bool(true),
+        Value::Bool(false),
+        int2s(key.iter().map(|k| k + 1)),
+        Value::Null,
+        Value::Null,
+    ])
+}
+
+fn constraint_row(
+    t: &TableDef,
+    oid: u32,
+    name: &str,
+    kind: u8,
+    index: u32,
+    key: Value,
+    bin: Value,
+) -> Vec<Value> {
+    vec![
+        Value::Oid(oid),
+        text(name),
+        Value::Oid(PUBLIC_NAMESPACE_OID),
+        Value::Char(kind),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(true),
+        Value::Oid(t.oid),
+        Value::Oid(0),
+        Value::Oid(index),
+        Value::Oid(0),
+        Value::Oid(0),
+        Value::Char(b' '),
+        Value::Char(b' '),
+        Value::Char(b' '),
+        Value::Bool(true),
+        Value::Int4(0),
+        Value::Bool(false),
+        key,
+        Value::Null,
+        bin,
+    ]
+}
+
+fn constraint_rows(t: &TableDef) -> Vec<Vec<Value>> {
+    let mut out = Vec::new();
+    if let Some(key) = &t.primary_key {
+        out.push(constraint_row(
+            t,
+            oids::pkey_constraint(t.oid),
+            &t.pkey_name(),
+            b'p',
+            oids::pkey_index(t.oid),
+            int2s(key.iter().map(|k| k + 1)),
+            Value::Null,
+        ));
+    }
+    for (n, c) in t.checks.iter().enumerate() {
+        out.push(constraint_row(
+            t,
+            oids::check(t.oid, n),
+            &c.name,
+            b'c',
+            0,
+            Value::Null,
+            Value::Text(check_text(&c.expr)),
+        ));
+    }
+    out
+}
+
+fn database_rows() -> Vec<Vec<Value>> {
+    let acl = || Value::Array(vec![text("=c/postgres"), text("postgres=CTc/postgres")]);
+    [
+        ("postgres", 5, false, Value::Null),
+        ("template1", 1, true, acl()),
+        ("template0", 4, true, acl()),
+    ]
+    .into_iter()
+    .map(|(name, oid, template, acl)| {
+        vec![
+            Value::Oid(oid),
+            text(name),
+            Value::Oid(POSTGRES_ROLE_OID),
+            Value::Int4(6),
+            Value::Char(b'c'),
+            Value::Bool(template),
+            Value::Bool(name != "template0"),
+            Value::Int4(-1),
+            Value::Oid(1663),
+            text("C.UTF-8"),
+            text("C.UTF-8"),
+            Value::Null,
+            Value::Null,
+            acl,
+        ]
+    })
+    .collect()
+}
