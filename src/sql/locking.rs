@@ -278,7 +278,9 @@ async fn lock_row(
         let Some(out) = project(row)? else { return Ok(None) };
         match store.lock(w.status, key.clone(), base).await? {
             PutOutcome::Written => return Ok(Some(out)),
-            PutOutcome::Changed => continue,
+            // A lock writes no new row, so it is never refused by a UNIQUE index; any
+            // answer but Written means the row changed: start over.
+            PutOutcome::Changed | PutOutcome::Blocked(_) | PutOutcome::Unique(_) => continue,
         }
     }
 }

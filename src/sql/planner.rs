@@ -24,6 +24,7 @@ mod special;
 use super::plan::*;
 
 mod cte;
+mod index;
 mod join;
 mod returning;
 mod setop;
@@ -190,6 +191,10 @@ impl<'a> Planner<'a> {
                 let names =
                     names.iter().map(|n| object_parts(n).pop().unwrap_or_default()).collect();
                 Ok(Plan::DropTable { names, if_exists: *if_exists })
+            }
+            S::CreateIndex(c) => self.create_index(c),
+            S::Drop { object_type: ast::ObjectType::Index, if_exists, names, cascade, .. } => {
+                self.drop_index(names, *if_exists, *cascade)
             }
             S::Truncate(t) => {
                 let mut tables = Vec::new();
@@ -1683,6 +1688,7 @@ impl<'a> Planner<'a> {
         let mut primary_key: Option<Vec<usize>> = None;
         let mut extras = Vec::new();
         let mut table_checks = Vec::new();
+        let mut uniques = Vec::new();
         for (i, cd) in c.columns.iter().enumerate() {
             let cname = ident(&cd.name);
             if columns.iter().any(|x| x.name == cname) {
@@ -1700,6 +1706,9 @@ impl<'a> Planner<'a> {
                 match &o.option {
                     ast::ColumnOption::Null => {}
                     ast::ColumnOption::NotNull => not_null = true,
+                    ast::ColumnOption::Unique(uc) => {
+                        uniques.push((o.name.clone(), uc.clone(), i));
+                    }
                     ast::ColumnOption::PrimaryKey(_) => {
                         if primary_key.is_some() {
                             return Err(multiple_pk(&name));
@@ -1712,6 +1721,11 @@ impl<'a> Planner<'a> {
             }
             columns.push(Column::new(cname, ty, not_null));
             extras.push(extra);
+        }
+        let mut indexes = Vec::new();
+        for (given, uc, i) in &uniques {
+            let def = index::unique_constraint(&name, &columns, uc, given.as_ref(), Some(*i))?;
+            indexes.push(def);
         }
         for tc in &c.constraints {
             match tc {
@@ -1736,12 +1750,11 @@ impl<'a> Planner<'a> {
                 ast::TableConstraint::Check(k) => {
                     table_checks.push((k.name.as_ref().map(ident), (*k.expr).clone()));
                 }
-                other => {
-                    return Err(unsupported(format!(
-                        "table constraint {}",
-                        first_words(&other.to_string())
-                    )))
+                ast::TableConstraint::Unique(uc) => {
+                    let def = index::unique_constraint(&name, &columns, uc, None, None)?;
+                    indexes.push(def);
                 }
+                other => return Err(index::unsupported_constraint(other)),
             }
         }
         check_table_options(&c.table_options)?;
@@ -1753,6 +1766,7 @@ impl<'a> Planner<'a> {
             if_not_exists: c.if_not_exists,
             checks,
             sequences,
+            indexes,
         })
     }
 
