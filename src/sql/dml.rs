@@ -488,6 +488,20 @@ async fn candidates(
         Access::Point(exprs) => {
             Ok(point_key(exprs, ectx)?.map(|k| vec![k.into_boxed_slice()]).unwrap_or_default())
         }
+        Access::Index { index, key } => {
+            let Some(key) = point_key(key, ectx)? else { return Ok(Vec::new()) };
+            let key: Key = key.into_boxed_slice();
+            let rows = store
+                .index_scan(view, index, Bound::Included(key.clone()), Bound::Included(key))
+                .await?;
+            let mut keys = Vec::with_capacity(rows.len());
+            for (pk, row) in rows {
+                if filter.map(|f| f.matches(&row, ectx)).transpose()?.unwrap_or(true) {
+                    keys.push(pk);
+                }
+            }
+            Ok(keys)
+        }
         Access::Full => {
             let mut keys = Vec::new();
             store

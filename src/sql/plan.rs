@@ -36,6 +36,14 @@ pub enum Access {
     /// The row whose primary key equals these values (one per key column, in key
     /// order, already of the key columns' types).
     Point(Vec<Expr>),
+    /// The rows whose key in secondary index `index` equals these values (one per
+    /// index column, in index order, of the columns' types).
+    Index {
+        /// Index name.
+        index: String,
+        /// The key values.
+        key: Vec<Expr>,
+    },
 }
 
 /// Join kinds.

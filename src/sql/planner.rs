@@ -1919,12 +1919,28 @@ fn push_filter(rel: Rel, pred: Expr) -> Rel {
 /// `Access::Point` when the condition pins every primary-key column with `=` to a
 /// row-independent value of the column's own type (so that the key encodes the same
 /// as the stored one).
+/// Failing that, `Access::Index` when it pins every column of a secondary index (the
+/// first such index, in definition order).
 pub fn point_access(table: &TableDef, filter: Option<&Expr>) -> Access {
-    let (Some(pk), Some(filter)) = (&table.primary_key, filter) else { return Access::Full };
+    let Some(filter) = filter else { return Access::Full };
+    if let Some(key) = table.primary_key.as_deref().and_then(|pk| pinned(table, pk, filter)) {
+        return Access::Point(key);
+    }
+    for ix in &table.indexes {
+        if let Some(key) = pinned(table, &ix.columns, filter) {
+            return Access::Index { index: ix.name.clone(), key };
+        }
+    }
+    Access::Full
+}
+
+/// The values `filter` pins `cols` to with `=` (row-independent, of a type that
+/// encodes as the column's), if it pins all of them.
+fn pinned(table: &TableDef, cols: &[usize], filter: &Expr) -> Option<Vec<Expr>> {
     let mut conjuncts = Vec::new();
     flatten_and(filter, &mut conjuncts);
     let mut key = Vec::new();
-    for &col in pk {
+    for &col in cols {
         let found = conjuncts.iter().find_map(|c| match c {
             Expr::Binary { op: BinaryOp::Eq, left, right, left_ty, right_ty } => {
                 let ok = |t: &DataType| same_key_family(t, &table.columns[col].ty);
@@ -1940,12 +1956,9 @@ pub fn point_access(table: &TableDef, filter: Option<&Expr>) -> Access {
             }
             _ => None,
         });
-        match found {
-            Some(v) => key.push(v),
-            None => return Access::Full,
-        }
+        key.push(found?);
     }
-    Access::Point(key)
+    Some(key)
 }
 
 fn same_key_family(a: &DataType, b: &DataType) -> bool {

@@ -145,7 +145,7 @@ mod tests {
     use crate::txn::TxnStatus;
 
     fn def() -> IndexDef {
-        IndexDef { name: "t_v_key".into(), columns: vec![1], unique: true }
+        IndexDef { name: "t_v_key".into(), columns: vec![1], unique: true, constraint: true }
     }
 
     fn row(pk: i32, v: Option<i32>) -> Row {
