@@ -43,7 +43,10 @@ async fn a_second_insert_of_a_unique_value_waits_for_the_first() {
                 message(&e),
                 "duplicate key value violates unique constraint \"users_email_key\""
             );
-            assert_eq!(detail(&e).as_deref(), Some(format!("Key (email)=({email}) already exists.").as_str()));
+            assert_eq!(
+                detail(&e).as_deref(),
+                Some(format!("Key (email)=({email}) already exists.").as_str())
+            );
         } else {
             assert_eq!(outcome.unwrap(), 1);
         }
@@ -59,9 +62,7 @@ async fn an_update_onto_a_taken_unique_value_waits_then_fails() {
     let db = TestServer::start().await;
     let a = db.connect().await;
     a.batch_execute(SETUP).await.unwrap();
-    a.batch_execute("INSERT INTO users VALUES (1, 'one@y', 'a'), (2, 'two@y', 'b')")
-        .await
-        .unwrap();
+    a.batch_execute("INSERT INTO users VALUES (1, 'one@y', 'a'), (2, 'two@y', 'b')").await.unwrap();
     let e = a.execute("UPDATE users SET email = 'one@y' WHERE id = 2", &[]).await.unwrap_err();
     assert_eq!(code(&e), SqlState::UNIQUE_VIOLATION);
     a.batch_execute("BEGIN; UPDATE users SET email = 'new@y' WHERE id = 1").await.unwrap();
@@ -76,10 +77,7 @@ async fn an_update_onto_a_taken_unique_value_waits_then_fails() {
     assert_eq!(code(&e), SqlState::UNIQUE_VIOLATION);
     // 'one@y' was freed by the committed move: now it can be taken.
     assert_eq!(a.execute("UPDATE users SET email = 'one@y' WHERE id = 2", &[]).await.unwrap(), 1);
-    assert_eq!(
-        lines(&a, "SELECT id, email FROM users ORDER BY id").await,
-        ["1|new@y", "2|one@y"]
-    );
+    assert_eq!(lines(&a, "SELECT id, email FROM users ORDER BY id").await, ["1|new@y", "2|one@y"]);
 }
 
 // Many connections race to claim a few unique values: each value is taken exactly once.

@@ -203,8 +203,18 @@ mod tests {
             primary_key: Some(vec![0]),
             checks: vec![CheckDef { name: "t_id_check".into(), expr: "id > 0".into() }],
             indexes: vec![
-                IndexDef { name: "t_note_key".into(), columns: vec![1], unique: true, constraint: true },
-                IndexDef { name: "t\tix".into(), columns: vec![1, 0], unique: false, constraint: false },
+                IndexDef {
+                    name: "t_note_key".into(),
+                    columns: vec![1],
+                    unique: true,
+                    constraint: true,
+                },
+                IndexDef {
+                    name: "t\tix".into(),
+                    columns: vec![1, 0],
+                    unique: false,
+                    constraint: false,
+                },
             ],
         };
         assert_eq!(decode(&encode(&def)).unwrap(), def);

@@ -229,9 +229,7 @@ pub async fn insert_rows(
                 batch.drain(..at);
                 match why {
                     InsertConflict::Duplicate => return Err(duplicate_key(table, &batch[0].1)),
-                    InsertConflict::Unique(ix) => {
-                        return Err(duplicate_in(table, ix, &batch[0].1))
-                    }
+                    InsertConflict::Unique(ix) => return Err(duplicate_in(table, ix, &batch[0].1)),
                     // Another transaction inserted or deleted this key and has not
                     // ended: wait, then send the rest again (23505 only if it committed
                     // a live row).

@@ -157,9 +157,13 @@ mod tests {
         let rt = runtime();
         let storage = Storage::new(rt.handle().clone());
         let n = super::super::partition::BATCH_KEYS as u64 * 8;
-        let store =
-            storage.load(crate::catalog::TableId(1), (0..n).map(|i| (key(i), row(1))).collect(), Vec::new())
-                .expect("load");
+        let store = storage
+            .load(
+                crate::catalog::TableId(1),
+                (0..n).map(|i| (key(i), row(1))).collect(),
+                Vec::new(),
+            )
+            .expect("load");
         rt.block_on(async {
             let (vacuum, swept) = oneshot::channel();
             store

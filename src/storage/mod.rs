@@ -157,10 +157,7 @@ impl TableStore {
     }
 
     /// Replaces the table's secondary indexes; see [`Partition::set_indexes`].
-    pub async fn set_indexes(
-        &self,
-        indexes: Vec<IndexDef>,
-    ) -> Result<Result<(), IndexBuildError>> {
+    pub async fn set_indexes(&self, indexes: Vec<IndexDef>) -> Result<Result<(), IndexBuildError>> {
         self.ask(|reply| Request::SetIndexes { indexes, reply }).await
     }
 

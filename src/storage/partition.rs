@@ -33,8 +33,8 @@ use std::ops::Bound;
 pub use indexed::IndexBuildError;
 
 use super::index::{BTreeIndex, Key, PartitionIndex};
-use super::secondary::SecondaryIndex;
 use super::mvcc::{Chain, ReadView, Row, Version};
+use super::secondary::SecondaryIndex;
 use super::Isolation;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync::Arc;

@@ -164,7 +164,11 @@ mod tests {
         assert_eq!(ix.key_of(&row(1, None)), None);
         let frozen = TxnStatus::frozen();
         let mut chain = Chain::frozen(row(1, Some(10)), &frozen);
-        chain.versions.push(Version { status: frozen, row: Some(row(1, Some(20))), lock_only: false });
+        chain.versions.push(Version {
+            status: frozen,
+            row: Some(row(1, Some(20))),
+            lock_only: false,
+        });
         ix.add_chain(&pk(1), &chain);
         let k10 = ix.key_of(&row(0, Some(10))).expect("key");
         let k20 = ix.key_of(&row(0, Some(20))).expect("key");

@@ -94,10 +94,16 @@ impl Partition {
 
     /// The UNIQUE check for `row` written at `pk` by top-level transaction `top`:
     /// `Some(Unique(i))`, `Some(Blocked(holder))` or `None` (see the module doc).
-    pub(super) fn unique_conflict(&self, top: TxnId, pk: &[u8], row: &[Value]) -> Option<PutOutcome> {
+    pub(super) fn unique_conflict(
+        &self,
+        top: TxnId,
+        pk: &[u8],
+        row: &[Value],
+    ) -> Option<PutOutcome> {
         for (pos, ix) in self.secondary.iter().enumerate().filter(|(_, ix)| ix.def.unique) {
             let Some(k) = ix.key_of(row) else { continue };
-            let has = |v: &Version| v.row.as_deref().and_then(|r| ix.key_of(r)).as_ref() == Some(&k);
+            let has =
+                |v: &Version| v.row.as_deref().and_then(|r| ix.key_of(r)).as_ref() == Some(&k);
             for other in ix.lookup(&k) {
                 if **other == *pk {
                     continue;
@@ -176,7 +182,8 @@ mod tests {
 
     fn unique_part() -> Partition {
         let mut part = Partition::default();
-        let def = IndexDef { name: "t_e_key".into(), columns: vec![1], unique: true, constraint: true };
+        let def =
+            IndexDef { name: "t_e_key".into(), columns: vec![1], unique: true, constraint: true };
         part.set_indexes(vec![def]).expect("empty table");
         part
     }
@@ -213,10 +220,11 @@ mod tests {
         t1.commit(CommitTs(1));
         let t2 = txn(2);
         let view = ReadView { snapshot: CommitTs(1), txn: TxnId(2) };
-        let base = |p: &Partition, k: &Key| match p.latest(view, Isolation::ReadCommitted, TxnId(2), k) {
-            Ok(Latest::Row(v)) => v,
-            other => panic!("expected a row, got {other:?}"),
-        };
+        let base =
+            |p: &Partition, k: &Key| match p.latest(view, Isolation::ReadCommitted, TxnId(2), k) {
+                Ok(Latest::Row(v)) => v,
+                other => panic!("expected a row, got {other:?}"),
+            };
         let b2 = base(&part, &pk(2));
         let out = part.put(&t2, &pk(2), &b2, Some(row(2, Some("a"))), CommitTs(0));
         assert_eq!(out.expect("put"), PutOutcome::Unique(0));
@@ -248,14 +256,16 @@ mod tests {
         part.insert(&t1, vec![(pk(1), row(1, Some("a"))), (pk(2), row(2, Some("a")))])
             .expect("no index yet");
         t1.commit(CommitTs(1));
-        let def = IndexDef { name: "t_e_key".into(), columns: vec![1], unique: true, constraint: false };
+        let def =
+            IndexDef { name: "t_e_key".into(), columns: vec![1], unique: true, constraint: false };
         let err = part.set_indexes(vec![def.clone()]).expect_err("duplicate");
         assert_eq!(err.index, "t_e_key");
         let plain = IndexDef { unique: false, ..def };
         part.set_indexes(vec![plain]).expect("a plain index allows duplicates");
         let t2 = txn(2);
         let view = ReadView { snapshot: CommitTs(1), txn: TxnId(2) };
-        let Ok(Latest::Row(b)) = part.latest(view, Isolation::ReadCommitted, TxnId(2), &pk(1)) else {
+        let Ok(Latest::Row(b)) = part.latest(view, Isolation::ReadCommitted, TxnId(2), &pk(1))
+        else {
             panic!("row 1")
         };
         part.put(&t2, &pk(1), &b, Some(row(1, Some("z"))), CommitTs(0)).expect("put");
