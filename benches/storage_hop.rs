@@ -95,8 +95,9 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let direct: Shared = Arc::new(RwLock::new(Partition::loaded(rows())));
-    let store: Arc<TableStore> =
-        Storage::new(rt.handle().clone()).load(troupe::catalog::TableId(1), rows());
+    let store: Arc<TableStore> = Storage::new(rt.handle().clone())
+        .load(troupe::catalog::TableId(1), rows(), Vec::new())
+        .expect("load");
 
     // The actix actor on its own System thread.
     let (tx, rx) = std::sync::mpsc::channel();

@@ -114,7 +114,7 @@ impl Engine {
             for (k, v) in rows {
                 loaded.push((k.into_boxed_slice(), decode_row(&v)?.into()));
             }
-            storage.load(def.id, loaded);
+            storage.load(def.id, loaded, def.indexes.clone())?;
         }
         let catalog = Catalog::new(defs, recovered.max_table_id);
         for (def, _) in &sequences {

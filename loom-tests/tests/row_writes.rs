@@ -68,6 +68,7 @@ fn updater(
             PutOutcome::Written => break,
             // [other] put on the same version first: look again (and wait for it).
             PutOutcome::Changed => continue,
+            other => panic!("no secondary index here, so no {other:?}"),
         }
     }
     me.commit(CommitTs(clock.fetch_add(1, Ordering::AcqRel) + 1));

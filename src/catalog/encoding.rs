@@ -1,24 +1,26 @@
 //! The durable text encoding of a [`TableDef`] in the catalog keyspace.
 //!
 //! ```text
-//!   v2                      format tag (v1: the same without the `c`/`k` line tags,
-//!   <storage id>            defaults, identities and checks; still readable)
+//!   v3                      format tag (v2: the same without `i` lines; v1: also
+//!   <storage id>            without the `c`/`k` line tags, defaults, identities and
+//!                           checks; both still readable)
 //!   <oid>
 //!   <name>
 //!   <pk positions "0,2"> | -
 //!   c \t name \t type oid \t typmod \t not null 0|1 \t identity -|a|d \t default | \N
 //!   k \t constraint name \t check expression
+//!   i \t index name \t column positions "1,2" \t unique 0|1 \t constraint 0|1
 //! ```
 //! Expressions (defaults, checks) are SQL text, as PostgreSQL keeps them, and are
 //! re-bound when a statement is planned. Text fields escape `\`, tab and newline, so a
 //! field never spans a line or a column.
 
-use super::{type_with_modifier, CheckDef, Column, Identity, TableDef, TableId};
+use super::{type_with_modifier, CheckDef, Column, Identity, IndexDef, TableDef, TableId};
 use crate::error::{Error, Result};
 
-/// Serialises `def` in the current (`v2`) format.
+/// Serialises `def` in the current (`v3`) format.
 pub fn encode(def: &TableDef) -> Vec<u8> {
-    let mut out = format!("v2\n{}\n{}\n{}\n", def.id.0, def.oid, escape(&def.name));
+    let mut out = format!("v3\n{}\n{}\n{}\n", def.id.0, def.oid, escape(&def.name));
     match &def.primary_key {
         Some(pk) => out.push_str(&format!(
             "{}\n",
@@ -44,16 +46,27 @@ pub fn encode(def: &TableDef) -> Vec<u8> {
     for k in &def.checks {
         out.push_str(&format!("k\t{}\t{}\n", escape(&k.name), escape(&k.expr)));
     }
+    for i in &def.indexes {
+        let cols: Vec<String> = i.columns.iter().map(|c| c.to_string()).collect();
+        out.push_str(&format!(
+            "i\t{}\t{}\t{}\t{}\n",
+            escape(&i.name),
+            cols.join(","),
+            u8::from(i.unique),
+            u8::from(i.constraint)
+        ));
+    }
     out.into_bytes()
 }
 
-/// Reads a `v1` or `v2` definition.
+/// Reads a `v1`, `v2` or `v3` definition.
 pub fn decode(bytes: &[u8]) -> Result<TableDef> {
     let text = std::str::from_utf8(bytes).map_err(|_| bad())?;
     let mut lines = text.lines();
     let version = match lines.next() {
         Some("v1") => 1,
         Some("v2") => 2,
+        Some("v3") => 3,
         _ => return Err(bad()),
     };
     let id = lines.next().and_then(|l| l.parse().ok()).ok_or_else(bad)?;
@@ -77,6 +90,7 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
         columns: Vec::new(),
         primary_key,
         checks: Vec::new(),
+        indexes: Vec::new(),
     };
     for line in lines {
         let parts: Vec<&str> = line.split('\t').collect();
@@ -84,7 +98,7 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
             (1, [name, ty, typmod, not_null]) => {
                 def.columns.push(column(name, ty, typmod, not_null)?);
             }
-            (2, ["c", name, ty, typmod, not_null, identity, default]) => {
+            (2 | 3, ["c", name, ty, typmod, not_null, identity, default]) => {
                 let mut c = column(name, ty, typmod, not_null)?;
                 c.identity = match *identity {
                     "-" => None,
@@ -95,8 +109,23 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
                 c.default = if *default == "\\N" { None } else { Some(unescape(default)?) };
                 def.columns.push(c);
             }
-            (2, ["k", name, expr]) => {
+            (2 | 3, ["k", name, expr]) => {
                 def.checks.push(CheckDef { name: unescape(name)?, expr: unescape(expr)? });
+            }
+            (3, ["i", name, cols, unique, constraint]) => {
+                let columns = cols
+                    .split(',')
+                    .map(|c| c.parse::<usize>().map_err(|_| bad()))
+                    .collect::<Result<Vec<_>>>()?;
+                if columns.is_empty() {
+                    return Err(bad());
+                }
+                def.indexes.push(IndexDef {
+                    name: unescape(name)?,
+                    columns,
+                    unique: *unique == "1",
+                    constraint: *constraint == "1",
+                });
             }
             _ => return Err(bad()),
         }
@@ -160,7 +189,7 @@ mod tests {
     use crate::types::DataType;
 
     #[test]
-    fn v2_round_trips_defaults_identities_and_checks() {
+    fn v3_round_trips_defaults_identities_checks_and_indexes() {
         let mut id = Column::new("id", DataType::Int8, true);
         id.identity = Some(Identity::Always);
         id.default = Some("nextval('t_id_seq')".into());
@@ -173,6 +202,20 @@ mod tests {
             columns: vec![id, note],
             primary_key: Some(vec![0]),
             checks: vec![CheckDef { name: "t_id_check".into(), expr: "id > 0".into() }],
+            indexes: vec![
+                IndexDef {
+                    name: "t_note_key".into(),
+                    columns: vec![1],
+                    unique: true,
+                    constraint: true,
+                },
+                IndexDef {
+                    name: "t\tix".into(),
+                    columns: vec![1, 0],
+                    unique: false,
+                    constraint: false,
+                },
+            ],
         };
         assert_eq!(decode(&encode(&def)).unwrap(), def);
     }
@@ -190,8 +233,17 @@ mod tests {
     }
 
     #[test]
+    fn v2_definitions_are_still_read_without_indexes() {
+        let v2 = "v2\n2\n16385\nold\n0\nc\ta\t23\t-1\t1\t-\t\\N\nk\tc\ta > 0\n";
+        let def = decode(v2.as_bytes()).unwrap();
+        assert_eq!(def.checks.len(), 1);
+        assert!(def.indexes.is_empty());
+    }
+
+    #[test]
     fn a_truncated_or_unknown_encoding_is_an_error_not_a_panic() {
-        assert!(decode(b"v3\n").is_err());
+        assert!(decode(b"v4\n").is_err());
+        assert!(decode(b"v3\n1\n2\nt\n-\ni\tx\t\t1\t0\n").is_err());
         assert!(decode(b"v2\n1\n2\nt\n-\nc\tx\n").is_err());
         assert!(unescape("bad\\").is_err());
     }

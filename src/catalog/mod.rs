@@ -72,6 +72,19 @@ pub struct CheckDef {
     pub expr: String,
 }
 
+/// A secondary index (or the index behind a UNIQUE constraint) on a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    /// Index name (given, or PostgreSQL's generated `t_a_b_key` / `t_a_idx`).
+    pub name: String,
+    /// Indexed column positions, in index order.
+    pub columns: Vec<usize>,
+    /// UNIQUE: no two live rows share a key without NULLs.
+    pub unique: bool,
+    /// Made by a UNIQUE constraint (dropped with it, not by DROP INDEX).
+    pub constraint: bool,
+}
+
 /// A table definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableDef {
@@ -88,6 +101,8 @@ pub struct TableDef {
     pub primary_key: Option<Vec<usize>>,
     /// CHECK constraints, in name order (the order PostgreSQL checks them in).
     pub checks: Vec<CheckDef>,
+    /// Secondary indexes and UNIQUE constraints, in creation order.
+    pub indexes: Vec<IndexDef>,
 }
 
 impl TableDef {
@@ -101,14 +116,19 @@ impl TableDef {
         format!("{}_pkey", self.name)
     }
 
-    /// Serialises the definition for the catalog keyspace (format `v2`; see
+    /// The index called `name`, if the table has one.
+    pub fn index(&self, name: &str) -> Option<&IndexDef> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    /// Serialises the definition for the catalog keyspace (format `v3`; see
     /// [`encoding`]).
     pub fn encode(&self) -> Vec<u8> {
         encoding::encode(self)
     }
 
-    /// Inverse of [`TableDef::encode`]; also reads the `v1` format of older data
-    /// directories (no defaults, identities or checks).
+    /// Inverse of [`TableDef::encode`]; also reads the `v1` and `v2` formats of older
+    /// data directories (no defaults, identities or checks; no indexes).
     pub fn decode(bytes: &[u8]) -> Result<TableDef> {
         encoding::decode(bytes)
     }
@@ -172,6 +192,11 @@ impl Catalog {
     /// The table called `name`, if it exists.
     pub fn get(&self, name: &str) -> Option<Arc<TableDef>> {
         self.tables.read().get(name).cloned()
+    }
+
+    /// The table that has an index called `name`.
+    pub fn table_of_index(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.tables.read().values().find(|t| t.index(name).is_some()).cloned()
     }
 
     /// Every table, by name.

@@ -312,6 +312,7 @@ mod tests {
             ],
             primary_key: None,
             checks: Vec::new(),
+            indexes: Vec::new(),
         })
     }
 

@@ -15,6 +15,7 @@
 
 mod backend;
 pub mod block;
+mod indexes;
 pub mod retry;
 mod statements;
 
@@ -469,9 +470,13 @@ impl Session {
             | Plan::DropTable { .. }
             | Plan::AddPrimaryKey { .. }
             | Plan::CreateSequence { .. }
-            | Plan::DropSequence { .. } => {
+            | Plan::DropSequence { .. }
+            | Plan::CreateIndex { .. }
+            | Plan::DropIndex { .. } => {
                 let what = match plan {
                     Plan::CreateTable { .. } => "CREATE TABLE",
+                    Plan::CreateIndex { .. } => "CREATE INDEX",
+                    Plan::DropIndex { .. } => "DROP INDEX",
                     Plan::DropTable { .. } => "DROP TABLE",
                     Plan::CreateSequence { .. } => "CREATE SEQUENCE",
                     Plan::DropSequence { .. } => "DROP SEQUENCE",
@@ -635,7 +640,15 @@ impl Session {
         let _ddl = engine.ddl.lock().await;
         let catalog = &engine.catalog;
         match plan {
-            Plan::CreateTable { name, columns, primary_key, if_not_exists, checks, sequences } => {
+            Plan::CreateTable {
+                name,
+                columns,
+                primary_key,
+                if_not_exists,
+                checks,
+                sequences,
+                indexes: uniques,
+            } => {
                 if catalog.get(name).is_some() || engine.sequences.get(name).is_some() {
                     if *if_not_exists {
                         self.pending_notices.push((
@@ -656,13 +669,28 @@ impl Session {
                     columns: columns.clone(),
                     primary_key: primary_key.clone(),
                     checks: checks.clone(),
+                    indexes: uniques.clone(),
                 };
+                for (i, ix) in uniques.iter().enumerate() {
+                    if indexes::relation_exists(&engine, &ix.name)
+                        || uniques[..i].iter().any(|o| o.name == ix.name)
+                        || ix.name == *name
+                    {
+                        return Err(Error::new(
+                            ErrorKind::DuplicateTable,
+                            format!("relation \"{}\" already exists", ix.name),
+                        ));
+                    }
+                }
                 let owned = sequences::name_owned(&engine, &mut def, sequences);
                 let mut writes =
                     vec![WalWrite::CatalogPut { key: table_key(name), value: def.encode() }];
                 writes.extend(owned.iter().map(Sequences::create_writes));
                 engine.commit(&engine.begin(), writes).await?;
-                engine.storage.create(def.id);
+                let store = engine.storage.create(def.id);
+                if let Err(e) = store.set_indexes(def.indexes.clone()).await? {
+                    return Err(indexes::build_failed(&def, &e));
+                }
                 catalog.install(def);
                 for s in owned {
                     engine.sequences.install(s);
@@ -755,6 +783,12 @@ impl Session {
             Plan::CreateSequence { def, if_not_exists } => {
                 self.create_sequence(&engine, def, *if_not_exists).await
             }
+            Plan::CreateIndex { table, index, named, if_not_exists } => {
+                self.create_index(&engine, table, index, *named, *if_not_exists).await
+            }
+            Plan::DropIndex { names, if_exists } => {
+                self.drop_indexes(&engine, names, *if_exists).await
+            }
             Plan::DropSequence { names, if_exists } => {
                 self.drop_sequences(&engine, names, *if_exists).await
             }
@@ -823,7 +857,8 @@ impl Session {
             writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
         }
         engine.commit(txn, writes).await?;
-        engine.storage.load_chains(def.id, keyed.into_iter().map(|(k, c, _)| (k, c)).collect());
+        let chains = keyed.into_iter().map(|(k, c, _)| (k, c)).collect();
+        engine.storage.load_chains(def.id, chains, def.indexes.clone())?;
         engine.catalog.install(def);
         Ok(())
     }

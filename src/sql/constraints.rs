@@ -293,6 +293,7 @@ impl Planner<'_> {
             columns: columns.to_vec(),
             primary_key: None,
             checks: Vec::new(),
+            indexes: Vec::new(),
         };
         let scope = Planner::table_scope(&probe);
         let mut checks: Vec<CheckDef> = Vec::new();

@@ -179,11 +179,23 @@ fn row_key(table: &TableDef, store: &TableStore, row: &[Value]) -> Key {
 
 fn duplicate_key(table: &TableDef, row: &[Value]) -> Error {
     let pk = table.primary_key.as_deref().unwrap_or(&[]);
-    let names: Vec<&str> = pk.iter().map(|&i| table.columns[i].name.as_str()).collect();
-    let vals: Vec<String> = pk.iter().map(|&i| text_of(&row[i], &table.columns[i].ty)).collect();
+    unique_violation(table, &table.pkey_name(), pk, row)
+}
+
+/// 23505 for `row`, whose key in the UNIQUE index at position `ix` is taken.
+fn duplicate_in(table: &TableDef, ix: usize, row: &[Value]) -> Error {
+    match table.indexes.get(ix) {
+        Some(i) => unique_violation(table, &i.name, &i.columns, row),
+        None => Error::internal("a unique conflict in an unknown index"),
+    }
+}
+
+fn unique_violation(table: &TableDef, name: &str, cols: &[usize], row: &[Value]) -> Error {
+    let names: Vec<&str> = cols.iter().map(|&i| table.columns[i].name.as_str()).collect();
+    let vals: Vec<String> = cols.iter().map(|&i| text_of(&row[i], &table.columns[i].ty)).collect();
     Error::new(
         ErrorKind::UniqueViolation,
-        format!("duplicate key value violates unique constraint \"{}\"", table.pkey_name()),
+        format!("duplicate key value violates unique constraint \"{name}\""),
     )
     .with_detail(format!("Key ({})=({}) already exists.", names.join(", "), vals.join(", ")))
 }
@@ -217,6 +229,7 @@ pub async fn insert_rows(
                 batch.drain(..at);
                 match why {
                     InsertConflict::Duplicate => return Err(duplicate_key(table, &batch[0].1)),
+                    InsertConflict::Unique(ix) => return Err(duplicate_in(table, ix, &batch[0].1)),
                     // Another transaction inserted or deleted this key and has not
                     // ended: wait, then send the rest again (23505 only if it committed
                     // a live row).
@@ -246,6 +259,7 @@ type Apply<'a> = dyn Fn(&Row) -> Result<Option<Option<Row>>> + Sync + 'a;
 /// starts over whenever the row changed in between.
 async fn write_row(
     w: &mut WriteCtx<'_>,
+    table: &TableDef,
     store: &TableStore,
     key: &Key,
     apply: &Apply<'_>,
@@ -267,6 +281,16 @@ async fn write_row(
             // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 → Changed:
             // the next `latest` finds the other writer's version and waits for it.
             PutOutcome::Changed => continue,
+            // The new row's UNIQUE key is held by another transaction's uncommitted
+            // version: wait for it, then build on the row again.
+            PutOutcome::Blocked(holder) => {
+                w.wait_for(holder).await?;
+                continue;
+            }
+            PutOutcome::Unique(ix) => {
+                let row = new.unwrap_or_else(|| old.clone());
+                return Err(duplicate_in(table, ix, &row));
+            }
         }
     }
 }
@@ -384,6 +408,11 @@ async fn upsert(
                     continue;
                 }
                 Err(Refused { why: InsertConflict::Retired, .. }) => return Err(concurrent_ddl()),
+                Err(Refused { why: InsertConflict::Unique(ix), .. }) => {
+                    // Only the primary key arbitrates: a conflict in another UNIQUE
+                    // index is an error, as in PostgreSQL.
+                    return Err(duplicate_in(table, ix, &proposed));
+                }
                 Err(Refused { why: InsertConflict::Duplicate, .. }) => {}
             }
             let OnConflict::Update { sets, filter } = action else { break };
@@ -434,6 +463,11 @@ async fn upsert(
                     break;
                 }
                 PutOutcome::Changed => continue,
+                PutOutcome::Blocked(holder) => {
+                    w.wait_for(holder).await?;
+                    continue;
+                }
+                PutOutcome::Unique(ix) => return Err(duplicate_in(table, ix, &new)),
             }
         }
     }
@@ -451,6 +485,20 @@ async fn candidates(
     match access {
         Access::Point(exprs) => {
             Ok(point_key(exprs, ectx)?.map(|k| vec![k.into_boxed_slice()]).unwrap_or_default())
+        }
+        Access::Index { index, key } => {
+            let Some(key) = point_key(key, ectx)? else { return Ok(Vec::new()) };
+            let key: Key = key.into_boxed_slice();
+            let rows = store
+                .index_scan(view, index, Bound::Included(key.clone()), Bound::Included(key))
+                .await?;
+            let mut keys = Vec::with_capacity(rows.len());
+            for (pk, row) in rows {
+                if filter.map(|f| f.matches(&row, ectx)).transpose()?.unwrap_or(true) {
+                    keys.push(pk);
+                }
+            }
+            Ok(keys)
         }
         Access::Full => {
             let mut keys = Vec::new();
@@ -476,7 +524,7 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
     let mut n = 0;
     let mut out = Vec::new();
     for key in keys {
-        let outcome = write_row(w, &store, &key, &|old| {
+        let outcome = write_row(w, table, &store, &key, &|old| {
             if let Some(f) = &plan.filter {
                 if !f.matches(old, &ectx)? {
                     return Ok(None);
@@ -521,7 +569,7 @@ pub async fn delete_where(
     let mut n = 0;
     let mut out = Vec::new();
     for key in keys {
-        let outcome = write_row(w, &store, &key, &|old| {
+        let outcome = write_row(w, table, &store, &key, &|old| {
             if let Some(f) = filter {
                 if !f.matches(old, &ectx)? {
                     return Ok(None);

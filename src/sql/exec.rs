@@ -377,6 +377,18 @@ async fn scan(
                 None => Ok(Vec::new()),
             }
         }
+        Access::Index { index, key } => {
+            let Some(key) = point_key(key, &ectx)? else { return Ok(Vec::new()) };
+            let key: crate::storage::Key = key.into_boxed_slice();
+            let found = store
+                .index_scan(ctx.view, index, Bound::Included(key.clone()), Bound::Included(key))
+                .await?;
+            let mut out = Vec::with_capacity(found.len());
+            for (_, row) in found {
+                out.extend(emit(&row)?);
+            }
+            Ok(out)
+        }
         Access::Full => {
             let mut out = Vec::new();
             store

@@ -185,6 +185,19 @@ pub async fn select_locked(
                 }
             }
         }
+        Access::Index { index, key } => {
+            if let Some(key) = point_key(key, &ectx)? {
+                let key: Key = key.into_boxed_slice();
+                let rows = store
+                    .index_scan(q.view, index, Bound::Included(key.clone()), Bound::Included(key))
+                    .await?;
+                for (pk, row) in rows {
+                    if let Some(out) = project(&row)? {
+                        found.push((pk, out));
+                    }
+                }
+            }
+        }
         Access::Full => {
             store
                 .scan(q.view, Bound::Unbounded, Bound::Unbounded, true, |key, row| {
@@ -278,7 +291,9 @@ async fn lock_row(
         let Some(out) = project(row)? else { return Ok(None) };
         match store.lock(w.status, key.clone(), base).await? {
             PutOutcome::Written => return Ok(Some(out)),
-            PutOutcome::Changed => continue,
+            // A lock writes no new row, so it is never refused by a UNIQUE index; any
+            // answer but Written means the row changed: start over.
+            PutOutcome::Changed | PutOutcome::Blocked(_) | PutOutcome::Unique(_) => continue,
         }
     }
 }

@@ -8,7 +8,8 @@
 //!    (`session::Session`), which calls [`parse::plan_statement`]: sqlparser parses
 //!    it and [`planner::Planner`] binds it: `abalance` is column 2, `$1` is inferred as
 //!    int4 from `abalance + $1`, `$2` as int4 from `aid = $2`; since `aid` is the primary
-//!    key, [`planner::point_access`] picks `Access::Point`. The session stores the plan
+//!    key, [`planner::point_access`] picks `Access::Point` (equality on every column of a
+//!    secondary index would pick `Access::Index`, read with `IndexScan`). The session stores the plan
 //!    as prepared statement `P_1`.
 //! 2. Bind: the session converts the text parameters to int4 values and makes a portal.
 //! 3. Execute: the session starts (or continues) a transaction: a fresh `TxnStatus`,

@@ -5,7 +5,7 @@
 //! streaming comes with larger scans). DML and DDL plans carry their target table and
 //! bound expressions; transaction control and settings are plain variants.
 
-use crate::catalog::{CheckDef, Column, TableDef};
+use crate::catalog::{CheckDef, Column, IndexDef, TableDef};
 use crate::sequence::SequenceDef;
 use crate::storage::Isolation;
 use crate::sync::Arc;
@@ -36,6 +36,14 @@ pub enum Access {
     /// The row whose primary key equals these values (one per key column, in key
     /// order, already of the key columns' types).
     Point(Vec<Expr>),
+    /// The rows whose key in secondary index `index` equals these values (one per
+    /// index column, in index order, of the columns' types).
+    Index {
+        /// Index name.
+        index: String,
+        /// The key values.
+        key: Vec<Expr>,
+    },
 }
 
 /// Join kinds.
@@ -340,6 +348,26 @@ pub enum Plan {
         /// Sequences to create for SERIAL / identity columns (by column position);
         /// their names, oids and the columns' `nextval` defaults are set at execution.
         sequences: Vec<(usize, SequenceDef)>,
+        /// UNIQUE constraints (their indexes).
+        indexes: Vec<IndexDef>,
+    },
+    /// CREATE [UNIQUE] INDEX.
+    CreateIndex {
+        /// The table.
+        table: String,
+        /// The index (named: given, or PostgreSQL's generated `t_a_idx`).
+        index: IndexDef,
+        /// Whether the name was given (a generated one is made unique at execution).
+        named: bool,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP INDEX.
+    DropIndex {
+        /// Names.
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
     },
     /// CREATE SEQUENCE.
     CreateSequence {

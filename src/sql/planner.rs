@@ -24,6 +24,7 @@ mod special;
 use super::plan::*;
 
 mod cte;
+mod index;
 mod join;
 mod returning;
 mod setop;
@@ -215,6 +216,10 @@ impl<'a> Planner<'a> {
                 let names =
                     names.iter().map(|n| object_parts(n).pop().unwrap_or_default()).collect();
                 Ok(Plan::DropTable { names, if_exists: *if_exists })
+            }
+            S::CreateIndex(c) => self.create_index(c),
+            S::Drop { object_type: ast::ObjectType::Index, if_exists, names, cascade, .. } => {
+                self.drop_index(names, *if_exists, *cascade)
             }
             S::Truncate(t) => {
                 let mut tables = Vec::new();
@@ -1720,6 +1725,7 @@ impl<'a> Planner<'a> {
         let mut primary_key: Option<Vec<usize>> = None;
         let mut extras = Vec::new();
         let mut table_checks = Vec::new();
+        let mut uniques = Vec::new();
         for (i, cd) in c.columns.iter().enumerate() {
             let cname = ident(&cd.name);
             if columns.iter().any(|x| x.name == cname) {
@@ -1737,6 +1743,9 @@ impl<'a> Planner<'a> {
                 match &o.option {
                     ast::ColumnOption::Null => {}
                     ast::ColumnOption::NotNull => not_null = true,
+                    ast::ColumnOption::Unique(uc) => {
+                        uniques.push((o.name.clone(), uc.clone(), i));
+                    }
                     ast::ColumnOption::PrimaryKey(_) => {
                         if primary_key.is_some() {
                             return Err(multiple_pk(&name));
@@ -1749,6 +1758,11 @@ impl<'a> Planner<'a> {
             }
             columns.push(Column::new(cname, ty, not_null));
             extras.push(extra);
+        }
+        let mut indexes = Vec::new();
+        for (given, uc, i) in &uniques {
+            let def = index::unique_constraint(&name, &columns, uc, given.as_ref(), Some(*i))?;
+            indexes.push(def);
         }
         for tc in &c.constraints {
             match tc {
@@ -1773,12 +1787,11 @@ impl<'a> Planner<'a> {
                 ast::TableConstraint::Check(k) => {
                     table_checks.push((k.name.as_ref().map(ident), (*k.expr).clone()));
                 }
-                other => {
-                    return Err(unsupported(format!(
-                        "table constraint {}",
-                        first_words(&other.to_string())
-                    )))
+                ast::TableConstraint::Unique(uc) => {
+                    let def = index::unique_constraint(&name, &columns, uc, None, None)?;
+                    indexes.push(def);
                 }
+                other => return Err(index::unsupported_constraint(other)),
             }
         }
         check_table_options(&c.table_options)?;
@@ -1790,6 +1803,7 @@ impl<'a> Planner<'a> {
             if_not_exists: c.if_not_exists,
             checks,
             sequences,
+            indexes,
         })
     }
 
@@ -1942,12 +1956,28 @@ fn push_filter(rel: Rel, pred: Expr) -> Rel {
 /// `Access::Point` when the condition pins every primary-key column with `=` to a
 /// row-independent value of the column's own type (so that the key encodes the same
 /// as the stored one).
+/// Failing that, `Access::Index` when it pins every column of a secondary index (the
+/// first such index, in definition order).
 pub fn point_access(table: &TableDef, filter: Option<&Expr>) -> Access {
-    let (Some(pk), Some(filter)) = (&table.primary_key, filter) else { return Access::Full };
+    let Some(filter) = filter else { return Access::Full };
+    if let Some(key) = table.primary_key.as_deref().and_then(|pk| pinned(table, pk, filter)) {
+        return Access::Point(key);
+    }
+    for ix in &table.indexes {
+        if let Some(key) = pinned(table, &ix.columns, filter) {
+            return Access::Index { index: ix.name.clone(), key };
+        }
+    }
+    Access::Full
+}
+
+/// The values `filter` pins `cols` to with `=` (row-independent, of a type that
+/// encodes as the column's), if it pins all of them.
+fn pinned(table: &TableDef, cols: &[usize], filter: &Expr) -> Option<Vec<Expr>> {
     let mut conjuncts = Vec::new();
     flatten_and(filter, &mut conjuncts);
     let mut key = Vec::new();
-    for &col in pk {
+    for &col in cols {
         let found = conjuncts.iter().find_map(|c| match c {
             Expr::Binary { op: BinaryOp::Eq, left, right, left_ty, right_ty } => {
                 let ok = |t: &DataType| same_key_family(t, &table.columns[col].ty);
@@ -1963,12 +1993,9 @@ pub fn point_access(table: &TableDef, filter: Option<&Expr>) -> Access {
             }
             _ => None,
         });
-        match found {
-            Some(v) => key.push(v),
-            None => return Access::Full,
-        }
+        key.push(found?);
     }
-    Access::Point(key)
+    Some(key)
 }
 
 fn same_key_family(a: &DataType, b: &DataType) -> bool {

@@ -102,6 +102,12 @@ impl StorageActor {
                 let _ = reply.send(part.retire(txn));
             }
             Request::Unretire => part.unretire(),
+            Request::SetIndexes { indexes, reply } => {
+                let _ = reply.send(part.set_indexes(indexes));
+            }
+            Request::IndexScan { view, index, from, to, reply } => {
+                let _ = reply.send(part.index_scan(view, &index, as_ref(&from), as_ref(&to)));
+            }
             Request::Len { reply } => {
                 let _ = reply.send(part.len());
             }
@@ -151,8 +157,13 @@ mod tests {
         let rt = runtime();
         let storage = Storage::new(rt.handle().clone());
         let n = super::super::partition::BATCH_KEYS as u64 * 8;
-        let store =
-            storage.load(crate::catalog::TableId(1), (0..n).map(|i| (key(i), row(1))).collect());
+        let store = storage
+            .load(
+                crate::catalog::TableId(1),
+                (0..n).map(|i| (key(i), row(1))).collect(),
+                Vec::new(),
+            )
+            .expect("load");
         rt.block_on(async {
             let (vacuum, swept) = oneshot::channel();
             store
@@ -175,7 +186,9 @@ mod tests {
     fn a_write_through_the_actor_is_a_compare_and_set() {
         let rt = runtime();
         let storage = Storage::new(rt.handle().clone());
-        let store = storage.load(crate::catalog::TableId(1), vec![(key(1), row(0))]);
+        let store = storage
+            .load(crate::catalog::TableId(1), vec![(key(1), row(0))], Vec::new())
+            .expect("load");
         rt.block_on(async {
             let (t1, t2) = (TxnStatus::new(TxnId(1)), TxnStatus::new(TxnId(2)));
             let view = |t: &Arc<TxnStatus>| ReadView { snapshot: CommitTs(0), txn: t.id() };

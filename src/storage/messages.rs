@@ -13,8 +13,9 @@ use tokio::sync::oneshot;
 
 use super::index::Key;
 use super::mvcc::{Chain, ReadView, Row, Version};
-use super::partition::{Latest, PutOutcome, Refused, ScanBatch};
+use super::partition::{IndexBuildError, Latest, PutOutcome, Refused, ScanBatch};
 use super::Isolation;
+use crate::catalog::IndexDef;
 use crate::error::Result;
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnId, TxnStatus};
@@ -121,6 +122,28 @@ pub enum Request {
     },
     /// DDL failed: accept writes again.
     Unretire,
+    /// DDL: replace the secondary indexes, building new ones from the chains (CREATE
+    /// TABLE with UNIQUE, CREATE / DROP INDEX, start-up). Sent by the session's DDL.
+    SetIndexes {
+        /// The table's whole index list, in the definition's order.
+        indexes: Vec<IndexDef>,
+        /// `Err` if a UNIQUE index found two live rows with one key (nothing changed).
+        reply: oneshot::Sender<Result<(), IndexBuildError>>,
+    },
+    /// Rows visible to `view` whose key in index `index` lies in the range, in index
+    /// order (`Partition::index_scan`). Sent by the executor and DML.
+    IndexScan {
+        /// Snapshot and reading transaction.
+        view: ReadView,
+        /// Index name.
+        index: String,
+        /// Lower bound on the encoded index key.
+        from: Bound<Key>,
+        /// Upper bound on the encoded index key.
+        to: Bound<Key>,
+        /// Primary keys and rows; 40001 if the index is gone.
+        reply: oneshot::Sender<Result<Vec<(Key, Row)>>>,
+    },
     /// The number of keys (a size hint).
     Len {
         /// The count.

@@ -46,6 +46,7 @@ pub mod index;
 pub mod messages;
 pub mod mvcc;
 pub mod partition;
+pub mod secondary;
 
 use parking_lot::RwLock;
 use std::collections::HashMap;
@@ -55,9 +56,11 @@ use tokio::sync::{mpsc, oneshot};
 pub use index::{BTreeIndex, Key, PartitionIndex};
 pub use messages::Request;
 pub use mvcc::{Chain, ReadView, Row, Version};
-pub use partition::{InsertConflict, Latest, Partition, PutOutcome, Refused, ScanBatch};
+pub use partition::{
+    IndexBuildError, InsertConflict, Latest, Partition, PutOutcome, Refused, ScanBatch,
+};
 
-use crate::catalog::TableId;
+use crate::catalog::{IndexDef, TableId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync::{Arc, AtomicU64, Ordering};
 use crate::txn::{CommitTs, TxnId, TxnStatus};
@@ -74,6 +77,10 @@ pub enum Isolation {
 /// Encodes a hidden row id as a key.
 pub fn rowid_key(id: u64) -> Key {
     id.to_be_bytes().to_vec().into_boxed_slice()
+}
+
+fn corrupt_index(e: &IndexBuildError) -> Error {
+    Error::internal(format!("committed rows violate unique index \"{}\"", e.index))
 }
 
 fn actor_gone() -> Error {
@@ -147,6 +154,24 @@ impl TableStore {
                 None => return Ok(()),
             }
         }
+    }
+
+    /// Replaces the table's secondary indexes; see [`Partition::set_indexes`].
+    pub async fn set_indexes(&self, indexes: Vec<IndexDef>) -> Result<Result<(), IndexBuildError>> {
+        self.ask(|reply| Request::SetIndexes { indexes, reply }).await
+    }
+
+    /// Rows visible to `view` with keys of index `index` in the range, in index order,
+    /// with their primary keys; see [`Partition::index_scan`].
+    pub async fn index_scan(
+        &self,
+        view: ReadView,
+        index: &str,
+        from: Bound<Key>,
+        to: Bound<Key>,
+    ) -> Result<Vec<(Key, Row)>> {
+        let index = index.to_owned();
+        self.ask(|reply| Request::IndexScan { view, index, from, to, reply }).await?
     }
 
     /// Number of keys (all versions, any visibility): a size hint.
@@ -252,26 +277,39 @@ impl Storage {
 
     /// Starts the table's actor with committed rows (sorted by key): start-up, where
     /// DESIGN §4 has the storage actors load their partitions.
-    pub fn load(&self, id: TableId, rows: Vec<(Key, Row)>) -> Arc<TableStore> {
+    /// The secondary `indexes` are built from the rows.
+    pub fn load(
+        &self,
+        id: TableId,
+        rows: Vec<(Key, Row)>,
+        indexes: Vec<IndexDef>,
+    ) -> Result<Arc<TableStore>> {
         let max_rowid = rows
             .iter()
             .filter_map(|(k, _)| <[u8; 8]>::try_from(&**k).ok())
             .map(u64::from_be_bytes)
             .max()
             .unwrap_or(0);
-        let store =
-            Arc::new(TableStore::spawn(id, Partition::loaded(rows), max_rowid + 1, &self.runtime));
+        let mut part = Partition::loaded(rows);
+        part.set_indexes(indexes).map_err(|e| corrupt_index(&e))?;
+        let store = Arc::new(TableStore::spawn(id, part, max_rowid + 1, &self.runtime));
         self.tables.write().insert(id, store.clone());
-        store
+        Ok(store)
     }
 
     /// Starts the table's actor with whole version chains (sorted by key): the ADD
     /// PRIMARY KEY rewrite.
-    pub fn load_chains(&self, id: TableId, chains: Vec<(Key, Chain)>) -> Arc<TableStore> {
-        let store =
-            Arc::new(TableStore::spawn(id, Partition::with_chains(chains), 1, &self.runtime));
+    pub fn load_chains(
+        &self,
+        id: TableId,
+        chains: Vec<(Key, Chain)>,
+        indexes: Vec<IndexDef>,
+    ) -> Result<Arc<TableStore>> {
+        let mut part = Partition::with_chains(chains);
+        part.set_indexes(indexes).map_err(|e| corrupt_index(&e))?;
+        let store = Arc::new(TableStore::spawn(id, part, 1, &self.runtime));
         self.tables.write().insert(id, store.clone());
-        store
+        Ok(store)
     }
 
     /// The table's store. A missing one was dropped or rewritten (ADD PRIMARY KEY)

@@ -26,10 +26,15 @@
 //! * **Retired**: while DDL replaces or drops the table, every write is refused with a
 //!   retryable 40001, so no write lands in a store about to be discarded.
 
+mod indexed;
+
 use std::ops::Bound;
+
+pub use indexed::IndexBuildError;
 
 use super::index::{BTreeIndex, Key, PartitionIndex};
 use super::mvcc::{Chain, ReadView, Row, Version};
+use super::secondary::SecondaryIndex;
 use super::Isolation;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync::Arc;
@@ -58,6 +63,12 @@ pub enum PutOutcome {
     Written,
     /// The version the write built on is no longer the one to build on: start over.
     Changed,
+    /// Another transaction's uncommitted version holds the new row's UNIQUE key: wait
+    /// for it, then start over.
+    Blocked(TxnId),
+    /// A live row already has the new row's key in the UNIQUE index at this position of
+    /// the table's index list (23505).
+    Unique(usize),
 }
 
 /// Why [`Partition::insert`] stopped before the end of its batch.
@@ -65,6 +76,9 @@ pub enum PutOutcome {
 pub enum InsertConflict {
     /// A live row already has this key (23505).
     Duplicate,
+    /// A live row already has this row's key in the UNIQUE index at this position of
+    /// the table's index list (23505).
+    Unique(usize),
     /// Another transaction's uncommitted version is here: wait for it, retry.
     Blocked(TxnId),
     /// The table is being rewritten or dropped (retryable).
@@ -95,12 +109,14 @@ pub struct ScanBatch {
 #[derive(Debug)]
 pub struct Partition {
     index: Box<dyn PartitionIndex>,
+    /// Secondary indexes, in the table definition's order (`secondary.rs`).
+    secondary: Vec<SecondaryIndex>,
     retired: bool,
 }
 
 impl Default for Partition {
     fn default() -> Partition {
-        Partition { index: Box::<BTreeIndex>::default(), retired: false }
+        Partition { index: Box::<BTreeIndex>::default(), secondary: Vec::new(), retired: false }
     }
 }
 
@@ -192,14 +208,28 @@ impl Partition {
             return Err(Refused { at: 0, why: InsertConflict::Retired });
         }
         for (at, (key, row)) in rows.into_iter().enumerate() {
-            let chain = self.index.entry(&key);
-            match chain.latest_index(writer.top()) {
-                Err(holder) => return Err(Refused { at, why: InsertConflict::Blocked(holder) }),
-                Ok(Some(i)) if chain.versions[i].row.is_some() => {
-                    return Err(Refused { at, why: InsertConflict::Duplicate })
+            if let Some(chain) = self.index.get(&key) {
+                match chain.latest_index(writer.top()) {
+                    Err(holder) => {
+                        return Err(Refused { at, why: InsertConflict::Blocked(holder) })
+                    }
+                    Ok(Some(i)) if chain.versions[i].row.is_some() => {
+                        return Err(Refused { at, why: InsertConflict::Duplicate })
+                    }
+                    Ok(_) => {}
                 }
-                Ok(_) => {}
             }
+            match self.unique_conflict(writer.top(), &key, &row) {
+                Some(PutOutcome::Blocked(holder)) => {
+                    return Err(Refused { at, why: InsertConflict::Blocked(holder) })
+                }
+                Some(PutOutcome::Unique(ix)) => {
+                    return Err(Refused { at, why: InsertConflict::Unique(ix) })
+                }
+                _ => {}
+            }
+            self.add_entries(&key, &row);
+            let chain = self.index.entry(&key);
             chain.versions.retain(|v| v.status.state() != State::Aborted);
             chain.versions.push(Version {
                 status: writer.clone(),
@@ -272,7 +302,7 @@ impl Partition {
         if self.retired {
             return Err(rewritten());
         }
-        let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
+        let Some(chain) = self.index.get(key) else { return Ok(PutOutcome::Changed) };
         match chain.latest_index(writer.top()) {
             Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
             // MUTATION (loom-tests/mutations.sh): put without the compare.
@@ -280,6 +310,13 @@ impl Partition {
             Ok(_) => {}
             _ => return Ok(PutOutcome::Changed),
         }
+        if let Some(row) = &new {
+            if let Some(conflict) = self.unique_conflict(writer.top(), key, row) {
+                return Ok(conflict);
+            }
+            self.add_entries(key, row);
+        }
+        let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
         chain.prune(horizon);
         chain.versions.push(Version { status: writer.clone(), row: new, lock_only: false });
         Ok(PutOutcome::Written)
@@ -338,6 +375,7 @@ impl Partition {
                 self.index.remove(key);
                 removed += 1;
             }
+            self.clean_entries(key);
         }
         let next = if keys.len() == BATCH_KEYS { keys.into_iter().last() } else { None };
         (removed, next)
@@ -357,6 +395,7 @@ impl Partition {
             if empty {
                 self.index.remove(key);
             }
+            self.clean_entries(key);
         }
     }
 

@@ -1,9 +1,9 @@
 //! `INSERT … ON CONFLICT [(cols) | ON CONSTRAINT name] DO NOTHING | DO UPDATE SET … [WHERE
-//! …]`. The arbiter is the primary key (troupe has no other unique constraint yet): a
-//! target naming anything else is PostgreSQL's 42P10. DO UPDATE expressions see the
-//! existing row as the table (or its alias) and the proposed row as `excluded`; they
-//! are bound over the two side by side (existing columns first), as `dml::upsert`
-//! evaluates them.
+//! …]`. The arbiter is the primary key only (UNIQUE indexes do not arbitrate yet: a
+//! conflict in one is a 23505): a target naming anything else is PostgreSQL's 42P10.
+//! DO UPDATE expressions see the existing row as the table (or its alias) and the
+//! proposed row as `excluded`; they are bound over the two side by side (existing
+//! columns first), as `dml::upsert` evaluates them.
 
 use sqlparser::ast;
 
