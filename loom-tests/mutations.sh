@@ -67,13 +67,19 @@ for entry in "${mutations[@]}"; do
     results+=("SURVIVED      $feature: $file ${filter:-*} passed ($((SECONDS - t0)) s)")
     survived+=("$feature")
   else
-    # A mutated run must fail in a model, not for another reason.
-    if ! grep -q "^test .* FAILED$" "$log"; then
+    # A mutated run must fail in a model, not for another reason. A model that loom
+    # finds deadlocked can also abort the whole test process (loom panics again while
+    # unwinding), so a panic on a model's own thread counts as that model failing.
+    failed=$(grep "^test .* FAILED$" "$log" | sed 's/^test \(.*\) \.\.\. FAILED$/\1/' | tr '\n' ' ' || true)
+    if [ -z "$failed" ]; then
+      failed=$(sed -n "s/^thread '\([a-z0-9_]*\)' ([0-9]*) panicked at .*/\1 (aborted)/p" "$log" \
+        | sort -u | tr '\n' ' ' || true)
+    fi
+    if [ -z "$failed" ]; then
       results+=("NO MODEL FAIL $feature: $file exited non-zero without a failed model (see $log)")
       broken+=("$feature")
       continue
     fi
-    failed=$(grep "^test .* FAILED$" "$log" | sed 's/^test \(.*\) \.\.\. FAILED$/\1/' | tr '\n' ' ')
     results+=("killed        $feature: $file fails: ${failed% } ($((SECONDS - t0)) s)")
   fi
   echo "${results[-1]}"
