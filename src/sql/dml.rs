@@ -26,7 +26,8 @@ use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::{LockClient, LockMode, LockTarget, WaitPolicy};
 use crate::storage::{
-    InsertConflict, Isolation, Key, Latest, PutOutcome, ReadView, Refused, Row, Storage, TableStore,
+    InsertConflict, Isolation, Key, Latest, PutOutcome, ReadView, Refused, Row, RowChange, Storage,
+    TableStore, Updated,
 };
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnId, TxnStatus};
@@ -34,7 +35,7 @@ use crate::types::{encode_key, write_text, DataType, Value};
 use crate::wire::CancelSignal;
 
 use super::exec::{point_key, run, QueryCtx};
-use super::expr::{EvalCtx, Expr};
+use super::expr::{EvalCtx, Expr, SessionFacts};
 use super::plan::{
     Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, OnConflict, Returning, UpdatePlan,
 };
@@ -295,6 +296,90 @@ async fn write_row(
     }
 }
 
+/// An UPDATE's or DELETE's change to a row, made `'static` so that the storage actor
+/// applies it itself and a row write is one request (`TableStore::update`) instead of
+/// two (`latest`, then `put`). Only for statements whose expressions are
+/// self-contained (`Expr::is_self_contained`: no function reads session facts, no
+/// subquery): pgbench's `SET abalance = abalance + $1 WHERE aid = $2` is one.
+#[derive(Debug)]
+pub struct PlannedChange {
+    table: Arc<TableDef>,
+    filter: Option<Expr>,
+    /// `None`: DELETE.
+    sets: Option<Vec<(usize, Expr)>>,
+    checks: Vec<BoundCheck>,
+    params: Vec<Value>,
+    facts: SessionFacts,
+}
+
+impl PlannedChange {
+    /// The change, if every expression in it is self-contained.
+    fn new(
+        table: &Arc<TableDef>,
+        filter: Option<&Expr>,
+        sets: Option<&[(usize, Expr)]>,
+        checks: &[BoundCheck],
+        params: &[Value],
+    ) -> Option<Arc<PlannedChange>> {
+        let exprs = filter
+            .into_iter()
+            .chain(sets.into_iter().flatten().map(|(_, e)| e))
+            .chain(checks.iter().map(|c| &c.expr));
+        let mut all = exprs;
+        if !all.all(Expr::is_self_contained) {
+            return None;
+        }
+        Some(Arc::new(PlannedChange {
+            table: table.clone(),
+            filter: filter.cloned(),
+            sets: sets.map(<[_]>::to_vec),
+            checks: checks.to_vec(),
+            params: params.to_vec(),
+            facts: SessionFacts::default(),
+        }))
+    }
+}
+
+impl RowChange for PlannedChange {
+    fn apply(&self, old: &Row) -> Result<Option<Option<Row>>> {
+        let ectx = EvalCtx { params: &self.params, outer: None, session: &self.facts, subs: &[] };
+        if let Some(f) = &self.filter {
+            if !f.matches(old, &ectx)? {
+                return Ok(None);
+            }
+        }
+        let Some(sets) = &self.sets else { return Ok(Some(None)) };
+        let mut new = old.to_vec();
+        for (col, e) in sets {
+            new[*col] = e.eval(old, &ectx)?;
+        }
+        check_constraints(&self.table, &self.checks, &new, &ectx)?;
+        Ok(Some(Some(new.into())))
+    }
+}
+
+/// [`write_row`] in one storage request, for a change the actor applies itself.
+async fn write_row_in_actor(
+    w: &mut WriteCtx<'_>,
+    table: &TableDef,
+    store: &TableStore,
+    key: &Key,
+    change: &Arc<PlannedChange>,
+) -> Result<Option<(Row, Option<Row>)>> {
+    w.before_write();
+    loop {
+        let change: Arc<dyn RowChange> = change.clone();
+        match store.update(w.status, w.view, w.isolation, key.clone(), change, w.horizon).await? {
+            Updated::Written(old, new) => return Ok(Some((old, new))),
+            Updated::Skipped => return Ok(None),
+            Updated::Blocked(holder) => w.wait_for(holder).await?,
+            Updated::Unique(ix, old, new) => {
+                return Err(duplicate_in(table, ix, &new.unwrap_or(old)));
+            }
+        }
+    }
+}
+
 /// What a DML statement did: how many rows, and its RETURNING rows.
 pub type Written = (u64, Vec<Vec<Value>>);
 
@@ -523,21 +608,28 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
     let keys = candidates(&store, &plan.access, plan.filter.as_ref(), w.view, &ectx).await?;
     let mut n = 0;
     let mut out = Vec::new();
+    let change =
+        PlannedChange::new(table, plan.filter.as_ref(), Some(&plan.sets), &plan.checks, q.params);
     for key in keys {
-        let outcome = write_row(w, table, &store, &key, &|old| {
-            if let Some(f) = &plan.filter {
-                if !f.matches(old, &ectx)? {
-                    return Ok(None);
-                }
+        let outcome = match &change {
+            Some(change) => write_row_in_actor(w, table, &store, &key, change).await?,
+            None => {
+                write_row(w, table, &store, &key, &|old| {
+                    if let Some(f) = &plan.filter {
+                        if !f.matches(old, &ectx)? {
+                            return Ok(None);
+                        }
+                    }
+                    let mut new = old.to_vec();
+                    for (col, e) in &plan.sets {
+                        new[*col] = e.eval(old, &ectx)?;
+                    }
+                    check_constraints(table, &plan.checks, &new, &ectx)?;
+                    Ok(Some(Some(new.into())))
+                })
+                .await?
             }
-            let mut new = old.to_vec();
-            for (col, e) in &plan.sets {
-                new[*col] = e.eval(old, &ectx)?;
-            }
-            check_constraints(table, &plan.checks, &new, &ectx)?;
-            Ok(Some(Some(new.into())))
-        })
-        .await?;
+        };
         if let Some((_, new)) = outcome {
             if let Some(row) = &new {
                 returned(&plan.returning, row, &ectx, &mut out)?;
@@ -568,16 +660,22 @@ pub async fn delete_where(
     let keys = candidates(&store, access, filter, w.view, &ectx).await?;
     let mut n = 0;
     let mut out = Vec::new();
+    let change = PlannedChange::new(table, filter, None, &[], q.params);
     for key in keys {
-        let outcome = write_row(w, table, &store, &key, &|old| {
-            if let Some(f) = filter {
-                if !f.matches(old, &ectx)? {
-                    return Ok(None);
-                }
+        let outcome = match &change {
+            Some(change) => write_row_in_actor(w, table, &store, &key, change).await?,
+            None => {
+                write_row(w, table, &store, &key, &|old| {
+                    if let Some(f) = filter {
+                        if !f.matches(old, &ectx)? {
+                            return Ok(None);
+                        }
+                    }
+                    Ok(Some(None))
+                })
+                .await?
             }
-            Ok(Some(None))
-        })
-        .await?;
+        };
         if let Some((old, _)) = outcome {
             returned(returning, &old, &ectx, &mut out)?;
             w.writes.insert((table.id, key), None);

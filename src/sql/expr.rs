@@ -262,6 +262,15 @@ impl Expr {
     }
 
     /// True if evaluation needs subquery results.
+    /// True if evaluation needs nothing but the row and the parameters: no function
+    /// (they may read session facts), no subquery, no enclosing row. Such expressions
+    /// can be evaluated inside a storage actor (`dml::PlannedChange`).
+    pub fn is_self_contained(&self) -> bool {
+        !matches!(self, Expr::Func(..) | Expr::Sub(_) | Expr::Outer(_))
+            && self.children().iter().all(|c| c.is_self_contained())
+    }
+
+    /// True if a subquery appears anywhere in the expression.
     pub fn has_subquery(&self) -> bool {
         matches!(self, Expr::Sub(_)) || self.children().iter().any(|c| c.has_subquery())
     }

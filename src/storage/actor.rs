@@ -88,6 +88,9 @@ impl StorageActor {
             Request::Put { writer, key, expect, new, horizon, reply } => {
                 let _ = reply.send(part.put(&writer, &key, &expect, new, horizon));
             }
+            Request::Update { writer, view, isolation, key, change, horizon, reply } => {
+                let _ = reply.send(part.update(&writer, view, isolation, &key, &*change, horizon));
+            }
             Request::Lock { writer, key, expect, reply } => {
                 let _ = reply.send(part.lock(&writer, &key, &expect));
             }

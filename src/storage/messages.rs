@@ -13,7 +13,9 @@ use tokio::sync::oneshot;
 
 use super::index::Key;
 use super::mvcc::{Chain, ReadView, Row, Version};
-use super::partition::{IndexBuildError, Latest, PutOutcome, Refused, ScanBatch};
+use super::partition::{
+    IndexBuildError, Latest, PutOutcome, Refused, RowChange, ScanBatch, Updated,
+};
 use super::Isolation;
 use crate::catalog::IndexDef;
 use crate::error::Result;
@@ -73,6 +75,24 @@ pub enum Request {
         horizon: CommitTs,
         /// `Written` or `Changed`; 40001 if the table is being rewritten.
         reply: oneshot::Sender<Result<PutOutcome>>,
+    },
+    /// A whole row write in one request, for a change the actor evaluates itself
+    /// (`Partition::update`): what `Latest` + `Put` do in two.
+    Update {
+        /// The writer.
+        writer: Arc<TxnStatus>,
+        /// The statement's snapshot and the writing transaction.
+        view: ReadView,
+        /// Its isolation level.
+        isolation: Isolation,
+        /// Encoded key.
+        key: Key,
+        /// The statement's change to the row.
+        change: Arc<dyn RowChange>,
+        /// Oldest snapshot in use.
+        horizon: CommitTs,
+        /// Written, skipped, blocked or a UNIQUE conflict; or the statement's error.
+        reply: oneshot::Sender<Result<Updated>>,
     },
     /// SELECT … FOR UPDATE: lock the row if `expect` is still the version to build on
     /// (`Partition::lock`).

@@ -57,7 +57,8 @@ pub use index::{BTreeIndex, Key, PartitionIndex};
 pub use messages::Request;
 pub use mvcc::{Chain, ReadView, Row, Version};
 pub use partition::{
-    IndexBuildError, InsertConflict, Latest, Partition, PutOutcome, Refused, ScanBatch,
+    IndexBuildError, InsertConflict, Latest, Partition, PutOutcome, Refused, RowChange, ScanBatch,
+    Updated,
 };
 
 use crate::catalog::{IndexDef, TableId};
@@ -206,6 +207,21 @@ impl TableStore {
     ) -> Result<PutOutcome> {
         let writer = writer.clone();
         self.ask(|reply| Request::Put { writer, key, expect, new, horizon, reply }).await?
+    }
+
+    /// Writes the row at `key` in one request; see [`Partition::update`].
+    pub async fn update(
+        &self,
+        writer: &Arc<TxnStatus>,
+        view: ReadView,
+        isolation: Isolation,
+        key: Key,
+        change: Arc<dyn RowChange>,
+        horizon: CommitTs,
+    ) -> Result<Updated> {
+        let writer = writer.clone();
+        self.ask(|reply| Request::Update { writer, view, isolation, key, change, horizon, reply })
+            .await?
     }
 
     /// Locks the row at `key` for `writer` if `expect` is still the version to build on;

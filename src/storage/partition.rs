@@ -71,6 +71,30 @@ pub enum PutOutcome {
     Unique(usize),
 }
 
+/// A change to one row that the storage actor can apply itself, so that a whole row
+/// write is one request (`Partition::update`): the statement's WHERE re-check and SET
+/// expressions, made `'static` by the session. `None` skips the row (it no longer
+/// matches), `Some(None)` deletes it, `Some(Some(new))` replaces it.
+pub trait RowChange: Send + Sync + std::fmt::Debug {
+    /// Applies the change to the version the write builds on.
+    fn apply(&self, old: &Row) -> Result<Option<Option<Row>>>;
+}
+
+/// What [`Partition::update`] did.
+#[derive(Debug, Clone)]
+pub enum Updated {
+    /// Written: the row it built on, and the new one (`None`: deleted).
+    Written(Row, Option<Row>),
+    /// Nothing to write (not visible, deleted since, or no longer matching).
+    Skipped,
+    /// Another transaction's uncommitted version holds the row (or the new row's UNIQUE
+    /// key): wait for it, then send the request again.
+    Blocked(TxnId),
+    /// The new row's key is taken in the UNIQUE index at this position (23505): the
+    /// row it built on, and the new one.
+    Unique(usize, Row, Option<Row>),
+}
+
 /// Why [`Partition::insert`] stopped before the end of its batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InsertConflict {
@@ -320,6 +344,35 @@ impl Partition {
         chain.prune(horizon);
         chain.versions.push(Version { status: writer.clone(), row: new, lock_only: false });
         Ok(PutOutcome::Written)
+    }
+
+    /// `latest`, the change, and `put`, in one request: what the session's
+    /// latest-then-put does in two, for a change the actor can evaluate itself.
+    pub fn update(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        view: ReadView,
+        isolation: Isolation,
+        key: &[u8],
+        change: &dyn RowChange,
+        horizon: CommitTs,
+    ) -> Result<Updated> {
+        let base = match self.latest(view, isolation, view.txn, key)? {
+            Latest::Row(base) => base,
+            Latest::Skipped => return Ok(Updated::Skipped),
+            Latest::Blocked(holder) => return Ok(Updated::Blocked(holder)),
+        };
+        let Some(old) = base.row.clone() else { return Ok(Updated::Skipped) };
+        let Some(new) = change.apply(&old)? else { return Ok(Updated::Skipped) };
+        Ok(match self.put(writer, key, &base, new.clone(), horizon)? {
+            PutOutcome::Written => Updated::Written(old, new),
+            PutOutcome::Blocked(holder) => Updated::Blocked(holder),
+            PutOutcome::Unique(ix) => Updated::Unique(ix, old, new),
+            // Nothing can run between `latest` and `put` inside one request.
+            PutOutcome::Changed => {
+                return Err(Error::internal("a row changed inside one storage request"))
+            }
+        })
     }
 
     /// Locks the row at `key` for `writer` (SELECT … FOR UPDATE) if the version to build
