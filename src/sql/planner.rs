@@ -386,38 +386,7 @@ impl<'a> Planner<'a> {
                 return Err(unsupported("GROUP BY modifiers"))
             }
         };
-        let mut items: Vec<(ast::Expr, Option<String>)> = Vec::new();
-        for item in &s.projection {
-            match item {
-                ast::SelectItem::UnnamedExpr(e) => items.push((e.clone(), None)),
-                ast::SelectItem::ExprWithAlias { expr, alias } => {
-                    items.push((expr.clone(), Some(ident(alias))))
-                }
-                ast::SelectItem::Wildcard(_) => {
-                    for c in scope.iter().filter(|c| !c.hidden) {
-                        items.push((column_ref(c), Some(c.name.clone())));
-                    }
-                }
-                ast::SelectItem::QualifiedWildcard(
-                    ast::SelectItemQualifiedWildcardKind::ObjectName(n),
-                    _,
-                ) => {
-                    let q = object_parts(n).pop().unwrap_or_default();
-                    let mut any = false;
-                    for c in scope.iter().filter(|c| c.qualifier.as_deref() == Some(q.as_str())) {
-                        items.push((column_ref(c), Some(c.name.clone())));
-                        any = true;
-                    }
-                    if !any {
-                        return Err(Error::new(
-                            ErrorKind::UndefinedTable,
-                            format!("missing FROM-clause entry for table \"{q}\""),
-                        ));
-                    }
-                }
-                _ => return Err(unsupported("this select item")),
-            }
-        }
+        let items = select_items(&s.projection, &scope)?;
         let has_aggs = !group_exprs.is_empty()
             || s.having.is_some()
             || items.iter().any(|(e, _)| contains_aggregate(e));
@@ -1661,19 +1630,7 @@ impl<'a> Planner<'a> {
         let (table, scope) = self.dml_target(&u.table.relation, "UPDATE")?;
         let mut sets = Vec::new();
         for a in &u.assignments {
-            let ast::AssignmentTarget::ColumnName(cn) = &a.target else {
-                return Err(unsupported("multi-column assignment"));
-            };
-            let cname = object_parts(cn).pop().unwrap_or_default();
-            let idx = table.column_index(&cname).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::UndefinedColumn,
-                    format!("column \"{cname}\" of relation \"{}\" does not exist", table.name),
-                )
-            })?;
-            if table.primary_key.as_ref().is_some_and(|pk| pk.contains(&idx)) {
-                return Err(unsupported("updating a primary-key column"));
-            }
+            let idx = assignment_column(&table, a)?;
             if is_default_keyword(&a.value) {
                 sets.push((idx, self.default_of(&table, idx)?));
                 continue;
@@ -2147,6 +2104,66 @@ fn column_ref(c: &ScopeCol) -> ast::Expr {
         }
         None => ast::Expr::Identifier(name),
     }
+}
+
+/// A select list (or RETURNING list) as (expression, output name) pairs, with `*` and
+/// `t.*` expanded over `scope`.
+fn select_items(
+    projection: &[ast::SelectItem],
+    scope: &Scope,
+) -> Result<Vec<(ast::Expr, Option<String>)>> {
+    let mut items: Vec<(ast::Expr, Option<String>)> = Vec::new();
+    for item in projection {
+        match item {
+            ast::SelectItem::UnnamedExpr(e) => items.push((e.clone(), None)),
+            ast::SelectItem::ExprWithAlias { expr, alias } => {
+                items.push((expr.clone(), Some(ident(alias))))
+            }
+            ast::SelectItem::Wildcard(_) => {
+                for c in scope.iter().filter(|c| !c.hidden) {
+                    items.push((column_ref(c), Some(c.name.clone())));
+                }
+            }
+            ast::SelectItem::QualifiedWildcard(
+                ast::SelectItemQualifiedWildcardKind::ObjectName(n),
+                _,
+            ) => {
+                let q = object_parts(n).pop().unwrap_or_default();
+                let mut any = false;
+                for c in scope.iter().filter(|c| c.qualifier.as_deref() == Some(q.as_str())) {
+                    items.push((column_ref(c), Some(c.name.clone())));
+                    any = true;
+                }
+                if !any {
+                    return Err(Error::new(
+                        ErrorKind::UndefinedTable,
+                        format!("missing FROM-clause entry for table \"{q}\""),
+                    ));
+                }
+            }
+            _ => return Err(unsupported("this select item")),
+        }
+    }
+    Ok(items)
+}
+
+/// The column an UPDATE-style `SET col = …` assigns: 42703 if there is none; updating a
+/// primary-key column is refused (0A000).
+fn assignment_column(table: &TableDef, a: &ast::Assignment) -> Result<usize> {
+    let ast::AssignmentTarget::ColumnName(cn) = &a.target else {
+        return Err(unsupported("multi-column assignment"));
+    };
+    let cname = object_parts(cn).pop().unwrap_or_default();
+    let idx = table.column_index(&cname).ok_or_else(|| {
+        Error::new(
+            ErrorKind::UndefinedColumn,
+            format!("column \"{cname}\" of relation \"{}\" does not exist", table.name),
+        )
+    })?;
+    if table.primary_key.as_ref().is_some_and(|pk| pk.contains(&idx)) {
+        return Err(unsupported("updating a primary-key column"));
+    }
+    Ok(idx)
 }
 
 fn origin_of(e: &Expr, scope: &Scope) -> (u32, i16) {

@@ -3,8 +3,8 @@
 
 use sqlparser::ast;
 
-use super::{column_name, column_ref, ident, object_parts, origin_of, Planner, Scope};
-use crate::error::{Error, ErrorKind, Result};
+use super::{column_name, origin_of, select_items, Planner, Scope};
+use crate::error::{Error, Result};
 use crate::sql::plan::{OutCol, Returning};
 use crate::types::DataType;
 
@@ -16,36 +16,7 @@ impl Planner<'_> {
         scope: &Scope,
     ) -> Result<Option<Returning>> {
         let Some(items) = items else { return Ok(None) };
-        let mut named: Vec<(ast::Expr, Option<String>)> = Vec::new();
-        for item in items {
-            match item {
-                ast::SelectItem::UnnamedExpr(e) => named.push((e.clone(), None)),
-                ast::SelectItem::ExprWithAlias { expr, alias } => {
-                    named.push((expr.clone(), Some(ident(alias))))
-                }
-                ast::SelectItem::Wildcard(_) => {
-                    for c in scope.iter().filter(|c| !c.hidden) {
-                        named.push((column_ref(c), Some(c.name.clone())));
-                    }
-                }
-                ast::SelectItem::QualifiedWildcard(
-                    ast::SelectItemQualifiedWildcardKind::ObjectName(n),
-                    _,
-                ) => {
-                    let q = object_parts(n).pop().unwrap_or_default();
-                    if !scope.iter().any(|c| c.qualifier.as_deref() == Some(q.as_str())) {
-                        return Err(Error::new(
-                            ErrorKind::UndefinedTable,
-                            format!("missing FROM-clause entry for table \"{q}\""),
-                        ));
-                    }
-                    for c in scope.iter().filter(|c| !c.hidden) {
-                        named.push((column_ref(c), Some(c.name.clone())));
-                    }
-                }
-                _ => return Err(Error::unsupported("this RETURNING item")),
-            }
-        }
+        let named = select_items(items, scope)?;
         let mut exprs = Vec::with_capacity(named.len());
         let mut columns = Vec::with_capacity(named.len());
         for (e, alias) in &named {

@@ -7,7 +7,7 @@
 
 use sqlparser::ast;
 
-use super::{ident, object_parts, Planner, Scope};
+use super::{assignment_column, ident, object_parts, Planner, Scope};
 use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::plan::OnConflict;
@@ -91,19 +91,7 @@ impl Planner<'_> {
         scope.extend(excluded);
         let mut sets = Vec::new();
         for a in &du.assignments {
-            let ast::AssignmentTarget::ColumnName(cn) = &a.target else {
-                return Err(Error::unsupported("multi-column assignment"));
-            };
-            let cname = object_parts(cn).pop().unwrap_or_default();
-            let idx = table.column_index(&cname).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::UndefinedColumn,
-                    format!("column \"{cname}\" of relation \"{}\" does not exist", table.name),
-                )
-            })?;
-            if table.primary_key.as_ref().is_some_and(|pk| pk.contains(&idx)) {
-                return Err(Error::unsupported("updating a primary-key column"));
-            }
+            let idx = assignment_column(table, a)?;
             let (b, t) = self.expr(&a.value, &scope, None, None)?;
             sets.push((idx, self.assign(b, t, &table.columns[idx])?));
         }
