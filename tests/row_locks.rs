@@ -8,30 +8,17 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{lines, message, sqlstate, TestServer};
+use common::{lines, message, sqlstate, with_two_rows, TestServer};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Client;
 
 /// How long to let a statement reach its lock wait before checking it is blocked.
 const BLOCK: Duration = Duration::from_millis(200);
-
-/// A server with `t(id int PRIMARY KEY, v int)` holding `(1, 0)` and `(2, 0)`.
-async fn setup() -> (TestServer, Client) {
-    let db = TestServer::start().await;
-    let c = db.connect().await;
-    c.batch_execute(
-        "DROP TABLE IF EXISTS t; CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)",
-    )
-    .await
-    .unwrap();
-    (db, c)
-}
 
 // A row locked FOR UPDATE holds off a writer until the locker ends; a FOR UPDATE that
 // waited returns the row as the other transaction committed it (READ COMMITTED).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn for_update_waits_and_returns_the_committed_row() {
-    let (db, a) = setup().await;
+    let (db, a) = with_two_rows().await;
     let b = db.connect().await;
     a.batch_execute("BEGIN; UPDATE t SET v = 5 WHERE id = 1").await.unwrap();
     b.batch_execute("BEGIN").await.unwrap();
@@ -59,7 +46,7 @@ async fn for_update_waits_and_returns_the_committed_row() {
 // A row that stopped matching the WHERE while we waited is not returned.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn for_update_rechecks_the_where_after_waiting() {
-    let (db, a) = setup().await;
+    let (db, a) = with_two_rows().await;
     let b = db.connect().await;
     a.batch_execute("BEGIN; UPDATE t SET v = 7 WHERE id = 1").await.unwrap();
     let waiting = tokio::spawn(async move {
@@ -75,7 +62,7 @@ async fn for_update_rechecks_the_where_after_waiting() {
 // the held row.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nowait_fails_and_skip_locked_skips() {
-    let (db, a) = setup().await;
+    let (db, a) = with_two_rows().await;
     let b = db.connect().await;
     a.batch_execute("BEGIN; SELECT * FROM t WHERE id = 1 FOR UPDATE").await.unwrap();
     b.batch_execute("BEGIN").await.unwrap();
@@ -150,7 +137,7 @@ async fn skip_locked_job_queue_hands_each_job_to_one_worker() {
 // 40001), an update committed since it is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeatable_read_ignores_locks_but_not_updates() {
-    let (db, a) = setup().await;
+    let (db, a) = with_two_rows().await;
     let b = db.connect().await;
     a.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM t").await.unwrap();
     b.batch_execute("BEGIN; SELECT * FROM t WHERE id = 1 FOR UPDATE; COMMIT").await.unwrap();
@@ -166,7 +153,7 @@ async fn repeatable_read_ignores_locks_but_not_updates() {
 // What PostgreSQL refuses, and what troupe does not do yet.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn for_update_refusals() {
-    let (_db, c) = setup().await;
+    let (_db, c) = with_two_rows().await;
     let err = c.query("SELECT count(*) FROM t FOR UPDATE", &[]).await.unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::FEATURE_NOT_SUPPORTED));
     assert_eq!(message(&err), "FOR UPDATE is not allowed with aggregate functions");
@@ -184,7 +171,7 @@ async fn for_update_refusals() {
 // 57014; both are shown as PostgreSQL normalises them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_and_statement_timeouts() {
-    let (db, a) = setup().await;
+    let (db, a) = with_two_rows().await;
     let b = db.connect().await;
     a.batch_execute("BEGIN; UPDATE t SET v = 1 WHERE id = 1").await.unwrap();
     b.batch_execute("SET lock_timeout = '150ms'").await.unwrap();

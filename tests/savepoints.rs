@@ -7,27 +7,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::{lines, message, sqlstate, TestServer};
+use common::{lines, message, sqlstate, with_two_rows};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Client;
-
-/// A server with `t(id int PRIMARY KEY, v int)` holding `(1, 0)` and `(2, 0)`.
-async fn setup() -> (TestServer, Client) {
-    let db = TestServer::start().await;
-    let c = db.connect().await;
-    c.batch_execute(
-        "DROP TABLE IF EXISTS t; CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)",
-    )
-    .await
-    .unwrap();
-    (db, c)
-}
 
 // ROLLBACK TO undoes what came after the savepoint and keeps what came before; the
 // transaction goes on and commits the rest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_to_undoes_only_what_came_after() {
-    let (_db, c) = setup().await;
+    let (_db, c) = with_two_rows().await;
     c.batch_execute(
         "BEGIN; INSERT INTO t VALUES (3, 3); SAVEPOINT a; INSERT INTO t VALUES (4, 4);
          UPDATE t SET v = 9 WHERE id = 1; DELETE FROM t WHERE id = 3",
@@ -46,7 +33,7 @@ async fn rollback_to_undoes_only_what_came_after() {
 // recovers it; the work before the savepoint is committed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_to_recovers_a_failed_block() {
-    let (_db, c) = setup().await;
+    let (_db, c) = with_two_rows().await;
     c.batch_execute("BEGIN; INSERT INTO t VALUES (3, 3); SAVEPOINT a").await.unwrap();
     assert_eq!(sqlstate(&c, "INSERT INTO t VALUES (1, 1)").await, SqlState::UNIQUE_VIOLATION);
     assert_eq!(sqlstate(&c, "SELECT 1").await, SqlState::IN_FAILED_SQL_TRANSACTION);
@@ -61,7 +48,7 @@ async fn rollback_to_recovers_a_failed_block() {
 // Nested savepoints, a repeated name (the newest wins), RELEASE, and the errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nesting_names_and_release() {
-    let (_db, c) = setup().await;
+    let (_db, c) = with_two_rows().await;
     c.batch_execute(
         "BEGIN; SAVEPOINT a; INSERT INTO t VALUES (3, 3); SAVEPOINT a; INSERT INTO t VALUES (4, 4);
          ROLLBACK TO a",
@@ -89,7 +76,7 @@ async fn nesting_names_and_release() {
 // SETs made after a savepoint revert at ROLLBACK TO.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_to_reverts_settings() {
-    let (_db, c) = setup().await;
+    let (_db, c) = with_two_rows().await;
     c.batch_execute("BEGIN; SET lock_timeout = '1s'; SAVEPOINT a; SET lock_timeout = '2s'")
         .await
         .unwrap();
@@ -104,7 +91,7 @@ async fn rollback_to_reverts_settings() {
 // them goes on while the transaction is still open; locks taken before it stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollback_to_releases_row_locks_taken_after_the_savepoint() {
-    let (db, a) = setup().await;
+    let (db, a) = with_two_rows().await;
     let b = db.connect().await;
     a.batch_execute(
         "BEGIN; UPDATE t SET v = 1 WHERE id = 2; SAVEPOINT s; UPDATE t SET v = 1 WHERE id = 1",

@@ -11,6 +11,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{DataType, Value};
 
+use super::functions::text_like;
+
 mod datetime;
 use datetime::datetime;
 
@@ -103,17 +105,6 @@ fn no_function(name: &str, args: &[DataType]) -> Error {
     )
 }
 
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Text
-            | DataType::Varchar(_)
-            | DataType::Bpchar(_)
-            | DataType::Name
-            | DataType::Unknown
-    )
-}
-
 fn text_unless_bool(t: &DataType) -> Option<DataType> {
     if *t == DataType::Bool {
         None
@@ -156,11 +147,11 @@ impl Builtin {
         use DataType::*;
         let text = Some(Text);
         let int = Some(Int4);
-        let all_text = args.iter().all(is_text);
+        let all_text = args.iter().all(text_like);
         let n = args.len();
         let num_kind = |t: &DataType| matches!(t, Numeric(_));
         let r = match name {
-            "substr" | "substring" if (n == 2 || n == 3) && is_text(&args[0]) => {
+            "substr" | "substring" if (n == 2 || n == 3) && text_like(&args[0]) => {
                 let mut v = vec![text.clone(), int.clone()];
                 if n == 3 {
                     v.push(int.clone());
@@ -182,10 +173,10 @@ impl Builtin {
             "concat" if n > 0 => {
                 (Builtin::Concat, Text, args.iter().map(text_unless_bool).collect())
             }
-            "concat_ws" if n > 1 && is_text(&args[0]) => {
+            "concat_ws" if n > 1 && text_like(&args[0]) => {
                 (Builtin::ConcatWs, Text, args.iter().map(text_unless_bool).collect())
             }
-            "left" | "right" | "repeat" if n == 2 && is_text(&args[0]) && is_int(&args[1]) => {
+            "left" | "right" | "repeat" if n == 2 && text_like(&args[0]) && is_int(&args[1]) => {
                 let f = match name {
                     "left" => Builtin::Left,
                     "right" => Builtin::Right,
@@ -193,7 +184,7 @@ impl Builtin {
                 };
                 (f, Text, vec![text.clone(), int.clone()])
             }
-            "lpad" | "rpad" if (n == 2 || n == 3) && is_text(&args[0]) && is_int(&args[1]) => {
+            "lpad" | "rpad" if (n == 2 || n == 3) && text_like(&args[0]) && is_int(&args[1]) => {
                 let f = if name == "lpad" { Builtin::Lpad } else { Builtin::Rpad };
                 let mut v = vec![text.clone(), int.clone()];
                 if n == 3 {
@@ -202,7 +193,7 @@ impl Builtin {
                 (f, Text, v)
             }
             "split_part"
-                if n == 3 && is_text(&args[0]) && is_text(&args[1]) && is_int(&args[2]) =>
+                if n == 3 && text_like(&args[0]) && text_like(&args[1]) && is_int(&args[2]) =>
             {
                 (Builtin::SplitPart, Text, vec![text.clone(), text.clone(), int.clone()])
             }
@@ -263,7 +254,7 @@ impl Builtin {
             }
             "pi" if n == 0 => (Builtin::Pi, Float8, Vec::new()),
             "random" if n == 0 => (Builtin::Random, Float8, Vec::new()),
-            "date_trunc" if n == 2 && is_text(&args[0]) => {
+            "date_trunc" if n == 2 && text_like(&args[0]) => {
                 let t = match &args[1] {
                     TimestampTz => TimestampTz,
                     Timestamp | Unknown => Timestamp,
@@ -272,7 +263,7 @@ impl Builtin {
                 };
                 (Builtin::DateTrunc, t.clone(), vec![text.clone(), Some(t)])
             }
-            "date_part" | "extract" if n == 2 && is_text(&args[0]) => {
+            "date_part" | "extract" if n == 2 && text_like(&args[0]) => {
                 let t = match &args[1] {
                     Date => Date,
                     TimestampTz => TimestampTz,

@@ -614,7 +614,8 @@ impl Func {
     }
 }
 
-fn text_like(t: &DataType) -> bool {
+/// True for the string types a text function takes (and an untyped literal).
+pub(super) fn text_like(t: &DataType) -> bool {
     matches!(
         t,
         DataType::Text

@@ -233,3 +233,16 @@ pub async fn raw_simple_query(db: &TestServer, queries: &[&str]) -> Vec<Vec<Stri
     }
     results
 }
+
+/// A server (or reference database) with `t(id int PRIMARY KEY, v int)` holding
+/// `(1, 0)` and `(2, 0)`, and a connection to it.
+pub async fn with_two_rows() -> (TestServer, Client) {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "DROP TABLE IF EXISTS t; CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)",
+    )
+    .await
+    .unwrap();
+    (db, c)
+}
