@@ -37,6 +37,7 @@
 //! expression is evaluated on a row — once per statement if uncorrelated, once per
 //! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table.
 
+pub mod access;
 pub mod advisory;
 pub mod builtins;
 pub mod constraints;
