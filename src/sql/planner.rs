@@ -25,6 +25,7 @@ use super::plan::*;
 
 mod access;
 mod cte;
+mod explain;
 mod index;
 mod join;
 mod returning;
@@ -264,6 +265,10 @@ impl<'a> Planner<'a> {
                 Ok(Plan::RollbackToSavepoint(ident(name)))
             }
             S::Savepoint { name } => Ok(Plan::Savepoint(ident(name))),
+            S::Explain { analyze, verbose, statement, format, options, .. } => {
+                explain::check_options(*analyze, *verbose, format.is_some(), options.as_deref())?;
+                Ok(Plan::Explain(explain::render(&self.plan(statement)?)?))
+            }
             S::ReleaseSavepoint { name } => Ok(Plan::ReleaseSavepoint(ident(name))),
             other => Err(unsupported(format!("statement \"{}\"", first_words(&other.to_string())))),
         }
