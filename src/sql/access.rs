@@ -203,6 +203,17 @@ fn bounds(r: &KeyRange, ectx: &EvalCtx<'_>) -> Result<Option<(Bound<Key>, Bound<
             }
         }
     };
+    // An inverted range (`id > 5 AND id < 5`) selects nothing; the B-tree would panic.
+    let inverted = match (&lo, &hi) {
+        (Bound::Included(l), Bound::Included(h)) => l > h,
+        (Bound::Included(l) | Bound::Excluded(l), Bound::Included(h) | Bound::Excluded(h)) => {
+            l >= h
+        }
+        _ => false,
+    };
+    if inverted {
+        return Ok(None);
+    }
     let boxed = |b: Bound<Vec<u8>>| b.map(Vec::into_boxed_slice);
     Ok(Some((boxed(lo), boxed(hi))))
 }

@@ -23,7 +23,7 @@ use sqlparser::ast;
 use super::access::{conjuncts, key_cond, KeyCond};
 use super::unsupported;
 use crate::catalog::TableDef;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::types::{text_of, BinaryOp, DataType, Value};
 
 use super::super::expr::Expr;
@@ -57,8 +57,9 @@ pub(super) fn check_options(
         }
     }
     if costs {
-        return Err(unsupported(
-            "EXPLAIN with costs (troupe keeps no statistics to estimate them); use EXPLAIN (COSTS OFF)",
+        return Err(Error::new(
+            ErrorKind::FeatureNotSupported,
+            "EXPLAIN with costs is not supported: troupe keeps no statistics to estimate them; use EXPLAIN (COSTS OFF)",
         ));
     }
     Ok(())
