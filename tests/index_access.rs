@@ -35,7 +35,10 @@ async fn explain_names_the_path() {
     let c = db.connect().await;
     setup(&c).await;
     let cases: &[(&str, &[&str])] = &[
-        ("SELECT * FROM t WHERE id = 1", &["Index Scan using t_pkey on t", "  Index Cond: (id = 1)"]),
+        (
+            "SELECT * FROM t WHERE id = 1",
+            &["Index Scan using t_pkey on t", "  Index Cond: (id = 1)"],
+        ),
         (
             "SELECT * FROM t WHERE id IN (3, 1, 2)",
             &["Index Scan using t_pkey on t", "  Index Cond: (id = ANY ('{3,1,2}'::integer[]))"],
@@ -46,11 +49,18 @@ async fn explain_names_the_path() {
         ),
         (
             "SELECT * FROM t WHERE id < 5 AND c = 'v3'",
-            &["Index Scan using t_pkey on t", "  Index Cond: (id < 5)", "  Filter: (c = 'v3'::text)"],
+            &[
+                "Index Scan using t_pkey on t",
+                "  Index Cond: (id < 5)",
+                "  Filter: (c = 'v3'::text)",
+            ],
         ),
         ("SELECT * FROM t ORDER BY id LIMIT 3", &["Limit", "  ->  Index Scan using t_pkey on t"]),
         ("SELECT * FROM t ORDER BY b LIMIT 3", &["Limit", "  ->  Index Scan using t_b_idx on t"]),
-        ("SELECT * FROM t WHERE b = 20", &["Index Scan using t_b_idx on t", "  Index Cond: (b = 20)"]),
+        (
+            "SELECT * FROM t WHERE b = 20",
+            &["Index Scan using t_b_idx on t", "  Index Cond: (b = 20)"],
+        ),
         (
             "SELECT * FROM t ORDER BY c LIMIT 3",
             &["Limit", "  ->  Sort", "        Sort Key: c", "        ->  Seq Scan on t"],
@@ -88,7 +98,11 @@ async fn explain_refuses_costs_and_analyze() {
     let db = TestServer::start().await;
     let c = db.connect().await;
     setup(&c).await;
-    for sql in ["EXPLAIN SELECT * FROM t", "EXPLAIN ANALYZE SELECT * FROM t", "EXPLAIN (ANALYZE, COSTS OFF) SELECT 1"] {
+    for sql in [
+        "EXPLAIN SELECT * FROM t",
+        "EXPLAIN ANALYZE SELECT * FROM t",
+        "EXPLAIN (ANALYZE, COSTS OFF) SELECT 1",
+    ] {
         assert_eq!(sqlstate(&c, sql).await, SqlState::FEATURE_NOT_SUPPORTED, "{sql}");
     }
     db.stop().await;
@@ -127,7 +141,9 @@ async fn time(c: &Client, sql: &str, n: usize) -> Duration {
 async fn ranges_on_a_large_table_read_few_rows() {
     let db = TestServer::start().await;
     let c = db.connect().await;
-    c.batch_execute("CREATE TABLE big (id int PRIMARY KEY, b int NOT NULL, pad text)").await.unwrap();
+    c.batch_execute("CREATE TABLE big (id int PRIMARY KEY, b int NOT NULL, pad text)")
+        .await
+        .unwrap();
     c.batch_execute("CREATE INDEX big_b_idx ON big (b)").await.unwrap();
     for chunk in 0..100 {
         let values: Vec<String> = (0..1000)
@@ -144,7 +160,10 @@ async fn ranges_on_a_large_table_read_few_rows() {
         lines(&c, "SELECT id FROM big WHERE b > 99990 ORDER BY b LIMIT 3").await,
         ["9", "8", "7"]
     );
-    assert_eq!(lines(&c, "SELECT id FROM big ORDER BY b LIMIT 2 OFFSET 1").await, ["99998", "99997"]);
+    assert_eq!(
+        lines(&c, "SELECT id FROM big ORDER BY b LIMIT 2 OFFSET 1").await,
+        ["99998", "99997"]
+    );
     assert_eq!(lines(&c, "SELECT id FROM big ORDER BY id LIMIT 2").await, ["0", "1"]);
     // The same count through a filter the key cannot serve reads all 100k rows.
     let full = "SELECT count(*) FROM big WHERE id + 0 BETWEEN 50000 AND 50009";

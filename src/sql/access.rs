@@ -48,7 +48,9 @@ pub async fn read(
     mut visit: impl FnMut(Option<Key>, Row) -> Result<ControlFlow<()>>,
 ) -> Result<()> {
     match access {
-        Access::Full => store.scan(view, Bound::Unbounded, Bound::Unbounded, with_keys, visit).await,
+        Access::Full => {
+            store.scan(view, Bound::Unbounded, Bound::Unbounded, with_keys, visit).await
+        }
         Access::Point(exprs) => {
             let Some(key) = encode(exprs, ectx)? else { return Ok(()) };
             let key: Key = key.into_boxed_slice();
@@ -61,7 +63,13 @@ pub async fn read(
             let Some(key) = encode(key, ectx)? else { return Ok(()) };
             let key: Key = key.into_boxed_slice();
             let rows = store
-                .index_scan(view, index, Bound::Included(key.clone()), Bound::Included(key), usize::MAX)
+                .index_scan(
+                    view,
+                    index,
+                    Bound::Included(key.clone()),
+                    Bound::Included(key),
+                    usize::MAX,
+                )
                 .await?;
             for (pk, row) in rows {
                 if visit(Some(pk), row)?.is_break() {
@@ -80,7 +88,9 @@ pub async fn read(
             for key in encoded {
                 let key: Key = key.into_boxed_slice();
                 let rows = match index {
-                    None => store.get(view, key.clone()).await?.map(|r| (key, r)).into_iter().collect(),
+                    None => {
+                        store.get(view, key.clone()).await?.map(|r| (key, r)).into_iter().collect()
+                    }
                     Some(ix) => {
                         let (lo, hi) = (Bound::Included(key.clone()), Bound::Included(key));
                         store.index_scan(view, ix, lo, hi, usize::MAX).await?
@@ -115,12 +125,10 @@ async fn index_range(
     want: Option<usize>,
     mut visit: impl FnMut(Option<Key>, Row) -> Result<ControlFlow<()>>,
 ) -> Result<()> {
-    let columns = table
-        .indexes
-        .iter()
-        .find(|i| i.name == index)
-        .map(|i| i.columns.clone())
-        .ok_or_else(|| Error::internal(format!("index \"{index}\" is not in the plan's table")))?;
+    let columns =
+        table.indexes.iter().find(|i| i.name == index).map(|i| i.columns.clone()).ok_or_else(
+            || Error::internal(format!("index \"{index}\" is not in the plan's table")),
+        )?;
     let mut batch = want.map_or(usize::MAX, |n| n.max(16));
     let mut boundary: Option<Key> = None;
     let mut seen: Vec<Key> = Vec::new();

@@ -14,10 +14,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{ReadView, Storage};
 use crate::types::{compare, encode_key, Value};
 
+use super::access::read;
 use super::expr::{EvalCtx, Expr, SessionFacts, SubKind, SubResult};
 use super::functions::Accumulator;
 use super::join::join_rows;
-use super::access::read;
 use super::plan::{Access, AggCall, Rel, SortKey};
 use super::setop::set_op;
 

@@ -32,8 +32,8 @@ use crate::storage::{Key, Latest, PutOutcome, Row};
 use crate::sync::Arc;
 use crate::types::Value;
 
-use super::dml::WriteCtx;
 use super::access::read;
+use super::dml::WriteCtx;
 use super::exec::{sort, QueryCtx};
 use super::expr::{EvalCtx, Expr};
 use super::plan::{Access, QueryPlan, Rel, SortKey};

@@ -198,7 +198,8 @@ impl Partition {
         if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =
             (from, to)
         {
-            if a > b || (a == b && !matches!((from, to), (Bound::Included(_), Bound::Included(_)))) {
+            if a > b || (a == b && !matches!((from, to), (Bound::Included(_), Bound::Included(_))))
+            {
                 return batch;
             }
         }

@@ -59,7 +59,10 @@ pub(crate) fn key_cond(table: &TableDef, conj: &Expr) -> Option<(usize, KeyCond)
                 _ => return None,
             };
             let column_ty = &table.columns.get(col)?.ty;
-            if !v.is_row_independent() || !encodes_alike(col_ty, column_ty) || !encodes_alike(v_ty, column_ty) {
+            if !v.is_row_independent()
+                || !encodes_alike(col_ty, column_ty)
+                || !encodes_alike(v_ty, column_ty)
+            {
                 return None;
             }
             let op = if flipped { flip(*op)? } else { *op };

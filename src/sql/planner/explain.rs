@@ -185,7 +185,11 @@ fn rel(r: &Rel, out: &mut Lines, depth: usize) {
             };
             let both = names(r);
             if equi.is_empty() {
-                let name = if suffix.is_empty() { "Nested Loop".into() } else { format!("Nested Loop{suffix}") };
+                let name = if suffix.is_empty() {
+                    "Nested Loop".into()
+                } else {
+                    format!("Nested Loop{suffix}")
+                };
                 out.node(depth, &name);
                 if let Some(on) = on {
                     out.prop(depth, &format!("Join Filter: {}", deparse(on, &both)));
@@ -193,7 +197,8 @@ fn rel(r: &Rel, out: &mut Lines, depth: usize) {
                 rel(left, out, depth + 1);
                 rel(right, out, depth + 1);
             } else {
-                let name = if suffix.is_empty() { "Hash Join".into() } else { format!("Hash{suffix}") };
+                let name =
+                    if suffix.is_empty() { "Hash Join".into() } else { format!("Hash{suffix}") };
                 out.node(depth, &name);
                 if let Some(on) = on {
                     out.prop(depth, &format!("Hash Cond: {}", deparse(on, &both)));
@@ -423,7 +428,8 @@ fn deparse(e: &Expr, names: &[String]) -> String {
 fn array_item(s: &str) -> String {
     let plain = !s.is_empty()
         && !s.eq_ignore_ascii_case("null")
-        && s.chars().all(|c| !matches!(c, '{' | '}' | ',' | '"' | '\\' | '\'') && !c.is_whitespace());
+        && s.chars()
+            .all(|c| !matches!(c, '{' | '}' | ',' | '"' | '\\' | '\'') && !c.is_whitespace());
     if plain {
         s.to_owned()
     } else {

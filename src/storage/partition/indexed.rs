@@ -249,7 +249,13 @@ mod tests {
             b
         };
         let found = part
-            .index_scan(now, "t_e_key", Bound::Included(&k("a")), Bound::Included(&k("a")), usize::MAX)
+            .index_scan(
+                now,
+                "t_e_key",
+                Bound::Included(&k("a")),
+                Bound::Included(&k("a")),
+                usize::MAX,
+            )
             .expect("scan");
         assert_eq!(found, vec![(pk(9), row(9, Some("a")))], "the stale ('a', 1) entry is skipped");
     }
