@@ -283,7 +283,8 @@ fn ordered_scan(sort: &Rel, stop: Option<(Expr, Option<Expr>)>) -> Option<Rel> {
     for k in keys {
         let Expr::Column(i) = k.expr else { return None };
         let Some(Expr::Column(c)) = exprs.get(i) else { return None };
-        if k.desc || k.nulls_first {
+        // Key order is SQL order only for the orderable types.
+        if k.desc || k.nulls_first || !orderable(&table.columns.get(*c)?.ty) {
             return None;
         }
         order.push(*c);
