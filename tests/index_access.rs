@@ -1,15 +1,13 @@
 //! The planner's access paths, seen from a client: EXPLAIN (COSTS OFF) names the path
 //! it chose (point, IN list, range, ORDER BY … LIMIT in key order, secondary index,
 //! sequential scan with a filter, UPDATE / DELETE through the key), and a range or
-//! ORDER BY … LIMIT on a 100k-row table reads only the rows it needs, so it runs far
-//! faster than a query that has to read them all. Troupe-only: PostgreSQL picks other
+//! ORDER BY … LIMIT on a 100k-row table gives the right rows through the key path (how
+//! much faster that is is measured by `benches/workloads.sh`, not here). Troupe-only: PostgreSQL picks other
 //! plans on tables without statistics (a Bitmap Heap Scan, say); the row-by-row
 //! differential checks are `tests/slt/index/*.slt`.
 #![allow(clippy::unwrap_used)]
 
 mod common;
-
-use std::time::{Duration, Instant};
 
 use common::{lines, scalar, sqlstate, TestServer};
 use tokio_postgres::error::SqlState;
@@ -128,15 +126,6 @@ async fn writes_through_key_paths() {
     db.stop().await;
 }
 
-/// Runs `sql` `n` times and returns the total time.
-async fn time(c: &Client, sql: &str, n: usize) -> Duration {
-    let start = Instant::now();
-    for _ in 0..n {
-        c.simple_query(sql).await.unwrap();
-    }
-    start.elapsed()
-}
-
 #[tokio::test]
 async fn ranges_on_a_large_table_read_few_rows() {
     let db = TestServer::start().await;
@@ -168,9 +157,19 @@ async fn ranges_on_a_large_table_read_few_rows() {
     // The same count through a filter the key cannot serve reads all 100k rows.
     let full = "SELECT count(*) FROM big WHERE id + 0 BETWEEN 50000 AND 50009";
     assert_eq!(scalar(&c, full).await.as_deref(), Some("10"));
-    let (keyed, scanned) = (time(&c, range, 20).await, time(&c, full, 20).await);
-    assert!(keyed * 10 < scanned, "range {keyed:?} vs full scan {scanned:?}");
-    let limited = time(&c, "SELECT * FROM big ORDER BY b LIMIT 5", 20).await;
-    assert!(limited * 10 < scanned, "ORDER BY b LIMIT {limited:?} vs full scan {scanned:?}");
+    // Which rows are read is the plan's business: the key range, the index in order.
+    let plan = |q: &str| format!("EXPLAIN (COSTS OFF) {q}");
+    assert_eq!(
+        lines(&c, &plan(range)).await,
+        [
+            "Aggregate",
+            "  ->  Index Scan using big_pkey on big",
+            "        Index Cond: ((id >= 50000) AND (id <= 50009))"
+        ]
+    );
+    assert_eq!(
+        lines(&c, &plan("SELECT * FROM big ORDER BY b LIMIT 5")).await,
+        ["Limit", "  ->  Index Scan using big_b_idx on big"]
+    );
     db.stop().await;
 }
