@@ -158,6 +158,7 @@ impl Session {
 fn rows_tag(plan: &Plan, n: usize) -> String {
     match plan {
         Plan::Show(_) => "SHOW".to_owned(),
+        Plan::Explain(_) => "EXPLAIN".to_owned(),
         Plan::Insert(_) | Plan::Update(_) | Plan::Delete(_) => tag_for(plan, n as u64),
         _ => format!("SELECT {n}"),
     }

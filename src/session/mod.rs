@@ -441,6 +441,11 @@ impl Session {
                 return Ok(Output::Rows(vec![col], vec![vec![Value::Text(value)]]));
             }
             Plan::Maintenance(tag) => return Ok(Output::Tag((*tag).into())),
+            Plan::Explain(lines) => {
+                let cols = plan.columns().unwrap_or_default();
+                let rows = lines.iter().map(|l| vec![Value::Text(l.clone())]).collect();
+                return Ok(Output::Rows(cols, rows));
+            }
             Plan::Prepare { .. }
             | Plan::Execute { .. }
             | Plan::Deallocate(_)

@@ -20,7 +20,7 @@
 //! fails with 23505 only if the first commits. Tables without a primary key get fresh
 //! hidden row ids, which nobody else can hold.
 
-use std::ops::{Bound, ControlFlow};
+use std::ops::ControlFlow;
 
 use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
@@ -34,7 +34,8 @@ use crate::txn::{CommitTs, TxnId, TxnStatus};
 use crate::types::{encode_key, write_text, DataType, Value};
 use crate::wire::CancelSignal;
 
-use super::exec::{point_key, run, QueryCtx};
+use super::access::read;
+use super::exec::{run, QueryCtx};
 use super::expr::{EvalCtx, Expr, SessionFacts};
 use super::plan::{
     Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, OnConflict, Returning, UpdatePlan,
@@ -562,42 +563,21 @@ async fn upsert(
 /// Keys of the rows a WHERE selects, under the statement's snapshot.
 async fn candidates(
     store: &TableStore,
+    table: &TableDef,
     access: &Access,
     filter: Option<&Expr>,
     view: ReadView,
     ectx: &EvalCtx<'_>,
 ) -> Result<Vec<Key>> {
-    match access {
-        Access::Point(exprs) => {
-            Ok(point_key(exprs, ectx)?.map(|k| vec![k.into_boxed_slice()]).unwrap_or_default())
+    let mut keys = Vec::new();
+    read(store, view, table, access, ectx, true, None, |key, row| {
+        if filter.map(|f| f.matches(&row, ectx)).transpose()?.unwrap_or(true) {
+            keys.extend(key);
         }
-        Access::Index { index, key } => {
-            let Some(key) = point_key(key, ectx)? else { return Ok(Vec::new()) };
-            let key: Key = key.into_boxed_slice();
-            let rows = store
-                .index_scan(view, index, Bound::Included(key.clone()), Bound::Included(key))
-                .await?;
-            let mut keys = Vec::with_capacity(rows.len());
-            for (pk, row) in rows {
-                if filter.map(|f| f.matches(&row, ectx)).transpose()?.unwrap_or(true) {
-                    keys.push(pk);
-                }
-            }
-            Ok(keys)
-        }
-        Access::Full => {
-            let mut keys = Vec::new();
-            store
-                .scan(view, Bound::Unbounded, Bound::Unbounded, true, |key, row| {
-                    if filter.map(|f| f.matches(&row, ectx)).transpose()?.unwrap_or(true) {
-                        keys.extend(key);
-                    }
-                    Ok(ControlFlow::Continue(()))
-                })
-                .await?;
-            Ok(keys)
-        }
-    }
+        Ok(ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(keys)
 }
 
 /// Runs an UPDATE; returns the number of rows changed and the RETURNING rows.
@@ -605,7 +585,7 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
     let table = &plan.table;
     let store = w.storage.table(table.id)?;
     let ectx = q.eval_ctx(None);
-    let keys = candidates(&store, &plan.access, plan.filter.as_ref(), w.view, &ectx).await?;
+    let keys = candidates(&store, table, &plan.access, plan.filter.as_ref(), w.view, &ectx).await?;
     let mut n = 0;
     let mut out = Vec::new();
     let change =
@@ -657,7 +637,7 @@ pub async fn delete_where(
 ) -> Result<Written> {
     let store = w.storage.table(table.id)?;
     let ectx = q.eval_ctx(None);
-    let keys = candidates(&store, access, filter, w.view, &ectx).await?;
+    let keys = candidates(&store, table, access, filter, w.view, &ectx).await?;
     let mut n = 0;
     let mut out = Vec::new();
     let change = PlannedChange::new(table, filter, None, &[], q.params);

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::ops::{Bound, ControlFlow};
+use std::ops::ControlFlow;
 use std::pin::Pin;
 
 use crate::catalog::Catalog;
@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{ReadView, Storage};
 use crate::types::{compare, encode_key, Value};
 
+use super::access::read;
 use super::expr::{EvalCtx, Expr, SessionFacts, SubKind, SubResult};
 use super::functions::Accumulator;
 use super::join::join_rows;
@@ -369,39 +370,43 @@ async fn scan(
             None => row.to_vec(),
         }))
     };
-    match access {
-        Access::Point(key_exprs) => {
-            let Some(key) = point_key(key_exprs, &ectx)? else { return Ok(Vec::new()) };
-            match store.get(ctx.view, key.into_boxed_slice()).await? {
-                Some(row) => Ok(emit(&row)?.into_iter().collect()),
-                None => Ok(Vec::new()),
+    // ORDER BY … LIMIT read in key order: stop once LIMIT + OFFSET rows passed.
+    // A NULL or negative count reads on (the Limit node above reports the error).
+    let count = |e: &Expr| -> Result<Option<usize>> {
+        Ok(match e.eval(&[], &ectx)? {
+            Value::Int8(n) if n >= 0 => Some(n as usize),
+            _ => None,
+        })
+    };
+    let stop_after = match access {
+        Access::Range(r) => match &r.stop_after {
+            Some((limit, offset)) => {
+                let offset = match offset {
+                    Some(o) => count(o)?,
+                    None => Some(0),
+                };
+                count(limit)?.zip(offset).map(|(l, o)| l.saturating_add(o))
             }
-        }
-        Access::Index { index, key } => {
-            let Some(key) = point_key(key, &ectx)? else { return Ok(Vec::new()) };
-            let key: crate::storage::Key = key.into_boxed_slice();
-            let found = store
-                .index_scan(ctx.view, index, Bound::Included(key.clone()), Bound::Included(key))
-                .await?;
-            let mut out = Vec::with_capacity(found.len());
-            for (_, row) in found {
-                out.extend(emit(&row)?);
-            }
-            Ok(out)
-        }
-        Access::Full => {
-            let mut out = Vec::new();
-            store
-                .scan(ctx.view, Bound::Unbounded, Bound::Unbounded, false, |_, row| {
-                    if let Some(r) = emit(&row)? {
-                        out.push(r);
-                    }
-                    Ok(ControlFlow::Continue(()))
-                })
-                .await?;
-            Ok(out)
-        }
+            None => None,
+        },
+        _ => None,
+    };
+    if stop_after == Some(0) {
+        return Ok(Vec::new());
     }
+    let mut out = Vec::new();
+    let with_keys = false;
+    read(&store, ctx.view, table, access, &ectx, with_keys, stop_after, |_, row| {
+        if let Some(r) = emit(&row)? {
+            out.push(r);
+            if stop_after.is_some_and(|n| out.len() >= n) {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    })
+    .await?;
+    Ok(out)
 }
 
 fn aggregate(

@@ -21,7 +21,7 @@
 //! aggregates or DISTINCT can lock (PostgreSQL refuses the last two as well); FOR
 //! SHARE / FOR KEY SHARE (shared row locks) are refused with 0A000.
 
-use std::ops::{Bound, ControlFlow};
+use std::ops::ControlFlow;
 
 use sqlparser::ast;
 
@@ -32,8 +32,9 @@ use crate::storage::{Key, Latest, PutOutcome, Row};
 use crate::sync::Arc;
 use crate::types::Value;
 
+use super::access::read;
 use super::dml::WriteCtx;
-use super::exec::{point_key, sort, QueryCtx};
+use super::exec::{sort, QueryCtx};
 use super::expr::{EvalCtx, Expr};
 use super::plan::{Access, QueryPlan, Rel, SortKey};
 
@@ -174,41 +175,13 @@ pub async fn select_locked(
 
     // The candidates, under the statement's snapshot, in ORDER BY order.
     let mut found: Vec<(Key, Vec<Value>)> = Vec::new();
-    match &plan.access {
-        Access::Point(exprs) => {
-            if let Some(key) = point_key(exprs, &ectx)? {
-                let key = key.into_boxed_slice();
-                if let Some(row) = store.get(q.view, key.clone()).await? {
-                    if let Some(out) = project(&row)? {
-                        found.push((key, out));
-                    }
-                }
-            }
+    read(&store, q.view, &plan.table, &plan.access, &ectx, true, None, |key, row| {
+        if let (Some(key), Some(out)) = (key, project(&row)?) {
+            found.push((key, out));
         }
-        Access::Index { index, key } => {
-            if let Some(key) = point_key(key, &ectx)? {
-                let key: Key = key.into_boxed_slice();
-                let rows = store
-                    .index_scan(q.view, index, Bound::Included(key.clone()), Bound::Included(key))
-                    .await?;
-                for (pk, row) in rows {
-                    if let Some(out) = project(&row)? {
-                        found.push((pk, out));
-                    }
-                }
-            }
-        }
-        Access::Full => {
-            store
-                .scan(q.view, Bound::Unbounded, Bound::Unbounded, true, |key, row| {
-                    if let (Some(key), Some(out)) = (key, project(&row)?) {
-                        found.push((key, out));
-                    }
-                    Ok(ControlFlow::Continue(()))
-                })
-                .await?;
-        }
-    }
+        Ok(ControlFlow::Continue(()))
+    })
+    .await?;
     if !plan.sort.is_empty() {
         // Sort the projected rows with their position appended, then follow it back.
         let width = plan.project.len();

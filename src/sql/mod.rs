@@ -8,9 +8,11 @@
 //!    (`session::Session`), which calls [`parse::plan_statement`]: sqlparser parses
 //!    it and [`planner::Planner`] binds it: `abalance` is column 2, `$1` is inferred as
 //!    int4 from `abalance + $1`, `$2` as int4 from `aid = $2`; since `aid` is the primary
-//!    key, [`planner::point_access`] picks `Access::Point` (equality on every column of a
-//!    secondary index would pick `Access::Index`, read with `IndexScan`). The session stores the plan
-//!    as prepared statement `P_1`.
+//!    key, [`planner::point_access`] (`planner/access.rs`) picks `Access::Point`
+//!    (equality on every column of a secondary index would pick `Access::Index`, an IN
+//!    list `Access::Keys`, a range or an ORDER BY … LIMIT on key columns `Access::Range`;
+//!    all are read by [`access::read`]). The session stores the plan as prepared
+//!    statement `P_1`.
 //! 2. Bind: the session converts the text parameters to int4 values and makes a portal.
 //! 3. Execute: the session starts (or continues) a transaction: a fresh `TxnStatus`,
 //!    a snapshot from `txn::Watermark::begin_snapshot` (READ COMMITTED: per statement),
@@ -37,6 +39,7 @@
 //! expression is evaluated on a row — once per statement if uncorrelated, once per
 //! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table.
 
+pub mod access;
 pub mod advisory;
 pub mod builtins;
 pub mod constraints;

@@ -44,6 +44,35 @@ pub enum Access {
         /// The key values.
         key: Vec<Expr>,
     },
+    /// The rows whose key (primary key when `index` is None, else that secondary
+    /// index's) equals one of `keys` (each one value per key column): an IN list.
+    /// Evaluated keys are deduplicated and read in key order.
+    Keys {
+        /// Secondary index name, or None for the primary key.
+        index: Option<String>,
+        /// The candidate keys.
+        keys: Vec<Vec<Expr>>,
+    },
+    /// The rows in a key range, in key order (see [`KeyRange`]).
+    Range(Box<KeyRange>),
+}
+
+/// A key range of the primary key or a secondary index: equality on the leading
+/// `prefix.len()` key columns, then optional bounds on the next one. Rows come in key
+/// order, so the planner drops an ORDER BY on those columns and may stop early.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRange {
+    /// Secondary index name, or None for the primary key.
+    pub index: Option<String>,
+    /// Values of the leading key columns.
+    pub prefix: Vec<Expr>,
+    /// Lower bound on the next key column: (value, inclusive).
+    pub lower: Option<(Expr, bool)>,
+    /// Upper bound on the next key column: (value, inclusive).
+    pub upper: Option<(Expr, bool)>,
+    /// (LIMIT, OFFSET) of an ORDER BY the key order satisfies: the scan stops once
+    /// LIMIT + OFFSET rows passed its filter. Only a plain query's scan uses it.
+    pub stop_after: Option<(Expr, Option<Expr>)>,
 }
 
 /// Join kinds.
@@ -441,6 +470,8 @@ pub enum Plan {
         /// `FORMAT binary`.
         binary: bool,
     },
+    /// EXPLAIN: the plan's text, one line per row (rendered when planned).
+    Explain(Vec<String>),
     /// An empty statement (`;`).
     Empty,
     /// PREPARE name [(types)] AS statement: the statement planned with those types.
@@ -484,6 +515,12 @@ impl Plan {
                 column: 0,
             }]),
             Plan::Advisory(call) => Some(vec![call.column.clone()]),
+            Plan::Explain(_) => Some(vec![OutCol {
+                name: "QUERY PLAN".into(),
+                ty: DataType::Text,
+                table_oid: 0,
+                column: 0,
+            }]),
             Plan::Insert(InsertPlan { returning: Some(r), .. })
             | Plan::Update(UpdatePlan { returning: Some(r), .. })
             | Plan::Delete(DeletePlan { returning: Some(r), .. }) => Some(r.columns.clone()),

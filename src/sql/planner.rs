@@ -23,7 +23,9 @@ use super::pg_catalog::VirtualTable;
 mod special;
 use super::plan::*;
 
+mod access;
 mod cte;
+mod explain;
 mod index;
 mod join;
 mod returning;
@@ -263,6 +265,10 @@ impl<'a> Planner<'a> {
                 Ok(Plan::RollbackToSavepoint(ident(name)))
             }
             S::Savepoint { name } => Ok(Plan::Savepoint(ident(name))),
+            S::Explain { analyze, verbose, statement, format, options, .. } => {
+                explain::check_options(*analyze, *verbose, format.is_some(), options.as_deref())?;
+                Ok(Plan::Explain(explain::render(&self.plan(statement)?)?))
+            }
             S::ReleaseSavepoint { name } => Ok(Plan::ReleaseSavepoint(ident(name))),
             other => Err(unsupported(format!("statement \"{}\"", first_words(&other.to_string())))),
         }
@@ -551,6 +557,7 @@ impl<'a> Planner<'a> {
             rel = Rel::Sort { input: Box::new(rel), keys: sort_keys };
         }
         rel = self.limit(rel, q)?;
+        access::use_key_order(&mut rel);
         if columns.len() < count_width(&rel, visible) {
             rel = Rel::Truncate { input: Box::new(rel), width: visible };
         }
@@ -1910,56 +1917,10 @@ fn push_filter(rel: Rel, pred: Expr) -> Rel {
     }
 }
 
-/// `Access::Point` when the condition pins every primary-key column with `=` to a
-/// row-independent value of the column's own type (so that the key encodes the same
-/// as the stored one).
-/// Failing that, `Access::Index` when it pins every column of a secondary index (the
-/// first such index, in definition order).
+/// The access path for a scan of `table` under `filter`: a point, key list, key range
+/// or full scan (see `planner/access.rs`).
 pub fn point_access(table: &TableDef, filter: Option<&Expr>) -> Access {
-    let Some(filter) = filter else { return Access::Full };
-    if let Some(key) = table.primary_key.as_deref().and_then(|pk| pinned(table, pk, filter)) {
-        return Access::Point(key);
-    }
-    for ix in &table.indexes {
-        if let Some(key) = pinned(table, &ix.columns, filter) {
-            return Access::Index { index: ix.name.clone(), key };
-        }
-    }
-    Access::Full
-}
-
-/// The values `filter` pins `cols` to with `=` (row-independent, of a type that
-/// encodes as the column's), if it pins all of them.
-fn pinned(table: &TableDef, cols: &[usize], filter: &Expr) -> Option<Vec<Expr>> {
-    let mut conjuncts = Vec::new();
-    flatten_and(filter, &mut conjuncts);
-    let mut key = Vec::new();
-    for &col in cols {
-        let found = conjuncts.iter().find_map(|c| match c {
-            Expr::Binary { op: BinaryOp::Eq, left, right, left_ty, right_ty } => {
-                let ok = |t: &DataType| same_key_family(t, &table.columns[col].ty);
-                match (left.as_ref(), right.as_ref()) {
-                    (Expr::Column(i), v) if *i == col && v.is_row_independent() && ok(right_ty) => {
-                        Some(v.clone())
-                    }
-                    (v, Expr::Column(i)) if *i == col && v.is_row_independent() && ok(left_ty) => {
-                        Some(v.clone())
-                    }
-                    _ => None,
-                }
-            }
-            _ => None,
-        });
-        key.push(found?);
-    }
-    Some(key)
-}
-
-fn same_key_family(a: &DataType, b: &DataType) -> bool {
-    use DataType::*;
-    let int = |t: &DataType| matches!(t, Int2 | Int4 | Int8);
-    let text = |t: &DataType| matches!(t, Text | Varchar(_) | Name);
-    a == b || (int(a) && int(b)) || (text(a) && text(b))
+    access::choose(table, filter)
 }
 
 fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {

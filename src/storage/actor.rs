@@ -108,8 +108,9 @@ impl StorageActor {
             Request::SetIndexes { indexes, reply } => {
                 let _ = reply.send(part.set_indexes(indexes));
             }
-            Request::IndexScan { view, index, from, to, reply } => {
-                let _ = reply.send(part.index_scan(view, &index, as_ref(&from), as_ref(&to)));
+            Request::IndexScan { view, index, from, to, limit, reply } => {
+                let found = part.index_scan(view, &index, as_ref(&from), as_ref(&to), limit);
+                let _ = reply.send(found);
             }
             Request::Len { reply } => {
                 let _ = reply.send(part.len());

@@ -161,6 +161,8 @@ pub enum Request {
         from: Bound<Key>,
         /// Upper bound on the encoded index key.
         to: Bound<Key>,
+        /// Stop after this many rows (an ORDER BY … LIMIT read in index order).
+        limit: usize,
         /// Primary keys and rows; 40001 if the index is gone.
         reply: oneshot::Sender<Result<Vec<(Key, Row)>>>,
     },

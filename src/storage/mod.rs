@@ -163,16 +163,19 @@ impl TableStore {
     }
 
     /// Rows visible to `view` with keys of index `index` in the range, in index order,
-    /// with their primary keys; see [`Partition::index_scan`].
+    /// with their primary keys, at most `limit` of them; see [`Partition::index_scan`].
+    /// One request (an index range is not yet resumed in batches as [`TableStore::scan`]
+    /// is): the planner bounds it by the key range and, for ORDER BY … LIMIT, `limit`.
     pub async fn index_scan(
         &self,
         view: ReadView,
         index: &str,
         from: Bound<Key>,
         to: Bound<Key>,
+        limit: usize,
     ) -> Result<Vec<(Key, Row)>> {
         let index = index.to_owned();
-        self.ask(|reply| Request::IndexScan { view, index, from, to, reply }).await?
+        self.ask(|reply| Request::IndexScan { view, index, from, to, limit, reply }).await?
     }
 
     /// Number of keys (all versions, any visibility): a size hint.

@@ -194,6 +194,15 @@ impl Partition {
         with_keys: bool,
     ) -> ScanBatch {
         let mut batch = ScanBatch::default();
+        // An inverted range is empty (a B-tree range over it would panic the actor).
+        if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =
+            (from, to)
+        {
+            if a > b || (a == b && !matches!((from, to), (Bound::Included(_), Bound::Included(_))))
+            {
+                return batch;
+            }
+        }
         let mut last: Option<&[u8]> = None;
         for (visited, (key, chain)) in self.index.range(from, to).enumerate() {
             if visited == BATCH_KEYS {

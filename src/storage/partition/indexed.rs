@@ -135,14 +135,16 @@ impl Partition {
     }
 
     /// Rows visible to `view` whose key in index `name` lies in the range, with their
-    /// primary keys, in index order. Each entry's chain is re-checked: the visible
-    /// version must have exactly the entry's key (entries can be stale).
+    /// primary keys, in index order, at most `limit` of them. Each entry's chain is
+    /// re-checked: the visible version must have exactly the entry's key (entries can be
+    /// stale).
     pub fn index_scan(
         &self,
         view: ReadView,
         name: &str,
         lo: Bound<&[u8]>,
         hi: Bound<&[u8]>,
+        limit: usize,
     ) -> Result<Vec<(Key, Row)>> {
         let Some(ix) = self.secondary.iter().find(|s| s.def.name == name) else {
             return Err(Error::new(
@@ -152,6 +154,9 @@ impl Partition {
         };
         let mut out = Vec::new();
         for (k, pk) in ix.range(lo, hi) {
+            if out.len() >= limit {
+                break;
+            }
             let Some(row) = self.index.get(pk).and_then(|c| c.visible(view)) else { continue };
             if ix.key_of(row).as_ref() == Some(k) {
                 out.push((pk.clone(), row.clone()));
@@ -244,7 +249,13 @@ mod tests {
             b
         };
         let found = part
-            .index_scan(now, "t_e_key", Bound::Included(&k("a")), Bound::Included(&k("a")))
+            .index_scan(
+                now,
+                "t_e_key",
+                Bound::Included(&k("a")),
+                Bound::Included(&k("a")),
+                usize::MAX,
+            )
             .expect("scan");
         assert_eq!(found, vec![(pk(9), row(9, Some("a")))], "the stale ('a', 1) entry is skipped");
     }
