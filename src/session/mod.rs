@@ -554,6 +554,8 @@ impl Session {
                         Some(lock) => crate::sql::locking::select_locked(&mut w, lock, &q).await?,
                         None => exec::run(&qp.rel, &q, None).await?,
                     };
+                    let types: Vec<DataType> = qp.columns.iter().map(|c| c.ty.clone()).collect();
+                    let rows = crate::sql::pg_catalog::regcast::name_rows(&types, rows, &engine);
                     Output::Rows(qp.columns.clone(), rows)
                 }
                 Plan::Insert(p) => {

@@ -23,16 +23,41 @@
 
 pub mod funcs;
 pub mod oids;
+pub mod regcast;
+mod relations;
 mod rows;
 mod schema;
 
 use crate::catalog::Catalog;
+use crate::sequence::SequenceDef;
+use crate::sql::expr::SessionFacts;
 use crate::types::{DataType, Value};
+
+/// What the views are computed from: the catalog, the sequences, the session.
+pub struct Sources<'a> {
+    /// Table definitions.
+    pub catalog: &'a Catalog,
+    /// Every live sequence's definition, by name.
+    pub sequences: Vec<SequenceDef>,
+    /// The scanning session.
+    pub facts: &'a SessionFacts,
+}
+
+impl<'a> Sources<'a> {
+    /// The sources a query in the session of `facts` sees.
+    pub fn new(catalog: &'a Catalog, facts: &'a SessionFacts) -> Sources<'a> {
+        let sequences = match &facts.sequences {
+            Some(a) => a.engine.sequences.all().iter().map(|s| s.def.clone()).collect(),
+            None => Vec::new(),
+        };
+        Sources { catalog, sequences, facts }
+    }
+}
 
 /// A pg_catalog view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VirtualTable {
-    /// pg_class: tables, their primary-key indexes.
+    /// pg_class: tables, their indexes, sequences.
     PgClass,
     /// pg_namespace: pg_catalog, public, information_schema.
     PgNamespace,
@@ -48,9 +73,9 @@ pub enum VirtualTable {
     PgAttrdef,
     /// pg_type: the built-in types troupe knows, with PostgreSQL's oids.
     PgType,
-    /// pg_index: the primary-key indexes.
+    /// pg_index: primary-key and secondary indexes.
     PgIndex,
-    /// pg_constraint: primary keys and CHECK constraints.
+    /// pg_constraint: primary keys, UNIQUE and CHECK constraints.
     PgConstraint,
     /// pg_am: the access methods PostgreSQL ships.
     PgAm,
@@ -131,8 +156,8 @@ impl VirtualTable {
         schema::columns(self)
     }
 
-    /// The rows, from the catalog as it is now.
-    pub fn rows(self, catalog: &Catalog) -> Vec<Vec<Value>> {
-        rows::rows(self, catalog)
+    /// The rows, from the catalog as it is now, as the session of `facts` sees them.
+    pub fn rows(self, catalog: &Catalog, facts: &SessionFacts) -> Vec<Vec<Value>> {
+        rows::rows(self, &Sources::new(catalog, facts))
     }
 }

@@ -116,6 +116,13 @@ pub enum Rel {
     Single,
     /// VALUES rows.
     Values(Vec<Vec<Expr>>),
+    /// `generate_series(start, stop, step)` in FROM: one column of type `ty`.
+    Series {
+        /// start, stop, step (evaluated with the outer row).
+        args: Vec<Expr>,
+        /// int4 or int8.
+        ty: DataType,
+    },
     /// Nested-loop join; output = left columns ++ right columns.
     Join {
         /// Inner or left.
