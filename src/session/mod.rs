@@ -268,6 +268,7 @@ impl Session {
                 engine: self.engine.clone(),
                 session: self.sequences.clone(),
             }),
+            settings: Some(self.settings.clone()),
         }
     }
 
@@ -447,7 +448,8 @@ impl Session {
             | Plan::DiscardAll
             | Plan::CloseCursor(_)
             | Plan::Unlisten
-            | Plan::Advisory(_) => return self.session_statement(plan, params).await,
+            | Plan::Advisory(_)
+            | Plan::SetConfig(_) => return self.session_statement(plan, params).await,
             Plan::Vacuum(tables) => {
                 if self.block == Block::Explicit {
                     return Err(Error::new(

@@ -185,6 +185,8 @@ pub struct SessionFacts {
     pub database: String,
     /// The sequence functions' access (None where no session is, e.g. unit tests).
     pub sequences: Option<crate::sequence::SequenceAccess>,
+    /// The session's settings (current_setting, pg_settings); None outside a session.
+    pub settings: Option<crate::session::settings::Settings>,
 }
 
 impl Expr {

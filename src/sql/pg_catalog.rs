@@ -27,6 +27,7 @@ pub mod regcast;
 mod relations;
 mod rows;
 mod schema;
+pub mod settings;
 
 use crate::catalog::Catalog;
 use crate::sequence::SequenceDef;
@@ -95,6 +96,8 @@ pub enum VirtualTable {
     PgPublicationNamespace,
     /// pg_publication_rel: empty.
     PgPublicationRel,
+    /// pg_settings: the session's settings.
+    PgSettings,
 }
 
 impl VirtualTable {
@@ -121,6 +124,7 @@ impl VirtualTable {
             "pg_publication" => PgPublication,
             "pg_publication_namespace" => PgPublicationNamespace,
             "pg_publication_rel" => PgPublicationRel,
+            "pg_settings" => PgSettings,
             _ => return None,
         })
     }
@@ -148,6 +152,7 @@ impl VirtualTable {
             PgPublication => 6104,
             PgPublicationNamespace => 6237,
             PgPublicationRel => 6106,
+            PgSettings => 12_300,
         }
     }
 

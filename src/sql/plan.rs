@@ -477,6 +477,8 @@ pub enum Plan {
     Unlisten,
     /// A lone call of an advisory-lock function: `SELECT pg_advisory_lock(k)`.
     Advisory(super::advisory::AdvisoryCall),
+    /// A lone `SELECT set_config(name, value, is_local)`.
+    SetConfig(Box<super::pg_catalog::settings::SetConfigCall>),
 }
 
 impl Plan {
@@ -491,6 +493,7 @@ impl Plan {
                 column: 0,
             }]),
             Plan::Advisory(call) => Some(vec![call.column.clone()]),
+            Plan::SetConfig(call) => Some(vec![call.column.clone()]),
             Plan::Insert(InsertPlan { returning: Some(r), .. })
             | Plan::Update(UpdatePlan { returning: Some(r), .. })
             | Plan::Delete(DeletePlan { returning: Some(r), .. }) => Some(r.columns.clone()),

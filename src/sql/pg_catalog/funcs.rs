@@ -12,6 +12,7 @@ use super::rows::{type_row, POSTGRES_ROLE_OID};
 use crate::catalog::{type_with_modifier, Catalog, TableDef};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::expr::SessionFacts;
 use crate::types::{DataType, Value};
 
 /// A catalog function.
@@ -46,6 +47,11 @@ pub enum CatalogFunc {
     RegIn(RegKind, bool),
     /// regclass / regtype / regnamespace → text (the output function).
     RegOut(RegKind),
+    /// current_setting(name [, missing_ok]) → text.
+    CurrentSetting,
+    /// set_config(name, value, is_local) → text; only as a statement of its own
+    /// (`SELECT set_config(…)`, see `settings::plan_set_config`), refused elsewhere.
+    SetConfig,
     /// text ~ pattern (textregexeq), `negated` for !~, `icase` for ~* and !~*.
     RegexMatch {
         /// `!~`, `!~*`.
@@ -92,6 +98,10 @@ impl CatalogFunc {
             ("array_lower", 2) if matches!(args[0], Array(_)) => {
                 (C::ArrayLower, Int4, vec![None, Some(Int4)])
             }
+            ("current_setting", 1 | 2) => {
+                (C::CurrentSetting, Text, vec![Some(Text), Some(Bool)][..n].to_vec())
+            }
+            ("set_config", 3) => (C::SetConfig, Text, vec![Some(Text), Some(Text), Some(Bool)]),
             ("to_regclass", 1) => (C::RegIn(RegKind::Class, true), Regclass, vec![Some(Text)]),
             ("to_regtype", 1) => (C::RegIn(RegKind::Type, true), Regtype, vec![Some(Text)]),
             ("to_regnamespace", 1) => {
@@ -106,11 +116,16 @@ impl CatalogFunc {
         })
     }
 
-    /// Calls the function; `engine` holds the live catalog (None outside a session).
-    pub fn call(self, args: &[Value], engine: Option<&Engine>) -> Result<Value> {
+    /// Calls the function in the session of `facts` (whose engine holds the live
+    /// catalog; none outside a session).
+    pub fn call(self, args: &[Value], facts: &SessionFacts) -> Result<Value> {
+        let engine: Option<&Engine> = facts.sequences.as_ref().map(|a| &*a.engine);
         let catalog = engine.map(|e| &e.catalog);
+        if let C::CurrentSetting = self {
+            return super::settings::current_setting(args, facts.settings.as_ref());
+        }
         use CatalogFunc as C;
-        let strict = !matches!(self, C::ArrayToString);
+        let strict = !matches!(self, C::ArrayToString | C::SetConfig);
         if strict && args.iter().any(Value::is_null) {
             return Ok(Value::Null);
         }
@@ -155,6 +170,8 @@ impl CatalogFunc {
             },
             C::RegOut(kind) => Value::Text(reg_out(kind, oid(0), engine)),
             C::StatisticsObjDefColumns => Value::Null,
+            C::CurrentSetting => Value::Null,
+            C::SetConfig => return Err(super::settings::set_config_refused()),
             C::RelationIsPublishable => Value::Bool(false),
             C::ArrayToString => array_to_string(args)?,
             C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {

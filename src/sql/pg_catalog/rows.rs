@@ -64,6 +64,7 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     use VirtualTable as V;
     let tables = src.catalog.all();
     match view {
+        V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
         V::PgClass => relations::class_rows(&tables, &src.sequences),
         V::PgNamespace => vec![
             vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
