@@ -22,6 +22,7 @@
 //!   not a node tree; `pg_get_expr` returns it as it is.
 
 pub mod funcs;
+pub mod infoschema;
 pub mod oids;
 pub mod regcast;
 mod relations;
@@ -98,6 +99,8 @@ pub enum VirtualTable {
     PgPublicationRel,
     /// pg_settings: the session's settings.
     PgSettings,
+    /// A view of information_schema.
+    Info(infoschema::InfoView),
 }
 
 impl VirtualTable {
@@ -129,6 +132,11 @@ impl VirtualTable {
         })
     }
 
+    /// The information_schema view called `name`.
+    pub fn information_schema(name: &str) -> Option<VirtualTable> {
+        infoschema::InfoView::by_name(name).map(VirtualTable::Info)
+    }
+
     /// The view's oid (as pg_class would list it).
     pub fn oid(self) -> u32 {
         use VirtualTable::*;
@@ -153,6 +161,7 @@ impl VirtualTable {
             PgPublicationNamespace => 6237,
             PgPublicationRel => 6106,
             PgSettings => 12_300,
+            Info(v) => v.oid(),
         }
     }
 

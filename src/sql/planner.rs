@@ -181,6 +181,9 @@ impl<'a> Planner<'a> {
             Some("public") => {
                 self.catalog.table(rel).map(Relation::Table).map_err(|_| undefined_table(name))
             }
+            Some("information_schema") => VirtualTable::information_schema(rel)
+                .map(Relation::Virtual)
+                .ok_or_else(|| undefined_table(name)),
             Some(_) => Err(undefined_table(name)),
             None => {
                 if let Some(v) = VirtualTable::by_name(rel) {

@@ -65,6 +65,7 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     let tables = src.catalog.all();
     match view {
         V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
+        V::Info(v) => v.rows(src),
         V::PgClass => relations::class_rows(&tables, &src.sequences),
         V::PgNamespace => vec![
             vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
