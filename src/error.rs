@@ -57,6 +57,10 @@ pub enum ErrorKind {
     InvalidColumnReference,
     /// 42704: undefined object (e.g. unknown type).
     UndefinedObject,
+    /// 22004: null value not allowed.
+    NullValueNotAllowed,
+    /// 3F000: invalid schema name (a schema that does not exist).
+    InvalidSchemaName,
     /// 42501: insufficient privilege.
     InsufficientPrivilege,
     /// 22P02: invalid input syntax for a type.
@@ -168,6 +172,8 @@ impl ErrorKind {
             AmbiguousColumn => "42702",
             InvalidColumnReference => "42P10",
             UndefinedObject => "42704",
+            InvalidSchemaName => "3F000",
+            NullValueNotAllowed => "22004",
             InsufficientPrivilege => "42501",
             InvalidTextRepresentation => "22P02",
             UntranslatableCharacter => "22P05",

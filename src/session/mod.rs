@@ -103,6 +103,9 @@ pub struct Session {
     startup_settings: Settings,
     /// Settings as they were when the transaction started (SET is transactional).
     saved_settings: Option<Settings>,
+    /// After a SET LOCAL in the transaction: the settings as its plain SETs alone
+    /// leave them, what COMMIT keeps (SET LOCAL lasts until the transaction ends).
+    session_settings: Option<Settings>,
     txn: Option<Txn>,
     block: Block,
     statements: HashMap<String, Arc<Prepared>>,
@@ -245,6 +248,7 @@ impl Session {
             settings: Settings::new("postgres", ""),
             startup_settings: Settings::new("postgres", ""),
             saved_settings: None,
+            session_settings: None,
             txn: None,
             block: Block::None,
             statements: HashMap::new(),
@@ -268,6 +272,7 @@ impl Session {
                 engine: self.engine.clone(),
                 session: self.sequences.clone(),
             }),
+            settings: Some(self.settings.clone()),
         }
     }
 
@@ -284,6 +289,7 @@ impl Session {
             t.abort(&self.engine);
         }
         if restore_settings {
+            self.session_settings = None;
             if let Some(s) = self.saved_settings.take() {
                 self.settings = s;
             }
@@ -310,6 +316,9 @@ impl Session {
 
     async fn commit_txn(&mut self) -> Result<()> {
         self.saved_settings = None;
+        if let Some(s) = self.session_settings.take() {
+            self.settings = s;
+        }
         match self.txn.take() {
             Some(t) => t.commit(&self.engine).await,
             None => Ok(()),
@@ -452,7 +461,8 @@ impl Session {
             | Plan::DiscardAll
             | Plan::CloseCursor(_)
             | Plan::Unlisten
-            | Plan::Advisory(_) => return self.session_statement(plan, params).await,
+            | Plan::Advisory(_)
+            | Plan::SetConfig(_) => return self.session_statement(plan, params).await,
             Plan::Vacuum(tables) => {
                 if self.block == Block::Explicit {
                     return Err(Error::new(
@@ -559,6 +569,8 @@ impl Session {
                         Some(lock) => crate::sql::locking::select_locked(&mut w, lock, &q).await?,
                         None => exec::run(&qp.rel, &q, None).await?,
                     };
+                    let types: Vec<DataType> = qp.columns.iter().map(|c| c.ty.clone()).collect();
+                    let rows = crate::sql::pg_catalog::regcast::name_rows(&types, rows, &engine);
                     Output::Rows(qp.columns.clone(), rows)
                 }
                 Plan::Insert(p) => {
@@ -633,6 +645,13 @@ impl Session {
         }
         if self.block == Block::Explicit && self.saved_settings.is_none() {
             self.saved_settings = Some(self.settings.clone());
+        }
+        if local {
+            if self.session_settings.is_none() {
+                self.session_settings = Some(self.settings.clone());
+            }
+        } else if let Some(s) = self.session_settings.as_mut() {
+            s.set(name, value)?;
         }
         self.settings.set(name, value)?;
         Ok("SET".into())

@@ -6,6 +6,7 @@
 //! and shown as PostgreSQL does (`'1000'` shows as `1s`) and enforced by the session.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Isolation;
@@ -31,10 +32,12 @@ pub const REPORTED: &[&str] = &[
     "TimeZone",
 ];
 
-/// The settings of one session.
+/// The settings of one session. Cloning is cheap (the map is shared until a SET
+/// changes it): each statement's `SessionFacts` carries a clone for
+/// `current_setting` and `pg_settings`.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    values: BTreeMap<String, String>,
+    values: Arc<BTreeMap<String, String>>,
 }
 
 fn canonical(name: &str) -> String {
@@ -105,7 +108,7 @@ impl Settings {
         ] {
             v.insert(k.to_owned(), val.to_owned());
         }
-        Settings { values: v }
+        Settings { values: Arc::new(v) }
     }
 
     /// The value of `name` (case-insensitive), or 42704.
@@ -147,8 +150,13 @@ impl Settings {
             None => default.values.get(&key).cloned().unwrap_or_default(),
         };
         let value = validate(&key, &value)?;
-        self.values.insert(key.clone(), value);
+        Arc::make_mut(&mut self.values).insert(key.clone(), value);
         Ok(REPORTED.contains(&key.as_str()).then_some(key))
+    }
+
+    /// Every parameter and its value, by name.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// Every reported parameter, in start-up order.

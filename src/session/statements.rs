@@ -87,6 +87,31 @@ impl Session {
             )),
             Plan::Unlisten => Ok(Output::Tag("UNLISTEN".into())),
             Plan::Advisory(call) => self.advisory_call(call, params).await,
+            Plan::SetConfig(call) => {
+                let values = self.one_row(&Plan::Query(call.args.clone()), params).await?;
+                let (name, value, local) = match values.as_slice() {
+                    [Value::Text(n), v, l] => (
+                        n.clone(),
+                        match v {
+                            Value::Text(s) => Some(s.clone()),
+                            _ => None,
+                        },
+                        matches!(l, Value::Bool(true)),
+                    ),
+                    _ => {
+                        return Err(Error::new(
+                            ErrorKind::NullValueNotAllowed,
+                            "SET requires parameter name",
+                        ))
+                    }
+                };
+                self.set(&name, value.as_deref(), local)?;
+                let now = match (&value, local && self.block != super::Block::Explicit) {
+                    (Some(v), true) => v.clone(),
+                    _ => self.settings.get(&name)?,
+                };
+                Ok(Output::Rows(vec![call.column.clone()], vec![vec![Value::Text(now)]]))
+            }
             _ => Err(Error::internal("not a session statement")),
         }
     }

@@ -117,6 +117,9 @@ async fn sub_results(
                 )
             }
             SubKind::Exists => SubResult::Exists(!rows.is_empty()),
+            SubKind::Array => SubResult::Value(Value::Array(
+                rows.into_iter().map(|r| r.into_iter().next().unwrap_or(Value::Null)).collect(),
+            )),
             SubKind::Quantified { .. } => SubResult::Column(crate::sync::Arc::new(
                 rows.into_iter().map(|r| r.into_iter().next().unwrap_or(Value::Null)).collect(),
             )),
@@ -183,8 +186,11 @@ async fn run_rel<'a>(
         {
             scan(input, ctx, outer, Some(exprs)).await
         }
-        Rel::Virtual(v) => Ok(v.rows(ctx.catalog)),
+        Rel::Virtual(v) => Ok(v.rows(ctx.catalog, ctx.facts)),
         Rel::Single => Ok(vec![Vec::new()]),
+        Rel::Series { args, .. } => {
+            crate::sql::planner::srf::series_rows(&eval_all(args, &[], ctx, outer).await?)
+        }
         Rel::Values(rows) => {
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {

@@ -129,6 +129,8 @@ pub enum SubKind {
     Scalar,
     /// `EXISTS (…)`.
     Exists,
+    /// `ARRAY(SELECT x …)`: the column's values as an array (empty for no row).
+    Array,
     /// `x op ANY (…)` / `x op ALL (…)` (`IN` is `= ANY`, `NOT IN` is `NOT (= ANY)`).
     Quantified {
         /// The tested value.
@@ -183,6 +185,8 @@ pub struct SessionFacts {
     pub database: String,
     /// The sequence functions' access (None where no session is, e.g. unit tests).
     pub sequences: Option<crate::sequence::SequenceAccess>,
+    /// The session's settings (current_setting, pg_settings); None outside a session.
+    pub settings: Option<crate::session::settings::Settings>,
 }
 
 impl Expr {
@@ -451,7 +455,7 @@ impl Expr {
                     .map(|(_, r)| r)
                     .ok_or_else(|| Error::internal("subquery result not computed"))?;
                 match (&sp.kind, result) {
-                    (SubKind::Scalar, SubResult::Value(v)) => Ok(v.clone()),
+                    (SubKind::Scalar | SubKind::Array, SubResult::Value(v)) => Ok(v.clone()),
                     (SubKind::Exists, SubResult::Exists(b)) => Ok(Value::Bool(*b)),
                     (
                         SubKind::Quantified { expr, op, left_ty, right_ty, all },

@@ -514,7 +514,7 @@ impl Func {
         let s = ctx.session;
         Ok(match self {
             Func::Builtin(b) => b.call(args)?,
-            Func::Catalog(c) => c.call(args, s.sequences.as_ref().map(|a| &a.engine.catalog))?,
+            Func::Catalog(c) => c.call(args, s)?,
             Func::Now => Value::TimestampTz(s.txn_start),
             Func::StatementTimestamp => Value::TimestampTz(s.statement_start),
             Func::ClockTimestamp => Value::TimestampTz(now_micros()),

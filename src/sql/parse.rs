@@ -179,7 +179,12 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
                 [] => Plan::Empty,
                 [s] => match super::advisory::plan_call(s, catalog, declared)? {
                     Some(call) => return Ok(call),
-                    None => planner.plan(s)?,
+                    None => {
+                        match super::pg_catalog::settings::plan_set_config(s, catalog, declared)? {
+                            Some(call) => return Ok(call),
+                            None => planner.plan(s)?,
+                        }
+                    }
                 },
                 _ => {
                     return Err(Error::syntax(

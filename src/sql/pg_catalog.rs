@@ -22,17 +22,44 @@
 //!   not a node tree; `pg_get_expr` returns it as it is.
 
 pub mod funcs;
+pub mod infoschema;
 pub mod oids;
+pub mod regcast;
+mod relations;
 mod rows;
 mod schema;
+pub mod settings;
 
 use crate::catalog::Catalog;
+use crate::sequence::SequenceDef;
+use crate::sql::expr::SessionFacts;
 use crate::types::{DataType, Value};
+
+/// What the views are computed from: the catalog, the sequences, the session.
+pub struct Sources<'a> {
+    /// Table definitions.
+    pub catalog: &'a Catalog,
+    /// Every live sequence's definition, by name.
+    pub sequences: Vec<SequenceDef>,
+    /// The scanning session.
+    pub facts: &'a SessionFacts,
+}
+
+impl<'a> Sources<'a> {
+    /// The sources a query in the session of `facts` sees.
+    pub fn new(catalog: &'a Catalog, facts: &'a SessionFacts) -> Sources<'a> {
+        let sequences = match &facts.sequences {
+            Some(a) => a.engine.sequences.all().iter().map(|s| s.def.clone()).collect(),
+            None => Vec::new(),
+        };
+        Sources { catalog, sequences, facts }
+    }
+}
 
 /// A pg_catalog view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VirtualTable {
-    /// pg_class: tables, their primary-key indexes.
+    /// pg_class: tables, their indexes, sequences.
     PgClass,
     /// pg_namespace: pg_catalog, public, information_schema.
     PgNamespace,
@@ -48,9 +75,9 @@ pub enum VirtualTable {
     PgAttrdef,
     /// pg_type: the built-in types troupe knows, with PostgreSQL's oids.
     PgType,
-    /// pg_index: the primary-key indexes.
+    /// pg_index: primary-key and secondary indexes.
     PgIndex,
-    /// pg_constraint: primary keys and CHECK constraints.
+    /// pg_constraint: primary keys, UNIQUE and CHECK constraints.
     PgConstraint,
     /// pg_am: the access methods PostgreSQL ships.
     PgAm,
@@ -70,6 +97,10 @@ pub enum VirtualTable {
     PgPublicationNamespace,
     /// pg_publication_rel: empty.
     PgPublicationRel,
+    /// pg_settings: the session's settings.
+    PgSettings,
+    /// A view of information_schema.
+    Info(infoschema::InfoView),
 }
 
 impl VirtualTable {
@@ -96,8 +127,14 @@ impl VirtualTable {
             "pg_publication" => PgPublication,
             "pg_publication_namespace" => PgPublicationNamespace,
             "pg_publication_rel" => PgPublicationRel,
+            "pg_settings" => PgSettings,
             _ => return None,
         })
+    }
+
+    /// The information_schema view called `name`.
+    pub fn information_schema(name: &str) -> Option<VirtualTable> {
+        infoschema::InfoView::by_name(name).map(VirtualTable::Info)
     }
 
     /// The view's oid (as pg_class would list it).
@@ -123,6 +160,8 @@ impl VirtualTable {
             PgPublication => 6104,
             PgPublicationNamespace => 6237,
             PgPublicationRel => 6106,
+            PgSettings => 12_300,
+            Info(v) => v.oid(),
         }
     }
 
@@ -131,8 +170,8 @@ impl VirtualTable {
         schema::columns(self)
     }
 
-    /// The rows, from the catalog as it is now.
-    pub fn rows(self, catalog: &Catalog) -> Vec<Vec<Value>> {
-        rows::rows(self, catalog)
+    /// The rows, from the catalog as it is now, as the session of `facts` sees them.
+    pub fn rows(self, catalog: &Catalog, facts: &SessionFacts) -> Vec<Vec<Value>> {
+        rows::rows(self, &Sources::new(catalog, facts))
     }
 }

@@ -145,6 +145,13 @@ pub enum Rel {
     Single,
     /// VALUES rows.
     Values(Vec<Vec<Expr>>),
+    /// `generate_series(start, stop, step)` in FROM: one column of type `ty`.
+    Series {
+        /// start, stop, step (evaluated with the outer row).
+        args: Vec<Expr>,
+        /// int4 or int8.
+        ty: DataType,
+    },
     /// Nested-loop join; output = left columns ++ right columns.
     Join {
         /// Inner or left.
@@ -501,6 +508,8 @@ pub enum Plan {
     Unlisten,
     /// A lone call of an advisory-lock function: `SELECT pg_advisory_lock(k)`.
     Advisory(super::advisory::AdvisoryCall),
+    /// A lone `SELECT set_config(name, value, is_local)`.
+    SetConfig(Box<super::pg_catalog::settings::SetConfigCall>),
 }
 
 impl Plan {
@@ -521,6 +530,7 @@ impl Plan {
                 table_oid: 0,
                 column: 0,
             }]),
+            Plan::SetConfig(call) => Some(vec![call.column.clone()]),
             Plan::Insert(InsertPlan { returning: Some(r), .. })
             | Plan::Update(UpdatePlan { returning: Some(r), .. })
             | Plan::Delete(DeletePlan { returning: Some(r), .. }) => Some(r.columns.clone()),

@@ -18,7 +18,7 @@ use crate::types::{assign_cast, binary_op_type, parse_text, BinaryOp, DataType, 
 use super::constraints::{is_default_keyword, relation_name, ColumnExtras};
 use super::expr::Expr;
 use super::functions::{common_type, AggFunc, Func};
-use super::pg_catalog::VirtualTable;
+use super::pg_catalog::{regcast, VirtualTable};
 
 mod special;
 use super::plan::*;
@@ -30,6 +30,7 @@ mod index;
 mod join;
 mod returning;
 mod setop;
+pub mod srf;
 mod subquery;
 mod upsert;
 
@@ -182,6 +183,9 @@ impl<'a> Planner<'a> {
             Some("public") => {
                 self.catalog.table(rel).map(Relation::Table).map_err(|_| undefined_table(name))
             }
+            Some("information_schema") => VirtualTable::information_schema(rel)
+                .map(Relation::Virtual)
+                .ok_or_else(|| undefined_table(name)),
             Some(_) => Err(undefined_table(name)),
             None => {
                 if let Some(v) = VirtualTable::by_name(rel) {
@@ -668,6 +672,9 @@ impl<'a> Planner<'a> {
                 let scope = relation_scope(qualifier, &renames, cols);
                 Ok((plan.rel, scope))
             }
+            ast::TableFactor::Table { name, alias, args: Some(args), .. } => {
+                self.table_function(name, alias.as_ref(), args, outer)
+            }
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
                 self.table_with_joins(table_with_joins, None, outer)
             }
@@ -1146,6 +1153,9 @@ impl<'a> Planner<'a> {
                 }
                 v
             }
+            ast::FunctionArguments::Subquery(q) if name == "array" => {
+                return self.array_subquery(q, scope, outer, agg)
+            }
             ast::FunctionArguments::Subquery(_) => return Err(unsupported("subquery arguments")),
         };
         self.call_named(&name, &args, scope, outer, agg)
@@ -1293,6 +1303,10 @@ impl<'a> Planner<'a> {
     ) -> Result<Expr> {
         if from == *to {
             return Ok(e);
+        }
+        if let Some((kind, reading)) = regcast::needs_catalog(&from, to) {
+            let e = if reading { self.cast_to(e, from, &DataType::Text, explicit)? } else { e };
+            return Ok(regcast::reg_cast(kind, reading, e));
         }
         if from == DataType::Unknown {
             return match e {

@@ -82,7 +82,10 @@ pub fn write_binary(value: &Value, ty: &DataType, out: &mut BytesMut) -> Result<
             Value::Text(s),
         ) => out.extend_from_slice(s.as_bytes()),
         (DataType::Char, Value::Char(c)) => out.put_u8(*c),
-        (DataType::Oid | DataType::Regclass, Value::Oid(o)) => out.put_u32(*o),
+        (
+            DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
+            Value::Oid(o),
+        ) => out.put_u32(*o),
         (DataType::Timestamp, Value::Timestamp(t))
         | (DataType::TimestampTz, Value::TimestampTz(t)) => out.put_i64(*t),
         (DataType::Date, Value::Date(d)) => out.put_i32(*d),
@@ -165,7 +168,9 @@ pub fn parse_binary(bytes: &[u8], ty: &DataType) -> Result<Value> {
             Value::Text(text::fit_string(s, ty, LengthRule::Error)?)
         }
         DataType::Char => Value::Char(fixed::<1>(bytes)?[0]),
-        DataType::Oid | DataType::Regclass => Value::Oid(u32::from_be_bytes(fixed(bytes)?)),
+        DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace => {
+            Value::Oid(u32::from_be_bytes(fixed(bytes)?))
+        }
         DataType::Timestamp | DataType::TimestampTz => {
             let micros = i64::from_be_bytes(fixed(bytes)?);
             if !datetime::timestamp_in_range(micros) {

@@ -50,7 +50,9 @@ fn out_of_range(to: &DataType) -> Error {
         DataType::Int2 => "smallint out of range",
         DataType::Int4 => "integer out of range",
         DataType::Int8 => "bigint out of range",
-        DataType::Oid | DataType::Regclass => "OID out of range",
+        DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace => {
+            "OID out of range"
+        }
         DataType::Char => "\"char\" out of range",
         _ => "value out of range",
     };
@@ -108,7 +110,10 @@ fn convert(value: &Value, from: &DataType, to: &DataType, rule: LengthRule) -> R
             _ => return Err(mismatch(value, from)),
         },
         (f, t) if is_datetime(&f) && is_datetime(t) => convert_datetime(value, t)?,
-        (DataType::Int2 | DataType::Int4 | DataType::Int8, DataType::Oid | DataType::Regclass) => {
+        (
+            DataType::Int2 | DataType::Int4 | DataType::Int8,
+            DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
+        ) => {
             let i = as_i64(value).ok_or_else(|| mismatch(value, from))?;
             let oid = if matches!(value, Value::Int8(_)) {
                 u32::try_from(i).map_err(|_| out_of_range(to))?
@@ -117,12 +122,21 @@ fn convert(value: &Value, from: &DataType, to: &DataType, rule: LengthRule) -> R
             };
             Value::Oid(oid)
         }
-        (DataType::Oid | DataType::Regclass, DataType::Oid | DataType::Regclass) => value.clone(),
-        (DataType::Oid | DataType::Regclass, DataType::Int4) => match value {
+        (
+            DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
+            DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
+        ) => value.clone(),
+        (
+            DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
+            DataType::Int4,
+        ) => match value {
             Value::Oid(o) => Value::Int4(*o as i32),
             _ => return Err(mismatch(value, from)),
         },
-        (DataType::Oid | DataType::Regclass, DataType::Int8) => match value {
+        (
+            DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
+            DataType::Int8,
+        ) => match value {
             Value::Oid(o) => Value::Int8(i64::from(*o)),
             _ => return Err(mismatch(value, from)),
         },
@@ -330,10 +344,12 @@ pub fn can_cast_implicitly(from: &DataType, to: &DataType) -> bool {
         (DataType::Char, DataType::Text) => true,
         (DataType::Date, DataType::Timestamp | DataType::TimestampTz) => true,
         (DataType::Timestamp, DataType::TimestampTz) => true,
-        (DataType::Int2 | DataType::Int4 | DataType::Int8, DataType::Oid | DataType::Regclass) => {
-            true
-        }
-        (DataType::Oid, DataType::Regclass) | (DataType::Regclass, DataType::Oid) => true,
+        (
+            DataType::Int2 | DataType::Int4 | DataType::Int8,
+            DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
+        ) => true,
+        (DataType::Oid, DataType::Regclass | DataType::Regtype | DataType::Regnamespace)
+        | (DataType::Regclass | DataType::Regtype | DataType::Regnamespace, DataType::Oid) => true,
         _ => matches!((numeric_rank(&f), numeric_rank(&t)), (Some(a), Some(b)) if a < b),
     }
 }
@@ -353,7 +369,10 @@ pub fn can_cast_assignment(from: &DataType, to: &DataType) -> bool {
         (DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_), DataType::Char) => true,
         (DataType::TimestampTz, DataType::Timestamp) => true,
         (DataType::Timestamp | DataType::TimestampTz, DataType::Date) => true,
-        (DataType::Oid | DataType::Regclass, DataType::Int4 | DataType::Int8) => true,
+        (
+            DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
+            DataType::Int4 | DataType::Int8,
+        ) => true,
         _ => numeric_rank(&f).is_some() && numeric_rank(&t).is_some(),
     }
 }

@@ -29,6 +29,8 @@ const ARRAY_OIDS: &[(DataType, u32)] = &[
     (DataType::TimestampTz, 1185),
     (DataType::Numeric(None), 1231),
     (DataType::Regclass, 2210),
+    (DataType::Regtype, 2211),
+    (DataType::Regnamespace, 4090),
     (DataType::Bytea, 1001),
     (DataType::Interval, 1187),
     (DataType::Uuid, 2951),
@@ -71,9 +73,7 @@ const UNSUPPORTED_NAMES: &[&str] = &[
     "regprocedure",
     "regoper",
     "regoperator",
-    "regtype",
     "regrole",
-    "regnamespace",
     "regconfig",
     "regdictionary",
     "pg_lsn",
@@ -106,6 +106,8 @@ impl DataType {
             DataType::Char => 18,
             DataType::Oid => 26,
             DataType::Regclass => 2205,
+            DataType::Regtype => 2206,
+            DataType::Regnamespace => 4089,
             DataType::Timestamp => 1114,
             DataType::TimestampTz => 1184,
             DataType::Date => 1082,
@@ -130,6 +132,8 @@ impl DataType {
             | DataType::Float4
             | DataType::Oid
             | DataType::Regclass
+            | DataType::Regtype
+            | DataType::Regnamespace
             | DataType::Date => 4,
             DataType::Int8 | DataType::Float8 | DataType::Timestamp | DataType::TimestampTz => 8,
             DataType::Name => 64,
@@ -174,6 +178,8 @@ impl DataType {
             18 => DataType::Char,
             26 => DataType::Oid,
             2205 => DataType::Regclass,
+            2206 => DataType::Regtype,
+            4089 => DataType::Regnamespace,
             1114 => DataType::Timestamp,
             1184 => DataType::TimestampTz,
             1082 => DataType::Date,
@@ -211,6 +217,8 @@ impl DataType {
             DataType::Char => "\"char\"".into(),
             DataType::Oid => "oid".into(),
             DataType::Regclass => "regclass".into(),
+            DataType::Regtype => "regtype".into(),
+            DataType::Regnamespace => "regnamespace".into(),
             DataType::Timestamp => "timestamp without time zone".into(),
             DataType::TimestampTz => "timestamp with time zone".into(),
             DataType::Date => "date".into(),
@@ -446,6 +454,8 @@ fn custom_type(name: &ast::ObjectName, modifiers: &[String]) -> Result<DataType>
         "char" => no_modifiers(DataType::Char),
         "oid" => no_modifiers(DataType::Oid),
         "regclass" => no_modifiers(DataType::Regclass),
+        "regtype" => no_modifiers(DataType::Regtype),
+        "regnamespace" => no_modifiers(DataType::Regnamespace),
         "text" => no_modifiers(DataType::Text),
         "bool" => no_modifiers(DataType::Bool),
         "int2" => no_modifiers(DataType::Int2),

@@ -96,6 +96,10 @@ pub enum DataType {
     Oid,
     /// `regclass` (2205).
     Regclass,
+    /// `regtype` (2206).
+    Regtype,
+    /// `regnamespace` (4089).
+    Regnamespace,
     /// `timestamp without time zone` (1114).
     Timestamp,
     /// `timestamp with time zone` (1184).

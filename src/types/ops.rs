@@ -191,12 +191,18 @@ fn comparison_type(l: &DataType, r: &DataType) -> Option<(DataType, bool)> {
         (T::TimestampTz, r) if is_datetime(r) => (T::TimestampTz, false),
         (l, T::TimestampTz) if is_datetime(l) => (T::TimestampTz, false),
         (l, r) if is_datetime(l) && is_datetime(r) => (T::Timestamp, false),
-        (T::Oid | T::Regclass, T::Oid | T::Regclass) => (T::Oid, false),
+        (
+            T::Oid | T::Regclass | T::Regtype | T::Regnamespace,
+            T::Oid | T::Regclass | T::Regtype | T::Regnamespace,
+        ) => (T::Oid, false),
         (T::Interval, T::Interval) => (T::Interval, false),
         (T::Bytea, T::Bytea) => (T::Bytea, false),
         (T::Uuid, T::Uuid) => (T::Uuid, false),
         (T::Jsonb, T::Jsonb) => (T::Jsonb, false),
-        (T::Oid | T::Regclass, r) | (r, T::Oid | T::Regclass) if int_width(r).is_some() => {
+        (T::Oid | T::Regclass | T::Regtype | T::Regnamespace, r)
+        | (r, T::Oid | T::Regclass | T::Regtype | T::Regnamespace)
+            if int_width(r).is_some() =>
+        {
             (T::Oid, false)
         }
         (T::Array(le), T::Array(re)) => {

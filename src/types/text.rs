@@ -176,12 +176,15 @@ pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
         }
         DataType::Char => Value::Char(char_in(text)),
         DataType::Oid => Value::Oid(parse_oid(text)?),
-        DataType::Regclass => match parse_oid(text) {
+        DataType::Regclass | DataType::Regtype | DataType::Regnamespace => match parse_oid(text) {
             Ok(oid) => Value::Oid(oid),
             Err(_) => {
                 return Err(Error::new(
                     ErrorKind::FeatureNotSupported,
-                    format!("regclass input \"{text}\" must be resolved by the catalog"),
+                    format!(
+                        "{} input \"{text}\" must be resolved by the catalog",
+                        ty.display_name()
+                    ),
                 ))
             }
         },

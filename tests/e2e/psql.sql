@@ -52,4 +52,11 @@ CREATE TABLE cat_t (id int PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'none'
 \di
 \dn
 \l
-DROP TABLE cat_t;
+CREATE INDEX cat_t_name_idx ON cat_t (name);
+CREATE TABLE cat_s (id serial PRIMARY KEY, code char(3) UNIQUE, n bigint GENERATED ALWAYS AS IDENTITY, price numeric(8,2), at timestamp);
+CREATE UNIQUE INDEX cat_s_price_at ON cat_s (price, at);
+\d cat_t
+\d cat_s
+\d
+\du
+DROP TABLE cat_t, cat_s;

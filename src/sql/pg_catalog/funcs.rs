@@ -6,9 +6,13 @@
 //! engine; the derived oids of [`super::oids`] say which object an oid names.
 
 use super::oids::{self, Derived};
+use super::regcast::{reg_in, reg_out, RegKind};
+use super::relations::{column_list, index_def, secondary};
 use super::rows::{type_row, POSTGRES_ROLE_OID};
 use crate::catalog::{type_with_modifier, Catalog, TableDef};
+use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::expr::SessionFacts;
 use crate::types::{DataType, Value};
 
 /// A catalog function.
@@ -38,6 +42,16 @@ pub enum CatalogFunc {
     ArrayUpper,
     /// array_lower(anyarray, int4) → int4.
     ArrayLower,
+    /// text → regclass / regtype / regnamespace (the input function); `true`:
+    /// to_regclass & co., NULL for a name that names nothing.
+    RegIn(RegKind, bool),
+    /// regclass / regtype / regnamespace → text (the output function).
+    RegOut(RegKind),
+    /// current_setting(name [, missing_ok]) → text.
+    CurrentSetting,
+    /// set_config(name, value, is_local) → text; only as a statement of its own
+    /// (`SELECT set_config(…)`, see `settings::plan_set_config`), refused elsewhere.
+    SetConfig,
     /// text ~ pattern (textregexeq), `negated` for !~, `icase` for ~* and !~*.
     RegexMatch {
         /// `!~`, `!~*`.
@@ -84,6 +98,15 @@ impl CatalogFunc {
             ("array_lower", 2) if matches!(args[0], Array(_)) => {
                 (C::ArrayLower, Int4, vec![None, Some(Int4)])
             }
+            ("current_setting", 1 | 2) => {
+                (C::CurrentSetting, Text, vec![Some(Text), Some(Bool)][..n].to_vec())
+            }
+            ("set_config", 3) => (C::SetConfig, Text, vec![Some(Text), Some(Text), Some(Bool)]),
+            ("to_regclass", 1) => (C::RegIn(RegKind::Class, true), Regclass, vec![Some(Text)]),
+            ("to_regtype", 1) => (C::RegIn(RegKind::Type, true), Regtype, vec![Some(Text)]),
+            ("to_regnamespace", 1) => {
+                (C::RegIn(RegKind::Namespace, true), Regnamespace, vec![Some(Text)])
+            }
             ("textregexeq" | "textregexne" | "texticregexeq" | "texticregexne", 2) => (
                 C::RegexMatch { negated: name.ends_with("ne"), icase: name.contains("ic") },
                 Bool,
@@ -93,10 +116,16 @@ impl CatalogFunc {
         })
     }
 
-    /// Calls the function; `catalog` is the live catalog (None outside a session).
-    pub fn call(self, args: &[Value], catalog: Option<&Catalog>) -> Result<Value> {
+    /// Calls the function in the session of `facts` (whose engine holds the live
+    /// catalog; none outside a session).
+    pub fn call(self, args: &[Value], facts: &SessionFacts) -> Result<Value> {
+        let engine: Option<&Engine> = facts.sequences.as_ref().map(|a| &*a.engine);
+        let catalog = engine.map(|e| &e.catalog);
+        if let C::CurrentSetting = self {
+            return super::settings::current_setting(args, facts.settings.as_ref());
+        }
         use CatalogFunc as C;
-        let strict = !matches!(self, C::ArrayToString);
+        let strict = !matches!(self, C::ArrayToString | C::SetConfig);
         if strict && args.iter().any(Value::is_null) {
             return Ok(Value::Null);
         }
@@ -126,21 +155,23 @@ impl CatalogFunc {
                 Value::Text(format_type(oid(0), typmod))
             }
             C::GetExpr => args[0].clone(),
-            C::GetIndexDef => match lookup(catalog, oid(0)) {
-                Some((t, Derived::PkeyIndex(_))) => Value::Text(index_def(&t)),
+            C::GetIndexDef => {
+                let column = match args.get(1) {
+                    Some(Value::Int4(n)) => *n,
+                    _ => 0,
+                };
+                let pretty = matches!(args.get(2), Some(Value::Bool(true)));
+                indexdef(lookup(catalog, oid(0)), column, pretty)
+            }
+            C::GetConstraintDef => constraintdef(lookup(catalog, oid(0))),
+            C::RegIn(kind, missing_ok) => match &args[0] {
+                Value::Text(name) => reg_in(kind, name, engine, missing_ok)?,
                 _ => Value::Null,
             },
-            C::GetConstraintDef => match lookup(catalog, oid(0)) {
-                Some((t, Derived::PkeyConstraint(_))) => {
-                    Value::Text(format!("PRIMARY KEY ({})", key_columns(&t).join(", ")))
-                }
-                Some((t, Derived::Check(_, n))) => match t.checks.get(n) {
-                    Some(c) => Value::Text(format!("CHECK ({})", check_text(&c.expr))),
-                    None => Value::Null,
-                },
-                _ => Value::Null,
-            },
+            C::RegOut(kind) => Value::Text(reg_out(kind, oid(0), engine)),
             C::StatisticsObjDefColumns => Value::Null,
+            C::CurrentSetting => Value::Null,
+            C::SetConfig => return Err(super::settings::set_config_refused()),
             C::RelationIsPublishable => Value::Bool(false),
             C::ArrayToString => array_to_string(args)?,
             C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {
@@ -170,31 +201,66 @@ pub fn format_type(oid: u32, typmod: i32) -> String {
     }
 }
 
+/// `pg_get_indexdef(oid, column, pretty)`: the CREATE INDEX statement, or with
+/// `column` > 0 that key column's name; NULL for an oid that names no index.
+fn indexdef(
+    found: Option<(std::sync::Arc<TableDef>, Derived)>,
+    column: i32,
+    pretty: bool,
+) -> Value {
+    let Some((t, d)) = found else { return Value::Null };
+    let (name, columns, unique) = match d {
+        Derived::PkeyIndex(_) => match &t.primary_key {
+            Some(key) => (t.pkey_name(), key.clone(), true),
+            None => return Value::Null,
+        },
+        Derived::Index(_, n) => match secondary(&t, n) {
+            Some(ix) => (ix.name.clone(), ix.columns.clone(), ix.unique),
+            None => return Value::Null,
+        },
+        _ => return Value::Null,
+    };
+    if column > 0 {
+        return match columns.get(column as usize - 1) {
+            Some(&c) => Value::Text(column_list(&t, &[c])),
+            None => Value::Text(String::new()),
+        };
+    }
+    Value::Text(index_def(&t, &name, &columns, unique, pretty))
+}
+
+/// `pg_get_constraintdef(oid)`: `PRIMARY KEY (…)`, `UNIQUE (…)`, `CHECK (…)`.
+fn constraintdef(found: Option<(std::sync::Arc<TableDef>, Derived)>) -> Value {
+    let Some((t, d)) = found else { return Value::Null };
+    match d {
+        Derived::PkeyConstraint(_) => match &t.primary_key {
+            Some(key) => Value::Text(format!("PRIMARY KEY ({})", column_list(&t, key))),
+            None => Value::Null,
+        },
+        Derived::Unique(_, n) => match secondary(&t, n) {
+            Some(ix) => Value::Text(format!("UNIQUE ({})", column_list(&t, &ix.columns))),
+            None => Value::Null,
+        },
+        Derived::Check(_, n) => match t.checks.get(n) {
+            Some(c) => Value::Text(format!("CHECK ({})", check_text(&c.expr))),
+            None => Value::Null,
+        },
+        Derived::PkeyIndex(_) | Derived::Index(..) => Value::Null,
+    }
+}
+
 /// The table a derived oid belongs to, and what the oid names.
 fn lookup(catalog: Option<&Catalog>, oid: u32) -> Option<(std::sync::Arc<TableDef>, Derived)> {
     let d = oids::decode(oid)?;
     let table = match d {
-        Derived::PkeyConstraint(t) | Derived::PkeyIndex(t) | Derived::Check(t, _) => t,
+        Derived::PkeyConstraint(t)
+        | Derived::PkeyIndex(t)
+        | Derived::Check(t, _)
+        | Derived::Index(t, _)
+        | Derived::Unique(t, _) => t,
     };
     let t = catalog?.all().into_iter().find(|t| t.oid == table)?;
     Some((t, d))
-}
-
-fn key_columns(t: &TableDef) -> Vec<String> {
-    t.primary_key
-        .iter()
-        .flatten()
-        .filter_map(|&k| t.columns.get(k).map(|c| quote_ident(&c.name)))
-        .collect()
-}
-
-fn index_def(t: &TableDef) -> String {
-    format!(
-        "CREATE UNIQUE INDEX {} ON public.{} USING btree ({})",
-        quote_ident(&t.pkey_name()),
-        quote_ident(&t.name),
-        key_columns(t).join(", ")
-    )
 }
 
 /// An identifier as PostgreSQL's deparser prints it (quoted unless plain lower case).

@@ -8,7 +8,14 @@
 //!   10            table oid              primary-key index (pg_class, pg_index)
 //!   01            table oid << 6 | n     CHECK constraint n (n < 64)
 //!   001           table oid << 6 | attnum  pg_attrdef row (attnum < 64)
+//!   0001          table oid << 6 | n     secondary index n (pg_class, pg_index)
+//!   00001         table oid << 6 | n     the UNIQUE constraint of index n
 //! ```
+//!
+//! A secondary index's number is its position in `TableDef::indexes` (creation
+//! order), so dropping an earlier index renumbers the later ones: their oids change,
+//! as they would not in PostgreSQL. Clients read an oid and use it within one query
+//! (psql's `\d`), which this serves.
 //!
 //! The derivation is a pure function both ways, so `pg_get_constraintdef(oid)` and
 //! `pg_get_indexdef(oid)` find their object again without any stored state.
@@ -18,6 +25,8 @@ const PKEY_INDEX: u32 = 0x8000_0000;
 const CHECK: u32 = 0x4000_0000;
 const ATTRDEF: u32 = 0x2000_0000;
 const TOP2: u32 = 0xC000_0000;
+const INDEX: u32 = 0x1000_0000;
+const UNIQUE: u32 = 0x0800_0000;
 
 /// What a derived oid names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +37,10 @@ pub enum Derived {
     PkeyIndex(u32),
     /// CHECK constraint number `n` (0-based, in definition order) of the table.
     Check(u32, usize),
+    /// Secondary index number `n` (position in `TableDef::indexes`) of the table.
+    Index(u32, usize),
+    /// The UNIQUE constraint made with secondary index number `n`.
+    Unique(u32, usize),
 }
 
 /// The primary-key constraint's oid.
@@ -50,12 +63,28 @@ pub fn attrdef(table: u32, attnum: usize) -> u32 {
     ATTRDEF | ((table << 6) & 0x1FFF_FFFF) | (attnum as u32 & 63)
 }
 
+/// Secondary index `n`'s oid.
+pub fn index(table: u32, n: usize) -> u32 {
+    INDEX | ((table << 6) & (INDEX - 1)) | (n as u32 & 63)
+}
+
+/// The oid of the UNIQUE constraint made with secondary index `n`.
+pub fn unique(table: u32, n: usize) -> u32 {
+    UNIQUE | ((table << 6) & (UNIQUE - 1)) | (n as u32 & 63)
+}
+
 /// What `oid` names, if it is one of the derived oids.
 pub fn decode(oid: u32) -> Option<Derived> {
     match oid & TOP2 {
         PKEY_CONSTRAINT => Some(Derived::PkeyConstraint(oid & !TOP2)),
         PKEY_INDEX => Some(Derived::PkeyIndex(oid & !TOP2)),
         CHECK => Some(Derived::Check((oid & !TOP2) >> 6, (oid & 63) as usize)),
+        _ if oid & 0xF000_0000 == INDEX => {
+            Some(Derived::Index((oid & (INDEX - 1)) >> 6, (oid & 63) as usize))
+        }
+        _ if oid & 0xF800_0000 == UNIQUE => {
+            Some(Derived::Unique((oid & (UNIQUE - 1)) >> 6, (oid & 63) as usize))
+        }
         _ => None,
     }
 }
@@ -69,6 +98,8 @@ mod tests {
         assert_eq!(decode(pkey_constraint(16384)), Some(Derived::PkeyConstraint(16384)));
         assert_eq!(decode(pkey_index(16390)), Some(Derived::PkeyIndex(16390)));
         assert_eq!(decode(check(16384, 2)), Some(Derived::Check(16384, 2)));
+        assert_eq!(decode(index(16384, 3)), Some(Derived::Index(16384, 3)));
+        assert_eq!(decode(unique(16384, 1)), Some(Derived::Unique(16384, 1)));
         assert_eq!(decode(16384), None);
     }
 }

@@ -1,8 +1,8 @@
 //! The rows of each pg_catalog view, computed from the catalog on every scan.
 
-use super::funcs::{check_text, default_text};
-use super::{oids, VirtualTable};
-use crate::catalog::{Catalog, Identity, TableDef, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
+use super::funcs::default_text;
+use super::{oids, relations, Sources, VirtualTable};
+use crate::catalog::{Identity, TableDef, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
 use crate::types::{DataType, Value};
 
 /// The bootstrap superuser's oid.
@@ -59,27 +59,14 @@ fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }
 
-fn int2s(v: impl IntoIterator<Item = usize>) -> Value {
-    Value::Array(v.into_iter().map(|n| Value::Int2(n as i16)).collect())
-}
-
 /// The rows of `view`.
-pub fn rows(view: VirtualTable, catalog: &Catalog) -> Vec<Vec<Value>> {
+pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     use VirtualTable as V;
-    let tables = catalog.all();
+    let tables = src.catalog.all();
     match view {
-        V::PgClass => {
-            let mut out = Vec::new();
-            for t in &tables {
-                out.push(class_row(t.oid, &t.name, b'r', HEAP_AM, t.columns.len(), t));
-                if t.primary_key.is_some() {
-                    let idx = oids::pkey_index(t.oid);
-                    let n = t.primary_key.as_ref().map_or(0, |k| k.len());
-                    out.push(class_row(idx, &t.pkey_name(), b'i', BTREE_AM, n, t));
-                }
-            }
-            out
-        }
+        V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
+        V::Info(v) => v.rows(src),
+        V::PgClass => relations::class_rows(&tables, &src.sequences),
         V::PgNamespace => vec![
             vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
             vec![Value::Oid(PUBLIC_NAMESPACE_OID), text("public"), Value::Oid(6171)],
@@ -129,8 +116,8 @@ pub fn rows(view: VirtualTable, catalog: &Catalog) -> Vec<Vec<Value>> {
                 ]
             })
             .collect(),
-        V::PgIndex => tables.iter().filter_map(|t| index_row(t)).collect(),
-        V::PgConstraint => tables.iter().flat_map(|t| constraint_rows(t)).collect(),
+        V::PgIndex => relations::index_rows(&tables),
+        V::PgConstraint => relations::constraint_rows(&tables),
         V::PgAm => [
             (HEAP_AM, "heap", "heap_tableam_handler", b't'),
             (BTREE_AM, "btree", "bthandler", b'i'),
@@ -190,41 +177,6 @@ pub fn rows(view: VirtualTable, catalog: &Catalog) -> Vec<Vec<Value>> {
     }
 }
 
-fn class_row(oid: u32, name: &str, kind: u8, am: u32, natts: usize, t: &TableDef) -> Vec<Value> {
-    let table = kind == b'r';
-    vec![
-        Value::Oid(oid),
-        text(name),
-        Value::Oid(PUBLIC_NAMESPACE_OID),
-        Value::Oid(0),
-        Value::Oid(0),
-        Value::Oid(POSTGRES_ROLE_OID),
-        Value::Oid(am),
-        Value::Oid(oid),
-        Value::Oid(0),
-        Value::Int4(0),
-        Value::Float4(-1.0),
-        Value::Oid(0),
-        Value::Bool(table && t.primary_key.is_some()),
-        Value::Bool(false),
-        Value::Char(b'p'),
-        Value::Char(kind),
-        Value::Int2(natts as i16),
-        Value::Int2(if table { t.checks.len() as i16 } else { 0 }),
-        Value::Bool(false),
-        Value::Bool(false),
-        Value::Bool(false),
-        Value::Bool(false),
-        Value::Bool(false),
-        Value::Bool(true),
-        Value::Char(if table { b'd' } else { b'n' }),
-        Value::Bool(false),
-        Value::Null,
-        Value::Null,
-        Value::Null,
-    ]
-}
-
 fn attribute_rows(t: &TableDef) -> Vec<Vec<Value>> {
     t.columns
         .iter()
@@ -265,89 +217,6 @@ fn char_or_empty(c: u8) -> Value {
     } else {
         Value::Char(c)
     }
-}
-
-fn index_row(t: &TableDef) -> Option<Vec<Value>> {
-    let key = t.primary_key.as_ref()?;
-    Some(vec![
-        Value::Oid(oids::pkey_index(t.oid)),
-        Value::Oid(t.oid),
-        Value::Int2(key.len() as i16),
-        Value::Int2(key.len() as i16),
-        Value::Bool(true),
-        Value::Bool(true),
-        Value::Bool(false),
-        Value::Bool(true),
-        Value::Bool(false),
-        Value::Bool(true),
-        Value::Bool(true),
-        Value::Bool(true),
-        Value::Bool(false),
-        int2s(key.iter().map(|k| k + 1)),
-        Value::Null,
-        Value::Null,
-    ])
-}
-
-fn constraint_row(
-    t: &TableDef,
-    oid: u32,
-    name: &str,
-    kind: u8,
-    index: u32,
-    key: Value,
-    bin: Value,
-) -> Vec<Value> {
-    vec![
-        Value::Oid(oid),
-        text(name),
-        Value::Oid(PUBLIC_NAMESPACE_OID),
-        Value::Char(kind),
-        Value::Bool(false),
-        Value::Bool(false),
-        Value::Bool(true),
-        Value::Oid(t.oid),
-        Value::Oid(0),
-        Value::Oid(index),
-        Value::Oid(0),
-        Value::Oid(0),
-        Value::Char(b' '),
-        Value::Char(b' '),
-        Value::Char(b' '),
-        Value::Bool(true),
-        Value::Int4(0),
-        Value::Bool(false),
-        key,
-        Value::Null,
-        bin,
-    ]
-}
-
-fn constraint_rows(t: &TableDef) -> Vec<Vec<Value>> {
-    let mut out = Vec::new();
-    if let Some(key) = &t.primary_key {
-        out.push(constraint_row(
-            t,
-            oids::pkey_constraint(t.oid),
-            &t.pkey_name(),
-            b'p',
-            oids::pkey_index(t.oid),
-            int2s(key.iter().map(|k| k + 1)),
-            Value::Null,
-        ));
-    }
-    for (n, c) in t.checks.iter().enumerate() {
-        out.push(constraint_row(
-            t,
-            oids::check(t.oid, n),
-            &c.name,
-            b'c',
-            0,
-            Value::Null,
-            Value::Text(check_text(&c.expr)),
-        ));
-    }
-    out
 }
 
 fn database_rows() -> Vec<Vec<Value>> {

@@ -13,6 +13,8 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
     use DataType::*;
     use VirtualTable as V;
     match view {
+        V::PgSettings => super::settings::columns(),
+        V::Info(v) => v.columns(),
         V::PgClass => vec![
             ("oid", Oid),
             ("relname", Name),

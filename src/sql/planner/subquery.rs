@@ -137,6 +137,31 @@ impl Planner<'_> {
         Ok((if negated { Expr::Not(Box::new(sub)) } else { sub }, ty))
     }
 
+    /// `ARRAY(SELECT x …)`: an array of the subquery's one column.
+    pub(super) fn array_subquery(
+        &mut self,
+        q: &ast::Query,
+        scope: &Scope,
+        outer: Option<&Scope>,
+        agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
+        let row_scope = match agg.as_deref() {
+            Some(ctx) => agg_scope(ctx),
+            None => scope.clone(),
+        };
+        let (plan, correlated) = self.nested_query(q, &row_scope, outer)?;
+        if plan.columns.len() != 1 {
+            return Err(Error::syntax("subquery must return only one column"));
+        }
+        let elem = plan.columns[0].ty.clone();
+        if matches!(elem, DataType::Array(_)) {
+            return Err(unsupported("ARRAY(subquery) of arrays"));
+        }
+        self.next_id += 1;
+        let sub = SubPlan { id: self.next_id, rel: plan.rel, correlated, kind: SubKind::Array };
+        Ok((Expr::Sub(Box::new(sub)), DataType::Array(Box::new(elem))))
+    }
+
     /// `x op ANY/ALL (subquery)`: binds `x` and resolves the comparison's types.
     #[allow(clippy::too_many_arguments)]
     fn quantified(

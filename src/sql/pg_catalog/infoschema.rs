@@ -1,0 +1,327 @@
+//! `information_schema`: tables, columns, schemata, table_constraints and
+//! key_column_usage, computed from the catalog like the pg_catalog views, with
+//! PostgreSQL 15's column names and values (what ORMs' introspection selects).
+//!
+//! Shortcuts, on purpose:
+//! * The SQL-standard domains are served as their base types: `sql_identifier` as
+//!   `name`, `character_data` and `yes_or_no` as `varchar`, `cardinal_number` as
+//!   `int4` (the values are the same; RowDescription names the base type's oid).
+//! * Only the columns ORMs read are present (a query naming another gets 42703), and
+//!   only user objects are listed: `tables`, `columns` and the constraint views hold
+//!   no rows for pg_catalog's or information_schema's own relations, which a query
+//!   filtering on `table_schema = 'public'` (what ORMs send) does not see anyway.
+//! * FOREIGN KEY constraints are not listed yet (the catalog does not keep them);
+//!   they belong in table_constraints and key_column_usage
+//!   (`position_in_unique_constraint`) once it does.
+
+use super::funcs::default_text;
+use super::rows::type_row;
+use super::Sources;
+use crate::catalog::{Column, Identity, TableDef, PUBLIC_NAMESPACE_OID};
+use crate::types::{DataType, Value};
+
+/// An information_schema view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoView {
+    /// information_schema.tables.
+    Tables,
+    /// information_schema.columns.
+    Columns,
+    /// information_schema.schemata.
+    Schemata,
+    /// information_schema.table_constraints.
+    TableConstraints,
+    /// information_schema.key_column_usage.
+    KeyColumnUsage,
+}
+
+impl InfoView {
+    /// The view called `name` in schema information_schema.
+    pub fn by_name(name: &str) -> Option<InfoView> {
+        Some(match name {
+            "tables" => InfoView::Tables,
+            "columns" => InfoView::Columns,
+            "schemata" => InfoView::Schemata,
+            "table_constraints" => InfoView::TableConstraints,
+            "key_column_usage" => InfoView::KeyColumnUsage,
+            _ => return None,
+        })
+    }
+
+    /// Its oid (pg_class of PostgreSQL 15's initdb assigns these numbers).
+    pub fn oid(self) -> u32 {
+        match self {
+            InfoView::Tables => 13_236,
+            InfoView::Columns => 13_171,
+            InfoView::Schemata => 13_212,
+            InfoView::TableConstraints => 13_228,
+            InfoView::KeyColumnUsage => 13_184,
+        }
+    }
+
+    /// Its columns.
+    pub fn columns(self) -> Vec<(&'static str, DataType)> {
+        let id = || DataType::Name;
+        let chr = || DataType::Varchar(None);
+        let num = || DataType::Int4;
+        match self {
+            InfoView::Tables => vec![
+                ("table_catalog", id()),
+                ("table_schema", id()),
+                ("table_name", id()),
+                ("table_type", chr()),
+                ("self_referencing_column_name", id()),
+                ("reference_generation", chr()),
+                ("user_defined_type_catalog", id()),
+                ("user_defined_type_schema", id()),
+                ("user_defined_type_name", id()),
+                ("is_insertable_into", chr()),
+                ("is_typed", chr()),
+                ("commit_action", chr()),
+            ],
+            InfoView::Columns => vec![
+                ("table_catalog", id()),
+                ("table_schema", id()),
+                ("table_name", id()),
+                ("column_name", id()),
+                ("ordinal_position", num()),
+                ("column_default", chr()),
+                ("is_nullable", chr()),
+                ("data_type", chr()),
+                ("character_maximum_length", num()),
+                ("character_octet_length", num()),
+                ("numeric_precision", num()),
+                ("numeric_precision_radix", num()),
+                ("numeric_scale", num()),
+                ("datetime_precision", num()),
+                ("interval_type", chr()),
+                ("interval_precision", num()),
+                ("collation_name", id()),
+                ("udt_catalog", id()),
+                ("udt_schema", id()),
+                ("udt_name", id()),
+                ("is_identity", chr()),
+                ("identity_generation", chr()),
+                ("identity_start", chr()),
+                ("identity_increment", chr()),
+                ("identity_maximum", chr()),
+                ("identity_minimum", chr()),
+                ("identity_cycle", chr()),
+                ("is_generated", chr()),
+                ("generation_expression", chr()),
+                ("is_updatable", chr()),
+            ],
+            InfoView::Schemata => vec![
+                ("catalog_name", id()),
+                ("schema_name", id()),
+                ("schema_owner", id()),
+                ("default_character_set_catalog", id()),
+                ("default_character_set_schema", id()),
+                ("default_character_set_name", id()),
+                ("sql_path", chr()),
+            ],
+            InfoView::TableConstraints => vec![
+                ("constraint_catalog", id()),
+                ("constraint_schema", id()),
+                ("constraint_name", id()),
+                ("table_catalog", id()),
+                ("table_schema", id()),
+                ("table_name", id()),
+                ("constraint_type", chr()),
+                ("is_deferrable", chr()),
+                ("initially_deferred", chr()),
+                ("enforced", chr()),
+                ("nulls_distinct", chr()),
+            ],
+            InfoView::KeyColumnUsage => vec![
+                ("constraint_catalog", id()),
+                ("constraint_schema", id()),
+                ("constraint_name", id()),
+                ("table_catalog", id()),
+                ("table_schema", id()),
+                ("table_name", id()),
+                ("column_name", id()),
+                ("ordinal_position", num()),
+                ("position_in_unique_constraint", num()),
+            ],
+        }
+    }
+
+    /// Its rows.
+    pub fn rows(self, src: &Sources<'_>) -> Vec<Vec<Value>> {
+        let db = src.facts.database.as_str();
+        let db = if db.is_empty() { "postgres" } else { db };
+        let tables = src.catalog.all();
+        match self {
+            InfoView::Tables => tables
+                .iter()
+                .map(|t| {
+                    let mut r = vec![text(db), text("public"), text(&t.name), text("BASE TABLE")];
+                    r.extend(std::iter::repeat_n(Value::Null, 5));
+                    r.extend([text("YES"), text("NO"), Value::Null]);
+                    r
+                })
+                .collect(),
+            InfoView::Columns => tables
+                .iter()
+                .flat_map(|t| {
+                    t.columns.iter().enumerate().map(|(i, c)| column_row(db, t, i, c, src))
+                })
+                .collect(),
+            InfoView::Schemata => [
+                ("information_schema", "postgres"),
+                ("pg_catalog", "postgres"),
+                ("public", "pg_database_owner"),
+            ]
+            .iter()
+            .map(|(s, owner)| {
+                let mut r = vec![text(db), text(s), text(owner)];
+                r.extend(std::iter::repeat_n(Value::Null, 4));
+                r
+            })
+            .collect(),
+            InfoView::TableConstraints => {
+                tables.iter().flat_map(|t| constraint_rows(db, t)).collect()
+            }
+            InfoView::KeyColumnUsage => tables
+                .iter()
+                .flat_map(|t| {
+                    keys(t).into_iter().flat_map(move |(name, columns)| {
+                        columns.into_iter().enumerate().map(move |(k, c)| {
+                            let mut r = vec![text(db), text("public"), text(&name)];
+                            r.extend([text(db), text("public"), text(&t.name)]);
+                            r.push(text(&t.columns[c].name));
+                            r.push(Value::Int4(k as i32 + 1));
+                            r.push(Value::Null);
+                            r
+                        })
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn yes_no(b: bool) -> Value {
+    text(if b { "YES" } else { "NO" })
+}
+
+fn int(n: Option<i64>) -> Value {
+    n.map_or(Value::Null, |n| Value::Int4(n as i32))
+}
+
+/// The PRIMARY KEY and UNIQUE constraints of `t`: name and key columns.
+fn keys(t: &TableDef) -> Vec<(String, Vec<usize>)> {
+    let mut out = Vec::new();
+    if let Some(k) = &t.primary_key {
+        out.push((t.pkey_name(), k.clone()));
+    }
+    for ix in t.indexes.iter().filter(|ix| ix.constraint) {
+        out.push((ix.name.clone(), ix.columns.clone()));
+    }
+    out
+}
+
+fn constraint_rows(db: &str, t: &TableDef) -> Vec<Vec<Value>> {
+    let row = |name: &str, kind: &str, nulls: Value| {
+        let mut r = vec![text(db), text("public"), text(name)];
+        r.extend([text(db), text("public"), text(&t.name), text(kind)]);
+        r.extend([text("NO"), text("NO"), text("YES"), nulls]);
+        r
+    };
+    let mut out = Vec::new();
+    for c in &t.checks {
+        out.push(row(&c.name, "CHECK", Value::Null));
+    }
+    if t.primary_key.is_some() {
+        out.push(row(&t.pkey_name(), "PRIMARY KEY", Value::Null));
+    }
+    for ix in t.indexes.iter().filter(|ix| ix.constraint) {
+        out.push(row(&ix.name, "UNIQUE", text("YES")));
+    }
+    // PostgreSQL 15 lists each NOT NULL column as a CHECK constraint with a made-up
+    // name: <namespace oid>_<table oid>_<attnum>_not_null.
+    for (i, c) in t.columns.iter().enumerate().filter(|(_, c)| c.not_null) {
+        let _ = c;
+        let name = format!("{}_{}_{}_not_null", PUBLIC_NAMESPACE_OID, t.oid, i + 1);
+        out.push(row(&name, "CHECK", Value::Null));
+    }
+    out
+}
+
+/// (data_type, char max length, char octet length, numeric precision, radix, scale,
+/// datetime precision) for a column type, as information_schema reports them.
+type TypeFacts =
+    (String, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
+fn type_facts(ty: &DataType) -> TypeFacts {
+    use DataType as T;
+    const UNBOUNDED: i64 = 1_073_741_824;
+    let name = match ty {
+        T::Array(_) => "ARRAY".to_owned(),
+        T::Bpchar(_) => "character".to_owned(),
+        other => other.without_modifier().display_name(),
+    };
+    let (len, octets) = match ty {
+        T::Varchar(Some(n)) | T::Bpchar(Some(n)) => (Some(*n as i64), Some(*n as i64 * 4)),
+        T::Varchar(None) | T::Bpchar(None) | T::Text => (None, Some(UNBOUNDED)),
+        _ => (None, None),
+    };
+    let (precision, radix, scale) = match ty {
+        T::Int2 => (Some(16), Some(2), Some(0)),
+        T::Int4 => (Some(32), Some(2), Some(0)),
+        T::Int8 => (Some(64), Some(2), Some(0)),
+        T::Float4 => (Some(24), Some(2), None),
+        T::Float8 => (Some(53), Some(2), None),
+        T::Numeric(Some((p, s))) => (Some(*p as i64), Some(10), Some(*s as i64)),
+        T::Numeric(None) => (None, Some(10), None),
+        _ => (None, None, None),
+    };
+    let datetime = match ty {
+        T::Date => Some(0),
+        T::Timestamp | T::TimestampTz | T::Interval => Some(6),
+        _ => None,
+    };
+    (name, len, octets, precision, radix, scale, datetime)
+}
+
+fn column_row(db: &str, t: &TableDef, i: usize, c: &Column, src: &Sources<'_>) -> Vec<Value> {
+    let (data_type, len, octets, precision, radix, scale, datetime) = type_facts(&c.ty);
+    let udt = type_row(c.ty.oid()).map_or_else(String::new, |r| r.1.to_owned());
+    let default = match (&c.default, c.identity) {
+        (Some(d), None) => text(&default_text(d, &c.ty)),
+        _ => Value::Null,
+    };
+    let mut r = vec![text(db), text("public"), text(&t.name), text(&c.name)];
+    r.extend([Value::Int4(i as i32 + 1), default, yes_no(!c.not_null), text(&data_type)]);
+    r.extend([int(len), int(octets), int(precision), int(radix), int(scale), int(datetime)]);
+    r.extend([Value::Null, Value::Null, Value::Null]);
+    r.extend([text(db), text("pg_catalog"), text(&udt)]);
+    r.push(yes_no(c.identity.is_some()));
+    let seq = src
+        .sequences
+        .iter()
+        .find(|s| s.owned_by.as_ref().is_some_and(|(tb, col)| *tb == t.name && *col == c.name));
+    match (c.identity, seq) {
+        (Some(kind), Some(s)) => {
+            r.push(text(match kind {
+                Identity::Always => "ALWAYS",
+                Identity::ByDefault => "BY DEFAULT",
+            }));
+            for n in [s.start, s.increment, s.max, s.min] {
+                r.push(text(&n.to_string()));
+            }
+            r.push(yes_no(s.cycle));
+        }
+        _ => {
+            r.extend(std::iter::repeat_n(Value::Null, 5));
+            r.push(text("NO"));
+        }
+    }
+    r.extend([text("NEVER"), Value::Null, text("YES")]);
+    r
+}

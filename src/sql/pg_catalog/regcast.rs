@@ -1,0 +1,255 @@
+//! The object-identifier types `regclass`, `regtype` and `regnamespace`: an oid that
+//! reads and prints as its object's name.
+//!
+//! ```text
+//!   'items'::regclass        text ─ RegIn(Class) ─▶ oid 16386      (catalog lookup)
+//!   c.oid::regclass          oid ─ plain cast ───▶ oid 16386      (no lookup)
+//!   x::regclass::text        oid ─ RegOut(Class) ─▶ 'items'
+//!   SELECT x::regclass       oid ─ output ───────▶ 'items'        (name_rows, at the edge)
+//! ```
+//! A value of a reg type is an `oid` (`Value::Oid`) everywhere inside: it compares,
+//! joins and sorts as its number, as in PostgreSQL. Only the two conversions to and
+//! from text need the catalog, so the planner turns them into catalog function calls
+//! ([`reg_cast`]) evaluated with the session's engine at hand, and the session names
+//! a query's reg-typed output columns ([`name_rows`]) before they go on the wire.
+//!
+//! Shortcut: a reg-typed column requested in binary format is sent as its name's
+//! text, not as the 4-byte oid PostgreSQL sends; no driver we know asks for that.
+
+use super::funcs::{format_type, CatalogFunc};
+use super::{oids, VirtualTable};
+use crate::catalog::{PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Result};
+use crate::sql::expr::Expr;
+use crate::sql::functions::Func;
+use crate::types::{DataType, Value};
+
+use super::rows::INFORMATION_SCHEMA_NAMESPACE_OID;
+
+/// Which reg type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegKind {
+    /// regclass: a relation.
+    Class,
+    /// regtype: a type.
+    Type,
+    /// regnamespace: a schema.
+    Namespace,
+}
+
+impl RegKind {
+    /// The reg type `ty` is, if it is one.
+    pub fn of(ty: &DataType) -> Option<RegKind> {
+        match ty {
+            DataType::Regclass => Some(RegKind::Class),
+            DataType::Regtype => Some(RegKind::Type),
+            DataType::Regnamespace => Some(RegKind::Namespace),
+            _ => None,
+        }
+    }
+
+    /// The SQL type.
+    pub fn data_type(self) -> DataType {
+        match self {
+            RegKind::Class => DataType::Regclass,
+            RegKind::Type => DataType::Regtype,
+            RegKind::Namespace => DataType::Regnamespace,
+        }
+    }
+}
+
+fn is_text(ty: &DataType) -> bool {
+    matches!(ty, DataType::Text | DataType::Varchar(_) | DataType::Bpchar(_) | DataType::Name)
+}
+
+/// What a cast from `from` to `to` needs from the catalog: `Some((kind, true))` reads
+/// a name (text → reg type), `Some((kind, false))` prints one (reg type → text).
+pub fn needs_catalog(from: &DataType, to: &DataType) -> Option<(RegKind, bool)> {
+    match (RegKind::of(from), RegKind::of(to)) {
+        (None, Some(k)) if is_text(from) || *from == DataType::Unknown => Some((k, true)),
+        (Some(k), None) if is_text(to) => Some((k, false)),
+        _ => None,
+    }
+}
+
+/// The expression for a cast [`needs_catalog`] said needs the catalog; `e` is text
+/// when reading a name.
+pub fn reg_cast(kind: RegKind, reading: bool, e: Expr) -> Expr {
+    let f = if reading { CatalogFunc::RegIn(kind, false) } else { CatalogFunc::RegOut(kind) };
+    Expr::Func(Func::Catalog(f), vec![e])
+}
+
+/// An identifier as a name: `"Mixed"` keeps its case, `Plain` is folded.
+fn ident(s: &str) -> String {
+    let s = s.trim();
+    match s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => s.to_lowercase(),
+    }
+}
+
+/// `text::regclass` etc.: the oid the name names; with `missing_ok` (`to_regclass`)
+/// NULL where PostgreSQL's input function raises an error.
+pub fn reg_in(
+    kind: RegKind,
+    text: &str,
+    engine: Option<&Engine>,
+    missing_ok: bool,
+) -> Result<Value> {
+    if let Ok(oid) = text.trim().parse::<u32>() {
+        return Ok(Value::Oid(oid));
+    }
+    let found = match kind {
+        RegKind::Class => class_oid(text, engine),
+        RegKind::Type => type_oid(text)?,
+        RegKind::Namespace => namespace_oid(&ident(text)),
+    };
+    match found {
+        Some(oid) => Ok(Value::Oid(oid)),
+        None if missing_ok => Ok(Value::Null),
+        None => Err(match kind {
+            RegKind::Class => Error::new(
+                ErrorKind::UndefinedTable,
+                format!("relation \"{}\" does not exist", text.trim()),
+            ),
+            RegKind::Type => Error::new(
+                ErrorKind::UndefinedObject,
+                format!("type \"{}\" does not exist", text.trim()),
+            ),
+            RegKind::Namespace => Error::new(
+                ErrorKind::InvalidSchemaName,
+                format!("schema \"{}\" does not exist", ident(text)),
+            ),
+        }),
+    }
+}
+
+fn class_oid(text: &str, engine: Option<&Engine>) -> Option<u32> {
+    let (schema, name) = match text.rsplit_once('.') {
+        Some((s, n)) if !n.contains('"') || n.trim().starts_with('"') => (Some(ident(s)), ident(n)),
+        _ => (None, ident(text)),
+    };
+    let virtual_oid = VirtualTable::by_name(&name).map(VirtualTable::oid);
+    match schema.as_deref() {
+        Some("pg_catalog") => return virtual_oid,
+        Some("public") | None => {}
+        Some(_) => return None,
+    }
+    if let Some(engine) = engine {
+        for t in engine.catalog.all() {
+            if t.name == name {
+                return Some(t.oid);
+            }
+            if t.primary_key.is_some() && t.pkey_name() == name {
+                return Some(oids::pkey_index(t.oid));
+            }
+            if let Some(n) = t.indexes.iter().position(|ix| ix.name == name) {
+                return Some(oids::index(t.oid, n));
+            }
+        }
+        if let Some(s) = engine.sequences.get(&name) {
+            return Some(s.def.oid);
+        }
+    }
+    if schema.is_none() {
+        return virtual_oid;
+    }
+    None
+}
+
+fn type_oid(text: &str) -> Result<Option<u32>> {
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let parsed = sqlparser::parser::Parser::new(&dialect)
+        .try_with_sql(text)
+        .and_then(|mut p| p.parse_data_type());
+    let Ok(ast) = parsed else {
+        return Err(Error::syntax(format!("invalid type name \"{text}\"")));
+    };
+    Ok(DataType::from_sql(&ast).ok().map(|t| t.oid()).filter(|&o| o != 0))
+}
+
+fn namespace_oid(name: &str) -> Option<u32> {
+    match name {
+        "pg_catalog" => Some(PG_CATALOG_NAMESPACE_OID),
+        "public" => Some(PUBLIC_NAMESPACE_OID),
+        "information_schema" => Some(INFORMATION_SCHEMA_NAMESPACE_OID),
+        _ => None,
+    }
+}
+
+/// `oid::regclass::text` etc.: the object's name, or the number if no object has it
+/// (as PostgreSQL prints a dangling oid).
+pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>) -> String {
+    let name = match kind {
+        RegKind::Class => class_name(oid, engine),
+        RegKind::Type => Some(format_type(oid, -1)).filter(|n| n != "???" && !n.starts_with('_')),
+        RegKind::Namespace => match oid {
+            PG_CATALOG_NAMESPACE_OID => Some("pg_catalog".to_owned()),
+            PUBLIC_NAMESPACE_OID => Some("public".to_owned()),
+            INFORMATION_SCHEMA_NAMESPACE_OID => Some("information_schema".to_owned()),
+            _ => None,
+        },
+    };
+    name.unwrap_or_else(|| oid.to_string())
+}
+
+fn class_name(oid: u32, engine: Option<&Engine>) -> Option<String> {
+    let quote = super::funcs::quote_ident;
+    if let Some(engine) = engine {
+        for t in engine.catalog.all() {
+            if t.oid == oid {
+                return Some(quote(&t.name));
+            }
+            if t.primary_key.is_some() && oids::pkey_index(t.oid) == oid {
+                return Some(quote(&t.pkey_name()));
+            }
+            for (n, ix) in t.indexes.iter().enumerate() {
+                if oids::index(t.oid, n) == oid {
+                    return Some(quote(&ix.name));
+                }
+            }
+        }
+        if let Some(s) = engine.sequences.all().iter().find(|s| s.def.oid == oid) {
+            return Some(quote(&s.def.name));
+        }
+    }
+    Some(view_name(oid)).filter(|n| !n.is_empty()).map(str::to_owned)
+}
+
+fn view_name(oid: u32) -> &'static str {
+    match oid {
+        1259 => "pg_class",
+        2615 => "pg_namespace",
+        1249 => "pg_attribute",
+        1247 => "pg_type",
+        2610 => "pg_index",
+        2606 => "pg_constraint",
+        2604 => "pg_attrdef",
+        1262 => "pg_database",
+        2601 => "pg_am",
+        _ => "",
+    }
+}
+
+/// A query's rows with each reg-typed column's oids replaced by their names, as the
+/// output function prints them.
+pub fn name_rows(
+    columns: &[DataType],
+    mut rows: Vec<Vec<Value>>,
+    engine: &Engine,
+) -> Vec<Vec<Value>> {
+    let regs: Vec<(usize, RegKind)> =
+        columns.iter().enumerate().filter_map(|(i, t)| Some((i, RegKind::of(t)?))).collect();
+    if regs.is_empty() {
+        return rows;
+    }
+    for row in &mut rows {
+        for &(i, kind) in &regs {
+            if let Some(Value::Oid(oid)) = row.get(i) {
+                row[i] = Value::Text(reg_out(kind, *oid, Some(engine)));
+            }
+        }
+    }
+    rows
+}

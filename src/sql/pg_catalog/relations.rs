@@ -1,0 +1,303 @@
+//! pg_class, pg_index and pg_constraint: the relations troupe has (tables, their
+//! primary-key and secondary indexes, sequences) and the constraints on them
+//! (PRIMARY KEY, UNIQUE, CHECK).
+//!
+//! ```text
+//!   TableDef ──▶ pg_class 'r' ─┬─ primary key ─▶ pg_class 'i' + pg_index + pg_constraint 'p'
+//!                              ├─ indexes[n] ──▶ pg_class 'i' + pg_index (+ pg_constraint 'u'
+//!                              │                 when a UNIQUE constraint made it)
+//!                              └─ checks[n] ───▶ pg_constraint 'c'
+//!   SequenceDef ─▶ pg_class 'S'
+//! ```
+//! Indexes and constraints have derived oids ([`super::oids`]); tables and sequences
+//! their own.
+
+use super::oids;
+use super::rows::POSTGRES_ROLE_OID;
+use crate::catalog::{IndexDef, TableDef, PUBLIC_NAMESPACE_OID};
+use crate::sequence::SequenceDef;
+use crate::types::Value;
+
+const HEAP_AM: u32 = 2;
+const BTREE_AM: u32 = 403;
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+/// An int2[] (int2vector) of 1-based column numbers from 0-based positions.
+pub fn attnums<'a>(v: impl IntoIterator<Item = &'a usize>) -> Value {
+    Value::Array(v.into_iter().map(|n| Value::Int2(*n as i16 + 1)).collect())
+}
+
+/// What a pg_class row describes.
+struct Class<'a> {
+    oid: u32,
+    name: &'a str,
+    kind: u8,
+    am: u32,
+    natts: usize,
+    has_index: bool,
+    checks: usize,
+}
+
+fn class_row(c: Class<'_>) -> Vec<Value> {
+    let table = c.kind == b'r';
+    vec![
+        Value::Oid(c.oid),
+        text(c.name),
+        Value::Oid(PUBLIC_NAMESPACE_OID),
+        Value::Oid(0),
+        Value::Oid(0),
+        Value::Oid(POSTGRES_ROLE_OID),
+        Value::Oid(c.am),
+        Value::Oid(c.oid),
+        Value::Oid(0),
+        Value::Int4(0),
+        Value::Float4(-1.0),
+        Value::Oid(0),
+        Value::Bool(c.has_index),
+        Value::Bool(false),
+        Value::Char(b'p'),
+        Value::Char(c.kind),
+        Value::Int2(c.natts as i16),
+        Value::Int2(c.checks as i16),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(true),
+        Value::Char(if table { b'd' } else { b'n' }),
+        Value::Bool(false),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ]
+}
+
+/// pg_class: each table, its indexes, and each sequence.
+pub fn class_rows(
+    tables: &[std::sync::Arc<TableDef>],
+    sequences: &[SequenceDef],
+) -> Vec<Vec<Value>> {
+    let mut out = Vec::new();
+    for t in tables {
+        out.push(class_row(Class {
+            oid: t.oid,
+            name: &t.name,
+            kind: b'r',
+            am: HEAP_AM,
+            natts: t.columns.len(),
+            has_index: t.primary_key.is_some() || !t.indexes.is_empty(),
+            checks: t.checks.len(),
+        }));
+        if let Some(key) = &t.primary_key {
+            let name = t.pkey_name();
+            out.push(index_class(oids::pkey_index(t.oid), &name, key.len()));
+        }
+        for (n, ix) in t.indexes.iter().enumerate() {
+            out.push(index_class(oids::index(t.oid, n), &ix.name, ix.columns.len()));
+        }
+    }
+    for s in sequences {
+        out.push(class_row(Class {
+            oid: s.oid,
+            name: &s.name,
+            kind: b'S',
+            am: 0,
+            natts: 3,
+            has_index: false,
+            checks: 0,
+        }));
+    }
+    out
+}
+
+fn index_class(oid: u32, name: &str, natts: usize) -> Vec<Value> {
+    class_row(Class { oid, name, kind: b'i', am: BTREE_AM, natts, has_index: false, checks: 0 })
+}
+
+fn index_row(oid: u32, table: u32, columns: &[usize], unique: bool, primary: bool) -> Vec<Value> {
+    let n = Value::Int2(columns.len() as i16);
+    vec![
+        Value::Oid(oid),
+        Value::Oid(table),
+        n.clone(),
+        n,
+        Value::Bool(unique),
+        Value::Bool(primary),
+        Value::Bool(false),
+        Value::Bool(true),
+        Value::Bool(false),
+        Value::Bool(true),
+        Value::Bool(true),
+        Value::Bool(true),
+        Value::Bool(false),
+        attnums(columns),
+        Value::Null,
+        Value::Null,
+    ]
+}
+
+/// pg_index: the primary-key index and the secondary indexes of each table.
+pub fn index_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
+    let mut out = Vec::new();
+    for t in tables {
+        if let Some(key) = &t.primary_key {
+            out.push(index_row(oids::pkey_index(t.oid), t.oid, key, true, true));
+        }
+        for (n, ix) in t.indexes.iter().enumerate() {
+            out.push(index_row(oids::index(t.oid, n), t.oid, &ix.columns, ix.unique, false));
+        }
+    }
+    out
+}
+
+/// What a pg_constraint row describes.
+struct Constraint<'a> {
+    oid: u32,
+    name: &'a str,
+    kind: u8,
+    index: u32,
+    key: Value,
+    bin: Value,
+}
+
+fn constraint_row(t: &TableDef, c: Constraint<'_>) -> Vec<Value> {
+    vec![
+        Value::Oid(c.oid),
+        text(c.name),
+        Value::Oid(PUBLIC_NAMESPACE_OID),
+        Value::Char(c.kind),
+        Value::Bool(false),
+        Value::Bool(false),
+        Value::Bool(true),
+        Value::Oid(t.oid),
+        Value::Oid(0),
+        Value::Oid(c.index),
+        Value::Oid(0),
+        Value::Oid(0),
+        Value::Char(b' '),
+        Value::Char(b' '),
+        Value::Char(b' '),
+        Value::Bool(true),
+        Value::Int4(0),
+        Value::Bool(false),
+        c.key,
+        Value::Null,
+        c.bin,
+    ]
+}
+
+/// pg_constraint: each table's primary key, UNIQUE constraints and CHECKs. (FOREIGN
+/// KEY rows, contype 'f', belong here once the catalog keeps foreign keys.)
+pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
+    let mut out = Vec::new();
+    for t in tables {
+        if let Some(key) = &t.primary_key {
+            out.push(constraint_row(
+                t,
+                Constraint {
+                    oid: oids::pkey_constraint(t.oid),
+                    name: &t.pkey_name(),
+                    kind: b'p',
+                    index: oids::pkey_index(t.oid),
+                    key: attnums(key),
+                    bin: Value::Null,
+                },
+            ));
+        }
+        for (n, ix) in t.indexes.iter().enumerate().filter(|(_, ix)| ix.constraint) {
+            out.push(constraint_row(
+                t,
+                Constraint {
+                    oid: oids::unique(t.oid, n),
+                    name: &ix.name,
+                    kind: b'u',
+                    index: oids::index(t.oid, n),
+                    key: attnums(&ix.columns),
+                    bin: Value::Null,
+                },
+            ));
+        }
+        for (n, c) in t.checks.iter().enumerate() {
+            out.push(constraint_row(
+                t,
+                Constraint {
+                    oid: oids::check(t.oid, n),
+                    name: &c.name,
+                    kind: b'c',
+                    index: 0,
+                    key: attnums(&columns_named_in(t, &c.expr)),
+                    bin: Value::Text(super::funcs::check_text(&c.expr)),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// The columns an expression's text names (its identifiers outside string literals
+/// that are column names), in column order: a CHECK's `conkey`.
+pub fn columns_named_in(t: &TableDef, expr: &str) -> Vec<usize> {
+    let mut words = Vec::new();
+    let mut chars = expr.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            for d in chars.by_ref() {
+                if d == '\'' {
+                    break;
+                }
+            }
+        } else if c == '"' {
+            let w: String = chars.by_ref().take_while(|&d| d != '"').collect();
+            words.push(w);
+        } else if c.is_alphabetic() || c == '_' {
+            let mut w = c.to_string();
+            while let Some(&d) = chars.peek() {
+                if d.is_alphanumeric() || d == '_' {
+                    w.push(d);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            words.push(w.to_lowercase());
+        }
+    }
+    (0..t.columns.len()).filter(|&i| words.iter().any(|w| *w == t.columns[i].name)).collect()
+}
+
+/// `CREATE [UNIQUE] INDEX name ON [public.]table USING btree (cols)`, as
+/// `pg_get_indexdef` prints it (`pretty` leaves out the visible schema).
+pub fn index_def(
+    t: &TableDef,
+    name: &str,
+    columns: &[usize],
+    unique: bool,
+    pretty: bool,
+) -> String {
+    format!(
+        "CREATE {}INDEX {} ON {}{} USING btree ({})",
+        if unique { "UNIQUE " } else { "" },
+        super::funcs::quote_ident(name),
+        if pretty { "" } else { "public." },
+        super::funcs::quote_ident(&t.name),
+        column_list(t, columns)
+    )
+}
+
+/// `a, b` for column positions.
+pub fn column_list(t: &TableDef, columns: &[usize]) -> String {
+    columns
+        .iter()
+        .filter_map(|&k| t.columns.get(k).map(|c| super::funcs::quote_ident(&c.name)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The secondary index a derived oid names.
+pub fn secondary(t: &TableDef, n: usize) -> Option<&IndexDef> {
+    t.indexes.get(n)
+}
