@@ -225,6 +225,17 @@ impl Catalog {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Replaces the definition called `old` with `def` (which may have another name:
+    /// RENAME TO) in one step, so that no reader finds neither. Called after the
+    /// change is durable.
+    pub fn replace(&self, old: &str, def: TableDef) {
+        let mut tables = self.tables.write();
+        tables.remove(old);
+        tables.insert(def.name.clone(), Arc::new(def));
+        drop(tables);
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Removes a definition. Called after the drop is durable.
     pub fn remove(&self, name: &str) -> Option<Arc<TableDef>> {
         let removed = self.tables.write().remove(name);

@@ -13,6 +13,7 @@
 //! only statement of its implicit transaction ([`retry::should_retry`]); explicit
 //! transactions get the error, as in PostgreSQL.
 
+mod alter;
 mod backend;
 pub mod block;
 mod indexes;
@@ -468,7 +469,7 @@ impl Session {
             }
             Plan::CreateTable { .. }
             | Plan::DropTable { .. }
-            | Plan::AddPrimaryKey { .. }
+            | Plan::AlterTable { .. }
             | Plan::CreateSequence { .. }
             | Plan::DropSequence { .. }
             | Plan::CreateIndex { .. }
@@ -493,7 +494,9 @@ impl Session {
                         .filter_map(|n| self.engine.catalog.get(n))
                         .map(|d| d.id)
                         .collect(),
-                    Plan::AddPrimaryKey { table, .. } => vec![table.id],
+                    Plan::AlterTable { table, .. } => {
+                        self.engine.catalog.get(table).map(|d| d.id).into_iter().collect()
+                    }
                     _ => Vec::new(),
                 };
                 if self
@@ -755,30 +758,8 @@ impl Session {
                 }
                 Ok("DROP TABLE".into())
             }
-            Plan::AddPrimaryKey { table, columns } => {
-                let table = catalog.table(&table.name)?;
-                if table.primary_key.is_some() {
-                    return Err(Error::new(
-                        ErrorKind::InvalidTableDefinition,
-                        format!(
-                            "multiple primary keys for table \"{}\" are not allowed",
-                            table.name
-                        ),
-                    ));
-                }
-                let txn = engine.begin();
-                let old = engine.storage.table(table.id)?;
-                let rows = old.retire(txn.id()).await?;
-                match self.rekey(&engine, &table, columns, rows, &txn).await {
-                    Ok(()) => {
-                        engine.storage.drop_table(table.id);
-                        Ok("ALTER TABLE".into())
-                    }
-                    Err(e) => {
-                        old.unretire().await;
-                        Err(e)
-                    }
-                }
+            Plan::AlterTable { table, if_exists, actions } => {
+                self.alter_table(&engine, table, *if_exists, actions).await
             }
             Plan::CreateSequence { def, if_not_exists } => {
                 self.create_sequence(&engine, def, *if_not_exists).await
@@ -794,73 +775,6 @@ impl Session {
             }
             _ => Err(Error::internal("not DDL")),
         }
-    }
-
-    async fn rekey(
-        &self,
-        engine: &Engine,
-        table: &TableDef,
-        pk: &[usize],
-        chains: Vec<(Key, Chain)>,
-        txn: &Arc<crate::txn::TxnStatus>,
-    ) -> Result<()> {
-        // Each chain moves whole under the key of its newest committed row.
-        let mut keyed: Vec<(Key, Chain, Row)> = Vec::with_capacity(chains.len());
-        for (_, chain) in chains {
-            let Some(row) = chain.versions.last().and_then(|v| v.row.clone()) else { continue };
-            let mut vals = Vec::with_capacity(pk.len());
-            for &c in pk {
-                if row[c].is_null() {
-                    return Err(Error::new(
-                        ErrorKind::NotNullViolation,
-                        format!(
-                            "column \"{}\" of relation \"{}\" contains null values",
-                            table.columns[c].name, table.name
-                        ),
-                    ));
-                }
-                vals.push(row[c].clone());
-            }
-            let mut k = Vec::new();
-            encode_key(&vals, &mut k);
-            keyed.push((k.into_boxed_slice(), chain, row));
-        }
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
-            let names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name.as_str()).collect();
-            let vals: Vec<String> = pk
-                .iter()
-                .map(|&c| crate::types::text_of(&w[0].2[c], &table.columns[c].ty))
-                .collect();
-            return Err(Error::new(
-                ErrorKind::UniqueViolation,
-                format!("could not create unique index \"{}\"", table.pkey_name()),
-            )
-            .with_detail(format!(
-                "Key ({})=({}) is duplicated.",
-                names.join(", "),
-                vals.join(", ")
-            )));
-        }
-        let mut def = table.clone();
-        def.id = engine.catalog.allocate_id();
-        def.primary_key = Some(pk.to_vec());
-        for &c in pk {
-            def.columns[c].not_null = true;
-        }
-        let mut writes = Vec::with_capacity(keyed.len() + 2);
-        writes.push(WalWrite::CatalogPut { key: table_key(&def.name), value: def.encode() });
-        writes.push(WalWrite::DropTable { table: table.id });
-        for (k, _, row) in &keyed {
-            let mut value = Vec::with_capacity(64);
-            crate::types::encode_row(row, &mut value);
-            writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
-        }
-        engine.commit(txn, writes).await?;
-        let chains = keyed.into_iter().map(|(k, c, _)| (k, c)).collect();
-        engine.storage.load_chains(def.id, chains, def.indexes.clone())?;
-        engine.catalog.install(def);
-        Ok(())
     }
 }
 

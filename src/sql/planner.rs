@@ -23,6 +23,8 @@ use super::pg_catalog::VirtualTable;
 mod special;
 use super::plan::*;
 
+mod alter;
+mod alter_apply;
 mod cte;
 mod index;
 mod join;
@@ -31,6 +33,8 @@ mod setop;
 mod subquery;
 mod upsert;
 
+pub use alter::AlterAction;
+pub use alter_apply::{apply_alter, rename_word, Altered, Source};
 use cte::CteDef;
 use subquery::CorrFrame;
 
@@ -1762,38 +1766,6 @@ impl<'a> Planner<'a> {
             sequences,
             indexes,
         })
-    }
-
-    fn alter_table(&mut self, a: &ast::AlterTable) -> Result<Plan> {
-        let table = self.table(&a.name)?;
-        let [op] = a.operations.as_slice() else {
-            return Err(unsupported("several ALTER TABLE actions at once"));
-        };
-        match op {
-            ast::AlterTableOperation::AddConstraint {
-                constraint: ast::TableConstraint::PrimaryKey(pk),
-                ..
-            } => {
-                if table.primary_key.is_some() {
-                    return Err(multiple_pk(&table.name));
-                }
-                let mut idx = Vec::new();
-                for col in &pk.columns {
-                    let cname = index_column_name(&col.column.expr)?;
-                    idx.push(table.column_index(&cname).ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::UndefinedColumn,
-                            format!(
-                                "column \"{cname}\" of relation \"{}\" does not exist",
-                                table.name
-                            ),
-                        )
-                    })?);
-                }
-                Ok(Plan::AddPrimaryKey { table, columns: idx })
-            }
-            other => Err(unsupported(format!("ALTER TABLE … {}", first_words(&other.to_string())))),
-        }
     }
 }
 
