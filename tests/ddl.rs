@@ -126,3 +126,39 @@ async fn implicit_writers_during_alters_lose_nothing() {
     let cols = lines(&c, "SELECT * FROM t LIMIT 1").await;
     assert_eq!(cols[0].split('|').count(), 1 + altered);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, a int);
+         INSERT INTO t VALUES (1, 10), (2, 20);
+         CREATE VIEW v (k, twice) AS SELECT id, a * 2 FROM t;
+         CREATE VIEW gone AS SELECT 1 AS one;
+         CREATE VIEW star AS SELECT * FROM t",
+    )
+    .await
+    .unwrap();
+    c.batch_execute("CREATE OR REPLACE VIEW v (k, twice) AS SELECT id, a * 2 FROM t WHERE a > 10")
+        .await
+        .unwrap();
+    c.batch_execute("DROP VIEW gone; ALTER TABLE t ADD COLUMN b text DEFAULT 'b'").await.unwrap();
+    drop(c);
+    db.stop().await;
+
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    assert_eq!(lines(&c, "SELECT k, twice FROM v").await, ["2|40"]);
+    assert_eq!(lines(&c, "SELECT * FROM star ORDER BY id").await, ["1|10", "2|20"]);
+    assert_eq!(sqlstate(&c, "SELECT * FROM gone").await, SqlState::UNDEFINED_TABLE);
+    assert_eq!(sqlstate(&c, "DROP TABLE t").await, SqlState::DEPENDENT_OBJECTS_STILL_EXIST);
+    // A new relation's oid does not collide with the recovered view's.
+    c.batch_execute("CREATE TABLE u (x int)").await.unwrap();
+    let oids =
+        lines(&c, "SELECT count(DISTINCT oid) FROM pg_class WHERE relname IN ('t', 'u')").await;
+    assert_eq!(oids, ["2"]);
+    drop(c);
+    db.stop().await;
+}

@@ -67,6 +67,7 @@ impl Session {
                 "renaming or dropping a table's or column's owned sequence is not supported yet",
             ));
         }
+        self.views_allow(engine, &table, &altered)?;
         self.pending_notices.extend(altered.notices.iter().cloned());
         let txn = engine.begin();
         let old = engine.storage.table(table.id)?;

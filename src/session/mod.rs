@@ -19,6 +19,7 @@ pub mod block;
 mod indexes;
 pub mod retry;
 mod statements;
+mod views;
 
 pub use backend::SessionFactory;
 pub mod copy;
@@ -470,6 +471,8 @@ impl Session {
             Plan::CreateTable { .. }
             | Plan::DropTable { .. }
             | Plan::AlterTable { .. }
+            | Plan::CreateView { .. }
+            | Plan::DropView { .. }
             | Plan::CreateSequence { .. }
             | Plan::DropSequence { .. }
             | Plan::CreateIndex { .. }
@@ -481,6 +484,8 @@ impl Session {
                     Plan::DropTable { .. } => "DROP TABLE",
                     Plan::CreateSequence { .. } => "CREATE SEQUENCE",
                     Plan::DropSequence { .. } => "DROP SEQUENCE",
+                    Plan::CreateView { .. } => "CREATE VIEW",
+                    Plan::DropView { .. } => "DROP VIEW",
                     _ => "ALTER TABLE",
                 };
                 if self.block == Block::Explicit {
@@ -652,7 +657,7 @@ impl Session {
                 sequences,
                 indexes: uniques,
             } => {
-                if catalog.get(name).is_some() || engine.sequences.get(name).is_some() {
+                if indexes::relation_exists(&engine, name) {
                     if *if_not_exists {
                         self.pending_notices.push((
                             "42P07",
@@ -704,7 +709,17 @@ impl Session {
                 let mut defs = Vec::new();
                 for n in names {
                     match catalog.get(n) {
-                        Some(d) => defs.push(d),
+                        Some(d) => {
+                            views::no_dependent_views(&engine, n, true)?;
+                            defs.push(d)
+                        }
+                        None if catalog.view(n).is_some() => {
+                            return Err(Error::new(
+                                ErrorKind::WrongObjectType,
+                                format!("\"{n}\" is not a table"),
+                            )
+                            .with_hint("Use DROP VIEW to remove a view."))
+                        }
                         None if *if_exists => {
                             self.pending_notices
                                 .push(("00000", format!("table \"{n}\" does not exist, skipping")));
@@ -757,6 +772,12 @@ impl Session {
                     engine.sequences.remove(&s.def.name);
                 }
                 Ok("DROP TABLE".into())
+            }
+            Plan::CreateView { def, or_replace } => {
+                self.create_view(&engine, def, *or_replace).await
+            }
+            Plan::DropView { names, if_exists } => {
+                self.drop_views(&engine, names, *if_exists).await
             }
             Plan::AlterTable { table, if_exists, actions } => {
                 self.alter_table(&engine, table, *if_exists, actions).await

@@ -392,6 +392,20 @@ pub enum Plan {
     },
     /// TRUNCATE.
     Truncate(Vec<Arc<TableDef>>),
+    /// CREATE [OR REPLACE] VIEW (oid assigned at execution).
+    CreateView {
+        /// The definition.
+        def: crate::catalog::ViewDef,
+        /// OR REPLACE.
+        or_replace: bool,
+    },
+    /// DROP VIEW.
+    DropView {
+        /// Names.
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
     /// ALTER TABLE (names resolved at execution, under the DDL lock).
     AlterTable {
         /// Table name.

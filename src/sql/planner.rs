@@ -32,6 +32,7 @@ mod returning;
 mod setop;
 mod subquery;
 mod upsert;
+mod view;
 
 pub use alter::AlterAction;
 pub use alter_apply::{apply_alter, rename_word, Altered, Source};
@@ -78,6 +79,10 @@ pub struct Planner<'a> {
     corr: Vec<CorrFrame>,
     /// The WITH queries in scope, innermost last (see `cte.rs`).
     ctes: Vec<CteDef>,
+    /// The views being expanded, outermost first (see `view.rs`).
+    expanding: Vec<String>,
+    /// Every table and view a FROM resolved (what CREATE VIEW depends on).
+    referenced: Vec<String>,
 }
 
 /// Case-folds an identifier as PostgreSQL does (unquoted → lower case).
@@ -132,6 +137,7 @@ fn unsupported(what: impl std::fmt::Display) -> Error {
 enum Relation {
     Table(Arc<TableDef>),
     Virtual(VirtualTable),
+    View(Arc<crate::catalog::ViewDef>),
 }
 
 impl<'a> Planner<'a> {
@@ -156,6 +162,8 @@ impl<'a> Planner<'a> {
             next_id: 0,
             corr: Vec::new(),
             ctes: Vec::new(),
+            expanding: Vec::new(),
+            referenced: Vec::new(),
             overriding: None,
         })
     }
@@ -169,7 +177,25 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
-    fn resolve(&self, name: &ast::ObjectName) -> Result<Relation> {
+    fn resolve(&mut self, name: &ast::ObjectName) -> Result<Relation> {
+        let found = self.resolve_name(name)?;
+        match &found {
+            Relation::Table(t) => self.referenced.push(t.name.clone()),
+            Relation::View(v) => self.referenced.push(v.name.clone()),
+            Relation::Virtual(_) => {}
+        }
+        Ok(found)
+    }
+
+    /// A user relation (table or view) called `rel`.
+    fn user_relation(&self, rel: &str) -> Result<Relation> {
+        match self.catalog.table(rel) {
+            Ok(t) => Ok(Relation::Table(t)),
+            Err(e) => self.catalog.view(rel).map(Relation::View).ok_or(e),
+        }
+    }
+
+    fn resolve_name(&self, name: &ast::ObjectName) -> Result<Relation> {
         let parts = object_parts(name);
         let (schema, rel) = match parts.as_slice() {
             [r] => (None, r.as_str()),
@@ -181,22 +207,21 @@ impl<'a> Planner<'a> {
             Some("pg_catalog") => VirtualTable::by_name(rel)
                 .map(Relation::Virtual)
                 .ok_or_else(|| undefined_table(name)),
-            Some("public") => {
-                self.catalog.table(rel).map(Relation::Table).map_err(|_| undefined_table(name))
-            }
+            Some("public") => self.user_relation(rel).map_err(|_| undefined_table(name)),
             Some(_) => Err(undefined_table(name)),
             None => {
                 if let Some(v) = VirtualTable::by_name(rel) {
                     return Ok(Relation::Virtual(v));
                 }
-                self.catalog.table(rel).map(Relation::Table)
+                self.user_relation(rel)
             }
         }
     }
 
-    fn table(&self, name: &ast::ObjectName) -> Result<Arc<TableDef>> {
+    fn table(&mut self, name: &ast::ObjectName) -> Result<Arc<TableDef>> {
         match self.resolve(name)? {
             Relation::Table(t) => Ok(t),
+            Relation::View(v) => Err(view::view_not_writable(&v.name)),
             Relation::Virtual(_) => Err(Error::new(
                 ErrorKind::InsufficientPrivilege,
                 format!("permission denied: \"{name}\" is a system catalog"),
@@ -222,6 +247,10 @@ impl<'a> Planner<'a> {
                 Ok(Plan::DropTable { names, if_exists: *if_exists })
             }
             S::CreateIndex(c) => self.create_index(c),
+            S::CreateView(c) => self.create_view(c),
+            S::Drop { object_type: ast::ObjectType::View, if_exists, names, cascade, .. } => {
+                self.drop_view(names, *if_exists, *cascade)
+            }
             S::Drop { object_type: ast::ObjectType::Index, if_exists, names, cascade, .. } => {
                 self.drop_index(names, *if_exists, *cascade)
             }
@@ -649,6 +678,7 @@ impl<'a> Planner<'a> {
                         let scope = relation_scope(qualifier, &renames, cols);
                         Ok((Rel::Virtual(v), scope))
                     }
+                    Relation::View(v) => self.view_relation(&v, qualifier, &renames),
                 }
             }
             ast::TableFactor::Derived { subquery, alias, .. } => {
