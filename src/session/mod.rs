@@ -327,7 +327,12 @@ impl Session {
         }
         let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
         let p = plan_statement(&stmt.sql, &self.engine.catalog, &oids)?;
-        if p.param_types != stmt.planned.param_types {
+        // A DDL (ALTER TABLE, CREATE OR REPLACE VIEW) may have changed what `*` means:
+        // the client was told the old row shape, so PostgreSQL refuses instead.
+        let shape = |ps: &Planned| {
+            ps.plan.columns().map(|cs| cs.into_iter().map(|c| (c.name, c.ty)).collect::<Vec<_>>())
+        };
+        if p.param_types != stmt.planned.param_types || shape(&p) != shape(&stmt.planned) {
             return Err(Error::new(
                 ErrorKind::FeatureNotSupported,
                 "cached plan must not change result type",
