@@ -25,8 +25,8 @@ use crate::types::DataType;
 /// One action of an ALTER TABLE, with names as written (case-folded).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlterAction {
-    /// ADD [COLUMN] [IF NOT EXISTS] name type [DEFAULT …] [NOT NULL] [CHECK …]
-    /// [UNIQUE] [PRIMARY KEY].
+    /// ADD \[COLUMN\] \[IF NOT EXISTS\] name type [DEFAULT …] \[NOT NULL\] [CHECK …]
+    /// \[UNIQUE\] \[PRIMARY KEY\].
     AddColumn {
         /// The column (its DEFAULT as SQL text).
         column: Column,
@@ -39,14 +39,14 @@ pub enum AlterAction {
         /// PRIMARY KEY.
         primary_key: bool,
     },
-    /// DROP [COLUMN] [IF EXISTS] name.
+    /// DROP \[COLUMN\] \[IF EXISTS\] name.
     DropColumn {
         /// Column.
         name: String,
         /// IF EXISTS.
         if_exists: bool,
     },
-    /// RENAME [COLUMN] old TO new.
+    /// RENAME \[COLUMN\] old TO new.
     RenameColumn {
         /// Current name.
         old: String,
@@ -55,14 +55,14 @@ pub enum AlterAction {
     },
     /// RENAME TO new.
     RenameTable(String),
-    /// ALTER [COLUMN] c SET DEFAULT e / DROP DEFAULT.
+    /// ALTER \[COLUMN\] c SET DEFAULT e / DROP DEFAULT.
     SetDefault {
         /// Column.
         column: String,
         /// The new default as SQL text, `None` to drop it.
         default: Option<String>,
     },
-    /// ALTER [COLUMN] c SET NOT NULL / DROP NOT NULL.
+    /// ALTER \[COLUMN\] c SET NOT NULL / DROP NOT NULL.
     SetNotNull {
         /// Column.
         column: String,
@@ -88,7 +88,7 @@ pub enum AlterAction {
         /// Column names.
         columns: Vec<String>,
     },
-    /// DROP CONSTRAINT [IF EXISTS] name.
+    /// DROP CONSTRAINT \[IF EXISTS\] name.
     DropConstraint {
         /// Name.
         name: String,
@@ -109,7 +109,7 @@ fn key_columns(cols: &[ast::IndexColumn]) -> Result<Vec<String>> {
 }
 
 impl Planner<'_> {
-    /// ALTER TABLE [IF EXISTS] t action, ….
+    /// ALTER TABLE \[IF EXISTS\] t action, ….
     pub(super) fn alter_table(&mut self, a: &ast::AlterTable) -> Result<Plan> {
         if a.table_type.is_some() || a.location.is_some() || a.on_cluster.is_some() {
             return Err(unsupported("this ALTER TABLE form"));
