@@ -99,9 +99,12 @@ impl Engine {
         let (store, recovered) = Store::open(config)?;
         let mut defs = Vec::new();
         let mut sequences = Vec::new();
+        let mut views = Vec::new();
         for (k, v) in &recovered.catalog {
             if k.starts_with(SEQUENCE_KEY_PREFIX) {
                 sequences.push(SequenceDef::decode(v)?);
+            } else if k.starts_with(crate::catalog::VIEW_KEY_PREFIX) {
+                views.push(crate::catalog::ViewDef::decode(v)?);
             } else {
                 defs.push(TableDef::decode(v)?);
             }
@@ -117,6 +120,9 @@ impl Engine {
             storage.load(def.id, loaded, def.indexes.clone())?;
         }
         let catalog = Catalog::new(defs, recovered.max_table_id);
+        for v in views {
+            catalog.install_view(v);
+        }
         for (def, _) in &sequences {
             catalog.note_oid(def.oid);
         }

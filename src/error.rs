@@ -25,6 +25,10 @@ pub enum ErrorKind {
     DuplicateTable,
     /// 42701: column specified more than once.
     DuplicateColumn,
+    /// 42710: an object (e.g. a constraint) of that name already exists.
+    DuplicateObject,
+    /// 42P17: an invalid object definition (e.g. a view that reads itself).
+    InvalidObjectDefinition,
     /// 42P16: e.g. multiple primary keys.
     InvalidTableDefinition,
     /// 42804: expression has the wrong type.
@@ -156,6 +160,8 @@ impl ErrorKind {
             UndefinedFunction => "42883",
             DuplicateTable => "42P07",
             DuplicateColumn => "42701",
+            DuplicateObject => "42710",
+            InvalidObjectDefinition => "42P17",
             InvalidTableDefinition => "42P16",
             DatatypeMismatch => "42804",
             CannotCoerce => "42846",

@@ -10,6 +10,9 @@
 //! behind a message hop.
 
 pub mod encoding;
+pub mod view;
+
+pub use view::{view_key, ViewColumn, ViewDef, VIEW_KEY_PREFIX};
 
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
@@ -155,6 +158,7 @@ pub fn table_key(name: &str) -> Vec<u8> {
 #[derive(Debug, Default)]
 pub struct Catalog {
     tables: RwLock<BTreeMap<String, Arc<TableDef>>>,
+    views: RwLock<BTreeMap<String, Arc<ViewDef>>>,
     version: AtomicU64,
     next_id: AtomicU64,
     next_oid: AtomicU64,
@@ -171,6 +175,7 @@ impl Catalog {
         let map = tables.into_iter().map(|t| (t.name.clone(), Arc::new(t))).collect();
         Catalog {
             tables: RwLock::new(map),
+            views: RwLock::new(BTreeMap::new()),
             version: AtomicU64::new(1),
             next_id: AtomicU64::new(next_id),
             next_oid: AtomicU64::new(next_oid.max(FIRST_USER_OID as u64)),
@@ -222,6 +227,50 @@ impl Catalog {
     /// Installs (or replaces) a definition. Called after its catalog write is durable.
     pub fn install(&self, def: TableDef) {
         self.tables.write().insert(def.name.clone(), Arc::new(def));
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Replaces the definition called `old` with `def` (which may have another name:
+    /// RENAME TO) in one step, so that no reader finds neither. Called after the
+    /// change is durable.
+    pub fn replace(&self, old: &str, def: TableDef) {
+        let mut tables = self.tables.write();
+        tables.remove(old);
+        tables.insert(def.name.clone(), Arc::new(def));
+        drop(tables);
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The view called `name`, if it exists.
+    pub fn view(&self, name: &str) -> Option<Arc<ViewDef>> {
+        self.views.read().get(name).cloned()
+    }
+
+    /// Every view, by name.
+    pub fn views(&self) -> Vec<Arc<ViewDef>> {
+        self.views.read().values().cloned().collect()
+    }
+
+    /// The views that read relation `name` (a table or a view).
+    pub fn views_reading(&self, name: &str) -> Vec<Arc<ViewDef>> {
+        self.views
+            .read()
+            .values()
+            .filter(|v| v.depends.iter().any(|d| d == name))
+            .cloned()
+            .collect()
+    }
+
+    /// Installs (or replaces) a view; also at recovery. Called after its write is durable.
+    pub fn install_view(&self, def: ViewDef) {
+        self.note_oid(def.oid);
+        self.views.write().insert(def.name.clone(), Arc::new(def));
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Removes a view. Called after the drop is durable.
+    pub fn remove_view(&self, name: &str) {
+        self.views.write().remove(name);
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 

@@ -18,6 +18,7 @@ use super::Session;
 /// True if a relation (table, sequence or index) called `name` exists.
 pub(super) fn relation_exists(engine: &Engine, name: &str) -> bool {
     engine.catalog.get(name).is_some()
+        || engine.catalog.view(name).is_some()
         || engine.sequences.get(name).is_some()
         || engine.catalog.table_of_index(name).is_some()
 }

@@ -13,11 +13,13 @@
 //! only statement of its implicit transaction ([`retry::should_retry`]); explicit
 //! transactions get the error, as in PostgreSQL.
 
+mod alter;
 mod backend;
 pub mod block;
 mod indexes;
 pub mod retry;
 mod statements;
+mod views;
 
 pub use backend::SessionFactory;
 pub mod copy;
@@ -334,7 +336,12 @@ impl Session {
         }
         let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
         let p = plan_statement(&stmt.sql, &self.engine.catalog, &oids)?;
-        if p.param_types != stmt.planned.param_types {
+        // A DDL (ALTER TABLE, CREATE OR REPLACE VIEW) may have changed what `*` means:
+        // the client was told the old row shape, so PostgreSQL refuses instead.
+        let shape = |ps: &Planned| {
+            ps.plan.columns().map(|cs| cs.into_iter().map(|c| (c.name, c.ty)).collect::<Vec<_>>())
+        };
+        if p.param_types != stmt.planned.param_types || shape(&p) != shape(&stmt.planned) {
             return Err(Error::new(
                 ErrorKind::FeatureNotSupported,
                 "cached plan must not change result type",
@@ -483,7 +490,9 @@ impl Session {
             }
             Plan::CreateTable { .. }
             | Plan::DropTable { .. }
-            | Plan::AddPrimaryKey { .. }
+            | Plan::AlterTable { .. }
+            | Plan::CreateView { .. }
+            | Plan::DropView { .. }
             | Plan::CreateSequence { .. }
             | Plan::DropSequence { .. }
             | Plan::CreateIndex { .. }
@@ -495,6 +504,8 @@ impl Session {
                     Plan::DropTable { .. } => "DROP TABLE",
                     Plan::CreateSequence { .. } => "CREATE SEQUENCE",
                     Plan::DropSequence { .. } => "DROP SEQUENCE",
+                    Plan::CreateView { .. } => "CREATE VIEW",
+                    Plan::DropView { .. } => "DROP VIEW",
                     _ => "ALTER TABLE",
                 };
                 if self.block == Block::Explicit {
@@ -508,7 +519,9 @@ impl Session {
                         .filter_map(|n| self.engine.catalog.get(n))
                         .map(|d| d.id)
                         .collect(),
-                    Plan::AddPrimaryKey { table, .. } => vec![table.id],
+                    Plan::AlterTable { table, .. } => {
+                        self.engine.catalog.get(table).map(|d| d.id).into_iter().collect()
+                    }
                     _ => Vec::new(),
                 };
                 if self
@@ -673,7 +686,7 @@ impl Session {
                 sequences,
                 indexes: uniques,
             } => {
-                if catalog.get(name).is_some() || engine.sequences.get(name).is_some() {
+                if indexes::relation_exists(&engine, name) {
                     if *if_not_exists {
                         self.pending_notices.push((
                             "42P07",
@@ -725,7 +738,17 @@ impl Session {
                 let mut defs = Vec::new();
                 for n in names {
                     match catalog.get(n) {
-                        Some(d) => defs.push(d),
+                        Some(d) => {
+                            views::no_dependent_views(&engine, n, true)?;
+                            defs.push(d)
+                        }
+                        None if catalog.view(n).is_some() => {
+                            return Err(Error::new(
+                                ErrorKind::WrongObjectType,
+                                format!("\"{n}\" is not a table"),
+                            )
+                            .with_hint("Use DROP VIEW to remove a view."))
+                        }
                         None if *if_exists => {
                             self.pending_notices
                                 .push(("00000", format!("table \"{n}\" does not exist, skipping")));
@@ -779,30 +802,14 @@ impl Session {
                 }
                 Ok("DROP TABLE".into())
             }
-            Plan::AddPrimaryKey { table, columns } => {
-                let table = catalog.table(&table.name)?;
-                if table.primary_key.is_some() {
-                    return Err(Error::new(
-                        ErrorKind::InvalidTableDefinition,
-                        format!(
-                            "multiple primary keys for table \"{}\" are not allowed",
-                            table.name
-                        ),
-                    ));
-                }
-                let txn = engine.begin();
-                let old = engine.storage.table(table.id)?;
-                let rows = old.retire(txn.id()).await?;
-                match self.rekey(&engine, &table, columns, rows, &txn).await {
-                    Ok(()) => {
-                        engine.storage.drop_table(table.id);
-                        Ok("ALTER TABLE".into())
-                    }
-                    Err(e) => {
-                        old.unretire().await;
-                        Err(e)
-                    }
-                }
+            Plan::CreateView { def, or_replace } => {
+                self.create_view(&engine, def, *or_replace).await
+            }
+            Plan::DropView { names, if_exists } => {
+                self.drop_views(&engine, names, *if_exists).await
+            }
+            Plan::AlterTable { table, if_exists, actions } => {
+                self.alter_table(&engine, table, *if_exists, actions).await
             }
             Plan::CreateSequence { def, if_not_exists } => {
                 self.create_sequence(&engine, def, *if_not_exists).await
@@ -818,73 +825,6 @@ impl Session {
             }
             _ => Err(Error::internal("not DDL")),
         }
-    }
-
-    async fn rekey(
-        &self,
-        engine: &Engine,
-        table: &TableDef,
-        pk: &[usize],
-        chains: Vec<(Key, Chain)>,
-        txn: &Arc<crate::txn::TxnStatus>,
-    ) -> Result<()> {
-        // Each chain moves whole under the key of its newest committed row.
-        let mut keyed: Vec<(Key, Chain, Row)> = Vec::with_capacity(chains.len());
-        for (_, chain) in chains {
-            let Some(row) = chain.versions.last().and_then(|v| v.row.clone()) else { continue };
-            let mut vals = Vec::with_capacity(pk.len());
-            for &c in pk {
-                if row[c].is_null() {
-                    return Err(Error::new(
-                        ErrorKind::NotNullViolation,
-                        format!(
-                            "column \"{}\" of relation \"{}\" contains null values",
-                            table.columns[c].name, table.name
-                        ),
-                    ));
-                }
-                vals.push(row[c].clone());
-            }
-            let mut k = Vec::new();
-            encode_key(&vals, &mut k);
-            keyed.push((k.into_boxed_slice(), chain, row));
-        }
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        if let Some(w) = keyed.windows(2).find(|w| w[0].0 == w[1].0) {
-            let names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name.as_str()).collect();
-            let vals: Vec<String> = pk
-                .iter()
-                .map(|&c| crate::types::text_of(&w[0].2[c], &table.columns[c].ty))
-                .collect();
-            return Err(Error::new(
-                ErrorKind::UniqueViolation,
-                format!("could not create unique index \"{}\"", table.pkey_name()),
-            )
-            .with_detail(format!(
-                "Key ({})=({}) is duplicated.",
-                names.join(", "),
-                vals.join(", ")
-            )));
-        }
-        let mut def = table.clone();
-        def.id = engine.catalog.allocate_id();
-        def.primary_key = Some(pk.to_vec());
-        for &c in pk {
-            def.columns[c].not_null = true;
-        }
-        let mut writes = Vec::with_capacity(keyed.len() + 2);
-        writes.push(WalWrite::CatalogPut { key: table_key(&def.name), value: def.encode() });
-        writes.push(WalWrite::DropTable { table: table.id });
-        for (k, _, row) in &keyed {
-            let mut value = Vec::with_capacity(64);
-            crate::types::encode_row(row, &mut value);
-            writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
-        }
-        engine.commit(txn, writes).await?;
-        let chains = keyed.into_iter().map(|(k, c, _)| (k, c)).collect();
-        engine.storage.load_chains(def.id, chains, def.indexes.clone())?;
-        engine.catalog.install(def);
-        Ok(())
     }
 }
 

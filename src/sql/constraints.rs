@@ -156,7 +156,7 @@ fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::FeatureNotSupported, format!("{what} is not supported yet"))
 }
 
-fn parse_expr(text: &str) -> Result<ast::Expr> {
+pub(super) fn parse_expr(text: &str) -> Result<ast::Expr> {
     Parser::new(&PostgreSqlDialect {})
         .try_with_sql(text)
         .and_then(|mut p| p.parse_expr())
@@ -634,7 +634,7 @@ fn table_checks_from(
 }
 
 /// The distinct columns of `columns` that `text` (a CHECK expression) names.
-fn columns_named(text: &str, columns: &[Column]) -> Vec<String> {
+pub(super) fn columns_named(text: &str, columns: &[Column]) -> Vec<String> {
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize() else {
         return Vec::new();
     };

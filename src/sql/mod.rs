@@ -38,6 +38,13 @@
 //! a subquery in an expression (`expr::SubPlan`) is run by `exec` before the
 //! expression is evaluated on a row — once per statement if uncorrelated, once per
 //! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table.
+//!
+//! A view in FROM is expanded by the planner (`planner/view.rs`): its stored text is
+//! bound again and its recorded columns picked out, like a subquery in FROM. DDL plans
+//! carry names, resolved when the statement runs under the engine's DDL lock: ALTER
+//! TABLE applies its actions with `planner::apply_alter` (sans IO), then
+//! `session/alter.rs` retires the table's store, rewrites its rows under a new storage
+//! id and commits definition and rows in one WAL record.
 
 pub mod access;
 pub mod advisory;

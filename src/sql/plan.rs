@@ -428,12 +428,28 @@ pub enum Plan {
     },
     /// TRUNCATE.
     Truncate(Vec<Arc<TableDef>>),
-    /// ALTER TABLE … ADD PRIMARY KEY.
-    AddPrimaryKey {
-        /// Table.
-        table: Arc<TableDef>,
-        /// Key columns.
-        columns: Vec<usize>,
+    /// CREATE [OR REPLACE] VIEW (oid assigned at execution).
+    CreateView {
+        /// The definition.
+        def: crate::catalog::ViewDef,
+        /// OR REPLACE.
+        or_replace: bool,
+    },
+    /// DROP VIEW.
+    DropView {
+        /// Names.
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// ALTER TABLE (names resolved at execution, under the DDL lock).
+    AlterTable {
+        /// Table name.
+        table: String,
+        /// IF EXISTS.
+        if_exists: bool,
+        /// The actions, in order.
+        actions: Vec<super::planner::AlterAction>,
     },
     /// BEGIN / START TRANSACTION (its isolation level, and the command tag to answer:
     /// `BEGIN` or `START TRANSACTION`).

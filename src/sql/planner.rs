@@ -24,6 +24,8 @@ mod special;
 use super::plan::*;
 
 mod access;
+mod alter;
+mod alter_apply;
 mod cte;
 mod explain;
 mod index;
@@ -33,7 +35,10 @@ mod setop;
 pub mod srf;
 mod subquery;
 mod upsert;
+mod view;
 
+pub use alter::AlterAction;
+pub use alter_apply::{apply_alter, rename_word, Altered, Source};
 use cte::CteDef;
 use subquery::CorrFrame;
 
@@ -77,6 +82,10 @@ pub struct Planner<'a> {
     corr: Vec<CorrFrame>,
     /// The WITH queries in scope, innermost last (see `cte.rs`).
     ctes: Vec<CteDef>,
+    /// The views being expanded, outermost first (see `view.rs`).
+    expanding: Vec<String>,
+    /// Every table and view a FROM resolved (what CREATE VIEW depends on).
+    referenced: Vec<String>,
 }
 
 /// Case-folds an identifier as PostgreSQL does (unquoted → lower case).
@@ -131,6 +140,7 @@ fn unsupported(what: impl std::fmt::Display) -> Error {
 enum Relation {
     Table(Arc<TableDef>),
     Virtual(VirtualTable),
+    View(Arc<crate::catalog::ViewDef>),
 }
 
 impl<'a> Planner<'a> {
@@ -155,6 +165,8 @@ impl<'a> Planner<'a> {
             next_id: 0,
             corr: Vec::new(),
             ctes: Vec::new(),
+            expanding: Vec::new(),
+            referenced: Vec::new(),
             overriding: None,
         })
     }
@@ -168,7 +180,25 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
-    fn resolve(&self, name: &ast::ObjectName) -> Result<Relation> {
+    fn resolve(&mut self, name: &ast::ObjectName) -> Result<Relation> {
+        let found = self.resolve_name(name)?;
+        match &found {
+            Relation::Table(t) => self.referenced.push(t.name.clone()),
+            Relation::View(v) => self.referenced.push(v.name.clone()),
+            Relation::Virtual(_) => {}
+        }
+        Ok(found)
+    }
+
+    /// A user relation (table or view) called `rel`.
+    fn user_relation(&self, rel: &str) -> Result<Relation> {
+        match self.catalog.table(rel) {
+            Ok(t) => Ok(Relation::Table(t)),
+            Err(e) => self.catalog.view(rel).map(Relation::View).ok_or(e),
+        }
+    }
+
+    fn resolve_name(&self, name: &ast::ObjectName) -> Result<Relation> {
         let parts = object_parts(name);
         let (schema, rel) = match parts.as_slice() {
             [r] => (None, r.as_str()),
@@ -180,9 +210,7 @@ impl<'a> Planner<'a> {
             Some("pg_catalog") => VirtualTable::by_name(rel)
                 .map(Relation::Virtual)
                 .ok_or_else(|| undefined_table(name)),
-            Some("public") => {
-                self.catalog.table(rel).map(Relation::Table).map_err(|_| undefined_table(name))
-            }
+            Some("public") => self.user_relation(rel).map_err(|_| undefined_table(name)),
             Some("information_schema") => VirtualTable::information_schema(rel)
                 .map(Relation::Virtual)
                 .ok_or_else(|| undefined_table(name)),
@@ -191,14 +219,15 @@ impl<'a> Planner<'a> {
                 if let Some(v) = VirtualTable::by_name(rel) {
                     return Ok(Relation::Virtual(v));
                 }
-                self.catalog.table(rel).map(Relation::Table)
+                self.user_relation(rel)
             }
         }
     }
 
-    fn table(&self, name: &ast::ObjectName) -> Result<Arc<TableDef>> {
+    fn table(&mut self, name: &ast::ObjectName) -> Result<Arc<TableDef>> {
         match self.resolve(name)? {
             Relation::Table(t) => Ok(t),
+            Relation::View(v) => Err(view::view_not_writable(&v.name)),
             Relation::Virtual(_) => Err(Error::new(
                 ErrorKind::InsufficientPrivilege,
                 format!("permission denied: \"{name}\" is a system catalog"),
@@ -224,6 +253,10 @@ impl<'a> Planner<'a> {
                 Ok(Plan::DropTable { names, if_exists: *if_exists })
             }
             S::CreateIndex(c) => self.create_index(c),
+            S::CreateView(c) => self.create_view(c),
+            S::Drop { object_type: ast::ObjectType::View, if_exists, names, cascade, .. } => {
+                self.drop_view(names, *if_exists, *cascade)
+            }
             S::Drop { object_type: ast::ObjectType::Index, if_exists, names, cascade, .. } => {
                 self.drop_index(names, *if_exists, *cascade)
             }
@@ -656,6 +689,7 @@ impl<'a> Planner<'a> {
                         let scope = relation_scope(qualifier, &renames, cols);
                         Ok((Rel::Virtual(v), scope))
                     }
+                    Relation::View(v) => self.view_relation(&v, qualifier, &renames),
                 }
             }
             ast::TableFactor::Derived { subquery, alias, .. } => {
@@ -1783,38 +1817,6 @@ impl<'a> Planner<'a> {
             sequences,
             indexes,
         })
-    }
-
-    fn alter_table(&mut self, a: &ast::AlterTable) -> Result<Plan> {
-        let table = self.table(&a.name)?;
-        let [op] = a.operations.as_slice() else {
-            return Err(unsupported("several ALTER TABLE actions at once"));
-        };
-        match op {
-            ast::AlterTableOperation::AddConstraint {
-                constraint: ast::TableConstraint::PrimaryKey(pk),
-                ..
-            } => {
-                if table.primary_key.is_some() {
-                    return Err(multiple_pk(&table.name));
-                }
-                let mut idx = Vec::new();
-                for col in &pk.columns {
-                    let cname = index_column_name(&col.column.expr)?;
-                    idx.push(table.column_index(&cname).ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::UndefinedColumn,
-                            format!(
-                                "column \"{cname}\" of relation \"{}\" does not exist",
-                                table.name
-                            ),
-                        )
-                    })?);
-                }
-                Ok(Plan::AddPrimaryKey { table, columns: idx })
-            }
-            other => Err(unsupported(format!("ALTER TABLE … {}", first_words(&other.to_string())))),
-        }
     }
 }
 

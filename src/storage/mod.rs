@@ -331,6 +331,15 @@ impl Storage {
         Ok(store)
     }
 
+    /// Starts the table's actor on a partition DDL built (the ALTER TABLE rewrite, which
+    /// builds it before its commit so that a UNIQUE failure changes nothing); hidden
+    /// row ids continue at `next_rowid`.
+    pub fn adopt(&self, id: TableId, part: Partition, next_rowid: u64) -> Arc<TableStore> {
+        let store = Arc::new(TableStore::spawn(id, part, next_rowid, &self.runtime));
+        self.tables.write().insert(id, store.clone());
+        store
+    }
+
     /// The table's store. A missing one was dropped or rewritten (ADD PRIMARY KEY)
     /// after the statement was planned: 40001, so that an implicit statement is
     /// re-planned and retried (and then sees the new table, or 42P01 if it is gone).
