@@ -44,6 +44,7 @@ pub mod advisory;
 pub mod builtins;
 pub mod constraints;
 pub mod dml;
+pub mod dml_from;
 pub mod exec;
 pub mod expr;
 pub mod functions;
