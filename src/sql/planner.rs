@@ -505,12 +505,8 @@ impl<'a> Planner<'a> {
             _ => None,
         };
 
-        if let Some((ctx, key_exprs)) = agg {
-            if key_exprs.iter().any(Expr::has_subquery)
-                || ctx.aggs.iter().any(|a| a.arg.as_ref().is_some_and(Expr::has_subquery))
-            {
-                return Err(unsupported("subqueries in GROUP BY or aggregate arguments"));
-            }
+        if let Some((mut ctx, mut key_exprs)) = agg {
+            rel = subquery::before_aggregate(rel, scope.len(), &mut key_exprs, &mut ctx.aggs);
             rel = Rel::Aggregate { input: Box::new(rel), group: key_exprs, aggs: ctx.aggs };
             if let Some(h) = having {
                 rel = Rel::Filter { input: Box::new(rel), pred: h };
