@@ -58,7 +58,10 @@ async fn update_from_rechecks_the_join_on_the_newest_version() {
     )
     .await;
     assert_eq!(n, 1);
-    assert_eq!(lines(&a, "SELECT id, grp, v FROM t ORDER BY id").await, ["1|2|0", "2|1|100", "3|2|0"]);
+    assert_eq!(
+        lines(&a, "SELECT id, grp, v FROM t ORDER BY id").await,
+        ["1|2|0", "2|1|100", "3|2|0"]
+    );
 }
 
 // The concurrent change keeps the row joined: the update builds on the newest version.
@@ -131,7 +134,8 @@ async fn join_on_the_target_key_is_a_key_lookup() {
         return;
     }
     let (_db, a, _b) = setup().await;
-    let plan = lines(&a, "EXPLAIN (COSTS OFF) UPDATE t SET v = s.newv FROM s WHERE t.id = s.grp").await;
+    let plan =
+        lines(&a, "EXPLAIN (COSTS OFF) UPDATE t SET v = s.newv FROM s WHERE t.id = s.grp").await;
     assert_eq!(plan[1].trim(), "->  Nested Loop", "{plan:?}");
     assert!(plan.iter().any(|l| l.contains("Index Scan using t_pkey on t")), "{plan:?}");
     let plan = lines(&a, "EXPLAIN (COSTS OFF) DELETE FROM t USING s WHERE t.grp = s.grp").await;

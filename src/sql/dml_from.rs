@@ -181,8 +181,8 @@ impl Statement<'_> {
     ) -> Result<Vec<(Key, Vec<Value>)>> {
         let mut found = Vec::new();
         let Some(from) = self.from else {
-            for (key, row) in read_keyed(store, view, self.table, self.access, &q.eval_ctx(None))
-                .await?
+            for (key, row) in
+                read_keyed(store, view, self.table, self.access, &q.eval_ctx(None)).await?
             {
                 if self.selects(&row, q).await? {
                     found.push((key, Vec::new()));

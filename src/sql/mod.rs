@@ -38,6 +38,12 @@
 //! a subquery in an expression (`expr::SubPlan`) is run by `exec` before the
 //! expression is evaluated on a row — once per statement if uncorrelated, once per
 //! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table.
+//!
+//! An UPDATE with a FROM list (DELETE with USING) or with subqueries takes step 3
+//! through [`dml_from`] instead: it finds (target key, FROM row) pairs first — a key
+//! lookup on the target per FROM row when the join is on the target's key — then
+//! writes each with a `Latest` → subqueries → re-check → `Put` loop, since a subquery
+//! cannot run inside the synchronous row closure of [`dml::update`].
 
 pub mod access;
 pub mod advisory;
