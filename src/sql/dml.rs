@@ -128,7 +128,7 @@ fn check_row(table: &TableDef, row: &[Value]) -> Result<()> {
 
 /// Checks NOT NULL, then the CHECK constraints in name order (a NULL result passes,
 /// as in PostgreSQL): 23514 with the failing row.
-fn check_constraints(
+pub(super) fn check_constraints(
     table: &TableDef,
     checks: &[BoundCheck],
     row: &[Value],
@@ -185,7 +185,7 @@ fn duplicate_key(table: &TableDef, row: &[Value]) -> Error {
 }
 
 /// 23505 for `row`, whose key in the UNIQUE index at position `ix` is taken.
-fn duplicate_in(table: &TableDef, ix: usize, row: &[Value]) -> Error {
+pub(super) fn duplicate_in(table: &TableDef, ix: usize, row: &[Value]) -> Error {
     match table.indexes.get(ix) {
         Some(i) => unique_violation(table, &i.name, &i.columns, row),
         None => Error::internal("a unique conflict in an unknown index"),
@@ -406,7 +406,7 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
         InsertSource::Values(rows) => {
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                out.push(r.iter().map(|e| e.eval(&[], &ectx)).collect::<Result<Vec<_>>>()?);
+                out.push(super::exec::eval_all(r, &[], q, None).await?);
             }
             out
         }
@@ -443,8 +443,10 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
         return upsert(w, plan, action, &store, full, &ectx).await;
     }
     let mut out = Vec::new();
-    for row in &full {
-        returned(&plan.returning, row, &ectx, &mut out)?;
+    if let Some(r) = &plan.returning {
+        for row in &full {
+            out.push(super::exec::eval_all(&r.exprs, row, q, None).await?);
+        }
     }
     Ok((insert_rows(w, table, &store, full).await?, out))
 }
@@ -582,6 +584,9 @@ async fn candidates(
 
 /// Runs an UPDATE; returns the number of rows changed and the RETURNING rows.
 pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -> Result<Written> {
+    if super::dml_from::handles_update(plan) {
+        return super::dml_from::update(w, plan, q).await;
+    }
     let table = &plan.table;
     let store = w.storage.table(table.id)?;
     let ectx = q.eval_ctx(None);
@@ -623,6 +628,9 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
 
 /// Runs a DELETE; returns the number of rows deleted and the RETURNING rows.
 pub async fn delete(w: &mut WriteCtx<'_>, plan: &DeletePlan, q: &QueryCtx<'_>) -> Result<Written> {
+    if super::dml_from::handles_delete(plan) {
+        return super::dml_from::delete(w, plan, q).await;
+    }
     delete_where(w, &plan.table, &plan.access, plan.filter.as_ref(), &plan.returning, q).await
 }
 

@@ -81,7 +81,7 @@ impl QueryCtx<'_> {
 
 /// Computes the results of the subqueries in `exprs` for `row`: a correlated one runs
 /// with `row ++ outer` as its outer row; an uncorrelated one runs once per statement.
-async fn sub_results(
+pub(super) async fn sub_results(
     exprs: &[&Expr],
     row: &[Value],
     ctx: &QueryCtx<'_>,
@@ -133,7 +133,7 @@ async fn sub_results(
 }
 
 /// Evaluates `exprs` on `row`, computing their subqueries first if they have any.
-async fn eval_all(
+pub(super) async fn eval_all(
     exprs: &[Expr],
     row: &[Value],
     ctx: &QueryCtx<'_>,

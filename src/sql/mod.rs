@@ -45,12 +45,19 @@
 //! TABLE applies its actions with `planner::apply_alter` (sans IO), then
 //! `session/alter.rs` retires the table's store, rewrites its rows under a new storage
 //! id and commits definition and rows in one WAL record.
+//!
+//! An UPDATE with a FROM list (DELETE with USING) or with subqueries takes step 3
+//! through [`dml_from`] instead: it finds (target key, FROM row) pairs first — a key
+//! lookup on the target per FROM row when the join is on the target's key — then
+//! writes each with a `Latest` → subqueries → re-check → `Put` loop, since a subquery
+//! cannot run inside the synchronous row closure of [`dml::update`].
 
 pub mod access;
 pub mod advisory;
 pub mod builtins;
 pub mod constraints;
 pub mod dml;
+pub mod dml_from;
 pub mod exec;
 pub mod expr;
 pub mod functions;

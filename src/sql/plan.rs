@@ -333,6 +333,8 @@ pub struct UpdatePlan {
     pub checks: Vec<BoundCheck>,
     /// RETURNING (over the new row).
     pub returning: Option<Returning>,
+    /// `FROM …`: the rows the target is joined with (see `dml_from.rs`).
+    pub from: Option<Box<DmlFrom>>,
 }
 
 /// DELETE.
@@ -346,6 +348,26 @@ pub struct DeletePlan {
     pub access: Access,
     /// RETURNING (over the deleted row).
     pub returning: Option<Returning>,
+    /// `USING …`: the rows the target is joined with (see `dml_from.rs`).
+    pub from: Option<Box<DmlFrom>>,
+}
+
+/// The FROM list of an UPDATE (USING list of a DELETE), joined to the target. With it,
+/// the statement's expressions (WHERE, SET, RETURNING) read the joined row: the
+/// target's columns followed by the FROM list's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DmlFrom {
+    /// The FROM items joined together (a cross join of the comma-separated items).
+    pub rel: Rel,
+    /// Its number of columns.
+    pub width: usize,
+    /// How the target rows joining one FROM row are read, with that row as the outer
+    /// row (`Expr::Outer` in the key values): the per-row key lookup of a join on the
+    /// target's key. `None`: the target is read once (through the statement's own
+    /// access path) and joined in memory.
+    pub lookup: Option<Access>,
+    /// Equality keys of the in-memory join: (over the target row, over the FROM row).
+    pub equi: Vec<(Expr, Expr)>,
 }
 
 /// `RETURNING …` of INSERT, UPDATE or DELETE: expressions over the written row (the
@@ -356,6 +378,13 @@ pub struct Returning {
     pub exprs: Vec<Expr>,
     /// The output columns.
     pub columns: Vec<OutCol>,
+}
+
+impl Returning {
+    /// True if a RETURNING expression has a subquery.
+    pub fn has_subquery(&self) -> bool {
+        self.exprs.iter().any(Expr::has_subquery)
+    }
 }
 
 /// A planned statement.

@@ -27,6 +27,7 @@ mod access;
 mod alter;
 mod alter_apply;
 mod cte;
+mod dml_from;
 mod explain;
 mod index;
 mod join;
@@ -537,12 +538,8 @@ impl<'a> Planner<'a> {
             _ => None,
         };
 
-        if let Some((ctx, key_exprs)) = agg {
-            if key_exprs.iter().any(Expr::has_subquery)
-                || ctx.aggs.iter().any(|a| a.arg.as_ref().is_some_and(Expr::has_subquery))
-            {
-                return Err(unsupported("subqueries in GROUP BY or aggregate arguments"));
-            }
+        if let Some((mut ctx, mut key_exprs)) = agg {
+            rel = subquery::before_aggregate(rel, scope.len(), &mut key_exprs, &mut ctx.aggs);
             rel = Rel::Aggregate { input: Box::new(rel), group: key_exprs, aggs: ctx.aggs };
             if let Some(h) = having {
                 rel = Rel::Filter { input: Box::new(rel), pred: h };
@@ -1562,9 +1559,6 @@ impl<'a> Planner<'a> {
                             continue;
                         }
                         let (b, t) = self.expr(e, &empty, None, None)?;
-                        if b.has_subquery() {
-                            return Err(unsupported("subqueries in INSERT … VALUES"));
-                        }
                         bound.push(self.assign(b, t, &table.columns[col])?);
                     }
                     rows.push(bound);
@@ -1603,6 +1597,9 @@ impl<'a> Planner<'a> {
         let defaults = self.omitted_defaults(&table, &targets)?;
         let checks = self.checks_of(&table)?;
         let returning = self.returning(i.returning.as_ref(), &Self::table_scope(&table))?;
+        if on_conflict.is_some() && returning.as_ref().is_some_and(|r| r.has_subquery()) {
+            return Err(unsupported("subqueries in RETURNING of INSERT … ON CONFLICT"));
+        }
         Ok(Plan::Insert(InsertPlan {
             table,
             targets,
@@ -1672,17 +1669,26 @@ impl<'a> Planner<'a> {
         let Some(w) = selection else { return Ok(None) };
         let (p, t) = self.expr(w, scope, None, None)?;
         expect_bool(&t, "WHERE")?;
-        if p.has_subquery() {
-            return Err(unsupported("subqueries in UPDATE / DELETE"));
-        }
         Ok(Some(p))
     }
 
     fn update(&mut self, u: &ast::Update) -> Result<Plan> {
-        if u.from.is_some() || !u.table.joins.is_empty() {
-            return Err(unsupported("UPDATE … FROM"));
+        if !u.table.joins.is_empty() {
+            return Err(unsupported("UPDATE … JOIN"));
         }
-        let (table, scope) = self.dml_target(&u.table.relation, "UPDATE")?;
+        let (table, mut scope) = self.dml_target(&u.table.relation, "UPDATE")?;
+        let from = match &u.from {
+            None => None,
+            Some(ast::UpdateTableFromKind::AfterSet(items)) => {
+                let (rel, fscope) = self.dml_from_list(items, &scope)?;
+                let width = fscope.len();
+                scope.extend(fscope);
+                Some((rel, width))
+            }
+            Some(ast::UpdateTableFromKind::BeforeSet(_)) => {
+                return Err(Error::syntax("syntax error at or near \"FROM\""))
+            }
+        };
         let mut sets = Vec::new();
         for a in &u.assignments {
             let idx = assignment_column(&table, a)?;
@@ -1692,31 +1698,36 @@ impl<'a> Planner<'a> {
             }
             self.explicit_update(&table, idx)?;
             let (b, t) = self.expr(&a.value, &scope, None, None)?;
-            if b.has_subquery() {
-                return Err(unsupported("subqueries in UPDATE / DELETE"));
-            }
             sets.push((idx, self.assign(b, t, &table.columns[idx])?));
         }
         let filter = self.where_clause(u.selection.as_ref(), &scope)?;
         let access = point_access(&table, filter.as_ref());
         let checks = self.checks_of(&table)?;
         let returning = self.returning(u.returning.as_ref(), &scope)?;
-        Ok(Plan::Update(UpdatePlan { table, sets, filter, access, checks, returning }))
+        let from = from.map(|(rel, w)| dml_from::plan_join(&table, filter.as_ref(), rel, w));
+        Ok(Plan::Update(UpdatePlan { table, sets, filter, access, checks, returning, from }))
     }
 
     fn delete(&mut self, d: &ast::Delete) -> Result<Plan> {
-        if d.using.is_some() {
-            return Err(unsupported("DELETE … USING"));
-        }
         let from = match &d.from {
             ast::FromTable::WithFromKeyword(v) | ast::FromTable::WithoutKeyword(v) => v,
         };
         let [twj] = from.as_slice() else { return Err(unsupported("DELETE from several tables")) };
-        let (table, scope) = self.dml_target(&twj.relation, "DELETE")?;
+        let (table, mut scope) = self.dml_target(&twj.relation, "DELETE")?;
+        let from = match &d.using {
+            None => None,
+            Some(items) => {
+                let (rel, fscope) = self.dml_from_list(items, &scope)?;
+                let width = fscope.len();
+                scope.extend(fscope);
+                Some((rel, width))
+            }
+        };
         let filter = self.where_clause(d.selection.as_ref(), &scope)?;
         let access = point_access(&table, filter.as_ref());
         let returning = self.returning(d.returning.as_ref(), &scope)?;
-        Ok(Plan::Delete(DeletePlan { table, filter, access, returning }))
+        let from = from.map(|(rel, w)| dml_from::plan_join(&table, filter.as_ref(), rel, w));
+        Ok(Plan::Delete(DeletePlan { table, filter, access, returning, from }))
     }
 
     // ---- DDL -----------------------------------------------------------------

@@ -59,9 +59,10 @@ pub(crate) fn key_cond(table: &TableDef, conj: &Expr) -> Option<(usize, KeyCond)
                 _ => return None,
             };
             let column_ty = &table.columns.get(col)?.ty;
-            if !v.is_row_independent()
-                || !encodes_alike(col_ty, column_ty)
-                || !encodes_alike(v_ty, column_ty)
+            // An enclosing row's column is a constant for one read of this table:
+            // the reader evaluates the key with that row as the outer row.
+            let value_known = v.is_row_independent() || matches!(v, Expr::Outer(_));
+            if !value_known || !encodes_alike(col_ty, column_ty) || !encodes_alike(v_ty, column_ty)
             {
                 return None;
             }

@@ -27,7 +27,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::types::{text_of, BinaryOp, DataType, Value};
 
 use super::super::expr::Expr;
-use super::super::plan::{Access, JoinKind, Plan, QueryPlan, Rel, SetOpKind};
+use super::super::plan::{Access, DmlFrom, JoinKind, Plan, QueryPlan, Rel, SetOpKind};
 
 /// Checks EXPLAIN's options: only `COSTS OFF` (or `COSTS false`) is accepted.
 pub(super) fn check_options(
@@ -84,15 +84,60 @@ pub(super) fn render(plan: &Plan) -> Result<Vec<String>> {
         }
         Plan::Update(u) => {
             out.node(0, &format!("Update on {}", u.table.name));
-            scan(&u.table, &u.access, u.filter.as_ref(), &mut out, 1);
+            match &u.from {
+                Some(from) => dml_join(&u.table, &u.access, u.filter.as_ref(), from, &mut out),
+                None => scan(&u.table, &u.access, u.filter.as_ref(), &mut out, 1),
+            }
         }
         Plan::Delete(d) => {
             out.node(0, &format!("Delete on {}", d.table.name));
-            scan(&d.table, &d.access, d.filter.as_ref(), &mut out, 1);
+            match &d.from {
+                Some(from) => dml_join(&d.table, &d.access, d.filter.as_ref(), from, &mut out),
+                None => scan(&d.table, &d.access, d.filter.as_ref(), &mut out, 1),
+            }
         }
         _ => return Err(unsupported("EXPLAIN of this statement")),
     }
     Ok(out.0)
+}
+
+/// The join of an UPDATE … FROM / DELETE … USING (see `planner/dml_from.rs`): a key
+/// lookup on the target per FROM row is a Nested Loop over an Index Scan, as in
+/// PostgreSQL; a join in memory is a Hash Join (or a Nested Loop without equality keys).
+fn dml_join(
+    table: &TableDef,
+    access: &Access,
+    filter: Option<&Expr>,
+    from: &DmlFrom,
+    out: &mut Lines,
+) {
+    let mut both: Vec<String> =
+        table.columns.iter().map(|c| format!("{}.{}", table.name, c.name)).collect();
+    both.extend(names(&from.rel));
+    let cond = filter.map(|f| deparse(f, &both));
+    if let Some(lookup) = &from.lookup {
+        out.node(1, "Nested Loop");
+        rel(&from.rel, out, 2);
+        scan(table, lookup, None, out, 2);
+        if let Some(c) = cond {
+            out.prop(2, &format!("Filter: {c}"));
+        }
+    } else if from.equi.is_empty() {
+        out.node(1, "Nested Loop");
+        if let Some(c) = cond {
+            out.prop(1, &format!("Join Filter: {c}"));
+        }
+        scan(table, access, None, out, 2);
+        rel(&from.rel, out, 2);
+    } else {
+        out.node(1, "Hash Join");
+        if let Some(c) = cond {
+            out.prop(1, &format!("Hash Cond: {c}"));
+        }
+        scan(table, access, None, out, 2);
+        out.node(2, "Hash");
+        rel(&from.rel, out, 3);
+    }
 }
 
 #[derive(Default)]

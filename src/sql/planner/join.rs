@@ -229,7 +229,7 @@ fn merge_using(
 
 /// The conjuncts of `on` of the form `left column = right column` whose two sides can
 /// be hashed as the same type: (key over the left row, key over the right row).
-fn equi_keys(on: &Expr, left_width: usize) -> Vec<(Expr, Expr)> {
+pub(super) fn equi_keys(on: &Expr, left_width: usize) -> Vec<(Expr, Expr)> {
     let mut conjuncts = Vec::new();
     super::flatten_and(on, &mut conjuncts);
     let mut keys = Vec::new();

@@ -4,7 +4,7 @@
 use sqlparser::ast;
 
 use super::{column_name, origin_of, select_items, Planner, Scope};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sql::plan::{OutCol, Returning};
 use crate::types::DataType;
 
@@ -21,9 +21,6 @@ impl Planner<'_> {
         let mut columns = Vec::with_capacity(named.len());
         for (e, alias) in &named {
             let (bound, ty) = self.expr(e, scope, None, None)?;
-            if bound.has_subquery() {
-                return Err(Error::unsupported("subqueries in RETURNING"));
-            }
             let ty = if ty == DataType::Unknown { DataType::Text } else { ty };
             let origin = match e {
                 ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_) => {

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::types::{binary_op_type, BinaryOp, DataType};
 
 use super::super::expr::{Expr, SubKind, SubPlan};
-use super::super::plan::QueryPlan;
+use super::super::plan::{AggCall, QueryPlan, Rel};
 use super::{unsupported, AggCtx, Planner, Scope, ScopeCol};
 
 /// One subquery being bound.
@@ -194,6 +194,35 @@ impl Planner<'_> {
             DataType::Bool,
         ))
     }
+}
+
+/// Subqueries in GROUP BY keys or aggregate arguments: the Aggregate node evaluates
+/// those on each input row without subquery results, so they are computed first, by a
+/// Project below it that appends them to the input row (`width` columns wide) as extra
+/// columns, which the keys and arguments then read.
+pub(super) fn before_aggregate(
+    rel: Rel,
+    width: usize,
+    keys: &mut [Expr],
+    aggs: &mut [AggCall],
+) -> Rel {
+    let mut extra = Vec::new();
+    let mut take = |e: &mut Expr| {
+        if e.has_subquery() {
+            let col = Expr::Column(width + extra.len());
+            extra.push(std::mem::replace(e, col));
+        }
+    };
+    keys.iter_mut().for_each(&mut take);
+    for a in aggs.iter_mut() {
+        a.arg.iter_mut().chain(a.delimiter.iter_mut()).for_each(&mut take);
+    }
+    if extra.is_empty() {
+        return rel;
+    }
+    let mut exprs: Vec<Expr> = (0..width).map(Expr::Column).collect();
+    exprs.extend(extra);
+    Rel::Project { input: Box::new(rel), exprs }
 }
 
 fn comparison(op: &ast::BinaryOperator) -> Result<BinaryOp> {
