@@ -26,8 +26,8 @@ use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::{LockClient, LockMode, LockTarget, WaitPolicy};
 use crate::storage::{
-    InsertConflict, Isolation, Key, Latest, PutOutcome, ReadView, Refused, Row, RowChange, Storage,
-    TableStore, Updated,
+    InsertConflict, Isolation, Key, Latest, PutOutcome, ReadView, Refused, Row, RowChange,
+    RowLockMode, Storage, TableStore, Updated,
 };
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnId, TxnStatus};
@@ -277,7 +277,8 @@ async fn write_row(
         };
         let Some(old) = base.row.clone() else { return Ok(None) };
         let Some(new) = apply(&old)? else { return Ok(None) };
-        match store.put(w.status, key.clone(), base, new.clone(), w.horizon).await? {
+        let mode = write_mode(table, &old, new.as_ref());
+        match store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await? {
             PutOutcome::Written => return Ok(Some((old, new))),
             // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 → Changed:
             // the next `latest` finds the other writer's version and waits for it.
@@ -340,7 +341,32 @@ impl PlannedChange {
     }
 }
 
+/// The columns a foreign key can reference (PostgreSQL's "key columns"): those of the
+/// primary key and of every UNIQUE index. An UPDATE that changes none of them holds the
+/// row FOR NO KEY UPDATE, so that a FOR KEY SHARE lock (a foreign-key check) does not
+/// wait for it.
+pub fn key_columns(table: &TableDef) -> Vec<usize> {
+    let mut cols: Vec<usize> = table.primary_key.clone().unwrap_or_default();
+    for ix in table.indexes.iter().filter(|i| i.unique) {
+        cols.extend(&ix.columns);
+    }
+    cols
+}
+
+/// The strength a write of `old` into `new` (`None`: a delete) holds the row with.
+pub fn write_mode(table: &TableDef, old: &[Value], new: Option<&Row>) -> RowLockMode {
+    match new {
+        None => RowLockMode::Update,
+        Some(new) if key_columns(table).iter().any(|&c| old[c] != new[c]) => RowLockMode::Update,
+        Some(_) => RowLockMode::NoKeyUpdate,
+    }
+}
+
 impl RowChange for PlannedChange {
+    fn mode(&self, old: &Row, new: Option<&Row>) -> RowLockMode {
+        write_mode(&self.table, old, new)
+    }
+
     fn apply(&self, old: &Row) -> Result<Option<Option<Row>>> {
         let ectx = EvalCtx { params: &self.params, outer: None, session: &self.facts, subs: &[] };
         if let Some(f) = &self.filter {
@@ -475,6 +501,16 @@ async fn upsert(
     // DO UPDATE builds on the newest committed version under READ COMMITTED.
     let newest = ReadView { snapshot: CommitTs(u64::MAX - 1), txn: w.view.txn };
     let view = if w.isolation == Isolation::ReadCommitted { newest } else { w.view };
+    // PostgreSQL locks a row DO UPDATE leaves alone (its WHERE is false) as strongly as
+    // the update would have held it.
+    let sets_mode = match action {
+        OnConflict::Update { sets, .. }
+            if sets.iter().any(|(c, _)| key_columns(table).contains(c)) =>
+        {
+            RowLockMode::Update
+        }
+        _ => RowLockMode::NoKeyUpdate,
+    };
     w.before_write();
     for proposed in rows {
         let key = row_key(table, store, &proposed);
@@ -526,8 +562,13 @@ async fn upsert(
             if let Some(f) = filter {
                 if !f.matches(&both, ectx)? {
                     // Not updated, but locked, as PostgreSQL does.
-                    if store.lock(w.status, key.clone(), base).await? == PutOutcome::Changed {
-                        continue;
+                    match store.lock(w.status, key.clone(), base, sets_mode).await? {
+                        PutOutcome::Written => {}
+                        PutOutcome::Blocked(holder) => {
+                            w.wait_for(holder).await?;
+                            continue;
+                        }
+                        PutOutcome::Changed | PutOutcome::Unique(_) => continue,
                     }
                     touched.insert(key.clone());
                     break;
@@ -539,7 +580,9 @@ async fn upsert(
             }
             check_constraints(table, &plan.checks, &new, ectx)?;
             let new: Row = new.into();
-            match store.put(w.status, key.clone(), base, Some(new.clone()), w.horizon).await? {
+            let mode = write_mode(table, &existing, Some(&new));
+            match store.put(w.status, key.clone(), base, Some(new.clone()), w.horizon, mode).await?
+            {
                 PutOutcome::Written => {
                     returned(&plan.returning, &new, ectx, &mut out)?;
                     w.writes.insert((table.id, key.clone()), Some(new));

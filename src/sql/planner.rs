@@ -66,6 +66,9 @@ pub struct Planner<'a> {
     pub(super) catalog: &'a Catalog,
     /// `INSERT … OVERRIDING {SYSTEM|USER} VALUE` (cut out of the text before parsing).
     pub overriding: Option<super::constraints::Overriding>,
+    /// The weaker row-lock strengths (`FOR NO KEY UPDATE`, `FOR KEY SHARE`) sqlparser
+    /// does not parse, one per locking clause in text order (see `locking.rs`).
+    pub lock_strengths: Vec<crate::storage::RowLockMode>,
     /// Parameter types: declared by the client, inferred, or Unknown until inferred.
     pub params: Vec<DataType>,
     /// Next id for a subquery or a recursive working table.
@@ -153,6 +156,7 @@ impl<'a> Planner<'a> {
             corr: Vec::new(),
             ctes: Vec::new(),
             overriding: None,
+            lock_strengths: Vec::new(),
         })
     }
 
@@ -288,7 +292,7 @@ impl<'a> Planner<'a> {
             return Err(unsupported("FETCH"));
         }
         if !q.locks.is_empty() {
-            let wait = super::locking::wait_policy(&q.locks)?;
+            let wait = super::locking::wait_policy(&q.locks, &self.lock_strengths)?;
             let (ast::SetExpr::Select(select), None) = (q.body.as_ref(), &q.with) else {
                 return Err(Error::new(
                     ErrorKind::FeatureNotSupported,
