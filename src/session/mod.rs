@@ -670,6 +670,7 @@ impl Session {
                     primary_key: primary_key.clone(),
                     checks: checks.clone(),
                     indexes: uniques.clone(),
+                    foreign_keys: Vec::new(),
                 };
                 for (i, ix) in uniques.iter().enumerate() {
                     if indexes::relation_exists(&engine, &ix.name)
