@@ -36,6 +36,7 @@ use crate::wire::CancelSignal;
 
 use super::exec::{point_key, run, QueryCtx};
 use super::expr::{EvalCtx, Expr, SessionFacts};
+use super::foreign_keys;
 use super::plan::{
     Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, OnConflict, Returning, UpdatePlan,
 };
@@ -108,6 +109,11 @@ impl WriteCtx<'_> {
     }
 }
 
+/// Checks NOT NULL (23502 with the failing row).
+pub(super) fn check_not_null(table: &TableDef, row: &[Value]) -> Result<()> {
+    check_row(table, row)
+}
+
 /// Checks NOT NULL and builds the stored row for `table`.
 fn check_row(table: &TableDef, row: &[Value]) -> Result<()> {
     for (i, c) in table.columns.iter().enumerate() {
@@ -154,6 +160,11 @@ pub fn failing_row(table: &TableDef, row: &[Value]) -> String {
     let parts: Vec<String> =
         row.iter().zip(&table.columns).map(|(v, c)| text_of(v, &c.ty)).collect();
     format!("({})", parts.join(", "))
+}
+
+/// A value as error details show it (`null` for NULL).
+pub(super) fn failing_text(v: &Value, ty: &DataType) -> String {
+    text_of(v, ty)
 }
 
 fn text_of(v: &Value, ty: &DataType) -> String {
@@ -258,7 +269,7 @@ type Apply<'a> = dyn Fn(&Row) -> Result<Option<Option<Row>>> + Sync + 'a;
 /// actor for the version to build on, applies the statement to it here, and puts the
 /// result; waits for any transaction whose uncommitted version is on the row, and
 /// starts over whenever the row changed in between.
-async fn write_row(
+pub(super) async fn write_row(
     w: &mut WriteCtx<'_>,
     table: &TableDef,
     store: &TableStore,
@@ -465,13 +476,22 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
         full.push(row);
     }
     if let (Some(action), Some(_)) = (&plan.on_conflict, &table.primary_key) {
-        return upsert(w, plan, action, &store, full, &ectx).await;
+        return upsert(w, plan, action, &store, full, q).await;
     }
     let mut out = Vec::new();
     for row in &full {
         returned(&plan.returning, row, &ectx, &mut out)?;
     }
-    Ok((insert_rows(w, table, &store, full).await?, out))
+    if table.foreign_keys.is_empty() {
+        return Ok((insert_rows(w, table, &store, full).await?, out));
+    }
+    // Checked after the rows are in, as PostgreSQL's AFTER triggers do: a row may
+    // reference one inserted before it by the same statement.
+    let n = insert_rows(w, table, &store, full.clone()).await?;
+    for row in &full {
+        foreign_keys::check_references(w, q.catalog, table, row).await?;
+    }
+    Ok((n, out))
 }
 
 /// INSERT … ON CONFLICT, a row at a time, race-free as PostgreSQL's: try the insert;
@@ -493,9 +513,18 @@ async fn upsert(
     action: &OnConflict,
     store: &TableStore,
     rows: Vec<Vec<Value>>,
-    ectx: &EvalCtx<'_>,
+    q: &QueryCtx<'_>,
 ) -> Result<Written> {
+    let ectx = &q.eval_ctx(None);
     let table = &plan.table;
+    let refs = match action {
+        OnConflict::Update { sets, .. }
+            if sets.iter().any(|(c, _)| key_columns(table).contains(c)) =>
+        {
+            foreign_keys::referencing(q.catalog, &table.name)
+        }
+        _ => Vec::new(),
+    };
     let (mut n, mut out) = (0, Vec::new());
     let mut touched: std::collections::HashSet<Key> = std::collections::HashSet::new();
     // DO UPDATE builds on the newest committed version under READ COMMITTED.
@@ -520,6 +549,7 @@ async fn upsert(
                 Ok(()) => {
                     returned(&plan.returning, &proposed, ectx, &mut out)?;
                     w.writes.insert((table.id, key.clone()), Some(proposed.clone()));
+                    foreign_keys::check_references(w, q.catalog, table, &proposed).await?;
                     touched.insert(key.clone());
                     n += 1;
                     break;
@@ -585,7 +615,24 @@ async fn upsert(
             {
                 PutOutcome::Written => {
                     returned(&plan.returning, &new, ectx, &mut out)?;
-                    w.writes.insert((table.id, key.clone()), Some(new));
+                    w.writes.insert((table.id, key.clone()), Some(new.clone()));
+                    if sets
+                        .iter()
+                        .any(|(c, _)| table.foreign_keys.iter().any(|f| f.columns.contains(c)))
+                    {
+                        foreign_keys::check_references(w, q.catalog, table, &new).await?;
+                    }
+                    if !refs.is_empty() {
+                        foreign_keys::on_parent_write(
+                            w,
+                            q.catalog,
+                            table,
+                            &refs,
+                            &existing,
+                            Some(&new),
+                        )
+                        .await?;
+                    }
                     touched.insert(key.clone());
                     n += 1;
                     break;
@@ -653,6 +700,13 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
     let mut out = Vec::new();
     let change =
         PlannedChange::new(table, plan.filter.as_ref(), Some(&plan.sets), &plan.checks, q.params);
+    let sets = |cols: &[usize]| plan.sets.iter().any(|(c, _)| cols.contains(c));
+    let child_check = table.foreign_keys.iter().any(|f| sets(&f.columns));
+    let refs = if sets(&key_columns(table)) {
+        foreign_keys::referencing(q.catalog, &table.name)
+    } else {
+        Vec::new()
+    };
     for key in keys {
         let outcome = match &change {
             Some(change) => write_row_in_actor(w, table, &store, &key, change).await?,
@@ -673,12 +727,19 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
                 .await?
             }
         };
-        if let Some((_, new)) = outcome {
+        if let Some((old, new)) = outcome {
             if let Some(row) = &new {
                 returned(&plan.returning, row, &ectx, &mut out)?;
             }
-            w.writes.insert((table.id, key), new);
+            w.writes.insert((table.id, key), new.clone());
             n += 1;
+            if let (true, Some(row)) = (child_check, &new) {
+                foreign_keys::check_references(w, q.catalog, table, row).await?;
+            }
+            if !refs.is_empty() {
+                foreign_keys::on_parent_write(w, q.catalog, table, &refs, &old, new.as_ref())
+                    .await?;
+            }
         }
     }
     Ok((n, out))
@@ -704,6 +765,7 @@ pub async fn delete_where(
     let mut n = 0;
     let mut out = Vec::new();
     let change = PlannedChange::new(table, filter, None, &[], q.params);
+    let refs = foreign_keys::referencing(q.catalog, &table.name);
     for key in keys {
         let outcome = match &change {
             Some(change) => write_row_in_actor(w, table, &store, &key, change).await?,
@@ -723,6 +785,9 @@ pub async fn delete_where(
             returned(returning, &old, &ectx, &mut out)?;
             w.writes.insert((table.id, key), None);
             n += 1;
+            if !refs.is_empty() {
+                foreign_keys::on_parent_write(w, q.catalog, table, &refs, &old, None).await?;
+            }
         }
     }
     Ok((n, out))

@@ -43,6 +43,7 @@ pub mod constraints;
 pub mod dml;
 pub mod exec;
 pub mod expr;
+pub mod foreign_keys;
 pub mod functions;
 pub mod join;
 pub mod locking;

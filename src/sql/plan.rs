@@ -350,6 +350,8 @@ pub enum Plan {
         sequences: Vec<(usize, SequenceDef)>,
         /// UNIQUE constraints (their indexes).
         indexes: Vec<IndexDef>,
+        /// FOREIGN KEY constraints.
+        foreign_keys: Vec<crate::catalog::ForeignKeyDef>,
     },
     /// CREATE [UNIQUE] INDEX.
     CreateIndex {

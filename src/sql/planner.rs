@@ -24,6 +24,7 @@ mod special;
 use super::plan::*;
 
 mod cte;
+mod foreign_key;
 mod index;
 mod join;
 mod returning;
@@ -1687,6 +1688,7 @@ impl<'a> Planner<'a> {
         let mut extras = Vec::new();
         let mut table_checks = Vec::new();
         let mut uniques = Vec::new();
+        let mut fks: Vec<(&ast::ForeignKeyConstraint, Option<usize>)> = Vec::new();
         for (i, cd) in c.columns.iter().enumerate() {
             let cname = ident(&cd.name);
             if columns.iter().any(|x| x.name == cname) {
@@ -1707,6 +1709,7 @@ impl<'a> Planner<'a> {
                     ast::ColumnOption::Unique(uc) => {
                         uniques.push((o.name.clone(), uc.clone(), i));
                     }
+                    ast::ColumnOption::ForeignKey(fk) => fks.push((fk, Some(i))),
                     ast::ColumnOption::PrimaryKey(_) => {
                         if primary_key.is_some() {
                             return Err(multiple_pk(&name));
@@ -1752,12 +1755,24 @@ impl<'a> Planner<'a> {
                     let def = index::unique_constraint(&name, &columns, uc, None, None)?;
                     indexes.push(def);
                 }
+                ast::TableConstraint::ForeignKey(fk) => fks.push((fk, None)),
                 other => return Err(index::unsupported_constraint(other)),
             }
         }
         check_table_options(&c.table_options)?;
+        let new = foreign_key::NewTable {
+            name: &name,
+            columns: &columns,
+            primary_key: primary_key.as_deref(),
+            indexes: &indexes,
+        };
+        let foreign_keys = fks
+            .into_iter()
+            .map(|(fk, col)| foreign_key::bind(self.catalog, &new, fk, col))
+            .collect::<Result<Vec<_>>>()?;
         let (checks, sequences) = self.finish_columns(&name, &mut columns, extras, table_checks)?;
         Ok(Plan::CreateTable {
+            foreign_keys,
             name,
             columns,
             primary_key,
