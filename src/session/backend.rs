@@ -155,7 +155,7 @@ impl Session {
         }
         dml::insert_rows(&mut w, &table, &store, rows.clone()).await?;
         for row in &rows {
-            crate::sql::foreign_keys::check_references(&mut w, &engine.catalog, &table, row)
+            crate::sql::foreign_keys::check_references(&mut w, &engine.catalog, &table, row, None)
                 .await?;
         }
         Ok(())

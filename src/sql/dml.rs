@@ -489,7 +489,7 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
     // reference one inserted before it by the same statement.
     let n = insert_rows(w, table, &store, full.clone()).await?;
     for row in &full {
-        foreign_keys::check_references(w, q.catalog, table, row).await?;
+        foreign_keys::check_references(w, q.catalog, table, row, None).await?;
     }
     Ok((n, out))
 }
@@ -549,7 +549,7 @@ async fn upsert(
                 Ok(()) => {
                     returned(&plan.returning, &proposed, ectx, &mut out)?;
                     w.writes.insert((table.id, key.clone()), Some(proposed.clone()));
-                    foreign_keys::check_references(w, q.catalog, table, &proposed).await?;
+                    foreign_keys::check_references(w, q.catalog, table, &proposed, None).await?;
                     touched.insert(key.clone());
                     n += 1;
                     break;
@@ -616,12 +616,8 @@ async fn upsert(
                 PutOutcome::Written => {
                     returned(&plan.returning, &new, ectx, &mut out)?;
                     w.writes.insert((table.id, key.clone()), Some(new.clone()));
-                    if sets
-                        .iter()
-                        .any(|(c, _)| table.foreign_keys.iter().any(|f| f.columns.contains(c)))
-                    {
-                        foreign_keys::check_references(w, q.catalog, table, &new).await?;
-                    }
+                    let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
+                    foreign_keys::check_references(w, q.catalog, table, &new, Some(&set)).await?;
                     if !refs.is_empty() {
                         foreign_keys::on_parent_write(
                             w,
@@ -702,6 +698,7 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
         PlannedChange::new(table, plan.filter.as_ref(), Some(&plan.sets), &plan.checks, q.params);
     let sets = |cols: &[usize]| plan.sets.iter().any(|(c, _)| cols.contains(c));
     let child_check = table.foreign_keys.iter().any(|f| sets(&f.columns));
+    let set_cols: Vec<usize> = plan.sets.iter().map(|(c, _)| *c).collect();
     let refs = if sets(&key_columns(table)) {
         foreign_keys::referencing(q.catalog, &table.name)
     } else {
@@ -734,7 +731,7 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
             w.writes.insert((table.id, key), new.clone());
             n += 1;
             if let (true, Some(row)) = (child_check, &new) {
-                foreign_keys::check_references(w, q.catalog, table, row).await?;
+                foreign_keys::check_references(w, q.catalog, table, row, Some(&set_cols)).await?;
             }
             if !refs.is_empty() {
                 foreign_keys::on_parent_write(w, q.catalog, table, &refs, &old, new.as_ref())

@@ -40,7 +40,7 @@ use crate::sync::Arc;
 use crate::txn::CommitTs;
 use crate::types::{assign_cast, encode_key, Value};
 
-use super::dml::{failing_text, write_mode, write_row, WriteCtx};
+use super::dml::{failing_text, write_row, WriteCtx};
 use super::expr::{EvalCtx, SessionFacts};
 use super::planner::Planner;
 
@@ -70,15 +70,20 @@ fn key_text(table: &TableDef, cols: &[usize], vals: &[Value]) -> String {
     format!("Key ({})=({})", names.join(", "), vals.join(", "))
 }
 
-/// Checks every foreign key of `child` for its new `row` and locks each parent row FOR
-/// KEY SHARE (23503 if one is missing).
+/// Checks the foreign keys of `child` for its new `row` and locks each parent row FOR
+/// KEY SHARE (23503 if one is missing): all of them, or (`changed`) those with a
+/// column among the ones an UPDATE set.
 pub async fn check_references(
     w: &mut WriteCtx<'_>,
     catalog: &Catalog,
     child: &TableDef,
     row: &[Value],
+    changed: Option<&[usize]>,
 ) -> Result<()> {
     for fk in &child.foreign_keys {
+        if changed.is_some_and(|set| !fk.columns.iter().any(|c| set.contains(c))) {
+            continue;
+        }
         if fk.columns.iter().any(|&c| row[c].is_null()) {
             continue; // MATCH SIMPLE
         }
@@ -295,9 +300,8 @@ async fn child_write(
     let Some((old, new)) = written? else { return Ok(()) };
     w.writes.insert((child.id, key.clone()), new.clone());
     if let Some(new) = &new {
-        if write_mode(child, &old, Some(new)) == RowLockMode::Update || !sets.is_empty() {
-            Box::pin(check_references(w, catalog, child, new)).await?;
-        }
+        let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
+        Box::pin(check_references(w, catalog, child, new, Some(&set))).await?;
     }
     let refs = referencing(catalog, &child.name);
     if !refs.is_empty() {

@@ -92,7 +92,10 @@ pub(super) fn bind(
         };
     let parent_columns = if fk.referred_columns.is_empty() {
         p_pk.map(<[usize]>::to_vec).ok_or_else(|| {
-            invalid_fk(format!("there is no primary key for referenced table \"{parent_name}\""))
+            Error::new(
+                ErrorKind::UndefinedObject,
+                format!("there is no primary key for referenced table \"{parent_name}\""),
+            )
         })?
     } else {
         fk.referred_columns
