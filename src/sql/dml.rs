@@ -38,7 +38,8 @@ use super::exec::{point_key, run, QueryCtx};
 use super::expr::{EvalCtx, Expr, SessionFacts};
 use super::foreign_keys;
 use super::plan::{
-    Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, OnConflict, Returning, UpdatePlan,
+    Access, Arbiter, BoundCheck, DeletePlan, InsertPlan, InsertSource, OnConflict, Returning,
+    UpdatePlan,
 };
 
 /// The writing transaction's state that DML needs.
@@ -475,7 +476,7 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
         check_constraints(table, &plan.checks, &row, &ectx)?;
         full.push(row);
     }
-    if let (Some(action), Some(_)) = (&plan.on_conflict, &table.primary_key) {
+    if let Some(action) = &plan.on_conflict {
         return upsert(w, plan, action, &store, full, q).await;
     }
     let mut out = Vec::new();
@@ -540,12 +541,18 @@ async fn upsert(
         }
         _ => RowLockMode::NoKeyUpdate,
     };
+    let arbiter = match action {
+        OnConflict::Nothing(a) | OnConflict::Update { arbiter: a, .. } => *a,
+    };
     w.before_write();
     for proposed in rows {
         let key = row_key(table, store, &proposed);
         let proposed: Row = proposed.into();
         loop {
-            match store.insert(w.status, vec![(key.clone(), proposed.clone())]).await? {
+            let target: Key = match store
+                .insert(w.status, vec![(key.clone(), proposed.clone())])
+                .await?
+            {
                 Ok(()) => {
                     returned(&plan.returning, &proposed, ectx, &mut out)?;
                     w.writes.insert((table.id, key.clone()), Some(proposed.clone()));
@@ -559,15 +566,28 @@ async fn upsert(
                     continue;
                 }
                 Err(Refused { why: InsertConflict::Retired, .. }) => return Err(concurrent_ddl()),
+                // A conflict in a key that is not the arbiter is an error, as in
+                // PostgreSQL.
                 Err(Refused { why: InsertConflict::Unique(ix), .. }) => {
-                    // Only the primary key arbitrates: a conflict in another UNIQUE
-                    // index is an error, as in PostgreSQL.
-                    return Err(duplicate_in(table, ix, &proposed));
+                    if !matches!(arbiter, Arbiter::Any) && arbiter != Arbiter::Index(ix) {
+                        return Err(duplicate_in(table, ix, &proposed));
+                    }
+                    // The row holding the key (committed, or our own): a row that
+                    // left it meanwhile sends us back to the insert.
+                    match holder_of(store, table, ix, &proposed, newest).await? {
+                        Some(pk) => pk,
+                        None => continue,
+                    }
                 }
-                Err(Refused { why: InsertConflict::Duplicate, .. }) => {}
-            }
-            let OnConflict::Update { sets, filter } = action else { break };
-            if touched.contains(&key) {
+                Err(Refused { why: InsertConflict::Duplicate, .. }) => {
+                    if !matches!(arbiter, Arbiter::Any | Arbiter::PrimaryKey) {
+                        return Err(duplicate_key(table, &proposed));
+                    }
+                    key.clone()
+                }
+            };
+            let OnConflict::Update { sets, filter, .. } = action else { break };
+            if touched.contains(&target) {
                 return Err(Error::new(
                     ErrorKind::CardinalityViolation,
                     "ON CONFLICT DO UPDATE command cannot affect row a second time",
@@ -576,7 +596,7 @@ async fn upsert(
                     "Ensure that no rows proposed for insertion within the same command have duplicate constrained values.",
                 ));
             }
-            let base = match store.latest(view, w.isolation, key.clone()).await? {
+            let base = match store.latest(view, w.isolation, target.clone()).await? {
                 Latest::Row(base) => base,
                 Latest::Blocked(holder) => {
                     w.wait_for(holder).await?;
@@ -592,7 +612,7 @@ async fn upsert(
             if let Some(f) = filter {
                 if !f.matches(&both, ectx)? {
                     // Not updated, but locked, as PostgreSQL does.
-                    match store.lock(w.status, key.clone(), base, sets_mode).await? {
+                    match store.lock(w.status, target.clone(), base, sets_mode).await? {
                         PutOutcome::Written => {}
                         PutOutcome::Blocked(holder) => {
                             w.wait_for(holder).await?;
@@ -600,7 +620,7 @@ async fn upsert(
                         }
                         PutOutcome::Changed | PutOutcome::Unique(_) => continue,
                     }
-                    touched.insert(key.clone());
+                    touched.insert(target.clone());
                     break;
                 }
             }
@@ -611,11 +631,13 @@ async fn upsert(
             check_constraints(table, &plan.checks, &new, ectx)?;
             let new: Row = new.into();
             let mode = write_mode(table, &existing, Some(&new));
-            match store.put(w.status, key.clone(), base, Some(new.clone()), w.horizon, mode).await?
+            match store
+                .put(w.status, target.clone(), base, Some(new.clone()), w.horizon, mode)
+                .await?
             {
                 PutOutcome::Written => {
                     returned(&plan.returning, &new, ectx, &mut out)?;
-                    w.writes.insert((table.id, key.clone()), Some(new.clone()));
+                    w.writes.insert((table.id, target.clone()), Some(new.clone()));
                     let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
                     foreign_keys::check_references(w, q.catalog, table, &new, Some(&set)).await?;
                     if !refs.is_empty() {
@@ -629,7 +651,7 @@ async fn upsert(
                         )
                         .await?;
                     }
-                    touched.insert(key.clone());
+                    touched.insert(target.clone());
                     n += 1;
                     break;
                 }
@@ -643,6 +665,28 @@ async fn upsert(
         }
     }
     Ok((n, out))
+}
+
+/// The primary key of the row whose key in the UNIQUE index at position `ix` is
+/// `row`'s, read with `view` (the newest committed rows and our own); `None` if no
+/// such row is there any more.
+async fn holder_of(
+    store: &TableStore,
+    table: &TableDef,
+    ix: usize,
+    row: &[Value],
+    view: ReadView,
+) -> Result<Option<Key>> {
+    let Some(index) = table.indexes.get(ix) else {
+        return Err(Error::internal("a unique conflict in an unknown index"));
+    };
+    let vals: Vec<Value> = index.columns.iter().map(|&c| row[c].clone()).collect();
+    let mut k = Vec::new();
+    encode_key(&vals, &mut k);
+    let k: Key = k.into_boxed_slice();
+    let found =
+        store.index_scan(view, &index.name, Bound::Included(k.clone()), Bound::Included(k)).await?;
+    Ok(found.into_iter().next().map(|(pk, _)| pk))
 }
 
 /// Keys of the rows a WHERE selects, under the statement's snapshot.

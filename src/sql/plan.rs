@@ -267,14 +267,28 @@ pub struct InsertPlan {
     pub on_conflict: Option<OnConflict>,
 }
 
-/// What an INSERT does with a row whose primary key is taken.
+/// Which unique key's conflicts ON CONFLICT handles (a conflict in another one is
+/// 23505, as in PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arbiter {
+    /// No target (DO NOTHING only): every unique key.
+    Any,
+    /// The primary key.
+    PrimaryKey,
+    /// The UNIQUE index at this position of the table's index list.
+    Index(usize),
+}
+
+/// What an INSERT does with a row whose arbiter key is taken.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OnConflict {
     /// DO NOTHING: skip the row.
-    Nothing,
+    Nothing(Arbiter),
     /// DO UPDATE: expressions over the existing row followed by the proposed one
     /// (`excluded`).
     Update {
+        /// The key whose conflicts it handles.
+        arbiter: Arbiter,
         /// (column, new value).
         sets: Vec<(usize, Expr)>,
         /// WHERE: rows it rejects are locked but not updated.
