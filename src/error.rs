@@ -101,6 +101,10 @@ pub enum ErrorKind {
     UniqueViolation,
     /// 23514: a row violates a CHECK constraint.
     CheckViolation,
+    /// 23503: a foreign key's referenced row is missing, or still referenced.
+    ForeignKeyViolation,
+    /// 42830: a foreign key that cannot be made (no matching unique constraint).
+    InvalidForeignKey,
     /// 2200H: nextval passed a sequence's bound.
     SequenceGeneratorLimitExceeded,
     /// 428C9: an explicit value for a GENERATED ALWAYS column.
@@ -198,6 +202,8 @@ impl ErrorKind {
             NotNullViolation => "23502",
             UniqueViolation => "23505",
             CheckViolation => "23514",
+            ForeignKeyViolation => "23503",
+            InvalidForeignKey => "42830",
             SequenceGeneratorLimitExceeded => "2200H",
             GeneratedAlways => "428C9",
             WrongObjectType => "42809",

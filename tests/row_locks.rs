@@ -1,4 +1,5 @@
-//! SELECT … FOR UPDATE [NOWAIT | SKIP LOCKED], lock_timeout and statement_timeout,
+//! SELECT … FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE [NOWAIT | SKIP LOCKED],
+//! the strengths' conflicts, lock_timeout and statement_timeout,
 //! across several connections, with PostgreSQL's outcomes (each test also passes
 //! against PostgreSQL: `TROUPE_REFERENCE_PG=<port> cargo test --test row_locks`).
 #![allow(clippy::unwrap_used)]
@@ -159,12 +160,104 @@ async fn for_update_refusals() {
     assert_eq!(message(&err), "FOR UPDATE is not allowed with aggregate functions");
     let err = c.query("SELECT DISTINCT v FROM t FOR UPDATE", &[]).await.unwrap_err();
     assert_eq!(message(&err), "FOR UPDATE is not allowed with DISTINCT clause");
+    let err = c.query("SELECT count(*) FROM t FOR KEY SHARE", &[]).await.unwrap_err();
+    assert_eq!(message(&err), "FOR KEY SHARE is not allowed with aggregate functions");
+    let err = c.query("SELECT DISTINCT v FROM t FOR NO KEY UPDATE", &[]).await.unwrap_err();
+    assert_eq!(message(&err), "FOR NO KEY UPDATE is not allowed with DISTINCT clause");
     if common::reference_pg().is_none() {
         assert_eq!(
-            sqlstate(&c, "SELECT * FROM t FOR SHARE").await,
+            sqlstate(&c, "SELECT * FROM t FOR SHARE FOR UPDATE").await,
             SqlState::FEATURE_NOT_SUPPORTED
         );
     }
+}
+
+/// Runs `sql` on `c` in the background; true if it is still waiting after [`BLOCK`].
+async fn blocks(
+    c: tokio_postgres::Client,
+    sql: &'static str,
+) -> tokio::task::JoinHandle<(tokio_postgres::Client, Result<u64, tokio_postgres::Error>)> {
+    let task = tokio::spawn(async move {
+        let r = c.execute(sql, &[]).await;
+        (c, r)
+    });
+    tokio::time::sleep(BLOCK).await;
+    task
+}
+
+// FOR SHARE: two sharers hold one row at once; a writer waits for both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharers_hold_a_row_together_and_hold_off_writers() {
+    let (db, a) = with_two_rows().await;
+    let b = db.connect().await;
+    a.batch_execute("BEGIN; SELECT * FROM t WHERE id = 1 FOR SHARE").await.unwrap();
+    b.batch_execute("BEGIN").await.unwrap();
+    assert_eq!(lines(&b, "SELECT v FROM t WHERE id = 1 FOR SHARE NOWAIT").await, ["0"]);
+    assert_eq!(lines(&b, "SELECT v FROM t WHERE id = 1 FOR KEY SHARE NOWAIT").await, ["0"]);
+    let err = b.query("SELECT * FROM t WHERE id = 2 FOR SHARE", &[]).await;
+    assert!(err.is_ok(), "an unlocked row");
+    let update = blocks(db.connect().await, "UPDATE t SET v = 1 WHERE id = 1").await;
+    assert!(!update.is_finished(), "a writer waits for the sharers");
+    a.batch_execute("COMMIT").await.unwrap();
+    tokio::time::sleep(BLOCK).await;
+    assert!(!update.is_finished(), "one sharer is still there");
+    b.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(update.await.unwrap().1.unwrap(), 1);
+
+    // A sharer holds off FOR UPDATE / NO KEY UPDATE, not FOR KEY SHARE.
+    a.batch_execute("BEGIN; SELECT * FROM t WHERE id = 1 FOR SHARE").await.unwrap();
+    let c = db.connect().await;
+    c.batch_execute("BEGIN").await.unwrap();
+    for sql in [
+        "SELECT * FROM t WHERE id = 1 FOR UPDATE NOWAIT",
+        "SELECT * FROM t WHERE id = 1 FOR NO KEY UPDATE NOWAIT",
+    ] {
+        c.batch_execute("SAVEPOINT s").await.unwrap();
+        let err = c.query(sql, &[]).await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::LOCK_NOT_AVAILABLE), "{sql}");
+        c.batch_execute("ROLLBACK TO SAVEPOINT s").await.unwrap();
+    }
+    assert_eq!(
+        lines(&c, "SELECT id FROM t ORDER BY id FOR NO KEY UPDATE SKIP LOCKED").await,
+        ["2"]
+    );
+    c.batch_execute("COMMIT").await.unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+}
+
+// FOR KEY SHARE (a foreign-key check's lock) lets an UPDATE of non-key columns through
+// but holds off a DELETE, a key change and FOR UPDATE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_share_only_holds_off_key_changes() {
+    let (db, a) = with_two_rows().await;
+    let b = db.connect().await;
+    a.batch_execute("BEGIN; SELECT * FROM t WHERE id = 1 FOR KEY SHARE").await.unwrap();
+    assert_eq!(b.execute("UPDATE t SET v = 3 WHERE id = 1", &[]).await.unwrap(), 1);
+    b.batch_execute("BEGIN").await.unwrap();
+    let err = b.query("SELECT * FROM t WHERE id = 1 FOR UPDATE NOWAIT", &[]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::LOCK_NOT_AVAILABLE));
+    b.batch_execute("ROLLBACK").await.unwrap();
+    let delete = blocks(b, "DELETE FROM t WHERE id = 1").await;
+    assert!(!delete.is_finished(), "a DELETE waits for the key sharer");
+    a.batch_execute("COMMIT").await.unwrap();
+    let (b, deleted) = delete.await.unwrap();
+    assert_eq!(deleted.unwrap(), 1);
+
+    // An uncommitted non-key UPDATE does not hold off FOR KEY SHARE; a DELETE does.
+    b.batch_execute("BEGIN; UPDATE t SET v = 9 WHERE id = 2").await.unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    assert_eq!(lines(&a, "SELECT v FROM t WHERE id = 2 FOR KEY SHARE NOWAIT").await, ["0"]);
+    let err = a.query("SELECT * FROM t WHERE id = 2 FOR SHARE NOWAIT", &[]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::LOCK_NOT_AVAILABLE));
+    a.batch_execute("ROLLBACK").await.unwrap();
+    // (Not the same transaction: PostgreSQL's NOWAIT waits anyway when it follows an
+    // update chain to a deleted version.)
+    b.batch_execute("ROLLBACK; BEGIN; DELETE FROM t WHERE id = 2").await.unwrap();
+    a.batch_execute("BEGIN").await.unwrap();
+    let err = a.query("SELECT * FROM t WHERE id = 2 FOR KEY SHARE NOWAIT", &[]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::LOCK_NOT_AVAILABLE));
+    a.batch_execute("ROLLBACK").await.unwrap();
+    b.batch_execute("ROLLBACK").await.unwrap();
 }
 
 // lock_timeout ends a lock wait with 55P03; statement_timeout ends a statement with

@@ -10,12 +10,19 @@
 //!   c \t name \t type oid \t typmod \t not null 0|1 \t identity -|a|d \t default | \N
 //!   k \t constraint name \t check expression
 //!   i \t index name \t column positions "1,2" \t unique 0|1 \t constraint 0|1
+//!   f \t fk name \t column positions \t parent table \t parent positions
+//!     \t on delete a|r|c|n|d \t on update a|r|c|n|d
 //! ```
+//! (`f` lines came after `v3` without a new tag: a `v3` definition without them, as
+//! older data directories hold, reads as a table without foreign keys.)
 //! Expressions (defaults, checks) are SQL text, as PostgreSQL keeps them, and are
 //! re-bound when a statement is planned. Text fields escape `\`, tab and newline, so a
 //! field never spans a line or a column.
 
-use super::{type_with_modifier, CheckDef, Column, Identity, IndexDef, TableDef, TableId};
+use super::{
+    type_with_modifier, CheckDef, Column, FkAction, ForeignKeyDef, Identity, IndexDef, TableDef,
+    TableId,
+};
 use crate::error::{Error, Result};
 
 /// Serialises `def` in the current (`v3`) format.
@@ -56,6 +63,18 @@ pub fn encode(def: &TableDef) -> Vec<u8> {
             u8::from(i.constraint)
         ));
     }
+    let positions = |p: &[usize]| p.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",");
+    for f in &def.foreign_keys {
+        out.push_str(&format!(
+            "f\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            escape(&f.name),
+            positions(&f.columns),
+            escape(&f.parent),
+            positions(&f.parent_columns),
+            f.on_delete.letter(),
+            f.on_update.letter(),
+        ));
+    }
     out.into_bytes()
 }
 
@@ -91,6 +110,17 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
         primary_key,
         checks: Vec::new(),
         indexes: Vec::new(),
+        foreign_keys: Vec::new(),
+    };
+    let positions = |cols: &str| -> Result<Vec<usize>> {
+        let v = cols
+            .split(',')
+            .map(|c| c.parse::<usize>().map_err(|_| bad()))
+            .collect::<Result<Vec<_>>>()?;
+        if v.is_empty() {
+            return Err(bad());
+        }
+        Ok(v)
     };
     for line in lines {
         let parts: Vec<&str> = line.split('\t').collect();
@@ -125,6 +155,16 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
                     columns,
                     unique: *unique == "1",
                     constraint: *constraint == "1",
+                });
+            }
+            (3, ["f", name, cols, parent, parent_cols, on_delete, on_update]) => {
+                def.foreign_keys.push(ForeignKeyDef {
+                    name: unescape(name)?,
+                    columns: positions(cols)?,
+                    parent: unescape(parent)?,
+                    parent_columns: positions(parent_cols)?,
+                    on_delete: FkAction::from_letter(on_delete).ok_or_else(bad)?,
+                    on_update: FkAction::from_letter(on_update).ok_or_else(bad)?,
                 });
             }
             _ => return Err(bad()),
@@ -216,6 +256,14 @@ mod tests {
                     constraint: false,
                 },
             ],
+            foreign_keys: vec![ForeignKeyDef {
+                name: "t_id_note_fkey".into(),
+                columns: vec![0, 1],
+                parent: "p\tq".into(),
+                parent_columns: vec![1, 0],
+                on_delete: FkAction::Cascade,
+                on_update: FkAction::SetDefault,
+            }],
         };
         assert_eq!(decode(&encode(&def)).unwrap(), def);
     }

@@ -88,6 +88,64 @@ pub struct IndexDef {
     pub constraint: bool,
 }
 
+/// What a foreign key does to the referencing rows when the referenced row is deleted
+/// or its key updated (PostgreSQL's `confdeltype` / `confupdtype` letters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FkAction {
+    /// NO ACTION (the default): an error if a referencing row remains.
+    NoAction,
+    /// RESTRICT: an error if a referencing row exists.
+    Restrict,
+    /// CASCADE: delete (update) the referencing rows with it.
+    Cascade,
+    /// SET NULL: the referencing columns become NULL.
+    SetNull,
+    /// SET DEFAULT: the referencing columns get their defaults.
+    SetDefault,
+}
+
+impl FkAction {
+    /// PostgreSQL's letter for the action (`a`, `r`, `c`, `n`, `d`).
+    pub fn letter(self) -> char {
+        match self {
+            FkAction::NoAction => 'a',
+            FkAction::Restrict => 'r',
+            FkAction::Cascade => 'c',
+            FkAction::SetNull => 'n',
+            FkAction::SetDefault => 'd',
+        }
+    }
+
+    /// Inverse of [`FkAction::letter`].
+    pub fn from_letter(c: &str) -> Option<FkAction> {
+        Some(match c {
+            "a" => FkAction::NoAction,
+            "r" => FkAction::Restrict,
+            "c" => FkAction::Cascade,
+            "n" => FkAction::SetNull,
+            "d" => FkAction::SetDefault,
+            _ => return None,
+        })
+    }
+}
+
+/// A FOREIGN KEY constraint (MATCH SIMPLE) of the table that holds it (the child).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKeyDef {
+    /// Constraint name (given, or PostgreSQL's generated `c_a_b_fkey`).
+    pub name: String,
+    /// Referencing column positions in this table.
+    pub columns: Vec<usize>,
+    /// The referenced (parent) table's name.
+    pub parent: String,
+    /// Referenced column positions in the parent: its primary key or a UNIQUE index.
+    pub parent_columns: Vec<usize>,
+    /// ON DELETE.
+    pub on_delete: FkAction,
+    /// ON UPDATE.
+    pub on_update: FkAction,
+}
+
 /// A table definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableDef {
@@ -106,6 +164,8 @@ pub struct TableDef {
     pub checks: Vec<CheckDef>,
     /// Secondary indexes and UNIQUE constraints, in creation order.
     pub indexes: Vec<IndexDef>,
+    /// FOREIGN KEY constraints, in creation order.
+    pub foreign_keys: Vec<ForeignKeyDef>,
 }
 
 impl TableDef {

@@ -150,7 +150,15 @@ impl Session {
         let (view, _g) = txn.statement_view(&engine);
         let horizon = engine.watermark.horizon();
         let mut w = txn.write_ctx(&engine, view, horizon, pid, &cancel, lock_timeout);
-        dml::insert_rows(&mut w, &table, &store, rows).await.map(|_| ())
+        if table.foreign_keys.is_empty() {
+            return dml::insert_rows(&mut w, &table, &store, rows).await.map(|_| ());
+        }
+        dml::insert_rows(&mut w, &table, &store, rows.clone()).await?;
+        for row in &rows {
+            crate::sql::foreign_keys::check_references(&mut w, &engine.catalog, &table, row, None)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -313,6 +313,7 @@ mod tests {
             primary_key: None,
             checks: Vec::new(),
             indexes: Vec::new(),
+            foreign_keys: Vec::new(),
         })
     }
 

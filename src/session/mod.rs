@@ -596,6 +596,7 @@ impl Session {
                     dml_output(plan, &p.returning, dml::delete(&mut w, p, &q).await?)
                 }
                 Plan::Truncate(tables) => {
+                    crate::sql::foreign_keys::check_truncate(q.catalog, tables)?;
                     for t in tables {
                         dml::delete_where(&mut w, t, &Access::Full, None, &None, &q).await?;
                     }
@@ -685,6 +686,7 @@ impl Session {
                 checks,
                 sequences,
                 indexes: uniques,
+                foreign_keys,
             } => {
                 if indexes::relation_exists(&engine, name) {
                     if *if_not_exists {
@@ -707,6 +709,7 @@ impl Session {
                     primary_key: primary_key.clone(),
                     checks: checks.clone(),
                     indexes: uniques.clone(),
+                    foreign_keys: foreign_keys.clone(),
                 };
                 for (i, ix) in uniques.iter().enumerate() {
                     if indexes::relation_exists(&engine, &ix.name)
@@ -761,6 +764,8 @@ impl Session {
                         }
                     }
                 }
+                let dropped: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
+                crate::sql::foreign_keys::check_drop(catalog, &dropped)?;
                 let txn = engine.begin();
                 let mut retired: Vec<Arc<TableStore>> = Vec::new();
                 for d in &defs {

@@ -294,6 +294,7 @@ impl Planner<'_> {
             primary_key: None,
             checks: Vec::new(),
             indexes: Vec::new(),
+            foreign_keys: Vec::new(),
         };
         let scope = Planner::table_scope(&probe);
         let mut checks: Vec<CheckDef> = Vec::new();

@@ -19,15 +19,23 @@
 //! sends the rest, so that of two concurrent inserts of one key the second waits and
 //! fails with 23505 only if the first commits. Tables without a primary key get fresh
 //! hidden row ids, which nobody else can hold.
+//!
+//! A `put` holds its row FOR UPDATE when it deletes the row or changes a key column
+//! (primary key or UNIQUE: [`key_columns`]), else FOR NO KEY UPDATE ([`write_mode`]), so
+//! that a foreign-key check's FOR KEY SHARE lock waits only for the former. After each
+//! row, the foreign-key rules run (`foreign_keys.rs`). ON CONFLICT's arbiter is the
+//! primary key or a UNIQUE index (`upsert`); the row holding a UNIQUE key is found
+//! through the index (`holder_of`).
 
+use std::ops::Bound;
 use std::ops::ControlFlow;
 
 use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::{LockClient, LockMode, LockTarget, WaitPolicy};
 use crate::storage::{
-    InsertConflict, Isolation, Key, Latest, PutOutcome, ReadView, Refused, Row, RowChange, Storage,
-    TableStore, Updated,
+    InsertConflict, Isolation, Key, Latest, PutOutcome, ReadView, Refused, Row, RowChange,
+    RowLockMode, Storage, TableStore, Updated,
 };
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnId, TxnStatus};
@@ -37,8 +45,10 @@ use crate::wire::CancelSignal;
 use super::access::read;
 use super::exec::{run, QueryCtx};
 use super::expr::{EvalCtx, Expr, SessionFacts};
+use super::foreign_keys::{self, FkDuty};
 use super::plan::{
-    Access, BoundCheck, DeletePlan, InsertPlan, InsertSource, OnConflict, Returning, UpdatePlan,
+    Access, Arbiter, BoundCheck, DeletePlan, InsertPlan, InsertSource, OnConflict, Returning,
+    UpdatePlan,
 };
 
 /// The writing transaction's state that DML needs.
@@ -109,6 +119,11 @@ impl WriteCtx<'_> {
     }
 }
 
+/// Checks NOT NULL (23502 with the failing row).
+pub(super) fn check_not_null(table: &TableDef, row: &[Value]) -> Result<()> {
+    check_row(table, row)
+}
+
 /// Checks NOT NULL and builds the stored row for `table`.
 fn check_row(table: &TableDef, row: &[Value]) -> Result<()> {
     for (i, c) in table.columns.iter().enumerate() {
@@ -155,6 +170,11 @@ pub fn failing_row(table: &TableDef, row: &[Value]) -> String {
     let parts: Vec<String> =
         row.iter().zip(&table.columns).map(|(v, c)| text_of(v, &c.ty)).collect();
     format!("({})", parts.join(", "))
+}
+
+/// A value as error details show it (`null` for NULL).
+pub(super) fn failing_text(v: &Value, ty: &DataType) -> String {
+    text_of(v, ty)
 }
 
 fn text_of(v: &Value, ty: &DataType) -> String {
@@ -259,7 +279,7 @@ type Apply<'a> = dyn Fn(&Row) -> Result<Option<Option<Row>>> + Sync + 'a;
 /// actor for the version to build on, applies the statement to it here, and puts the
 /// result; waits for any transaction whose uncommitted version is on the row, and
 /// starts over whenever the row changed in between.
-async fn write_row(
+pub(super) async fn write_row(
     w: &mut WriteCtx<'_>,
     table: &TableDef,
     store: &TableStore,
@@ -278,7 +298,8 @@ async fn write_row(
         };
         let Some(old) = base.row.clone() else { return Ok(None) };
         let Some(new) = apply(&old)? else { return Ok(None) };
-        match store.put(w.status, key.clone(), base, new.clone(), w.horizon).await? {
+        let mode = write_mode(table, &old, new.as_ref());
+        match store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await? {
             PutOutcome::Written => return Ok(Some((old, new))),
             // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 → Changed:
             // the next `latest` finds the other writer's version and waits for it.
@@ -341,7 +362,36 @@ impl PlannedChange {
     }
 }
 
+/// The columns a foreign key can reference (PostgreSQL's "key columns"): those of the
+/// primary key and of every UNIQUE index. An UPDATE that changes none of them holds the
+/// row FOR NO KEY UPDATE, so that a FOR KEY SHARE lock (a foreign-key check) does not
+/// wait for it.
+pub fn key_columns(table: &TableDef) -> Vec<usize> {
+    let mut cols: Vec<usize> = table.primary_key.clone().unwrap_or_default();
+    for ix in table.indexes.iter().filter(|i| i.unique) {
+        cols.extend(&ix.columns);
+    }
+    cols
+}
+
+/// The strength a write of `old` into `new` (`None`: a delete) holds the row with.
+pub fn write_mode(table: &TableDef, old: &[Value], new: Option<&Row>) -> RowLockMode {
+    let Some(new) = new else { return RowLockMode::Update };
+    // Per row on the hot path (pgbench's UPDATEs): no allocation.
+    let changed = |cols: &[usize]| cols.iter().any(|&c| old[c] != new[c]);
+    let pk = table.primary_key.as_deref().unwrap_or(&[]);
+    if changed(pk) || table.indexes.iter().any(|i| i.unique && changed(&i.columns)) {
+        RowLockMode::Update
+    } else {
+        RowLockMode::NoKeyUpdate
+    }
+}
+
 impl RowChange for PlannedChange {
+    fn mode(&self, old: &Row, new: Option<&Row>) -> RowLockMode {
+        write_mode(&self.table, old, new)
+    }
+
     fn apply(&self, old: &Row) -> Result<Option<Option<Row>>> {
         let ectx = EvalCtx { params: &self.params, outer: None, session: &self.facts, subs: &[] };
         if let Some(f) = &self.filter {
@@ -439,8 +489,8 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
         check_constraints(table, &plan.checks, &row, &ectx)?;
         full.push(row);
     }
-    if let (Some(action), Some(_)) = (&plan.on_conflict, &table.primary_key) {
-        return upsert(w, plan, action, &store, full, &ectx).await;
+    if let Some(action) = &plan.on_conflict {
+        return upsert(w, plan, action, &store, full, q).await;
     }
     let mut out = Vec::new();
     if let Some(r) = &plan.returning {
@@ -448,7 +498,16 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
             out.push(super::exec::eval_all(&r.exprs, row, q, None).await?);
         }
     }
-    Ok((insert_rows(w, table, &store, full).await?, out))
+    if table.foreign_keys.is_empty() {
+        return Ok((insert_rows(w, table, &store, full).await?, out));
+    }
+    // Checked after the rows are in, as PostgreSQL's AFTER triggers do: a row may
+    // reference one inserted before it by the same statement.
+    let n = insert_rows(w, table, &store, full.clone()).await?;
+    for row in &full {
+        foreign_keys::check_references(w, q.catalog, table, row, None).await?;
+    }
+    Ok((n, out))
 }
 
 /// INSERT … ON CONFLICT, a row at a time, race-free as PostgreSQL's: try the insert;
@@ -470,23 +529,49 @@ async fn upsert(
     action: &OnConflict,
     store: &TableStore,
     rows: Vec<Vec<Value>>,
-    ectx: &EvalCtx<'_>,
+    q: &QueryCtx<'_>,
 ) -> Result<Written> {
+    let ectx = &q.eval_ctx(None);
     let table = &plan.table;
+    let refs = match action {
+        OnConflict::Update { sets, .. }
+            if sets.iter().any(|(c, _)| key_columns(table).contains(c)) =>
+        {
+            foreign_keys::referencing(q.catalog, &table.name)
+        }
+        _ => Vec::new(),
+    };
     let (mut n, mut out) = (0, Vec::new());
     let mut touched: std::collections::HashSet<Key> = std::collections::HashSet::new();
     // DO UPDATE builds on the newest committed version under READ COMMITTED.
     let newest = ReadView { snapshot: CommitTs(u64::MAX - 1), txn: w.view.txn };
     let view = if w.isolation == Isolation::ReadCommitted { newest } else { w.view };
+    // PostgreSQL locks a row DO UPDATE leaves alone (its WHERE is false) as strongly as
+    // the update would have held it.
+    let sets_mode = match action {
+        OnConflict::Update { sets, .. }
+            if sets.iter().any(|(c, _)| key_columns(table).contains(c)) =>
+        {
+            RowLockMode::Update
+        }
+        _ => RowLockMode::NoKeyUpdate,
+    };
+    let arbiter = match action {
+        OnConflict::Nothing(a) | OnConflict::Update { arbiter: a, .. } => *a,
+    };
     w.before_write();
     for proposed in rows {
         let key = row_key(table, store, &proposed);
         let proposed: Row = proposed.into();
         loop {
-            match store.insert(w.status, vec![(key.clone(), proposed.clone())]).await? {
+            let target: Key = match store
+                .insert(w.status, vec![(key.clone(), proposed.clone())])
+                .await?
+            {
                 Ok(()) => {
                     returned(&plan.returning, &proposed, ectx, &mut out)?;
                     w.writes.insert((table.id, key.clone()), Some(proposed.clone()));
+                    foreign_keys::check_references(w, q.catalog, table, &proposed, None).await?;
                     touched.insert(key.clone());
                     n += 1;
                     break;
@@ -496,15 +581,28 @@ async fn upsert(
                     continue;
                 }
                 Err(Refused { why: InsertConflict::Retired, .. }) => return Err(concurrent_ddl()),
+                // A conflict in a key that is not the arbiter is an error, as in
+                // PostgreSQL.
                 Err(Refused { why: InsertConflict::Unique(ix), .. }) => {
-                    // Only the primary key arbitrates: a conflict in another UNIQUE
-                    // index is an error, as in PostgreSQL.
-                    return Err(duplicate_in(table, ix, &proposed));
+                    if !matches!(arbiter, Arbiter::Any) && arbiter != Arbiter::Index(ix) {
+                        return Err(duplicate_in(table, ix, &proposed));
+                    }
+                    // The row holding the key (committed, or our own): a row that
+                    // left it meanwhile sends us back to the insert.
+                    match holder_of(store, table, ix, &proposed, newest).await? {
+                        Some(pk) => pk,
+                        None => continue,
+                    }
                 }
-                Err(Refused { why: InsertConflict::Duplicate, .. }) => {}
-            }
-            let OnConflict::Update { sets, filter } = action else { break };
-            if touched.contains(&key) {
+                Err(Refused { why: InsertConflict::Duplicate, .. }) => {
+                    if !matches!(arbiter, Arbiter::Any | Arbiter::PrimaryKey) {
+                        return Err(duplicate_key(table, &proposed));
+                    }
+                    key.clone()
+                }
+            };
+            let OnConflict::Update { sets, filter, .. } = action else { break };
+            if touched.contains(&target) {
                 return Err(Error::new(
                     ErrorKind::CardinalityViolation,
                     "ON CONFLICT DO UPDATE command cannot affect row a second time",
@@ -513,7 +611,7 @@ async fn upsert(
                     "Ensure that no rows proposed for insertion within the same command have duplicate constrained values.",
                 ));
             }
-            let base = match store.latest(view, w.isolation, key.clone()).await? {
+            let base = match store.latest(view, w.isolation, target.clone()).await? {
                 Latest::Row(base) => base,
                 Latest::Blocked(holder) => {
                     w.wait_for(holder).await?;
@@ -529,10 +627,15 @@ async fn upsert(
             if let Some(f) = filter {
                 if !f.matches(&both, ectx)? {
                     // Not updated, but locked, as PostgreSQL does.
-                    if store.lock(w.status, key.clone(), base).await? == PutOutcome::Changed {
-                        continue;
+                    match store.lock(w.status, target.clone(), base, sets_mode).await? {
+                        PutOutcome::Written => {}
+                        PutOutcome::Blocked(holder) => {
+                            w.wait_for(holder).await?;
+                            continue;
+                        }
+                        PutOutcome::Changed | PutOutcome::Unique(_) => continue,
                     }
-                    touched.insert(key.clone());
+                    touched.insert(target.clone());
                     break;
                 }
             }
@@ -542,11 +645,28 @@ async fn upsert(
             }
             check_constraints(table, &plan.checks, &new, ectx)?;
             let new: Row = new.into();
-            match store.put(w.status, key.clone(), base, Some(new.clone()), w.horizon).await? {
+            let mode = write_mode(table, &existing, Some(&new));
+            match store
+                .put(w.status, target.clone(), base, Some(new.clone()), w.horizon, mode)
+                .await?
+            {
                 PutOutcome::Written => {
                     returned(&plan.returning, &new, ectx, &mut out)?;
-                    w.writes.insert((table.id, key.clone()), Some(new));
-                    touched.insert(key.clone());
+                    w.writes.insert((table.id, target.clone()), Some(new.clone()));
+                    let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
+                    foreign_keys::check_references(w, q.catalog, table, &new, Some(&set)).await?;
+                    if !refs.is_empty() {
+                        foreign_keys::on_parent_write(
+                            w,
+                            q.catalog,
+                            table,
+                            &refs,
+                            &existing,
+                            Some(&new),
+                        )
+                        .await?;
+                    }
+                    touched.insert(target.clone());
                     n += 1;
                     break;
                 }
@@ -560,6 +680,29 @@ async fn upsert(
         }
     }
     Ok((n, out))
+}
+
+/// The primary key of the row whose key in the UNIQUE index at position `ix` is
+/// `row`'s, read with `view` (the newest committed rows and our own); `None` if no
+/// such row is there any more.
+async fn holder_of(
+    store: &TableStore,
+    table: &TableDef,
+    ix: usize,
+    row: &[Value],
+    view: ReadView,
+) -> Result<Option<Key>> {
+    let Some(index) = table.indexes.get(ix) else {
+        return Err(Error::internal("a unique conflict in an unknown index"));
+    };
+    let vals: Vec<Value> = index.columns.iter().map(|&c| row[c].clone()).collect();
+    let mut k = Vec::new();
+    encode_key(&vals, &mut k);
+    let k: Key = k.into_boxed_slice();
+    let found = store
+        .index_scan(view, &index.name, Bound::Included(k.clone()), Bound::Included(k), usize::MAX)
+        .await?;
+    Ok(found.into_iter().next().map(|(pk, _)| pk))
 }
 
 /// Keys of the rows a WHERE selects, under the statement's snapshot.
@@ -595,6 +738,8 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
     let mut out = Vec::new();
     let change =
         PlannedChange::new(table, plan.filter.as_ref(), Some(&plan.sets), &plan.checks, q.params);
+    let set_cols: Vec<usize> = plan.sets.iter().map(|(c, _)| *c).collect();
+    let fks = FkDuty::update(q.catalog, table, &set_cols);
     for key in keys {
         let outcome = match &change {
             Some(change) => write_row_in_actor(w, table, &store, &key, change).await?,
@@ -615,12 +760,13 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
                 .await?
             }
         };
-        if let Some((_, new)) = outcome {
+        if let Some((old, new)) = outcome {
             if let Some(row) = &new {
                 returned(&plan.returning, row, &ectx, &mut out)?;
             }
-            w.writes.insert((table.id, key), new);
+            w.writes.insert((table.id, key), new.clone());
             n += 1;
+            fks.after_write(w, q.catalog, table, &old, new.as_ref()).await?;
         }
     }
     Ok((n, out))
@@ -649,6 +795,7 @@ pub async fn delete_where(
     let mut n = 0;
     let mut out = Vec::new();
     let change = PlannedChange::new(table, filter, None, &[], q.params);
+    let fks = FkDuty::delete(q.catalog, table);
     for key in keys {
         let outcome = match &change {
             Some(change) => write_row_in_actor(w, table, &store, &key, change).await?,
@@ -668,6 +815,7 @@ pub async fn delete_where(
             returned(returning, &old, &ectx, &mut out)?;
             w.writes.insert((table.id, key), None);
             n += 1;
+            fks.after_write(w, q.catalog, table, &old, None).await?;
         }
     }
     Ok((n, out))

@@ -41,6 +41,7 @@ use super::access::read;
 use super::dml::{check_constraints, duplicate_in, WriteCtx, Written};
 use super::exec::{eval_all, run, sub_results, QueryCtx};
 use super::expr::{EvalCtx, Expr};
+use super::foreign_keys::FkDuty;
 use super::plan::{Access, BoundCheck, DeletePlan, DmlFrom, Returning, UpdatePlan};
 
 /// True if this UPDATE runs here: it has a FROM list or a subquery.
@@ -146,6 +147,13 @@ impl Statement<'_> {
     async fn run(&self, w: &mut WriteCtx<'_>, q: &QueryCtx<'_>) -> Result<Written> {
         let store = w.storage.table(self.table.id)?;
         let found = self.find(&store, w.view, q).await?;
+        let fks = match self.sets {
+            Some(sets) => {
+                let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
+                FkDuty::update(q.catalog, self.table, &set)
+            }
+            None => FkDuty::delete(q.catalog, self.table),
+        };
         let (mut n, mut out) = (0, Vec::new());
         for (key, from_row) in found {
             let Some((old, new)) = self.write(w, &store, &key, &from_row, q).await? else {
@@ -155,8 +163,9 @@ impl Statement<'_> {
                 let row = joined(new.as_deref().unwrap_or(&old), &from_row);
                 out.push(eval_all(&r.exprs, &row, q, None).await?);
             }
-            w.writes.insert((self.table.id, key), new);
+            w.writes.insert((self.table.id, key), new.clone());
             n += 1;
+            fks.after_write(w, q.catalog, self.table, &old, new.as_ref()).await?;
         }
         Ok((n, out))
     }
@@ -288,7 +297,8 @@ impl Statement<'_> {
                     Some(new.into())
                 }
             };
-            match store.put(w.status, key.clone(), base, new.clone(), w.horizon).await? {
+            let mode = super::dml::write_mode(self.table, &old, new.as_ref());
+            match store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await? {
                 PutOutcome::Written => return Ok(Some((old, new))),
                 // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 →
                 // Changed: the next `latest` finds the newer version (or waits for it),

@@ -1,4 +1,13 @@
-//! Row-locking reads: `SELECT … FOR UPDATE [NOWAIT | SKIP LOCKED]`.
+//! Row-locking reads: `SELECT … FOR { UPDATE | NO KEY UPDATE | SHARE | KEY SHARE }
+//! [NOWAIT | SKIP LOCKED]`.
+//!
+//! The four strengths and which of them conflict are PostgreSQL's (the table is in
+//! `storage/mvcc.rs`): FOR SHARE keeps writers out but lets other sharers in; FOR KEY
+//! SHARE (what a foreign-key check takes on the referenced row) only keeps out DELETE,
+//! key-changing UPDATEs and FOR UPDATE; an UPDATE that changes no key column holds its
+//! row FOR NO KEY UPDATE. sqlparser knows only `FOR UPDATE` and `FOR SHARE`, so
+//! [`strip_lock_strengths`] blanks out the `NO KEY` / `KEY` words before parsing and
+//! hands the strengths to the planner.
 //!
 //! PostgreSQL plans these as `Limit → LockRows → Sort → Scan`: rows come out of the
 //! scan under the statement's snapshot, in ORDER BY order, and each is locked before
@@ -16,10 +25,9 @@
 //!                    storage Lock(expect) → lock-only version on top (or Changed: again)
 //!    → OFFSET, LIMIT → drop the hidden columns
 //! ```
-//! The lock is a lock-only version on the row's chain (see `storage/mvcc.rs`), held
-//! until the transaction ends, like a write's. Only single-table queries without
-//! aggregates or DISTINCT can lock (PostgreSQL refuses the last two as well); FOR
-//! SHARE / FOR KEY SHARE (shared row locks) are refused with 0A000.
+//! The lock is a `RowLock` on the row's chain (see `storage/mvcc.rs`), held until the
+//! transaction ends, like a write's. Only single-table queries without aggregates or
+//! DISTINCT can lock (PostgreSQL refuses the last two as well).
 
 use std::ops::ControlFlow;
 
@@ -28,7 +36,7 @@ use sqlparser::ast;
 use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::WaitPolicy;
-use crate::storage::{Key, Latest, PutOutcome, Row};
+use crate::storage::{Key, Latest, PutOutcome, Row, RowLockMode};
 use crate::sync::Arc;
 use crate::types::Value;
 
@@ -59,37 +67,118 @@ pub struct RowLocking {
     pub visible: usize,
     /// Wait, NOWAIT, or SKIP LOCKED.
     pub wait: WaitPolicy,
+    /// The lock's strength.
+    pub mode: RowLockMode,
+}
+
+/// Blanks out the `NO KEY` of `FOR NO KEY UPDATE` and the `KEY` of `FOR KEY SHARE`
+/// (with spaces, so that error positions stay right) and returns the text with the
+/// strength of every locking clause in text order; `None` if there is no `FOR` clause
+/// to look at (or the text does not tokenize: the parser reports that).
+pub fn strip_lock_strengths(sql: &str) -> Option<(String, Vec<RowLockMode>)> {
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    if !sql.to_ascii_lowercase().contains("for") {
+        return None;
+    }
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location().ok()?;
+    let words: Vec<(String, sqlparser::tokenizer::Location)> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .map(|t| {
+            let w = match &t.token {
+                Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+                _ => String::new(),
+            };
+            (w, t.span.start)
+        })
+        .collect();
+    let word = |i: usize| words.get(i).map(|(w, _)| w.as_str()).unwrap_or("");
+    let mut strengths = Vec::new();
+    let mut blank: Vec<(sqlparser::tokenizer::Location, usize)> = Vec::new();
+    for i in 0..words.len() {
+        if word(i) != "FOR" {
+            continue;
+        }
+        match (word(i + 1), word(i + 2), word(i + 3)) {
+            ("NO", "KEY", "UPDATE") => {
+                strengths.push(RowLockMode::NoKeyUpdate);
+                blank.push((words[i + 1].1, 2));
+                blank.push((words[i + 2].1, 3));
+            }
+            ("KEY", "SHARE", _) => {
+                strengths.push(RowLockMode::KeyShare);
+                blank.push((words[i + 1].1, 3));
+            }
+            ("UPDATE", _, _) => strengths.push(RowLockMode::Update),
+            ("SHARE", _, _) => strengths.push(RowLockMode::Share),
+            _ => {}
+        }
+    }
+    if blank.is_empty() {
+        return None;
+    }
+    // Locations are 1-based lines and columns in characters.
+    let mut out = String::with_capacity(sql.len());
+    let (mut line, mut col, mut skip) = (1u64, 1u64, 0usize);
+    for c in sql.chars() {
+        if skip == 0 && blank.iter().any(|(l, _)| l.line == line && l.column == col) {
+            skip = blank.iter().find(|(l, _)| l.line == line && l.column == col).map_or(0, |b| b.1);
+        }
+        if skip > 0 {
+            out.push(' ');
+            skip -= 1;
+        } else {
+            out.push(c);
+        }
+        if c == '\n' {
+            (line, col) = (line + 1, 1);
+        } else {
+            col += 1;
+        }
+    }
+    Some((out, strengths))
 }
 
 fn refused(what: &str, clause: &str) -> Error {
     Error::new(ErrorKind::FeatureNotSupported, format!("{clause} is not allowed with {what}"))
 }
 
-/// The wait policy of a query's locking clause, or 0A000 for what is not supported.
-pub fn wait_policy(locks: &[ast::LockClause]) -> Result<WaitPolicy> {
+/// The strength and wait policy of a query's locking clause, or 0A000 for what is not
+/// supported. `strengths` are those [`strip_lock_strengths`] found in the text.
+pub fn wait_policy(
+    locks: &[ast::LockClause],
+    strengths: &[RowLockMode],
+) -> Result<(RowLockMode, WaitPolicy)> {
     let [clause] = locks else {
         return Err(Error::new(
             ErrorKind::FeatureNotSupported,
             "more than one locking clause is not supported yet",
         ));
     };
-    if clause.lock_type == ast::LockType::Share {
-        return Err(Error::new(
-            ErrorKind::FeatureNotSupported,
-            "SELECT FOR SHARE (shared row locks) is not supported yet",
-        ));
-    }
-    Ok(match clause.nonblock {
+    let mode = match (clause.lock_type, strengths.first()) {
+        (ast::LockType::Update, Some(RowLockMode::NoKeyUpdate)) => RowLockMode::NoKeyUpdate,
+        (ast::LockType::Update, _) => RowLockMode::Update,
+        (ast::LockType::Share, Some(RowLockMode::KeyShare)) => RowLockMode::KeyShare,
+        (ast::LockType::Share, _) => RowLockMode::Share,
+    };
+    let wait = match clause.nonblock {
         None => WaitPolicy::Block,
         Some(ast::NonBlock::Nowait) => WaitPolicy::NoWait,
         Some(ast::NonBlock::SkipLocked) => WaitPolicy::SkipLocked,
-    })
+    };
+    Ok((mode, wait))
 }
 
 /// Takes apart a bound single-table SELECT into a [`RowLocking`]. `of` is the table
 /// named in `FOR UPDATE OF t`, if any.
-pub fn plan(q: &QueryPlan, wait: WaitPolicy, of: Option<&str>) -> Result<RowLocking> {
-    const CLAUSE: &str = "FOR UPDATE";
+pub fn plan(
+    q: &QueryPlan,
+    lock: (RowLockMode, WaitPolicy),
+    of: Option<&str>,
+) -> Result<RowLocking> {
+    let (mode, wait) = lock;
+    let clause = mode.clause();
     let mut rel = &q.rel;
     let mut visible = q.columns.len();
     if let Rel::Truncate { input, width } = rel {
@@ -108,7 +197,7 @@ pub fn plan(q: &QueryPlan, wait: WaitPolicy, of: Option<&str>) -> Result<RowLock
     }
     let (project, input) = match rel {
         Rel::Project { input, exprs } => (exprs.clone(), input.as_ref()),
-        Rel::Distinct(_) => return Err(refused("DISTINCT clause", CLAUSE)),
+        Rel::Distinct(_) => return Err(refused("DISTINCT clause", clause)),
         _ => return Err(unsupported_shape()),
     };
     let subquery = |e: &Expr| e.has_subquery();
@@ -123,9 +212,7 @@ pub fn plan(q: &QueryPlan, wait: WaitPolicy, of: Option<&str>) -> Result<RowLock
                 if name != table.name {
                     return Err(Error::new(
                         ErrorKind::UndefinedTable,
-                        format!(
-                            "relation \"{name}\" in FOR UPDATE clause not found in FROM clause"
-                        ),
+                        format!("relation \"{name}\" in {clause} clause not found in FROM clause"),
                     ));
                 }
             }
@@ -139,11 +226,12 @@ pub fn plan(q: &QueryPlan, wait: WaitPolicy, of: Option<&str>) -> Result<RowLock
                 offset,
                 visible,
                 wait,
+                mode,
             })
         }
-        Rel::Aggregate { .. } => Err(refused("aggregate functions", CLAUSE)),
+        Rel::Aggregate { .. } => Err(refused("aggregate functions", clause)),
         Rel::Filter { input, .. } if matches!(input.as_ref(), Rel::Aggregate { .. }) => {
-            Err(refused("aggregate functions", CLAUSE))
+            Err(refused("aggregate functions", clause))
         }
         _ => Err(unsupported_shape()),
     }
@@ -214,8 +302,8 @@ pub async fn select_locked(
     }
     w.before_write();
     for (key, _) in found {
-        let Some(mut row) = lock_row(w, &store, &plan.table, &key, plan.wait, &project).await?
-        else {
+        let lock = (plan.mode, plan.wait);
+        let Some(mut row) = lock_row(w, &store, &plan.table, &key, lock, &project).await? else {
             continue;
         };
         locked += 1;
@@ -238,35 +326,37 @@ async fn lock_row(
     store: &crate::storage::TableStore,
     table: &TableDef,
     key: &Key,
-    wait: WaitPolicy,
+    lock: (RowLockMode, WaitPolicy),
     project: &(dyn Fn(&Row) -> Result<Option<Vec<Value>>> + Sync),
 ) -> Result<Option<Vec<Value>>> {
+    let (mode, wait) = lock;
     loop {
-        let base = match store.latest(w.view, w.isolation, key.clone()).await? {
-            Latest::Row(base) => base,
+        let holder = match store.latest_for(w.view, w.isolation, key.clone(), mode).await? {
+            Latest::Row(base) => {
+                let Some(row) = &base.row else { return Ok(None) };
+                // EvalPlanQual: the version to build on may be newer than the snapshot's.
+                let Some(out) = project(row)? else { return Ok(None) };
+                match store.lock(w.status, key.clone(), base, mode).await? {
+                    PutOutcome::Written => return Ok(Some(out)),
+                    // A conflicting holder came in between `latest_for` and `lock`.
+                    PutOutcome::Blocked(holder) => holder,
+                    // A lock writes no new row, so it is never refused by a UNIQUE
+                    // index; the row changed: start over.
+                    PutOutcome::Changed | PutOutcome::Unique(_) => continue,
+                }
+            }
             Latest::Skipped => return Ok(None),
-            Latest::Blocked(holder) => match wait {
-                WaitPolicy::Block => {
-                    w.wait_for(holder).await?;
-                    continue;
-                }
-                WaitPolicy::SkipLocked => return Ok(None),
-                WaitPolicy::NoWait => {
-                    return Err(Error::new(
-                        ErrorKind::LockNotAvailable,
-                        format!("could not obtain lock on row in relation \"{}\"", table.name),
-                    ))
-                }
-            },
+            Latest::Blocked(holder) => holder,
         };
-        let Some(row) = &base.row else { return Ok(None) };
-        // EvalPlanQual: the version to build on may be newer than the snapshot's.
-        let Some(out) = project(row)? else { return Ok(None) };
-        match store.lock(w.status, key.clone(), base).await? {
-            PutOutcome::Written => return Ok(Some(out)),
-            // A lock writes no new row, so it is never refused by a UNIQUE index; any
-            // answer but Written means the row changed: start over.
-            PutOutcome::Changed | PutOutcome::Blocked(_) | PutOutcome::Unique(_) => continue,
+        match wait {
+            WaitPolicy::Block => w.wait_for(holder).await?,
+            WaitPolicy::SkipLocked => return Ok(None),
+            WaitPolicy::NoWait => {
+                return Err(Error::new(
+                    ErrorKind::LockNotAvailable,
+                    format!("could not obtain lock on row in relation \"{}\"", table.name),
+                ))
+            }
         }
     }
 }

@@ -32,6 +32,13 @@
 //!    watermark, and replies. The wire writes CommandComplete and ReadyForQuery in one
 //!    socket write.
 //!
+//! A write to a table with FOREIGN KEYs, or to one they reference, runs
+//! [`foreign_keys`] after each row: [`foreign_keys::check_references`] locks the parent
+//! row FOR KEY SHARE (23503 if it is missing), [`foreign_keys::on_parent_write`] finds
+//! the referencing rows and errs, cascades, or sets them NULL / DEFAULT. The UPDATE above
+//! changes no key column, so it holds its row FOR NO KEY UPDATE and blocks no such check
+//! (`dml::write_mode`; the strengths are in `storage/mvcc.rs`).
+//!
 //! A SELECT takes the same first hops; [`exec::run`] then evaluates its [`plan::Rel`]
 //! tree bottom-up. Joins go through [`join::join_rows`] (hashing the smaller side on
 //! the equality keys the planner found), set operations through [`setop::set_op`];
@@ -60,6 +67,7 @@ pub mod dml;
 pub mod dml_from;
 pub mod exec;
 pub mod expr;
+pub mod foreign_keys;
 pub mod functions;
 pub mod join;
 pub mod locking;

@@ -172,6 +172,10 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
                 planner.overriding = overriding;
                 stripped = text;
                 sql = &stripped;
+            } else if let Some((text, strengths)) = super::locking::strip_lock_strengths(sql) {
+                planner.lock_strengths = strengths;
+                stripped = text;
+                sql = &stripped;
             }
             let stmts =
                 Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| syntax_error(sql, e))?;

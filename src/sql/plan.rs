@@ -303,14 +303,28 @@ pub struct InsertPlan {
     pub on_conflict: Option<OnConflict>,
 }
 
-/// What an INSERT does with a row whose primary key is taken.
+/// Which unique key's conflicts ON CONFLICT handles (a conflict in another one is
+/// 23505, as in PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arbiter {
+    /// No target (DO NOTHING only): every unique key.
+    Any,
+    /// The primary key.
+    PrimaryKey,
+    /// The UNIQUE index at this position of the table's index list.
+    Index(usize),
+}
+
+/// What an INSERT does with a row whose arbiter key is taken.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OnConflict {
     /// DO NOTHING: skip the row.
-    Nothing,
+    Nothing(Arbiter),
     /// DO UPDATE: expressions over the existing row followed by the proposed one
     /// (`excluded`).
     Update {
+        /// The key whose conflicts it handles.
+        arbiter: Arbiter,
         /// (column, new value).
         sets: Vec<(usize, Expr)>,
         /// WHERE: rows it rejects are locked but not updated.
@@ -415,6 +429,8 @@ pub enum Plan {
         sequences: Vec<(usize, SequenceDef)>,
         /// UNIQUE constraints (their indexes).
         indexes: Vec<IndexDef>,
+        /// FOREIGN KEY constraints.
+        foreign_keys: Vec<crate::catalog::ForeignKeyDef>,
     },
     /// CREATE [UNIQUE] INDEX.
     CreateIndex {

@@ -29,6 +29,7 @@ mod alter_apply;
 mod cte;
 mod dml_from;
 mod explain;
+mod foreign_key;
 mod index;
 mod join;
 mod returning;
@@ -75,6 +76,9 @@ pub struct Planner<'a> {
     pub(super) catalog: &'a Catalog,
     /// `INSERT … OVERRIDING {SYSTEM|USER} VALUE` (cut out of the text before parsing).
     pub overriding: Option<super::constraints::Overriding>,
+    /// The weaker row-lock strengths (`FOR NO KEY UPDATE`, `FOR KEY SHARE`) sqlparser
+    /// does not parse, one per locking clause in text order (see `locking.rs`).
+    pub lock_strengths: Vec<crate::storage::RowLockMode>,
     /// Parameter types: declared by the client, inferred, or Unknown until inferred.
     pub params: Vec<DataType>,
     /// Next id for a subquery or a recursive working table.
@@ -169,6 +173,7 @@ impl<'a> Planner<'a> {
             expanding: Vec::new(),
             referenced: Vec::new(),
             overriding: None,
+            lock_strengths: Vec::new(),
         })
     }
 
@@ -332,7 +337,7 @@ impl<'a> Planner<'a> {
             return Err(unsupported("FETCH"));
         }
         if !q.locks.is_empty() {
-            let wait = super::locking::wait_policy(&q.locks)?;
+            let wait = super::locking::wait_policy(&q.locks, &self.lock_strengths)?;
             let (ast::SetExpr::Select(select), None) = (q.body.as_ref(), &q.with) else {
                 return Err(Error::new(
                     ErrorKind::FeatureNotSupported,
@@ -1749,6 +1754,7 @@ impl<'a> Planner<'a> {
         let mut extras = Vec::new();
         let mut table_checks = Vec::new();
         let mut uniques = Vec::new();
+        let mut fks: Vec<(&ast::ForeignKeyConstraint, Option<usize>)> = Vec::new();
         for (i, cd) in c.columns.iter().enumerate() {
             let cname = ident(&cd.name);
             if columns.iter().any(|x| x.name == cname) {
@@ -1769,6 +1775,7 @@ impl<'a> Planner<'a> {
                     ast::ColumnOption::Unique(uc) => {
                         uniques.push((o.name.clone(), uc.clone(), i));
                     }
+                    ast::ColumnOption::ForeignKey(fk) => fks.push((fk, Some(i))),
                     ast::ColumnOption::PrimaryKey(_) => {
                         if primary_key.is_some() {
                             return Err(multiple_pk(&name));
@@ -1814,12 +1821,24 @@ impl<'a> Planner<'a> {
                     let def = index::unique_constraint(&name, &columns, uc, None, None)?;
                     indexes.push(def);
                 }
+                ast::TableConstraint::ForeignKey(fk) => fks.push((fk, None)),
                 other => return Err(index::unsupported_constraint(other)),
             }
         }
         check_table_options(&c.table_options)?;
+        let new = foreign_key::NewTable {
+            name: &name,
+            columns: &columns,
+            primary_key: primary_key.as_deref(),
+            indexes: &indexes,
+        };
+        let foreign_keys = fks
+            .into_iter()
+            .map(|(fk, col)| foreign_key::bind(self.catalog, &new, fk, col))
+            .collect::<Result<Vec<_>>>()?;
         let (checks, sequences) = self.finish_columns(&name, &mut columns, extras, table_checks)?;
         Ok(Plan::CreateTable {
+            foreign_keys,
             name,
             columns,
             primary_key,

@@ -82,17 +82,17 @@ impl StorageActor {
             Request::Scan { view, from, to, with_keys, reply } => {
                 let _ = reply.send(part.scan(view, as_ref(&from), as_ref(&to), with_keys));
             }
-            Request::Latest { view, isolation, key, reply } => {
-                let _ = reply.send(part.latest(view, isolation, view.txn, &key));
+            Request::Latest { view, isolation, key, mode, reply } => {
+                let _ = reply.send(part.latest_for(view, isolation, view.txn, &key, mode));
             }
-            Request::Put { writer, key, expect, new, horizon, reply } => {
-                let _ = reply.send(part.put(&writer, &key, &expect, new, horizon));
+            Request::Put { writer, key, expect, new, horizon, mode, reply } => {
+                let _ = reply.send(part.put_as(&writer, &key, &expect, new, horizon, mode));
             }
             Request::Update { writer, view, isolation, key, change, horizon, reply } => {
                 let _ = reply.send(part.update(&writer, view, isolation, &key, &*change, horizon));
             }
-            Request::Lock { writer, key, expect, reply } => {
-                let _ = reply.send(part.lock(&writer, &key, &expect));
+            Request::Lock { writer, key, expect, mode, reply } => {
+                let _ = reply.send(part.lock(&writer, &key, &expect, mode));
             }
             Request::Insert { writer, rows, reply } => {
                 let _ = reply.send(part.insert(&writer, rows));
@@ -203,7 +203,16 @@ mod tests {
             let rc = crate::storage::Isolation::ReadCommitted;
             let b1: Version = base(store.latest(view(&t1), rc, key(1)).await.expect("latest"));
             let b2: Version = base(store.latest(view(&t2), rc, key(1)).await.expect("latest"));
-            let put = |t, b, v| store.put(t, key(1), b, Some(row(v)), CommitTs(0));
+            let put = |t, b, v| {
+                store.put(
+                    t,
+                    key(1),
+                    b,
+                    Some(row(v)),
+                    CommitTs(0),
+                    crate::storage::RowLockMode::Update,
+                )
+            };
             assert_eq!(put(&t1, b1, 1).await.expect("put"), PutOutcome::Written);
             assert_eq!(put(&t2, b2, 2).await.expect("put"), PutOutcome::Changed);
             assert!(matches!(

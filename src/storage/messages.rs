@@ -12,7 +12,7 @@ use std::ops::Bound;
 use tokio::sync::oneshot;
 
 use super::index::Key;
-use super::mvcc::{Chain, ReadView, Row, Version};
+use super::mvcc::{Chain, ReadView, Row, RowLockMode, Version};
 use super::partition::{
     IndexBuildError, Latest, PutOutcome, Refused, RowChange, ScanBatch, Updated,
 };
@@ -57,6 +57,9 @@ pub enum Request {
         isolation: Isolation,
         /// Encoded key.
         key: Key,
+        /// The strength wanted: NO KEY UPDATE for a write, the lock's for a locking
+        /// read (a KEY SHARE lock is not blocked by a NO KEY UPDATE writer).
+        mode: RowLockMode,
         /// The version, `Skipped` or `Blocked`; or 40001.
         reply: oneshot::Sender<Result<Latest>>,
     },
@@ -73,6 +76,9 @@ pub enum Request {
         new: Option<Row>,
         /// Oldest snapshot in use: older versions can go.
         horizon: CommitTs,
+        /// The strength the write holds the row with (UPDATE for a delete or a key
+        /// change, else NO KEY UPDATE).
+        mode: RowLockMode,
         /// `Written` or `Changed`; 40001 if the table is being rewritten.
         reply: oneshot::Sender<Result<PutOutcome>>,
     },
@@ -94,8 +100,8 @@ pub enum Request {
         /// Written, skipped, blocked or a UNIQUE conflict; or the statement's error.
         reply: oneshot::Sender<Result<Updated>>,
     },
-    /// SELECT … FOR UPDATE: lock the row if `expect` is still the version to build on
-    /// (`Partition::lock`).
+    /// SELECT … FOR UPDATE / SHARE …, a foreign-key check: lock the row if `expect` is
+    /// still the version to build on (`Partition::lock`).
     Lock {
         /// The locking transaction.
         writer: Arc<TxnStatus>,
@@ -103,7 +109,10 @@ pub enum Request {
         key: Key,
         /// The version `Latest` returned.
         expect: Version,
-        /// `Written` (locked) or `Changed`; 40001 if the table is being rewritten.
+        /// The lock's strength.
+        mode: RowLockMode,
+        /// `Written` (locked), `Changed`, or `Blocked` by a conflicting holder; 40001 if
+        /// the table is being rewritten.
         reply: oneshot::Sender<Result<PutOutcome>>,
     },
     /// Inserts rows in order, stopping at the first that cannot go in (INSERT, COPY).

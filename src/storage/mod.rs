@@ -55,7 +55,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use index::{BTreeIndex, Key, PartitionIndex};
 pub use messages::Request;
-pub use mvcc::{Chain, ReadView, Row, Version};
+pub use mvcc::{Chain, ReadView, Row, RowLock, RowLockMode, Version};
 pub use partition::{
     IndexBuildError, InsertConflict, Latest, Partition, PutOutcome, Refused, RowChange, ScanBatch,
     Updated,
@@ -195,7 +195,19 @@ impl TableStore {
 
     /// The version a write of `key` by `view.txn` builds on; see [`Partition::latest`].
     pub async fn latest(&self, view: ReadView, isolation: Isolation, key: Key) -> Result<Latest> {
-        self.ask(|reply| Request::Latest { view, isolation, key, reply }).await?
+        self.latest_for(view, isolation, key, RowLockMode::NoKeyUpdate).await
+    }
+
+    /// The version a holder of `key` in strength `mode` builds on; see
+    /// [`Partition::latest_for`].
+    pub async fn latest_for(
+        &self,
+        view: ReadView,
+        isolation: Isolation,
+        key: Key,
+        mode: RowLockMode,
+    ) -> Result<Latest> {
+        self.ask(|reply| Request::Latest { view, isolation, key, mode, reply }).await?
     }
 
     /// Installs `new` on top of `key` if `expect` is still the version to build on;
@@ -207,9 +219,10 @@ impl TableStore {
         expect: Version,
         new: Option<Row>,
         horizon: CommitTs,
+        mode: RowLockMode,
     ) -> Result<PutOutcome> {
         let writer = writer.clone();
-        self.ask(|reply| Request::Put { writer, key, expect, new, horizon, reply }).await?
+        self.ask(|reply| Request::Put { writer, key, expect, new, horizon, mode, reply }).await?
     }
 
     /// Writes the row at `key` in one request; see [`Partition::update`].
@@ -234,9 +247,10 @@ impl TableStore {
         writer: &Arc<TxnStatus>,
         key: Key,
         expect: Version,
+        mode: RowLockMode,
     ) -> Result<PutOutcome> {
         let writer = writer.clone();
-        self.ask(|reply| Request::Lock { writer, key, expect, reply }).await?
+        self.ask(|reply| Request::Lock { writer, key, expect, mode, reply }).await?
     }
 
     /// Removes `txn`'s versions at `keys` (rollback). Does not wait: the status is

@@ -8,8 +8,9 @@
 //! The rules (DESIGN §3):
 //! * **Reads** see, per key, the newest version visible to their [`ReadView`].
 //! * **Row locks** are the uncommitted top version of a chain, as PostgreSQL keeps them
-//!   in tuple headers: a writer that finds another transaction's uncommitted version on
-//!   top gets `Blocked(holder)` and waits for the holder in the LockManager.
+//!   in tuple headers, plus the chain's `locks` of locking reads (several sharers at
+//!   once; strengths and conflicts in `mvcc.rs`): a writer or locker that finds a
+//!   conflicting holder gets `Blocked(holder)` and waits for it in the LockManager.
 //! * **Writes are compare-and-set, in two steps**, so that the WHERE re-check and the
 //!   SET expressions are evaluated in the session, never in the actor:
 //!   [`Partition::latest`] returns the version a write builds on (READ COMMITTED: the
@@ -33,7 +34,7 @@ use std::ops::Bound;
 pub use indexed::IndexBuildError;
 
 use super::index::{BTreeIndex, Key, PartitionIndex};
-use super::mvcc::{Chain, ReadView, Row, Version};
+use super::mvcc::{Chain, ReadView, Row, RowLockMode, Version};
 use super::secondary::SecondaryIndex;
 use super::Isolation;
 use crate::error::{Error, ErrorKind, Result};
@@ -78,6 +79,12 @@ pub enum PutOutcome {
 pub trait RowChange: Send + Sync + std::fmt::Debug {
     /// Applies the change to the version the write builds on.
     fn apply(&self, old: &Row) -> Result<Option<Option<Row>>>;
+
+    /// The strength the write holds the row with (NO KEY UPDATE when no key column
+    /// changes); FOR UPDATE unless the change knows better.
+    fn mode(&self, _old: &Row, _new: Option<&Row>) -> RowLockMode {
+        RowLockMode::Update
+    }
 }
 
 /// What [`Partition::update`] did.
@@ -267,7 +274,7 @@ impl Partition {
             chain.versions.push(Version {
                 status: writer.clone(),
                 row: Some(row),
-                lock_only: false,
+                mode: RowLockMode::Update,
             });
         }
         Ok(())
@@ -284,12 +291,26 @@ impl Partition {
         txn: TxnId,
         key: &[u8],
     ) -> Result<Latest> {
+        self.latest_for(view, isolation, txn, key, RowLockMode::NoKeyUpdate)
+    }
+
+    /// [`Partition::latest`] for a holder in strength `mode`: a writer asks with NO KEY
+    /// UPDATE (its `put` re-checks with the strength its new row needs), a locking read
+    /// with its own. `Blocked` names a holder whose strength conflicts.
+    pub fn latest_for(
+        &self,
+        view: ReadView,
+        isolation: Isolation,
+        txn: TxnId,
+        key: &[u8],
+        mode: RowLockMode,
+    ) -> Result<Latest> {
         let Some(chain) = self.index.get(key) else { return Ok(Latest::Skipped) };
         let Some(seen) = chain.visible_index(view) else { return Ok(Latest::Skipped) };
         if chain.versions[seen].row.is_none() {
             return Ok(Latest::Skipped);
         }
-        let latest = match chain.latest_index(txn) {
+        let latest = match chain.latest_index_for(txn, mode) {
             Ok(Some(i)) => i,
             Ok(None) => return Ok(Latest::Skipped),
             Err(holder) => return Ok(Latest::Blocked(holder)),
@@ -298,9 +319,12 @@ impl Partition {
         // key since): the write follows the row, not the key, as PostgreSQL's does.
         let since = if latest > seen { &chain.versions[seen + 1..=latest] } else { &[] };
         let live = |v: &&Version| v.status.state() != State::Aborted;
-        let deleted_since = since.iter().filter(live).any(|v| v.row.is_none());
-        // Only a change counts as one: a lock taken and released since is not.
-        let changed_since = since.iter().filter(live).any(|v| !v.lock_only);
+        // Only committed versions and our own lie between (a lock is no version): a
+        // KEY SHARE lock may look past another's uncommitted version, not count it.
+        let counts = |v: &&Version| v.status.state() != State::Active || v.status.top() == txn;
+        let deleted_since =
+            since.iter().filter(live).filter(|v| counts(v)).any(|v| v.row.is_none());
+        let changed_since = since.iter().filter(live).any(|v| counts(&v));
         #[cfg(feature = "mutate-rr-no-changed-since-check")]
         // MUTATION (loom-tests/mutations.sh): REPEATABLE READ builds on a version
         // committed after its snapshot instead of failing with 40001.
@@ -323,7 +347,8 @@ impl Partition {
 
     /// Puts `new` (`None` deletes) on top of the row at `key` for `writer`, if the
     /// version to build on is still `expect` (from [`Partition::latest`]); else
-    /// `Changed`. `horizon` lets the chain drop versions no snapshot needs.
+    /// `Changed`. `horizon` lets the chain drop versions no snapshot needs. Holds the
+    /// row as strongly as possible (FOR UPDATE); see [`Partition::put_as`].
     pub fn put(
         &mut self,
         writer: &Arc<TxnStatus>,
@@ -332,10 +357,32 @@ impl Partition {
         new: Option<Row>,
         horizon: CommitTs,
     ) -> Result<PutOutcome> {
+        self.put_as(writer, key, expect, new, horizon, RowLockMode::Update)
+    }
+
+    /// [`Partition::put`] holding the row in strength `mode` (NO KEY UPDATE for an
+    /// UPDATE that changes no key column, else UPDATE): `Blocked` if another
+    /// transaction's lock conflicts with it (a KEY SHARE lock and a key change).
+    pub fn put_as(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        key: &[u8],
+        expect: &Version,
+        new: Option<Row>,
+        horizon: CommitTs,
+        mode: RowLockMode,
+    ) -> Result<PutOutcome> {
         if self.retired {
             return Err(rewritten());
         }
         let Some(chain) = self.index.get(key) else { return Ok(PutOutcome::Changed) };
+        if let Some(holder) = chain.blocker(writer.top(), mode) {
+            if chain.latest_index(writer.top()).is_ok() {
+                // Only a lock is in the way (a writer on top would have made `latest`
+                // answer Blocked): wait for its holder.
+                return Ok(PutOutcome::Blocked(holder));
+            }
+        }
         match chain.latest_index(writer.top()) {
             Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
             // MUTATION (loom-tests/mutations.sh): put without the compare.
@@ -351,7 +398,7 @@ impl Partition {
         }
         let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
         chain.prune(horizon);
-        chain.versions.push(Version { status: writer.clone(), row: new, lock_only: false });
+        chain.versions.push(Version { status: writer.clone(), row: new, mode });
         Ok(PutOutcome::Written)
     }
 
@@ -373,7 +420,8 @@ impl Partition {
         };
         let Some(old) = base.row.clone() else { return Ok(Updated::Skipped) };
         let Some(new) = change.apply(&old)? else { return Ok(Updated::Skipped) };
-        Ok(match self.put(writer, key, &base, new.clone(), horizon)? {
+        let mode = change.mode(&old, new.as_ref());
+        Ok(match self.put_as(writer, key, &base, new.clone(), horizon, mode)? {
             PutOutcome::Written => Updated::Written(old, new),
             PutOutcome::Blocked(holder) => Updated::Blocked(holder),
             PutOutcome::Unique(ix) => Updated::Unique(ix, old, new),
@@ -384,27 +432,27 @@ impl Partition {
         })
     }
 
-    /// Locks the row at `key` for `writer` (SELECT … FOR UPDATE) if the version to build
-    /// on is still `expect` (from [`Partition::latest`]): a lock-only version repeating
-    /// its row goes on top. Locking a row the writer already wrote or locked is a no-op.
+    /// Locks the row at `key` for `writer` in strength `mode` (SELECT … FOR UPDATE /
+    /// SHARE …, a foreign-key check) if the version to build on is still `expect` (from
+    /// [`Partition::latest_for`]): the chain gets a [`RowLock`](super::mvcc::RowLock),
+    /// no version. `Blocked` if a conflicting holder came in between.
     pub fn lock(
         &mut self,
         writer: &Arc<TxnStatus>,
         key: &[u8],
         expect: &Version,
+        mode: RowLockMode,
     ) -> Result<PutOutcome> {
         if self.retired {
             return Err(rewritten());
         }
         let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
-        match chain.latest_index(writer.top()) {
+        match chain.latest_index_for(writer.top(), mode) {
             Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
+            Err(holder) => return Ok(PutOutcome::Blocked(holder)),
             _ => return Ok(PutOutcome::Changed),
         }
-        if expect.status.id() != writer.id() {
-            let row = expect.row.clone();
-            chain.versions.push(Version { status: writer.clone(), row, lock_only: true });
-        }
+        chain.add_lock(writer, mode);
         Ok(PutOutcome::Written)
     }
 
@@ -467,7 +515,10 @@ impl Partition {
     pub fn retire(&mut self, txn: TxnId) -> Result<Vec<(Key, Chain)>> {
         let mut rows = Vec::with_capacity(self.index.len());
         for (key, chain) in self.index.range(Bound::Unbounded, Bound::Unbounded) {
-            match chain.latest_index(txn) {
+            match chain.latest_index(txn).and_then(|i| match chain.locked_by_other(txn) {
+                Some(holder) => Err(holder),
+                None => Ok(i),
+            }) {
                 Err(_) => {
                     return Err(Error::new(
                         ErrorKind::ObjectInUse,
@@ -481,6 +532,7 @@ impl Partition {
                     let mut committed = chain.clone();
                     committed.versions.truncate(i + 1);
                     committed.versions.retain(|v| v.status.state() != State::Aborted);
+                    committed.locks.clear();
                     rows.push((Key::from(key), committed));
                 }
                 Ok(_) => {}

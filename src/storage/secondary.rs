@@ -167,7 +167,7 @@ mod tests {
         chain.versions.push(Version {
             status: frozen,
             row: Some(row(1, Some(20))),
-            lock_only: false,
+            mode: crate::storage::mvcc::RowLockMode::Update,
         });
         ix.add_chain(&pk(1), &chain);
         let k10 = ix.key_of(&row(0, Some(10))).expect("key");

@@ -1,6 +1,8 @@
 //! `INSERT … ON CONFLICT [(cols) | ON CONSTRAINT name] DO NOTHING | DO UPDATE SET … [WHERE
-//! …]`. The arbiter is the primary key only (UNIQUE indexes do not arbitrate yet: a
-//! conflict in one is a 23505): a target naming anything else is PostgreSQL's 42P10.
+//! …]`. The arbiter is the primary key or a UNIQUE index whose columns are exactly the
+//! target's (or the constraint named); no target (DO NOTHING only) means every unique
+//! key. A target matching none is PostgreSQL's 42P10; a conflict in a key that is not
+//! the arbiter is 23505.
 //! DO UPDATE expressions see the existing row as the table (or its alias) and the
 //! proposed row as `excluded`; they are bound over the two side by side (existing
 //! columns first), as `dml::upsert` evaluates them.
@@ -10,7 +12,7 @@ use sqlparser::ast;
 use super::{assignment_column, ident, object_parts, Planner, Scope};
 use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sql::plan::OnConflict;
+use crate::sql::plan::{Arbiter, OnConflict};
 
 impl Planner<'_> {
     /// Binds the ON CONFLICT clause of an INSERT into `table`, if any.
@@ -29,7 +31,7 @@ impl Planner<'_> {
                 "there is no unique or exclusion constraint matching the ON CONFLICT specification",
             )
         };
-        match &oc.conflict_target {
+        let arbiter = match &oc.conflict_target {
             None => {
                 if matches!(oc.action, ast::OnConflictAction::DoUpdate(_)) {
                     return Err(Error::syntax(
@@ -37,9 +39,9 @@ impl Planner<'_> {
                     )
                     .with_hint("For example, ON CONFLICT (column_name)."));
                 }
+                Arbiter::Any
             }
             Some(ast::ConflictTarget::Columns(cols)) => {
-                let pk = table.primary_key.as_deref().ok_or_else(no_match)?;
                 let mut named = Vec::new();
                 for c in cols {
                     let name = ident(c);
@@ -53,27 +55,40 @@ impl Planner<'_> {
                 }
                 named.sort_unstable();
                 named.dedup();
-                let mut key = pk.to_vec();
-                key.sort_unstable();
-                if named != key {
-                    return Err(no_match());
+                let same = |cols: &[usize]| {
+                    let mut key = cols.to_vec();
+                    key.sort_unstable();
+                    key == named
+                };
+                if table.primary_key.as_deref().is_some_and(same) {
+                    Arbiter::PrimaryKey
+                } else {
+                    let ix = table.indexes.iter().position(|i| i.unique && same(&i.columns));
+                    Arbiter::Index(ix.ok_or_else(no_match)?)
                 }
             }
             Some(ast::ConflictTarget::OnConstraint(name)) => {
                 let name = object_parts(name).pop().unwrap_or_default();
-                if table.primary_key.is_none() || name != table.pkey_name() {
-                    return Err(Error::new(
-                        ErrorKind::UndefinedObject,
-                        format!(
-                            "constraint \"{name}\" for table \"{}\" does not exist",
-                            table.name
-                        ),
-                    ));
+                let ix = table.indexes.iter().position(|i| i.constraint && i.name == name);
+                match ix {
+                    _ if table.primary_key.is_some() && name == table.pkey_name() => {
+                        Arbiter::PrimaryKey
+                    }
+                    Some(ix) => Arbiter::Index(ix),
+                    None => {
+                        return Err(Error::new(
+                            ErrorKind::UndefinedObject,
+                            format!(
+                                "constraint \"{name}\" for table \"{}\" does not exist",
+                                table.name
+                            ),
+                        ))
+                    }
                 }
             }
-        }
+        };
         let ast::OnConflictAction::DoUpdate(du) = &oc.action else {
-            return Ok(Some(OnConflict::Nothing));
+            return Ok(Some(OnConflict::Nothing(arbiter)));
         };
         // The existing row under the table's name (or alias), then `excluded`, reachable
         // only by its qualified name.
@@ -108,6 +123,6 @@ impl Planner<'_> {
         {
             return Err(Error::unsupported("subqueries in ON CONFLICT DO UPDATE"));
         }
-        Ok(Some(OnConflict::Update { sets, filter }))
+        Ok(Some(OnConflict::Update { arbiter, sets, filter }))
     }
 }

@@ -119,12 +119,9 @@ impl Partition {
                         let mut versions = chain.versions.iter().rev();
                         let on_top = versions.clone().find(live);
                         let below = versions.find(committed);
-                        if on_top.is_some_and(|v| v.lock_only) {
-                            // Only locked: the committed row below is live as it is.
-                            if below.is_some_and(has) {
-                                return Some(PutOutcome::Unique(pos));
-                            }
-                        } else if on_top.is_some_and(has) || below.is_some_and(has) {
+                        // (A row lock is no version: a locked row's committed version
+                        // is what `latest_index` found, above.)
+                        if on_top.is_some_and(has) || below.is_some_and(has) {
                             return Some(PutOutcome::Blocked(holder));
                         }
                     }

@@ -1,0 +1,176 @@
+//! FOREIGN KEY constraints in CREATE TABLE: the column form `REFERENCES p [(c)]` and the
+//! table form `FOREIGN KEY (a, b) REFERENCES p (x, y)`, bound to a
+//! [`ForeignKeyDef`] (what enforces them at run time is `sql/foreign_keys.rs`).
+//!
+//! As in PostgreSQL: the referenced columns default to the parent's primary key and
+//! must be exactly the columns of its primary key or of one of its UNIQUE indexes; the
+//! generated name is `c_a_b_fkey`; a table may reference itself. Refused with 0A000:
+//! MATCH FULL / PARTIAL (MATCH SIMPLE is the default: a row with a NULL in the key is
+//! not checked) and DEFERRABLE.
+
+use sqlparser::ast;
+
+use super::{ident, object_parts, unsupported};
+use crate::catalog::{Catalog, Column, FkAction, ForeignKeyDef, IndexDef};
+use crate::error::{Error, ErrorKind, Result};
+
+/// The table being created, as far as a foreign key (maybe a self-reference) needs it.
+pub(super) struct NewTable<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its columns.
+    pub columns: &'a [Column],
+    /// Its primary key.
+    pub primary_key: Option<&'a [usize]>,
+    /// Its UNIQUE indexes.
+    pub indexes: &'a [IndexDef],
+}
+
+fn action(a: Option<ast::ReferentialAction>) -> FkAction {
+    match a {
+        None | Some(ast::ReferentialAction::NoAction) => FkAction::NoAction,
+        Some(ast::ReferentialAction::Restrict) => FkAction::Restrict,
+        Some(ast::ReferentialAction::Cascade) => FkAction::Cascade,
+        Some(ast::ReferentialAction::SetNull) => FkAction::SetNull,
+        Some(ast::ReferentialAction::SetDefault) => FkAction::SetDefault,
+    }
+}
+
+fn no_column(name: &str) -> Error {
+    Error::new(
+        ErrorKind::UndefinedColumn,
+        format!("column \"{name}\" referenced in foreign key constraint does not exist"),
+    )
+}
+
+fn invalid_fk(msg: String) -> Error {
+    Error::new(ErrorKind::InvalidForeignKey, msg)
+}
+
+/// Binds one FOREIGN KEY of the new table; `column` is the position of the column whose
+/// `REFERENCES` it is (the column form).
+pub(super) fn bind(
+    catalog: &Catalog,
+    table: &NewTable<'_>,
+    fk: &ast::ForeignKeyConstraint,
+    column: Option<usize>,
+) -> Result<ForeignKeyDef> {
+    if matches!(
+        fk.match_kind,
+        Some(ast::ConstraintReferenceMatchKind::Full | ast::ConstraintReferenceMatchKind::Partial)
+    ) {
+        return Err(unsupported("MATCH FULL / MATCH PARTIAL foreign keys"));
+    }
+    if fk.characteristics.as_ref().is_some_and(|c| c.deferrable == Some(true)) {
+        return Err(unsupported("DEFERRABLE foreign keys"));
+    }
+    let columns = match column {
+        Some(i) => vec![i],
+        None => fk
+            .columns
+            .iter()
+            .map(|c| {
+                let n = ident(c);
+                table.columns.iter().position(|x| x.name == n).ok_or_else(|| no_column(&n))
+            })
+            .collect::<Result<Vec<_>>>()?,
+    };
+    let parts = object_parts(&fk.foreign_table);
+    let parent_name = parts.last().cloned().unwrap_or_default();
+    let stored;
+    let (p_columns, p_pk, p_indexes): (&[Column], Option<&[usize]>, &[IndexDef]) =
+        if parent_name == table.name {
+            (table.columns, table.primary_key, table.indexes)
+        } else {
+            stored = catalog.get(&parent_name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UndefinedTable,
+                    format!("relation \"{}\" does not exist", parts.join(".")),
+                )
+            })?;
+            (&stored.columns, stored.primary_key.as_deref(), &stored.indexes)
+        };
+    let parent_columns = if fk.referred_columns.is_empty() {
+        p_pk.map(<[usize]>::to_vec).ok_or_else(|| {
+            Error::new(
+                ErrorKind::UndefinedObject,
+                format!("there is no primary key for referenced table \"{parent_name}\""),
+            )
+        })?
+    } else {
+        fk.referred_columns
+            .iter()
+            .map(|c| {
+                let n = ident(c);
+                p_columns.iter().position(|x| x.name == n).ok_or_else(|| no_column(&n))
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
+    if parent_columns.len() != columns.len() {
+        return Err(invalid_fk(
+            "number of referencing and referenced columns for foreign key disagree".into(),
+        ));
+    }
+    let same_set = |key: &[usize]| {
+        key.len() == parent_columns.len() && key.iter().all(|c| parent_columns.contains(c))
+    };
+    let unique =
+        p_pk.is_some_and(same_set) || p_indexes.iter().any(|ix| ix.unique && same_set(&ix.columns));
+    if !unique {
+        return Err(invalid_fk(format!(
+            "there is no unique constraint matching given keys for referenced table \"{parent_name}\""
+        )));
+    }
+    for (&c, &p) in columns.iter().zip(&parent_columns) {
+        let (ct, pt) = (&table.columns[c].ty, &p_columns[p].ty);
+        if family(ct) != family(pt) {
+            return Err(Error::new(
+                ErrorKind::DatatypeMismatch,
+                format!(
+                    "foreign key constraint \"{}\" cannot be implemented",
+                    name_of(fk, table, &columns)
+                ),
+            )
+            .with_detail(format!(
+                "Key columns \"{}\" and \"{}\" are of incompatible types: {} and {}.",
+                table.columns[c].name,
+                p_columns[p].name,
+                ct.display_name(),
+                pt.display_name()
+            )));
+        }
+    }
+    Ok(ForeignKeyDef {
+        name: name_of(fk, table, &columns),
+        columns,
+        parent: parent_name,
+        parent_columns,
+        on_delete: action(fk.on_delete),
+        on_update: action(fk.on_update),
+    })
+}
+
+fn name_of(fk: &ast::ForeignKeyConstraint, table: &NewTable<'_>, columns: &[usize]) -> String {
+    match &fk.name {
+        Some(n) => ident(n),
+        None => {
+            let mut name = table.name.to_owned();
+            for &c in columns {
+                name.push('_');
+                name.push_str(&table.columns[c].name);
+            }
+            name.push_str("_fkey");
+            name
+        }
+    }
+}
+
+/// Types a key can be compared across (PostgreSQL needs an equality operator).
+fn family(ty: &crate::types::DataType) -> String {
+    use crate::types::DataType as T;
+    match ty {
+        T::Int2 | T::Int4 | T::Int8 | T::Numeric(_) | T::Float4 | T::Float8 => "number".into(),
+        T::Text | T::Varchar(_) | T::Bpchar(_) => "text".into(),
+        other => other.display_name(),
+    }
+}

@@ -1,0 +1,162 @@
+//! FOREIGN KEY under concurrent transactions, with PostgreSQL's outcomes (each test
+//! also passes against PostgreSQL: `TROUPE_REFERENCE_PG=<port> cargo test --test
+//! foreign_keys -- --test-threads=1`). The single-session behaviour is in
+//! `tests/slt/constraints/foreign_keys.slt`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{detail, lines, message, TestServer};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+/// How long to let a statement reach its lock wait before checking it is blocked.
+const BLOCK: Duration = Duration::from_millis(200);
+
+async fn parent_and_child() -> (TestServer, Client) {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "DROP TABLE IF EXISTS c; DROP TABLE IF EXISTS p;
+         CREATE TABLE p (id int PRIMARY KEY, v int);
+         CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p);
+         INSERT INTO p VALUES (1, 0), (2, 0)",
+    )
+    .await
+    .unwrap();
+    (db, c)
+}
+
+/// Runs `sql` on `c` in the background and lets it reach its lock wait.
+async fn started(
+    c: Client,
+    sql: &'static str,
+) -> tokio::task::JoinHandle<(Client, Result<u64, tokio_postgres::Error>)> {
+    let task = tokio::spawn(async move {
+        let r = c.execute(sql, &[]).await;
+        (c, r)
+    });
+    tokio::time::sleep(BLOCK).await;
+    task
+}
+
+// [A] inserts a child of p 1 (uncommitted): it holds p 1 FOR KEY SHARE.
+// [B] DELETE p 1 waits for A; A commits; B fails with 23503 (the child is there now).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_delete_waits_for_a_child_insert_then_fails() {
+    let (db, a) = parent_and_child().await;
+    a.batch_execute("BEGIN; INSERT INTO c VALUES (1, 1)").await.unwrap();
+    let delete = started(db.connect().await, "DELETE FROM p WHERE id = 1").await;
+    assert!(!delete.is_finished(), "the delete waits for the child's inserter");
+    a.batch_execute("COMMIT").await.unwrap();
+    let (_b, r) = delete.await.unwrap();
+    let err = r.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::FOREIGN_KEY_VIOLATION));
+    assert_eq!(
+        message(&err),
+        "update or delete on table \"p\" violates foreign key constraint \"c_p_id_fkey\" on table \"c\""
+    );
+    assert_eq!(detail(&err).as_deref(), Some("Key (id)=(1) is still referenced from table \"c\"."));
+
+    // The same, but the inserter rolls back: the delete goes through.
+    a.batch_execute("BEGIN; INSERT INTO c VALUES (2, 2)").await.unwrap();
+    let delete = started(db.connect().await, "DELETE FROM p WHERE id = 2").await;
+    assert!(!delete.is_finished());
+    a.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(delete.await.unwrap().1.unwrap(), 1);
+}
+
+// [A] deletes p 1 (uncommitted). [B]'s child insert waits for A; A commits: 23503;
+// had A rolled back, the insert would go in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_insert_waits_for_a_parent_delete() {
+    let (db, a) = parent_and_child().await;
+    a.batch_execute("BEGIN; DELETE FROM p WHERE id = 1").await.unwrap();
+    let insert = started(db.connect().await, "INSERT INTO c VALUES (1, 1)").await;
+    assert!(!insert.is_finished(), "the insert waits for the parent's deleter");
+    a.batch_execute("COMMIT").await.unwrap();
+    let (b, r) = insert.await.unwrap();
+    let err = r.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::FOREIGN_KEY_VIOLATION));
+    assert_eq!(detail(&err).as_deref(), Some("Key (p_id)=(1) is not present in table \"p\"."));
+
+    a.batch_execute("BEGIN; DELETE FROM p WHERE id = 2").await.unwrap();
+    let insert = started(b, "INSERT INTO c VALUES (2, 2)").await;
+    assert!(!insert.is_finished());
+    a.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(insert.await.unwrap().1.unwrap(), 1);
+}
+
+// An UPDATE of the parent's non-key columns holds it FOR NO KEY UPDATE: a child insert
+// does not wait for it, and neither waits for the other the other way round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_key_update_of_the_parent_blocks_no_child() {
+    let (db, a) = parent_and_child().await;
+    let b = db.connect().await;
+    a.batch_execute("BEGIN; UPDATE p SET v = 1 WHERE id = 1").await.unwrap();
+    let insert =
+        tokio::time::timeout(Duration::from_secs(5), b.execute("INSERT INTO c VALUES (1, 1)", &[]));
+    assert_eq!(insert.await.expect("no wait").unwrap(), 1);
+    a.batch_execute("COMMIT").await.unwrap();
+    b.batch_execute("BEGIN; INSERT INTO c VALUES (2, 1)").await.unwrap();
+    let update = tokio::time::timeout(
+        Duration::from_secs(5),
+        a.execute("UPDATE p SET v = 2 WHERE id = 1", &[]),
+    );
+    assert_eq!(update.await.expect("no wait").unwrap(), 1);
+    b.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(lines(&a, "SELECT count(*) FROM c").await, ["2"]);
+}
+
+// Foreign keys survive a restart, and still hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_keys_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "DROP TABLE IF EXISTS k; DROP TABLE IF EXISTS p;
+         CREATE TABLE p (id int PRIMARY KEY, u text UNIQUE);
+         CREATE TABLE k (id int PRIMARY KEY, pu text, FOREIGN KEY (pu) REFERENCES p (u) ON DELETE CASCADE);
+         INSERT INTO p VALUES (1, 'a'), (2, 'b'); INSERT INTO k VALUES (1, 'a'), (2, 'b')",
+    )
+    .await
+    .unwrap();
+    drop(c);
+    db.stop().await;
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    let err = c.execute("INSERT INTO k VALUES (3, 'z')", &[]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::FOREIGN_KEY_VIOLATION));
+    c.execute("DELETE FROM p WHERE id = 1", &[]).await.unwrap();
+    assert_eq!(lines(&c, "SELECT pu FROM k").await, ["b"]);
+    db.stop().await;
+}
+
+// ALTER TABLE never leaves a foreign key pointing at a moved column or a renamed or
+// missing parent: the actions that would are refused (troupe-only: PostgreSQL follows
+// them), and the rest (ADD COLUMN, dropping the foreign key itself) work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alter_table_keeps_foreign_keys_whole() {
+    if common::reference_pg().is_some() {
+        return;
+    }
+    let (db, c) = parent_and_child().await;
+    for sql in [
+        "ALTER TABLE p DROP COLUMN v",
+        "ALTER TABLE c DROP COLUMN p_id",
+        "ALTER TABLE p RENAME TO p2",
+        "ALTER TABLE p DROP CONSTRAINT p_pkey",
+    ] {
+        let err = c.batch_execute(sql).await.unwrap_err();
+        assert_eq!(err.code(), Some(&SqlState::FEATURE_NOT_SUPPORTED), "{sql}");
+    }
+    c.batch_execute("ALTER TABLE c ADD COLUMN note text DEFAULT 'x'").await.unwrap();
+    let err = c.execute("INSERT INTO c (id, p_id) VALUES (90, 999)", &[]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::FOREIGN_KEY_VIOLATION));
+    c.batch_execute("ALTER TABLE c DROP CONSTRAINT c_p_id_fkey").await.unwrap();
+    c.execute("INSERT INTO c (id, p_id) VALUES (90, 999)", &[]).await.unwrap();
+    db.stop().await;
+}
