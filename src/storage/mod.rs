@@ -43,6 +43,7 @@
 
 pub mod actor;
 pub mod index;
+pub mod learned;
 pub mod messages;
 pub mod mvcc;
 pub mod partition;
