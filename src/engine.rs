@@ -19,7 +19,7 @@ use crate::catalog::{Catalog, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::LockClient;
 use crate::sequence::{SequenceDef, Sequences, SEQUENCE_KEY_PREFIX};
-use crate::storage::{Key, Row, Storage};
+use crate::storage::{IndexKind, Key, Row, Storage};
 use crate::sync::Arc;
 use crate::txn::{Commit, CommitTs, GroupDurable, TxnManager, TxnStatus, Watermark};
 use crate::types::decode_row;
@@ -92,6 +92,15 @@ impl Engine {
     /// `runtime` (the sessions' runtime). Must not be called from inside an async
     /// runtime's worker (it blocks while recovering).
     pub fn start(dir: DataDir, runtime: &tokio::runtime::Handle) -> Result<Arc<Engine>> {
+        Engine::start_with_index(dir, runtime, IndexKind::default())
+    }
+
+    /// [`Engine::start`], the partitions keeping their rows in `index`.
+    pub fn start_with_index(
+        dir: DataDir,
+        runtime: &tokio::runtime::Handle,
+        index: IndexKind,
+    ) -> Result<Arc<Engine>> {
         let config = match dir {
             DataDir::Path(p) => StoreConfig::Dir(p),
             DataDir::InMemory => StoreConfig::InMemory,
@@ -109,7 +118,7 @@ impl Engine {
                 defs.push(TableDef::decode(v)?);
             }
         }
-        let storage = Storage::new(runtime.clone());
+        let storage = Storage::with_index(runtime.clone(), index);
         let mut tables = recovered.tables;
         for def in &defs {
             let rows = tables.remove(&def.id).unwrap_or_default();

@@ -1,12 +1,14 @@
-//! The `troupe` binary: `troupe serve [--listen ADDR] [--data-dir DIR | --in-memory]`.
+//! The `troupe` binary:
+//! `troupe serve [--listen ADDR] [--data-dir DIR | --in-memory] [--index btree|learned]`.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use troupe::engine::DataDir;
 use troupe::server::Server;
+use troupe::storage::IndexKind;
 
 // glibc malloc showed up as ~15% of a select-only profile (many small, short-lived
 // allocations per statement across threads); mimalloc handles that pattern better.
@@ -37,7 +39,19 @@ enum Command {
         /// Keep everything in memory and write nothing to disk (a throwaway server).
         #[arg(long)]
         in_memory: bool,
+        /// The index each table partition keeps its rows in.
+        #[arg(long, value_enum, default_value_t = IndexChoice::Btree)]
+        index: IndexChoice,
     },
+}
+
+/// `--index`: the storage's `IndexKind`.
+#[derive(Clone, Copy, ValueEnum)]
+enum IndexChoice {
+    /// `std::collections::BTreeMap`.
+    Btree,
+    /// The learned index (`src/storage/learned/`).
+    Learned,
 }
 
 fn main() {
@@ -50,9 +64,13 @@ fn main() {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir, in_memory } => {
+        Command::Serve { listen, data_dir, in_memory, index } => {
             let dir = if in_memory { DataDir::InMemory } else { DataDir::Path(data_dir) };
-            match Server::start(listen, dir) {
+            let index = match index {
+                IndexChoice::Btree => IndexKind::BTree,
+                IndexChoice::Learned => IndexKind::Learned,
+            };
+            match Server::start_with_index(listen, dir, index) {
                 Ok(server) => {
                     // Test harnesses read this line to learn the port.
                     println!("troupe listening on {}", server.addr);

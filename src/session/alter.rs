@@ -32,7 +32,6 @@
 use super::*;
 use crate::sql::expr::EvalCtx;
 use crate::sql::planner::{apply_alter, AlterAction, Altered, Source};
-use crate::storage::Partition;
 
 impl Session {
     /// ALTER TABLE `name` `actions`.
@@ -156,7 +155,10 @@ impl Session {
             crate::types::encode_row(row, &mut value);
             writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
         }
-        let mut part = Partition::with_chains(out.into_iter().map(|(k, c, _)| (k, c)).collect());
+        let mut part = engine
+            .storage
+            .partition()
+            .with_chains(out.into_iter().map(|(k, c, _)| (k, c)).collect());
         if let Err(e) = part.set_indexes(def.indexes.clone()) {
             return Err(indexes::build_failed(&def, &e));
         }

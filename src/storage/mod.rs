@@ -43,6 +43,7 @@
 
 pub mod actor;
 pub mod index;
+pub mod learned;
 pub mod messages;
 pub mod mvcc;
 pub mod partition;
@@ -53,7 +54,7 @@ use std::collections::HashMap;
 use std::ops::{Bound, ControlFlow};
 use tokio::sync::{mpsc, oneshot};
 
-pub use index::{BTreeIndex, Key, PartitionIndex};
+pub use index::{BTreeIndex, IndexKind, Key, PartitionIndex};
 pub use messages::Request;
 pub use mvcc::{Chain, ReadView, Row, RowLock, RowLockMode, Version};
 pub use partition::{
@@ -289,12 +290,23 @@ impl TableStore {
 pub struct Storage {
     tables: RwLock<HashMap<TableId, Arc<TableStore>>>,
     runtime: tokio::runtime::Handle,
+    index: IndexKind,
 }
 
 impl Storage {
     /// Empty storage whose actors run on `runtime`.
     pub fn new(runtime: tokio::runtime::Handle) -> Storage {
-        Storage { tables: RwLock::new(HashMap::new()), runtime }
+        Storage::with_index(runtime, IndexKind::default())
+    }
+
+    /// Empty storage whose partitions keep their rows in `index`.
+    pub fn with_index(runtime: tokio::runtime::Handle, index: IndexKind) -> Storage {
+        Storage { tables: RwLock::new(HashMap::new()), runtime, index }
+    }
+
+    /// A new, empty partition of the kind this storage keeps (for a table rewrite).
+    pub fn partition(&self) -> Partition {
+        Partition::new(self.index)
     }
 
     /// The table's store, created empty (with a fresh actor) if missing.
@@ -303,7 +315,7 @@ impl Storage {
             .write()
             .entry(id)
             .or_insert_with(|| {
-                Arc::new(TableStore::spawn(id, Partition::default(), 1, &self.runtime))
+                Arc::new(TableStore::spawn(id, Partition::new(self.index), 1, &self.runtime))
             })
             .clone()
     }
@@ -323,7 +335,7 @@ impl Storage {
             .map(u64::from_be_bytes)
             .max()
             .unwrap_or(0);
-        let mut part = Partition::loaded(rows);
+        let mut part = Partition::new(self.index).with_rows(rows);
         part.set_indexes(indexes).map_err(|e| corrupt_index(&e))?;
         let store = Arc::new(TableStore::spawn(id, part, max_rowid + 1, &self.runtime));
         self.tables.write().insert(id, store.clone());
@@ -338,7 +350,7 @@ impl Storage {
         chains: Vec<(Key, Chain)>,
         indexes: Vec<IndexDef>,
     ) -> Result<Arc<TableStore>> {
-        let mut part = Partition::with_chains(chains);
+        let mut part = Partition::new(self.index).with_chains(chains);
         part.set_indexes(indexes).map_err(|e| corrupt_index(&e))?;
         let store = Arc::new(TableStore::spawn(id, part, 1, &self.runtime));
         self.tables.write().insert(id, store.clone());

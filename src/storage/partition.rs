@@ -33,7 +33,7 @@ use std::ops::Bound;
 
 pub use indexed::IndexBuildError;
 
-use super::index::{BTreeIndex, Key, PartitionIndex};
+use super::index::{IndexKind, Key, PartitionIndex};
 use super::mvcc::{Chain, ReadView, Row, RowLockMode, Version};
 use super::secondary::SecondaryIndex;
 use super::Isolation;
@@ -147,7 +147,7 @@ pub struct Partition {
 
 impl Default for Partition {
     fn default() -> Partition {
-        Partition { index: Box::<BTreeIndex>::default(), secondary: Vec::new(), retired: false }
+        Partition::new(IndexKind::default())
     }
 }
 
@@ -169,21 +169,30 @@ fn same_version(a: &Version, b: &Version) -> bool {
 }
 
 impl Partition {
-    /// A partition of committed rows (sorted by key, strictly ascending): start-up.
-    pub fn loaded(rows: Vec<(Key, Row)>) -> Partition {
-        let frozen = TxnStatus::frozen();
-        let mut part = Partition::default();
-        part.index
-            .bulk_load(rows.into_iter().map(|(k, r)| (k, Chain::frozen(r, &frozen))).collect());
-        part
+    /// An empty partition keeping its rows in an index of kind `index`.
+    pub fn new(index: IndexKind) -> Partition {
+        Partition { index: index.build(), secondary: Vec::new(), retired: false }
     }
 
-    /// A partition of whole version chains (sorted by key, strictly ascending): the
-    /// ADD PRIMARY KEY rewrite.
-    pub fn with_chains(chains: Vec<(Key, Chain)>) -> Partition {
-        let mut part = Partition::default();
-        part.index.bulk_load(chains);
-        part
+    /// A partition of committed rows (sorted by key, strictly ascending): start-up.
+    pub fn loaded(rows: Vec<(Key, Row)>) -> Partition {
+        Partition::default().with_rows(rows)
+    }
+
+    /// This partition holding `rows` (committed, sorted by key, strictly ascending)
+    /// instead of what it held, bulk loaded.
+    pub fn with_rows(mut self, rows: Vec<(Key, Row)>) -> Partition {
+        let frozen = TxnStatus::frozen();
+        self.index
+            .bulk_load(rows.into_iter().map(|(k, r)| (k, Chain::frozen(r, &frozen))).collect());
+        self
+    }
+
+    /// This partition holding whole version chains (sorted by key, strictly ascending)
+    /// instead of what it held: the ADD PRIMARY KEY rewrite.
+    pub fn with_chains(mut self, chains: Vec<(Key, Chain)>) -> Partition {
+        self.index.bulk_load(chains);
+        self
     }
 
     /// The row at `key` visible to `view`.

@@ -44,8 +44,14 @@ impl TestServer {
         if let Some(port) = reference_pg() {
             return Self::reference(port, &dir).await;
         }
+        // TROUPE_TEST_INDEX=learned runs the suite on the learned index.
+        let index = match std::env::var("TROUPE_TEST_INDEX").as_deref() {
+            Ok("learned") => troupe::storage::IndexKind::Learned,
+            _ => troupe::storage::IndexKind::BTree,
+        };
         let server = tokio::task::spawn_blocking(move || {
-            Server::start("127.0.0.1:0".parse().unwrap(), dir).expect("server starts")
+            Server::start_with_index("127.0.0.1:0".parse().unwrap(), dir, index)
+                .expect("server starts")
         })
         .await
         .unwrap();
