@@ -468,6 +468,8 @@ pub fn binary_op(
         Impl::Concat => {
             let piece = |v: &Value, ty: &DataType| match v {
                 Value::Text(s) => s.clone(),
+                // As the bool → text cast: 'x' || true is 'xtrue'.
+                Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
                 other => text_of(other, ty),
             };
             Ok(Value::Text(piece(&l, &resolved.left) + &piece(&r, &resolved.right)))
