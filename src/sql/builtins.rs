@@ -496,7 +496,10 @@ fn strings(f: Builtin, args: &[Value]) -> Result<Value> {
 pub fn chr(v: &Value) -> Result<Value> {
     let n = int(v)?;
     if n < 0 {
-        return Err(Error::new(ErrorKind::InvalidParameterValue, "character number must be positive"));
+        return Err(Error::new(
+            ErrorKind::InvalidParameterValue,
+            "character number must be positive",
+        ));
     }
     if n == 0 {
         return Err(Error::new(ErrorKind::ProgramLimitExceeded, "null character not permitted"));
