@@ -662,7 +662,7 @@ mod tests {
         );
         assert_eq!(
             binary_op(Concat, &text("x"), &Unknown, &Value::Bool(true), &Bool).unwrap(),
-            text("xt")
+            text("xtrue")
         );
         assert_eq!(
             binary_op(Concat, &text("a  "), &Bpchar(Some(3)), &text("b"), &Text).unwrap(),
