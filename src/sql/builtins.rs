@@ -206,7 +206,12 @@ impl Builtin {
             "starts_with" if n == 2 && all_text => {
                 (Builtin::StartsWith, Bool, vec![text.clone(); 2])
             }
-            "round" | "trunc" if n == 2 && is_number(&args[0]) && is_int(&args[1]) => {
+            "round" | "trunc"
+                if n == 2
+                    && is_number(&args[0])
+                    && !matches!(args[0], Float4 | Float8)
+                    && is_int(&args[1]) =>
+            {
                 let f = if name == "round" { Builtin::Round } else { Builtin::Trunc };
                 (f, Numeric(None), vec![Some(Numeric(None)), int.clone()])
             }
@@ -490,6 +495,12 @@ fn strings(f: Builtin, args: &[Value]) -> Result<Value> {
 /// chr(n): called with an int4 (its argument is not text, so not in `strings`).
 pub fn chr(v: &Value) -> Result<Value> {
     let n = int(v)?;
+    if n < 0 {
+        return Err(Error::new(
+            ErrorKind::InvalidParameterValue,
+            "character number must be positive",
+        ));
+    }
     if n == 0 {
         return Err(Error::new(ErrorKind::ProgramLimitExceeded, "null character not permitted"));
     }

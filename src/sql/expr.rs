@@ -365,6 +365,16 @@ impl Expr {
                 }
                 cast(&v, from, to)
             }
+            Expr::Func(Func::Coalesce, args) => {
+                // Lazy, as in PostgreSQL: coalesce(1, 1/0) is 1.
+                for a in args {
+                    let v = a.eval(row, ctx)?;
+                    if !v.is_null() {
+                        return Ok(v);
+                    }
+                }
+                Ok(Value::Null)
+            }
             Expr::Func(f, args) => {
                 let mut vals = Vec::with_capacity(args.len());
                 for a in args {

@@ -384,6 +384,20 @@ pub fn numeric_div(a: Decimal, b: Decimal) -> Result<Decimal> {
     crate::types::numeric_divide(&a, &b)
 }
 
+/// Case mapping one character at a time, as PostgreSQL's towupper/towlower do: a
+/// character whose mapping is several characters (ß → SS) stays as it is.
+fn map_case<I: Iterator<Item = char>>(s: &str, f: impl Fn(char) -> I) -> String {
+    s.chars()
+        .map(|c| {
+            let mut m = f(c);
+            match (m.next(), m.next()) {
+                (Some(one), None) => one,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
 impl Func {
     /// Resolves `name(args)`; returns the function and its result type.
     pub fn resolve(name: &str, args: &[DataType]) -> Result<(Func, DataType)> {
@@ -570,8 +584,8 @@ impl Func {
                 Value::Null => Value::Null,
                 Value::Bytea(b) if self == Func::Length => Value::Int4(b.len() as i32),
                 Value::Text(t) => match self {
-                    Func::Lower => Value::Text(t.to_lowercase()),
-                    Func::Upper => Value::Text(t.to_uppercase()),
+                    Func::Lower => Value::Text(map_case(t, char::to_lowercase)),
+                    Func::Upper => Value::Text(map_case(t, char::to_uppercase)),
                     _ => Value::Int4(t.chars().count() as i32),
                 },
                 _ => return Err(Error::internal("string function on a non-string")),

@@ -621,7 +621,13 @@ impl<'a> Planner<'a> {
                     if b.has_subquery() {
                         return Err(unsupported("subqueries in LIMIT / OFFSET"));
                     }
-                    Ok(Some(coerce(b, t, &DataType::Int8)?))
+                    // An untyped literal ('5') is read as a bigint: 22P02 for 'x'.
+                    let b = if t == DataType::Unknown {
+                        self.cast_to(b, t, &DataType::Int8, false)?
+                    } else {
+                        coerce(b, t, &DataType::Int8)?
+                    };
+                    Ok(Some(b))
                 }
             }
         };
@@ -1212,6 +1218,11 @@ impl<'a> Planner<'a> {
             let (b, t) = self.expr(a, scope, outer, agg.as_deref_mut())?;
             bound.push(b);
             types.push(t);
+        }
+        if name == "pg_typeof" && types.len() == 1 {
+            // The argument's type is known at bind time: a constant, as PostgreSQL
+            // prints it (a regtype, so without the type modifier).
+            return Ok((Expr::Const(Value::Text(typeof_name(&types[0]))), DataType::Text));
         }
         let (func, result) = Func::resolve(name, &types)?;
         let targets = func.arg_types(name, &result, &types);
@@ -2279,4 +2290,15 @@ fn count_width(rel: &Rel, visible: usize) -> usize {
 
 fn first_words(s: &str) -> String {
     s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// `pg_typeof(x)`'s text: the type's name without its modifier (a regtype prints so).
+fn typeof_name(ty: &DataType) -> String {
+    match ty {
+        DataType::Numeric(_) => "numeric".into(),
+        DataType::Varchar(_) => "character varying".into(),
+        DataType::Bpchar(_) => "character".into(),
+        DataType::Array(elem) => format!("{}[]", typeof_name(elem)),
+        other => other.display_name(),
+    }
 }

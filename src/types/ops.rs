@@ -468,6 +468,8 @@ pub fn binary_op(
         Impl::Concat => {
             let piece = |v: &Value, ty: &DataType| match v {
                 Value::Text(s) => s.clone(),
+                // As the bool → text cast: 'x' || true is 'xtrue'.
+                Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
                 other => text_of(other, ty),
             };
             Ok(Value::Text(piece(&l, &resolved.left) + &piece(&r, &resolved.right)))
@@ -660,7 +662,7 @@ mod tests {
         );
         assert_eq!(
             binary_op(Concat, &text("x"), &Unknown, &Value::Bool(true), &Bool).unwrap(),
-            text("xt")
+            text("xtrue")
         );
         assert_eq!(
             binary_op(Concat, &text("a  "), &Bpchar(Some(3)), &text("b"), &Text).unwrap(),

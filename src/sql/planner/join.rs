@@ -56,6 +56,12 @@ impl Planner<'_> {
                 J::CrossJoin(c) => (JoinKind::Inner, c),
                 _ => return Err(unsupported("this join type")),
             };
+            if matches!(constraint, ast::JoinConstraint::None)
+                && !matches!(operator, J::CrossJoin(_))
+            {
+                // `a JOIN b` needs ON, USING or NATURAL (PostgreSQL's grammar).
+                return Err(Error::syntax("syntax error at end of input"));
+            }
             let lateral = matches!(relation, ast::TableFactor::Derived { lateral: true, .. });
             if lateral && matches!(kind, JoinKind::Right | JoinKind::Full) {
                 return Err(Error::new(
