@@ -12,7 +12,8 @@
 //! usually finds the actor run next on the same worker thread.
 //!
 //! Long work never holds the actor for long: scans come back in batches, and a vacuum
-//! sweeps [`BATCH_KEYS`](super::partition::BATCH_KEYS) keys at a time, serving up to
+//! visits the keys written since the last one [`BATCH_KEYS`](super::partition::BATCH_KEYS)
+//! at a time, serving up to
 //! [`REQUESTS_PER_VACUUM_CHUNK`] waiting requests between chunks and yielding to the
 //! runtime after each. The actor ends when every handle to its mailbox is gone (the
 //! table was dropped or rewritten, or the engine stopped).
@@ -37,7 +38,8 @@ pub const REQUESTS_PER_VACUUM_CHUNK: usize = 64;
 /// A vacuum sweep under way.
 struct Sweep {
     horizon: CommitTs,
-    after: Option<Key>,
+    /// The keys still to visit; taken when the sweep reaches the front of the queue.
+    todo: Option<Vec<Key>>,
     removed: usize,
     reply: oneshot::Sender<usize>,
 }
@@ -99,7 +101,7 @@ impl StorageActor {
             }
             Request::RemoveTxn { txn, keys } => part.remove_txn(txn, &keys),
             Request::Vacuum { horizon, reply } => {
-                self.sweeps.push_back(Sweep { horizon, after: None, removed: 0, reply });
+                self.sweeps.push_back(Sweep { horizon, todo: None, removed: 0, reply });
             }
             Request::Retire { txn, reply } => {
                 let _ = reply.send(part.retire(txn));
@@ -120,10 +122,9 @@ impl StorageActor {
 
     fn sweep_chunk(&mut self) {
         let Some(sweep) = self.sweeps.front_mut() else { return };
-        let (removed, next) = self.part.vacuum_chunk(sweep.horizon, sweep.after.as_deref());
-        sweep.removed += removed;
-        sweep.after = next;
-        if sweep.after.is_none() {
+        let todo = sweep.todo.get_or_insert_with(|| self.part.vacuum_start());
+        sweep.removed += self.part.vacuum_chunk(sweep.horizon, todo);
+        if todo.is_empty() {
             if let Some(done) = self.sweeps.pop_front() {
                 let _ = done.reply.send(done.removed);
             }
@@ -161,21 +162,20 @@ mod tests {
         let rt = runtime();
         let storage = Storage::new(rt.handle().clone());
         let n = super::super::partition::BATCH_KEYS as u64 * 8;
-        let store = storage
-            .load(
-                crate::catalog::TableId(1),
-                (0..n).map(|i| (key(i), row(1))).collect(),
-                Vec::new(),
-            )
-            .expect("load");
+        // Rows written (not loaded): a vacuum has every one of them to visit.
+        let mut part = Partition::default();
+        let writer = TxnStatus::new(TxnId(1));
+        part.insert(&writer, (0..n).map(|i| (key(i), row(1))).collect()).expect("insert");
+        writer.commit(CommitTs(1));
+        let store = storage.adopt(crate::catalog::TableId(1), part, 1);
         rt.block_on(async {
             let (vacuum, swept) = oneshot::channel();
             store
                 .mail
-                .send(Request::Vacuum { horizon: CommitTs(0), reply: vacuum })
+                .send(Request::Vacuum { horizon: CommitTs(1), reply: vacuum })
                 .await
                 .expect("send");
-            let view = ReadView { snapshot: CommitTs(0), txn: TxnId(9) };
+            let view = ReadView { snapshot: CommitTs(1), txn: TxnId(9) };
             let (get, got) = oneshot::channel();
             store.mail.send(Request::Get { view, key: key(5), reply: get }).await.expect("send");
             let mut swept = swept;

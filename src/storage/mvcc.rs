@@ -228,6 +228,14 @@ impl Chain {
         }
     }
 
+    /// True when a vacuum has nothing left to do here: one committed, live version and
+    /// no locks.
+    pub fn is_clean(&self) -> bool {
+        self.locks.is_empty()
+            && matches!(self.versions.as_slice(),
+                [only] if only.row.is_some() && matches!(only.status.state(), State::Committed(_)))
+    }
+
     /// Drops versions no snapshot at or after `horizon` can see: everything older than
     /// the newest version committed at or before `horizon`, and aborted versions.
     pub fn prune(&mut self, horizon: CommitTs) {

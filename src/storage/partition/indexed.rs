@@ -279,7 +279,8 @@ mod tests {
         part.put(&t2, &pk(1), &b, Some(row(1, Some("z"))), CommitTs(0)).expect("put");
         t2.commit(CommitTs(2));
         assert_eq!(part.secondary[0].len(), 3, "the old entry stays until vacuum");
-        part.vacuum_chunk(CommitTs(2), None);
+        let mut todo = part.vacuum_start();
+        part.vacuum_chunk(CommitTs(2), &mut todo);
         assert_eq!(part.secondary[0].len(), 2);
     }
 }
