@@ -173,3 +173,43 @@ async fn ranges_on_a_large_table_read_few_rows() {
     );
     db.stop().await;
 }
+
+// A WHERE condition goes below a join to the input whose columns it reads (and there
+// picks a key path), instead of filtering the joined rows: the join reads the rows it
+// keeps. An outer join's nullable side keeps its condition above the join.
+#[tokio::test]
+async fn where_conditions_go_below_joins() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "CREATE TABLE cu (id int PRIMARY KEY, region int NOT NULL);
+         CREATE TABLE od (id int PRIMARY KEY, cu_id int NOT NULL, amount numeric(10,2));
+         INSERT INTO cu VALUES (1, 1), (2, 2), (3, 1);
+         INSERT INTO od VALUES (10, 1, 5), (11, 2, 7), (12, 3, 9), (13, 3, 1)",
+    )
+    .await
+    .unwrap();
+    let plan = |q: &str| format!("EXPLAIN (COSTS OFF) {q}");
+    let inner =
+        "SELECT count(*) FROM od o JOIN cu c ON c.id = o.cu_id WHERE c.region = 1 AND o.id > 10";
+    assert_eq!(
+        lines(&c, &plan(inner)).await,
+        [
+            "Aggregate",
+            "  ->  Hash Join",
+            "        Hash Cond: (id = cu_id)",
+            "        ->  Index Scan using od_pkey on od",
+            "              Index Cond: (id > 10)",
+            "        ->  Hash",
+            "              ->  Seq Scan on cu",
+            "                    Filter: (region = 1)",
+        ]
+    );
+    assert_eq!(scalar(&c, inner).await.as_deref(), Some("2"));
+    let anti = "SELECT o.id FROM od o LEFT JOIN cu c ON c.id = o.cu_id AND c.region = 2 \
+                WHERE c.id IS NULL AND o.amount > 2 ORDER BY o.id";
+    assert_eq!(lines(&c, anti).await, ["10", "12"]);
+    let shown = lines(&c, &plan(anti)).await;
+    assert!(shown.iter().any(|l| l.trim() == "Filter: (id IS NULL)"), "{shown:?}");
+    db.stop().await;
+}

@@ -249,6 +249,81 @@ impl Expr {
         }
     }
 
+    /// [`Expr::children`], mutable.
+    fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Expr::Const(_) | Expr::Param(_) | Expr::Column(_) | Expr::Outer(_) => Vec::new(),
+            Expr::Neg(e, _) | Expr::Not(e) | Expr::IsNull(e, _) | Expr::Cast(e, _, _) => {
+                vec![e]
+            }
+            Expr::Binary { left, right, .. } => vec![left, right],
+            Expr::And(a, b) | Expr::Or(a, b) | Expr::IsDistinct(a, b, _) => vec![a, b],
+            Expr::Func(_, args) | Expr::Array(args) => args.iter_mut().collect(),
+            Expr::Case { operand, whens, otherwise } => {
+                let mut v: Vec<&mut Expr> = operand.iter_mut().map(|b| b.as_mut()).collect();
+                for (c, r) in whens {
+                    v.push(c);
+                    v.push(r);
+                }
+                v.extend(otherwise.iter_mut().map(|b| b.as_mut()));
+                v
+            }
+            Expr::InList { expr, list, .. } => {
+                let mut v = vec![expr.as_mut()];
+                v.extend(list.iter_mut());
+                v
+            }
+            Expr::Like { expr, pattern, .. } => vec![expr, pattern],
+            Expr::AnyAll { left, array, .. } => vec![left, array],
+            Expr::Sub(sp) => match &mut sp.kind {
+                SubKind::Quantified { expr, .. } => vec![expr],
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The lowest and highest row column this expression reads, if it reads only
+    /// columns of the row (no enclosing row, no subquery) and at least one: what
+    /// decides which side of a join a WHERE condition can be pushed to.
+    pub fn column_span(&self) -> Option<(usize, usize)> {
+        fn walk(e: &Expr, span: &mut Option<(usize, usize)>) -> bool {
+            match e {
+                Expr::Outer(_) | Expr::Sub(_) => return false,
+                Expr::Column(i) => {
+                    *span = Some(match *span {
+                        Some((lo, hi)) => (lo.min(*i), hi.max(*i)),
+                        None => (*i, *i),
+                    })
+                }
+                _ => {}
+            }
+            e.children().into_iter().all(|c| walk(c, span))
+        }
+        let mut span = None;
+        if walk(self, &mut span) {
+            span
+        } else {
+            None
+        }
+    }
+
+    /// This expression with every row column `i` read as column `i - by` (for a
+    /// condition moved onto the right input of a join, whose row starts `by` columns
+    /// later in the joined row). Only for expressions whose [`Expr::column_span`]
+    /// starts at `by` or later.
+    pub fn shifted_left(mut self, by: usize) -> Expr {
+        fn walk(e: &mut Expr, by: usize) {
+            if let Expr::Column(i) = e {
+                *i -= by;
+            }
+            for c in e.children_mut() {
+                walk(c, by);
+            }
+        }
+        walk(&mut self, by);
+        self
+    }
+
     /// The subqueries this expression evaluates, outermost first.
     pub fn subplans(&self) -> Vec<&SubPlan> {
         let mut out = Vec::new();

@@ -17,10 +17,10 @@
 //! finds exactly the pairs `=` accepts; a NULL key matches nothing, as `=` does.
 //! Sans-IO: rows in, rows out; the executor reads the inputs.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::error::Result;
-use crate::types::{encode_key, Value};
+use crate::types::{encode_key, DataType, Value};
 
 use super::expr::{EvalCtx, Expr};
 use super::plan::JoinKind;
@@ -51,8 +51,9 @@ pub fn join_rows(
         }
     } else if right.len() <= left.len() {
         let table = build(&right, equi.iter().map(|(_, r)| r), ectx)?;
+        let mut key = Vec::new();
         for i in 0..left.len() {
-            if let Some(key) = key_of(&left[i], equi.iter().map(|(l, _)| l), ectx)? {
+            if key_of(&left[i], equi.iter().map(|(l, _)| l), ectx, &mut key)? {
                 for &j in table.get(&key).into_iter().flatten() {
                     state.try_pair(&left, i, &right, j, on, ectx)?;
                 }
@@ -60,8 +61,9 @@ pub fn join_rows(
         }
     } else {
         let table = build(&left, equi.iter().map(|(l, _)| l), ectx)?;
+        let mut key = Vec::new();
         for j in 0..right.len() {
-            if let Some(key) = key_of(&right[j], equi.iter().map(|(_, r)| r), ectx)? {
+            if key_of(&right[j], equi.iter().map(|(_, r)| r), ectx, &mut key)? {
                 for &i in table.get(&key).into_iter().flatten() {
                     state.try_pair(&left, i, &right, j, on, ectx)?;
                 }
@@ -116,34 +118,50 @@ impl Matches {
     }
 }
 
-/// The encoded key of `row`, or None if a key value is NULL (it can match nothing).
+/// One key value of `row`. The planner widens integer keys to int8 with a cast; that
+/// widening is done here directly instead of through the generic cast, once per row.
+fn key_value(k: &Expr, row: &[Value], ectx: &EvalCtx<'_>) -> Result<Value> {
+    if let Expr::Cast(inner, DataType::Int2 | DataType::Int4, DataType::Int8) = k {
+        return Ok(match inner.eval(row, ectx)? {
+            Value::Int2(v) => Value::Int8(v.into()),
+            Value::Int4(v) => Value::Int8(v.into()),
+            other => other,
+        });
+    }
+    k.eval(row, ectx)
+}
+
+/// The encoded key of `row` into `enc` (cleared first); false if a key value is NULL
+/// (it can match nothing).
 fn key_of<'e>(
     row: &[Value],
     keys: impl Iterator<Item = &'e Expr>,
     ectx: &EvalCtx<'_>,
-) -> Result<Option<Vec<u8>>> {
+    enc: &mut Vec<u8>,
+) -> Result<bool> {
+    enc.clear();
     let mut vals = Vec::new();
     for k in keys {
-        let v = k.eval(row, ectx)?;
+        let v = key_value(k, row, ectx)?;
         if v.is_null() {
-            return Ok(None);
+            return Ok(false);
         }
         vals.push(v);
     }
-    let mut enc = Vec::new();
-    encode_key(&vals, &mut enc);
-    Ok(Some(enc))
+    encode_key(&vals, enc);
+    Ok(true)
 }
 
 fn build<'e>(
     rows: &[Row],
     keys: impl Iterator<Item = &'e Expr> + Clone,
     ectx: &EvalCtx<'_>,
-) -> Result<HashMap<Vec<u8>, Vec<usize>>> {
-    let mut table: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+) -> Result<FxHashMap<Vec<u8>, Vec<usize>>> {
+    let mut table: FxHashMap<Vec<u8>, Vec<usize>> = FxHashMap::default();
+    let mut enc = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        if let Some(k) = key_of(r, keys.clone(), ectx)? {
-            table.entry(k).or_default().push(i);
+        if key_of(r, keys.clone(), ectx, &mut enc)? {
+            table.entry(enc.clone()).or_default().push(i);
         }
     }
     Ok(table)

@@ -1372,6 +1372,13 @@ impl<'a> Planner<'a> {
             };
         }
         let _ = explicit;
+        // numeric(p,s) → numeric and varchar(n) → varchar change no value: no per-row
+        // cast (a numeric column compared with an integer literal would pay one).
+        if matches!(to, DataType::Numeric(None) | DataType::Varchar(None))
+            && from.without_modifier() == *to
+        {
+            return Ok(e);
+        }
         if let Expr::Const(v) = &e {
             if v.is_null() {
                 return Ok(Expr::Const(Value::Null));
@@ -1960,17 +1967,74 @@ fn negate_literal(v: &Value) -> Option<Value> {
     })
 }
 
-/// Pushes a WHERE condition into a bare single-table scan, where it can pick the
-/// primary key.
+/// Pushes a WHERE condition as far down as it can go: into a single-table scan, where
+/// it can pick a key or index path, and through joins, each AND-ed part to the input
+/// whose columns alone it reads (for an outer join, only to its preserved side), so
+/// that a join reads the rows the condition keeps instead of filtering the joined rows
+/// afterwards. What reads both sides, the enclosing row or a subquery stays above.
 fn push_filter(rel: Rel, pred: Expr) -> Rel {
     match rel {
         // A scan evaluates its filter inside the storage callback, where subquery
         // results cannot be awaited: such a filter stays a Filter node.
-        Rel::Scan { table, access: Access::Full, filter: None } if !pred.has_subquery() => {
+        Rel::Scan { table, access: _, filter } if !pred.has_subquery() => {
+            let pred = match filter {
+                Some(f) => Expr::And(Box::new(f), Box::new(pred)),
+                None => pred,
+            };
             let access = point_access(&table, Some(&pred));
             Rel::Scan { table, access, filter: Some(pred) }
         }
+        Rel::Join { kind, left, right, on, lateral: false, left_width, right_width, equi } => {
+            let (to_left, to_right) = match kind {
+                JoinKind::Inner => (true, true),
+                JoinKind::Left => (true, false),
+                JoinKind::Right => (false, true),
+                JoinKind::Full => (false, false),
+            };
+            let (mut left, mut right) = (*left, *right);
+            let mut kept: Option<Expr> = None;
+            for part in conjuncts(pred) {
+                match part.column_span() {
+                    Some((_, hi)) if to_left && hi < left_width => left = push_filter(left, part),
+                    Some((lo, _)) if to_right && lo >= left_width => {
+                        right = push_filter(right, part.shifted_left(left_width))
+                    }
+                    _ => {
+                        kept = Some(match kept {
+                            Some(k) => Expr::And(Box::new(k), Box::new(part)),
+                            None => part,
+                        })
+                    }
+                }
+            }
+            let join = Rel::Join {
+                kind,
+                left: Box::new(left),
+                right: Box::new(right),
+                on,
+                lateral: false,
+                left_width,
+                right_width,
+                equi,
+            };
+            match kept {
+                Some(pred) => Rel::Filter { input: Box::new(join), pred },
+                None => join,
+            }
+        }
         other => Rel::Filter { input: Box::new(other), pred },
+    }
+}
+
+/// The AND-ed parts of `pred`, in order.
+fn conjuncts(pred: Expr) -> Vec<Expr> {
+    match pred {
+        Expr::And(a, b) => {
+            let mut out = conjuncts(*a);
+            out.extend(conjuncts(*b));
+            out
+        }
+        other => vec![other],
     }
 }
 

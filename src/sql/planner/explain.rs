@@ -206,6 +206,19 @@ fn rel(r: &Rel, out: &mut Lines, depth: usize) {
                 rel(input, out, depth);
                 out.prop(depth, &format!("Filter: {}", deparse(pred, &names(input))));
             }
+            // A condition over both sides of a join is the join node's own Filter, shown
+            // after its join condition, before its inputs (as PostgreSQL shows it).
+            Rel::Join { .. } => {
+                let mut join = Lines(Vec::new());
+                rel(input, &mut join, depth);
+                let mut filter = Lines(Vec::new());
+                filter.prop(depth, &format!("Filter: {}", deparse(pred, &names(input))));
+                let props =
+                    join.0.iter().skip(1).take_while(|l| !l.trim_start().starts_with("->")).count();
+                let mut lines = join.0;
+                lines.splice(1 + props..1 + props, filter.0);
+                out.0.extend(lines);
+            }
             _ => {
                 out.node(depth, "Result");
                 out.prop(depth, &format!("One-Time Filter: {}", deparse(pred, &names(input))));
