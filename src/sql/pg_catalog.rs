@@ -89,6 +89,9 @@ pub enum VirtualTable {
     PgCollation,
     /// pg_policy: empty.
     PgPolicy,
+    /// pg_trigger: empty (foreign keys are checked without triggers; PostgreSQL's
+    /// RI triggers are internal, which psql's `\d` does not list).
+    PgTrigger,
     /// pg_statistic_ext: empty.
     PgStatisticExt,
     /// pg_publication: empty.
@@ -123,6 +126,7 @@ impl VirtualTable {
             "pg_auth_members" => PgAuthMembers,
             "pg_collation" => PgCollation,
             "pg_policy" => PgPolicy,
+            "pg_trigger" => PgTrigger,
             "pg_statistic_ext" => PgStatisticExt,
             "pg_publication" => PgPublication,
             "pg_publication_namespace" => PgPublicationNamespace,
@@ -156,6 +160,7 @@ impl VirtualTable {
             PgAuthMembers => 1261,
             PgCollation => 3456,
             PgPolicy => 3256,
+            PgTrigger => 2620,
             PgStatisticExt => 3381,
             PgPublication => 6104,
             PgPublicationNamespace => 6237,

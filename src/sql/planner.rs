@@ -411,7 +411,9 @@ impl<'a> Planner<'a> {
         keep_unknown: bool,
     ) -> Result<QueryPlan> {
         // FROM
-        let (mut rel, scope) = if s.from.is_empty() {
+        let (mut rel, scope) = if s.from.is_empty() && srf::returns_no_rows(&s.projection) {
+            (Rel::Values(Vec::new()), Scope::new())
+        } else if s.from.is_empty() {
             (Rel::Single, Scope::new())
         } else {
             let mut acc: Option<(Rel, Scope)> = None;
@@ -714,8 +716,8 @@ impl<'a> Planner<'a> {
                 let scope = relation_scope(qualifier, &renames, cols);
                 Ok((plan.rel, scope))
             }
-            ast::TableFactor::Table { name, alias, args: Some(args), .. } => {
-                self.table_function(name, alias.as_ref(), args, outer)
+            ast::TableFactor::Table { name, alias, args: Some(args), with_ordinality, .. } => {
+                self.table_function(name, alias.as_ref(), args, *with_ordinality, outer)
             }
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
                 self.table_with_joins(table_with_joins, None, outer)

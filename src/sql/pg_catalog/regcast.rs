@@ -151,6 +151,9 @@ fn class_oid(text: &str, engine: Option<&Engine>) -> Option<u32> {
         if let Some(s) = engine.sequences.get(&name) {
             return Some(s.def.oid);
         }
+        if let Some(v) = engine.catalog.view(&name) {
+            return Some(v.oid);
+        }
     }
     if schema.is_none() {
         return virtual_oid;
@@ -181,6 +184,10 @@ fn namespace_oid(name: &str) -> Option<u32> {
 /// `oid::regclass::text` etc.: the object's name, or the number if no object has it
 /// (as PostgreSQL prints a dangling oid).
 pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>) -> String {
+    if oid == 0 {
+        // PostgreSQL's regclassout (and the others) print InvalidOid as "-".
+        return "-".to_owned();
+    }
     let name = match kind {
         RegKind::Class => class_name(oid, engine),
         RegKind::Type => Some(format_type(oid, -1)).filter(|n| n != "???" && !n.starts_with('_')),
@@ -212,6 +219,9 @@ fn class_name(oid: u32, engine: Option<&Engine>) -> Option<String> {
         }
         if let Some(s) = engine.sequences.all().iter().find(|s| s.def.oid == oid) {
             return Some(quote(&s.def.name));
+        }
+        if let Some(v) = engine.catalog.views().into_iter().find(|v| v.oid == oid) {
+            return Some(quote(&v.name));
         }
     }
     Some(view_name(oid)).filter(|n| !n.is_empty()).map(str::to_owned)

@@ -2,7 +2,7 @@
 
 use super::funcs::default_text;
 use super::{oids, relations, Sources, VirtualTable};
-use crate::catalog::{Identity, TableDef, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
+use crate::catalog::{Column, Identity, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
 use crate::types::{DataType, Value};
 
 /// The bootstrap superuser's oid.
@@ -66,7 +66,7 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     match view {
         V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
         V::Info(v) => v.rows(src),
-        V::PgClass => relations::class_rows(&tables, &src.sequences),
+        V::PgClass => relations::class_rows(&tables, &src.sequences, &src.catalog.views()),
         V::PgNamespace => vec![
             vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
             vec![Value::Oid(PUBLIC_NAMESPACE_OID), text("public"), Value::Oid(6171)],
@@ -77,7 +77,16 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             ],
         ],
         V::PgDatabase => database_rows(),
-        V::PgAttribute => tables.iter().flat_map(|t| attribute_rows(t)).collect(),
+        V::PgAttribute => {
+            let mut rows: Vec<Vec<Value>> =
+                tables.iter().flat_map(|t| attribute_rows(t.oid, &t.columns)).collect();
+            for v in src.catalog.views() {
+                let columns: Vec<Column> =
+                    v.columns.iter().map(|c| Column::new(&c.name, c.ty.clone(), false)).collect();
+                rows.extend(attribute_rows(v.oid, &columns));
+            }
+            rows
+        }
         V::PgAttrdef => tables
             .iter()
             .flat_map(|t| {
@@ -170,6 +179,7 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
         | V::PgInherits
         | V::PgAuthMembers
         | V::PgPolicy
+        | V::PgTrigger
         | V::PgStatisticExt
         | V::PgPublication
         | V::PgPublicationNamespace
@@ -177,8 +187,8 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     }
 }
 
-fn attribute_rows(t: &TableDef) -> Vec<Vec<Value>> {
-    t.columns
+fn attribute_rows(rel: u32, columns: &[Column]) -> Vec<Vec<Value>> {
+    columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -191,7 +201,7 @@ fn attribute_rows(t: &TableDef) -> Vec<Vec<Value>> {
             };
             let coll = ty.map_or(0, |r| r.7);
             vec![
-                Value::Oid(t.oid),
+                Value::Oid(rel),
                 text(&c.name),
                 Value::Oid(oid),
                 Value::Int2(ty.map_or(-1, |r| r.2)),
