@@ -42,6 +42,10 @@ pub enum CatalogFunc {
     PartitionAncestors,
     /// pg_get_triggerdef(oid [, bool]) → text (no triggers: NULL).
     GetTriggerDef,
+    /// pg_get_viewdef(oid [, bool | int4]): refused with 0A000. troupe keeps a view's
+    /// text as written; PostgreSQL prints its rule deparsed (`SELECT t.a, …`, one
+    /// clause per line), and printing something else would be worse than failing.
+    GetViewDef,
     /// array_to_string(anyarray, text [, text]) → text.
     ArrayToString,
     /// array_upper(anyarray, int4) → int4.
@@ -98,6 +102,7 @@ impl CatalogFunc {
             ("pg_get_triggerdef", 1 | 2) => {
                 (C::GetTriggerDef, Text, vec![oid(), Some(Bool)][..n].to_vec())
             }
+            ("pg_get_viewdef", 1 | 2) => (C::GetViewDef, Text, vec![None, None][..n].to_vec()),
             ("pg_partition_ancestors", 1) => (C::PartitionAncestors, Regclass, vec![oid()]),
             ("array_to_string", 2 | 3) if matches!(args[0], Array(_) | Unknown) => {
                 (C::ArrayToString, Text, vec![None, Some(Text), Some(Text)][..n].to_vec())
@@ -184,6 +189,12 @@ impl CatalogFunc {
             C::SetConfig => return Err(super::settings::set_config_refused()),
             C::RelationIsPublishable => Value::Bool(false),
             C::PartitionAncestors | C::GetTriggerDef => Value::Null,
+            C::GetViewDef => {
+                return Err(Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    "pg_get_viewdef is not supported (view definitions are kept as written)",
+                ))
+            }
             C::ArrayToString => array_to_string(args)?,
             C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {
                 (Value::Text(s), Value::Text(p)) => {

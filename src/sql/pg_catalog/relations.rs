@@ -16,7 +16,7 @@
 
 use super::oids;
 use super::rows::POSTGRES_ROLE_OID;
-use crate::catalog::{ViewDef, FkAction, ForeignKeyDef, IndexDef, TableDef, PUBLIC_NAMESPACE_OID};
+use crate::catalog::{FkAction, ForeignKeyDef, IndexDef, TableDef, ViewDef, PUBLIC_NAMESPACE_OID};
 use crate::sequence::SequenceDef;
 use crate::types::Value;
 

@@ -126,6 +126,12 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             })
             .collect(),
         V::PgIndex => relations::index_rows(&tables),
+        V::PgViews => src
+            .catalog
+            .views()
+            .iter()
+            .map(|v| vec![text("public"), text(&v.name), text("postgres")])
+            .collect(),
         V::PgConstraint => relations::constraint_rows(&tables),
         V::PgAm => [
             (HEAP_AM, "heap", "heap_tableam_handler", b't'),

@@ -181,6 +181,7 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
             ("collcollate", Text),
             ("collctype", Text),
         ],
+        V::PgViews => vec![("schemaname", Name), ("viewname", Name), ("viewowner", Name)],
         V::PgTrigger => vec![
             ("oid", Oid),
             ("tgrelid", Oid),
