@@ -33,6 +33,7 @@ mod foreign_key;
 mod index;
 mod join;
 mod returning;
+pub mod schema;
 mod setop;
 pub mod srf;
 mod subquery;
@@ -254,9 +255,14 @@ impl<'a> Planner<'a> {
                 if *cascade {
                     return Err(unsupported("DROP TABLE … CASCADE"));
                 }
-                let names =
-                    names.iter().map(|n| object_parts(n).pop().unwrap_or_default()).collect();
+                let names = schema::drop_names(self.catalog, names, "table", *if_exists)?;
                 Ok(Plan::DropTable { names, if_exists: *if_exists })
+            }
+            S::CreateSchema { schema_name, if_not_exists, or_replace, with, options, .. } => {
+                schema::create_schema(schema_name, *if_not_exists, *or_replace, with, options)
+            }
+            S::Drop { object_type: ast::ObjectType::Schema, if_exists, names, cascade, .. } => {
+                schema::drop_schema(names, *if_exists, *cascade)
             }
             S::CreateIndex(c) => self.create_index(c),
             S::CreateView(c) => self.create_view(c),
@@ -1754,14 +1760,7 @@ impl<'a> Planner<'a> {
         if c.query.is_some() || c.like.is_some() || c.temporary {
             return Err(unsupported("CREATE TABLE AS / LIKE / TEMPORARY"));
         }
-        let parts = object_parts(&c.name);
-        if parts.len() == 2 && parts[0] != "public" {
-            return Err(Error::new(
-                ErrorKind::UndefinedObject,
-                format!("schema \"{}\" does not exist", parts[0]),
-            ));
-        }
-        let name = parts.last().cloned().unwrap_or_default();
+        let (name, qualified) = schema::creation_name(self.catalog, &object_parts(&c.name))?;
         let mut columns: Vec<Column> = Vec::new();
         let mut primary_key: Option<Vec<usize>> = None;
         let mut extras = Vec::new();
@@ -1853,6 +1852,7 @@ impl<'a> Planner<'a> {
         Ok(Plan::CreateTable {
             foreign_keys,
             name,
+            qualified,
             columns,
             primary_key,
             if_not_exists: c.if_not_exists,

@@ -233,18 +233,22 @@ impl InfoView {
                     t.columns.iter().enumerate().map(|(i, c)| column_row(db, t, i, c, src))
                 })
                 .collect(),
-            InfoView::Schemata => [
-                ("information_schema", "postgres"),
-                ("pg_catalog", "postgres"),
-                ("public", "pg_database_owner"),
-            ]
-            .iter()
-            .map(|(s, owner)| {
-                let mut r = vec![text(db), text(s), text(owner)];
-                r.extend(std::iter::repeat_n(Value::Null, 4));
-                r
-            })
-            .collect(),
+            InfoView::Schemata => {
+                let user = src.catalog.schemas();
+                [
+                    ("information_schema", "postgres"),
+                    ("pg_catalog", "postgres"),
+                    ("public", "pg_database_owner"),
+                ]
+                .into_iter()
+                .chain(user.iter().map(|s| (s.name.as_str(), "postgres")))
+                .map(|(s, owner)| {
+                    let mut r = vec![text(db), text(s), text(owner)];
+                    r.extend(std::iter::repeat_n(Value::Null, 4));
+                    r
+                })
+                .collect()
+            }
             InfoView::TableConstraints => {
                 tables.iter().flat_map(|t| constraint_rows(db, t)).collect()
             }

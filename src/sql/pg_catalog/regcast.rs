@@ -103,7 +103,8 @@ pub fn reg_in(
     let found = match kind {
         RegKind::Class => class_oid(text, engine),
         RegKind::Type => type_oid(text)?,
-        RegKind::Namespace => namespace_oid(&ident(text)),
+        RegKind::Namespace => namespace_oid(&ident(text))
+            .or_else(|| engine.and_then(|e| e.catalog.schema_oid(&ident(text)))),
     };
     match found {
         Some(oid) => Ok(Value::Oid(oid)),
@@ -195,7 +196,9 @@ pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>) -> String {
             PG_CATALOG_NAMESPACE_OID => Some("pg_catalog".to_owned()),
             PUBLIC_NAMESPACE_OID => Some("public".to_owned()),
             INFORMATION_SCHEMA_NAMESPACE_OID => Some("information_schema".to_owned()),
-            _ => None,
+            _ => engine
+                .and_then(|e| e.catalog.schema_name(oid))
+                .map(|n| super::funcs::quote_ident(&n)),
         },
     };
     name.unwrap_or_else(|| oid.to_string())

@@ -7,8 +7,7 @@ use crate::types::{DataType, Value};
 
 /// The bootstrap superuser's oid.
 pub const POSTGRES_ROLE_OID: u32 = 10;
-/// information_schema's namespace oid (as initdb of PostgreSQL 15 assigns it).
-pub const INFORMATION_SCHEMA_NAMESPACE_OID: u32 = 13000;
+pub use crate::catalog::INFORMATION_SCHEMA_NAMESPACE_OID;
 /// The default collation's oid.
 pub const DEFAULT_COLLATION_OID: u32 = 100;
 const HEAP_AM: u32 = 2;
@@ -67,15 +66,24 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
         V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
         V::Info(v) => v.rows(src),
         V::PgClass => relations::class_rows(&tables, &src.sequences, &src.catalog.views()),
-        V::PgNamespace => vec![
-            vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
-            vec![Value::Oid(PUBLIC_NAMESPACE_OID), text("public"), Value::Oid(6171)],
-            vec![
-                Value::Oid(INFORMATION_SCHEMA_NAMESPACE_OID),
-                text("information_schema"),
-                Value::Oid(10),
-            ],
-        ],
+        V::PgNamespace => {
+            let mut rows = vec![
+                vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
+                vec![Value::Oid(PUBLIC_NAMESPACE_OID), text("public"), Value::Oid(6171)],
+                vec![
+                    Value::Oid(INFORMATION_SCHEMA_NAMESPACE_OID),
+                    text("information_schema"),
+                    Value::Oid(10),
+                ],
+            ];
+            rows.extend(
+                src.catalog
+                    .schemas()
+                    .iter()
+                    .map(|s| vec![Value::Oid(s.oid), text(&s.name), Value::Oid(POSTGRES_ROLE_OID)]),
+            );
+            rows
+        }
         V::PgDatabase => database_rows(),
         V::PgAttribute => {
             let mut rows: Vec<Vec<Value>> =
