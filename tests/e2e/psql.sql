@@ -72,3 +72,9 @@ SELECT conname, contype, conkey, confkey, confrelid::regclass, confupdtype, conf
 SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1;
 DROP VIEW fk_v;
 DROP TABLE fk_c, fk_p;
+-- Schemas (issue 3).
+CREATE SCHEMA cat_app;
+CREATE SCHEMA IF NOT EXISTS cat_app;
+\dn
+DROP SCHEMA cat_app;
+\dn
