@@ -11,7 +11,8 @@
 //!   no rows for pg_catalog's or information_schema's own relations, which a query
 //!   filtering on `table_schema = 'public'` (what ORMs send) does not see anyway.
 //! * Views are listed in `tables` (`VIEW`, `is_insertable_into` NO: troupe does not
-//!   write through views, where PostgreSQL says YES for a simple view) and in `views`,
+//!   write through views, where PostgreSQL says YES for a simple view), in `columns`
+//!   (`is_updatable` NO, for the same reason) and in `views`,
 //!   which has no `view_definition` column: troupe keeps the text as written, not
 //!   PostgreSQL's deparsed form, and a query naming it gets 42703 rather than a
 //!   different text.
@@ -227,12 +228,25 @@ impl InfoView {
             InfoView::ConstraintColumnUsage => {
                 tables.iter().flat_map(|t| column_usage_rows(db, t, &tables)).collect()
             }
-            InfoView::Columns => tables
-                .iter()
-                .flat_map(|t| {
-                    t.columns.iter().enumerate().map(|(i, c)| column_row(db, t, i, c, src))
-                })
-                .collect(),
+            InfoView::Columns => {
+                let mut out: Vec<_> = tables
+                    .iter()
+                    .flat_map(|t| {
+                        t.columns.iter().enumerate().map(|c| column_row(db, &t.name, false, c, src))
+                    })
+                    .collect();
+                for v in src.catalog.views() {
+                    let columns: Vec<Column> = v
+                        .columns
+                        .iter()
+                        .map(|c| Column::new(&c.name, c.ty.clone(), false))
+                        .collect();
+                    out.extend(
+                        columns.iter().enumerate().map(|c| column_row(db, &v.name, true, c, src)),
+                    );
+                }
+                out
+            }
             InfoView::Schemata => {
                 let user = src.catalog.schemas();
                 [
@@ -431,14 +445,22 @@ fn type_facts(ty: &DataType) -> TypeFacts {
     (name, len, octets, precision, radix, scale, datetime)
 }
 
-fn column_row(db: &str, t: &TableDef, i: usize, c: &Column, src: &Sources<'_>) -> Vec<Value> {
+/// One information_schema.columns row: column `i` (`c`) of relation `rel`; a view's
+/// columns are not updatable (troupe does not write through views).
+fn column_row(
+    db: &str,
+    rel: &str,
+    view: bool,
+    (i, c): (usize, &Column),
+    src: &Sources<'_>,
+) -> Vec<Value> {
     let (data_type, len, octets, precision, radix, scale, datetime) = type_facts(&c.ty);
     let udt = type_row(c.ty.oid()).map_or_else(String::new, |r| r.1.to_owned());
     let default = match (&c.default, c.identity) {
         (Some(d), None) => text(&default_text(d, &c.ty)),
         _ => Value::Null,
     };
-    let mut r = vec![text(db), text("public"), text(&t.name), text(&c.name)];
+    let mut r = vec![text(db), text("public"), text(rel), text(&c.name)];
     r.extend([Value::Int4(i as i32 + 1), default, yes_no(!c.not_null), text(&data_type)]);
     r.extend([int(len), int(octets), int(precision), int(radix), int(scale), int(datetime)]);
     r.extend([Value::Null, Value::Null, Value::Null]);
@@ -447,7 +469,7 @@ fn column_row(db: &str, t: &TableDef, i: usize, c: &Column, src: &Sources<'_>) -
     let seq = src
         .sequences
         .iter()
-        .find(|s| s.owned_by.as_ref().is_some_and(|(tb, col)| *tb == t.name && *col == c.name));
+        .find(|s| s.owned_by.as_ref().is_some_and(|(tb, col)| tb == rel && *col == c.name));
     match (c.identity, seq) {
         (Some(kind), Some(s)) => {
             r.push(text(match kind {
@@ -464,6 +486,6 @@ fn column_row(db: &str, t: &TableDef, i: usize, c: &Column, src: &Sources<'_>) -
             r.push(text("NO"));
         }
     }
-    r.extend([text("NEVER"), Value::Null, text("YES")]);
+    r.extend([text("NEVER"), Value::Null, yes_no(!view)]);
     r
 }
