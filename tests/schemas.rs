@@ -62,3 +62,17 @@ async fn schemas_survive_restart() {
     drop(c);
     db.stop().await;
 }
+
+// COPY into a name in another schema finds no table there (it once loaded public's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_into_another_schema_finds_nothing() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute("CREATE SCHEMA other; CREATE TABLE same (a int)").await.unwrap();
+    let e = c.copy_in::<_, bytes::Bytes>("COPY other.same FROM STDIN").await.err().unwrap();
+    assert_eq!(e.code(), Some(&SqlState::UNDEFINED_TABLE), "{e}");
+    assert_eq!(lines(&c, "SELECT count(*) FROM same").await, ["0"]);
+    c.batch_execute("DROP TABLE same; DROP SCHEMA other").await.unwrap();
+    drop(c);
+    db.stop().await;
+}

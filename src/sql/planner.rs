@@ -15,7 +15,7 @@ use crate::storage::Isolation;
 use crate::sync::Arc;
 use crate::types::{assign_cast, binary_op_type, parse_text, BinaryOp, DataType, Value};
 
-use super::constraints::{is_default_keyword, relation_name, ColumnExtras};
+use super::constraints::{is_default_keyword, ColumnExtras};
 use super::expr::Expr;
 use super::functions::{common_type, AggFunc, Func};
 use super::pg_catalog::{regcast, VirtualTable};
@@ -301,7 +301,7 @@ impl<'a> Planner<'a> {
                 if *cascade {
                     return Err(unsupported("DROP SEQUENCE … CASCADE"));
                 }
-                let names = names.iter().map(relation_name).collect::<Result<_>>()?;
+                let names = schema::drop_names(self.catalog, names, "sequence", *if_exists)?;
                 Ok(Plan::DropSequence { names, if_exists: *if_exists })
             }
             S::StartTransaction { modes, begin, .. } => Ok(Plan::Begin(
