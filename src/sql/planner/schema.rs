@@ -37,8 +37,8 @@ pub fn creation_name(catalog: &Catalog, parts: &[String]) -> Result<(String, boo
 
 /// The names DROP TABLE / DROP VIEW acts on: those in public (qualified or not).
 /// A name in another schema names nothing (relations live in public only): without
-/// IF EXISTS that is PostgreSQL's error (42P01 `table "t" does not exist`, or 3F000
-/// for a missing schema); with IF EXISTS it is skipped (PostgreSQL's notice is not
+/// IF EXISTS that is PostgreSQL's error (42P01 `table "t" does not exist`, 42704 for
+/// an index, or 3F000 for a missing schema); with IF EXISTS it is skipped (PostgreSQL's notice is not
 /// sent).
 pub fn drop_names(
     catalog: &Catalog,
@@ -53,10 +53,13 @@ pub fn drop_names(
             [s, n] if s == "public" => out.push(n.clone()),
             _ if if_exists => {}
             [s, n] if catalog.schema_oid(s).is_some() => {
-                return Err(Error::new(
-                    ErrorKind::UndefinedTable,
-                    format!("{kind} \"{n}\" does not exist"),
-                ))
+                // PostgreSQL: 42704 for an index, 42P01 for a table, view or sequence.
+                let code = if kind == "index" {
+                    ErrorKind::UndefinedObject
+                } else {
+                    ErrorKind::UndefinedTable
+                };
+                return Err(Error::new(code, format!("{kind} \"{n}\" does not exist")));
             }
             [s, _] => {
                 return Err(Error::new(
