@@ -3,7 +3,9 @@
 //! Sessions read the catalog at plan time (`Catalog::table`) and get an immutable
 //! `Arc<TableDef>`; DDL replaces definitions and bumps [`Catalog::version`], which makes
 //! sessions re-plan cached statements. Definitions are stored durably in the WAL's
-//! `catalog` keyspace (key `table/<name>`), written by the same group commit as data.
+//! `catalog` keyspace (keys `table/<name>`, `view/<name>`, `schema/<name>`), written by
+//! the same group commit as data. Every relation lives in schema `public`; schemas
+//! made by CREATE SCHEMA are kept ([`schema`]) but hold nothing.
 //!
 //! The catalog is the one piece of state read outside an actor: it changes only on DDL
 //! and is read by every statement, so it sits behind a read-mostly lock rather than
