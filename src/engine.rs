@@ -109,11 +109,14 @@ impl Engine {
         let mut defs = Vec::new();
         let mut sequences = Vec::new();
         let mut views = Vec::new();
+        let mut schemas = Vec::new();
         for (k, v) in &recovered.catalog {
             if k.starts_with(SEQUENCE_KEY_PREFIX) {
                 sequences.push(SequenceDef::decode(v)?);
             } else if k.starts_with(crate::catalog::VIEW_KEY_PREFIX) {
                 views.push(crate::catalog::ViewDef::decode(v)?);
+            } else if k.starts_with(crate::catalog::SCHEMA_KEY_PREFIX) {
+                schemas.push(crate::catalog::SchemaDef::decode(v)?);
             } else {
                 defs.push(TableDef::decode(v)?);
             }
@@ -131,6 +134,9 @@ impl Engine {
         let catalog = Catalog::new(defs, recovered.max_table_id);
         for v in views {
             catalog.install_view(v);
+        }
+        for s in schemas {
+            catalog.install_schema(s);
         }
         for (def, _) in &sequences {
             catalog.note_oid(def.oid);

@@ -23,6 +23,10 @@ pub enum ErrorKind {
     UndefinedFunction,
     /// 42P07: relation already exists.
     DuplicateTable,
+    /// 42P06: schema already exists.
+    DuplicateSchema,
+    /// 42939: a reserved name (a schema name starting with `pg_`).
+    ReservedName,
     /// 42701: column specified more than once.
     DuplicateColumn,
     /// 42710: an object (e.g. a constraint) of that name already exists.
@@ -163,6 +167,8 @@ impl ErrorKind {
             UndefinedColumn => "42703",
             UndefinedFunction => "42883",
             DuplicateTable => "42P07",
+            DuplicateSchema => "42P06",
+            ReservedName => "42939",
             DuplicateColumn => "42701",
             DuplicateObject => "42710",
             InvalidObjectDefinition => "42P17",

@@ -3,15 +3,21 @@
 //! Sessions read the catalog at plan time (`Catalog::table`) and get an immutable
 //! `Arc<TableDef>`; DDL replaces definitions and bumps [`Catalog::version`], which makes
 //! sessions re-plan cached statements. Definitions are stored durably in the WAL's
-//! `catalog` keyspace (key `table/<name>`), written by the same group commit as data.
+//! `catalog` keyspace (keys `table/<name>`, `view/<name>`, `schema/<name>`), written by
+//! the same group commit as data. Every relation lives in schema `public`; schemas
+//! made by CREATE SCHEMA are kept ([`schema`]) but hold nothing.
 //!
 //! The catalog is the one piece of state read outside an actor: it changes only on DDL
 //! and is read by every statement, so it sits behind a read-mostly lock rather than
 //! behind a message hop.
 
 pub mod encoding;
+pub mod schema;
 pub mod view;
 
+pub use schema::{
+    schema_key, SchemaDef, BUILTIN_SCHEMAS, INFORMATION_SCHEMA_NAMESPACE_OID, SCHEMA_KEY_PREFIX,
+};
 pub use view::{view_key, ViewColumn, ViewDef, VIEW_KEY_PREFIX};
 
 use parking_lot::RwLock;
@@ -219,6 +225,7 @@ pub fn table_key(name: &str) -> Vec<u8> {
 pub struct Catalog {
     tables: RwLock<BTreeMap<String, Arc<TableDef>>>,
     views: RwLock<BTreeMap<String, Arc<ViewDef>>>,
+    schemas: RwLock<BTreeMap<String, Arc<SchemaDef>>>,
     version: AtomicU64,
     next_id: AtomicU64,
     next_oid: AtomicU64,
@@ -236,6 +243,7 @@ impl Catalog {
         Catalog {
             tables: RwLock::new(map),
             views: RwLock::new(BTreeMap::new()),
+            schemas: RwLock::new(BTreeMap::new()),
             version: AtomicU64::new(1),
             next_id: AtomicU64::new(next_id),
             next_oid: AtomicU64::new(next_oid.max(FIRST_USER_OID as u64)),
@@ -331,6 +339,42 @@ impl Catalog {
     /// Removes a view. Called after the drop is durable.
     pub fn remove_view(&self, name: &str) {
         self.views.write().remove(name);
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The oid of schema `name`, built in or created, if it exists.
+    pub fn schema_oid(&self, name: &str) -> Option<u32> {
+        BUILTIN_SCHEMAS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, oid)| *oid)
+            .or_else(|| self.schemas.read().get(name).map(|s| s.oid))
+    }
+
+    /// The name of the schema with `oid`, built in or created.
+    pub fn schema_name(&self, oid: u32) -> Option<String> {
+        BUILTIN_SCHEMAS
+            .iter()
+            .find(|(_, o)| *o == oid)
+            .map(|(n, _)| (*n).to_owned())
+            .or_else(|| self.schemas.read().values().find(|s| s.oid == oid).map(|s| s.name.clone()))
+    }
+
+    /// The schemas made by CREATE SCHEMA, by name (the built-in ones are not listed).
+    pub fn schemas(&self) -> Vec<Arc<SchemaDef>> {
+        self.schemas.read().values().cloned().collect()
+    }
+
+    /// Installs a schema; also at recovery. Called after its write is durable.
+    pub fn install_schema(&self, def: SchemaDef) {
+        self.note_oid(def.oid);
+        self.schemas.write().insert(def.name.clone(), Arc::new(def));
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Removes a schema. Called after the drop is durable.
+    pub fn remove_schema(&self, name: &str) {
+        self.schemas.write().remove(name);
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 

@@ -23,6 +23,7 @@ mod views;
 
 pub use backend::SessionFactory;
 pub mod copy;
+mod schemas;
 mod sequences;
 pub mod settings;
 pub mod txn;
@@ -493,6 +494,8 @@ impl Session {
             | Plan::AlterTable { .. }
             | Plan::CreateView { .. }
             | Plan::DropView { .. }
+            | Plan::CreateSchema { .. }
+            | Plan::DropSchema { .. }
             | Plan::CreateSequence { .. }
             | Plan::DropSequence { .. }
             | Plan::CreateIndex { .. }
@@ -506,10 +509,21 @@ impl Session {
                     Plan::DropSequence { .. } => "DROP SEQUENCE",
                     Plan::CreateView { .. } => "CREATE VIEW",
                     Plan::DropView { .. } => "DROP VIEW",
+                    Plan::CreateSchema { .. } => "CREATE SCHEMA",
+                    Plan::DropSchema { .. } => "DROP SCHEMA",
                     _ => "ALTER TABLE",
                 };
                 if self.block == Block::Explicit {
                     return Err(ddl_in_block(what));
+                }
+                let unqualified = match plan {
+                    Plan::CreateTable { name, qualified: false, .. } => Some(name),
+                    Plan::CreateView { def, qualified: false, .. } => Some(&def.name),
+                    Plan::CreateSequence { def, qualified: false, .. } => Some(&def.name),
+                    _ => None,
+                };
+                if let Some(name) = unqualified {
+                    self.creation_schema_is_public(name)?;
                 }
                 // DDL commits on its own. Dropping or rewriting a table this implicit
                 // transaction already wrote would strand those writes: refuse.
@@ -680,6 +694,7 @@ impl Session {
         match plan {
             Plan::CreateTable {
                 name,
+                qualified: _,
                 columns,
                 primary_key,
                 if_not_exists,
@@ -807,16 +822,22 @@ impl Session {
                 }
                 Ok("DROP TABLE".into())
             }
-            Plan::CreateView { def, or_replace } => {
+            Plan::CreateView { def, or_replace, .. } => {
                 self.create_view(&engine, def, *or_replace).await
             }
             Plan::DropView { names, if_exists } => {
                 self.drop_views(&engine, names, *if_exists).await
             }
+            Plan::CreateSchema { name, if_not_exists } => {
+                self.create_schema(&engine, name, *if_not_exists).await
+            }
+            Plan::DropSchema { names, if_exists } => {
+                self.drop_schemas(&engine, names, *if_exists).await
+            }
             Plan::AlterTable { table, if_exists, actions } => {
                 self.alter_table(&engine, table, *if_exists, actions).await
             }
-            Plan::CreateSequence { def, if_not_exists } => {
+            Plan::CreateSequence { def, if_not_exists, .. } => {
                 self.create_sequence(&engine, def, *if_not_exists).await
             }
             Plan::CreateIndex { table, index, named, if_not_exists } => {

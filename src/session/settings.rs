@@ -231,10 +231,12 @@ fn validate(name: &str, value: &str) -> Result<String> {
     })
 }
 
-/// `search_path`: troupe has the schemas `pg_catalog` and `public` only, and resolves
-/// unqualified names in pg_catalog, then public. A path that PostgreSQL would resolve
-/// the same way (names of schemas that do not exist are skipped, as PostgreSQL skips
-/// them) is accepted as written; any other is refused rather than ignored.
+/// `search_path`: troupe keeps every relation in `public` (schemas made by CREATE
+/// SCHEMA stay empty), and resolves unqualified names in pg_catalog, then public. A
+/// path that PostgreSQL would resolve the same way (schemas that do not exist, or
+/// hold nothing, are skipped) is accepted as written; any other is refused rather
+/// than ignored. Where a new relation goes is checked when it is created
+/// (`schemas::creation_schema_is_public`).
 fn search_path(value: &str) -> Result<String> {
     let names: Vec<String> = value
         .split(',')

@@ -340,7 +340,8 @@ impl Planner<'_> {
         if temporary {
             return Err(unsupported("CREATE TEMPORARY SEQUENCE"));
         }
-        let name = relation_name(name)?;
+        let (name, qualified) =
+            super::planner::schema::creation_name(self.catalog, &name_parts(name))?;
         let ty = match data_type {
             None => DataType::Int8,
             Some(t) => match DataType::from_sql(t)? {
@@ -377,7 +378,7 @@ impl Planner<'_> {
                 }
             }
         }
-        Ok(Plan::CreateSequence { def, if_not_exists })
+        Ok(Plan::CreateSequence { def, qualified, if_not_exists })
     }
 }
 
@@ -403,18 +404,13 @@ pub fn create_sequence_words(w: &[String], catalog: &crate::catalog::Catalog) ->
         if_not_exists = true;
         i += 3;
     }
-    let mut name = w.get(i).cloned().ok_or_else(end)?;
+    let mut parts = vec![w.get(i).cloned().ok_or_else(end)?];
     i += 1;
     if w.get(i).map(String::as_str) == Some(".") {
-        if name != "public" {
-            return Err(Error::new(
-                ErrorKind::UndefinedObject,
-                format!("schema \"{name}\" does not exist"),
-            ));
-        }
-        name = w.get(i + 1).cloned().ok_or_else(end)?;
+        parts.push(w.get(i + 1).cloned().ok_or_else(end)?);
         i += 2;
     }
+    let (name, qualified) = super::planner::schema::creation_name(catalog, &parts)?;
     let number = |i: &mut usize| -> Result<i64> {
         let neg = match w.get(*i).map(String::as_str) {
             Some("-") => {
@@ -525,7 +521,7 @@ pub fn create_sequence_words(w: &[String], catalog: &crate::catalog::Catalog) ->
     }
     let mut def = o.def(name, ty)?;
     def.owned_by = owned_by;
-    Ok(Plan::CreateSequence { def, if_not_exists })
+    Ok(Plan::CreateSequence { def, qualified, if_not_exists })
 }
 
 /// CREATE SEQUENCE's (or an identity's) options, before defaults.
@@ -557,22 +553,25 @@ impl SeqOptions {
 
 /// A relation name of CREATE/DROP SEQUENCE (schema `public` only).
 pub fn relation_name(name: &ast::ObjectName) -> Result<String> {
-    let parts: Vec<String> = name
-        .0
+    match name_parts(name).as_slice() {
+        [n] => Ok(n.clone()),
+        [s, n] if s == "public" => Ok(n.clone()),
+        [s, _] => {
+            Err(Error::new(ErrorKind::InvalidSchemaName, format!("schema \"{s}\" does not exist")))
+        }
+        _ => Err(Error::syntax(format!("improper relation name: {name}"))),
+    }
+}
+
+/// The parts of a dotted name, case-folded.
+pub fn name_parts(name: &ast::ObjectName) -> Vec<String> {
+    name.0
         .iter()
         .map(|p| match p {
             ast::ObjectNamePart::Identifier(i) => ident(i),
             other => other.to_string(),
         })
-        .collect();
-    match parts.as_slice() {
-        [n] => Ok(n.clone()),
-        [s, n] if s == "public" => Ok(n.clone()),
-        [s, _] => {
-            Err(Error::new(ErrorKind::UndefinedObject, format!("schema \"{s}\" does not exist")))
-        }
-        _ => Err(Error::syntax(format!("improper relation name: {name}"))),
-    }
+        .collect()
 }
 
 /// A sequence definition from CREATE SEQUENCE's (or an identity's) options.

@@ -51,7 +51,10 @@
 //! carry names, resolved when the statement runs under the engine's DDL lock: ALTER
 //! TABLE applies its actions with `planner::apply_alter` (sans IO), then
 //! `session/alter.rs` retires the table's store, rewrites its rows under a new storage
-//! id and commits definition and rows in one WAL record.
+//! id and commits definition and rows in one WAL record. A CREATE of a table, view or sequence
+//! under an unqualified name first checks that `search_path` would put it in public
+//! (`Session::creation_schema_is_public`, `session/schemas.rs`); a name qualified
+//! with another schema is refused by the planner (`planner::schema::creation_name`).
 //!
 //! An UPDATE with a FROM list (DELETE with USING) or with subqueries takes step 3
 //! through [`dml_from`] instead: it finds (target key, FROM row) pairs first — a key

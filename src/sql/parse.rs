@@ -274,7 +274,15 @@ fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
         w.get(i).cloned().ok_or_else(|| Error::syntax("syntax error at end of input"))?;
     i += 1;
     if w.get(i).map(String::as_str) == Some(".") {
-        name = w.get(i + 1).cloned().unwrap_or_default();
+        let relation = w.get(i + 1).cloned().unwrap_or_default();
+        if name != "public" {
+            // Relations live in public only (see `catalog/schema.rs`).
+            return Err(Error::new(
+                ErrorKind::UndefinedTable,
+                format!("relation \"{name}.{relation}\" does not exist"),
+            ));
+        }
+        name = relation;
         i += 2;
     }
     let table = catalog.table(&name)?;

@@ -59,7 +59,7 @@ impl<'a> Sources<'a> {
 /// A pg_catalog view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VirtualTable {
-    /// pg_class: tables, their indexes, sequences.
+    /// pg_class: tables, their indexes, sequences, views.
     PgClass,
     /// pg_namespace: pg_catalog, public, information_schema.
     PgNamespace,
@@ -77,7 +77,7 @@ pub enum VirtualTable {
     PgType,
     /// pg_index: primary-key and secondary indexes.
     PgIndex,
-    /// pg_constraint: primary keys, UNIQUE and CHECK constraints.
+    /// pg_constraint: primary keys, UNIQUE, CHECK and FOREIGN KEY constraints.
     PgConstraint,
     /// pg_am: the access methods PostgreSQL ships.
     PgAm,
@@ -89,6 +89,12 @@ pub enum VirtualTable {
     PgCollation,
     /// pg_policy: empty.
     PgPolicy,
+    /// pg_views: each view's schema, name and owner (no `definition`: see
+    /// `funcs::CatalogFunc::GetViewDef`).
+    PgViews,
+    /// pg_trigger: empty (foreign keys are checked without triggers; PostgreSQL's
+    /// RI triggers are internal, which psql's `\d` does not list).
+    PgTrigger,
     /// pg_statistic_ext: empty.
     PgStatisticExt,
     /// pg_publication: empty.
@@ -123,6 +129,8 @@ impl VirtualTable {
             "pg_auth_members" => PgAuthMembers,
             "pg_collation" => PgCollation,
             "pg_policy" => PgPolicy,
+            "pg_trigger" => PgTrigger,
+            "pg_views" => PgViews,
             "pg_statistic_ext" => PgStatisticExt,
             "pg_publication" => PgPublication,
             "pg_publication_namespace" => PgPublicationNamespace,
@@ -156,6 +164,8 @@ impl VirtualTable {
             PgAuthMembers => 1261,
             PgCollation => 3456,
             PgPolicy => 3256,
+            PgTrigger => 2620,
+            PgViews => 12_058,
             PgStatisticExt => 3381,
             PgPublication => 6104,
             PgPublicationNamespace => 6237,

@@ -416,6 +416,8 @@ pub enum Plan {
     CreateTable {
         /// Name.
         name: String,
+        /// Whether the name was schema-qualified (else `search_path` picks the schema).
+        qualified: bool,
         /// Columns.
         columns: Vec<Column>,
         /// Primary key positions.
@@ -454,6 +456,8 @@ pub enum Plan {
     CreateSequence {
         /// The definition (oid assigned at execution).
         def: SequenceDef,
+        /// Whether the name was schema-qualified (else `search_path` picks the schema).
+        qualified: bool,
         /// IF NOT EXISTS.
         if_not_exists: bool,
     },
@@ -477,12 +481,28 @@ pub enum Plan {
     CreateView {
         /// The definition.
         def: crate::catalog::ViewDef,
+        /// Whether the name was schema-qualified (else `search_path` picks the schema).
+        qualified: bool,
         /// OR REPLACE.
         or_replace: bool,
     },
     /// DROP VIEW.
     DropView {
         /// Names.
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// CREATE SCHEMA [IF NOT EXISTS] name (oid assigned at execution).
+    CreateSchema {
+        /// Name (case-folded).
+        name: String,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP SCHEMA [IF EXISTS] names [RESTRICT].
+    DropSchema {
+        /// Names (case-folded).
         names: Vec<String>,
         /// IF EXISTS.
         if_exists: bool,

@@ -15,7 +15,7 @@ use crate::storage::Isolation;
 use crate::sync::Arc;
 use crate::types::{assign_cast, binary_op_type, parse_text, BinaryOp, DataType, Value};
 
-use super::constraints::{is_default_keyword, relation_name, ColumnExtras};
+use super::constraints::{is_default_keyword, ColumnExtras};
 use super::expr::Expr;
 use super::functions::{common_type, AggFunc, Func};
 use super::pg_catalog::{regcast, VirtualTable};
@@ -33,6 +33,7 @@ mod foreign_key;
 mod index;
 mod join;
 mod returning;
+pub mod schema;
 mod setop;
 pub mod srf;
 mod subquery;
@@ -254,9 +255,14 @@ impl<'a> Planner<'a> {
                 if *cascade {
                     return Err(unsupported("DROP TABLE … CASCADE"));
                 }
-                let names =
-                    names.iter().map(|n| object_parts(n).pop().unwrap_or_default()).collect();
+                let names = schema::drop_names(self.catalog, names, "table", *if_exists)?;
                 Ok(Plan::DropTable { names, if_exists: *if_exists })
+            }
+            S::CreateSchema { schema_name, if_not_exists, or_replace, with, options, .. } => {
+                schema::create_schema(schema_name, *if_not_exists, *or_replace, with, options)
+            }
+            S::Drop { object_type: ast::ObjectType::Schema, if_exists, names, cascade, .. } => {
+                schema::drop_schema(names, *if_exists, *cascade)
             }
             S::CreateIndex(c) => self.create_index(c),
             S::CreateView(c) => self.create_view(c),
@@ -295,7 +301,7 @@ impl<'a> Planner<'a> {
                 if *cascade {
                     return Err(unsupported("DROP SEQUENCE … CASCADE"));
                 }
-                let names = names.iter().map(relation_name).collect::<Result<_>>()?;
+                let names = schema::drop_names(self.catalog, names, "sequence", *if_exists)?;
                 Ok(Plan::DropSequence { names, if_exists: *if_exists })
             }
             S::StartTransaction { modes, begin, .. } => Ok(Plan::Begin(
@@ -411,7 +417,9 @@ impl<'a> Planner<'a> {
         keep_unknown: bool,
     ) -> Result<QueryPlan> {
         // FROM
-        let (mut rel, scope) = if s.from.is_empty() {
+        let (mut rel, scope) = if s.from.is_empty() && srf::returns_no_rows(&s.projection) {
+            (Rel::Values(Vec::new()), Scope::new())
+        } else if s.from.is_empty() {
             (Rel::Single, Scope::new())
         } else {
             let mut acc: Option<(Rel, Scope)> = None;
@@ -714,8 +722,8 @@ impl<'a> Planner<'a> {
                 let scope = relation_scope(qualifier, &renames, cols);
                 Ok((plan.rel, scope))
             }
-            ast::TableFactor::Table { name, alias, args: Some(args), .. } => {
-                self.table_function(name, alias.as_ref(), args, outer)
+            ast::TableFactor::Table { name, alias, args: Some(args), with_ordinality, .. } => {
+                self.table_function(name, alias.as_ref(), args, *with_ordinality, outer)
             }
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
                 self.table_with_joins(table_with_joins, None, outer)
@@ -1759,14 +1767,7 @@ impl<'a> Planner<'a> {
         if c.query.is_some() || c.like.is_some() || c.temporary {
             return Err(unsupported("CREATE TABLE AS / LIKE / TEMPORARY"));
         }
-        let parts = object_parts(&c.name);
-        if parts.len() == 2 && parts[0] != "public" {
-            return Err(Error::new(
-                ErrorKind::UndefinedObject,
-                format!("schema \"{}\" does not exist", parts[0]),
-            ));
-        }
-        let name = parts.last().cloned().unwrap_or_default();
+        let (name, qualified) = schema::creation_name(self.catalog, &object_parts(&c.name))?;
         let mut columns: Vec<Column> = Vec::new();
         let mut primary_key: Option<Vec<usize>> = None;
         let mut extras = Vec::new();
@@ -1858,6 +1859,7 @@ impl<'a> Planner<'a> {
         Ok(Plan::CreateTable {
             foreign_keys,
             name,
+            qualified,
             columns,
             primary_key,
             if_not_exists: c.if_not_exists,

@@ -60,3 +60,21 @@ CREATE UNIQUE INDEX cat_s_price_at ON cat_s (price, at);
 \d
 \du
 DROP TABLE cat_t, cat_s;
+-- Foreign keys and views in the catalog (issue 3).
+CREATE TABLE fk_p (id int PRIMARY KEY, code text UNIQUE);
+CREATE TABLE fk_c (id int PRIMARY KEY, p_id int REFERENCES fk_p(id) ON DELETE CASCADE, pc text, CONSTRAINT fk_c_code FOREIGN KEY (pc) REFERENCES fk_p (code) ON UPDATE SET NULL ON DELETE RESTRICT);
+\d fk_c
+\d fk_p
+CREATE VIEW fk_v AS SELECT id, p_id FROM fk_c WHERE id > 1;
+\dv
+\d fk_v
+SELECT conname, contype, conkey, confkey, confrelid::regclass, confupdtype, confdeltype, confmatchtype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'fk_c'::regclass ORDER BY conname;
+SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1;
+DROP VIEW fk_v;
+DROP TABLE fk_c, fk_p;
+-- Schemas (issue 3).
+CREATE SCHEMA cat_app;
+CREATE SCHEMA IF NOT EXISTS cat_app;
+\dn
+DROP SCHEMA cat_app;
+\dn

@@ -7,7 +7,7 @@
 
 use super::oids::{self, Derived};
 use super::regcast::{reg_in, reg_out, RegKind};
-use super::relations::{column_list, index_def, secondary};
+use super::relations::{column_list, foreign_key_def, index_def, secondary};
 use super::rows::{type_row, POSTGRES_ROLE_OID};
 use crate::catalog::{type_with_modifier, Catalog, TableDef};
 use crate::engine::Engine;
@@ -36,6 +36,16 @@ pub enum CatalogFunc {
     StatisticsObjDefColumns,
     /// pg_relation_is_publishable(regclass) → bool (no publications: false).
     RelationIsPublishable,
+    /// pg_partition_ancestors(regclass) → setof regclass: no rows, since troupe has no
+    /// partitions (the planner makes a FROM-less SELECT of it return no rows:
+    /// `srf::returns_no_rows`); as a scalar it would be NULL.
+    PartitionAncestors,
+    /// pg_get_triggerdef(oid [, bool]) → text (no triggers: NULL).
+    GetTriggerDef,
+    /// pg_get_viewdef(oid [, bool | int4]): refused with 0A000. troupe keeps a view's
+    /// text as written; PostgreSQL prints its rule deparsed (`SELECT t.a, …`, one
+    /// clause per line), and printing something else would be worse than failing.
+    GetViewDef,
     /// array_to_string(anyarray, text [, text]) → text.
     ArrayToString,
     /// array_upper(anyarray, int4) → int4.
@@ -89,6 +99,11 @@ impl CatalogFunc {
                 (C::StatisticsObjDefColumns, Text, vec![oid()])
             }
             ("pg_relation_is_publishable", 1) => (C::RelationIsPublishable, Bool, vec![oid()]),
+            ("pg_get_triggerdef", 1 | 2) => {
+                (C::GetTriggerDef, Text, vec![oid(), Some(Bool)][..n].to_vec())
+            }
+            ("pg_get_viewdef", 1 | 2) => (C::GetViewDef, Text, vec![None, None][..n].to_vec()),
+            ("pg_partition_ancestors", 1) => (C::PartitionAncestors, Regclass, vec![oid()]),
             ("array_to_string", 2 | 3) if matches!(args[0], Array(_) | Unknown) => {
                 (C::ArrayToString, Text, vec![None, Some(Text), Some(Text)][..n].to_vec())
             }
@@ -163,7 +178,7 @@ impl CatalogFunc {
                 let pretty = matches!(args.get(2), Some(Value::Bool(true)));
                 indexdef(lookup(catalog, oid(0)), column, pretty)
             }
-            C::GetConstraintDef => constraintdef(lookup(catalog, oid(0))),
+            C::GetConstraintDef => constraintdef(catalog, lookup(catalog, oid(0))),
             C::RegIn(kind, missing_ok) => match &args[0] {
                 Value::Text(name) => reg_in(kind, name, engine, missing_ok)?,
                 _ => Value::Null,
@@ -173,6 +188,13 @@ impl CatalogFunc {
             C::CurrentSetting => Value::Null,
             C::SetConfig => return Err(super::settings::set_config_refused()),
             C::RelationIsPublishable => Value::Bool(false),
+            C::PartitionAncestors | C::GetTriggerDef => Value::Null,
+            C::GetViewDef => {
+                return Err(Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    "pg_get_viewdef is not supported (view definitions are kept as written)",
+                ))
+            }
             C::ArrayToString => array_to_string(args)?,
             C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {
                 (Value::Text(s), Value::Text(p)) => {
@@ -230,7 +252,10 @@ fn indexdef(
 }
 
 /// `pg_get_constraintdef(oid)`: `PRIMARY KEY (…)`, `UNIQUE (…)`, `CHECK (…)`.
-fn constraintdef(found: Option<(std::sync::Arc<TableDef>, Derived)>) -> Value {
+fn constraintdef(
+    catalog: Option<&Catalog>,
+    found: Option<(std::sync::Arc<TableDef>, Derived)>,
+) -> Value {
     let Some((t, d)) = found else { return Value::Null };
     match d {
         Derived::PkeyConstraint(_) => match &t.primary_key {
@@ -245,6 +270,13 @@ fn constraintdef(found: Option<(std::sync::Arc<TableDef>, Derived)>) -> Value {
             Some(c) => Value::Text(format!("CHECK ({})", check_text(&c.expr))),
             None => Value::Null,
         },
+        Derived::ForeignKey(_, n) => match t.foreign_keys.get(n) {
+            Some(fk) => {
+                let parent = catalog.and_then(|c| c.get(&fk.parent));
+                Value::Text(foreign_key_def(&t, fk, parent.as_deref()))
+            }
+            None => Value::Null,
+        },
         Derived::PkeyIndex(_) | Derived::Index(..) => Value::Null,
     }
 }
@@ -257,7 +289,8 @@ fn lookup(catalog: Option<&Catalog>, oid: u32) -> Option<(std::sync::Arc<TableDe
         | Derived::PkeyIndex(t)
         | Derived::Check(t, _)
         | Derived::Index(t, _)
-        | Derived::Unique(t, _) => t,
+        | Derived::Unique(t, _)
+        | Derived::ForeignKey(t, _) => t,
     };
     let t = catalog?.all().into_iter().find(|t| t.oid == table)?;
     Some((t, d))

@@ -1,5 +1,5 @@
-//! `information_schema`: tables, columns, schemata, table_constraints and
-//! key_column_usage, computed from the catalog like the pg_catalog views, with
+//! `information_schema`: tables, columns, schemata, views, table_constraints,
+//! key_column_usage, referential_constraints and constraint_column_usage, computed from the catalog like the pg_catalog views, with
 //! PostgreSQL 15's column names and values (what ORMs' introspection selects).
 //!
 //! Shortcuts, on purpose:
@@ -10,15 +10,20 @@
 //!   only user objects are listed: `tables`, `columns` and the constraint views hold
 //!   no rows for pg_catalog's or information_schema's own relations, which a query
 //!   filtering on `table_schema = 'public'` (what ORMs send) does not see anyway.
-//! * FOREIGN KEY constraints are not listed yet (the catalog does not keep them);
-//!   they belong in table_constraints and key_column_usage
-//!   (`position_in_unique_constraint`) once it does.
+//! * Views are listed in `tables` (`VIEW`, `is_insertable_into` NO: troupe does not
+//!   write through views, where PostgreSQL says YES for a simple view), in `columns`
+//!   (`is_updatable` NO, for the same reason) and in `views`,
+//!   which has no `view_definition` column: troupe keeps the text as written, not
+//!   PostgreSQL's deparsed form, and a query naming it gets 42703 rather than a
+//!   different text.
 
 use super::funcs::default_text;
+use super::relations::columns_named_in;
 use super::rows::type_row;
 use super::Sources;
-use crate::catalog::{Column, Identity, TableDef, PUBLIC_NAMESPACE_OID};
+use crate::catalog::{Column, FkAction, ForeignKeyDef, Identity, TableDef, PUBLIC_NAMESPACE_OID};
 use crate::types::{DataType, Value};
+use std::sync::Arc;
 
 /// An information_schema view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +38,12 @@ pub enum InfoView {
     TableConstraints,
     /// information_schema.key_column_usage.
     KeyColumnUsage,
+    /// information_schema.referential_constraints.
+    ReferentialConstraints,
+    /// information_schema.constraint_column_usage.
+    ConstraintColumnUsage,
+    /// information_schema.views.
+    Views,
 }
 
 impl InfoView {
@@ -44,6 +55,9 @@ impl InfoView {
             "schemata" => InfoView::Schemata,
             "table_constraints" => InfoView::TableConstraints,
             "key_column_usage" => InfoView::KeyColumnUsage,
+            "referential_constraints" => InfoView::ReferentialConstraints,
+            "constraint_column_usage" => InfoView::ConstraintColumnUsage,
+            "views" => InfoView::Views,
             _ => return None,
         })
     }
@@ -56,6 +70,9 @@ impl InfoView {
             InfoView::Schemata => 13_212,
             InfoView::TableConstraints => 13_228,
             InfoView::KeyColumnUsage => 13_184,
+            InfoView::ReferentialConstraints => 13_220,
+            InfoView::ConstraintColumnUsage => 13_144,
+            InfoView::Views => 13_248,
         }
     }
 
@@ -144,6 +161,35 @@ impl InfoView {
                 ("ordinal_position", num()),
                 ("position_in_unique_constraint", num()),
             ],
+            InfoView::ReferentialConstraints => vec![
+                ("constraint_catalog", id()),
+                ("constraint_schema", id()),
+                ("constraint_name", id()),
+                ("unique_constraint_catalog", id()),
+                ("unique_constraint_schema", id()),
+                ("unique_constraint_name", id()),
+                ("match_option", chr()),
+                ("update_rule", chr()),
+                ("delete_rule", chr()),
+            ],
+            InfoView::ConstraintColumnUsage => vec![
+                ("table_catalog", id()),
+                ("table_schema", id()),
+                ("table_name", id()),
+                ("column_name", id()),
+                ("constraint_catalog", id()),
+                ("constraint_schema", id()),
+                ("constraint_name", id()),
+            ],
+            InfoView::Views => vec![
+                ("table_catalog", id()),
+                ("table_schema", id()),
+                ("table_name", id()),
+                ("check_option", chr()),
+                ("is_trigger_updatable", chr()),
+                ("is_trigger_deletable", chr()),
+                ("is_trigger_insertable_into", chr()),
+            ],
         }
     }
 
@@ -153,46 +199,97 @@ impl InfoView {
         let db = if db.is_empty() { "postgres" } else { db };
         let tables = src.catalog.all();
         match self {
-            InfoView::Tables => tables
-                .iter()
-                .map(|t| {
-                    let mut r = vec![text(db), text("public"), text(&t.name), text("BASE TABLE")];
+            InfoView::Tables => {
+                let row = |name: &str, kind: &str, insertable: &str| {
+                    let mut r = vec![text(db), text("public"), text(name), text(kind)];
                     r.extend(std::iter::repeat_n(Value::Null, 5));
-                    r.extend([text("YES"), text("NO"), Value::Null]);
+                    r.extend([text(insertable), text("NO"), Value::Null]);
+                    r
+                };
+                let mut out: Vec<_> =
+                    tables.iter().map(|t| row(&t.name, "BASE TABLE", "YES")).collect();
+                out.extend(src.catalog.views().iter().map(|v| row(&v.name, "VIEW", "NO")));
+                out
+            }
+            InfoView::Views => src
+                .catalog
+                .views()
+                .iter()
+                .map(|v| {
+                    let mut r = vec![text(db), text("public"), text(&v.name), text("NONE")];
+                    r.extend([text("NO"), text("NO"), text("NO")]);
                     r
                 })
                 .collect(),
-            InfoView::Columns => tables
+            InfoView::ReferentialConstraints => tables
                 .iter()
-                .flat_map(|t| {
-                    t.columns.iter().enumerate().map(|(i, c)| column_row(db, t, i, c, src))
-                })
+                .flat_map(|t| t.foreign_keys.iter().map(|fk| referential_row(db, fk, &tables)))
                 .collect(),
-            InfoView::Schemata => [
-                ("information_schema", "postgres"),
-                ("pg_catalog", "postgres"),
-                ("public", "pg_database_owner"),
-            ]
-            .iter()
-            .map(|(s, owner)| {
-                let mut r = vec![text(db), text(s), text(owner)];
-                r.extend(std::iter::repeat_n(Value::Null, 4));
-                r
-            })
-            .collect(),
+            InfoView::ConstraintColumnUsage => {
+                tables.iter().flat_map(|t| column_usage_rows(db, t, &tables)).collect()
+            }
+            InfoView::Columns => {
+                let mut out: Vec<_> = tables
+                    .iter()
+                    .flat_map(|t| {
+                        t.columns.iter().enumerate().map(|c| column_row(db, &t.name, false, c, src))
+                    })
+                    .collect();
+                for v in src.catalog.views() {
+                    let columns: Vec<Column> = v
+                        .columns
+                        .iter()
+                        .map(|c| Column::new(&c.name, c.ty.clone(), false))
+                        .collect();
+                    out.extend(
+                        columns.iter().enumerate().map(|c| column_row(db, &v.name, true, c, src)),
+                    );
+                }
+                out
+            }
+            InfoView::Schemata => {
+                let user = src.catalog.schemas();
+                [
+                    ("information_schema", "postgres"),
+                    ("pg_catalog", "postgres"),
+                    ("public", "pg_database_owner"),
+                ]
+                .into_iter()
+                .chain(user.iter().map(|s| (s.name.as_str(), "postgres")))
+                .map(|(s, owner)| {
+                    let mut r = vec![text(db), text(s), text(owner)];
+                    r.extend(std::iter::repeat_n(Value::Null, 4));
+                    r
+                })
+                .collect()
+            }
             InfoView::TableConstraints => {
                 tables.iter().flat_map(|t| constraint_rows(db, t)).collect()
             }
             InfoView::KeyColumnUsage => tables
                 .iter()
                 .flat_map(|t| {
-                    keys(t).into_iter().flat_map(move |(name, columns)| {
+                    let unique = keys(t).into_iter().map(|(name, cols)| (name, cols, None));
+                    let foreign = t.foreign_keys.iter().map(|fk| {
+                        // position_in_unique_constraint: where the referenced column
+                        // stands in the parent's key (the key lists them in its order).
+                        let parent_key = referenced_key(fk, &tables).map(|(_, k)| k);
+                        let positions = fk.parent_columns.iter().map(|pc| {
+                            let at =
+                                parent_key.as_ref().and_then(|k| k.iter().position(|c| c == pc));
+                            at.map(|p| p as i32 + 1)
+                        });
+                        (fk.name.clone(), fk.columns.clone(), Some(positions.collect::<Vec<_>>()))
+                    });
+                    unique.chain(foreign).flat_map(move |(name, columns, positions)| {
                         columns.into_iter().enumerate().map(move |(k, c)| {
                             let mut r = vec![text(db), text("public"), text(&name)];
                             r.extend([text(db), text("public"), text(&t.name)]);
                             r.push(text(&t.columns[c].name));
                             r.push(Value::Int4(k as i32 + 1));
-                            r.push(Value::Null);
+                            let position =
+                                positions.as_ref().and_then(|p| p.get(k).copied().flatten());
+                            r.push(position.map_or(Value::Null, Value::Int4));
                             r
                         })
                     })
@@ -243,12 +340,71 @@ fn constraint_rows(db: &str, t: &TableDef) -> Vec<Vec<Value>> {
     for ix in t.indexes.iter().filter(|ix| ix.constraint) {
         out.push(row(&ix.name, "UNIQUE", text("YES")));
     }
+    for fk in &t.foreign_keys {
+        out.push(row(&fk.name, "FOREIGN KEY", Value::Null));
+    }
     // PostgreSQL 15 lists each NOT NULL column as a CHECK constraint with a made-up
     // name: <namespace oid>_<table oid>_<attnum>_not_null.
     for (i, c) in t.columns.iter().enumerate().filter(|(_, c)| c.not_null) {
         let _ = c;
         let name = format!("{}_{}_{}_not_null", PUBLIC_NAMESPACE_OID, t.oid, i + 1);
         out.push(row(&name, "CHECK", Value::Null));
+    }
+    out
+}
+
+/// The parent's PRIMARY KEY or UNIQUE constraint that a foreign key references: its
+/// name and columns.
+fn referenced_key(fk: &ForeignKeyDef, tables: &[Arc<TableDef>]) -> Option<(String, Vec<usize>)> {
+    let parent = tables.iter().find(|p| p.name == fk.parent)?;
+    let mut wanted = fk.parent_columns.clone();
+    wanted.sort_unstable();
+    keys(parent).into_iter().find(|(_, cols)| {
+        let mut cols = cols.clone();
+        cols.sort_unstable();
+        cols == wanted
+    })
+}
+
+fn rule(action: FkAction) -> Value {
+    text(match action {
+        FkAction::NoAction => "NO ACTION",
+        FkAction::Restrict => "RESTRICT",
+        FkAction::Cascade => "CASCADE",
+        FkAction::SetNull => "SET NULL",
+        FkAction::SetDefault => "SET DEFAULT",
+    })
+}
+
+fn referential_row(db: &str, fk: &ForeignKeyDef, tables: &[Arc<TableDef>]) -> Vec<Value> {
+    let key = referenced_key(fk, tables).map_or(Value::Null, |(name, _)| text(&name));
+    let mut r = vec![text(db), text("public"), text(&fk.name), text(db), text("public"), key];
+    r.extend([text("NONE"), rule(fk.on_update), rule(fk.on_delete)]);
+    r
+}
+
+/// constraint_column_usage: the columns each constraint of `t` uses — its own for
+/// PRIMARY KEY, UNIQUE and CHECK, the referenced ones (of the parent) for a FOREIGN KEY.
+fn column_usage_rows(db: &str, t: &TableDef, tables: &[Arc<TableDef>]) -> Vec<Vec<Value>> {
+    let row = |table: &TableDef, column: usize, constraint: &str| {
+        let mut r = vec![text(db), text("public"), text(&table.name)];
+        r.push(text(&table.columns[column].name));
+        r.extend([text(db), text("public"), text(constraint)]);
+        r
+    };
+    let mut out = Vec::new();
+    for (name, columns) in keys(t) {
+        out.extend(columns.iter().map(|&c| row(t, c, &name)));
+    }
+    for c in &t.checks {
+        out.extend(columns_named_in(t, &c.expr).into_iter().map(|k| row(t, k, &c.name)));
+    }
+    for fk in &t.foreign_keys {
+        if let Some(parent) = tables.iter().find(|p| p.name == fk.parent) {
+            let mut columns = fk.parent_columns.clone();
+            columns.sort_unstable();
+            out.extend(columns.iter().map(|&c| row(parent, c, &fk.name)));
+        }
     }
     out
 }
@@ -289,14 +445,22 @@ fn type_facts(ty: &DataType) -> TypeFacts {
     (name, len, octets, precision, radix, scale, datetime)
 }
 
-fn column_row(db: &str, t: &TableDef, i: usize, c: &Column, src: &Sources<'_>) -> Vec<Value> {
+/// One information_schema.columns row: column `i` (`c`) of relation `rel`; a view's
+/// columns are not updatable (troupe does not write through views).
+fn column_row(
+    db: &str,
+    rel: &str,
+    view: bool,
+    (i, c): (usize, &Column),
+    src: &Sources<'_>,
+) -> Vec<Value> {
     let (data_type, len, octets, precision, radix, scale, datetime) = type_facts(&c.ty);
     let udt = type_row(c.ty.oid()).map_or_else(String::new, |r| r.1.to_owned());
     let default = match (&c.default, c.identity) {
         (Some(d), None) => text(&default_text(d, &c.ty)),
         _ => Value::Null,
     };
-    let mut r = vec![text(db), text("public"), text(&t.name), text(&c.name)];
+    let mut r = vec![text(db), text("public"), text(rel), text(&c.name)];
     r.extend([Value::Int4(i as i32 + 1), default, yes_no(!c.not_null), text(&data_type)]);
     r.extend([int(len), int(octets), int(precision), int(radix), int(scale), int(datetime)]);
     r.extend([Value::Null, Value::Null, Value::Null]);
@@ -305,7 +469,7 @@ fn column_row(db: &str, t: &TableDef, i: usize, c: &Column, src: &Sources<'_>) -
     let seq = src
         .sequences
         .iter()
-        .find(|s| s.owned_by.as_ref().is_some_and(|(tb, col)| *tb == t.name && *col == c.name));
+        .find(|s| s.owned_by.as_ref().is_some_and(|(tb, col)| tb == rel && *col == c.name));
     match (c.identity, seq) {
         (Some(kind), Some(s)) => {
             r.push(text(match kind {
@@ -322,6 +486,6 @@ fn column_row(db: &str, t: &TableDef, i: usize, c: &Column, src: &Sources<'_>) -
             r.push(text("NO"));
         }
     }
-    r.extend([text("NEVER"), Value::Null, text("YES")]);
+    r.extend([text("NEVER"), Value::Null, yes_no(!view)]);
     r
 }

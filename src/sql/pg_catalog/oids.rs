@@ -10,6 +10,7 @@
 //!   001           table oid << 6 | attnum  pg_attrdef row (attnum < 64)
 //!   0001          table oid << 6 | n     secondary index n (pg_class, pg_index)
 //!   00001         table oid << 6 | n     the UNIQUE constraint of index n
+//!   000001        table oid << 6 | n     FOREIGN KEY constraint n (table oid < 2^20)
 //! ```
 //!
 //! A secondary index's number is its position in `TableDef::indexes` (creation
@@ -27,6 +28,7 @@ const ATTRDEF: u32 = 0x2000_0000;
 const TOP2: u32 = 0xC000_0000;
 const INDEX: u32 = 0x1000_0000;
 const UNIQUE: u32 = 0x0800_0000;
+const FOREIGN_KEY: u32 = 0x0400_0000;
 
 /// What a derived oid names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub enum Derived {
     Index(u32, usize),
     /// The UNIQUE constraint made with secondary index number `n`.
     Unique(u32, usize),
+    /// FOREIGN KEY constraint number `n` (position in `TableDef::foreign_keys`).
+    ForeignKey(u32, usize),
 }
 
 /// The primary-key constraint's oid.
@@ -73,6 +77,11 @@ pub fn unique(table: u32, n: usize) -> u32 {
     UNIQUE | ((table << 6) & (UNIQUE - 1)) | (n as u32 & 63)
 }
 
+/// FOREIGN KEY constraint `n`'s oid.
+pub fn foreign_key(table: u32, n: usize) -> u32 {
+    FOREIGN_KEY | ((table << 6) & (FOREIGN_KEY - 1)) | (n as u32 & 63)
+}
+
 /// What `oid` names, if it is one of the derived oids.
 pub fn decode(oid: u32) -> Option<Derived> {
     match oid & TOP2 {
@@ -84,6 +93,9 @@ pub fn decode(oid: u32) -> Option<Derived> {
         }
         _ if oid & 0xF800_0000 == UNIQUE => {
             Some(Derived::Unique((oid & (UNIQUE - 1)) >> 6, (oid & 63) as usize))
+        }
+        _ if oid & 0xFC00_0000 == FOREIGN_KEY => {
+            Some(Derived::ForeignKey((oid & (FOREIGN_KEY - 1)) >> 6, (oid & 63) as usize))
         }
         _ => None,
     }
@@ -100,6 +112,7 @@ mod tests {
         assert_eq!(decode(check(16384, 2)), Some(Derived::Check(16384, 2)));
         assert_eq!(decode(index(16384, 3)), Some(Derived::Index(16384, 3)));
         assert_eq!(decode(unique(16384, 1)), Some(Derived::Unique(16384, 1)));
+        assert_eq!(decode(foreign_key(16390, 2)), Some(Derived::ForeignKey(16390, 2)));
         assert_eq!(decode(16384), None);
     }
 }

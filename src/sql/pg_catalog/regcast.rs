@@ -103,7 +103,8 @@ pub fn reg_in(
     let found = match kind {
         RegKind::Class => class_oid(text, engine),
         RegKind::Type => type_oid(text)?,
-        RegKind::Namespace => namespace_oid(&ident(text)),
+        RegKind::Namespace => namespace_oid(&ident(text))
+            .or_else(|| engine.and_then(|e| e.catalog.schema_oid(&ident(text)))),
     };
     match found {
         Some(oid) => Ok(Value::Oid(oid)),
@@ -151,6 +152,9 @@ fn class_oid(text: &str, engine: Option<&Engine>) -> Option<u32> {
         if let Some(s) = engine.sequences.get(&name) {
             return Some(s.def.oid);
         }
+        if let Some(v) = engine.catalog.view(&name) {
+            return Some(v.oid);
+        }
     }
     if schema.is_none() {
         return virtual_oid;
@@ -181,6 +185,10 @@ fn namespace_oid(name: &str) -> Option<u32> {
 /// `oid::regclass::text` etc.: the object's name, or the number if no object has it
 /// (as PostgreSQL prints a dangling oid).
 pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>) -> String {
+    if oid == 0 {
+        // PostgreSQL's regclassout (and the others) print InvalidOid as "-".
+        return "-".to_owned();
+    }
     let name = match kind {
         RegKind::Class => class_name(oid, engine),
         RegKind::Type => Some(format_type(oid, -1)).filter(|n| n != "???" && !n.starts_with('_')),
@@ -188,7 +196,9 @@ pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>) -> String {
             PG_CATALOG_NAMESPACE_OID => Some("pg_catalog".to_owned()),
             PUBLIC_NAMESPACE_OID => Some("public".to_owned()),
             INFORMATION_SCHEMA_NAMESPACE_OID => Some("information_schema".to_owned()),
-            _ => None,
+            _ => engine
+                .and_then(|e| e.catalog.schema_name(oid))
+                .map(|n| super::funcs::quote_ident(&n)),
         },
     };
     name.unwrap_or_else(|| oid.to_string())
@@ -212,6 +222,9 @@ fn class_name(oid: u32, engine: Option<&Engine>) -> Option<String> {
         }
         if let Some(s) = engine.sequences.all().iter().find(|s| s.def.oid == oid) {
             return Some(quote(&s.def.name));
+        }
+        if let Some(v) = engine.catalog.views().into_iter().find(|v| v.oid == oid) {
+            return Some(quote(&v.name));
         }
     }
     Some(view_name(oid)).filter(|n| !n.is_empty()).map(str::to_owned)

@@ -6,15 +6,17 @@
 //!   TableDef ──▶ pg_class 'r' ─┬─ primary key ─▶ pg_class 'i' + pg_index + pg_constraint 'p'
 //!                              ├─ indexes[n] ──▶ pg_class 'i' + pg_index (+ pg_constraint 'u'
 //!                              │                 when a UNIQUE constraint made it)
-//!                              └─ checks[n] ───▶ pg_constraint 'c'
+//!                              ├─ checks[n] ───▶ pg_constraint 'c'
+//!                              └─ foreign_keys[n] ▶ pg_constraint 'f' (confrelid: the parent)
 //!   SequenceDef ─▶ pg_class 'S'
+//!   ViewDef ─────▶ pg_class 'v' (relhasrules: its _RETURN rule)
 //! ```
 //! Indexes and constraints have derived oids ([`super::oids`]); tables and sequences
 //! their own.
 
 use super::oids;
 use super::rows::POSTGRES_ROLE_OID;
-use crate::catalog::{IndexDef, TableDef, PUBLIC_NAMESPACE_OID};
+use crate::catalog::{FkAction, ForeignKeyDef, IndexDef, TableDef, ViewDef, PUBLIC_NAMESPACE_OID};
 use crate::sequence::SequenceDef;
 use crate::types::Value;
 
@@ -39,6 +41,9 @@ struct Class<'a> {
     natts: usize,
     has_index: bool,
     checks: usize,
+    /// Holds or is referenced by a FOREIGN KEY (PostgreSQL's RI triggers); psql's `\d`
+    /// looks for foreign keys only when this is set.
+    has_triggers: bool,
 }
 
 fn class_row(c: Class<'_>) -> Vec<Value> {
@@ -62,8 +67,8 @@ fn class_row(c: Class<'_>) -> Vec<Value> {
         Value::Char(c.kind),
         Value::Int2(c.natts as i16),
         Value::Int2(c.checks as i16),
-        Value::Bool(false),
-        Value::Bool(false),
+        Value::Bool(c.kind == b'v'),
+        Value::Bool(c.has_triggers),
         Value::Bool(false),
         Value::Bool(false),
         Value::Bool(false),
@@ -80,9 +85,11 @@ fn class_row(c: Class<'_>) -> Vec<Value> {
 pub fn class_rows(
     tables: &[std::sync::Arc<TableDef>],
     sequences: &[SequenceDef],
+    views: &[std::sync::Arc<ViewDef>],
 ) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for t in tables {
+        let referenced = tables.iter().any(|c| c.foreign_keys.iter().any(|f| f.parent == t.name));
         out.push(class_row(Class {
             oid: t.oid,
             name: &t.name,
@@ -91,6 +98,7 @@ pub fn class_rows(
             natts: t.columns.len(),
             has_index: t.primary_key.is_some() || !t.indexes.is_empty(),
             checks: t.checks.len(),
+            has_triggers: referenced || !t.foreign_keys.is_empty(),
         }));
         if let Some(key) = &t.primary_key {
             let name = t.pkey_name();
@@ -109,13 +117,35 @@ pub fn class_rows(
             natts: 3,
             has_index: false,
             checks: 0,
+            has_triggers: false,
+        }));
+    }
+    for v in views {
+        out.push(class_row(Class {
+            oid: v.oid,
+            name: &v.name,
+            kind: b'v',
+            am: 0,
+            natts: v.columns.len(),
+            has_index: false,
+            checks: 0,
+            has_triggers: false,
         }));
     }
     out
 }
 
 fn index_class(oid: u32, name: &str, natts: usize) -> Vec<Value> {
-    class_row(Class { oid, name, kind: b'i', am: BTREE_AM, natts, has_index: false, checks: 0 })
+    class_row(Class {
+        oid,
+        name,
+        kind: b'i',
+        am: BTREE_AM,
+        natts,
+        has_index: false,
+        checks: 0,
+        has_triggers: false,
+    })
 }
 
 fn index_row(oid: u32, table: u32, columns: &[usize], unique: bool, primary: bool) -> Vec<Value> {
@@ -162,6 +192,15 @@ struct Constraint<'a> {
     index: u32,
     key: Value,
     bin: Value,
+    foreign: Option<Foreign>,
+}
+
+/// The referencing side of a pg_constraint 'f' row.
+struct Foreign {
+    parent: u32,
+    parent_key: Value,
+    on_update: u8,
+    on_delete: u8,
 }
 
 fn constraint_row(t: &TableDef, c: Constraint<'_>) -> Vec<Value> {
@@ -177,21 +216,21 @@ fn constraint_row(t: &TableDef, c: Constraint<'_>) -> Vec<Value> {
         Value::Oid(0),
         Value::Oid(c.index),
         Value::Oid(0),
-        Value::Oid(0),
-        Value::Char(b' '),
-        Value::Char(b' '),
-        Value::Char(b' '),
+        Value::Oid(c.foreign.as_ref().map_or(0, |f| f.parent)),
+        Value::Char(c.foreign.as_ref().map_or(b' ', |f| f.on_update)),
+        Value::Char(c.foreign.as_ref().map_or(b' ', |f| f.on_delete)),
+        Value::Char(if c.foreign.is_some() { b's' } else { b' ' }),
         Value::Bool(true),
         Value::Int4(0),
         Value::Bool(false),
         c.key,
-        Value::Null,
+        c.foreign.map_or(Value::Null, |f| f.parent_key),
         c.bin,
     ]
 }
 
-/// pg_constraint: each table's primary key, UNIQUE constraints and CHECKs. (FOREIGN
-/// KEY rows, contype 'f', belong here once the catalog keeps foreign keys.)
+/// pg_constraint: each table's primary key, UNIQUE constraints, CHECKs and FOREIGN
+/// KEYs (whose `conindid` is left 0: PostgreSQL names the parent's unique index).
 pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for t in tables {
@@ -205,6 +244,7 @@ pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
                     index: oids::pkey_index(t.oid),
                     key: attnums(key),
                     bin: Value::Null,
+                    foreign: None,
                 },
             ));
         }
@@ -218,6 +258,7 @@ pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
                     index: oids::index(t.oid, n),
                     key: attnums(&ix.columns),
                     bin: Value::Null,
+                    foreign: None,
                 },
             ));
         }
@@ -231,11 +272,58 @@ pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
                     index: 0,
                     key: attnums(&columns_named_in(t, &c.expr)),
                     bin: Value::Text(super::funcs::check_text(&c.expr)),
+                    foreign: None,
+                },
+            ));
+        }
+        for (n, fk) in t.foreign_keys.iter().enumerate() {
+            let parent = tables.iter().find(|p| p.name == fk.parent).map_or(0, |p| p.oid);
+            out.push(constraint_row(
+                t,
+                Constraint {
+                    oid: oids::foreign_key(t.oid, n),
+                    name: &fk.name,
+                    kind: b'f',
+                    index: 0,
+                    key: attnums(&fk.columns),
+                    bin: Value::Null,
+                    foreign: Some(Foreign {
+                        parent,
+                        parent_key: attnums(&fk.parent_columns),
+                        on_update: fk.on_update.letter() as u8,
+                        on_delete: fk.on_delete.letter() as u8,
+                    }),
                 },
             ));
         }
     }
     out
+}
+
+/// `FOREIGN KEY (a) REFERENCES p(id) ON UPDATE … ON DELETE …`, as
+/// `pg_get_constraintdef` prints it (NO ACTION and MATCH SIMPLE are left out).
+pub fn foreign_key_def(child: &TableDef, fk: &ForeignKeyDef, parent: Option<&TableDef>) -> String {
+    let parent_columns = match parent {
+        Some(p) => column_list(p, &fk.parent_columns),
+        None => String::new(),
+    };
+    let mut def = format!(
+        "FOREIGN KEY ({}) REFERENCES {}({})",
+        column_list(child, &fk.columns),
+        super::funcs::quote_ident(&fk.parent),
+        parent_columns
+    );
+    for (what, action) in [("UPDATE", fk.on_update), ("DELETE", fk.on_delete)] {
+        let words = match action {
+            FkAction::NoAction => continue,
+            FkAction::Restrict => "RESTRICT",
+            FkAction::Cascade => "CASCADE",
+            FkAction::SetNull => "SET NULL",
+            FkAction::SetDefault => "SET DEFAULT",
+        };
+        def.push_str(&format!(" ON {what} {words}"));
+    }
+    def
 }
 
 /// The columns an expression's text names (its identifiers outside string literals

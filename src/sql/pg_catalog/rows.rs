@@ -2,13 +2,12 @@
 
 use super::funcs::default_text;
 use super::{oids, relations, Sources, VirtualTable};
-use crate::catalog::{Identity, TableDef, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
+use crate::catalog::{Column, Identity, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
 use crate::types::{DataType, Value};
 
 /// The bootstrap superuser's oid.
 pub const POSTGRES_ROLE_OID: u32 = 10;
-/// information_schema's namespace oid (as initdb of PostgreSQL 15 assigns it).
-pub const INFORMATION_SCHEMA_NAMESPACE_OID: u32 = 13000;
+pub use crate::catalog::INFORMATION_SCHEMA_NAMESPACE_OID;
 /// The default collation's oid.
 pub const DEFAULT_COLLATION_OID: u32 = 100;
 const HEAP_AM: u32 = 2;
@@ -66,18 +65,36 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     match view {
         V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
         V::Info(v) => v.rows(src),
-        V::PgClass => relations::class_rows(&tables, &src.sequences),
-        V::PgNamespace => vec![
-            vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
-            vec![Value::Oid(PUBLIC_NAMESPACE_OID), text("public"), Value::Oid(6171)],
-            vec![
-                Value::Oid(INFORMATION_SCHEMA_NAMESPACE_OID),
-                text("information_schema"),
-                Value::Oid(10),
-            ],
-        ],
+        V::PgClass => relations::class_rows(&tables, &src.sequences, &src.catalog.views()),
+        V::PgNamespace => {
+            let mut rows = vec![
+                vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
+                vec![Value::Oid(PUBLIC_NAMESPACE_OID), text("public"), Value::Oid(6171)],
+                vec![
+                    Value::Oid(INFORMATION_SCHEMA_NAMESPACE_OID),
+                    text("information_schema"),
+                    Value::Oid(10),
+                ],
+            ];
+            rows.extend(
+                src.catalog
+                    .schemas()
+                    .iter()
+                    .map(|s| vec![Value::Oid(s.oid), text(&s.name), Value::Oid(POSTGRES_ROLE_OID)]),
+            );
+            rows
+        }
         V::PgDatabase => database_rows(),
-        V::PgAttribute => tables.iter().flat_map(|t| attribute_rows(t)).collect(),
+        V::PgAttribute => {
+            let mut rows: Vec<Vec<Value>> =
+                tables.iter().flat_map(|t| attribute_rows(t.oid, &t.columns)).collect();
+            for v in src.catalog.views() {
+                let columns: Vec<Column> =
+                    v.columns.iter().map(|c| Column::new(&c.name, c.ty.clone(), false)).collect();
+                rows.extend(attribute_rows(v.oid, &columns));
+            }
+            rows
+        }
         V::PgAttrdef => tables
             .iter()
             .flat_map(|t| {
@@ -117,6 +134,12 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             })
             .collect(),
         V::PgIndex => relations::index_rows(&tables),
+        V::PgViews => src
+            .catalog
+            .views()
+            .iter()
+            .map(|v| vec![text("public"), text(&v.name), text("postgres")])
+            .collect(),
         V::PgConstraint => relations::constraint_rows(&tables),
         V::PgAm => [
             (HEAP_AM, "heap", "heap_tableam_handler", b't'),
@@ -170,6 +193,7 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
         | V::PgInherits
         | V::PgAuthMembers
         | V::PgPolicy
+        | V::PgTrigger
         | V::PgStatisticExt
         | V::PgPublication
         | V::PgPublicationNamespace
@@ -177,8 +201,8 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     }
 }
 
-fn attribute_rows(t: &TableDef) -> Vec<Vec<Value>> {
-    t.columns
+fn attribute_rows(rel: u32, columns: &[Column]) -> Vec<Vec<Value>> {
+    columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -191,7 +215,7 @@ fn attribute_rows(t: &TableDef) -> Vec<Vec<Value>> {
             };
             let coll = ty.map_or(0, |r| r.7);
             vec![
-                Value::Oid(t.oid),
+                Value::Oid(rel),
                 text(&c.name),
                 Value::Oid(oid),
                 Value::Int2(ty.map_or(-1, |r| r.2)),

@@ -76,7 +76,12 @@ pub(super) fn bind(
             .collect::<Result<Vec<_>>>()?,
     };
     let parts = object_parts(&fk.foreign_table);
-    let parent_name = parts.last().cloned().unwrap_or_default();
+    let parent_name = match parts.as_slice() {
+        [n] => n.clone(),
+        [s, n] if s == "public" => n.clone(),
+        // Relations live in public only: another schema holds no parent.
+        _ => String::new(),
+    };
     let stored;
     let (p_columns, p_pk, p_indexes): (&[Column], Option<&[usize]>, &[IndexDef]) =
         if parent_name == table.name {

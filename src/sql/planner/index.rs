@@ -130,7 +130,7 @@ impl Planner<'_> {
         if cascade {
             return Err(unsupported("DROP INDEX … CASCADE"));
         }
-        let names = names.iter().map(|n| object_parts(n).pop().unwrap_or_default()).collect();
+        let names = super::schema::drop_names(self.catalog, names, "index", if_exists)?;
         Ok(Plan::DropIndex { names, if_exists })
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! The arguments may read the enclosing query's row (a correlated subquery's outer
 //! row), so they are evaluated when the FROM item runs, like a VALUES row.
-//! Other functions in FROM (unnest, generate_series over timestamps, …) are refused
-//! with 0A000.
+//! `pg_partition_ancestors(rel) [WITH ORDINALITY]` yields no rows (troupe has no
+//! partitions), for psql's `\d`. Other functions in FROM (unnest, generate_series over
+//! timestamps, …) and WITH ORDINALITY on generate_series are refused with 0A000.
 
 use sqlparser::ast;
 
@@ -22,6 +23,7 @@ impl Planner<'_> {
         name: &ast::ObjectName,
         alias: Option<&ast::TableAlias>,
         args: &ast::TableFunctionArgs,
+        with_ordinality: bool,
         outer: Option<&Scope>,
     ) -> Result<(Rel, Scope)> {
         let parts = object_parts(name);
@@ -30,8 +32,23 @@ impl Planner<'_> {
             [s, f] if s == "pg_catalog" => f.as_str(),
             _ => return Err(unsupported(format!("function {name} in FROM"))),
         };
+        if fname == "pg_partition_ancestors" && args.args.len() == 1 {
+            let qualifier = alias.map(|a| ident(&a.name)).unwrap_or_else(|| fname.to_owned());
+            let renames: Vec<String> = alias
+                .map(|a| a.columns.iter().map(|c| ident(&c.name)).collect())
+                .unwrap_or_default();
+            let mut cols = vec![(fname.to_owned(), DataType::Regclass, (0, 0))];
+            if with_ordinality {
+                cols.push(("ordinality".to_owned(), DataType::Int8, (0, 0)));
+            }
+            let scope = relation_scope(Some(qualifier), &renames, cols.into_iter());
+            return Ok((Rel::Values(Vec::new()), scope));
+        }
         if fname != "generate_series" {
             return Err(unsupported(format!("function {fname} in FROM")));
+        }
+        if with_ordinality {
+            return Err(unsupported("WITH ORDINALITY"));
         }
         let empty = Scope::new();
         let mut exprs = Vec::new();
@@ -75,6 +92,21 @@ impl Planner<'_> {
             relation_scope(Some(qualifier), &[], std::iter::once((column, ty.clone(), (0, 0))));
         Ok((Rel::Series { args: exprs, ty }, scope))
     }
+}
+
+/// Whether a FROM-less select list calls a set-returning function that yields no
+/// rows here, making the whole SELECT empty as in PostgreSQL: only
+/// `pg_partition_ancestors` (troupe has no partitions; psql's `\d` sends
+/// `SELECT pg_catalog.pg_partition_ancestors('16385') UNION ALL VALUES (…)`).
+pub(super) fn returns_no_rows(projection: &[ast::SelectItem]) -> bool {
+    projection.iter().any(|item| {
+        let (ast::SelectItem::UnnamedExpr(ast::Expr::Function(f))
+        | ast::SelectItem::ExprWithAlias { expr: ast::Expr::Function(f), .. }) = item
+        else {
+            return false;
+        };
+        matches!(object_parts(&f.name).last().map(String::as_str), Some("pg_partition_ancestors"))
+    })
 }
 
 /// The rows of `generate_series(start, stop, step)` for evaluated arguments.

@@ -30,7 +30,7 @@ impl Planner<'_> {
         if !matches!(c.options, ast::CreateTableOptions::None) {
             return Err(unsupported("CREATE VIEW … WITH options"));
         }
-        let name = crate::sql::constraints::relation_name(&c.name)?;
+        let (name, qualified) = super::schema::creation_name(self.catalog, &object_parts(&c.name))?;
         let saved = std::mem::take(&mut self.referenced);
         let planned = self.query(&c.query, None);
         let depends = std::mem::replace(&mut self.referenced, saved);
@@ -73,7 +73,7 @@ impl Planner<'_> {
             ));
         }
         let def = ViewDef { oid: 0, name, sql: c.query.to_string(), columns, depends: deps };
-        Ok(Plan::CreateView { def, or_replace: c.or_replace })
+        Ok(Plan::CreateView { def, qualified, or_replace: c.or_replace })
     }
 
     /// DROP VIEW [IF EXISTS] names.
@@ -86,7 +86,7 @@ impl Planner<'_> {
         if cascade {
             return Err(unsupported("DROP VIEW … CASCADE"));
         }
-        let names = names.iter().map(|n| object_parts(n).pop().unwrap_or_default()).collect();
+        let names = super::schema::drop_names(self.catalog, names, "view", if_exists)?;
         Ok(Plan::DropView { names, if_exists })
     }
 
