@@ -266,7 +266,7 @@ async fn run_rel<'a>(
             Ok(out)
         }
         Rel::Recursive { id, base, step, all } => {
-            recursive(*id, base, step, *all, ctx, outer).await
+            recursive(*id, base, step, *all, None, ctx, outer).await
         }
         Rel::WorkTable(id) => Ok(ctx.memo.work(*id)?.as_ref().clone()),
         Rel::Aggregate { input, group, aggs } => {
@@ -290,7 +290,6 @@ async fn run_rel<'a>(
             Ok(out)
         }
         Rel::Limit { input, limit, offset } => {
-            let rows = run(input, ctx, outer).await?;
             let count = |e: &Option<Expr>, what: &str, kind: ErrorKind| -> Result<Option<usize>> {
                 match e {
                     None => Ok(None),
@@ -307,6 +306,16 @@ async fn run_rel<'a>(
             let limit = count(limit, "LIMIT", ErrorKind::InvalidRowCountInLimitClause)?;
             let offset = count(offset, "OFFSET", ErrorKind::InvalidRowCountInResultOffsetClause)?
                 .unwrap_or(0);
+            let cap = limit.map(|l| l.saturating_add(offset));
+            let rows = match (cap, capped_recursive(input)) {
+                (Some(cap), Some((id, base, step, all))) => {
+                    let rows = recursive(id, base, step, all, Some(cap), ctx, outer).await?;
+                    rows.into_iter()
+                        .map(|r| row_wise(input, r, &ectx))
+                        .collect::<Result<Vec<_>>>()?
+                }
+                _ => run(input, ctx, outer).await?,
+            };
             Ok(rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect())
         }
         Rel::Truncate { input, width } => {
@@ -319,13 +328,45 @@ async fn run_rel<'a>(
     }
 }
 
+/// The WITH RECURSIVE under a LIMIT, through row-wise nodes only (projections without
+/// subqueries, truncations): there the LIMIT caps the rows the recursion produces, as
+/// PostgreSQL's lazy evaluation does, so a recursion with no stop condition ends.
+fn capped_recursive(rel: &Rel) -> Option<(usize, &Rel, &Rel, bool)> {
+    match rel {
+        Rel::Recursive { id, base, step, all } => Some((*id, base, step, *all)),
+        Rel::Project { input, exprs } if !exprs.iter().any(Expr::has_subquery) => {
+            capped_recursive(input)
+        }
+        Rel::Truncate { input, .. } => capped_recursive(input),
+        _ => None,
+    }
+}
+
+/// A row of the recursion through the row-wise nodes [`capped_recursive`] walked.
+fn row_wise(rel: &Rel, row: Vec<Value>, ctx: &EvalCtx<'_>) -> Result<Vec<Value>> {
+    match rel {
+        Rel::Project { input, exprs } => {
+            let r = row_wise(input, row, ctx)?;
+            exprs.iter().map(|e| e.eval(&r, ctx)).collect()
+        }
+        Rel::Truncate { input, width } => {
+            let mut r = row_wise(input, row, ctx)?;
+            r.truncate(*width);
+            Ok(r)
+        }
+        _ => Ok(row),
+    }
+}
+
 /// WITH RECURSIVE: the base rows, then rounds of `step` over the previous round's rows
-/// until a round adds nothing (with UNION, rows seen before do not count as added).
+/// until a round adds nothing (with UNION, rows seen before do not count as added), or
+/// until `cap` rows were produced (a LIMIT above it).
 async fn recursive(
     id: usize,
     base: &Rel,
     step: &Rel,
     all: bool,
+    cap: Option<usize>,
     ctx: &QueryCtx<'_>,
     outer: Option<&[Value]>,
 ) -> Result<Vec<Vec<Value>>> {
@@ -344,11 +385,13 @@ async fn recursive(
     };
     let mut working = keep_new(run(base, ctx, outer).await?);
     let mut out = working.clone();
-    while !working.is_empty() {
+    let cap = cap.unwrap_or(usize::MAX);
+    while !working.is_empty() && out.len() < cap {
         ctx.memo.set_work(id, std::mem::take(&mut working));
         working = keep_new(run(step, ctx, outer).await?);
         out.extend(working.iter().cloned());
     }
+    out.truncate(cap);
     Ok(out)
 }
 
