@@ -85,6 +85,10 @@ pub enum ErrorKind {
     DatetimeFieldOverflow,
     /// 22023: invalid parameter value.
     InvalidParameterValue,
+    /// 22025: invalid escape sequence (a LIKE pattern ending in its escape).
+    InvalidEscapeSequence,
+    /// 2202E: array subscript error (ARRAY[[1, 2], [3]]).
+    ArraySubscriptError,
     /// 2201W: invalid LIMIT.
     InvalidRowCountInLimitClause,
     /// 2201X: invalid OFFSET.
@@ -194,6 +198,8 @@ impl ErrorKind {
             InvalidDatetimeFormat => "22007",
             DatetimeFieldOverflow => "22008",
             InvalidParameterValue => "22023",
+            InvalidEscapeSequence => "22025",
+            ArraySubscriptError => "2202E",
             InvalidRowCountInLimitClause => "2201W",
             InvalidRowCountInResultOffsetClause => "2201X",
             BadCopyFileFormat => "22P04",

@@ -490,6 +490,8 @@ impl Func {
         match self {
             Func::Coalesce | Func::Greatest | Func::Least => Some(result.clone()),
             Func::Lower | Func::Upper if *given != DataType::Text => Some(DataType::Text),
+            // char(n) keeps its padding here: PostgreSQL counts it (bpcharoctetlen).
+            Func::OctetLength if matches!(given, DataType::Bpchar(_)) => None,
             Func::Length | Func::OctetLength
                 if !matches!(given, DataType::Text | DataType::Bytea) =>
             {

@@ -7,8 +7,8 @@
 //! and ABORT.
 
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
@@ -178,7 +178,7 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
                 sql = &stripped;
             }
             let stmts =
-                Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| syntax_error(sql, e))?;
+                parse_sql(sql).map_err(|e| syntax_error(sql, e))?;
             match stmts.as_slice() {
                 [] => Plan::Empty,
                 [s] => match super::advisory::plan_call(s, catalog, declared)? {
@@ -203,7 +203,34 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
 
 /// Turns sqlparser's message into PostgreSQL's shape where we can, with the position
 /// of the offending token (sqlparser reports its line and column).
-fn syntax_error(sql: &str, e: sqlparser::parser::ParserError) -> Error {
+/// Parses with sqlparser, after two fixes to its tokens where PostgreSQL reads them
+/// differently: the postfix operator `ISNULL` (sqlparser knows only `NOTNULL`) becomes
+/// `IS NULL`, and `->-` (as in `j->-1`, which sqlparser lexes as one operator) becomes
+/// `->` followed by a minus.
+fn parse_sql(sql: &str) -> std::result::Result<Vec<sqlparser::ast::Statement>, ParserError> {
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
+    let mut fixed = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let span = t.span;
+        let with = |token: Token| TokenWithSpan::new(token, span);
+        match &t.token {
+            Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("isnull") => {
+                fixed.push(with(Token::make_keyword("IS")));
+                fixed.push(with(Token::Whitespace(Whitespace::Space)));
+                fixed.push(with(Token::make_keyword("NULL")));
+            }
+            Token::CustomBinaryOperator(op) if op == "->-" => {
+                fixed.push(with(Token::Arrow));
+                fixed.push(with(Token::Minus));
+            }
+            _ => fixed.push(t),
+        }
+    }
+    Parser::new(&dialect).with_tokens_with_locations(fixed).parse_statements()
+}
+
+fn syntax_error(sql: &str, e: ParserError) -> Error {
     let msg = e.to_string();
     let found = msg
         .split("found: ")

@@ -32,6 +32,7 @@ mod explain;
 mod foreign_key;
 mod index;
 mod join;
+mod operators;
 mod returning;
 mod setop;
 pub mod srf;
@@ -42,6 +43,7 @@ mod view;
 pub use alter::AlterAction;
 pub use alter_apply::{apply_alter, rename_word, Altered, Source};
 use cte::CteDef;
+use operators::like_operands;
 use subquery::CorrFrame;
 
 /// One visible column.
@@ -516,6 +518,9 @@ impl<'a> Planner<'a> {
         }
 
         let distinct_on = match &s.distinct {
+            Some(ast::Distinct::On(_)) if s.projection.is_empty() => {
+                return Err(Error::syntax("syntax error at or near \"FROM\""));
+            }
             Some(ast::Distinct::On(list)) => {
                 let mut keys = Vec::new();
                 for e in list {
@@ -701,6 +706,10 @@ impl<'a> Planner<'a> {
                 }
             }
             ast::TableFactor::Derived { subquery, alias, .. } => {
+                if alias.is_none() {
+                    return Err(Error::syntax("subquery in FROM must have an alias")
+                        .with_hint("For example, FROM (SELECT ...) [AS] foo."));
+                }
                 let plan = match lateral_scope {
                     Some(left) => self.lateral_query(subquery, left, outer)?,
                     None => self.query(subquery, outer)?,
@@ -964,10 +973,12 @@ impl<'a> Planner<'a> {
                 let both = Expr::And(Box::new(a), Box::new(b));
                 Ok((if *negated { Expr::Not(Box::new(both)) } else { both }, DataType::Bool))
             }
-            E::Like { negated, expr, pattern, escape_char: None, any: false }
-            | E::ILike { negated, expr, pattern, escape_char: None, any: false } => {
+            E::Like { negated, expr, pattern, escape_char, any: false }
+            | E::ILike { negated, expr, pattern, escape_char, any: false } => {
                 let (x, t) = self.expr(expr, scope, outer, agg.as_deref_mut())?;
-                let (p, pt) = self.expr(pattern, scope, outer, agg)?;
+                let (p, pt) =
+                    self.like_pattern(pattern, escape_char.as_deref(), scope, outer, agg)?;
+                like_operands(&t, &pt, matches!(e, E::ILike { .. }))?;
                 let x = self.cast_to(x, t, &DataType::Text, false)?;
                 let p = self.cast_to(p, pt, &DataType::Text, false)?;
                 Ok((

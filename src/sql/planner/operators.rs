@@ -1,0 +1,52 @@
+//! Operators bound outside the main expression match in `planner.rs`: LIKE's operand
+//! check and its ESCAPE clause.
+//!
+//! LIKE takes string operands only (PostgreSQL has `text ~~ text`, `bpchar ~~ text`,
+//! `name ~~ text` and `bytea ~~ bytea`; an integer is 42883, never cast). An ESCAPE
+//! character is handled as PostgreSQL's `like_escape(pattern, escape)` does: the
+//! pattern is rewritten to use the default escape, backslash, so evaluation
+//! (`expr::like`) knows only one escape.
+
+use sqlparser::ast;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::DataType;
+
+use super::super::expr::Expr;
+use super::super::functions::text_like;
+use super::{AggCtx, Planner, Scope};
+
+/// 42883 unless both LIKE operands are strings.
+pub(super) fn like_operands(value: &DataType, pattern: &DataType, ilike: bool) -> Result<()> {
+    if text_like(value) && text_like(pattern) {
+        return Ok(());
+    }
+    let op = if ilike { "~~*" } else { "~~" };
+    Err(Error::new(
+        ErrorKind::UndefinedFunction,
+        format!("operator does not exist: {} {op} {}", value.display_name(), pattern.display_name()),
+    )
+    .with_hint(
+        "No operator matches the given name and argument types. You might need to add explicit type casts.",
+    ))
+}
+
+impl Planner<'_> {
+    /// The pattern of a LIKE, rewritten by `like_escape` when it has an ESCAPE clause.
+    pub(super) fn like_pattern(
+        &mut self,
+        pattern: &ast::Expr,
+        escape: Option<&ast::Expr>,
+        scope: &Scope,
+        outer: Option<&Scope>,
+        agg: Option<&mut AggCtx>,
+    ) -> Result<(Expr, DataType)> {
+        match escape {
+            None => self.expr(pattern, scope, outer, agg),
+            Some(esc) => {
+                let (e, t) = self.call_named("like_escape", &[pattern, esc], scope, outer, agg)?;
+                Ok((e, if t == DataType::Text { DataType::Text } else { t }))
+            }
+        }
+    }
+}
