@@ -430,6 +430,12 @@ impl<'a> Planner<'a> {
             rel = push_filter(rel, pred);
         }
 
+        // A constant HAVING is type-checked first, as PostgreSQL does before it checks
+        // the select list's grouping (`SELECT * FROM t HAVING 1` is 42804, not 42803).
+        if let Some(h @ ast::Expr::Value(_)) = &s.having {
+            expect_bool(&self.expr(h, &scope, outer, None)?.1, "HAVING")?;
+        }
+
         // GROUP BY / aggregates
         let group_exprs = match &s.group_by {
             ast::GroupByExpr::Expressions(e, mods) if mods.is_empty() => e.clone(),
@@ -1061,6 +1067,7 @@ impl<'a> Planner<'a> {
             | E::Ceil { .. }
             | E::Floor { .. } => self.special_function(e, scope, outer, agg),
             E::Array(arr) => {
+                operators::flat_array(arr)?;
                 let mut items = Vec::new();
                 let mut types = Vec::new();
                 for x in &arr.elem {
@@ -1069,6 +1076,9 @@ impl<'a> Planner<'a> {
                     items.push((b, t));
                 }
                 let elem = common_type(&types);
+                if matches!(elem, DataType::Array(_)) {
+                    return Err(unsupported("multidimensional arrays"));
+                }
                 let mut bound = Vec::new();
                 for (b, t) in items {
                     bound.push(self.cast_to(b, t, &elem, false)?);

@@ -1,5 +1,5 @@
 //! Operators bound outside the main expression match in `planner.rs`: LIKE's operand
-//! check and its ESCAPE clause.
+//! check and its ESCAPE clause, and the refusal of multidimensional ARRAY[[…]].
 //!
 //! LIKE takes string operands only (PostgreSQL has `text ~~ text`, `bpchar ~~ text`,
 //! `name ~~ text` and `bytea ~~ bytea`; an integer is 42883, never cast). An ESCAPE
@@ -49,4 +49,43 @@ impl Planner<'_> {
             }
         }
     }
+}
+
+/// ARRAY[[1, 2], [3, 4]] is refused (0A000: arrays here have one dimension), after
+/// PostgreSQL's own check that the sub-arrays match (2202E).
+pub(super) fn flat_array(arr: &ast::Array) -> Result<()> {
+    if arr.elem.iter().all(|e| shape(e).is_none()) {
+        return Ok(());
+    }
+    if !matching(&arr.elem) {
+        return Err(Error::new(
+            ErrorKind::ArraySubscriptError,
+            "multidimensional arrays must have array expressions with matching dimensions",
+        ));
+    }
+    Err(Error::new(ErrorKind::FeatureNotSupported, "multidimensional arrays are not supported yet"))
+}
+
+/// The dimensions of a bracketed sub-array (None: a scalar element).
+fn shape(e: &ast::Expr) -> Option<Vec<usize>> {
+    match e {
+        ast::Expr::Array(a) if !a.named => {
+            let mut dims = vec![a.elem.len()];
+            if let Some(first) = a.elem.first().and_then(shape) {
+                dims.extend(first);
+            }
+            Some(dims)
+        }
+        _ => None,
+    }
+}
+
+/// True if all elements have one shape, and so do the elements of each sub-array.
+fn matching(elems: &[ast::Expr]) -> bool {
+    let shapes: Vec<Option<Vec<usize>>> = elems.iter().map(shape).collect();
+    shapes.windows(2).all(|w| w[0] == w[1])
+        && elems.iter().all(|e| match e {
+            ast::Expr::Array(a) if !a.named => matching(&a.elem),
+            _ => true,
+        })
 }
