@@ -468,11 +468,13 @@ fn aggregate(
         keys: Vec<Value>,
         accs: Vec<Accumulator>,
         seen: Vec<HashSet<Vec<u8>>>,
+        ordered: Vec<Vec<Vec<Value>>>,
     }
     let fresh = |keys: Vec<Value>| Group {
         keys,
         accs: aggs.iter().map(|a| Accumulator::new(a.func, &a.arg_ty)).collect(),
         seen: aggs.iter().map(|_| HashSet::new()).collect(),
+        ordered: aggs.iter().map(|_| Vec::new()).collect(),
     };
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
@@ -494,22 +496,22 @@ fn aggregate(
         };
         let g = &mut groups[gi];
         for (ai, a) in aggs.iter().enumerate() {
-            match &a.arg {
-                None => g.accs[ai].add(None)?,
-                Some(e) => {
-                    let v = e.eval(row, ectx)?;
-                    if a.distinct && !v.is_null() {
-                        let mut dk = Vec::new();
-                        encode_key(std::slice::from_ref(&v), &mut dk);
-                        if !g.seen[ai].insert(dk) {
-                            continue;
-                        }
-                    }
-                    match &a.delimiter {
-                        Some(d) => g.accs[ai].add_delimited(&v, &d.eval(row, ectx)?)?,
-                        None => g.accs[ai].add(Some(&v))?,
-                    }
-                }
+            if a.order_by.is_empty() {
+                feed(a, &mut g.accs[ai], &mut g.seen[ai], row, ectx)?;
+            } else {
+                g.ordered[ai].push(row.clone());
+            }
+        }
+    }
+    // `agg(x ORDER BY …)`: each group's rows for it, sorted, fed in that order.
+    for g in &mut groups {
+        for (ai, a) in aggs.iter().enumerate() {
+            if a.order_by.is_empty() {
+                continue;
+            }
+            let rows = sort(std::mem::take(&mut g.ordered[ai]), &a.order_by, ectx)?;
+            for row in &rows {
+                feed(a, &mut g.accs[ai], &mut g.seen[ai], row, ectx)?;
             }
         }
     }
@@ -523,6 +525,35 @@ fn aggregate(
             Ok(out)
         })
         .collect()
+}
+
+/// One input row into one aggregate: skipped if its FILTER does not hold, or (DISTINCT)
+/// if its value was seen.
+fn feed(
+    a: &AggCall,
+    acc: &mut Accumulator,
+    seen: &mut HashSet<Vec<u8>>,
+    row: &[Value],
+    ectx: &EvalCtx<'_>,
+) -> Result<()> {
+    if let Some(f) = &a.filter {
+        if !f.matches(row, ectx)? {
+            return Ok(());
+        }
+    }
+    let Some(e) = &a.arg else { return acc.add(None) };
+    let v = e.eval(row, ectx)?;
+    if a.distinct && !v.is_null() {
+        let mut dk = Vec::new();
+        encode_key(std::slice::from_ref(&v), &mut dk);
+        if !seen.insert(dk) {
+            return Ok(());
+        }
+    }
+    match &a.delimiter {
+        Some(d) => acc.add_delimited(&v, &d.eval(row, ectx)?),
+        None => acc.add(Some(&v)),
+    }
 }
 
 /// Sorts rows by `keys` (ORDER BY).

@@ -114,6 +114,10 @@ pub struct AggCall {
     pub distinct: bool,
     /// string_agg's delimiter (over the input row).
     pub delimiter: Option<Expr>,
+    /// `FILTER (WHERE …)`: only input rows it holds for are aggregated.
+    pub filter: Option<Expr>,
+    /// `agg(x ORDER BY …)`: the order the input rows are fed in (over the input row).
+    pub order_by: Vec<SortKey>,
 }
 
 /// A sort key.

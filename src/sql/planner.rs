@@ -1100,10 +1100,11 @@ impl<'a> Planner<'a> {
             return Err(Error::syntax(format!("{}() needs arguments", func.name())));
         };
         let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
-        if f.filter.is_some() || !list.clauses.is_empty() || f.over.is_some() {
-            return Err(unsupported("aggregate FILTER / ORDER BY / OVER"));
+        if f.over.is_some() || !f.within_group.is_empty() {
+            return Err(unsupported("window functions and WITHIN GROUP"));
         }
-        let call = match list.args.as_slice() {
+        let (filter, order_by) = self.aggregate_clauses(f, list, ctx, outer)?;
+        let mut call = match list.args.as_slice() {
             [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)]
                 if func == AggFunc::Count =>
             {
@@ -1114,6 +1115,8 @@ impl<'a> Planner<'a> {
                     result_ty: DataType::Int8,
                     distinct: false,
                     delimiter: None,
+                    filter: None,
+                    order_by: Vec::new(),
                 }
             }
             [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a))]
@@ -1133,7 +1136,16 @@ impl<'a> Planner<'a> {
                     (arg, t)
                 };
                 let result_ty = func.result_type(&t)?;
-                AggCall { func, arg: Some(arg), arg_ty: t, result_ty, distinct, delimiter: None }
+                AggCall {
+                    func,
+                    arg: Some(arg),
+                    arg_ty: t,
+                    result_ty,
+                    distinct,
+                    delimiter: None,
+                    filter: None,
+                    order_by: Vec::new(),
+                }
             }
             [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a)), ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(d))]
                 if func == AggFunc::StringAgg =>
@@ -1171,10 +1183,14 @@ impl<'a> Planner<'a> {
                     result_ty: DataType::Text,
                     distinct,
                     delimiter: Some(delim),
+                    filter: None,
+                    order_by: Vec::new(),
                 }
             }
             _ => return Err(unsupported(format!("{}() with these arguments", func.name()))),
         };
+        call.filter = filter;
+        call.order_by = order_by;
         let ty = call.result_ty.clone();
         let idx = ctx.group_keys.len() + ctx.aggs.len();
         ctx.aggs.push(call);

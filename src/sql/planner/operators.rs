@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::types::DataType;
 
 use super::super::expr::Expr;
+use super::super::plan::SortKey;
 use super::super::functions::text_like;
 use super::{AggCtx, Planner, Scope};
 
@@ -88,4 +89,66 @@ fn matching(elems: &[ast::Expr]) -> bool {
             ast::Expr::Array(a) if !a.named => matching(&a.elem),
             _ => true,
         })
+}
+
+impl Planner<'_> {
+    /// An aggregate's `FILTER (WHERE …)` and `ORDER BY …` inside the call, bound over
+    /// its input row (other clauses inside the call are refused).
+    pub(super) fn aggregate_clauses(
+        &mut self,
+        f: &ast::Function,
+        list: &ast::FunctionArgumentList,
+        ctx: &AggCtx,
+        outer: Option<&Scope>,
+    ) -> Result<(Option<Expr>, Vec<SortKey>)> {
+        let input = ctx.input.clone();
+        let filter = match &f.filter {
+            Some(w) => {
+                let (pred, ty) = self.expr(w, &input, outer, None)?;
+                if ty != DataType::Bool && ty != DataType::Unknown {
+                    return Err(Error::new(
+                        ErrorKind::DatatypeMismatch,
+                        format!(
+                            "argument of FILTER must be type boolean, not type {}",
+                            ty.display_name()
+                        ),
+                    ));
+                }
+                Some(pred)
+            }
+            None => None,
+        };
+        let mut keys = Vec::new();
+        for clause in &list.clauses {
+            let ast::FunctionArgumentClause::OrderBy(list) = clause else {
+                return Err(Error::new(
+                    ErrorKind::FeatureNotSupported,
+                    format!("{clause} in an aggregate call is not supported yet"),
+                ));
+            };
+            for o in list {
+                let (expr, _) = self.expr(&o.expr, &input, outer, None)?;
+                let desc = matches!(o.options.sort, Some(ast::OrderBySort::Desc));
+                let nulls_first = o.options.nulls_first.unwrap_or(desc);
+                keys.push(SortKey { expr, desc, nulls_first });
+            }
+        }
+        let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
+        if distinct && !keys.is_empty() {
+            let args: Vec<String> = list.args.iter().map(|a| a.to_string()).collect();
+            let all_in_args = list.clauses.iter().all(|c| match c {
+                ast::FunctionArgumentClause::OrderBy(l) => {
+                    l.iter().all(|o| args.contains(&o.expr.to_string()))
+                }
+                _ => true,
+            });
+            if !all_in_args {
+                return Err(Error::new(
+                    ErrorKind::InvalidColumnReference,
+                    "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list",
+                ));
+            }
+        }
+        Ok((filter, keys))
+    }
 }
