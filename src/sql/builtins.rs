@@ -13,9 +13,11 @@ use crate::types::{DataType, Value};
 
 use super::functions::text_like;
 
+mod arith;
 mod datetime;
 mod text;
 use datetime::datetime;
+pub use arith::ArithFn;
 pub use text::TextFn;
 
 /// A resolved call: the function, its result type, and each argument's target type.
@@ -96,6 +98,8 @@ pub enum Builtin {
     Extract,
     /// A function of `builtins/text.rs`.
     Text(TextFn),
+    /// A function of `builtins/arith.rs`.
+    Arith(ArithFn),
 }
 
 fn no_function(name: &str, args: &[DataType]) -> Error {
@@ -154,7 +158,7 @@ impl Builtin {
         let all_text = args.iter().all(text_like);
         let n = args.len();
         let num_kind = |t: &DataType| matches!(t, Numeric(_));
-        if let Some(r) = text::resolve(name, args) {
+        if let Some(r) = text::resolve(name, args).or_else(|| arith::resolve(name, args)) {
             return Some(Ok(r));
         }
         let r = match name {
@@ -327,6 +331,7 @@ impl Builtin {
             Builtin::Pi => return Ok(Value::Float8(std::f64::consts::PI)),
             Builtin::Random => return Ok(Value::Float8(random_f64())),
             Builtin::Text(f) => return f.call(args),
+            Builtin::Arith(f) => return f.call(args),
             _ => {}
         }
         if args.iter().any(Value::is_null) {

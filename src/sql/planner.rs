@@ -859,6 +859,19 @@ impl<'a> Planner<'a> {
                 };
                 self.literal(&ast::Value::Number(format!("-{n}"), *long))
             }
+            E::UnaryOp {
+                op: op @ (ast::UnaryOperator::PGSquareRoot | ast::UnaryOperator::PGCubeRoot),
+                expr,
+            } => {
+                let name =
+                    if matches!(op, ast::UnaryOperator::PGSquareRoot) { "dsqrt" } else { "dcbrt" };
+                self.call_named(name, &[expr.as_ref()], scope, outer, agg)
+            }
+            E::UnaryOp { op: ast::UnaryOperator::Minus, expr }
+                if matches!(**expr, E::BinaryOp { op: ast::BinaryOperator::PGExp, .. }) =>
+            {
+                self.expr(&operators::minus_into_power(expr), scope, outer, agg)
+            }
             E::UnaryOp { op, expr } => {
                 let (x, t) = self.expr(expr, scope, outer, agg)?;
                 match op {
@@ -876,7 +889,20 @@ impl<'a> Planner<'a> {
                         Ok((Expr::Neg(Box::new(x), t.clone()), t))
                     }
                     ast::UnaryOperator::Plus => Ok((x, t)),
+
                     _ => Err(unsupported(format!("operator {op}"))),
+                }
+            }
+            E::BinaryOp { left, op: ast::BinaryOperator::PGExp, right } => {
+                self.call_named("power", &[left.as_ref(), right.as_ref()], scope, outer, agg)
+            }
+            E::BinaryOp { left, op, right } if operators::like_operator(op).is_some() => {
+                let like = operators::like_operator(op).map(|(negated, ilike)| {
+                    operators::like_ast(left, right, negated, ilike)
+                });
+                match like {
+                    Some(l) => self.expr(&l, scope, outer, agg),
+                    None => Err(Error::internal("LIKE operator")),
                 }
             }
             E::BinaryOp { left, op, right } => match regex_function(op) {

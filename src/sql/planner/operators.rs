@@ -152,3 +152,44 @@ impl Planner<'_> {
         Ok((filter, keys))
     }
 }
+
+/// `~~`, `!~~`, `~~*`, `!~~*`: (negated, case-insensitive) of the LIKE they spell.
+pub(super) fn like_operator(op: &ast::BinaryOperator) -> Option<(bool, bool)> {
+    use ast::BinaryOperator as B;
+    Some(match op {
+        B::PGLikeMatch => (false, false),
+        B::PGNotLikeMatch => (true, false),
+        B::PGILikeMatch => (false, true),
+        B::PGNotILikeMatch => (true, true),
+        _ => return None,
+    })
+}
+
+/// The LIKE expression an operator form spells.
+pub(super) fn like_ast(
+    left: &ast::Expr,
+    right: &ast::Expr,
+    negated: bool,
+    ilike: bool,
+) -> ast::Expr {
+    let (expr, pattern) = (Box::new(left.clone()), Box::new(right.clone()));
+    if ilike {
+        ast::Expr::ILike { negated, any: false, expr, pattern, escape_char: None }
+    } else {
+        ast::Expr::Like { negated, any: false, expr, pattern, escape_char: None }
+    }
+}
+
+/// `-a ^ b`: PostgreSQL's unary minus binds tighter than `^` (so `-2 ^ 2` is 4), while
+/// sqlparser reads `-(2 ^ 2)`; the minus moves onto the leftmost operand. (A written
+/// `-(2 ^ 2)` keeps its parentheses as `Nested` and is not rewritten.)
+pub(super) fn minus_into_power(e: &ast::Expr) -> ast::Expr {
+    match e {
+        ast::Expr::BinaryOp { left, op: ast::BinaryOperator::PGExp, right } => ast::Expr::BinaryOp {
+            left: Box::new(minus_into_power(left)),
+            op: ast::BinaryOperator::PGExp,
+            right: right.clone(),
+        },
+        other => ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(other.clone()) },
+    }
+}
