@@ -13,11 +13,14 @@ use crate::types::{DataType, Value};
 
 use super::functions::text_like;
 
+
 mod arith;
+mod calendar;
 mod datetime;
 mod text;
 use datetime::datetime;
 pub use arith::ArithFn;
+pub use calendar::CalendarFn;
 pub use text::TextFn;
 
 /// A resolved call: the function, its result type, and each argument's target type.
@@ -100,6 +103,8 @@ pub enum Builtin {
     Text(TextFn),
     /// A function of `builtins/arith.rs`.
     Arith(ArithFn),
+    /// A function of `builtins/calendar.rs`.
+    Calendar(CalendarFn),
 }
 
 fn no_function(name: &str, args: &[DataType]) -> Error {
@@ -158,7 +163,9 @@ impl Builtin {
         let all_text = args.iter().all(text_like);
         let n = args.len();
         let num_kind = |t: &DataType| matches!(t, Numeric(_));
-        if let Some(r) = text::resolve(name, args).or_else(|| arith::resolve(name, args)) {
+        if let Some(r) = text::resolve(name, args)
+            .or_else(|| arith::resolve(name, args))
+            .or_else(|| calendar::resolve(name, args)) {
             return Some(Ok(r));
         }
         let r = match name {
@@ -332,6 +339,7 @@ impl Builtin {
             Builtin::Random => return Ok(Value::Float8(random_f64())),
             Builtin::Text(f) => return f.call(args),
             Builtin::Arith(f) => return f.call(args),
+            Builtin::Calendar(f) => return f.call(args),
             _ => {}
         }
         if args.iter().any(Value::is_null) {
