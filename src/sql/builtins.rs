@@ -18,6 +18,7 @@ mod arith;
 mod calendar;
 mod datetime;
 mod text;
+mod to_char;
 use datetime::datetime;
 pub use arith::ArithFn;
 pub use calendar::CalendarFn;
@@ -105,6 +106,8 @@ pub enum Builtin {
     Arith(ArithFn),
     /// A function of `builtins/calendar.rs`.
     Calendar(CalendarFn),
+    /// to_char(value, template) (`builtins/to_char.rs`).
+    ToChar,
 }
 
 fn no_function(name: &str, args: &[DataType]) -> Error {
@@ -165,7 +168,8 @@ impl Builtin {
         let num_kind = |t: &DataType| matches!(t, Numeric(_));
         if let Some(r) = text::resolve(name, args)
             .or_else(|| arith::resolve(name, args))
-            .or_else(|| calendar::resolve(name, args)) {
+            .or_else(|| calendar::resolve(name, args))
+            .or_else(|| to_char::resolve(name, args)) {
             return Some(Ok(r));
         }
         let r = match name {
@@ -340,6 +344,7 @@ impl Builtin {
             Builtin::Text(f) => return f.call(args),
             Builtin::Arith(f) => return f.call(args),
             Builtin::Calendar(f) => return f.call(args),
+            Builtin::ToChar => return to_char::to_char(args),
             _ => {}
         }
         if args.iter().any(Value::is_null) {
