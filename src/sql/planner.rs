@@ -335,8 +335,9 @@ impl<'a> Planner<'a> {
         outer: Option<&Scope>,
         keep_unknown: bool,
     ) -> Result<QueryPlan> {
-        if q.fetch.is_some() {
-            return Err(unsupported("FETCH"));
+        if let Some(fetch) = &q.fetch {
+            let q = operators::fetch_as_limit(q, fetch)?;
+            return self.query_typed(&q, outer, keep_unknown);
         }
         if !q.locks.is_empty() {
             let wait = super::locking::wait_policy(&q.locks, &self.lock_strengths)?;
@@ -922,6 +923,11 @@ impl<'a> Planner<'a> {
                 let (b, _) = self.expr(x, scope, outer, agg)?;
                 Ok((Expr::IsNull(Box::new(b), matches!(e, E::IsNotNull(_))), DataType::Bool))
             }
+            E::IsUnknown(x) | E::IsNotUnknown(x) => {
+                let (b, t) = self.expr(x, scope, outer, agg)?;
+                let b = coerce(b, t, &DataType::Bool)?;
+                Ok((Expr::IsNull(Box::new(b), matches!(e, E::IsNotUnknown(_))), DataType::Bool))
+            }
             E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
                 let (b, t) = self.expr(x, scope, outer, agg)?;
                 let b = coerce(b, t, &DataType::Bool)?;
@@ -988,6 +994,11 @@ impl<'a> Planner<'a> {
                     },
                     DataType::Bool,
                 ))
+            }
+            E::Between { expr, negated, low, high } if operators::symmetric(low).is_some() => {
+                let low = operators::symmetric(low).unwrap_or(low);
+                let e = operators::between_symmetric(expr, *negated, low, high);
+                self.expr(&e, scope, outer, agg)
             }
             E::Between { expr, negated, low, high } => {
                 let ge = ast::Expr::BinaryOp {
@@ -1329,16 +1340,19 @@ impl<'a> Planner<'a> {
                 self.call_named("substr", &args, scope, outer, agg)
             }
             E::Trim { expr, trim_where, trim_what, trim_characters } => {
-                if trim_characters.is_some() {
-                    return Err(unsupported("TRIM with a character list"));
-                }
+                let chars = match trim_characters.as_deref() {
+                    None => None,
+                    // trim(s, chars): PostgreSQL's btrim(s, chars).
+                    Some([c]) if trim_where.is_none() && trim_what.is_none() => Some(c),
+                    Some(_) => return Err(unsupported("TRIM with this character list")),
+                };
                 let name = match trim_where {
                     Some(ast::TrimWhereField::Leading) => "ltrim",
                     Some(ast::TrimWhereField::Trailing) => "rtrim",
                     _ => "btrim",
                 };
                 let mut args: Vec<&ast::Expr> = vec![expr];
-                if let Some(w) = trim_what {
+                if let Some(w) = trim_what.as_deref().or(chars) {
                     args.push(w);
                 }
                 self.call_named(name, &args, scope, outer, agg)

@@ -193,3 +193,71 @@ pub(super) fn minus_into_power(e: &ast::Expr) -> ast::Expr {
         other => ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(other.clone()) },
     }
 }
+
+/// `FETCH FIRST n ROWS ONLY` is `LIMIT n` (n defaults to 1); WITH TIES and PERCENT are
+/// refused, and a query with both LIMIT and FETCH is PostgreSQL's syntax error.
+pub(super) fn fetch_as_limit(q: &ast::Query, fetch: &ast::Fetch) -> Result<ast::Query> {
+    if fetch.with_ties || fetch.percent {
+        return Err(Error::new(
+            ErrorKind::FeatureNotSupported,
+            "FETCH … WITH TIES / PERCENT is not supported yet",
+        ));
+    }
+    let one = ast::Expr::Value(ast::Value::Number("1".into(), false).into());
+    let quantity = fetch.quantity.clone().unwrap_or(one);
+    let offset = match &q.limit_clause {
+        None => None,
+        Some(ast::LimitClause::LimitOffset { limit: None, offset, limit_by })
+            if limit_by.is_empty() =>
+        {
+            offset.clone()
+        }
+        Some(_) => return Err(Error::syntax("multiple LIMIT clauses not allowed")),
+    };
+    let mut q = q.clone();
+    q.fetch = None;
+    q.limit_clause =
+        Some(ast::LimitClause::LimitOffset { limit: Some(quantity), offset, limit_by: Vec::new() });
+    Ok(q)
+}
+
+/// The marker `parse::parse_sql` wraps the low bound of `BETWEEN SYMMETRIC` in
+/// (sqlparser has no SYMMETRIC): the bound, if `low` is one.
+pub(super) fn symmetric(low: &ast::Expr) -> Option<&ast::Expr> {
+    let ast::Expr::Function(f) = low else { return None };
+    if f.name.to_string() != super::super::parse::SYMMETRIC_MARKER {
+        return None;
+    }
+    match &f.args {
+        ast::FunctionArguments::List(l) => match l.args.as_slice() {
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))] => Some(e),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `x [NOT] BETWEEN SYMMETRIC a AND b`: `x BETWEEN a AND b OR x BETWEEN b AND a`.
+pub(super) fn between_symmetric(
+    x: &ast::Expr,
+    negated: bool,
+    low: &ast::Expr,
+    high: &ast::Expr,
+) -> ast::Expr {
+    let between = |lo: &ast::Expr, hi: &ast::Expr| ast::Expr::Between {
+        expr: Box::new(x.clone()),
+        negated: false,
+        low: Box::new(lo.clone()),
+        high: Box::new(hi.clone()),
+    };
+    let either = ast::Expr::Nested(Box::new(ast::Expr::BinaryOp {
+        left: Box::new(between(low, high)),
+        op: ast::BinaryOperator::Or,
+        right: Box::new(between(high, low)),
+    }));
+    if negated {
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(either) }
+    } else {
+        either
+    }
+}
