@@ -894,6 +894,17 @@ impl<'a> Planner<'a> {
                     _ => Err(unsupported(format!("operator {op}"))),
                 }
             }
+            E::BinaryOp { left, op, right }
+                if matches!((&**left, &**right), (E::Tuple(_), E::Tuple(_))) =>
+            {
+                self.expr(&operators::row_comparison(left, op, right)?, scope, outer, agg)
+            }
+            E::InSubquery { expr, subquery, negated } if matches!(**expr, E::Tuple(_)) => {
+                self.expr(&operators::row_in_subquery(expr, subquery, *negated)?, scope, outer, agg)
+            }
+            E::InList { expr, list, negated } if matches!(**expr, E::Tuple(_)) => {
+                self.expr(&operators::row_in_list(expr, list, *negated)?, scope, outer, agg)
+            }
             E::BinaryOp { left, op: ast::BinaryOperator::PGExp, right } => {
                 self.call_named("power", &[left.as_ref(), right.as_ref()], scope, outer, agg)
             }

@@ -261,3 +261,138 @@ pub(super) fn between_symmetric(
         either
     }
 }
+
+fn row_items(e: &ast::Expr) -> &[ast::Expr] {
+    match e {
+        ast::Expr::Tuple(items) => items,
+        other => std::slice::from_ref(other),
+    }
+}
+
+fn binary(l: ast::Expr, op: ast::BinaryOperator, r: ast::Expr) -> ast::Expr {
+    ast::Expr::Nested(Box::new(ast::Expr::BinaryOp { left: Box::new(l), op, right: Box::new(r) }))
+}
+
+fn unequal_rows() -> Error {
+    Error::syntax("unequal number of entries in row expressions")
+}
+
+/// `(a1, a2) op (b1, b2)` as scalar comparisons, with the SQL standard's meaning:
+/// `=` all pairs equal, `<>` some pair differs, and an ordering decided by the first
+/// pair that differs (`a1 < b1 OR (a1 = b1 AND a2 <= b2)` for `<=`), so a NULL pair
+/// makes the result NULL unless an earlier pair decided it.
+pub(super) fn row_comparison(
+    left: &ast::Expr,
+    op: &ast::BinaryOperator,
+    right: &ast::Expr,
+) -> Result<ast::Expr> {
+    use ast::BinaryOperator as B;
+    let (l, r) = (row_items(left), row_items(right));
+    if l.len() != r.len() || l.is_empty() {
+        return Err(unequal_rows());
+    }
+    let pairs = l.iter().cloned().zip(r.iter().cloned());
+    let fold = |join: B, op: B| {
+        pairs
+            .clone()
+            .map(|(a, b)| binary(a, op.clone(), b))
+            .reduce(|acc, e| binary(acc, join.clone(), e))
+            .ok_or_else(unequal_rows)
+    };
+    match op {
+        B::Eq => fold(B::And, B::Eq),
+        B::NotEq => fold(B::Or, B::NotEq),
+        B::Lt | B::LtEq | B::Gt | B::GtEq => {
+            let strict = if matches!(op, B::Lt | B::LtEq) { B::Lt } else { B::Gt };
+            let mut items: Vec<(ast::Expr, ast::Expr)> = pairs.collect();
+            let (la, lb) = items.pop().ok_or_else(unequal_rows)?;
+            let mut acc = binary(la, op.clone(), lb);
+            while let Some((a, b)) = items.pop() {
+                let decided = binary(a.clone(), strict.clone(), b.clone());
+                let tied = binary(binary(a, B::Eq, b), B::And, acc);
+                acc = binary(decided, B::Or, tied);
+            }
+            Ok(acc)
+        }
+        other => Err(Error::new(
+            ErrorKind::FeatureNotSupported,
+            format!("row comparison with operator {other} is not supported yet"),
+        )),
+    }
+}
+
+/// `(a, b) [NOT] IN ((1, 2), …)`: an OR of row equalities.
+pub(super) fn row_in_list(
+    expr: &ast::Expr,
+    list: &[ast::Expr],
+    negated: bool,
+) -> Result<ast::Expr> {
+    let mut any: Option<ast::Expr> = None;
+    for item in list {
+        let eq = row_comparison(expr, &ast::BinaryOperator::Eq, item)?;
+        any = Some(match any {
+            None => eq,
+            Some(acc) => binary(acc, ast::BinaryOperator::Or, eq),
+        });
+    }
+    let any = any.ok_or_else(|| Error::syntax("syntax error at or near \")\""))?;
+    Ok(if negated { ast::Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(any) } } else { any })
+}
+
+/// `(a, b) [NOT] IN (SELECT x, y …)` as a scalar subquery over the subquery's rows with
+/// IN's three-valued result: true if some row is equal, else NULL if some comparison
+/// was NULL, else false (also for no rows):
+///
+/// ```sql
+/// (SELECT CASE WHEN bool_or(eq) THEN true WHEN bool_or(eq IS NULL) THEN NULL
+///         ELSE false END FROM (SELECT x, y …) AS in_rows(c1, c2))
+/// ```
+pub(super) fn row_in_subquery(
+    expr: &ast::Expr,
+    subquery: &ast::Query,
+    negated: bool,
+) -> Result<ast::Expr> {
+    let items = row_items(expr);
+    match select_width(&subquery.body) {
+        None => {
+            return Err(Error::new(
+                ErrorKind::FeatureNotSupported,
+                "a row IN over a subquery of * is not supported yet",
+            ))
+        }
+        Some(w) if w > items.len() => return Err(Error::syntax("subquery has too many columns")),
+        Some(w) if w < items.len() => return Err(Error::syntax("subquery has too few columns")),
+        Some(_) => {}
+    }
+    let cols: Vec<ast::Ident> =
+        (1..=items.len()).map(|i| ast::Ident::new(format!("__troupe_in_{i}"))).collect();
+    let inner = ast::Expr::Tuple(cols.iter().cloned().map(ast::Expr::Identifier).collect());
+    let eq = row_comparison(&inner, &ast::BinaryOperator::Eq, expr)?;
+    let sql = format!(
+        "SELECT CASE WHEN bool_or({eq}) THEN true WHEN bool_or(({eq}) IS NULL) THEN NULL ELSE false END FROM ({subquery}) AS __troupe_in_rows({})",
+        cols.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+    );
+    let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+        .try_with_sql(&sql)
+        .and_then(|mut p| p.parse_query())
+        .map_err(|e| Error::internal(format!("row IN rewrite: {e}")))?;
+    let sub = ast::Expr::Subquery(parsed);
+    Ok(if negated { ast::Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(sub) } } else { sub })
+}
+
+/// The number of columns a query body returns, where it can be read off the syntax
+/// (None for `*`).
+fn select_width(body: &ast::SetExpr) -> Option<usize> {
+    match body {
+        ast::SetExpr::Select(s) => {
+            let star = s.projection.iter().any(|i| {
+                matches!(i, ast::SelectItem::Wildcard(_) | ast::SelectItem::QualifiedWildcard(..))
+            });
+            (!star).then_some(s.projection.len())
+        }
+        ast::SetExpr::SetOperation { left, .. } => select_width(left),
+        ast::SetExpr::Query(q) => select_width(&q.body),
+        ast::SetExpr::Values(v) => v.rows.first().map(|r| r.content.len()),
+        _ => None,
+    }
+}
