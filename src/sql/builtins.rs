@@ -13,15 +13,14 @@ use crate::types::{DataType, Value};
 
 use super::functions::text_like;
 
-
 mod arith;
 mod calendar;
 mod datetime;
 mod text;
 mod to_char;
-use datetime::datetime;
 pub use arith::ArithFn;
 pub use calendar::CalendarFn;
+use datetime::datetime;
 pub use text::TextFn;
 
 /// A resolved call: the function, its result type, and each argument's target type.
@@ -169,7 +168,8 @@ impl Builtin {
         if let Some(r) = text::resolve(name, args)
             .or_else(|| arith::resolve(name, args))
             .or_else(|| calendar::resolve(name, args))
-            .or_else(|| to_char::resolve(name, args)) {
+            .or_else(|| to_char::resolve(name, args))
+        {
             return Some(Ok(r));
         }
         let r = match name {

@@ -13,6 +13,7 @@ use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{ReadView, Storage};
 use crate::types::{compare, encode_key, Value};
+use crate::wire::CancelSignal;
 
 use super::access::read;
 use super::expr::{EvalCtx, Expr, SessionFacts, SubKind, SubResult};
@@ -70,6 +71,8 @@ pub struct QueryCtx<'a> {
     pub facts: &'a SessionFacts,
     /// Subquery results and working tables of this statement.
     pub memo: ExecMemo,
+    /// The session's cancel signal: a pg_sleep ends with 57014 when it fires.
+    pub cancel: Option<CancelSignal>,
 }
 
 impl QueryCtx<'_> {
@@ -188,6 +191,10 @@ async fn run_rel<'a>(
         }
         Rel::Virtual(v) => Ok(v.rows(ctx.catalog, ctx.facts)),
         Rel::Single => Ok(vec![Vec::new()]),
+        Rel::Sleep(seconds) => {
+            sleep(seconds.eval(&[], &ectx)?, ctx.cancel.as_ref()).await?;
+            Ok(vec![vec![Value::Text(String::new())]])
+        }
         Rel::Series { args, .. } => {
             crate::sql::planner::srf::series_rows(&eval_all(args, &[], ctx, outer).await?)
         }
@@ -355,6 +362,29 @@ fn row_wise(rel: &Rel, row: Vec<Value>, ctx: &EvalCtx<'_>) -> Result<Vec<Value>>
             Ok(r)
         }
         _ => Ok(row),
+    }
+}
+
+/// pg_sleep: an await (so that statement_timeout, which drops the statement's future,
+/// ends it too), or 57014 as soon as the session's cancel signal fires.
+async fn sleep(seconds: Value, cancel: Option<&CancelSignal>) -> Result<()> {
+    let secs = match seconds {
+        Value::Float8(s) if s.is_finite() && s > 0.0 => s.min(1e9),
+        _ => return Ok(()),
+    };
+    let nap = tokio::time::sleep(std::time::Duration::from_secs_f64(secs));
+    match cancel {
+        Some(c) => tokio::select! {
+            _ = nap => Ok(()),
+            _ = c.cancelled() => Err(Error::new(
+                ErrorKind::QueryCanceled,
+                "canceling statement due to user request",
+            )),
+        },
+        None => {
+            nap.await;
+            Ok(())
+        }
     }
 }
 

@@ -719,7 +719,8 @@ fn matched_type(what: &str, types: &[DataType]) -> Result<DataType> {
     let mut known = types.iter().filter(|t| **t != Unknown);
     if let Some(first) = known.next() {
         for t in known {
-            let same = if category(first) == 0 { t == first } else { category(t) == category(first) };
+            let same =
+                if category(first) == 0 { t == first } else { category(t) == category(first) };
             if !same {
                 return Err(Error::new(
                     ErrorKind::DatatypeMismatch,

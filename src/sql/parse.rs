@@ -177,8 +177,7 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
                 stripped = text;
                 sql = &stripped;
             }
-            let stmts =
-                parse_sql(sql).map_err(|e| syntax_error(sql, e))?;
+            let stmts = parse_sql(sql).map_err(|e| syntax_error(sql, e))?;
             match stmts.as_slice() {
                 [] => Plan::Empty,
                 [s] => match super::advisory::plan_call(s, catalog, declared)? {
@@ -217,9 +216,7 @@ pub(crate) const SYMMETRIC_MARKER: &str = "__troupe_between_symmetric";
 fn parse_sql(sql: &str) -> std::result::Result<Vec<sqlparser::ast::Statement>, ParserError> {
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
-    let is_word = |t: &TokenWithSpan, w: &str| {
-        matches!(&t.token, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w))
-    };
+    let is_word = |t: &TokenWithSpan, w: &str| matches!(&t.token, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
     let mut fixed: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
     // Open marker calls: the paren depth and CASE depth at which each closes (before AND).
     let mut open: Vec<(usize, usize)> = Vec::new();

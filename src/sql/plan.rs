@@ -149,6 +149,9 @@ pub enum Rel {
     Single,
     /// VALUES rows.
     Values(Vec<Vec<Expr>>),
+    /// `pg_sleep(seconds)`: one row of one column (void, shown as ''), after sleeping
+    /// `seconds`; the sleep is an await, so statement_timeout and a cancel end it.
+    Sleep(Expr),
     /// `generate_series(start, stop, step)` in FROM: one column of type `ty`.
     Series {
         /// start, stop, step (evaluated with the outer row).

@@ -909,9 +909,8 @@ impl<'a> Planner<'a> {
                 self.call_named("power", &[left.as_ref(), right.as_ref()], scope, outer, agg)
             }
             E::BinaryOp { left, op, right } if operators::like_operator(op).is_some() => {
-                let like = operators::like_operator(op).map(|(negated, ilike)| {
-                    operators::like_ast(left, right, negated, ilike)
-                });
+                let like = operators::like_operator(op)
+                    .map(|(negated, ilike)| operators::like_ast(left, right, negated, ilike));
                 match like {
                     Some(l) => self.expr(&l, scope, outer, agg),
                     None => Err(Error::internal("LIKE operator")),
@@ -1303,6 +1302,9 @@ impl<'a> Planner<'a> {
             let (b, t) = self.expr(a, scope, outer, agg.as_deref_mut())?;
             bound.push(b);
             types.push(t);
+        }
+        if name == "pg_sleep" && types.len() == 1 {
+            return self.pg_sleep(bound.remove(0), types.remove(0));
         }
         if name == "pg_typeof" && types.len() == 1 {
             // The argument's type is known at bind time: a constant, as PostgreSQL

@@ -109,7 +109,9 @@ pub(super) fn resolve(name: &str, args: &[DataType]) -> Option<Resolved> {
             };
             (f, Float8, vec![f8])
         }
-        "power" | "pow" if n == 2 && numbers && numeric => (ArithFn::Power, Numeric(None), vec![num; 2]),
+        "power" | "pow" if n == 2 && numbers && numeric => {
+            (ArithFn::Power, Numeric(None), vec![num; 2])
+        }
         "sqrt" | "exp" | "ln" | "log10" | "log" if n == 1 && numeric => {
             let f = match name {
                 "sqrt" => ArithFn::Sqrt,
@@ -315,13 +317,10 @@ fn gcd_lcm(f: ArithFn, args: &[Value]) -> Result<Value> {
     } else {
         (a / x).checked_mul(b).ok_or_else(overflow)?.abs()
     };
-    let out_of_range = |ty: &str| {
-        Error::new(ErrorKind::NumericValueOutOfRange, format!("{ty} out of range"))
-    };
+    let out_of_range =
+        |ty: &str| Error::new(ErrorKind::NumericValueOutOfRange, format!("{ty} out of range"));
     Ok(match &args[0] {
-        Value::Int4(_) => {
-            Value::Int4(r.to_i32().ok_or_else(|| out_of_range("integer"))?)
-        }
+        Value::Int4(_) => Value::Int4(r.to_i32().ok_or_else(|| out_of_range("integer"))?),
         Value::Int8(_) => Value::Int8(r.to_i64().ok_or_else(|| out_of_range("bigint"))?),
         _ => Value::Numeric(r),
     })

@@ -98,7 +98,8 @@ fn overflow() -> Error {
 fn justify_hours(mut i: Interval) -> Result<Interval> {
     let whole = i.micros / DAY;
     i.micros -= whole * DAY;
-    i.days = i.days.checked_add(i32::try_from(whole).map_err(|_| overflow())?).ok_or_else(overflow)?;
+    i.days =
+        i.days.checked_add(i32::try_from(whole).map_err(|_| overflow())?).ok_or_else(overflow)?;
     if i.days > 0 && i.micros < 0 {
         i.micros += DAY;
         i.days -= 1;
@@ -128,7 +129,10 @@ fn justify_interval(mut i: Interval) -> Result<Interval> {
     if (i.days > 0 && i.micros > 0) || (i.days < 0 && i.micros < 0) {
         let whole = i.micros / DAY;
         i.micros -= whole * DAY;
-        i.days = i.days.checked_add(i32::try_from(whole).map_err(|_| overflow())?).ok_or_else(overflow)?;
+        i.days = i
+            .days
+            .checked_add(i32::try_from(whole).map_err(|_| overflow())?)
+            .ok_or_else(overflow)?;
     }
     let whole = i.days / 30;
     i.days -= whole * 30;
@@ -230,9 +234,7 @@ impl CalendarFn {
         Ok(match self {
             CalendarFn::JustifyHours => Value::Interval(justify_hours(interval(&args[0])?)?),
             CalendarFn::JustifyDays => Value::Interval(justify_days(interval(&args[0])?)?),
-            CalendarFn::JustifyInterval => {
-                Value::Interval(justify_interval(interval(&args[0])?)?)
-            }
+            CalendarFn::JustifyInterval => Value::Interval(justify_interval(interval(&args[0])?)?),
             CalendarFn::MakeDate => {
                 let (y, m, d) = (int(&args[0])?, int(&args[1])?, int(&args[2])?);
                 Value::Date(date_days(y, m, d)?)
@@ -240,7 +242,8 @@ impl CalendarFn {
             CalendarFn::MakeTimestamp => {
                 let (y, mo, d) = (int(&args[0])?, int(&args[1])?, int(&args[2])?);
                 let (h, mi, s) = (int(&args[3])?, int(&args[4])?, float(&args[5])?);
-                let time_ok = (0..24).contains(&h) && (0..60).contains(&mi) && (0.0..60.0).contains(&s);
+                let time_ok =
+                    (0..24).contains(&h) && (0..60).contains(&mi) && (0.0..60.0).contains(&s);
                 if !time_ok {
                     return Err(Error::new(
                         ErrorKind::DatetimeFieldOverflow,

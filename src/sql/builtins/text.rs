@@ -57,8 +57,7 @@ pub(super) fn resolve(name: &str, args: &[DataType]) -> Option<Resolved> {
         }
         "translate" if n == 3 && all_text => (TextFn::Translate, Text, vec![text; 3]),
         "format" if n >= 1 && text_like(&args[0]) => {
-            let targets =
-                args.iter().map(|t| if *t == Bool { None } else { Some(Text) }).collect();
+            let targets = args.iter().map(|t| if *t == Bool { None } else { Some(Text) }).collect();
             (TextFn::Format, Text, targets)
         }
         "quote_ident" if n == 1 && all_text => (TextFn::QuoteIdent, Text, vec![text]),
@@ -162,7 +161,11 @@ impl TextFn {
                 };
                 let len = b.len() as i64;
                 let (from, to) = ((start - 1).clamp(0, len), (end - 1).clamp(0, len));
-                Value::Bytea(if from < to { b[from as usize..to as usize].to_vec() } else { vec![] })
+                Value::Bytea(if from < to {
+                    b[from as usize..to as usize].to_vec()
+                } else {
+                    vec![]
+                })
             }
             TextFn::Format => return Err(Error::internal("format")),
         })
@@ -175,11 +178,8 @@ fn like_escape(pattern: &str, escape: &str) -> Result<String> {
         (None, _) => None,
         (Some(c), None) => Some(c),
         _ => {
-            return Err(Error::new(
-                ErrorKind::InvalidEscapeSequence,
-                "invalid escape string",
-            )
-            .with_hint("Escape string must be empty or one character."))
+            return Err(Error::new(ErrorKind::InvalidEscapeSequence, "invalid escape string")
+                .with_hint("Escape string must be empty or one character."))
         }
     };
     let mut out = String::with_capacity(pattern.len());
@@ -210,16 +210,83 @@ fn like_escape(pattern: &str, escape: &str) -> Result<String> {
 /// Words PostgreSQL's quote_ident quotes although they are lower-case: the reserved
 /// keywords.
 const RESERVED: &[&str] = &[
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both",
-    "case", "cast", "check", "collate", "column", "constraint", "create", "current_catalog",
-    "current_date", "current_role", "current_time", "current_timestamp", "current_user",
-    "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false",
-    "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially",
-    "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
-    "null", "offset", "on", "only", "or", "order", "placing", "primary", "references",
-    "returning", "select", "session_user", "some", "symmetric", "table", "then", "to",
-    "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where",
-    "window", "with",
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "initially",
+    "intersect",
+    "into",
+    "lateral",
+    "leading",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "not",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "select",
+    "session_user",
+    "some",
+    "symmetric",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "when",
+    "where",
+    "window",
+    "with",
 ];
 
 fn quote_ident(s: &str) -> String {
@@ -275,7 +342,9 @@ fn format(args: &[Value]) -> Result<Value> {
         if !matches!(spec, 's' | 'I' | 'L') {
             return Err(Error::new(
                 ErrorKind::FeatureNotSupported,
-                format!("format() specifier \"%{spec}\" is not supported yet (only %s, %I, %L and %%)"),
+                format!(
+                    "format() specifier \"%{spec}\" is not supported yet (only %s, %I, %L and %%)"
+                ),
             ));
         }
         let arg = args.get(next).ok_or_else(|| {

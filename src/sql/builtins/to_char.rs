@@ -115,7 +115,11 @@ fn datetime(v: &Value, fmt: &str) -> Result<Value> {
         if let Some(p) = ["AM", "PM", "am", "pm"].iter().find(|p| rest.starts_with(**p)) {
             let pm = dt.hour() >= 12;
             let s = if pm { "PM" } else { "AM" };
-            out.push_str(&if p.chars().all(|c| c.is_ascii_lowercase()) { s.to_lowercase() } else { s.to_owned() });
+            out.push_str(&if p.chars().all(|c| c.is_ascii_lowercase()) {
+                s.to_lowercase()
+            } else {
+                s.to_owned()
+            });
             rest = &rest[2..];
             continue;
         }

@@ -74,9 +74,10 @@ impl Planner<'_> {
             }
             let (right, rscope) =
                 self.table_factor(relation, if lateral { Some(&scope) } else { None }, outer)?;
-            let twice = rscope.iter().filter_map(|c| c.qualifier.as_deref()).find(|q| {
-                scope.iter().any(|c| c.qualifier.as_deref() == Some(q))
-            });
+            let twice = rscope
+                .iter()
+                .filter_map(|c| c.qualifier.as_deref())
+                .find(|q| scope.iter().any(|c| c.qualifier.as_deref() == Some(q)));
             if let Some(name) = twice {
                 return Err(Error::new(
                     ErrorKind::DuplicateAlias,

@@ -12,9 +12,9 @@ use sqlparser::ast;
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::DataType;
 
-use super::super::expr::Expr;
-use super::super::plan::SortKey;
+use super::super::expr::{Expr, SubKind, SubPlan};
 use super::super::functions::text_like;
+use super::super::plan::{Rel, SortKey};
 use super::{AggCtx, Planner, Scope};
 
 /// 42883 unless both LIKE operands are strings.
@@ -185,12 +185,16 @@ pub(super) fn like_ast(
 /// `-(2 ^ 2)` keeps its parentheses as `Nested` and is not rewritten.)
 pub(super) fn minus_into_power(e: &ast::Expr) -> ast::Expr {
     match e {
-        ast::Expr::BinaryOp { left, op: ast::BinaryOperator::PGExp, right } => ast::Expr::BinaryOp {
-            left: Box::new(minus_into_power(left)),
-            op: ast::BinaryOperator::PGExp,
-            right: right.clone(),
-        },
-        other => ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(other.clone()) },
+        ast::Expr::BinaryOp { left, op: ast::BinaryOperator::PGExp, right } => {
+            ast::Expr::BinaryOp {
+                left: Box::new(minus_into_power(left)),
+                op: ast::BinaryOperator::PGExp,
+                right: right.clone(),
+            }
+        }
+        other => {
+            ast::Expr::UnaryOp { op: ast::UnaryOperator::Minus, expr: Box::new(other.clone()) }
+        }
     }
 }
 
@@ -336,7 +340,11 @@ pub(super) fn row_in_list(
         });
     }
     let any = any.ok_or_else(|| Error::syntax("syntax error at or near \")\""))?;
-    Ok(if negated { ast::Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(any) } } else { any })
+    Ok(if negated {
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(any) }
+    } else {
+        any
+    })
 }
 
 /// `(a, b) [NOT] IN (SELECT x, y …)` as a scalar subquery over the subquery's rows with
@@ -377,7 +385,11 @@ pub(super) fn row_in_subquery(
         .and_then(|mut p| p.parse_query())
         .map_err(|e| Error::internal(format!("row IN rewrite: {e}")))?;
     let sub = ast::Expr::Subquery(parsed);
-    Ok(if negated { ast::Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(sub) } } else { sub })
+    Ok(if negated {
+        ast::Expr::UnaryOp { op: ast::UnaryOperator::Not, expr: Box::new(sub) }
+    } else {
+        sub
+    })
 }
 
 /// The number of columns a query body returns, where it can be read off the syntax
@@ -394,5 +406,28 @@ fn select_width(body: &ast::SetExpr) -> Option<usize> {
         ast::SetExpr::Query(q) => select_width(&q.body),
         ast::SetExpr::Values(v) => v.rows.first().map(|r| r.content.len()),
         _ => None,
+    }
+}
+
+impl Planner<'_> {
+    /// `pg_sleep(seconds)`: a subquery over [`Rel::Sleep`], run once per row (it is
+    /// volatile), so that the sleep is an await in `exec` rather than a blocking call
+    /// inside expression evaluation. Its argument must not read the row.
+    pub(super) fn pg_sleep(&mut self, arg: Expr, ty: DataType) -> Result<(Expr, DataType)> {
+        let arg = self.cast_to(arg, ty, &DataType::Float8, false)?;
+        if !arg.is_row_independent() {
+            return Err(Error::new(
+                ErrorKind::FeatureNotSupported,
+                "pg_sleep of a value that depends on the row is not supported yet",
+            ));
+        }
+        self.next_id += 1;
+        let sub = SubPlan {
+            id: self.next_id,
+            rel: Rel::Sleep(arg),
+            correlated: true,
+            kind: SubKind::Scalar,
+        };
+        Ok((Expr::Sub(Box::new(sub)), DataType::Text))
     }
 }
