@@ -86,7 +86,7 @@ pub(super) fn resolve(name: &str, args: &[DataType]) -> Option<Resolved> {
             let f = if name == "gcd" { ArithFn::Gcd } else { ArithFn::Lcm };
             let t = if numeric {
                 Numeric(None)
-            } else if args.iter().any(|t| *t == Int8) {
+            } else if args.contains(&Int8) {
                 Int8
             } else {
                 Int4
@@ -363,4 +363,50 @@ fn width_bucket(args: &[Value]) -> Result<Value> {
         ((lo - x) / (lo - hi) * count as f64) as i64 + 1
     };
     Ok(Value::Int4(i32::try_from(bucket).map_err(|_| overflow())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Decimal {
+        s.parse().unwrap_or_default()
+    }
+
+    fn shown(v: Result<Value>) -> String {
+        match v {
+            Ok(Value::Numeric(d)) => d.to_string(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn numeric_result_scales_follow_postgres() {
+        assert_eq!(shown(numeric(ArithFn::Sqrt, n("2.0"), None)), "1.414213562373095");
+        assert_eq!(shown(numeric(ArithFn::Sqrt, n("0.0001"), None)), "0.01000000000000000");
+        assert_eq!(shown(numeric(ArithFn::Exp, n("1.0"), None)), "2.7182818284590452");
+        assert_eq!(shown(numeric(ArithFn::Ln, n("1.05"), None)), "0.048790164169432003");
+        assert_eq!(shown(power(n("2.0"), n("-1"))), "0.5000000000000000");
+        assert_eq!(shown(power(n("1e10"), n("0.5"))), "100000.00000000000");
+    }
+
+    #[test]
+    fn too_many_digits_are_refused() {
+        assert!(power(n("2"), n("64")).is_err());
+    }
+
+    #[test]
+    fn width_buckets() {
+        let wb = |x: &str| {
+            width_bucket(&[
+                Value::Numeric(n(x)),
+                Value::Numeric(n("0")),
+                Value::Numeric(n("10")),
+                Value::Int4(5),
+            ])
+        };
+        assert_eq!(wb("5.35").ok(), Some(Value::Int4(3)));
+        assert_eq!(wb("-1").ok(), Some(Value::Int4(0)));
+        assert_eq!(wb("10").ok(), Some(Value::Int4(6)));
+    }
 }

@@ -437,3 +437,45 @@ fn string_to_array(args: &[Value]) -> Result<Value> {
         },
     }))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+
+    #[test]
+    fn like_escape_rewrites_to_backslash() {
+        assert_eq!(like_escape("a#%c", "#").unwrap(), "a\\%c");
+        assert_eq!(like_escape("a##c", "#").unwrap(), "a\\#c");
+        assert_eq!(like_escape("a\\b", "").unwrap(), "a\\\\b");
+        assert!(like_escape("ab#", "#").is_err());
+        assert!(like_escape("ab", "##").is_err());
+    }
+
+    #[test]
+    fn format_specifiers() {
+        let v = format(&[t("%s-%I-%L-%L-%%"), t("a"), t("Col"), t("it's"), Value::Null]).unwrap();
+        assert_eq!(v, t("a-\"Col\"-'it''s'-NULL-%"));
+        assert!(format(&[t("%5s"), t("a")]).is_err());
+        assert!(format(&[t("%s %s"), t("a")]).is_err());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("abc"), "abc");
+        assert_eq!(quote_ident("select"), "\"select\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_literal("a\\b'"), "E'a\\\\b'''");
+    }
+
+    #[test]
+    fn regexp_replace_references_and_flags() {
+        let r = regexp_replace(&[t("abcabc"), t("(b)(c)"), t("<\\2\\1\\&$>"), t("g")]).unwrap();
+        assert_eq!(r, t("a<cbbc$>a<cbbc$>"));
+        assert!(regexp_replace(&[t("a"), t("a"), t("b"), t("x")]).is_err());
+    }
+}

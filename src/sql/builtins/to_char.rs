@@ -204,3 +204,36 @@ fn number(d: Decimal, fmt: &str) -> Result<Value> {
     }
     Ok(Value::Text(if fill { out.trim_start().to_owned() } else { out }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(d: &str, fmt: &str) -> String {
+        match number(d.parse().unwrap_or_default(), fmt) {
+            Ok(Value::Text(s)) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_as_postgres_prints_them() {
+        assert_eq!(num("123", "999"), " 123");
+        assert_eq!(num("-5", "999"), "  -5");
+        assert_eq!(num("5", "000"), " 005");
+        assert_eq!(num("1234.5", "9,999.99"), " 1,234.50");
+        assert_eq!(num("0.5", "FM9.99"), ".5");
+        assert_eq!(num("0", "999"), "   0");
+        assert_eq!(num("12345", "999"), " ###");
+    }
+
+    #[test]
+    fn unknown_patterns_are_refused() {
+        assert!(number(Decimal::ONE, "RN").is_err());
+        assert!(datetime(&Value::Date(0), "Month").is_err());
+        assert_eq!(
+            datetime(&Value::Date(0), "YYYY-MM-DD \"x\"").ok(),
+            Some(Value::Text("2000-01-01 x".into()))
+        );
+    }
+}

@@ -431,3 +431,46 @@ impl Planner<'_> {
         Ok((Expr::Sub(Box::new(sub)), DataType::Text))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expr(sql: &str) -> ast::Expr {
+        sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_expr())
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    fn rows(sql: &str) -> String {
+        let ast::Expr::BinaryOp { left, op, right } = expr(sql) else { panic!("{sql}") };
+        row_comparison(&left, &op, &right).map(|e| e.to_string()).unwrap_or_else(|e| e.to_string())
+    }
+
+    #[test]
+    fn row_comparisons_expand_pairwise() {
+        assert_eq!(rows("(a, b) = (1, 2)"), "((a = 1) AND (b = 2))");
+        assert_eq!(rows("(a, b) <> (1, 2)"), "((a <> 1) OR (b <> 2))");
+        assert_eq!(rows("(a, b) <= (1, 2)"), "((a < 1) OR ((a = 1) AND (b <= 2)))");
+        assert!(rows("(a, b) = (1, 2, 3)").contains("unequal number"));
+    }
+
+    #[test]
+    fn minus_binds_tighter_than_power() {
+        let ast::Expr::UnaryOp { expr: inner, .. } = expr("-2 ^ 3 ^ 2") else { panic!() };
+        assert_eq!(minus_into_power(&inner).to_string(), "-2 ^ 3 ^ 2");
+        let ast::Expr::BinaryOp { left, .. } = minus_into_power(&inner) else { panic!() };
+        assert!(matches!(*left, ast::Expr::BinaryOp { .. }));
+    }
+
+    #[test]
+    fn multidimensional_arrays() {
+        let ast::Expr::Array(ok) = expr("ARRAY[1, 2]") else { panic!() };
+        assert!(flat_array(&ok).is_ok());
+        let ast::Expr::Array(square) = expr("ARRAY[[1, 2], [3, 4]]") else { panic!() };
+        assert!(flat_array(&square).is_err_and(|e| e.to_string().contains("not supported")));
+        let ast::Expr::Array(ragged) = expr("ARRAY[[1, 2], [3]]") else { panic!() };
+        assert!(flat_array(&ragged).is_err_and(|e| e.to_string().contains("matching")));
+    }
+}
