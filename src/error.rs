@@ -89,6 +89,12 @@ pub enum ErrorKind {
     DatetimeFieldOverflow,
     /// 22023: invalid parameter value.
     InvalidParameterValue,
+    /// 2201G: invalid argument for width_bucket.
+    InvalidArgumentForWidthBucket,
+    /// 22025: invalid escape sequence (a LIKE pattern ending in its escape).
+    InvalidEscapeSequence,
+    /// 2202E: array subscript error (ARRAY[[1, 2], [3]]).
+    ArraySubscriptError,
     /// 2201W: invalid LIMIT.
     InvalidRowCountInLimitClause,
     /// 2201X: invalid OFFSET.
@@ -200,6 +206,9 @@ impl ErrorKind {
             InvalidDatetimeFormat => "22007",
             DatetimeFieldOverflow => "22008",
             InvalidParameterValue => "22023",
+            InvalidEscapeSequence => "22025",
+            InvalidArgumentForWidthBucket => "2201G",
+            ArraySubscriptError => "2202E",
             InvalidRowCountInLimitClause => "2201W",
             InvalidRowCountInResultOffsetClause => "2201X",
             BadCopyFileFormat => "22P04",

@@ -585,6 +585,7 @@ impl Session {
             params,
             facts: &facts,
             memo: Default::default(),
+            cancel: Some(cancel.clone()),
         };
         let horizon =
             if matches!(plan, Plan::Query(_)) { CommitTs(0) } else { engine.watermark.horizon() };

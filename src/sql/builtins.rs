@@ -13,8 +13,15 @@ use crate::types::{DataType, Value};
 
 use super::functions::text_like;
 
+mod arith;
+mod calendar;
 mod datetime;
+mod text;
+mod to_char;
+pub use arith::ArithFn;
+pub use calendar::CalendarFn;
 use datetime::datetime;
+pub use text::TextFn;
 
 /// A resolved call: the function, its result type, and each argument's target type.
 pub type Resolved = (Builtin, DataType, Vec<Option<DataType>>);
@@ -92,6 +99,14 @@ pub enum Builtin {
     DatePart,
     /// EXTRACT(field FROM …) → numeric.
     Extract,
+    /// A function of `builtins/text.rs`.
+    Text(TextFn),
+    /// A function of `builtins/arith.rs`.
+    Arith(ArithFn),
+    /// A function of `builtins/calendar.rs`.
+    Calendar(CalendarFn),
+    /// to_char(value, template) (`builtins/to_char.rs`).
+    ToChar,
 }
 
 fn no_function(name: &str, args: &[DataType]) -> Error {
@@ -150,6 +165,13 @@ impl Builtin {
         let all_text = args.iter().all(text_like);
         let n = args.len();
         let num_kind = |t: &DataType| matches!(t, Numeric(_));
+        if let Some(r) = text::resolve(name, args)
+            .or_else(|| arith::resolve(name, args))
+            .or_else(|| calendar::resolve(name, args))
+            .or_else(|| to_char::resolve(name, args))
+        {
+            return Some(Ok(r));
+        }
         let r = match name {
             "substr" | "substring" if (n == 2 || n == 3) && text_like(&args[0]) => {
                 let mut v = vec![text.clone(), int.clone()];
@@ -319,6 +341,10 @@ impl Builtin {
             }
             Builtin::Pi => return Ok(Value::Float8(std::f64::consts::PI)),
             Builtin::Random => return Ok(Value::Float8(random_f64())),
+            Builtin::Text(f) => return f.call(args),
+            Builtin::Arith(f) => return f.call(args),
+            Builtin::Calendar(f) => return f.call(args),
+            Builtin::ToChar => return to_char::to_char(args),
             _ => {}
         }
         if args.iter().any(Value::is_null) {

@@ -13,6 +13,7 @@ use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{ReadView, Storage};
 use crate::types::{compare, encode_key, Value};
+use crate::wire::CancelSignal;
 
 use super::access::read;
 use super::expr::{EvalCtx, Expr, SessionFacts, SubKind, SubResult};
@@ -70,6 +71,8 @@ pub struct QueryCtx<'a> {
     pub facts: &'a SessionFacts,
     /// Subquery results and working tables of this statement.
     pub memo: ExecMemo,
+    /// The session's cancel signal: a pg_sleep ends with 57014 when it fires.
+    pub cancel: Option<CancelSignal>,
 }
 
 impl QueryCtx<'_> {
@@ -188,6 +191,10 @@ async fn run_rel<'a>(
         }
         Rel::Virtual(v) => Ok(v.rows(ctx.catalog, ctx.facts)),
         Rel::Single => Ok(vec![Vec::new()]),
+        Rel::Sleep(seconds) => {
+            sleep(seconds.eval(&[], &ectx)?, ctx.cancel.as_ref()).await?;
+            Ok(vec![vec![Value::Text(String::new())]])
+        }
         Rel::Series { args, .. } => {
             crate::sql::planner::srf::series_rows(&eval_all(args, &[], ctx, outer).await?)
         }
@@ -266,7 +273,7 @@ async fn run_rel<'a>(
             Ok(out)
         }
         Rel::Recursive { id, base, step, all } => {
-            recursive(*id, base, step, *all, ctx, outer).await
+            recursive(*id, base, step, *all, None, ctx, outer).await
         }
         Rel::WorkTable(id) => Ok(ctx.memo.work(*id)?.as_ref().clone()),
         Rel::Aggregate { input, group, aggs } => {
@@ -290,7 +297,6 @@ async fn run_rel<'a>(
             Ok(out)
         }
         Rel::Limit { input, limit, offset } => {
-            let rows = run(input, ctx, outer).await?;
             let count = |e: &Option<Expr>, what: &str, kind: ErrorKind| -> Result<Option<usize>> {
                 match e {
                     None => Ok(None),
@@ -307,6 +313,16 @@ async fn run_rel<'a>(
             let limit = count(limit, "LIMIT", ErrorKind::InvalidRowCountInLimitClause)?;
             let offset = count(offset, "OFFSET", ErrorKind::InvalidRowCountInResultOffsetClause)?
                 .unwrap_or(0);
+            let cap = limit.map(|l| l.saturating_add(offset));
+            let rows = match (cap, capped_recursive(input)) {
+                (Some(cap), Some((id, base, step, all))) => {
+                    let rows = recursive(id, base, step, all, Some(cap), ctx, outer).await?;
+                    rows.into_iter()
+                        .map(|r| row_wise(input, r, &ectx))
+                        .collect::<Result<Vec<_>>>()?
+                }
+                _ => run(input, ctx, outer).await?,
+            };
             Ok(rows.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect())
         }
         Rel::Truncate { input, width } => {
@@ -319,13 +335,68 @@ async fn run_rel<'a>(
     }
 }
 
+/// The WITH RECURSIVE under a LIMIT, through row-wise nodes only (projections without
+/// subqueries, truncations): there the LIMIT caps the rows the recursion produces, as
+/// PostgreSQL's lazy evaluation does, so a recursion with no stop condition ends.
+fn capped_recursive(rel: &Rel) -> Option<(usize, &Rel, &Rel, bool)> {
+    match rel {
+        Rel::Recursive { id, base, step, all } => Some((*id, base, step, *all)),
+        Rel::Project { input, exprs } if !exprs.iter().any(Expr::has_subquery) => {
+            capped_recursive(input)
+        }
+        Rel::Truncate { input, .. } => capped_recursive(input),
+        _ => None,
+    }
+}
+
+/// A row of the recursion through the row-wise nodes [`capped_recursive`] walked.
+fn row_wise(rel: &Rel, row: Vec<Value>, ctx: &EvalCtx<'_>) -> Result<Vec<Value>> {
+    match rel {
+        Rel::Project { input, exprs } => {
+            let r = row_wise(input, row, ctx)?;
+            exprs.iter().map(|e| e.eval(&r, ctx)).collect()
+        }
+        Rel::Truncate { input, width } => {
+            let mut r = row_wise(input, row, ctx)?;
+            r.truncate(*width);
+            Ok(r)
+        }
+        _ => Ok(row),
+    }
+}
+
+/// pg_sleep: an await (so that statement_timeout, which drops the statement's future,
+/// ends it too), or 57014 as soon as the session's cancel signal fires.
+async fn sleep(seconds: Value, cancel: Option<&CancelSignal>) -> Result<()> {
+    let secs = match seconds {
+        Value::Float8(s) if s.is_finite() && s > 0.0 => s.min(1e9),
+        _ => return Ok(()),
+    };
+    let nap = tokio::time::sleep(std::time::Duration::from_secs_f64(secs));
+    match cancel {
+        Some(c) => tokio::select! {
+            _ = nap => Ok(()),
+            _ = c.cancelled() => Err(Error::new(
+                ErrorKind::QueryCanceled,
+                "canceling statement due to user request",
+            )),
+        },
+        None => {
+            nap.await;
+            Ok(())
+        }
+    }
+}
+
 /// WITH RECURSIVE: the base rows, then rounds of `step` over the previous round's rows
-/// until a round adds nothing (with UNION, rows seen before do not count as added).
+/// until a round adds nothing (with UNION, rows seen before do not count as added), or
+/// until `cap` rows were produced (a LIMIT above it).
 async fn recursive(
     id: usize,
     base: &Rel,
     step: &Rel,
     all: bool,
+    cap: Option<usize>,
     ctx: &QueryCtx<'_>,
     outer: Option<&[Value]>,
 ) -> Result<Vec<Vec<Value>>> {
@@ -344,11 +415,13 @@ async fn recursive(
     };
     let mut working = keep_new(run(base, ctx, outer).await?);
     let mut out = working.clone();
-    while !working.is_empty() {
+    let cap = cap.unwrap_or(usize::MAX);
+    while !working.is_empty() && out.len() < cap {
         ctx.memo.set_work(id, std::mem::take(&mut working));
         working = keep_new(run(step, ctx, outer).await?);
         out.extend(working.iter().cloned());
     }
+    out.truncate(cap);
     Ok(out)
 }
 
@@ -425,11 +498,13 @@ fn aggregate(
         keys: Vec<Value>,
         accs: Vec<Accumulator>,
         seen: Vec<HashSet<Vec<u8>>>,
+        ordered: Vec<Vec<Vec<Value>>>,
     }
     let fresh = |keys: Vec<Value>| Group {
         keys,
         accs: aggs.iter().map(|a| Accumulator::new(a.func, &a.arg_ty)).collect(),
         seen: aggs.iter().map(|_| HashSet::new()).collect(),
+        ordered: aggs.iter().map(|_| Vec::new()).collect(),
     };
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
@@ -451,22 +526,22 @@ fn aggregate(
         };
         let g = &mut groups[gi];
         for (ai, a) in aggs.iter().enumerate() {
-            match &a.arg {
-                None => g.accs[ai].add(None)?,
-                Some(e) => {
-                    let v = e.eval(row, ectx)?;
-                    if a.distinct && !v.is_null() {
-                        let mut dk = Vec::new();
-                        encode_key(std::slice::from_ref(&v), &mut dk);
-                        if !g.seen[ai].insert(dk) {
-                            continue;
-                        }
-                    }
-                    match &a.delimiter {
-                        Some(d) => g.accs[ai].add_delimited(&v, &d.eval(row, ectx)?)?,
-                        None => g.accs[ai].add(Some(&v))?,
-                    }
-                }
+            if a.order_by.is_empty() {
+                feed(a, &mut g.accs[ai], &mut g.seen[ai], row, ectx)?;
+            } else {
+                g.ordered[ai].push(row.clone());
+            }
+        }
+    }
+    // `agg(x ORDER BY …)`: each group's rows for it, sorted, fed in that order.
+    for g in &mut groups {
+        for (ai, a) in aggs.iter().enumerate() {
+            if a.order_by.is_empty() {
+                continue;
+            }
+            let rows = sort(std::mem::take(&mut g.ordered[ai]), &a.order_by, ectx)?;
+            for row in &rows {
+                feed(a, &mut g.accs[ai], &mut g.seen[ai], row, ectx)?;
             }
         }
     }
@@ -480,6 +555,35 @@ fn aggregate(
             Ok(out)
         })
         .collect()
+}
+
+/// One input row into one aggregate: skipped if its FILTER does not hold, or (DISTINCT)
+/// if its value was seen.
+fn feed(
+    a: &AggCall,
+    acc: &mut Accumulator,
+    seen: &mut HashSet<Vec<u8>>,
+    row: &[Value],
+    ectx: &EvalCtx<'_>,
+) -> Result<()> {
+    if let Some(f) = &a.filter {
+        if !f.matches(row, ectx)? {
+            return Ok(());
+        }
+    }
+    let Some(e) = &a.arg else { return acc.add(None) };
+    let v = e.eval(row, ectx)?;
+    if a.distinct && !v.is_null() {
+        let mut dk = Vec::new();
+        encode_key(std::slice::from_ref(&v), &mut dk);
+        if !seen.insert(dk) {
+            return Ok(());
+        }
+    }
+    match &a.delimiter {
+        Some(d) => acc.add_delimited(&v, &d.eval(row, ectx)?),
+        None => acc.add(Some(&v)),
+    }
 }
 
 /// Sorts rows by `keys` (ORDER BY).

@@ -377,8 +377,12 @@ impl Expr {
                 if v.is_null() {
                     return Ok(Value::Null);
                 }
-                if let Value::Interval(iv) = &v {
-                    return Ok(Value::Interval(iv.checked_neg()?));
+                match &v {
+                    Value::Interval(iv) => return Ok(Value::Interval(iv.checked_neg()?)),
+                    // Not 0 - x: the negation of 0 is -0, which PostgreSQL prints.
+                    Value::Float8(x) => return Ok(Value::Float8(-x)),
+                    Value::Float4(x) => return Ok(Value::Float4(-x)),
+                    _ => {}
                 }
                 let zero = cast(&Value::Int4(0), &DataType::Int4, ty)?;
                 binary_op(BinaryOp::Sub, &zero, ty, &v, ty)

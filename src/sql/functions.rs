@@ -417,10 +417,10 @@ impl Func {
             ("current_schemas", 1) => (Func::CurrentSchemas, Array(Box::new(Name))),
             ("array_position", 2) => (Func::ArrayPosition, Int4),
             ("pg_backend_pid", 0) => (Func::PgBackendPid, Int4),
-            ("coalesce", n) if n > 0 => (Func::Coalesce, common_type(args)),
+            ("coalesce", n) if n > 0 => (Func::Coalesce, matched_type("COALESCE", args)?),
             ("nullif", 2) => (Func::NullIf, args[0].clone()),
-            ("greatest", n) if n > 0 => (Func::Greatest, common_type(args)),
-            ("least", n) if n > 0 => (Func::Least, common_type(args)),
+            ("greatest", n) if n > 0 => (Func::Greatest, matched_type("GREATEST", args)?),
+            ("least", n) if n > 0 => (Func::Least, matched_type("LEAST", args)?),
             ("lower", 1) if text_like(&args[0]) => (Func::Lower, Text),
             ("upper", 1) if text_like(&args[0]) => (Func::Upper, Text),
             ("length" | "char_length" | "character_length", 1)
@@ -490,6 +490,8 @@ impl Func {
         match self {
             Func::Coalesce | Func::Greatest | Func::Least => Some(result.clone()),
             Func::Lower | Func::Upper if *given != DataType::Text => Some(DataType::Text),
+            // char(n) keeps its padding here: PostgreSQL counts it (bpcharoctetlen).
+            Func::OctetLength if matches!(given, DataType::Bpchar(_)) => None,
             Func::Length | Func::OctetLength
                 if !matches!(given, DataType::Text | DataType::Bytea) =>
             {
@@ -702,6 +704,36 @@ pub fn common_type(types: &[DataType]) -> DataType {
         Some(t) => t,
         None => Text,
     }
+}
+
+/// [`common_type`], after PostgreSQL's check that the known types are of one category
+/// (42804 `COALESCE types integer and text cannot be matched`).
+fn matched_type(what: &str, types: &[DataType]) -> Result<DataType> {
+    use DataType::*;
+    let category = |t: &DataType| match t {
+        Int2 | Int4 | Int8 | Numeric(_) | Float4 | Float8 => 1,
+        Text | Varchar(_) | Bpchar(_) | Name => 2,
+        Date | Timestamp | TimestampTz => 3,
+        _ => 0,
+    };
+    let mut known = types.iter().filter(|t| **t != Unknown);
+    if let Some(first) = known.next() {
+        for t in known {
+            let same =
+                if category(first) == 0 { t == first } else { category(t) == category(first) };
+            if !same {
+                return Err(Error::new(
+                    ErrorKind::DatatypeMismatch,
+                    format!(
+                        "{what} types {} and {} cannot be matched",
+                        first.display_name(),
+                        t.display_name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(common_type(types))
 }
 
 /// Casts `v` to `to` when the planner decided an argument needs it.

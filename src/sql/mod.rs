@@ -44,7 +44,10 @@
 //! the equality keys the planner found), set operations through [`setop::set_op`];
 //! a subquery in an expression (`expr::SubPlan`) is run by `exec` before the
 //! expression is evaluated on a row — once per statement if uncorrelated, once per
-//! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table.
+//! row if it reads the enclosing row — and WITH RECURSIVE loops over its working table
+//! (stopping early under a LIMIT directly above it, as PostgreSQL's lazy evaluation
+//! does). `pg_sleep` is such a subquery too (`Rel::Sleep`), so that its sleep is an
+//! await that statement_timeout and a CancelRequest can end.
 //!
 //! A view in FROM is expanded by the planner (`planner/view.rs`): its stored text is
 //! bound again and its recorded columns picked out, like a subquery in FROM. DDL plans

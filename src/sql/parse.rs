@@ -7,8 +7,8 @@
 //! and ABORT.
 
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
@@ -177,8 +177,7 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
                 stripped = text;
                 sql = &stripped;
             }
-            let stmts =
-                Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| syntax_error(sql, e))?;
+            let stmts = parse_sql(sql).map_err(|e| syntax_error(sql, e))?;
             match stmts.as_slice() {
                 [] => Plan::Empty,
                 [s] => match super::advisory::plan_call(s, catalog, declared)? {
@@ -203,7 +202,85 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
 
 /// Turns sqlparser's message into PostgreSQL's shape where we can, with the position
 /// of the offending token (sqlparser reports its line and column).
-fn syntax_error(sql: &str, e: sqlparser::parser::ParserError) -> Error {
+/// The function name `parse_sql` wraps the low bound of `BETWEEN SYMMETRIC` in; the
+/// planner (`planner/operators.rs`) unwraps it.
+pub(crate) const SYMMETRIC_MARKER: &str = "__troupe_between_symmetric";
+
+/// Parses with sqlparser, after fixes to its tokens where PostgreSQL reads them
+/// differently or sqlparser lacks the syntax:
+/// * the postfix operator `ISNULL` (sqlparser knows only `NOTNULL`) becomes `IS NULL`;
+/// * `->-` (as in `j->-1`, which sqlparser lexes as one operator) becomes `->` `-`;
+/// * `BETWEEN SYMMETRIC a AND b` becomes `BETWEEN marker(a) AND b`
+///   ([`SYMMETRIC_MARKER`]), `BETWEEN ASYMMETRIC` plain `BETWEEN`;
+/// * `trim(BOTH | LEADING | TRAILING FROM x)` gets its default characters, `' '`.
+fn parse_sql(sql: &str) -> std::result::Result<Vec<sqlparser::ast::Statement>, ParserError> {
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location()?;
+    let is_word = |t: &TokenWithSpan, w: &str| matches!(&t.token, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    let mut fixed: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
+    // Open marker calls: the paren depth and CASE depth at which each closes (before AND).
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let (mut depth, mut cases) = (0usize, 0usize);
+    for t in tokens {
+        let span = t.span;
+        let with = |token: Token| TokenWithSpan::new(token, span);
+        let last = fixed.iter().rev().find(|x| !matches!(x.token, Token::Whitespace(_)));
+        let after_between = last.is_some_and(|l| is_word(l, "between"));
+        match &t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.saturating_sub(1),
+            _ if is_word(&t, "case") => cases += 1,
+            _ if is_word(&t, "end") => cases = cases.saturating_sub(1),
+            _ => {}
+        }
+        if is_word(&t, "and") && open.last() == Some(&(depth, cases)) {
+            open.pop();
+            fixed.push(with(Token::RParen));
+            fixed.push(t);
+            continue;
+        }
+        match &t.token {
+            Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("isnull") => {
+                fixed.push(with(Token::make_keyword("IS")));
+                fixed.push(with(Token::Whitespace(Whitespace::Space)));
+                fixed.push(with(Token::make_keyword("NULL")));
+            }
+            Token::CustomBinaryOperator(op) if op == "->-" => {
+                fixed.push(with(Token::Arrow));
+                fixed.push(with(Token::Minus));
+            }
+            _ if after_between && is_word(&t, "asymmetric") => {}
+            _ if after_between && is_word(&t, "symmetric") => {
+                fixed.push(with(Token::make_word(SYMMETRIC_MARKER, None)));
+                fixed.push(with(Token::LParen));
+                open.push((depth, cases));
+            }
+            _ if is_word(&t, "from") && trim_without_characters(&fixed, is_word) => {
+                fixed.push(with(Token::SingleQuotedString(" ".into())));
+                fixed.push(with(Token::Whitespace(Whitespace::Space)));
+                fixed.push(t);
+            }
+            _ => fixed.push(t),
+        }
+    }
+    Parser::new(&dialect).with_tokens_with_locations(fixed).parse_statements()
+}
+
+/// True if the tokens so far end in `trim ( BOTH | LEADING | TRAILING`.
+fn trim_without_characters(
+    fixed: &[TokenWithSpan],
+    is_word: impl Fn(&TokenWithSpan, &str) -> bool,
+) -> bool {
+    let mut seen = fixed.iter().rev().filter(|x| !matches!(x.token, Token::Whitespace(_)));
+    let (Some(w), Some(p), Some(f)) = (seen.next(), seen.next(), seen.next()) else {
+        return false;
+    };
+    ["both", "leading", "trailing"].iter().any(|k| is_word(w, k))
+        && matches!(p.token, Token::LParen)
+        && is_word(f, "trim")
+}
+
+fn syntax_error(sql: &str, e: ParserError) -> Error {
     let msg = e.to_string();
     let found = msg
         .split("found: ")

@@ -114,6 +114,10 @@ pub struct AggCall {
     pub distinct: bool,
     /// string_agg's delimiter (over the input row).
     pub delimiter: Option<Expr>,
+    /// `FILTER (WHERE …)`: only input rows it holds for are aggregated.
+    pub filter: Option<Expr>,
+    /// `agg(x ORDER BY …)`: the order the input rows are fed in (over the input row).
+    pub order_by: Vec<SortKey>,
 }
 
 /// A sort key.
@@ -145,6 +149,9 @@ pub enum Rel {
     Single,
     /// VALUES rows.
     Values(Vec<Vec<Expr>>),
+    /// `pg_sleep(seconds)`: one row of one column (void, shown as ''), after sleeping
+    /// `seconds`; the sleep is an await, so statement_timeout and a cancel end it.
+    Sleep(Expr),
     /// `generate_series(start, stop, step)` in FROM: one column of type `ty`.
     Series {
         /// start, stop, step (evaluated with the outer row).

@@ -32,6 +32,7 @@ mod explain;
 mod foreign_key;
 mod index;
 mod join;
+mod operators;
 mod returning;
 pub mod schema;
 mod setop;
@@ -43,6 +44,7 @@ mod view;
 pub use alter::AlterAction;
 pub use alter_apply::{apply_alter, rename_word, Altered, Source};
 use cte::CteDef;
+use operators::like_operands;
 use subquery::CorrFrame;
 
 /// One visible column.
@@ -339,8 +341,9 @@ impl<'a> Planner<'a> {
         outer: Option<&Scope>,
         keep_unknown: bool,
     ) -> Result<QueryPlan> {
-        if q.fetch.is_some() {
-            return Err(unsupported("FETCH"));
+        if let Some(fetch) = &q.fetch {
+            let q = operators::fetch_as_limit(q, fetch)?;
+            return self.query_typed(&q, outer, keep_unknown);
         }
         if !q.locks.is_empty() {
             let wait = super::locking::wait_policy(&q.locks, &self.lock_strengths)?;
@@ -436,6 +439,12 @@ impl<'a> Planner<'a> {
             rel = push_filter(rel, pred);
         }
 
+        // A constant HAVING is type-checked first, as PostgreSQL does before it checks
+        // the select list's grouping (`SELECT * FROM t HAVING 1` is 42804, not 42803).
+        if let Some(h @ ast::Expr::Value(_)) = &s.having {
+            expect_bool(&self.expr(h, &scope, outer, None)?.1, "HAVING")?;
+        }
+
         // GROUP BY / aggregates
         let group_exprs = match &s.group_by {
             ast::GroupByExpr::Expressions(e, mods) if mods.is_empty() => e.clone(),
@@ -524,6 +533,9 @@ impl<'a> Planner<'a> {
         }
 
         let distinct_on = match &s.distinct {
+            Some(ast::Distinct::On(_)) if s.projection.is_empty() => {
+                return Err(Error::syntax("syntax error at or near \"FROM\""));
+            }
             Some(ast::Distinct::On(list)) => {
                 let mut keys = Vec::new();
                 for e in list {
@@ -709,6 +721,10 @@ impl<'a> Planner<'a> {
                 }
             }
             ast::TableFactor::Derived { subquery, alias, .. } => {
+                if alias.is_none() {
+                    return Err(Error::syntax("subquery in FROM must have an alias")
+                        .with_hint("For example, FROM (SELECT ...) [AS] foo."));
+                }
                 let plan = match lateral_scope {
                     Some(left) => self.lateral_query(subquery, left, outer)?,
                     None => self.query(subquery, outer)?,
@@ -852,6 +868,19 @@ impl<'a> Planner<'a> {
                 };
                 self.literal(&ast::Value::Number(format!("-{n}"), *long))
             }
+            E::UnaryOp {
+                op: op @ (ast::UnaryOperator::PGSquareRoot | ast::UnaryOperator::PGCubeRoot),
+                expr,
+            } => {
+                let name =
+                    if matches!(op, ast::UnaryOperator::PGSquareRoot) { "dsqrt" } else { "dcbrt" };
+                self.call_named(name, &[expr.as_ref()], scope, outer, agg)
+            }
+            E::UnaryOp { op: ast::UnaryOperator::Minus, expr }
+                if matches!(**expr, E::BinaryOp { op: ast::BinaryOperator::PGExp, .. }) =>
+            {
+                self.expr(&operators::minus_into_power(expr), scope, outer, agg)
+            }
             E::UnaryOp { op, expr } => {
                 let (x, t) = self.expr(expr, scope, outer, agg)?;
                 match op {
@@ -869,7 +898,30 @@ impl<'a> Planner<'a> {
                         Ok((Expr::Neg(Box::new(x), t.clone()), t))
                     }
                     ast::UnaryOperator::Plus => Ok((x, t)),
+
                     _ => Err(unsupported(format!("operator {op}"))),
+                }
+            }
+            E::BinaryOp { left, op, right }
+                if matches!((&**left, &**right), (E::Tuple(_), E::Tuple(_))) =>
+            {
+                self.expr(&operators::row_comparison(left, op, right)?, scope, outer, agg)
+            }
+            E::InSubquery { expr, subquery, negated } if matches!(**expr, E::Tuple(_)) => {
+                self.expr(&operators::row_in_subquery(expr, subquery, *negated)?, scope, outer, agg)
+            }
+            E::InList { expr, list, negated } if matches!(**expr, E::Tuple(_)) => {
+                self.expr(&operators::row_in_list(expr, list, *negated)?, scope, outer, agg)
+            }
+            E::BinaryOp { left, op: ast::BinaryOperator::PGExp, right } => {
+                self.call_named("power", &[left.as_ref(), right.as_ref()], scope, outer, agg)
+            }
+            E::BinaryOp { left, op, right } if operators::like_operator(op).is_some() => {
+                let like = operators::like_operator(op)
+                    .map(|(negated, ilike)| operators::like_ast(left, right, negated, ilike));
+                match like {
+                    Some(l) => self.expr(&l, scope, outer, agg),
+                    None => Err(Error::internal("LIKE operator")),
                 }
             }
             E::BinaryOp { left, op, right } => match regex_function(op) {
@@ -888,6 +940,11 @@ impl<'a> Planner<'a> {
             E::IsNull(x) | E::IsNotNull(x) => {
                 let (b, _) = self.expr(x, scope, outer, agg)?;
                 Ok((Expr::IsNull(Box::new(b), matches!(e, E::IsNotNull(_))), DataType::Bool))
+            }
+            E::IsUnknown(x) | E::IsNotUnknown(x) => {
+                let (b, t) = self.expr(x, scope, outer, agg)?;
+                let b = coerce(b, t, &DataType::Bool)?;
+                Ok((Expr::IsNull(Box::new(b), matches!(e, E::IsNotUnknown(_))), DataType::Bool))
             }
             E::IsTrue(x) | E::IsFalse(x) | E::IsNotTrue(x) | E::IsNotFalse(x) => {
                 let (b, t) = self.expr(x, scope, outer, agg)?;
@@ -956,6 +1013,11 @@ impl<'a> Planner<'a> {
                     DataType::Bool,
                 ))
             }
+            E::Between { expr, negated, low, high } if operators::symmetric(low).is_some() => {
+                let low = operators::symmetric(low).unwrap_or(low);
+                let e = operators::between_symmetric(expr, *negated, low, high);
+                self.expr(&e, scope, outer, agg)
+            }
             E::Between { expr, negated, low, high } => {
                 let ge = ast::Expr::BinaryOp {
                     left: expr.clone(),
@@ -972,10 +1034,12 @@ impl<'a> Planner<'a> {
                 let both = Expr::And(Box::new(a), Box::new(b));
                 Ok((if *negated { Expr::Not(Box::new(both)) } else { both }, DataType::Bool))
             }
-            E::Like { negated, expr, pattern, escape_char: None, any: false }
-            | E::ILike { negated, expr, pattern, escape_char: None, any: false } => {
+            E::Like { negated, expr, pattern, escape_char, any: false }
+            | E::ILike { negated, expr, pattern, escape_char, any: false } => {
                 let (x, t) = self.expr(expr, scope, outer, agg.as_deref_mut())?;
-                let (p, pt) = self.expr(pattern, scope, outer, agg)?;
+                let (p, pt) =
+                    self.like_pattern(pattern, escape_char.as_deref(), scope, outer, agg)?;
+                like_operands(&t, &pt, matches!(e, E::ILike { .. }))?;
                 let x = self.cast_to(x, t, &DataType::Text, false)?;
                 let p = self.cast_to(p, pt, &DataType::Text, false)?;
                 Ok((
@@ -1058,6 +1122,7 @@ impl<'a> Planner<'a> {
             | E::Ceil { .. }
             | E::Floor { .. } => self.special_function(e, scope, outer, agg),
             E::Array(arr) => {
+                operators::flat_array(arr)?;
                 let mut items = Vec::new();
                 let mut types = Vec::new();
                 for x in &arr.elem {
@@ -1066,6 +1131,9 @@ impl<'a> Planner<'a> {
                     items.push((b, t));
                 }
                 let elem = common_type(&types);
+                if matches!(elem, DataType::Array(_)) {
+                    return Err(unsupported("multidimensional arrays"));
+                }
                 let mut bound = Vec::new();
                 for (b, t) in items {
                     bound.push(self.cast_to(b, t, &elem, false)?);
@@ -1087,10 +1155,11 @@ impl<'a> Planner<'a> {
             return Err(Error::syntax(format!("{}() needs arguments", func.name())));
         };
         let distinct = matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct));
-        if f.filter.is_some() || !list.clauses.is_empty() || f.over.is_some() {
-            return Err(unsupported("aggregate FILTER / ORDER BY / OVER"));
+        if f.over.is_some() || !f.within_group.is_empty() {
+            return Err(unsupported("window functions and WITHIN GROUP"));
         }
-        let call = match list.args.as_slice() {
+        let (filter, order_by) = self.aggregate_clauses(f, list, ctx, outer)?;
+        let mut call = match list.args.as_slice() {
             [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)]
                 if func == AggFunc::Count =>
             {
@@ -1101,6 +1170,8 @@ impl<'a> Planner<'a> {
                     result_ty: DataType::Int8,
                     distinct: false,
                     delimiter: None,
+                    filter: None,
+                    order_by: Vec::new(),
                 }
             }
             [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a))]
@@ -1120,7 +1191,16 @@ impl<'a> Planner<'a> {
                     (arg, t)
                 };
                 let result_ty = func.result_type(&t)?;
-                AggCall { func, arg: Some(arg), arg_ty: t, result_ty, distinct, delimiter: None }
+                AggCall {
+                    func,
+                    arg: Some(arg),
+                    arg_ty: t,
+                    result_ty,
+                    distinct,
+                    delimiter: None,
+                    filter: None,
+                    order_by: Vec::new(),
+                }
             }
             [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(a)), ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(d))]
                 if func == AggFunc::StringAgg =>
@@ -1158,10 +1238,14 @@ impl<'a> Planner<'a> {
                     result_ty: DataType::Text,
                     distinct,
                     delimiter: Some(delim),
+                    filter: None,
+                    order_by: Vec::new(),
                 }
             }
             _ => return Err(unsupported(format!("{}() with these arguments", func.name()))),
         };
+        call.filter = filter;
+        call.order_by = order_by;
         let ty = call.result_ty.clone();
         let idx = ctx.group_keys.len() + ctx.aggs.len();
         ctx.aggs.push(call);
@@ -1227,6 +1311,9 @@ impl<'a> Planner<'a> {
             bound.push(b);
             types.push(t);
         }
+        if name == "pg_sleep" && types.len() == 1 {
+            return self.pg_sleep(bound.remove(0), types.remove(0));
+        }
         if name == "pg_typeof" && types.len() == 1 {
             // The argument's type is known at bind time: a constant, as PostgreSQL
             // prints it (a regtype, so without the type modifier).
@@ -1274,16 +1361,19 @@ impl<'a> Planner<'a> {
                 self.call_named("substr", &args, scope, outer, agg)
             }
             E::Trim { expr, trim_where, trim_what, trim_characters } => {
-                if trim_characters.is_some() {
-                    return Err(unsupported("TRIM with a character list"));
-                }
+                let chars = match trim_characters.as_deref() {
+                    None => None,
+                    // trim(s, chars): PostgreSQL's btrim(s, chars).
+                    Some([c]) if trim_where.is_none() && trim_what.is_none() => Some(c),
+                    Some(_) => return Err(unsupported("TRIM with this character list")),
+                };
                 let name = match trim_where {
                     Some(ast::TrimWhereField::Leading) => "ltrim",
                     Some(ast::TrimWhereField::Trailing) => "rtrim",
                     _ => "btrim",
                 };
                 let mut args: Vec<&ast::Expr> = vec![expr];
-                if let Some(w) = trim_what {
+                if let Some(w) = trim_what.as_deref().or(chars) {
                     args.push(w);
                 }
                 self.call_named(name, &args, scope, outer, agg)

@@ -330,11 +330,21 @@ impl<'a> Scanner<'a> {
 }
 
 /// Parses ISO text as microseconds since 2000-01-01 (for timestamps) or days (dates).
+/// `20240115[ rest]` (ISO 8601 basic form: eight digits) as `2024-01-15[ rest]`.
+fn iso_basic_date(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let ends = matches!(b.get(8), None | Some(b' ' | b'T' | b't'));
+    (digits == 8 && ends).then(|| format!("{}-{}-{}{}", &s[..4], &s[4..6], &s[6..8], &s[8..]))
+}
+
 pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind) -> Result<i64> {
     let trimmed = input.trim_matches(|c: char| c.is_ascii_whitespace());
     if let Some(value) = special_word(trimmed, kind) {
         return Ok(value);
     }
+    let expanded = iso_basic_date(trimmed);
+    let input = expanded.as_deref().unwrap_or(input);
     let mut s = Scanner { input, bytes: input.as_bytes(), pos: 0, kind };
     s.skip_spaces();
     let (year, _) = s.number(9)?;

@@ -16,7 +16,7 @@ const PG_EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
     None => NaiveDate::MIN,
 };
 
-fn to_datetime(v: &Value) -> Result<NaiveDateTime> {
+pub(super) fn to_datetime(v: &Value) -> Result<NaiveDateTime> {
     let micros = match v {
         Value::Timestamp(m) | Value::TimestampTz(m) => *m,
         Value::Date(d) => *d as i64 * 86_400_000_000,
@@ -28,7 +28,7 @@ fn to_datetime(v: &Value) -> Result<NaiveDateTime> {
         .ok_or_else(|| Error::new(ErrorKind::DatetimeFieldOverflow, "timestamp out of range"))
 }
 
-fn micros_of(dt: NaiveDateTime) -> i64 {
+pub(super) fn micros_of(dt: NaiveDateTime) -> i64 {
     let base = PG_EPOCH.and_hms_opt(0, 0, 0).unwrap_or_default();
     (dt - base).num_microseconds().unwrap_or(0)
 }

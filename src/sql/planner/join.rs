@@ -74,6 +74,16 @@ impl Planner<'_> {
             }
             let (right, rscope) =
                 self.table_factor(relation, if lateral { Some(&scope) } else { None }, outer)?;
+            let twice = rscope
+                .iter()
+                .filter_map(|c| c.qualifier.as_deref())
+                .find(|q| scope.iter().any(|c| c.qualifier.as_deref() == Some(q)));
+            if let Some(name) = twice {
+                return Err(Error::new(
+                    ErrorKind::DuplicateAlias,
+                    format!("table name \"{name}\" specified more than once"),
+                ));
+            }
             let (left_width, right_width) = (scope.len(), rscope.len());
             let mut joined = scope.clone();
             joined.extend(rscope.iter().cloned());

@@ -216,6 +216,7 @@ pub(super) fn before_aggregate(
     keys.iter_mut().for_each(&mut take);
     for a in aggs.iter_mut() {
         a.arg.iter_mut().chain(a.delimiter.iter_mut()).for_each(&mut take);
+        a.filter.iter_mut().chain(a.order_by.iter_mut().map(|k| &mut k.expr)).for_each(&mut take);
     }
     if extra.is_empty() {
         return rel;
