@@ -224,7 +224,7 @@ impl<K: LearnedKey, V> LearnedIndex<K, V> {
         if self.leaves[leaf].len() > MAX_LEAF {
             let upper = self.leaves[leaf].split(&self.prefixer);
             let lower_len = self.leaves[leaf].len();
-            if let Some((pivot, _)) = upper.entries.first() {
+            if let Some((pivot, _)) = upper.entries.front() {
                 self.root.split(leaf, pivot.clone(), &self.prefixer);
             }
             self.leaves.insert(leaf + 1, upper);
@@ -263,7 +263,7 @@ impl<K: LearnedKey, V> LearnedIndex<K, V> {
     /// Removes the entry at `probe`.
     pub fn remove(&mut self, probe: &K::Probe) -> Option<V> {
         let (leaf, Ok(pos)) = self.locate(probe) else { return None };
-        let (_, value) = self.leaves[leaf].remove_at(pos);
+        let (_, value) = self.leaves[leaf].remove_at(pos)?;
         self.len -= 1;
         let n = self.leaves[leaf].len();
         if self.leaves.len() > 1 && n < MIN_LEAF {
