@@ -34,7 +34,7 @@ start() { # index port
   "$bin" serve --in-memory --index "$1" --listen "127.0.0.1:$2" >"$WORK/server-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
-    grep -q "listening" "$WORK/server-$1.log" && return 0
+    grep -qs "listening" "$WORK/server-$1.log" && return 0
     sleep 0.1
   done
   echo "# troupe --index $1 did not start:"; tail -5 "$WORK/server-$1.log"; return 1
