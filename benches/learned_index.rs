@@ -5,7 +5,8 @@
 //! is removed again untimed), scans of 100 keys from a random start, bulk load of the
 //! 10M sorted keys against inserting them one by one into a BTreeMap (and against
 //! `BTreeMap::from_iter`, its own bulk build). Memory beyond the keys and values is
-//! measured with a counting allocator and printed before the timings.
+//! measured with a counting allocator and printed before the timings, with the time per
+//! insert of 2M random-order keys into an empty map (leaf splits included).
 //!
 //! `cargo bench --bench learned_index -- --warm-up-time 1 --measurement-time 3`
 //! (`LEARNED_BENCH_KEYS=1000000` for a quicker, smaller run).
@@ -105,29 +106,35 @@ fn bench_dataset(c: &mut Criterion, name: &str) {
     let m = 2_000_000.min(n);
     let mut shuffled: Vec<(u64, u64)> = sorted.iter().step_by(n / m).copied().collect();
     shuffled.shuffle(&mut rng);
-    let (l, learned_ins_mem) = overhead_per_key(shuffled.len(), || {
+    let ((l, learned_grow), learned_ins_mem) = overhead_per_key(shuffled.len(), || {
+        let start = Instant::now();
         let mut l = LearnedIndex::new();
         for &(k, v) in &shuffled {
             l.insert(k, v);
         }
-        l
+        (l, start.elapsed())
     });
     drop(l);
-    let (b, btree_ins_mem) = overhead_per_key(shuffled.len(), || {
+    let ((b, btree_grow), btree_ins_mem) = overhead_per_key(shuffled.len(), || {
+        let start = Instant::now();
         let mut b = BTreeMap::new();
         for &(k, v) in &shuffled {
             b.insert(k, v);
         }
-        b
+        (b, start.elapsed())
     });
     drop(b);
+    let per_insert = |d: Duration| d.as_nanos() as f64 / shuffled.len() as f64;
     println!(
         "{name}: {n} keys; memory beyond keys+values per key: learned {learned_mem:.2} B \
          (bulk loaded; {} leaves, model error mean {error_mean:.1} max {error_max}), \
          BTreeMap {btree_mem:.2} B (from sorted); after {} random-order inserts: \
-         learned {learned_ins_mem:.2} B, BTreeMap {btree_ins_mem:.2} B",
+         learned {learned_ins_mem:.2} B, BTreeMap {btree_ins_mem:.2} B; those inserts, \
+         growing from empty (splits included): learned {:.0} ns, BTreeMap {:.0} ns each",
         learned.leaf_count(),
         shuffled.len(),
+        per_insert(learned_grow),
+        per_insert(btree_grow),
     );
 
     let mut g = c.benchmark_group(format!("{name}/lookup"));

@@ -40,7 +40,7 @@ enum Command {
         #[arg(long)]
         in_memory: bool,
         /// The index each table partition keeps its rows in.
-        #[arg(long, value_enum, default_value_t = IndexChoice::Btree)]
+        #[arg(long, value_enum, default_value_t = IndexChoice::Learned)]
         index: IndexChoice,
     },
 }

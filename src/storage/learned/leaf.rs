@@ -2,15 +2,21 @@
 //!
 //! ```text
 //!   position ≈ intercept + slope · (prefix − base)        (least squares, at training)
-//!   entries: [(k0,v0) (k1,v1) … (kn-1,vn-1)]             sorted, no gaps
+//!   entries: [(k0,v0) (k1,v1) … (kn-1,vn-1)]             sorted, no gaps, a ring buffer
 //!                      ▲ predicted ── exponential search ─▶ found / insertion point
 //! ```
 //! The search starts at the predicted position and doubles its step until it brackets
 //! the key, then bisects: `O(log e)` comparisons for a prediction `e` positions off, so
-//! correctness never depends on the model, only speed does. Inserts and removes shift
-//! the entries after them (a leaf holds at most [`MAX_LEAF`] entries, so a shift is a
-//! few kilobytes) and leave the model slightly stale; after [`Leaf::stale`] such writes
-//! the leaf retrains in `O(len)`.
+//! correctness never depends on the model, only speed does.
+//!
+//! The entries are a `VecDeque`, logically one sorted array: an insert or remove shifts
+//! whichever side of its position is shorter (the ring buffer wraps to make room at the
+//! front), so a write moves at most half the leaf and a quarter on average, and the
+//! spare capacity serves both ends; this is the cheap half of ALEX's gapped arrays
+//! without their memory. Writes leave the model slightly stale; after [`Leaf::stale`]
+//! such writes the leaf retrains in `O(len)`.
+
+use std::collections::VecDeque;
 
 use super::key::LearnedKey;
 use super::Prefixer;
@@ -26,7 +32,7 @@ pub const MERGED_LEAF: usize = MAX_LEAF * 3 / 4;
 /// One leaf of the index.
 #[derive(Debug, Clone)]
 pub struct Leaf<K, V> {
-    pub(super) entries: Vec<(K, V)>,
+    pub(super) entries: VecDeque<(K, V)>,
     base: u64,
     slope: f64,
     intercept: f64,
@@ -36,7 +42,8 @@ pub struct Leaf<K, V> {
 
 impl<K: LearnedKey, V> Leaf<K, V> {
     /// A leaf holding `entries` (sorted, strictly ascending), trained.
-    pub fn new(entries: Vec<(K, V)>, prefixer: &Prefixer<K>) -> Leaf<K, V> {
+    pub fn new(entries: impl Into<VecDeque<(K, V)>>, prefixer: &Prefixer<K>) -> Leaf<K, V> {
+        let entries = entries.into();
         let mut leaf = Leaf { entries, base: 0, slope: 0.0, intercept: 0.0, writes: 0 };
         leaf.train(prefixer);
         leaf
@@ -51,7 +58,7 @@ impl<K: LearnedKey, V> Leaf<K, V> {
     pub fn train(&mut self, prefixer: &Prefixer<K>) {
         self.writes = 0;
         let n = self.entries.len();
-        self.base = self.entries.first().map_or(0, |(k, _)| prefixer.of(k.probe()));
+        self.base = self.entries.front().map_or(0, |(k, _)| prefixer.of(k.probe()));
         if n < 2 {
             self.slope = 0.0;
             self.intercept = 0.0;
@@ -138,14 +145,12 @@ impl<K: LearnedKey, V> Leaf<K, V> {
                 }
             }
         };
-        match e[lo..hi].binary_search_by(|(k, _)| k.probe().cmp(probe)) {
-            Ok(i) => Ok(lo + i),
-            Err(i) => Err(lo + i),
-        }
+        bisect(e, lo, hi, probe)
     }
 
-    /// Inserts at `pos` (from [`Leaf::find`]), growing the allocation by an eighth at a
-    /// time so that spare capacity stays small (the memory target).
+    /// Inserts at `pos` (from [`Leaf::find`]), shifting the shorter side, and growing the
+    /// allocation by an eighth at a time so that spare capacity stays small (the memory
+    /// target).
     pub fn insert_at(&mut self, pos: usize, key: K, value: V) {
         if self.entries.len() == self.entries.capacity() {
             self.entries.reserve_exact((self.entries.len() / 8).max(8));
@@ -155,7 +160,8 @@ impl<K: LearnedKey, V> Leaf<K, V> {
     }
 
     /// Removes the entry at `pos`, giving back memory when the leaf has shrunk a lot.
-    pub fn remove_at(&mut self, pos: usize) -> (K, V) {
+    /// `pos` must be an entry's position (from [`Leaf::find`]'s `Ok`).
+    pub fn remove_at(&mut self, pos: usize) -> Option<(K, V)> {
         let entry = self.entries.remove(pos);
         self.writes += 1;
         let len = self.entries.len();
@@ -182,6 +188,24 @@ impl<K: LearnedKey, V> Leaf<K, V> {
     }
 }
 
+/// Binary search of `probe` in `e[lo..hi]`, as `slice::binary_search` answers.
+fn bisect<K: LearnedKey, V>(
+    e: &VecDeque<(K, V)>,
+    mut lo: usize,
+    mut hi: usize,
+    probe: &K::Probe,
+) -> Result<usize, usize> {
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match e[mid].0.probe().cmp(probe) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Ok(mid),
+        }
+    }
+    Err(lo)
+}
+
 /// `prefix − base` as a float, negative below the base.
 fn offset(prefix: u64, base: u64) -> f64 {
     if prefix >= base {
@@ -196,7 +220,7 @@ mod tests {
     use super::*;
 
     fn leaf(keys: &[u64]) -> Leaf<u64, ()> {
-        Leaf::new(keys.iter().map(|&k| (k, ())).collect(), &Prefixer::default())
+        Leaf::new(keys.iter().map(|&k| (k, ())).collect::<Vec<_>>(), &Prefixer::default())
     }
 
     #[test]

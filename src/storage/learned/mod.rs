@@ -28,10 +28,13 @@
 //! zero (`LearnedIndex::model_error` measures it; the bench prints it).
 //!
 //! **Inserts and deletes.** A write finds its position as a lookup does and shifts the
-//! rest of the leaf (at most [`MAX_LEAF`] entries, a few KiB of `memmove`); there are no
-//! gaps, so spare memory is only the allocation slack, grown and shrunk by an eighth.
-//! A write makes the model a little stale; after a quarter of the leaf's length in
-//! writes the leaf retrains (`O(len)`, so `O(1)` amortised per write).
+//! shorter side of the leaf: the entries are a ring buffer (`VecDeque`), so room can be
+//! made at either end, and a write moves at most half of [`MAX_LEAF`] entries, a quarter
+//! on average. That is the part of ALEX's gapped arrays that matters for a leaf this
+//! small, without their memory: there are no gaps, so spare memory is only the
+//! allocation slack, grown and shrunk by an eighth. A write makes the model a little
+//! stale; after a quarter of the leaf's length in writes the leaf retrains (`O(len)`,
+//! so `O(1)` amortised per write).
 //!
 //! **Splits and merges.** A leaf over [`MAX_LEAF`] entries splits in half: both halves
 //! retrain and the upper half's first key becomes a pivot in the root (`O(leaves)` to
@@ -224,7 +227,7 @@ impl<K: LearnedKey, V> LearnedIndex<K, V> {
         if self.leaves[leaf].len() > MAX_LEAF {
             let upper = self.leaves[leaf].split(&self.prefixer);
             let lower_len = self.leaves[leaf].len();
-            if let Some((pivot, _)) = upper.entries.first() {
+            if let Some((pivot, _)) = upper.entries.front() {
                 self.root.split(leaf, pivot.clone(), &self.prefixer);
             }
             self.leaves.insert(leaf + 1, upper);
@@ -263,7 +266,7 @@ impl<K: LearnedKey, V> LearnedIndex<K, V> {
     /// Removes the entry at `probe`.
     pub fn remove(&mut self, probe: &K::Probe) -> Option<V> {
         let (leaf, Ok(pos)) = self.locate(probe) else { return None };
-        let (_, value) = self.leaves[leaf].remove_at(pos);
+        let (_, value) = self.leaves[leaf].remove_at(pos)?;
         self.len -= 1;
         let n = self.leaves[leaf].len();
         if self.leaves.len() > 1 && n < MIN_LEAF {
