@@ -286,6 +286,22 @@ pub(super) async fn write_row(
     key: &Key,
     apply: &Apply<'_>,
 ) -> Result<Option<(Row, Option<Row>)>> {
+    write_row_with(w, table, store, key, |old| std::future::ready(apply(&old))).await
+}
+
+/// [`write_row`] for a change that must await something per row version (the
+/// subqueries of an UPDATE … FROM, computed again for each newer version it builds on).
+pub(super) async fn write_row_with<F, Fut>(
+    w: &mut WriteCtx<'_>,
+    table: &TableDef,
+    store: &TableStore,
+    key: &Key,
+    mut apply: F,
+) -> Result<Option<(Row, Option<Row>)>>
+where
+    F: FnMut(Row) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Option<Row>>>>,
+{
     w.before_write();
     loop {
         let base = match store.latest(w.view, w.isolation, key.clone()).await? {
@@ -297,12 +313,13 @@ pub(super) async fn write_row(
             }
         };
         let Some(old) = base.row.clone() else { return Ok(None) };
-        let Some(new) = apply(&old)? else { return Ok(None) };
+        let Some(new) = apply(old.clone()).await? else { return Ok(None) };
         let mode = write_mode(table, &old, new.as_ref());
         match store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await? {
             PutOutcome::Written => return Ok(Some((old, new))),
             // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 → Changed:
-            // the next `latest` finds the other writer's version and waits for it.
+            // the next `latest` finds the other writer's version and waits for it (and
+            // a change with subqueries computes them again for it).
             PutOutcome::Changed => continue,
             // The new row's UNIQUE key is held by another transaction's uncommitted
             // version: wait for it, then build on the row again.

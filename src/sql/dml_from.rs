@@ -33,12 +33,12 @@ use std::ops::ControlFlow;
 
 use crate::catalog::TableDef;
 use crate::error::Result;
-use crate::storage::{Key, Latest, PutOutcome, ReadView, Row, TableStore};
+use crate::storage::{Key, ReadView, Row, TableStore};
 use crate::sync::Arc;
 use crate::types::{encode_key, Value};
 
 use super::access::read;
-use super::dml::{check_constraints, duplicate_in, WriteCtx, Written};
+use super::dml::{check_constraints, write_row_with, WriteCtx, Written};
 use super::exec::{eval_all, run, sub_results, QueryCtx};
 use super::expr::{EvalCtx, Expr};
 use super::foreign_keys::FkDuty;
@@ -257,28 +257,19 @@ impl Statement<'_> {
         from_row: &[Value],
         q: &QueryCtx<'_>,
     ) -> Result<Option<(Row, Option<Row>)>> {
-        w.before_write();
         let with_subs: Vec<&Expr> = self
             .filter
             .into_iter()
             .chain(self.sets.into_iter().flatten().map(|(_, e)| e))
             .filter(|e| e.has_subquery())
             .collect();
-        loop {
-            let base = match store.latest(w.view, w.isolation, key.clone()).await? {
-                Latest::Row(base) => base,
-                Latest::Skipped => return Ok(None),
-                Latest::Blocked(holder) => {
-                    w.wait_for(holder).await?;
-                    continue;
-                }
-            };
-            let Some(old) = base.row.clone() else { return Ok(None) };
+        let with_subs = &with_subs;
+        write_row_with(w, self.table, store, key, |old: Row| async move {
             let row = joined(&old, from_row);
             let subs = if with_subs.is_empty() {
                 Vec::new()
             } else {
-                sub_results(&with_subs, &row, q, None).await?
+                sub_results(with_subs, &row, q, None).await?
             };
             let ectx = EvalCtx { subs: &subs, ..q.eval_ctx(None) };
             if let Some(f) = self.filter {
@@ -286,7 +277,7 @@ impl Statement<'_> {
                     return Ok(None);
                 }
             }
-            let new: Option<Row> = match self.sets {
+            Ok(Some(match self.sets {
                 None => None,
                 Some(sets) => {
                     let mut new = old.to_vec();
@@ -296,23 +287,8 @@ impl Statement<'_> {
                     check_constraints(self.table, self.checks, &new, &ectx)?;
                     Some(new.into())
                 }
-            };
-            let mode = super::dml::write_mode(self.table, &old, new.as_ref());
-            match store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await? {
-                PutOutcome::Written => return Ok(Some((old, new))),
-                // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 →
-                // Changed: the next `latest` finds the newer version (or waits for it),
-                // and the subqueries are computed again for it.
-                PutOutcome::Changed => continue,
-                PutOutcome::Blocked(holder) => {
-                    w.wait_for(holder).await?;
-                    continue;
-                }
-                PutOutcome::Unique(ix) => {
-                    let row = new.unwrap_or_else(|| old.clone());
-                    return Err(duplicate_in(self.table, ix, &row));
-                }
-            }
-        }
+            }))
+        })
+        .await
     }
 }
