@@ -68,6 +68,16 @@ fn updater(
             PutOutcome::Written => break,
             // [other] put on the same version first: look again (and wait for it).
             PutOutcome::Changed => continue,
+            // [me] put checks the other's strength / [other] commits / [me] reads the
+            // chain: put may name a holder that just ended. The session waits for it in
+            // the LockManager (granted at once) and looks again, as here.
+            PutOutcome::Blocked(holder) => {
+                assert_eq!(holder, other.id(), "only the other updater can hold the row");
+                while other.state() == State::Active {
+                    thread::yield_now();
+                }
+                continue;
+            }
             other => panic!("no secondary index here, so no {other:?}"),
         }
     }
