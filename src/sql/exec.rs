@@ -152,21 +152,6 @@ pub(super) async fn eval_all(
     exprs.iter().map(|e| e.eval(row, &ectx)).collect()
 }
 
-/// The key a point access names, encoded; `None` if a key value is NULL (no row).
-pub fn point_key(exprs: &[Expr], ctx: &EvalCtx<'_>) -> Result<Option<Vec<u8>>> {
-    let mut vals = Vec::with_capacity(exprs.len());
-    for e in exprs {
-        let v = e.eval(&[], ctx)?;
-        if v.is_null() {
-            return Ok(None);
-        }
-        vals.push(v);
-    }
-    let mut key = Vec::new();
-    encode_key(&vals, &mut key);
-    Ok(Some(key))
-}
-
 /// Rows, computed later: what [`run`] returns (it recurses, so its future is boxed).
 pub type RowsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Vec<Value>>>> + Send + 'a>>;
 
