@@ -28,6 +28,7 @@
 //!   retryable 40001, so no write lands in a store about to be discarded.
 
 mod indexed;
+mod split;
 
 use std::ops::Bound;
 
@@ -136,11 +137,15 @@ pub struct ScanBatch {
     pub keys: Vec<Key>,
     /// Where to continue (exclusive), if the batch stopped before the range's end.
     pub resume: Option<Key>,
+    /// Where the next partition begins (inclusive), if the range goes on past this
+    /// partition's end: set by the storage actor, which knows its bounds.
+    pub next_partition: Option<Key>,
 }
 
 /// One partition's rows.
 #[derive(Debug)]
 pub struct Partition {
+    kind: IndexKind,
     index: Box<dyn PartitionIndex>,
     /// Secondary indexes, in the table definition's order (`secondary.rs`).
     secondary: Vec<SecondaryIndex>,
@@ -177,6 +182,7 @@ impl Partition {
     /// An empty partition keeping its rows in an index of kind `index`.
     pub fn new(index: IndexKind) -> Partition {
         Partition {
+            kind: index,
             index: index.build(),
             secondary: Vec::new(),
             retired: false,
