@@ -19,10 +19,10 @@ pub mod namespace;
 pub mod schema;
 pub mod view;
 
+pub use namespace::{SearchPath, PUBLIC};
 pub use schema::{
     schema_key, SchemaDef, BUILTIN_SCHEMAS, INFORMATION_SCHEMA_NAMESPACE_OID, SCHEMA_KEY_PREFIX,
 };
-pub use namespace::{SearchPath, PUBLIC};
 pub use view::{view_key, ViewColumn, ViewDef, VIEW_KEY_PREFIX};
 
 use parking_lot::RwLock;

@@ -128,7 +128,9 @@ impl Sequences {
     pub fn recovered(records: Vec<(SequenceDef, Counter)>) -> Sequences {
         let map = records
             .into_iter()
-            .map(|(def, c)| ((def.schema.clone(), def.name.clone()), Arc::new(Sequence::new(def, c))))
+            .map(|(def, c)| {
+                ((def.schema.clone(), def.name.clone()), Arc::new(Sequence::new(def, c)))
+            })
             .collect();
         Sequences { map: RwLock::new(map) }
     }
@@ -201,9 +203,10 @@ impl SequenceAccess {
         let schema = match schema {
             Some(s) if catalog.schema_oid(s).is_none() => return Err(namespace::no_schema(s)),
             Some(s) => Some(s),
-            None => self.path.schemas().find(|s| {
-                self.engine.sequences.get(s, name).is_some() || catalog.holds(s, name)
-            }),
+            None => self
+                .path
+                .schemas()
+                .find(|s| self.engine.sequences.get(s, name).is_some() || catalog.holds(s, name)),
         };
         match schema {
             Some(s) => match self.engine.sequences.get(s, name) {
@@ -323,4 +326,3 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 fn undefined(text: &str) -> Error {
     Error::new(ErrorKind::UndefinedTable, format!("relation \"{}\" does not exist", text.trim()))
 }
-

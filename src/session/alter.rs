@@ -145,7 +145,10 @@ impl Session {
         }
         def.id = engine.catalog.allocate_id();
         let mut writes = Vec::with_capacity(out.len() + 3);
-        writes.push(WalWrite::CatalogPut { key: table_key(&def.schema, &def.name), value: def.encode() });
+        writes.push(WalWrite::CatalogPut {
+            key: table_key(&def.schema, &def.name),
+            value: def.encode(),
+        });
         if def.name != table.name {
             writes.push(WalWrite::CatalogDelete { key: table_key(&table.schema, &table.name) });
         }

@@ -43,7 +43,12 @@ impl Session {
         lone: bool,
         out: &mut Responses,
     ) -> Result<Flow> {
-        let mut planned = self.failed_block_gate(plan_statement(text, &self.engine.catalog, &self.search_path(), &[]));
+        let mut planned = self.failed_block_gate(plan_statement(
+            text,
+            &self.engine.catalog,
+            &self.search_path(),
+            &[],
+        ));
         let mut attempt = 0;
         loop {
             let p = planned?;

@@ -737,8 +737,10 @@ impl Session {
                     }
                 }
                 let owned = sequences::name_owned(&engine, &mut def, sequences);
-                let mut writes =
-                    vec![WalWrite::CatalogPut { key: table_key(schema, name), value: def.encode() }];
+                let mut writes = vec![WalWrite::CatalogPut {
+                    key: table_key(schema, name),
+                    value: def.encode(),
+                }];
                 writes.extend(owned.iter().map(Sequences::create_writes));
                 engine.commit(&engine.begin(), writes).await?;
                 let store = engine.storage.create(def.id);

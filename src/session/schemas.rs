@@ -146,7 +146,11 @@ impl Session {
     /// search path holding a relation of any kind by that name (else the first
     /// schema searched, where it is then not found). `None` after IF EXISTS's notice
     /// for a schema that does not exist; 3F000 without IF EXISTS.
-    pub(super) fn resolve_target(&mut self, n: &RelName, if_exists: bool) -> Result<Option<(String, String)>> {
+    pub(super) fn resolve_target(
+        &mut self,
+        n: &RelName,
+        if_exists: bool,
+    ) -> Result<Option<(String, String)>> {
         let engine = self.engine.clone();
         match &n.schema {
             Some(s) if engine.catalog.schema_oid(s).is_none() => {
@@ -191,7 +195,8 @@ impl Contents {
             out.push((v.oid, Contents::View(v)));
         }
         for s in engine.sequences.all() {
-            let owned = s.def.owned_by.as_ref().is_some_and(|(t, _)| catalog.table(schema, t).is_some());
+            let owned =
+                s.def.owned_by.as_ref().is_some_and(|(t, _)| catalog.table(schema, t).is_some());
             if s.def.schema == schema && !owned {
                 out.push((s.def.oid, Contents::Sequence(s)));
             }

@@ -11,8 +11,8 @@
 //! sometimes more than PostgreSQL's dependency on the column, never less.
 //! A view definition commits through the WAL like a table definition.
 
-use super::*;
 use super::schemas::shown;
+use super::*;
 use crate::catalog::{view_key, ViewDef};
 use crate::sql::plan::RelName;
 use crate::sql::planner::Altered;

@@ -145,7 +145,8 @@ pub fn plan_call(
     } else {
         let ty = if pair { "integer" } else { "bigint" };
         let list: Vec<String> = args.iter().map(|a| format!("CAST(({a}) AS {ty})")).collect();
-        let planned = plan_statement(&format!("SELECT {}", list.join(", ")), catalog, path, declared)?;
+        let planned =
+            plan_statement(&format!("SELECT {}", list.join(", ")), catalog, path, declared)?;
         match planned.plan {
             Plan::Query(qp) => (Some(qp), planned.param_types),
             _ => return Err(Error::internal("advisory lock arguments did not plan as a query")),
