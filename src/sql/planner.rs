@@ -232,13 +232,8 @@ impl<'a> Planner<'a> {
             )
         };
         match namespace::split_qualified(parts, None)? {
-            (Some(s), rel) => self.relation_in(s, rel).ok_or_else(|| {
-                if self.catalog.schema_oid(s).is_none() {
-                    namespace::no_schema(s)
-                } else {
-                    undefined()
-                }
-            }),
+            // PostgreSQL says 42P01 here also when the schema does not exist.
+            (Some(s), rel) => self.relation_in(s, rel).ok_or_else(undefined),
             (None, rel) => {
                 self.path.schemas().find_map(|s| self.relation_in(s, rel)).ok_or_else(undefined)
             }

@@ -116,7 +116,13 @@ impl Planner<'_> {
         }
         let table = super::schema::rel_name(&a.name)?;
         if !a.if_exists {
-            // A missing table, a view or a system catalog by that name: say so now.
+            // A missing schema (3F000 for DDL, unlike a query's 42P01), table, a view
+            // or a system catalog by that name: say so now.
+            if let Some(s) =
+                table.schema.as_deref().filter(|s| self.catalog.schema_oid(s).is_none())
+            {
+                return Err(crate::catalog::namespace::no_schema(s));
+            }
             self.table(&a.name)?;
         }
         let mut actions = Vec::with_capacity(a.operations.len());
