@@ -76,7 +76,7 @@ async fn schemas_survive_restart() {
     let db = TestServer::start_at(dir.path()).await;
     let c = db.connect().await;
     assert_eq!(lines(&c, USER_SCHEMAS).await, ["public"]);
-    assert_eq!(sqlstate(&c, "SELECT * FROM app.t").await, SqlState::INVALID_SCHEMA_NAME);
+    assert_eq!(sqlstate(&c, "SELECT * FROM app.t").await, SqlState::UNDEFINED_TABLE);
     drop(c);
     db.stop().await;
 }
@@ -125,7 +125,7 @@ async fn search_path_picks_the_table_and_prepared_statements_follow_it() {
     c.batch_execute("RESET search_path; DROP SCHEMA a CASCADE; DROP SCHEMA b CASCADE")
         .await
         .unwrap();
-    assert_eq!(sqlstate(&c, "SELECT * FROM b.t").await, SqlState::INVALID_SCHEMA_NAME);
+    assert_eq!(sqlstate(&c, "SELECT * FROM b.t").await, SqlState::UNDEFINED_TABLE);
     drop(c);
     db.stop().await;
 }
