@@ -31,6 +31,7 @@
 
 use super::*;
 use crate::sql::expr::EvalCtx;
+use crate::sql::plan::RelName;
 use crate::sql::planner::{apply_alter, AlterAction, Altered, Source};
 
 impl Session {
@@ -38,11 +39,14 @@ impl Session {
     pub(super) async fn alter_table(
         &mut self,
         engine: &Arc<Engine>,
-        name: &str,
+        name: &RelName,
         if_exists: bool,
         actions: &[AlterAction],
     ) -> Result<String> {
-        let Some(table) = engine.catalog.get(name) else {
+        let Some((schema, name)) = self.resolve_target(name, if_exists)? else {
+            return Ok("ALTER TABLE".into());
+        };
+        let Some(table) = engine.catalog.table(&schema, &name) else {
             if if_exists {
                 self.pending_notices
                     .push(("00000", format!("relation \"{name}\" does not exist, skipping")));
@@ -53,9 +57,9 @@ impl Session {
                 format!("relation \"{name}\" does not exist"),
             ));
         };
-        let taken = |n: &str| indexes::relation_exists(engine, n);
+        let taken = |n: &str| indexes::relation_exists(engine, &schema, n);
         let altered = apply_alter(&engine.catalog, &table, actions, &taken)?;
-        let owned = engine.sequences.owned_by(&table.name);
+        let owned = engine.sequences.owned_by(&table.schema, &table.name);
         let sequence_moves = owned.iter().any(|s| {
             altered.def.name != table.name
                 || s.def.owned_by.as_ref().is_some_and(|(_, c)| altered.touched_columns.contains(c))
@@ -141,9 +145,12 @@ impl Session {
         }
         def.id = engine.catalog.allocate_id();
         let mut writes = Vec::with_capacity(out.len() + 3);
-        writes.push(WalWrite::CatalogPut { key: table_key(&def.name), value: def.encode() });
+        writes.push(WalWrite::CatalogPut {
+            key: table_key(&def.schema, &def.name),
+            value: def.encode(),
+        });
         if def.name != table.name {
-            writes.push(WalWrite::CatalogDelete { key: table_key(&table.name) });
+            writes.push(WalWrite::CatalogDelete { key: table_key(&table.schema, &table.name) });
         }
         writes.push(WalWrite::DropTable { table: table.id });
         let mut max_rowid = 0;

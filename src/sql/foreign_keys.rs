@@ -87,7 +87,12 @@ pub async fn check_references(
         if fk.columns.iter().any(|&c| row[c].is_null()) {
             continue; // MATCH SIMPLE
         }
-        let parent = catalog.table(&fk.parent)?;
+        let parent = catalog.table(&fk.parent_schema, &fk.parent).ok_or_else(|| {
+            Error::new(
+                ErrorKind::UndefinedTable,
+                format!("relation \"{}\" does not exist", fk.parent),
+            )
+        })?;
         let vals = as_parent(&parent, fk, child, row)?;
         if !lock_parent(w, &parent, fk, &vals).await? {
             let raw: Vec<Value> = fk.columns.iter().map(|&c| row[c].clone()).collect();
@@ -182,10 +187,19 @@ async fn lock_parent(
 }
 
 /// The foreign keys (of any table) that reference `parent`.
-pub fn referencing(catalog: &Catalog, parent: &str) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
+pub fn referencing(catalog: &Catalog, parent: &TableDef) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
+    referencing_name(catalog, &parent.schema, &parent.name)
+}
+
+fn referencing_name(
+    catalog: &Catalog,
+    schema: &str,
+    parent: &str,
+) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
     let mut out = Vec::new();
     for t in catalog.all() {
-        for fk in t.foreign_keys.iter().filter(|f| f.parent == parent) {
+        for fk in t.foreign_keys.iter().filter(|f| f.parent == parent && f.parent_schema == schema)
+        {
             out.push((t.clone(), fk.clone()));
         }
     }
@@ -209,7 +223,7 @@ impl FkDuty {
         let sets = |cols: &[usize]| set.iter().any(|c| cols.contains(c));
         let child = table.foreign_keys.iter().any(|f| sets(&f.columns));
         let refs = if sets(&super::dml::key_columns(table)) {
-            referencing(catalog, &table.name)
+            referencing(catalog, table)
         } else {
             Vec::new()
         };
@@ -218,7 +232,7 @@ impl FkDuty {
 
     /// For a DELETE from `table`.
     pub fn delete(catalog: &Catalog, table: &TableDef) -> FkDuty {
-        FkDuty { child_sets: None, refs: referencing(catalog, &table.name) }
+        FkDuty { child_sets: None, refs: referencing(catalog, table) }
     }
 
     /// Runs the checks and actions for one row written: `old` became `new` (`None`:
@@ -315,7 +329,7 @@ pub async fn on_parent_write(
 
 /// The defaults of `cols` of `table` (SET DEFAULT), evaluated now.
 fn defaults(catalog: &Catalog, table: &TableDef, cols: &[usize]) -> Result<Vec<(usize, Value)>> {
-    let mut planner = Planner::new(catalog, &[])?;
+    let mut planner = Planner::new(catalog, &table.own_path(), &[])?;
     let facts = SessionFacts::default();
     let ectx = EvalCtx { params: &[], outer: None, session: &facts, subs: &[] };
     cols.iter().map(|&c| Ok((c, planner.default_of(table, c)?.eval(&[], &ectx)?))).collect()
@@ -358,7 +372,7 @@ async fn child_write(
         let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
         Box::pin(check_references(w, catalog, child, new, Some(&set))).await?;
     }
-    let refs = referencing(catalog, &child.name);
+    let refs = referencing(catalog, child);
     if !refs.is_empty() {
         Box::pin(on_parent_write(w, catalog, child, &refs, &old, new.as_ref())).await?;
     }
@@ -369,8 +383,8 @@ async fn child_write(
 /// as PostgreSQL.
 pub fn check_truncate(catalog: &Catalog, tables: &[Arc<TableDef>]) -> Result<()> {
     for t in tables {
-        for (child, _) in referencing(catalog, &t.name) {
-            if !tables.iter().any(|x| x.name == child.name) {
+        for (child, _) in referencing(catalog, t) {
+            if !tables.iter().any(|x| x.oid == child.oid) {
                 return Err(Error::new(
                     ErrorKind::FeatureNotSupported,
                     "cannot truncate a table referenced in a foreign key constraint",
@@ -387,11 +401,12 @@ pub fn check_truncate(catalog: &Catalog, tables: &[Arc<TableDef>]) -> Result<()>
 }
 
 /// DROP TABLE of a table that another table (not dropped with it) references: 2BP01.
-pub fn check_drop(catalog: &Catalog, names: &[String]) -> Result<()> {
-    for n in names {
-        let deps: Vec<String> = referencing(catalog, n)
+/// `names` are (schema, name).
+pub fn check_drop(catalog: &Catalog, names: &[(String, String)]) -> Result<()> {
+    for (schema, n) in names {
+        let deps: Vec<String> = referencing_name(catalog, schema, n)
             .into_iter()
-            .filter(|(child, _)| !names.contains(&child.name))
+            .filter(|(child, _)| !names.contains(&(child.schema.clone(), child.name.clone())))
             .map(|(child, fk)| {
                 format!("constraint {} on table {} depends on table {n}", fk.name, child.name)
             })

@@ -180,7 +180,11 @@ impl CatalogFunc {
             }
             C::GetConstraintDef => constraintdef(catalog, lookup(catalog, oid(0))),
             C::RegIn(kind, missing_ok) => match &args[0] {
-                Value::Text(name) => reg_in(kind, name, engine, missing_ok)?,
+                Value::Text(name) => {
+                    let public = crate::catalog::SearchPath::public();
+                    let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
+                    reg_in(kind, name, engine, path, missing_ok)?
+                }
                 _ => Value::Null,
             },
             C::RegOut(kind) => Value::Text(reg_out(kind, oid(0), engine)),
@@ -272,7 +276,7 @@ fn constraintdef(
         },
         Derived::ForeignKey(_, n) => match t.foreign_keys.get(n) {
             Some(fk) => {
-                let parent = catalog.and_then(|c| c.get(&fk.parent));
+                let parent = catalog.and_then(|c| c.table(&fk.parent_schema, &fk.parent));
                 Value::Text(foreign_key_def(&t, fk, parent.as_deref()))
             }
             None => Value::Null,

@@ -123,6 +123,7 @@ pub fn apply_alter(
     let def = TableDef {
         id: table.id,
         oid: table.oid,
+        schema: table.schema.clone(),
         name: w.name,
         columns: w.columns,
         primary_key: w.primary_key,
@@ -130,7 +131,7 @@ pub fn apply_alter(
         indexes: w.indexes,
         foreign_keys: w.foreign_keys,
     };
-    let mut planner = Planner::new(catalog, &[])?;
+    let mut planner = Planner::new(catalog, &table.own_path(), &[])?;
     let scope = Planner::table_scope(&def);
     let mut checks = Vec::with_capacity(def.checks.len());
     for k in &def.checks {
@@ -454,7 +455,7 @@ impl Work<'_> {
 /// with 0A000 for now, never applied halfway. PostgreSQL would follow the change (or
 /// refuse the key's drop with 2BP01 unless CASCADE).
 fn guard_foreign_keys(catalog: &Catalog, table: &TableDef, actions: &[AlterAction]) -> Result<()> {
-    let referenced = crate::sql::foreign_keys::referencing(catalog, &table.name);
+    let referenced = crate::sql::foreign_keys::referencing(catalog, table);
     if table.foreign_keys.is_empty() && referenced.is_empty() {
         return Ok(());
     }
@@ -534,6 +535,7 @@ mod tests {
         TableDef {
             id: TableId(1),
             oid: 16384,
+            schema: "public".into(),
             name: "t".into(),
             columns: vec![
                 Column::new("id", DataType::Int4, true),

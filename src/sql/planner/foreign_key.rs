@@ -11,11 +11,13 @@
 use sqlparser::ast;
 
 use super::{ident, object_parts, unsupported};
-use crate::catalog::{Catalog, Column, FkAction, ForeignKeyDef, IndexDef};
+use crate::catalog::{namespace, Catalog, Column, FkAction, ForeignKeyDef, IndexDef, SearchPath};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The table being created, as far as a foreign key (maybe a self-reference) needs it.
 pub(super) struct NewTable<'a> {
+    /// Its schema.
+    pub schema: &'a str,
     /// Its name.
     pub name: &'a str,
     /// Its columns.
@@ -51,6 +53,7 @@ fn invalid_fk(msg: String) -> Error {
 /// `REFERENCES` it is (the column form).
 pub(super) fn bind(
     catalog: &Catalog,
+    path: &SearchPath,
     table: &NewTable<'_>,
     fk: &ast::ForeignKeyConstraint,
     column: Option<usize>,
@@ -75,24 +78,35 @@ pub(super) fn bind(
             })
             .collect::<Result<Vec<_>>>()?,
     };
+    // `REFERENCES s.t` in s; `REFERENCES t` through the search path, where the new
+    // table itself counts (it is created in its schema first).
     let parts = object_parts(&fk.foreign_table);
-    let parent_name = match parts.as_slice() {
-        [n] => n.clone(),
-        [s, n] if s == "public" => n.clone(),
-        // Relations live in public only: another schema holds no parent.
-        _ => String::new(),
+    let missing = || {
+        Error::new(
+            ErrorKind::UndefinedTable,
+            format!("relation \"{}\" does not exist", parts.join(".")),
+        )
     };
+    let (given, parent_name) = namespace::split_qualified(&parts, None)?;
+    let parent_schema = match given {
+        Some(s) if catalog.schema_oid(s).is_none() => return Err(namespace::no_schema(s)),
+        Some(s) => s.to_owned(),
+        None => path
+            .schemas()
+            .find(|s| {
+                (*s == table.schema && parent_name == table.name)
+                    || catalog.table(s, parent_name).is_some()
+            })
+            .ok_or_else(missing)?
+            .to_owned(),
+    };
+    let parent_name = parent_name.to_owned();
     let stored;
     let (p_columns, p_pk, p_indexes): (&[Column], Option<&[usize]>, &[IndexDef]) =
-        if parent_name == table.name {
+        if parent_schema == table.schema && parent_name == table.name {
             (table.columns, table.primary_key, table.indexes)
         } else {
-            stored = catalog.get(&parent_name).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::UndefinedTable,
-                    format!("relation \"{}\" does not exist", parts.join(".")),
-                )
-            })?;
+            stored = catalog.table(&parent_schema, &parent_name).ok_or_else(missing)?;
             (&stored.columns, stored.primary_key.as_deref(), &stored.indexes)
         };
     let parent_columns = if fk.referred_columns.is_empty() {
@@ -148,6 +162,7 @@ pub(super) fn bind(
     Ok(ForeignKeyDef {
         name: name_of(fk, table, &columns),
         columns,
+        parent_schema,
         parent: parent_name,
         parent_columns,
         on_delete: action(fk.on_delete),
