@@ -2,19 +2,26 @@
 //! owned by a storage actor (DESIGN §1).
 //!
 //! ```text
-//!  Storage ─ tables: TableId → TableStore (handle: id, row-id counter, mailbox)
-//!                                   │ Request (messages.rs)        ▲ oneshot reply
-//!                                   ▼                              │
+//!  Storage ─ tables: TableId → TableStore (handle: id, row-id counter, routes)
+//!                                   │ Request (messages.rs), to the owner of its key
+//!                                   ▼                                   ▲ oneshot reply
+//!        routes (routes.rs): [""──k₁) → actor₀   [k₁──k₂) → actor₁   [k₂──…) → actor₂
+//!                                   │                   │                  │
 //!                          storage actor task (actor.rs) ─ owns ─ Partition (partition.rs)
-//!                                                                  └ index: dyn PartitionIndex
-//!                                                                      key → Chain (mvcc.rs)
+//!                                 next ──────────▶ next ──────────▶          └ index: dyn PartitionIndex
+//!                                                                              key → Chain (mvcc.rs)
 //! ```
 //! Every operation names its reader or writer: reads take a [`ReadView`] (snapshot +
-//! own transaction); writes take the writer's `TxnStatus`. Nothing outside the actor
+//! own transaction); writes take the writer's `TxnStatus`. Nothing outside the actors
 //! touches a partition: sessions send `Get`, `Scan`, `Latest`/`Put` (a write is a
 //! compare-and-set in two messages, so expressions are evaluated in the session),
 //! `Insert`, and `RemoveTxn` at rollback; DDL sends `Retire`/`Unretire`; the
 //! autovacuum task sends `Vacuum`. The partition's rules are in `partition.rs`.
+//!
+//! A table starts as one partition; one that reaches `--partition-keys` keys splits at
+//! its median key onto a new actor, and a big table loads split at start-up. Requests
+//! about a key go to its owner; requests about the whole table walk the partitions in
+//! key order; splits, forwarding and coalescing are in `actor.rs`.
 //!
 //! Row locks live in the chains, as PostgreSQL keeps them in tuple headers: a chain
 //! whose newest version belongs to a still-active transaction T is locked by T. A
@@ -38,8 +45,7 @@
 //! An actix actor lives on one arbiter thread, so every request crosses threads and
 //! often wakes a parked one; a task actor is usually run next on the worker that sent
 //! to it. The runtime has one worker per core, so the actors are spread over the cores
-//! as DESIGN §7 asks. Each table has one partition for now; splitting partitions by key
-//! range is the learned-index issue's.
+//! as DESIGN §7 asks, and the partitions of one hot table are served on several cores.
 
 pub mod actor;
 pub mod index;
