@@ -178,7 +178,7 @@ async fn lock_parent(
                 match store.lock(w.status, key, base, RowLockMode::KeyShare).await? {
                     PutOutcome::Written => return Ok(true),
                     PutOutcome::Blocked(holder) => holder,
-                    PutOutcome::Changed | PutOutcome::Unique(_) => continue,
+                    PutOutcome::Changed | PutOutcome::Unique(_) | PutOutcome::Duplicate => continue,
                 }
             }
         };
@@ -367,7 +367,6 @@ async fn child_write(
     .await;
     w.view = saved;
     let Some((old, new)) = written? else { return Ok(()) };
-    w.writes.insert((child.id, key.clone()), new.clone());
     if let Some(new) = &new {
         let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
         Box::pin(check_references(w, catalog, child, new, Some(&set))).await?;

@@ -2349,8 +2349,7 @@ fn select_items(
     Ok(items)
 }
 
-/// The column an UPDATE-style `SET col = …` assigns: 42703 if there is none; updating a
-/// primary-key column is refused (0A000).
+/// The column an UPDATE-style `SET col = …` assigns: 42703 if there is none.
 fn assignment_column(table: &TableDef, a: &ast::Assignment) -> Result<usize> {
     let ast::AssignmentTarget::ColumnName(cn) = &a.target else {
         return Err(unsupported("multi-column assignment"));
@@ -2362,9 +2361,6 @@ fn assignment_column(table: &TableDef, a: &ast::Assignment) -> Result<usize> {
             format!("column \"{cname}\" of relation \"{}\" does not exist", table.name),
         )
     })?;
-    if table.primary_key.as_ref().is_some_and(|pk| pk.contains(&idx)) {
-        return Err(unsupported("updating a primary-key column"));
-    }
     Ok(idx)
 }
 

@@ -218,6 +218,9 @@ impl StorageActor {
             Request::Put { writer, key, expect, new, horizon, mode, reply } => {
                 let _ = reply.send(self.part.put_as(&writer, &key, &expect, new, horizon, mode));
             }
+            Request::Move { writer, from, expect, to, row, horizon, reply } => {
+                let _ = reply.send(part.move_row(&writer, &from, &expect, &to, row, horizon));
+            }
             Request::Update { writer, view, isolation, key, change, horizon, reply } => {
                 let _ =
                     reply.send(self.part.update(&writer, view, isolation, &key, &*change, horizon));

@@ -104,6 +104,26 @@ pub enum Request {
         /// `Written` or `Changed`; 40001 if the table is being rewritten.
         reply: oneshot::Sender<Result<PutOutcome>>,
     },
+    /// An UPDATE of the primary key: delete the row at `from` (marked moved) and insert
+    /// its new image at `to`, if `expect` is still the version to build on
+    /// (`Partition::move_row`).
+    Move {
+        /// The writer.
+        writer: Arc<TxnStatus>,
+        /// The row's encoded key.
+        from: Key,
+        /// The version `Latest` returned.
+        expect: Version,
+        /// The new encoded key.
+        to: Key,
+        /// The new row.
+        row: Row,
+        /// Oldest snapshot in use.
+        horizon: CommitTs,
+        /// `Written`, `Changed`, `Blocked`, `Duplicate` (23505 on the key) or `Unique`;
+        /// 40001 if the table is being rewritten.
+        reply: oneshot::Sender<Result<PutOutcome>>,
+    },
     /// A whole row write in one request, for a change the actor evaluates itself
     /// (`Partition::update`): what `Latest` + `Put` do in two.
     Update {

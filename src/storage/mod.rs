@@ -324,6 +324,21 @@ impl TableStore {
         self.ask(|reply| Request::Put { writer, key, expect, new, horizon, mode, reply }).await?
     }
 
+    /// Moves the row at `from` to the key `to` (an UPDATE of the primary key) if
+    /// `expect` is still the version to build on; see [`Partition::move_row`].
+    pub async fn move_row(
+        &self,
+        writer: &Arc<TxnStatus>,
+        from: Key,
+        expect: Version,
+        to: Key,
+        row: Row,
+        horizon: CommitTs,
+    ) -> Result<PutOutcome> {
+        let writer = writer.clone();
+        self.ask(|reply| Request::Move { writer, from, expect, to, row, horizon, reply }).await?
+    }
+
     /// Writes the row at `key` in one request; see [`Partition::update`].
     pub async fn update(
         &self,

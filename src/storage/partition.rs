@@ -73,6 +73,9 @@ pub enum PutOutcome {
     /// A live row already has the new row's key in the UNIQUE index at this position of
     /// the table's index list (23505).
     Unique(usize),
+    /// A live row already has the primary key a row was moved to ([`Partition::move_row`],
+    /// 23505).
+    Duplicate,
 }
 
 /// A change to one row that the storage actor can apply itself, so that a whole row
@@ -320,6 +323,7 @@ impl Partition {
                 status: writer.clone(),
                 row: Some(row),
                 mode: RowLockMode::Update,
+                moved: false,
             });
             self.touch(&key);
         }
@@ -385,13 +389,14 @@ impl Partition {
         let counts = |v: &&Version| v.status.state() != State::Active || v.status.top() == txn;
         let deleted_since =
             since.iter().filter(live).filter(|v| counts(v)).any(|v| v.row.is_none());
+        let moved_since = since.iter().filter(live).filter(|v| counts(v)).any(|v| v.moved);
         let changed_since = since.iter().filter(live).any(|v| counts(&v));
         #[cfg(feature = "mutate-rr-no-changed-since-check")]
         // MUTATION (loom-tests/mutations.sh): REPEATABLE READ builds on a version
         // committed after its snapshot instead of failing with 40001.
         let changed_since = changed_since && isolation != Isolation::RepeatableRead;
         if changed_since && isolation == Isolation::RepeatableRead {
-            return Err(if deleted_since {
+            return Err(if deleted_since && !moved_since {
                 Error::new(
                     ErrorKind::SerializationFailure,
                     "could not serialize access due to concurrent delete",
@@ -399,6 +404,16 @@ impl Partition {
             } else {
                 Error::serialization_update()
             });
+        }
+        // The row lives on under another key: READ COMMITTED cannot follow it there (the
+        // statement found its rows by the old key), so it fails rather than silently
+        // skipping a row that still matches, as PostgreSQL does for a row moved to
+        // another partition.
+        if moved_since {
+            return Err(Error::new(
+                ErrorKind::SerializationFailure,
+                "tuple to be locked was already moved to another key due to concurrent update",
+            ));
         }
         if deleted_since || chain.versions[latest].row.is_none() {
             return Ok(Latest::Skipped);
@@ -459,8 +474,78 @@ impl Partition {
         }
         let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
         chain.prune(horizon);
-        chain.versions.push(Version { status: writer.clone(), row: new, mode });
+        chain.versions.push(Version { status: writer.clone(), row: new, mode, moved: false });
         self.touch(key);
+        Ok(PutOutcome::Written)
+    }
+
+    /// Moves the row at `from` to the key `to` for `writer` (an UPDATE of the primary
+    /// key), in one request: if `expect` is still the version to build on at `from`, a
+    /// deletion marked `moved` goes on top there and `row` is inserted at `to`, holding
+    /// both FOR UPDATE. `Duplicate` if a live row (committed, or the writer's own) has
+    /// `to`, `Blocked` if another transaction's uncommitted version is there (or holds
+    /// the new row's UNIQUE key), `Unique` for a UNIQUE conflict; nothing changes then.
+    /// ```text
+    ///   from: [ v1 (committed) | T: deleted, moved ]    to: [ T: row ]
+    /// ```
+    /// A writer that built on v1 and waited for T finds the `moved` deletion after T
+    /// commits and fails with 40001 ([`Partition::latest_for`]).
+    pub fn move_row(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        from: &[u8],
+        expect: &Version,
+        to: &[u8],
+        row: Row,
+        horizon: CommitTs,
+    ) -> Result<PutOutcome> {
+        if self.retired {
+            return Err(rewritten());
+        }
+        let top = writer.top();
+        let Some(chain) = self.index.get(from) else { return Ok(PutOutcome::Changed) };
+        if let Some(holder) = chain.blocker(top, RowLockMode::Update) {
+            if chain.latest_index(top).is_ok() {
+                return Ok(PutOutcome::Blocked(holder));
+            }
+        }
+        match chain.latest_index(top) {
+            Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
+            _ => return Ok(PutOutcome::Changed),
+        }
+        if let Some(target) = self.index.get(to) {
+            match target.latest_index(top) {
+                Err(holder) => return Ok(PutOutcome::Blocked(holder)),
+                Ok(Some(i)) if target.versions[i].row.is_some() => {
+                    return Ok(PutOutcome::Duplicate)
+                }
+                Ok(_) => {}
+            }
+        }
+        let deletion =
+            Version { status: writer.clone(), row: None, mode: RowLockMode::Update, moved: true };
+        let Some(chain) = self.index.get_mut(from) else { return Ok(PutOutcome::Changed) };
+        chain.prune(horizon);
+        // The deletion first, so that the UNIQUE check does not take the row's own old
+        // version for another row holding its (unchanged) UNIQUE keys.
+        chain.versions.push(deletion);
+        if let Some(conflict) = self.unique_conflict(top, to, &row) {
+            if let Some(chain) = self.index.get_mut(from) {
+                chain.versions.pop();
+            }
+            return Ok(conflict);
+        }
+        self.add_entries(to, &row);
+        let target = self.index.entry(to);
+        target.versions.retain(|v| v.status.state() != State::Aborted);
+        target.versions.push(Version {
+            status: writer.clone(),
+            row: Some(row),
+            mode: RowLockMode::Update,
+            moved: false,
+        });
+        self.touch(from);
+        self.touch(to);
         Ok(PutOutcome::Written)
     }
 
@@ -487,8 +572,9 @@ impl Partition {
             PutOutcome::Written => Updated::Written(old, new),
             PutOutcome::Blocked(holder) => Updated::Blocked(holder),
             PutOutcome::Unique(ix) => Updated::Unique(ix, old, new),
-            // Nothing can run between `latest` and `put` inside one request.
-            PutOutcome::Changed => {
+            // Nothing can run between `latest` and `put` inside one request, and a put
+            // never moves a row.
+            PutOutcome::Changed | PutOutcome::Duplicate => {
                 return Err(Error::internal("a row changed inside one storage request"))
             }
         })
@@ -744,6 +830,54 @@ mod tests {
         assert_eq!(put(&mut part, &t2, &again, 2), PutOutcome::Written);
         let after = ReadView { snapshot: CommitTs(1), txn: t2.id() };
         assert_eq!(part.get(after, &key(1)), Some(row(2)));
+    }
+
+    #[test]
+    fn a_moved_row_is_not_skipped_by_a_writer_that_built_on_it() {
+        let mut part = Partition::default();
+        let loader = TxnStatus::new(TxnId(1));
+        part.insert(&loader, vec![(key(1), row(1)), (key(2), row(2))]).expect("insert");
+        loader.commit(CommitTs(1));
+        let mover = TxnStatus::new(TxnId(2));
+        let at1 = ReadView { snapshot: CommitTs(1), txn: mover.id() };
+        let Ok(Latest::Row(base)) = part.latest(at1, Isolation::ReadCommitted, mover.id(), &key(1))
+        else {
+            panic!("the mover builds on the loaded row")
+        };
+        // Onto a live key: refused, and nothing changed.
+        let onto_two = part.move_row(&mover, &key(1), &base, &key(2), row(1), CommitTs(0));
+        assert_eq!(onto_two.expect("move"), PutOutcome::Duplicate);
+        assert_eq!(part.get(at1, &key(1)), Some(row(1)));
+        let moved = part.move_row(&mover, &key(1), &base, &key(9), row(1), CommitTs(0));
+        assert_eq!(moved.expect("move"), PutOutcome::Written);
+        assert_eq!(part.get(at1, &key(1)), None);
+        assert_eq!(part.get(at1, &key(9)), Some(row(1)));
+        // A writer whose snapshot saw the row at key 1 waits for the mover, then fails.
+        let writer = TxnStatus::new(TxnId(3));
+        let mine = ReadView { snapshot: CommitTs(1), txn: writer.id() };
+        assert!(matches!(
+            part.latest(mine, Isolation::ReadCommitted, writer.id(), &key(1)),
+            Ok(Latest::Blocked(t)) if t == mover.id()
+        ));
+        mover.commit(CommitTs(2));
+        let err = part.latest(mine, Isolation::ReadCommitted, writer.id(), &key(1));
+        assert_eq!(
+            err.expect_err("40001").message,
+            "tuple to be locked was already moved to another key due to concurrent update"
+        );
+        let err = part.latest(mine, Isolation::RepeatableRead, writer.id(), &key(1));
+        assert_eq!(
+            err.expect_err("40001").message,
+            "could not serialize access due to concurrent update"
+        );
+        // A plain deletion is still skipped.
+        let deleter = TxnStatus::new(TxnId(4));
+        let at2 = ReadView { snapshot: CommitTs(2), txn: deleter.id() };
+        write(&mut part, &deleter, at2, Isolation::ReadCommitted, &key(2), None).expect("delete");
+        deleter.commit(CommitTs(3));
+        let late = ReadView { snapshot: CommitTs(2), txn: writer.id() };
+        let skipped = part.latest(late, Isolation::ReadCommitted, writer.id(), &key(2));
+        assert!(matches!(skipped, Ok(Latest::Skipped)));
     }
 
     #[test]
