@@ -39,8 +39,7 @@ use crate::sql::dml;
 use crate::sql::exec::{self, QueryCtx};
 use crate::sql::expr::SessionFacts;
 use crate::sql::functions::now_micros;
-use crate::sql::parse::isolation_name;
-use crate::sql::plan::{Access, OutCol, Plan, RelName};
+use crate::sql::plan::{Access, OutCol, Plan, RelName, TxnModes};
 use crate::sql::{plan_statement, split, Planned};
 use crate::storage::{Chain, Isolation, Key, Row, TableStore};
 use crate::sync::Arc;
@@ -172,6 +171,14 @@ fn format_of(formats: &[i16], i: usize) -> i16 {
     }
 }
 
+/// 25006 for `command` in a read-only transaction.
+fn read_only_refusal(command: &str) -> Error {
+    Error::new(
+        ErrorKind::ReadOnlySqlTransaction,
+        format!("cannot execute {command} in a read-only transaction"),
+    )
+}
+
 fn write_rows(
     out: &mut Responses,
     columns: &[OutCol],
@@ -279,14 +286,65 @@ impl Session {
                 session: self.sequences.clone(),
                 path: self.search_path(),
             }),
-            settings: Some(self.settings.clone()),
+            settings: Some(self.current_settings()),
+        }
+    }
+
+    /// The settings as a statement sees them: `transaction_isolation` and
+    /// `transaction_read_only` are the current transaction's (else the defaults').
+    fn current_settings(&self) -> Settings {
+        match &self.txn {
+            Some(t) => self.settings.in_transaction(t.isolation, t.read_only),
+            None => self.settings.clone(),
         }
     }
 
     fn ensure_txn(&mut self) -> &mut Txn {
         let iso = self.settings.default_isolation();
+        let read_only = self.settings.default_read_only();
         let engine = &self.engine;
-        self.txn.get_or_insert_with(|| Txn::new(engine, iso, now_micros()))
+        self.txn.get_or_insert_with(|| {
+            let mut t = Txn::new(engine, iso, now_micros());
+            t.read_only = read_only;
+            t
+        })
+    }
+
+    /// 25006 for a statement that writes, in a READ ONLY transaction (or, before one
+    /// started, under `default_transaction_read_only`), with PostgreSQL's name for the
+    /// command. Checked after planning, as PostgreSQL checks at execution: a write to
+    /// a table that does not exist is 42P01 first.
+    fn refuse_if_read_only(&self, plan: &Plan) -> Result<()> {
+        let read_only =
+            self.txn.as_ref().map_or_else(|| self.settings.default_read_only(), |t| t.read_only);
+        if !read_only {
+            return Ok(());
+        }
+        let command = match plan {
+            Plan::Query(q) => match &q.lock {
+                Some(lock) => {
+                    return Err(read_only_refusal(&format!("SELECT {}", lock.mode.clause())))
+                }
+                None => return Ok(()),
+            },
+            Plan::Insert(_) => "INSERT",
+            Plan::Update(_) => "UPDATE",
+            Plan::Delete(_) => "DELETE",
+            Plan::Truncate(_) => "TRUNCATE TABLE",
+            Plan::CopyFrom { .. } => "COPY FROM",
+            Plan::CreateTable { .. } => "CREATE TABLE",
+            Plan::CreateIndex { .. } => "CREATE INDEX",
+            Plan::DropIndex { .. } | Plan::DropTable { .. } => "DROP TABLE",
+            Plan::AlterTable { .. } => "ALTER TABLE",
+            Plan::CreateSequence { .. } => "CREATE SEQUENCE",
+            Plan::DropSequence { .. } => "DROP SEQUENCE",
+            Plan::CreateView { .. } => "CREATE VIEW",
+            Plan::DropView { .. } => "DROP VIEW",
+            Plan::CreateSchema { .. } => "CREATE SCHEMA",
+            Plan::DropSchema { .. } => "DROP SCHEMA",
+            _ => return Ok(()),
+        };
+        Err(read_only_refusal(command))
     }
 
     /// Rolls the transaction back; SETs made in it revert now if `restore_settings`
@@ -369,13 +427,16 @@ impl Session {
         };
         let opened = self.block != Block::Explicit && self.block != Block::Failed;
         let tag = self.apply(event, out).await?;
-        if let Plan::Begin(iso, begin_tag) = plan {
+        if let Plan::Begin(modes, begin_tag) = plan {
             if opened {
                 // Settings are saved lazily, at the block's first SET.
                 let default = self.settings.default_isolation();
                 let t = self.ensure_txn();
-                match (iso, t.statements) {
-                    (_, 0) => t.isolation = iso.unwrap_or(default),
+                if let Some(ro) = modes.read_only {
+                    t.read_only = ro;
+                }
+                match (modes.isolation, t.statements) {
+                    (iso, 0) => t.isolation = iso.unwrap_or(default),
                     // `SELECT 1; BEGIN ISOLATION LEVEL …` in one Query string: the
                     // implicit transaction already ran a statement.
                     (Some(_), _) => {
@@ -428,6 +489,7 @@ impl Session {
     /// Runs a statement inside the current transaction (started if needed).
     async fn run(&mut self, plan: &Plan, params: &[Value]) -> Result<Output> {
         self.cancel.clear();
+        self.refuse_if_read_only(plan)?;
         match plan {
             Plan::Empty => return Ok(Output::Empty),
             Plan::Set { name, value, local } => {
@@ -448,16 +510,7 @@ impl Session {
                 return Ok(Output::Tag("RESET".into()));
             }
             Plan::Show(name) => {
-                let value = if name.eq_ignore_ascii_case("transaction_isolation") {
-                    let iso = self
-                        .txn
-                        .as_ref()
-                        .map(|t| t.isolation)
-                        .unwrap_or(self.settings.default_isolation());
-                    isolation_name(iso).to_owned()
-                } else {
-                    self.settings.get(name)?
-                };
+                let value = self.current_settings().get(name)?;
                 let col =
                     OutCol { name: name.clone(), ty: DataType::Text, table_oid: 0, column: 0 };
                 return Ok(Output::Rows(vec![col], vec![vec![Value::Text(value)]]));
@@ -548,20 +601,8 @@ impl Session {
                 }
                 return self.ddl(plan).await.map(Output::Tag);
             }
-            Plan::SetTransaction(iso) => {
-                let in_block = self.block == Block::Explicit;
-                let t = self.ensure_txn();
-                if t.statements > 0 {
-                    return Err(Error::new(
-                        ErrorKind::ActiveSqlTransaction,
-                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
-                    ));
-                }
-                if !in_block {
-                    // Outside a block it applies to nothing (PostgreSQL warns too).
-                    return Ok(Output::Tag("SET".into()));
-                }
-                t.isolation = *iso;
+            Plan::SetTransaction(modes) => {
+                self.set_transaction(*modes)?;
                 return Ok(Output::Tag("SET".into()));
             }
             _ => {}
@@ -641,6 +682,39 @@ impl Session {
         }
     }
 
+    /// SET TRANSACTION (and SET transaction_isolation / transaction_read_only): the
+    /// current transaction's modes. The isolation level, and READ WRITE in a read-only
+    /// transaction, only before its first query (25001); outside a block it applies
+    /// to nothing (PostgreSQL warns too).
+    fn set_transaction(&mut self, modes: TxnModes) -> Result<()> {
+        let in_block = self.block == Block::Explicit;
+        let t = self.ensure_txn();
+        if t.statements > 0 {
+            if modes.isolation.is_some_and(|iso| iso != t.isolation) {
+                return Err(Error::new(
+                    ErrorKind::ActiveSqlTransaction,
+                    "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                ));
+            }
+            if modes.read_only == Some(false) && t.read_only {
+                return Err(Error::new(
+                    ErrorKind::ActiveSqlTransaction,
+                    "transaction read-write mode must be set before any query",
+                ));
+            }
+        }
+        if !in_block {
+            return Ok(());
+        }
+        if let Some(iso) = modes.isolation {
+            t.isolation = iso;
+        }
+        if let Some(ro) = modes.read_only {
+            t.read_only = ro;
+        }
+        Ok(())
+    }
+
     fn set(&mut self, name: &str, value: Option<&str>, local: bool) -> Result<String> {
         if name.eq_ignore_ascii_case("transaction_isolation") {
             let iso = match value.map(str::to_lowercase).as_deref() {
@@ -654,14 +728,19 @@ impl Session {
                     ))
                 }
             };
-            if let Some(t) = self.txn.as_mut() {
-                if t.statements > 0 {
-                    return Err(Error::new(
-                        ErrorKind::ActiveSqlTransaction,
-                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
-                    ));
-                }
-                t.isolation = iso;
+            if self.txn.is_some() {
+                self.set_transaction(TxnModes { isolation: Some(iso), read_only: None })?;
+            }
+            return Ok("SET".into());
+        }
+        if name.eq_ignore_ascii_case("transaction_read_only") {
+            let default = self.settings.default_read_only();
+            let ro = match value {
+                Some(v) => settings::parse_bool("transaction_read_only", v)?,
+                None => default,
+            };
+            if self.txn.is_some() {
+                self.set_transaction(TxnModes { isolation: None, read_only: Some(ro) })?;
             }
             return Ok("SET".into());
         }

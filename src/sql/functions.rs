@@ -651,6 +651,15 @@ fn sequence_call(f: Func, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
         .sequences
         .as_ref()
         .ok_or_else(|| Error::internal("sequence functions outside a session"))?;
+    if matches!(f, Func::NextVal | Func::SetVal)
+        && ctx.session.settings.as_ref().is_some_and(|s| s.read_only())
+    {
+        let name = if f == Func::NextVal { "nextval()" } else { "setval()" };
+        return Err(Error::new(
+            ErrorKind::ReadOnlySqlTransaction,
+            format!("cannot execute {name} in a read-only transaction"),
+        ));
+    }
     if args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }

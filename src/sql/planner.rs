@@ -341,7 +341,7 @@ impl<'a> Planner<'a> {
                 Ok(Plan::DropSequence { names, if_exists: *if_exists })
             }
             S::StartTransaction { modes, begin, .. } => Ok(Plan::Begin(
-                isolation_of(modes)?,
+                transaction_modes(modes)?,
                 if *begin { "BEGIN" } else { "START TRANSACTION" },
             )),
             S::Commit { chain: false, .. } => Ok(Plan::Commit),
@@ -2174,12 +2174,12 @@ fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     }
 }
 
-fn isolation_of(modes: &[ast::TransactionMode]) -> Result<Option<Isolation>> {
-    let mut iso = None;
+fn transaction_modes(modes: &[ast::TransactionMode]) -> Result<TxnModes> {
+    let mut out = TxnModes::default();
     for m in modes {
         match m {
             ast::TransactionMode::IsolationLevel(l) => {
-                iso = Some(match l {
+                out.isolation = Some(match l {
                     ast::TransactionIsolationLevel::ReadUncommitted
                     | ast::TransactionIsolationLevel::ReadCommitted => Isolation::ReadCommitted,
                     ast::TransactionIsolationLevel::RepeatableRead => Isolation::RepeatableRead,
@@ -2189,13 +2189,15 @@ fn isolation_of(modes: &[ast::TransactionMode]) -> Result<Option<Isolation>> {
                     _ => return Err(unsupported("this isolation level")),
                 })
             }
-            ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {}
+            ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
+                out.read_only = Some(false)
+            }
             ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
-                return Err(unsupported("READ ONLY transactions"))
+                out.read_only = Some(true)
             }
         }
     }
-    Ok(iso)
+    Ok(out)
 }
 
 /// 42804 when CASE's results have no common type (`CASE WHEN c THEN 1 ELSE true END`).
