@@ -393,13 +393,12 @@ impl Expr {
             }),
             Expr::Binary { op, left, left_ty, right, right_ty } => {
                 let l = left.eval(row, ctx)?;
-                if l.is_null() {
+                // NULL without evaluating the right side, except for `||`, which is not
+                // strict on arrays (`types::binary_op` answers for NULLs).
+                if l.is_null() && *op != BinaryOp::Concat {
                     return Ok(Value::Null);
                 }
                 let r = right.eval(row, ctx)?;
-                if r.is_null() {
-                    return Ok(Value::Null);
-                }
                 binary_op(*op, &l, left_ty, &r, right_ty)
             }
             Expr::And(a, b) => {

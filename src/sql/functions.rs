@@ -139,12 +139,7 @@ impl AggFunc {
             (AggFunc::Min | AggFunc::Max, t) if !matches!(t, Bool | Array(_) | Uuid | Bytea | Jsonb) => {
                 t.clone()
             }
-            (AggFunc::Sum | AggFunc::Avg, Interval) => {
-                return Err(Error::new(
-                    ErrorKind::FeatureNotSupported,
-                    format!("{}(interval) is not supported yet", self.name()),
-                ))
-            }
+            (AggFunc::Sum | AggFunc::Avg, Interval) => Interval,
             (AggFunc::StringAgg, _) => Text,
             (AggFunc::ArrayAgg, t) if !matches!(t, Array(_)) => Array(Box::new(t.clone())),
             (AggFunc::BoolAnd | AggFunc::BoolOr, Bool) => Bool,
@@ -191,6 +186,12 @@ pub enum Accumulator {
     AvgNumeric(Decimal, i64),
     /// avg over floats.
     AvgFloat(f64, i64),
+    /// sum of intervals, field by field as PostgreSQL adds them (22008 on overflow),
+    /// and the count of inputs.
+    SumInterval(crate::types::Interval, i64),
+    /// avg of intervals: their sum and count (the sum divided at the end, as
+    /// PostgreSQL's `interval / float8`).
+    AvgInterval(crate::types::Interval, i64),
     /// min or max so far.
     Extreme(Option<Value>, bool),
     /// string_agg so far (None until a non-NULL input).
@@ -207,6 +208,8 @@ impl Accumulator {
         use DataType::*;
         match (func, arg) {
             (AggFunc::CountStar | AggFunc::Count, _) => Accumulator::Count(0),
+            (AggFunc::Sum, Interval) => Accumulator::SumInterval(Default::default(), 0),
+            (AggFunc::Avg, Interval) => Accumulator::AvgInterval(Default::default(), 0),
             (AggFunc::Sum, Int2 | Int4 | Int8) => Accumulator::SumInt(0, false),
             (AggFunc::Sum, Float4 | Float8) => Accumulator::SumFloat(0.0, false),
             (AggFunc::Sum, _) => Accumulator::SumNumeric(Decimal::ZERO, false),
@@ -274,6 +277,13 @@ impl Accumulator {
                 *s += as_f64(v)?;
                 *n += 1;
             }
+            Accumulator::SumInterval(s, n) | Accumulator::AvgInterval(s, n) => {
+                let Value::Interval(iv) = v else {
+                    return Err(Error::internal("interval aggregate over a non-interval"));
+                };
+                *s = s.checked_add(iv)?;
+                *n += 1;
+            }
             Accumulator::Extreme(cur, is_max) => {
                 let replace = match cur {
                     None => true,
@@ -320,7 +330,9 @@ impl Accumulator {
             | Accumulator::SumNumeric(_, false)
             | Accumulator::SumFloat(_, false)
             | Accumulator::AvgNumeric(_, 0)
-            | Accumulator::AvgFloat(_, 0) => Value::Null,
+            | Accumulator::AvgFloat(_, 0)
+            | Accumulator::SumInterval(_, 0)
+            | Accumulator::AvgInterval(_, 0) => Value::Null,
             Accumulator::SumInt(s, true) => match ty {
                 DataType::Int8 => Value::Int8(i64::try_from(*s).map_err(|_| {
                     Error::new(ErrorKind::NumericValueOutOfRange, "bigint out of range")
@@ -334,6 +346,8 @@ impl Accumulator {
             },
             Accumulator::AvgNumeric(s, n) => Value::Numeric(numeric_div(*s, Decimal::from(*n))?),
             Accumulator::AvgFloat(s, n) => Value::Float8(*s / *n as f64),
+            Accumulator::SumInterval(s, _) => Value::Interval(*s),
+            Accumulator::AvgInterval(s, n) => Value::Interval(s.divided(*n as f64)?),
             Accumulator::Extreme(v, _) => v.clone().unwrap_or(Value::Null),
             Accumulator::Concat(s) => s.clone().map(Value::Text).unwrap_or(Value::Null),
             Accumulator::Collect(items) => items.clone().map(Value::Array).unwrap_or(Value::Null),

@@ -932,6 +932,32 @@ impl<'a> Planner<'a> {
                         Ok((Expr::Neg(Box::new(x), t.clone()), t))
                     }
                     ast::UnaryOperator::Plus => Ok((x, t)),
+                    // `~x` is `x # -1`, in x's own integer type.
+                    ast::UnaryOperator::BitwiseNot => {
+                        let ones = match t {
+                            DataType::Int2 => Value::Int2(-1),
+                            DataType::Int8 => Value::Int8(-1),
+                            DataType::Int4 | DataType::Unknown => Value::Int4(-1),
+                            _ => {
+                                return Err(Error::new(
+                                    ErrorKind::UndefinedFunction,
+                                    format!("operator does not exist: ~ {}", t.display_name()),
+                                )
+                                .with_hint("No operator matches the given name and argument type. You might need to add an explicit type cast."))
+                            }
+                        };
+                        let int = if t == DataType::Unknown { DataType::Int4 } else { t.clone() };
+                        let x = self.cast_to(x, t, &int, false)?;
+                        let t = int;
+                        let e = Expr::Binary {
+                            op: BinaryOp::BitXor,
+                            left: Box::new(x),
+                            left_ty: t.clone(),
+                            right: Box::new(Expr::Const(ones)),
+                            right_ty: t.clone(),
+                        };
+                        Ok((e, t))
+                    }
 
                     _ => Err(unsupported(format!("operator {op}"))),
                 }
@@ -1599,6 +1625,14 @@ impl<'a> Planner<'a> {
             B::HashLongArrow => BinaryOp::JsonPathText,
             B::AtArrow => BinaryOp::JsonContains,
             B::ArrowAt => BinaryOp::JsonContainedBy,
+            B::BitwiseAnd => BinaryOp::BitAnd,
+            B::BitwiseOr => BinaryOp::BitOr,
+            B::PGBitwiseXor => BinaryOp::BitXor,
+            B::PGBitwiseShiftLeft => BinaryOp::ShiftLeft,
+            B::PGBitwiseShiftRight => BinaryOp::ShiftRight,
+            B::Question => BinaryOp::JsonHasKey,
+            B::QuestionPipe => BinaryOp::JsonHasAny,
+            B::QuestionAnd => BinaryOp::JsonHasAll,
             other => return Err(unsupported(format!("operator {other}"))),
         };
         let (l, r, lt, rt) =

@@ -152,11 +152,23 @@ impl Planner<'_> {
     ) -> Option<(DataType, DataType)> {
         let text = DataType::Text;
         match (op, left, right) {
-            (BinaryOp::JsonGet | BinaryOp::JsonGetText, l, DataType::Unknown) => {
-                Some((l.clone(), text))
-            }
-            (BinaryOp::JsonPath | BinaryOp::JsonPathText, l, DataType::Unknown) => {
-                Some((l.clone(), DataType::Array(Box::new(text))))
+            (
+                BinaryOp::JsonGet | BinaryOp::JsonGetText | BinaryOp::JsonHasKey,
+                l,
+                DataType::Unknown,
+            ) => Some((l.clone(), text)),
+            (
+                BinaryOp::JsonPath
+                | BinaryOp::JsonPathText
+                | BinaryOp::JsonHasAny
+                | BinaryOp::JsonHasAll,
+                l,
+                DataType::Unknown,
+            ) => Some((l.clone(), DataType::Array(Box::new(text)))),
+            // `array || 'literal'`: the literal is an array (anyarray || anyarray).
+            (BinaryOp::Concat, a @ DataType::Array(_), DataType::Unknown)
+            | (BinaryOp::Concat, DataType::Unknown, a @ DataType::Array(_)) => {
+                Some((a.clone(), a.clone()))
             }
             (BinaryOp::Concat, DataType::Bytea, DataType::Unknown) => {
                 Some((DataType::Bytea, DataType::Bytea))
