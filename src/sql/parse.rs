@@ -177,6 +177,12 @@ pub fn plan_statement(
                 planner.overriding = overriding;
                 stripped = text;
                 sql = &stripped;
+            } else if let Some(text) = (first == "create")
+                .then(|| super::constraints::order_identity_options(sql))
+                .flatten()
+            {
+                stripped = text;
+                sql = &stripped;
             } else if let Some((text, strengths)) = super::locking::strip_lock_strengths(sql) {
                 planner.lock_strengths = strengths;
                 stripped = text;
