@@ -39,6 +39,8 @@ pub enum Func {
     CurrentSchemas,
     /// array_position(array, value).
     ArrayPosition,
+    /// `array[lo:hi]` (planned from the subscript; an omitted bound is the array's).
+    ArraySlice,
     /// pg_backend_pid().
     PgBackendPid,
     /// coalesce(…).
@@ -565,6 +567,19 @@ impl Func {
                     )
                 }
             }
+            Func::ArraySlice => match args {
+                [Value::Array(items), Value::Int4(lo), Value::Int4(hi)] => {
+                    // Clipped to the array's bounds (1..=len); the result starts at 1.
+                    let lo = (*lo).max(1) as i64;
+                    let hi = (*hi as i64).min(items.len() as i64);
+                    if lo > hi {
+                        Value::Array(Vec::new())
+                    } else {
+                        Value::Array(items[(lo - 1) as usize..hi as usize].to_vec())
+                    }
+                }
+                _ => Value::Null,
+            },
             Func::ArrayPosition => match (&args[0], &args[1]) {
                 (Value::Null, _) => Value::Null,
                 (Value::Array(items), needle) => items
