@@ -59,14 +59,40 @@ pub use retry::MAX_RETRIES;
 
 /// A prepared statement.
 #[derive(Debug)]
-struct Prepared {
+pub struct Prepared {
     sql: String,
     planned: Arc<Planned>,
     catalog_version: u64,
     /// The effective search path it was planned under: another one plans it again,
     /// as PostgreSQL re-plans when `search_path` changes.
     path: SearchPath,
+    /// What pg_prepared_statements shows: the PREPARE statement, or the Parse's text.
+    shown: String,
+    /// Made by SQL PREPARE (not by the protocol's Parse).
+    from_sql: bool,
+    /// When it was prepared, µs since 2000-01-01 UTC.
+    prepare_time: i64,
 }
+
+impl Prepared {
+    /// The statement's pg_prepared_statements row (name, statement, prepare_time,
+    /// parameter_types, from_sql).
+    pub fn view_row(&self, name: &str) -> Vec<Value> {
+        let types = self.planned.param_types.iter().map(|t| Value::Oid(t.oid())).collect();
+        vec![
+            Value::Text(name.to_owned()),
+            Value::Text(self.shown.clone()),
+            Value::TimestampTz(self.prepare_time),
+            Value::Array(types),
+            Value::Bool(self.from_sql),
+        ]
+    }
+}
+
+/// The session's named prepared statements (SQL PREPARE and the protocol's Parse share
+/// one namespace), shared with each statement's `SessionFacts` for
+/// pg_prepared_statements (copied on write while a statement holds it).
+pub type PreparedStatements = HashMap<String, Arc<Prepared>>;
 
 /// A bound portal.
 #[derive(Debug)]
@@ -113,7 +139,7 @@ pub struct Session {
     session_settings: Option<Settings>,
     txn: Option<Txn>,
     block: Block,
-    statements: HashMap<String, Arc<Prepared>>,
+    statements: Arc<PreparedStatements>,
     portals: HashMap<String, Portal>,
     copy: Option<CopyIn>,
     /// NOTICEs raised by the running statement, written before its result.
@@ -264,7 +290,7 @@ impl Session {
             session_settings: None,
             txn: None,
             block: Block::None,
-            statements: HashMap::new(),
+            statements: Arc::default(),
             portals: HashMap::new(),
             copy: None,
             pending_notices: Vec::new(),
@@ -287,6 +313,7 @@ impl Session {
                 path: self.search_path(),
             }),
             settings: Some(self.current_settings()),
+            prepared: Some(self.statements.clone()),
         }
     }
 

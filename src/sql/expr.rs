@@ -187,6 +187,8 @@ pub struct SessionFacts {
     pub sequences: Option<crate::sequence::SequenceAccess>,
     /// The session's settings (current_setting, pg_settings); None outside a session.
     pub settings: Option<crate::session::settings::Settings>,
+    /// The session's named prepared statements (pg_prepared_statements).
+    pub prepared: Option<crate::sync::Arc<crate::session::PreparedStatements>>,
 }
 
 impl Expr {

@@ -105,6 +105,8 @@ pub enum VirtualTable {
     PgPublicationRel,
     /// pg_settings: the session's settings.
     PgSettings,
+    /// pg_prepared_statements: the session's named prepared statements.
+    PgPreparedStatements,
     /// A view of information_schema.
     Info(infoschema::InfoView),
 }
@@ -136,6 +138,7 @@ impl VirtualTable {
             "pg_publication_namespace" => PgPublicationNamespace,
             "pg_publication_rel" => PgPublicationRel,
             "pg_settings" => PgSettings,
+            "pg_prepared_statements" => PgPreparedStatements,
             _ => return None,
         })
     }
@@ -171,6 +174,7 @@ impl VirtualTable {
             PgPublicationNamespace => 6237,
             PgPublicationRel => 6106,
             PgSettings => 12_300,
+            PgPreparedStatements => 12_095,
             Info(v) => v.oid(),
         }
     }

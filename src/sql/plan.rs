@@ -597,6 +597,8 @@ pub enum Plan {
         sql: String,
         /// The inner statement, planned.
         planned: Box<super::parse::Planned>,
+        /// The PREPARE statement's own text (pg_prepared_statements shows it).
+        source: String,
     },
     /// EXECUTE name [(args)]: each argument's SQL text, cast to the parameter's type
     /// when it runs.

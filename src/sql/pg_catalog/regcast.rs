@@ -257,15 +257,27 @@ pub fn name_rows(
     mut rows: Vec<Vec<Value>>,
     engine: &Engine,
 ) -> Vec<Vec<Value>> {
+    // A reg* column, or an array of them (pg_prepared_statements.parameter_types).
+    let kind_of = |t: &DataType| match t {
+        DataType::Array(elem) => RegKind::of(elem),
+        t => RegKind::of(t),
+    };
     let regs: Vec<(usize, RegKind)> =
-        columns.iter().enumerate().filter_map(|(i, t)| Some((i, RegKind::of(t)?))).collect();
+        columns.iter().enumerate().filter_map(|(i, t)| Some((i, kind_of(t)?))).collect();
     if regs.is_empty() {
         return rows;
     }
+    let named = |kind, v: &mut Value| {
+        if let Value::Oid(oid) = v {
+            *v = Value::Text(reg_out(kind, *oid, Some(engine)));
+        }
+    };
     for row in &mut rows {
         for &(i, kind) in &regs {
-            if let Some(Value::Oid(oid)) = row.get(i) {
-                row[i] = Value::Text(reg_out(kind, *oid, Some(engine)));
+            match row.get_mut(i) {
+                Some(Value::Array(items)) => items.iter_mut().for_each(|v| named(kind, v)),
+                Some(v) => named(kind, v),
+                None => {}
             }
         }
     }

@@ -64,6 +64,18 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     let tables = src.catalog.all();
     match view {
         V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
+        V::PgPreparedStatements => {
+            let mut rows: Vec<Vec<Value>> = match &src.facts.prepared {
+                Some(all) => all
+                    .iter()
+                    .filter(|(name, _)| !name.is_empty())
+                    .map(|(name, stmt)| stmt.view_row(name))
+                    .collect(),
+                None => Vec::new(),
+            };
+            rows.sort_by(|a, b| crate::types::compare(&a[0], &b[0]));
+            rows
+        }
         V::Info(v) => v.rows(src),
         V::PgClass => relations::class_rows(&tables, &src.sequences, &src.catalog.views()),
         V::PgNamespace => {
