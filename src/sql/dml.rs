@@ -21,11 +21,11 @@
 //! hidden row ids, which nobody else can hold.
 //!
 //! An UPDATE that changes the primary key moves the row ([`put_row`]): instead of `Put`
-//! it sends `Move`, which puts a deletion marked *moved* on the old key and the new
-//! image on the new key in one storage request, refusing a new key a live row holds
-//! (23505, checked row by row as PostgreSQL's non-deferrable constraints are: `SET id =
-//! id + 1` over consecutive keys fails on the first row) and waiting for one another
-//! transaction holds. A writer that built on the old key and finds the moved deletion
+//! it sends `MoveOut`, which puts a deletion marked *moved* on the old key, then
+//! inserts the new image at the new key as an INSERT would (in whichever partition
+//! owns it): 23505 if a live row has it, checked row by row as PostgreSQL's
+//! non-deferrable constraints are (`SET id = id + 1` over consecutive keys fails on
+//! the first row), and a wait for a transaction that holds it. A writer that built on the old key and finds the moved deletion
 //! fails with 40001 rather than skip a row that still exists (`Partition::latest_for`;
 //! PostgreSQL does the same for a row moved to another partition); an implicit
 //! transaction's retry then finds the row at its new key.
@@ -337,15 +337,21 @@ where
                 w.wait_for(holder).await?;
                 continue;
             }
-            refused => return Err(refusal(table, refused, new.as_ref().unwrap_or(&old))),
+            PutOutcome::Unique(ix) => {
+                let row = new.unwrap_or_else(|| old.clone());
+                return Err(duplicate_in(table, ix, &row));
+            }
         }
     }
 }
 
 /// Installs the write of `old` (the version `base`) as `new` at `key` and, once
-/// written, records it in the write set: a `put`, or a `move_row` when `new` has another
-/// primary key (an UPDATE of the key; like PostgreSQL's non-deferrable constraint, the
-/// new key must be free right then, row by row).
+/// written, records it in the write set: a `put`, or, when `new` has another primary
+/// key (an UPDATE of the key), a `move_out` of the row at `key` followed by an insert
+/// of `new` at its key, which waits for a transaction holding that key and fails with
+/// 23505 if a live row has it: row by row, like PostgreSQL's non-deferrable
+/// constraint. (A failed insert leaves the moved-out deletion in the transaction,
+/// which the error aborts.)
 async fn put_row(
     w: &mut WriteCtx<'_>,
     table: &TableDef,
@@ -355,38 +361,21 @@ async fn put_row(
     old: &Row,
     new: &Option<Row>,
 ) -> Result<PutOutcome> {
-    let to = new.as_ref().and_then(|row| primary_key_of(table, row)).filter(|to| to != key);
-    let outcome = match (&to, new) {
-        (Some(to), Some(row)) => {
-            store.move_row(w.status, key.clone(), base, to.clone(), row.clone(), w.horizon).await?
+    let moved = new.as_ref().filter(|row| primary_key_of(table, row).is_some_and(|to| to != *key));
+    if let Some(row) = moved {
+        let outcome = store.move_out(w.status, key.clone(), base, w.horizon).await?;
+        if outcome == PutOutcome::Written {
+            w.writes.insert((table.id, key.clone()), None);
+            insert_rows(w, table, store, vec![row.to_vec()]).await?;
         }
-        _ => {
-            let mode = write_mode(table, old, new.as_ref());
-            store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await?
-        }
-    };
+        return Ok(outcome);
+    }
+    let mode = write_mode(table, old, new.as_ref());
+    let outcome = store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await?;
     if outcome == PutOutcome::Written {
-        match to {
-            Some(to) => {
-                w.writes.insert((table.id, key.clone()), None);
-                w.writes.insert((table.id, to), new.clone());
-            }
-            None => {
-                w.writes.insert((table.id, key.clone()), new.clone());
-            }
-        }
+        w.writes.insert((table.id, key.clone()), new.clone());
     }
     Ok(outcome)
-}
-
-/// The 23505 for a write of `row` that [`put_row`] refused with `outcome` (`Unique` or
-/// `Duplicate`).
-fn refusal(table: &TableDef, outcome: PutOutcome, row: &[Value]) -> Error {
-    match outcome {
-        PutOutcome::Unique(ix) => duplicate_in(table, ix, row),
-        PutOutcome::Duplicate => duplicate_key(table, row),
-        _ => Error::internal(format!("a row write was refused with {outcome:?}")),
-    }
 }
 
 /// An UPDATE's or DELETE's change to a row, made `'static` so that the storage actor
@@ -713,9 +702,7 @@ async fn upsert(
                             w.wait_for(holder).await?;
                             continue;
                         }
-                        PutOutcome::Changed | PutOutcome::Unique(_) | PutOutcome::Duplicate => {
-                            continue
-                        }
+                        PutOutcome::Changed | PutOutcome::Unique(_) => continue,
                     }
                     touched.insert(target.clone());
                     break;
@@ -754,7 +741,7 @@ async fn upsert(
                     w.wait_for(holder).await?;
                     continue;
                 }
-                refused => return Err(refusal(table, refused, &new)),
+                PutOutcome::Unique(ix) => return Err(duplicate_in(table, ix, &new)),
             }
         }
     }

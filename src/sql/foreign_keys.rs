@@ -178,7 +178,7 @@ async fn lock_parent(
                 match store.lock(w.status, key, base, RowLockMode::KeyShare).await? {
                     PutOutcome::Written => return Ok(true),
                     PutOutcome::Blocked(holder) => holder,
-                    PutOutcome::Changed | PutOutcome::Unique(_) | PutOutcome::Duplicate => continue,
+                    PutOutcome::Changed | PutOutcome::Unique(_) => continue,
                 }
             }
         };

@@ -342,7 +342,7 @@ async fn lock_row(
                     PutOutcome::Blocked(holder) => holder,
                     // A lock writes no new row, so it is never refused by a UNIQUE
                     // index; the row changed: start over.
-                    PutOutcome::Changed | PutOutcome::Unique(_) | PutOutcome::Duplicate => continue,
+                    PutOutcome::Changed | PutOutcome::Unique(_) => continue,
                 }
             }
             Latest::Skipped => return Ok(None),

@@ -39,9 +39,9 @@
 //! changes no key column, so it holds its row FOR NO KEY UPDATE and blocks no such check
 //! (`dml::write_mode`; the strengths are in `storage/mvcc.rs`).
 //!
-//! An UPDATE that sets the primary key sends `Move` instead of `Put`
-//! (`storage::TableStore::move_row`): a deletion marked moved at the old key and the
-//! new image at the new key, in one storage request (`dml.rs` explains the rules).
+//! An UPDATE that sets the primary key sends `MoveOut` instead of `Put`
+//! (`storage::TableStore::move_out`): a deletion marked moved at the old key; the new
+//! image is then inserted at the new key (`dml.rs` explains the rules).
 //!
 //! A SELECT takes the same first hops; [`exec::run`] then evaluates its [`plan::Rel`]
 //! tree bottom-up. Joins go through [`join::join_rows`] (hashing the smaller side on

@@ -104,24 +104,19 @@ pub enum Request {
         /// `Written` or `Changed`; 40001 if the table is being rewritten.
         reply: oneshot::Sender<Result<PutOutcome>>,
     },
-    /// An UPDATE of the primary key: delete the row at `from` (marked moved) and insert
-    /// its new image at `to`, if `expect` is still the version to build on
-    /// (`Partition::move_row`).
-    Move {
+    /// The first half of an UPDATE of the primary key: put a deletion marked moved on
+    /// the row if `expect` is still the version to build on (`Partition::move_out`);
+    /// the session then inserts the new image at its new key.
+    MoveOut {
         /// The writer.
         writer: Arc<TxnStatus>,
-        /// The row's encoded key.
-        from: Key,
+        /// The row's encoded (old) key.
+        key: Key,
         /// The version `Latest` returned.
         expect: Version,
-        /// The new encoded key.
-        to: Key,
-        /// The new row.
-        row: Row,
         /// Oldest snapshot in use.
         horizon: CommitTs,
-        /// `Written`, `Changed`, `Blocked`, `Duplicate` (23505 on the key) or `Unique`;
-        /// 40001 if the table is being rewritten.
+        /// `Written`, `Changed` or `Blocked`; 40001 if the table is being rewritten.
         reply: oneshot::Sender<Result<PutOutcome>>,
     },
     /// A whole row write in one request, for a change the actor evaluates itself
@@ -266,6 +261,7 @@ impl Request {
             Request::Get { key, .. }
             | Request::Latest { key, .. }
             | Request::Put { key, .. }
+            | Request::MoveOut { key, .. }
             | Request::Update { key, .. }
             | Request::Lock { key, .. } => Some(key),
             Request::Scan { from: Bound::Included(k) | Bound::Excluded(k), .. } => Some(k),

@@ -324,19 +324,18 @@ impl TableStore {
         self.ask(|reply| Request::Put { writer, key, expect, new, horizon, mode, reply }).await?
     }
 
-    /// Moves the row at `from` to the key `to` (an UPDATE of the primary key) if
-    /// `expect` is still the version to build on; see [`Partition::move_row`].
-    pub async fn move_row(
+    /// Puts a deletion marked moved on the row at `key` (the first half of an UPDATE
+    /// of the primary key) if `expect` is still the version to build on; see
+    /// [`Partition::move_out`].
+    pub async fn move_out(
         &self,
         writer: &Arc<TxnStatus>,
-        from: Key,
+        key: Key,
         expect: Version,
-        to: Key,
-        row: Row,
         horizon: CommitTs,
     ) -> Result<PutOutcome> {
         let writer = writer.clone();
-        self.ask(|reply| Request::Move { writer, from, expect, to, row, horizon, reply }).await?
+        self.ask(|reply| Request::MoveOut { writer, key, expect, horizon, reply }).await?
     }
 
     /// Writes the row at `key` in one request; see [`Partition::update`].

@@ -73,9 +73,6 @@ pub enum PutOutcome {
     /// A live row already has the new row's key in the UNIQUE index at this position of
     /// the table's index list (23505).
     Unique(usize),
-    /// A live row already has the primary key a row was moved to ([`Partition::move_row`],
-    /// 23505).
-    Duplicate,
 }
 
 /// A change to one row that the storage actor can apply itself, so that a whole row
@@ -338,8 +335,12 @@ impl Partition {
         for (key, row) in rows {
             self.add_entries(&key, &row);
             self.dirty.insert(key.clone());
-            let version =
-                Version { status: writer.clone(), row: Some(row), mode: RowLockMode::Update };
+            let version = Version {
+                status: writer.clone(),
+                row: Some(row),
+                mode: RowLockMode::Update,
+                moved: false,
+            };
             chains.push((key, Chain { versions: vec![version], locks: Vec::new() }));
         }
         self.index.bulk_load(chains);
@@ -448,6 +449,49 @@ impl Partition {
         horizon: CommitTs,
         mode: RowLockMode,
     ) -> Result<PutOutcome> {
+        self.put_version(
+            writer,
+            key,
+            expect,
+            Version { status: writer.clone(), row: new, mode, moved: false },
+            horizon,
+        )
+    }
+
+    /// The first half of an UPDATE of the primary key (the session inserts the new
+    /// image at its new key next, as an ordinary insert, whichever partition owns it):
+    /// if `expect` is still the version to build on at `key`, a deletion marked
+    /// `moved` goes on top, holding the row FOR UPDATE.
+    /// ```text
+    ///   key:     [ v1 (committed) | T: deleted, moved ]      new key: [ T: row ]
+    /// ```
+    /// A writer that built on v1 and waited for T finds the `moved` deletion once T
+    /// commits and fails with 40001 ([`Partition::latest_for`]) instead of skipping a
+    /// row that still exists.
+    pub fn move_out(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        key: &[u8],
+        expect: &Version,
+        horizon: CommitTs,
+    ) -> Result<PutOutcome> {
+        let deletion =
+            Version { status: writer.clone(), row: None, mode: RowLockMode::Update, moved: true };
+        self.put_version(writer, key, expect, deletion, horizon)
+    }
+
+    /// Puts `version` (written by `writer`) on top of the chain at `key` if `expect` is
+    /// still the version to build on: [`Partition::put_as`] and
+    /// [`Partition::move_out`].
+    fn put_version(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        key: &[u8],
+        expect: &Version,
+        version: Version,
+        horizon: CommitTs,
+    ) -> Result<PutOutcome> {
+        let mode = version.mode;
         if self.retired {
             return Err(rewritten());
         }
@@ -466,7 +510,7 @@ impl Partition {
             Ok(_) => {}
             _ => return Ok(PutOutcome::Changed),
         }
-        if let Some(row) = &new {
+        if let Some(row) = &version.row {
             if let Some(conflict) = self.unique_conflict(writer.top(), key, row) {
                 return Ok(conflict);
             }
@@ -474,78 +518,8 @@ impl Partition {
         }
         let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
         chain.prune(horizon);
-        chain.versions.push(Version { status: writer.clone(), row: new, mode, moved: false });
+        chain.versions.push(version);
         self.touch(key);
-        Ok(PutOutcome::Written)
-    }
-
-    /// Moves the row at `from` to the key `to` for `writer` (an UPDATE of the primary
-    /// key), in one request: if `expect` is still the version to build on at `from`, a
-    /// deletion marked `moved` goes on top there and `row` is inserted at `to`, holding
-    /// both FOR UPDATE. `Duplicate` if a live row (committed, or the writer's own) has
-    /// `to`, `Blocked` if another transaction's uncommitted version is there (or holds
-    /// the new row's UNIQUE key), `Unique` for a UNIQUE conflict; nothing changes then.
-    /// ```text
-    ///   from: [ v1 (committed) | T: deleted, moved ]    to: [ T: row ]
-    /// ```
-    /// A writer that built on v1 and waited for T finds the `moved` deletion after T
-    /// commits and fails with 40001 ([`Partition::latest_for`]).
-    pub fn move_row(
-        &mut self,
-        writer: &Arc<TxnStatus>,
-        from: &[u8],
-        expect: &Version,
-        to: &[u8],
-        row: Row,
-        horizon: CommitTs,
-    ) -> Result<PutOutcome> {
-        if self.retired {
-            return Err(rewritten());
-        }
-        let top = writer.top();
-        let Some(chain) = self.index.get(from) else { return Ok(PutOutcome::Changed) };
-        if let Some(holder) = chain.blocker(top, RowLockMode::Update) {
-            if chain.latest_index(top).is_ok() {
-                return Ok(PutOutcome::Blocked(holder));
-            }
-        }
-        match chain.latest_index(top) {
-            Ok(Some(i)) if same_version(&chain.versions[i], expect) => {}
-            _ => return Ok(PutOutcome::Changed),
-        }
-        if let Some(target) = self.index.get(to) {
-            match target.latest_index(top) {
-                Err(holder) => return Ok(PutOutcome::Blocked(holder)),
-                Ok(Some(i)) if target.versions[i].row.is_some() => {
-                    return Ok(PutOutcome::Duplicate)
-                }
-                Ok(_) => {}
-            }
-        }
-        let deletion =
-            Version { status: writer.clone(), row: None, mode: RowLockMode::Update, moved: true };
-        let Some(chain) = self.index.get_mut(from) else { return Ok(PutOutcome::Changed) };
-        chain.prune(horizon);
-        // The deletion first, so that the UNIQUE check does not take the row's own old
-        // version for another row holding its (unchanged) UNIQUE keys.
-        chain.versions.push(deletion);
-        if let Some(conflict) = self.unique_conflict(top, to, &row) {
-            if let Some(chain) = self.index.get_mut(from) {
-                chain.versions.pop();
-            }
-            return Ok(conflict);
-        }
-        self.add_entries(to, &row);
-        let target = self.index.entry(to);
-        target.versions.retain(|v| v.status.state() != State::Aborted);
-        target.versions.push(Version {
-            status: writer.clone(),
-            row: Some(row),
-            mode: RowLockMode::Update,
-            moved: false,
-        });
-        self.touch(from);
-        self.touch(to);
         Ok(PutOutcome::Written)
     }
 
@@ -572,9 +546,8 @@ impl Partition {
             PutOutcome::Written => Updated::Written(old, new),
             PutOutcome::Blocked(holder) => Updated::Blocked(holder),
             PutOutcome::Unique(ix) => Updated::Unique(ix, old, new),
-            // Nothing can run between `latest` and `put` inside one request, and a put
-            // never moves a row.
-            PutOutcome::Changed | PutOutcome::Duplicate => {
+            // Nothing can run between `latest` and `put` inside one request.
+            PutOutcome::Changed => {
                 return Err(Error::internal("a row changed inside one storage request"))
             }
         })
@@ -844,12 +817,12 @@ mod tests {
         else {
             panic!("the mover builds on the loaded row")
         };
-        // Onto a live key: refused, and nothing changed.
-        let onto_two = part.move_row(&mover, &key(1), &base, &key(2), row(1), CommitTs(0));
-        assert_eq!(onto_two.expect("move"), PutOutcome::Duplicate);
-        assert_eq!(part.get(at1, &key(1)), Some(row(1)));
-        let moved = part.move_row(&mover, &key(1), &base, &key(9), row(1), CommitTs(0));
-        assert_eq!(moved.expect("move"), PutOutcome::Written);
+        // Moved out of key 1, and in at key 9 (the session's insert).
+        assert_eq!(
+            part.move_out(&mover, &key(1), &base, CommitTs(0)).expect("move"),
+            PutOutcome::Written
+        );
+        part.insert(&mover, vec![(key(9), row(1))]).expect("insert at the new key");
         assert_eq!(part.get(at1, &key(1)), None);
         assert_eq!(part.get(at1, &key(9)), Some(row(1)));
         // A writer whose snapshot saw the row at key 1 waits for the mover, then fails.
