@@ -23,6 +23,7 @@ mod views;
 
 pub use backend::SessionFactory;
 pub mod copy;
+mod defaults;
 mod schemas;
 mod sequences;
 pub mod settings;
@@ -595,7 +596,10 @@ impl Session {
                         None => exec::run(&qp.rel, &q, None).await?,
                     };
                     let types: Vec<DataType> = qp.columns.iter().map(|c| c.ty.clone()).collect();
-                    let rows = crate::sql::pg_catalog::regcast::name_rows(&types, rows, &engine);
+                    let public = crate::catalog::SearchPath::public();
+                    let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
+                    let rows =
+                        crate::sql::pg_catalog::regcast::name_rows(&types, rows, &engine, path);
                     Output::Rows(qp.columns.clone(), rows)
                 }
                 Plan::Insert(p) => {
@@ -736,6 +740,7 @@ impl Session {
                         ));
                     }
                 }
+                defaults::bind_defaults(&engine, &self.search_path(), &mut def, None)?;
                 let owned = sequences::name_owned(&engine, &mut def, sequences);
                 let mut writes = vec![WalWrite::CatalogPut {
                     key: table_key(schema, name),

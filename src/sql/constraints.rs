@@ -156,7 +156,7 @@ fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::FeatureNotSupported, format!("{what} is not supported yet"))
 }
 
-pub(super) fn parse_expr(text: &str) -> Result<ast::Expr> {
+pub(crate) fn parse_expr(text: &str) -> Result<ast::Expr> {
     Parser::new(&PostgreSqlDialect {})
         .try_with_sql(text)
         .and_then(|mut p| p.parse_expr())
