@@ -72,7 +72,7 @@ impl TestServer {
     /// How many key-range partitions table `name` is split into (troupe only).
     pub fn partitions(&self, name: &str) -> usize {
         let engine = &self.server.as_ref().expect("a troupe server").engine;
-        let def = engine.catalog.table(name).expect("the table exists");
+        let def = engine.catalog.table("public", name).expect("the table exists");
         engine.storage.table(def.id).expect("its store").partitions()
     }
 
