@@ -231,12 +231,12 @@ impl SequenceAccess {
         }
         let catalog = &self.engine.catalog;
         let other = catalog.all().iter().find(|t| t.oid == oid).map(|t| t.name.clone());
-        match other.or_else(|| catalog.views().iter().find(|v| v.oid == oid).map(|v| v.name.clone()))
+        match other
+            .or_else(|| catalog.views().iter().find(|v| v.oid == oid).map(|v| v.name.clone()))
         {
-            Some(name) => Err(Error::new(
-                ErrorKind::WrongObjectType,
-                format!("\"{name}\" is not a sequence"),
-            )),
+            Some(name) => {
+                Err(Error::new(ErrorKind::WrongObjectType, format!("\"{name}\" is not a sequence")))
+            }
             None => Err(Error::internal(format!("could not open relation with OID {oid}"))),
         }
     }

@@ -783,7 +783,7 @@ impl Session {
                         }
                     }
                 }
-                drop_tables(&engine, &defs).await?;
+                drop_tables(&engine, &self.search_path(), &defs).await?;
                 Ok("DROP TABLE".into())
             }
             Plan::CreateView { def, or_replace, .. } => {
@@ -820,13 +820,13 @@ impl Session {
 
 /// Drops tables `defs` (with the sequences they own) in one WAL commit: 2BP01 if a
 /// view outside them reads one, or a foreign key of another table references one.
-async fn drop_tables(engine: &Engine, defs: &[Arc<TableDef>]) -> Result<()> {
+async fn drop_tables(engine: &Engine, path: &SearchPath, defs: &[Arc<TableDef>]) -> Result<()> {
     if defs.is_empty() {
         return Ok(());
     }
     let catalog = &engine.catalog;
     for d in defs {
-        views::no_dependent_views(engine, &d.schema, &d.name, true)?;
+        views::no_dependent_views(engine, path, &d.schema, &d.name, true)?;
     }
     let dropped: Vec<(String, String)> =
         defs.iter().map(|d| (d.schema.clone(), d.name.clone())).collect();

@@ -234,7 +234,10 @@ impl InfoView {
                     .iter()
                     .flat_map(|t| {
                         let rel = (t.schema.as_str(), t.name.as_str());
-                        t.columns.iter().enumerate().map(move |c| column_row(db, rel, false, c, src))
+                        t.columns
+                            .iter()
+                            .enumerate()
+                            .map(move |c| column_row(db, rel, false, c, src))
                     })
                     .collect();
                 for v in src.catalog.views() {
@@ -244,7 +247,9 @@ impl InfoView {
                         .map(|c| Column::new(&c.name, c.ty.clone(), false))
                         .collect();
                     let rel = (v.schema.as_str(), v.name.as_str());
-                    out.extend(columns.iter().enumerate().map(|c| column_row(db, rel, true, c, src)));
+                    out.extend(
+                        columns.iter().enumerate().map(|c| column_row(db, rel, true, c, src)),
+                    );
                 }
                 out
             }
@@ -474,12 +479,10 @@ fn column_row(
     r.extend([Value::Null, Value::Null, Value::Null]);
     r.extend([text(db), text("pg_catalog"), text(&udt)]);
     r.push(yes_no(c.identity.is_some()));
-    let seq = src
-        .sequences
-        .iter()
-        .find(|s| {
-            s.schema == schema && s.owned_by.as_ref().is_some_and(|(tb, col)| tb == rel && *col == c.name)
-        });
+    let seq = src.sequences.iter().find(|s| {
+        s.schema == schema
+            && s.owned_by.as_ref().is_some_and(|(tb, col)| tb == rel && *col == c.name)
+    });
     match (c.identity, seq) {
         (Some(kind), Some(s)) => {
             r.push(text(match kind {

@@ -61,9 +61,11 @@ pub fn holds_relation(engine: &Engine, schema: &str, name: &str) -> bool {
         s => {
             engine.catalog.holds(s, name)
                 || engine.sequences.get(s, name).is_some()
-                || engine.catalog.all().iter().any(|t| {
-                    t.schema == s && t.primary_key.is_some() && t.pkey_name() == name
-                })
+                || engine
+                    .catalog
+                    .all()
+                    .iter()
+                    .any(|t| t.schema == s && t.primary_key.is_some() && t.pkey_name() == name)
         }
     }
 }
