@@ -122,7 +122,7 @@ impl Planner<'_> {
         let corr = std::mem::take(&mut self.corr);
         // The names in the text stand for what they found at creation.
         let path = std::mem::replace(&mut self.path, SearchPath::of(v.path.clone()));
-        let reads = std::mem::replace(&mut self.view_reads, Some(v.depends.clone()));
+        let reads = self.view_reads.replace(v.depends.clone());
         let planned = self.query(&query, None);
         self.path = path;
         self.view_reads = reads;
