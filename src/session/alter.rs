@@ -58,7 +58,8 @@ impl Session {
             ));
         };
         let taken = |n: &str| indexes::relation_exists(engine, &schema, n);
-        let altered = apply_alter(&engine.catalog, &table, actions, &taken)?;
+        let mut altered = apply_alter(&engine.catalog, &table, actions, &taken)?;
+        defaults::bind_defaults(engine, &self.search_path(), &mut altered.def, Some(&table))?;
         let owned = engine.sequences.owned_by(&table.schema, &table.name);
         let sequence_moves = owned.iter().any(|s| {
             altered.def.name != table.name

@@ -23,6 +23,7 @@ mod views;
 
 pub use backend::SessionFactory;
 pub mod copy;
+mod defaults;
 mod schemas;
 mod sequences;
 pub mod settings;
@@ -663,7 +664,10 @@ impl Session {
                         None => exec::run(&qp.rel, &q, None).await?,
                     };
                     let types: Vec<DataType> = qp.columns.iter().map(|c| c.ty.clone()).collect();
-                    let rows = crate::sql::pg_catalog::regcast::name_rows(&types, rows, &engine);
+                    let public = crate::catalog::SearchPath::public();
+                    let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
+                    let rows =
+                        crate::sql::pg_catalog::regcast::name_rows(&types, rows, &engine, path);
                     Output::Rows(qp.columns.clone(), rows)
                 }
                 Plan::Insert(p) => {
@@ -842,6 +846,7 @@ impl Session {
                         ));
                     }
                 }
+                defaults::bind_defaults(&engine, &self.search_path(), &mut def, None)?;
                 let owned = sequences::name_owned(&engine, &mut def, sequences);
                 let mut writes = vec![WalWrite::CatalogPut {
                     key: table_key(schema, name),
@@ -884,7 +889,7 @@ impl Session {
                         }
                     }
                 }
-                drop_tables(&engine, &defs).await?;
+                drop_tables(&engine, &self.search_path(), &defs).await?;
                 Ok("DROP TABLE".into())
             }
             Plan::CreateView { def, or_replace, .. } => {
@@ -921,13 +926,13 @@ impl Session {
 
 /// Drops tables `defs` (with the sequences they own) in one WAL commit: 2BP01 if a
 /// view outside them reads one, or a foreign key of another table references one.
-async fn drop_tables(engine: &Engine, defs: &[Arc<TableDef>]) -> Result<()> {
+async fn drop_tables(engine: &Engine, path: &SearchPath, defs: &[Arc<TableDef>]) -> Result<()> {
     if defs.is_empty() {
         return Ok(());
     }
     let catalog = &engine.catalog;
     for d in defs {
-        views::no_dependent_views(engine, &d.schema, &d.name, true)?;
+        views::no_dependent_views(engine, path, &d.schema, &d.name, true)?;
     }
     let dropped: Vec<(String, String)> =
         defs.iter().map(|d| (d.schema.clone(), d.name.clone())).collect();

@@ -103,12 +103,13 @@ impl Session {
             held.extend(Contents::of(engine, n));
         }
         if !held.is_empty() {
+            let path = self.search_path();
             if !cascade {
                 let n = &gone[0];
                 let detail: Vec<String> = held
                     .iter()
                     .filter(|o| o.schema() == n.as_str())
-                    .map(|o| format!("{} depends on schema {n}", o.describe()))
+                    .map(|o| format!("{} depends on schema {n}", o.describe(engine, &path)))
                     .collect();
                 return Err(Error::new(
                     ErrorKind::DependentObjectsStillExist,
@@ -117,12 +118,12 @@ impl Session {
                 .with_detail(detail.join("\n"))
                 .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
             }
-            drop_contents(engine, &held).await?;
             // PostgreSQL lists the objects in a DETAIL; troupe's notices carry none.
             let notice = match held.as_slice() {
-                [one] => format!("drop cascades to {}", one.describe()),
+                [one] => format!("drop cascades to {}", one.describe(engine, &path)),
                 many => format!("drop cascades to {} other objects", many.len()),
             };
+            drop_contents(engine, &path, &held).await?;
             self.pending_notices.push(("00000", notice));
         }
         if !gone.is_empty() {
@@ -213,13 +214,14 @@ impl Contents {
         }
     }
 
-    /// `table s.t`, as PostgreSQL's messages name it.
-    fn describe(&self) -> String {
-        match self {
-            Contents::Table(t) => format!("table {}.{}", t.schema, t.name),
-            Contents::View(v) => format!("view {}.{}", v.schema, v.name),
-            Contents::Sequence(s) => format!("sequence {}.{}", s.def.schema, s.def.name),
-        }
+    /// `table s.t`, as PostgreSQL's messages name it (while it exists).
+    fn describe(&self, engine: &Engine, path: &SearchPath) -> String {
+        let (kind, schema, name) = match self {
+            Contents::Table(t) => ("table", &t.schema, &t.name),
+            Contents::View(v) => ("view", &v.schema, &v.name),
+            Contents::Sequence(s) => ("sequence", &s.def.schema, &s.def.name),
+        };
+        format!("{kind} {}", shown(engine, path, schema, name))
     }
 }
 
@@ -227,7 +229,7 @@ impl Contents {
 /// (with their indexes and owned sequences), then the other sequences. Each kind
 /// commits on its own (a crash in between leaves the schema partly emptied, never a
 /// half-dropped object).
-async fn drop_contents(engine: &Engine, held: &[Contents]) -> Result<()> {
+async fn drop_contents(engine: &Engine, path: &SearchPath, held: &[Contents]) -> Result<()> {
     let mut views = Vec::new();
     let mut tables = Vec::new();
     let mut sequences = Vec::new();
@@ -238,16 +240,13 @@ async fn drop_contents(engine: &Engine, held: &[Contents]) -> Result<()> {
             Contents::Sequence(s) => sequences.push(s.clone()),
         }
     }
-    views::drop_views(engine, &views).await?;
-    super::drop_tables(engine, &tables).await?;
+    views::drop_views(engine, path, &views).await?;
+    super::drop_tables(engine, path, &tables).await?;
     super::sequences::drop_sequences(engine, &sequences).await
 }
 
-/// How PostgreSQL names a relation in a message: qualified unless in public.
-pub(super) fn shown(schema: &str, name: &str) -> String {
-    if schema == PUBLIC {
-        name.to_owned()
-    } else {
-        format!("{schema}.{name}")
-    }
+/// How PostgreSQL names a relation in a message (its object description): bare when
+/// visible on the session's `path`, schema-qualified otherwise.
+pub(super) fn shown(engine: &Engine, path: &SearchPath, schema: &str, name: &str) -> String {
+    crate::sql::pg_catalog::visibility::shown_name(engine, path, schema, name)
 }

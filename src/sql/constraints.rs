@@ -9,10 +9,11 @@
 //!  CREATE TABLE t (id serial, n int DEFAULT 7 CHECK (n > 0))
 //!    planner: id int4 NOT NULL, sequence (int4) to create; n default "7";
 //!             check t_n_check "n > 0"
-//!    session: names the sequence t_id_seq, sets id's default "nextval('t_id_seq')",
+//!    session: names the sequence t_id_seq, sets id's default
+//!             "nextval('public.t_id_seq'::regclass)" (bound: session/defaults.rs),
 //!             commits table + sequence records in one WAL record
 //!  INSERT INTO t (n) VALUES (DEFAULT)
-//!    planner: n ← bound "7"; omitted id ← bound nextval('t_id_seq') (InsertPlan.defaults);
+//!    planner: n ← bound "7"; omitted id ← bound nextval(…) (InsertPlan.defaults);
 //!             checks [t_n_check: n > 0]
 //!    dml:     row = (nextval…, 7) → NOT NULL → CHECKs in name order (NULL passes)
 //! ```
@@ -211,7 +212,7 @@ fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::FeatureNotSupported, format!("{what} is not supported yet"))
 }
 
-pub(super) fn parse_expr(text: &str) -> Result<ast::Expr> {
+pub(crate) fn parse_expr(text: &str) -> Result<ast::Expr> {
     Parser::new(&PostgreSqlDialect {})
         .try_with_sql(text)
         .and_then(|mut p| p.parse_expr())

@@ -521,6 +521,7 @@ impl Func {
                     DataType::Int8
                 }
                 DataType::Bool => DataType::Bool,
+                DataType::Regclass => DataType::Regclass,
                 _ => DataType::Text,
             }),
             _ => None,
@@ -692,8 +693,14 @@ fn sequence_call(f: Func, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
     if args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
+    let by_oid;
     let name = match args.first() {
         Some(Value::Text(t)) => t.as_str(),
+        // A regclass: a default bound at creation (`nextval('s.q'::regclass)`).
+        Some(Value::Oid(oid)) => {
+            by_oid = access.name_of(*oid)?;
+            by_oid.as_str()
+        }
         Some(_) => return Err(Error::internal("sequence name is not text")),
         None => "",
     };

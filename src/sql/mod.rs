@@ -62,7 +62,12 @@
 //! (`catalog::namespace::SearchPath`, computed per statement; a cached plan made
 //! under another path is planned again): the planner picks the schema of a CREATE
 //! (`Planner::creation_schema`) and of every name it binds; DROP and ALTER names are
-//! resolved by the session when they run (`Session::resolve_target`).
+//! resolved by the session when they run (`Session::resolve_target`). Stored
+//! definitions keep what their names found at creation: a view's unqualified names
+//! stand for the relations it read then (`catalog/view.rs`), a DEFAULT's sequence is
+//! written schema-qualified (`session/defaults.rs`); whether a relation is *visible*
+//! on the path (`pg_table_is_visible`, regclass output, names in messages) is
+//! `pg_catalog/visibility.rs`.
 //!
 //! An UPDATE with a FROM list (DELETE with USING) or with subqueries takes step 3
 //! through [`dml_from`] instead: it finds (target key, FROM row) pairs first — a key

@@ -29,6 +29,7 @@ mod relations;
 mod rows;
 mod schema;
 pub mod settings;
+pub mod visibility;
 
 use crate::catalog::Catalog;
 use crate::sequence::SequenceDef;
@@ -53,6 +54,15 @@ impl<'a> Sources<'a> {
             None => Vec::new(),
         };
         Sources { catalog, sequences, facts }
+    }
+
+    /// A regclass literal's relation (`s.t`) as the session prints it: bare where
+    /// visible on its search path (`visibility.rs`).
+    pub fn shown_regclass(&self, text: &str) -> String {
+        match &self.facts.sequences {
+            Some(a) => visibility::shown_text(&a.engine, &a.path, text),
+            None => text.to_owned(),
+        }
     }
 }
 

@@ -99,6 +99,9 @@ pub struct Planner<'a> {
     /// Every table and view a FROM resolved, as (schema, name) (what CREATE VIEW
     /// depends on).
     referenced: Vec<(String, String)>,
+    /// While a view's text is bound again: the relations it read at creation, which
+    /// its unqualified names stand for (see `view.rs`).
+    view_reads: Option<Vec<(String, String)>>,
 }
 
 /// Case-folds an identifier as PostgreSQL does (unquoted → lower case).
@@ -181,6 +184,7 @@ impl<'a> Planner<'a> {
             ctes: Vec::new(),
             expanding: Vec::new(),
             referenced: Vec::new(),
+            view_reads: None,
             overriding: None,
             lock_strengths: Vec::new(),
         })
@@ -235,7 +239,16 @@ impl<'a> Planner<'a> {
             // PostgreSQL says 42P01 here also when the schema does not exist.
             (Some(s), rel) => self.relation_in(s, rel).ok_or_else(undefined),
             (None, rel) => {
-                self.path.schemas().find_map(|s| self.relation_in(s, rel)).ok_or_else(undefined)
+                // In a view's text: the relation the name found at creation, the one of
+                // those it read that comes first on its path (see `view.rs`).
+                let bound = self.view_reads.as_ref().and_then(|reads| {
+                    let read = |s: &str| reads.iter().any(|(r, n)| r == s && n == rel);
+                    let schema = self.path.schemas().find(|s| read(s))?;
+                    self.relation_in(schema, rel)
+                });
+                bound
+                    .or_else(|| self.path.schemas().find_map(|s| self.relation_in(s, rel)))
+                    .ok_or_else(undefined)
             }
         }
     }

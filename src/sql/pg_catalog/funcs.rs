@@ -9,7 +9,8 @@ use super::oids::{self, Derived};
 use super::regcast::{reg_in, reg_out, RegKind};
 use super::relations::{column_list, foreign_key_def, index_def, secondary};
 use super::rows::{type_row, POSTGRES_ROLE_OID};
-use crate::catalog::{type_with_modifier, Catalog, TableDef};
+use super::visibility::{is_visible, relation_of, shown_name};
+use crate::catalog::{type_with_modifier, Catalog, SearchPath, TableDef};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::expr::SessionFacts;
@@ -22,8 +23,11 @@ pub enum CatalogFunc {
     GetUserById,
     /// pg_encoding_to_char(int4) → name.
     EncodingToChar,
-    /// pg_table_is_visible(oid) → bool.
+    /// pg_table_is_visible(oid) → bool: the relation is the first of its name on the
+    /// search path (`visibility.rs`); NULL for an oid that names none.
     TableIsVisible,
+    /// pg_type_is_visible(oid) → bool.
+    TypeIsVisible,
     /// format_type(oid, int4) → text.
     FormatType,
     /// pg_get_expr(pg_node_tree, oid [, bool]) → text.
@@ -85,6 +89,7 @@ impl CatalogFunc {
             ("pg_get_userbyid", 1) => (C::GetUserById, Name, vec![oid()]),
             ("pg_encoding_to_char", 1) => (C::EncodingToChar, Name, vec![Some(Int4)]),
             ("pg_table_is_visible", 1) => (C::TableIsVisible, Bool, vec![oid()]),
+            ("pg_type_is_visible", 1) => (C::TypeIsVisible, Bool, vec![oid()]),
             ("format_type", 2) => (C::FormatType, Text, vec![oid(), Some(Int4)]),
             ("pg_get_expr", 2 | 3) => {
                 (C::GetExpr, Text, vec![Some(Text), oid(), Some(Bool)][..n].to_vec())
@@ -148,6 +153,8 @@ impl CatalogFunc {
             Some(Value::Oid(o)) => *o,
             _ => 0,
         };
+        let public = SearchPath::public();
+        let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
         Ok(match self {
             C::GetUserById => Value::Text(if oid(0) == POSTGRES_ROLE_OID {
                 "postgres".to_owned()
@@ -161,7 +168,15 @@ impl CatalogFunc {
                 Value::Int4(0) => "SQL_ASCII".to_owned(),
                 _ => String::new(),
             }),
-            C::TableIsVisible => Value::Bool(true),
+            C::TableIsVisible => match engine.and_then(|e| Some((e, relation_of(e, oid(0))?))) {
+                Some((e, (schema, name))) => Value::Bool(is_visible(e, path, &schema, &name)),
+                None => Value::Null,
+            },
+            C::TypeIsVisible => match type_row(oid(0)) {
+                // Every type troupe has is a built-in one, in pg_catalog.
+                Some(_) => Value::Bool(true),
+                None => Value::Null,
+            },
             C::FormatType => {
                 let typmod = match args[1] {
                     Value::Int4(m) => m,
@@ -176,18 +191,16 @@ impl CatalogFunc {
                     _ => 0,
                 };
                 let pretty = matches!(args.get(2), Some(Value::Bool(true)));
-                indexdef(lookup(catalog, oid(0)), column, pretty)
+                indexdef(lookup(catalog, oid(0)), column, pretty, Shown { engine, path })
             }
-            C::GetConstraintDef => constraintdef(catalog, lookup(catalog, oid(0))),
+            C::GetConstraintDef => {
+                constraintdef(catalog, lookup(catalog, oid(0)), Shown { engine, path })
+            }
             C::RegIn(kind, missing_ok) => match &args[0] {
-                Value::Text(name) => {
-                    let public = crate::catalog::SearchPath::public();
-                    let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
-                    reg_in(kind, name, engine, path, missing_ok)?
-                }
+                Value::Text(name) => reg_in(kind, name, engine, path, missing_ok)?,
                 _ => Value::Null,
             },
-            C::RegOut(kind) => Value::Text(reg_out(kind, oid(0), engine)),
+            C::RegOut(kind) => Value::Text(reg_out(kind, oid(0), engine, path)),
             C::StatisticsObjDefColumns => Value::Null,
             C::CurrentSetting => Value::Null,
             C::SetConfig => return Err(super::settings::set_config_refused()),
@@ -233,6 +246,7 @@ fn indexdef(
     found: Option<(std::sync::Arc<TableDef>, Derived)>,
     column: i32,
     pretty: bool,
+    shown: Shown<'_>,
 ) -> Value {
     let Some((t, d)) = found else { return Value::Null };
     let (name, columns, unique) = match d {
@@ -252,13 +266,19 @@ fn indexdef(
             None => Value::Text(String::new()),
         };
     }
-    Value::Text(index_def(&t, &name, &columns, unique, pretty))
+    let table = if pretty {
+        shown.name(&t.schema, &t.name)
+    } else {
+        format!("{}.{}", quote_ident(&t.schema), quote_ident(&t.name))
+    };
+    Value::Text(index_def(&t, &name, &columns, unique, &table))
 }
 
 /// `pg_get_constraintdef(oid)`: `PRIMARY KEY (…)`, `UNIQUE (…)`, `CHECK (…)`.
 fn constraintdef(
     catalog: Option<&Catalog>,
     found: Option<(std::sync::Arc<TableDef>, Derived)>,
+    shown: Shown<'_>,
 ) -> Value {
     let Some((t, d)) = found else { return Value::Null };
     match d {
@@ -277,11 +297,29 @@ fn constraintdef(
         Derived::ForeignKey(_, n) => match t.foreign_keys.get(n) {
             Some(fk) => {
                 let parent = catalog.and_then(|c| c.table(&fk.parent_schema, &fk.parent));
-                Value::Text(foreign_key_def(&t, fk, parent.as_deref()))
+                let parent_name = shown.name(&fk.parent_schema, &fk.parent);
+                Value::Text(foreign_key_def(&t, fk, parent.as_deref(), &parent_name))
             }
             None => Value::Null,
         },
         Derived::PkeyIndex(_) | Derived::Index(..) => Value::Null,
+    }
+}
+
+/// How relation names are printed: qualified where not visible on the session's
+/// path (`visibility.rs`); bare where no session is.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    engine: Option<&'a Engine>,
+    path: &'a SearchPath,
+}
+
+impl Shown<'_> {
+    fn name(self, schema: &str, name: &str) -> String {
+        match self.engine {
+            Some(e) => shown_name(e, self.path, schema, name),
+            None => quote_ident(name),
+        }
     }
 }
 
@@ -312,12 +350,15 @@ pub fn quote_ident(s: &str) -> String {
 }
 
 /// A column default as `pg_get_expr` prints it: string literals carry their cast
-/// (`'none'::character varying`), `nextval` its regclass cast; anything else is the
-/// stored text. (A real deparser would print every expression PostgreSQL's way; these
-/// are the forms defaults take in practice.)
-pub fn default_text(expr: &str, ty: &DataType) -> String {
+/// (`'none'::character varying`), `nextval` its regclass cast, and a regclass
+/// literal (bound to a schema at creation: `session/defaults.rs`) the relation as
+/// `relation` prints it (bare where visible); anything else is the stored text. (A
+/// real deparser would print every expression PostgreSQL's way; these are the forms
+/// defaults take in practice.)
+pub fn default_text(expr: &str, ty: &DataType, relation: &dyn Fn(&str) -> String) -> String {
     let e = expr.trim();
     if let Some(rest) = e.strip_prefix("nextval('") {
+        // Stored before defaults were bound at creation.
         if let Some(name) = rest.strip_suffix("')") {
             return format!("nextval('{name}'::regclass)");
         }
@@ -325,7 +366,22 @@ pub fn default_text(expr: &str, ty: &DataType) -> String {
     if is_string_literal(e) {
         return format!("{e}::{}", ty.without_modifier().display_name());
     }
-    e.to_owned()
+    regclass_literals(e, relation)
+}
+
+/// `text` with each `'name'::regclass` literal's name replaced by `relation(name)`.
+fn regclass_literals(text: &str, relation: &dyn Fn(&str) -> String) -> String {
+    static LITERAL: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) =
+        LITERAL.get_or_init(|| regex::Regex::new(r"'((?:[^']|'')*)'::(?i:regclass)").ok())
+    else {
+        return text.to_owned();
+    };
+    re.replace_all(text, |c: &regex::Captures<'_>| {
+        let name = relation(&c[1].replace("''", "'"));
+        format!("'{}'::regclass", name.replace('\'', "''"))
+    })
+    .into_owned()
 }
 
 fn is_string_literal(e: &str) -> bool {
@@ -399,14 +455,19 @@ mod tests {
 
     #[test]
     fn defaults_print_like_pg_get_expr() {
+        let bare = |n: &str| n.rsplit('.').next().unwrap_or(n).to_owned();
         assert_eq!(
-            default_text("'none'", &DataType::Varchar(Some(20))),
+            default_text("'none'", &DataType::Varchar(Some(20)), &bare),
             "'none'::character varying"
         );
-        assert_eq!(default_text("1", &DataType::Int4), "1");
+        assert_eq!(default_text("1", &DataType::Int4, &bare), "1");
         assert_eq!(
-            default_text("nextval('t_id_seq')", &DataType::Int4),
+            default_text("nextval('t_id_seq')", &DataType::Int4, &bare),
             "nextval('t_id_seq'::regclass)"
+        );
+        assert_eq!(
+            default_text("nextval('s.t_id_seq'::REGCLASS) + 1", &DataType::Int8, &bare),
+            "nextval('t_id_seq'::regclass) + 1"
         );
         assert_eq!(check_text("(qty > 0)"), "qty > 0");
         assert_eq!(check_text("(a > 0) AND (b > 0)"), "(a > 0) AND (b > 0)");

@@ -77,7 +77,9 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             rows
         }
         V::Info(v) => v.rows(src),
-        V::PgClass => relations::class_rows(&tables, &src.sequences, &src.catalog.views()),
+        V::PgClass => {
+            relations::class_rows(src.catalog, &tables, &src.sequences, &src.catalog.views())
+        }
         V::PgNamespace => {
             let mut rows = vec![
                 vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
@@ -116,7 +118,7 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
                         Value::Oid(oids::attrdef(t.oid, i + 1)),
                         Value::Oid(t.oid),
                         Value::Int2(i as i16 + 1),
-                        Value::Text(default_text(d, &c.ty)),
+                        Value::Text(default_text(d, &c.ty, &|n| src.shown_regclass(n))),
                     ])
                 })
             })
@@ -150,9 +152,9 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             .catalog
             .views()
             .iter()
-            .map(|v| vec![text("public"), text(&v.name), text("postgres")])
+            .map(|v| vec![text(&v.schema), text(&v.name), text("postgres")])
             .collect(),
-        V::PgConstraint => relations::constraint_rows(&tables),
+        V::PgConstraint => relations::constraint_rows(src.catalog, &tables),
         V::PgAm => [
             (HEAP_AM, "heap", "heap_tableam_handler", b't'),
             (BTREE_AM, "btree", "bthandler", b'i'),
