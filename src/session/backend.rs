@@ -88,7 +88,7 @@ impl Session {
         match output {
             Output::Rows(cols, rows) => {
                 out.row_description(&fields(&cols, formats));
-                let n = write_rows(out, &cols, rows.into_iter(), formats)?;
+                let n = write_rows(out, &cols, rows.into_iter(), formats, self.settings.zone())?;
                 out.command_complete(&rows_tag(plan, n));
                 Ok(Flow::Done)
             }
@@ -265,7 +265,7 @@ impl Session {
                                 "invalid byte sequence for encoding \"UTF8\"",
                             )
                         })?;
-                        parse_text(text, ty)?
+                        parse_text(text, ty, self.settings.zone())?
                     }
                 }
             });
@@ -322,6 +322,7 @@ impl Session {
             }
         }
         // Continue a suspended portal.
+        let zone = self.settings.zone();
         let (plan, params, formats) = {
             let p = self.portal(portal)?;
             if p.exhausted {
@@ -340,7 +341,7 @@ impl Session {
                 let take = if max_rows == 0 { usize::MAX } else { max_rows };
                 let chunk: Vec<Vec<Value>> = rest.by_ref().take(take).collect();
                 let more = rest.len() > 0;
-                let n = write_rows(out, &cols, chunk.into_iter(), &formats)?;
+                let n = write_rows(out, &cols, chunk.into_iter(), &formats, zone)?;
                 if more {
                     out.portal_suspended();
                     return Ok(Flow::Suspended);
@@ -385,14 +386,14 @@ impl Session {
             Output::Rows(cols, rows) if max_rows > 0 && rows.len() > max_rows => {
                 let mut it = rows.into_iter();
                 let first: Vec<Vec<Value>> = it.by_ref().take(max_rows).collect();
-                write_rows(out, &cols, first.into_iter(), &formats)?;
+                write_rows(out, &cols, first.into_iter(), &formats, self.settings.zone())?;
                 out.portal_suspended();
                 self.portal(portal)?.pending = Some(it);
                 Ok(Flow::Suspended)
             }
             // Execute does not send RowDescription (Describe does).
             Output::Rows(cols, rows) => {
-                let n = write_rows(out, &cols, rows.into_iter(), &formats)?;
+                let n = write_rows(out, &cols, rows.into_iter(), &formats, self.settings.zone())?;
                 if let Ok(p) = self.portal(portal) {
                     p.exhausted = true;
                 }

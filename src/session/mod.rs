@@ -45,7 +45,7 @@ use crate::storage::{Chain, Isolation, Key, Row, TableStore};
 use crate::sync::Arc;
 use crate::txn::CommitTs;
 use crate::types::{
-    encode_key, parse_binary, parse_text, write_binary, write_text, DataType, Value,
+    encode_key, parse_binary, parse_text, write_binary, write_text, DataType, Value, Zone,
 };
 use crate::wal::WalWrite;
 use crate::wire::{Backend, CancelSignal, Field, Flow, Responses, TxnStatus};
@@ -210,6 +210,7 @@ fn write_rows(
     columns: &[OutCol],
     rows: impl Iterator<Item = Vec<Value>>,
     formats: &[i16],
+    zone: Zone,
 ) -> Result<usize> {
     let mut n = 0;
     for row in rows {
@@ -231,7 +232,7 @@ fn write_rows(
                     return Err(e);
                 }
             } else {
-                out.field_with(|b| write_text(v, ty, b));
+                out.field_with(|b| write_text(v, ty, zone, b));
             }
         }
         out.end_row(start);
@@ -702,7 +703,7 @@ impl Session {
         match plan {
             Plan::CopyFrom { table, columns, binary } => {
                 let n = columns.len();
-                self.copy = Some(CopyIn::new(table.clone(), columns.clone(), *binary));
+                self.copy = Some(CopyIn::new(table.clone(), columns.clone(), *binary, self.settings.zone()));
                 Ok(Output::CopyIn(n, *binary))
             }
             _ => Err(Error::internal("statement kind not routed")),

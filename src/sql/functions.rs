@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{cast, compare, DataType, Value};
+use crate::types::{cast, compare, DataType, Value, Zone};
 
 use super::builtins::Builtin;
 use super::expr::EvalCtx;
@@ -777,11 +777,11 @@ fn matched_type(what: &str, types: &[DataType]) -> Result<DataType> {
 }
 
 /// Casts `v` to `to` when the planner decided an argument needs it.
-pub fn coerce(v: Value, from: &DataType, to: &DataType) -> Result<Value> {
+pub fn coerce(v: Value, from: &DataType, to: &DataType, zone: Zone) -> Result<Value> {
     if v.is_null() || from == to {
         return Ok(v);
     }
-    cast(&v, from, to)
+    cast(&v, from, to, zone)
 }
 
 /// Microseconds since 2000-01-01 UTC, now.

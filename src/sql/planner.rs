@@ -14,7 +14,9 @@ use crate::catalog::{Catalog, Column, SearchPath, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Isolation;
 use crate::sync::Arc;
-use crate::types::{assign_cast, binary_op_type, parse_text, BinaryOp, DataType, Value};
+use crate::types::{
+    assign_cast, binary_op_type, cast_depends_on_zone, parse_text, BinaryOp, DataType, Value, UTC,
+};
 
 use super::constraints::{is_default_keyword, ColumnExtras};
 use super::expr::Expr;
@@ -1044,7 +1046,13 @@ impl<'a> Planner<'a> {
                     ast::Value::SingleQuotedString(s) => s.clone(),
                     other => other.to_string(),
                 };
-                Ok((Expr::Const(parse_text(&text, &to)?), to))
+                let literal = Value::Text(text.clone());
+                if cast_depends_on_zone(&literal, &DataType::Unknown, &to) {
+                    // Read when the statement runs, in the session's zone then.
+                    let e = Expr::Cast(Box::new(Expr::Const(literal)), DataType::Unknown, to.clone());
+                    return Ok((e, to));
+                }
+                Ok((Expr::Const(parse_text(&text, &to, UTC)?), to))
             }
             E::InList { expr, list, negated } => {
                 let (x, t) = self.expr(expr, scope, outer, agg.as_deref_mut())?;
@@ -1468,7 +1476,7 @@ impl<'a> Planner<'a> {
                     (Expr::Const(Value::Int8(i)), DataType::Int8)
                 } else {
                     let t = DataType::Numeric(None);
-                    (Expr::Const(parse_text(n, &t)?), t)
+                    (Expr::Const(parse_text(n, &t, UTC)?), t)
                 }
             }
             ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
@@ -1520,12 +1528,17 @@ impl<'a> Planner<'a> {
                     Ok(Expr::Param(i))
                 }
                 Expr::Const(Value::Null) => Ok(Expr::Const(Value::Null)),
-                // An explicit cast truncates to varchar(n)/char(n) ('hello'::varchar(3)
+                // Read when the statement runs, in the session's zone then.
+                Expr::Const(v) if cast_depends_on_zone(&v, &from, to) => {
+                    Ok(Expr::Cast(Box::new(Expr::Const(v)), from, to.clone()))
+                }
+                // Folded now: the cast reads no zone (checked just above), so UTC is
+                // as good as any. An explicit cast truncates to varchar(n)/char(n) ('hello'::varchar(3)
                 // is 'hel'); an implicit coercion of a literal is 22001 instead.
                 Expr::Const(Value::Text(s)) if explicit => {
-                    Ok(Expr::Const(crate::types::cast(&Value::Text(s), &DataType::Unknown, to)?))
+                    Ok(Expr::Const(crate::types::cast(&Value::Text(s), &DataType::Unknown, to, UTC)?))
                 }
-                Expr::Const(Value::Text(s)) => Ok(Expr::Const(parse_text(&s, to)?)),
+                Expr::Const(Value::Text(s)) => Ok(Expr::Const(parse_text(&s, to, UTC)?)),
                 other => Ok(Expr::Cast(Box::new(other), DataType::Text, to.clone())),
             };
         }
@@ -1541,7 +1554,9 @@ impl<'a> Planner<'a> {
             if v.is_null() {
                 return Ok(Expr::Const(Value::Null));
             }
-            return Ok(Expr::Const(crate::types::cast(v, &from, to)?));
+            if !cast_depends_on_zone(v, &from, to) {
+                return Ok(Expr::Const(crate::types::cast(v, &from, to, UTC)?));
+            }
         }
         Ok(Expr::Cast(Box::new(e), from, to.clone()))
     }
@@ -1814,7 +1829,9 @@ impl<'a> Planner<'a> {
             if v.is_null() {
                 return Ok(e);
             }
-            return Ok(Expr::Const(assign_cast(v, &t, &col.ty)?));
+            if !cast_depends_on_zone(v, &t, &col.ty) {
+                return Ok(Expr::Const(assign_cast(v, &t, &col.ty, UTC)?));
+            }
         }
         Ok(Expr::Cast(Box::new(e), t, col.ty.clone()))
     }

@@ -11,11 +11,12 @@
 //! decorations (`[0:1]={...}`) are refused with 0A000.
 
 use super::text::{parse_text, text_of};
+use super::Zone;
 use super::{DataType, Value};
 use crate::error::{Error, ErrorKind, Result};
 
 /// `{1,2,NULL}`, quoting elements PostgreSQL would quote.
-pub(crate) fn array_out(items: &[Value], elem_ty: &DataType) -> String {
+pub(crate) fn array_out(items: &[Value], elem_ty: &DataType, zone: Zone) -> String {
     let mut out = String::from("{");
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -25,7 +26,7 @@ pub(crate) fn array_out(items: &[Value], elem_ty: &DataType) -> String {
             out.push_str("NULL");
             continue;
         }
-        let text = text_of(item, elem_ty);
+        let text = text_of(item, elem_ty, zone);
         let needs_quotes = text.is_empty()
             || text.eq_ignore_ascii_case("null")
             || text
@@ -55,7 +56,7 @@ fn malformed_array(text: &str, detail: &str) -> Error {
 }
 
 /// PostgreSQL's `array_in` for one-dimensional arrays: `{1, "a b", NULL, \"q}`.
-pub(crate) fn parse_array(text: &str, elem: &DataType) -> Result<Vec<Value>> {
+pub(crate) fn parse_array(text: &str, elem: &DataType, zone: Zone) -> Result<Vec<Value>> {
     let s = text.trim_matches(|c: char| c.is_ascii_whitespace());
     if s.starts_with('[') {
         return Err(Error::new(
@@ -159,7 +160,7 @@ pub(crate) fn parse_array(text: &str, elem: &DataType) -> Result<Vec<Value>> {
             items.push(if !quoted && protected == 0 && element.eq_ignore_ascii_case("null") {
                 Value::Null
             } else {
-                parse_text(&element, elem)?
+                parse_text(&element, elem, zone)?
             });
             match chars.get(i) {
                 Some(',') => i += 1,

@@ -40,7 +40,7 @@ use super::arith::{
 use super::cast::cast;
 use super::order::compare;
 use super::text::text_of;
-use super::{BinaryOp, DataType, Value};
+use super::{BinaryOp, DataType, Value, Zone};
 use crate::error::{Error, ErrorKind, Result};
 
 impl BinaryOp {
@@ -497,30 +497,38 @@ pub fn binary_op_operand_types(
     Ok((resolved.left, resolved.right))
 }
 
-fn coerce<'a>(value: &'a Value, from: &DataType, to: &DataType) -> Result<Cow<'a, Value>> {
+fn coerce<'a>(
+    value: &'a Value,
+    from: &DataType,
+    to: &DataType,
+    zone: Zone,
+) -> Result<Cow<'a, Value>> {
     if from.without_modifier() == *to {
         Ok(Cow::Borrowed(value))
     } else {
-        cast(value, from, to).map(Cow::Owned)
+        cast(value, from, to, zone).map(Cow::Owned)
     }
 }
 
 /// Evaluates `left op right` for operands whose types are `left_ty`/`right_ty`
 /// (as resolved by [`binary_op_type`]): overflow is 22003 (`integer out of range`),
 /// division by zero 22012. Comparisons return `Value::Bool`. A NULL operand gives NULL.
+/// `zone` is the session's: timestamp and timestamptz compare as instants there, and
+/// a timestamptz moves by an interval's days and months on its wall clock there.
 pub fn binary_op(
     op: BinaryOp,
     left: &Value,
     left_ty: &DataType,
     right: &Value,
     right_ty: &DataType,
+    zone: Zone,
 ) -> Result<Value> {
     if left.is_null() || right.is_null() {
-        return concat_null_array(op, left, left_ty, right, right_ty);
+        return concat_null_array(op, left, left_ty, right, right_ty, zone);
     }
     let resolved = resolve(op, left_ty, right_ty)?;
-    let l = coerce(left, left_ty, &resolved.left)?;
-    let r = coerce(right, right_ty, &resolved.right)?;
+    let l = coerce(left, left_ty, &resolved.left, zone)?;
+    let r = coerce(right, right_ty, &resolved.right, zone)?;
     match resolved.how {
         Impl::Int => int_arithmetic(op, &l, &r, &resolved.result),
         Impl::Float4 => match (l.as_ref(), r.as_ref()) {
@@ -540,7 +548,7 @@ pub fn binary_op(
             date_arithmetic(resolved.how, &l, &r)
         }
         Impl::IntervalArith | Impl::TimestampInterval | Impl::TimestampDiff => {
-            interval_arithmetic(resolved.how, op, &l, &r)
+            interval_arithmetic(resolved.how, op, &l, &r, zone)
         }
         Impl::Json => json_operator(op, &l, &r),
         Impl::Bits => bitwise(op, &l, &r, &resolved.result),
@@ -564,7 +572,7 @@ pub fn binary_op(
                 Value::Text(s) => s.clone(),
                 // As the bool → text cast: 'x' || true is 'xtrue'.
                 Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
-                other => text_of(other, ty),
+                other => text_of(other, ty, zone),
             };
             Ok(Value::Text(piece(&l, &resolved.left) + &piece(&r, &resolved.right)))
         }
@@ -592,6 +600,7 @@ fn concat_null_array(
     left_ty: &DataType,
     right: &Value,
     right_ty: &DataType,
+    zone: Zone,
 ) -> Result<Value> {
     let is_array = |t: &DataType| matches!(t, DataType::Array(_));
     if op != BinaryOp::Concat || !(is_array(left_ty) || is_array(right_ty)) {
@@ -600,7 +609,7 @@ fn concat_null_array(
     let resolved = resolve(op, left_ty, right_ty)?;
     // Each side as its resolved type: the array's, or the element's.
     let side = |v: &Value, ty: &DataType, to: &DataType| -> Result<Option<Vec<Value>>> {
-        Ok(match (coerce(v, ty, to)?.into_owned(), is_array(to)) {
+        Ok(match (coerce(v, ty, to, zone)?.into_owned(), is_array(to)) {
             (Value::Null, true) => None,
             (Value::Array(items), true) => Some(items),
             (other, true) => return Err(operand_mismatch(&other, v)),

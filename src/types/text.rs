@@ -19,7 +19,7 @@ use super::datetime::{self, DatetimeKind};
 use super::interval;
 use super::jsonb;
 use super::numeric;
-use super::{DataType, Value};
+use super::{DataType, Value, Zone};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Longest `name` in bytes (NAMEDATALEN - 1).
@@ -27,12 +27,12 @@ pub(crate) const NAME_MAX_BYTES: usize = 63;
 
 /// Text output (PostgreSQL's typoutput) of a non-NULL value of type `ty`, appended.
 /// A NULL (only reachable inside arrays) prints as `NULL`.
-pub fn write_text(value: &Value, ty: &DataType, out: &mut BytesMut) {
-    out.extend_from_slice(text_of(value, ty).as_bytes());
+pub fn write_text(value: &Value, ty: &DataType, zone: Zone, out: &mut BytesMut) {
+    out.extend_from_slice(text_of(value, ty, zone).as_bytes());
 }
 
-/// [`write_text`] into a `String`.
-pub fn text_of(value: &Value, ty: &DataType) -> String {
+/// [`write_text`] into a `String`. A timestamptz prints in `zone`.
+pub fn text_of(value: &Value, ty: &DataType, zone: Zone) -> String {
     match value {
         Value::Null => "NULL".into(),
         Value::Bool(b) => (if *b { "t" } else { "f" }).into(),
@@ -51,8 +51,8 @@ pub fn text_of(value: &Value, ty: &DataType) -> String {
         Value::Text(s) => s.clone(),
         Value::Char(c) => char_out(*c),
         Value::Oid(o) => o.to_string(),
-        Value::Timestamp(t) => datetime::format_timestamp(*t, false),
-        Value::TimestampTz(t) => datetime::format_timestamp(*t, true),
+        Value::Timestamp(t) => datetime::format_timestamp(*t),
+        Value::TimestampTz(t) => datetime::format_timestamptz(*t, zone),
         Value::Date(d) => datetime::format_date(*d),
         Value::Interval(iv) => interval::format_interval(iv),
         Value::Bytea(b) => bytea::bytea_out(b),
@@ -63,7 +63,7 @@ pub fn text_of(value: &Value, ty: &DataType) -> String {
                 DataType::Array(elem) => elem.as_ref(),
                 _ => &DataType::Unknown,
             };
-            array::array_out(items, elem_ty)
+            array::array_out(items, elem_ty, zone)
         }
     }
 }
@@ -155,7 +155,8 @@ fn value_out_of_range(type_name: &str, input: &str) -> Error {
 ///
 /// `regclass` accepts only a numeric oid here: a relation name needs the catalog,
 /// which resolves it before calling (0A000 otherwise).
-pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
+/// A timestamptz without an offset is a local time in `zone`.
+pub fn parse_text(text: &str, ty: &DataType, zone: Zone) -> Result<Value> {
     Ok(match ty {
         DataType::Bool => Value::Bool(parse_bool(text)?),
         DataType::Int2 => {
@@ -189,17 +190,17 @@ pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
             }
         },
         DataType::Timestamp => {
-            Value::Timestamp(datetime::parse_datetime(text, DatetimeKind::Timestamp)?)
+            Value::Timestamp(datetime::parse_datetime(text, DatetimeKind::Timestamp, zone)?)
         }
         DataType::TimestampTz => {
-            Value::TimestampTz(datetime::parse_datetime(text, DatetimeKind::TimestampTz)?)
+            Value::TimestampTz(datetime::parse_datetime(text, DatetimeKind::TimestampTz, zone)?)
         }
-        DataType::Date => Value::Date(datetime::parse_datetime(text, DatetimeKind::Date)? as i32),
+        DataType::Date => Value::Date(datetime::parse_datetime(text, DatetimeKind::Date, zone)? as i32),
         DataType::Interval => Value::Interval(interval::parse_interval(text)?),
         DataType::Bytea => Value::Bytea(bytea::bytea_in(text)?),
         DataType::Uuid => Value::Uuid(bytea::uuid_in(text)?),
         DataType::Jsonb => Value::Jsonb(Box::new(jsonb::parse_jsonb(text)?)),
-        DataType::Array(elem) => Value::Array(array::parse_array(text, elem)?),
+        DataType::Array(elem) => Value::Array(array::parse_array(text, elem, zone)?),
     })
 }
 
