@@ -545,13 +545,15 @@ impl Func {
     pub fn call(self, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
         let s = ctx.session;
         Ok(match self {
-            Func::Builtin(b) => b.call(args)?,
+            Func::Builtin(b) => b.call(args, s.zone())?,
             Func::Catalog(c) => c.call(args, s)?,
             Func::Now => Value::TimestampTz(s.txn_start),
             Func::StatementTimestamp => Value::TimestampTz(s.statement_start),
             Func::ClockTimestamp => Value::TimestampTz(now_micros()),
-            Func::CurrentDate => Value::Date(s.txn_start.div_euclid(86_400_000_000) as i32),
-            Func::LocalTimestamp => Value::Timestamp(s.txn_start),
+            Func::CurrentDate => {
+                Value::Date(s.zone().to_local(s.txn_start).div_euclid(86_400_000_000) as i32)
+            }
+            Func::LocalTimestamp => Value::Timestamp(s.zone().to_local(s.txn_start)),
             Func::Version => Value::Text(VERSION.to_owned()),
             Func::CurrentDatabase => Value::Text(s.database.clone()),
             Func::CurrentUser => Value::Text(s.user.clone()),

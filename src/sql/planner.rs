@@ -1187,6 +1187,7 @@ impl<'a> Planner<'a> {
             | E::Trim { .. }
             | E::Position { .. }
             | E::Extract { .. }
+            | E::AtTimeZone { .. }
             | E::Ceil { .. }
             | E::Floor { .. } => self.special_function(e, scope, outer, agg),
             E::Array(arr) => {
@@ -1400,7 +1401,8 @@ impl<'a> Planner<'a> {
     }
 
     /// The SQL-syntax forms of functions: SUBSTRING(… FROM … FOR …), TRIM(…),
-    /// POSITION(… IN …), EXTRACT(… FROM …), CEIL(…), FLOOR(…).
+    /// POSITION(… IN …), EXTRACT(… FROM …), CEIL(…), FLOOR(…), `x AT TIME ZONE z`
+    /// (`timezone(z, x)`).
     fn special_function(
         &mut self,
         e: &ast::Expr,
@@ -1448,6 +1450,9 @@ impl<'a> Planner<'a> {
             }
             E::Position { expr, r#in } => {
                 self.call_named("strpos", &[r#in, expr], scope, outer, agg)
+            }
+            E::AtTimeZone { timestamp, time_zone } => {
+                self.call_named("timezone", &[time_zone, timestamp], scope, outer, agg)
             }
             E::Extract { field, expr, .. } => {
                 let field = lit(field.to_string().to_lowercase().trim_matches('"').to_owned());
