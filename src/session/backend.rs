@@ -108,10 +108,20 @@ impl Session {
     }
 
     /// Ends an implicit transaction (end of a Query string, or Sync): commit if it
-    /// succeeded, forget it if it failed.
+    /// succeeded, forget it if it failed. Then, just before the ReadyForQuery that
+    /// follows, a ParameterStatus for each reported parameter whose value changed (by
+    /// SET, RESET, or a rollback undoing a SET), as PostgreSQL's
+    /// `ReportChangedGUCOptions` does.
     async fn end_implicit(&mut self, out: &mut Responses) {
         if let Err(e) = self.apply(Event::End, out).await {
             out.error(&e);
+        }
+        let changed = self.settings.changed_reports(&self.reported);
+        if !changed.is_empty() {
+            for (name, value) in &changed {
+                out.parameter_status(name, value);
+            }
+            self.reported = self.settings.reported();
         }
     }
 
@@ -433,7 +443,8 @@ impl Backend for Session {
             self.settings.set(k, Some(v))?;
         }
         self.startup_settings = self.settings.clone();
-        Ok(self.settings.reported())
+        self.reported = self.settings.reported();
+        Ok(self.reported.clone())
     }
 
     async fn query(&mut self, sql: &str, out: &mut Responses) -> Flow {

@@ -132,6 +132,9 @@ pub struct Session {
     /// The settings after start-up (start-up parameters included): what RESET ALL
     /// and DISCARD ALL return to, as PostgreSQL's session defaults.
     startup_settings: Settings,
+    /// The reported parameters' values as the client last heard them (start-up, then
+    /// ParameterStatus messages).
+    reported: Vec<(String, String)>,
     /// Settings as they were when the transaction started (SET is transactional).
     saved_settings: Option<Settings>,
     /// After a SET LOCAL in the transaction: the settings as its plain SETs alone
@@ -287,6 +290,7 @@ impl Session {
             database: "postgres".into(),
             settings: Settings::new("postgres", ""),
             startup_settings: Settings::new("postgres", ""),
+            reported: Vec::new(),
             saved_settings: None,
             session_settings: None,
             txn: None,

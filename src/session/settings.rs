@@ -208,6 +208,16 @@ impl Settings {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The reported parameters whose values differ from `last` (what the client was
+    /// last told), with their new values; empty (and allocation-free) when none do.
+    pub fn changed_reports(&self, last: &[(String, String)]) -> Vec<(String, String)> {
+        let same = |(k, v): &(String, String)| self.values.get(k).is_some_and(|now| now == v);
+        if last.len() == REPORTED.len() && last.iter().all(same) {
+            return Vec::new();
+        }
+        self.reported().into_iter().filter(|kv| !last.contains(kv)).collect()
+    }
+
     /// Every reported parameter, in start-up order.
     pub fn reported(&self) -> Vec<(String, String)> {
         REPORTED
