@@ -378,10 +378,8 @@ async fn timestamptz_in_a_session_zone() {
     let row = c.query_one("SELECT timestamptz '2000-01-01 00:00:01-05'", &[]).await.unwrap();
     assert_eq!(row.get::<_, Raw>(0), Raw(18_001_000_000i64.to_be_bytes().to_vec()));
     // A binary parameter is an instant; its text is in the zone.
-    let row = c
-        .query_one("SELECT $1::timestamptz::text", &[&utc("2024-07-01T12:00:00Z")])
-        .await
-        .unwrap();
+    let row =
+        c.query_one("SELECT $1::timestamptz::text", &[&utc("2024-07-01T12:00:00Z")]).await.unwrap();
     assert_eq!(row.get::<_, String>(0), "2024-07-01 08:00:00-04");
     // A text value without an offset, through a table: stored as the instant.
     c.batch_execute(

@@ -360,7 +360,7 @@ mod tests {
             }
         }
         data.extend((-1i16).to_be_bytes());
-        let mut c = CopyIn::new(table(), vec![0, 1], true);
+        let mut c = CopyIn::new(table(), vec![0, 1], true, crate::types::UTC);
         let mut rows = Vec::new();
         for chunk in data.chunks(5) {
             rows.extend(c.feed(chunk).expect("feed"));
@@ -370,7 +370,7 @@ mod tests {
             vec![vec![Value::Int4(7), Value::Text("x".into())], vec![Value::Int4(8), Value::Null]]
         );
         assert_eq!(c.finish().expect("finish"), None);
-        let mut bad = CopyIn::new(table(), vec![0, 1], true);
+        let mut bad = CopyIn::new(table(), vec![0, 1], true, crate::types::UTC);
         assert_eq!(bad.feed(b"PGCOPX").expect_err("signature").kind.sqlstate(), "22P04");
     }
 }

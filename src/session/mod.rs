@@ -707,7 +707,12 @@ impl Session {
         match plan {
             Plan::CopyFrom { table, columns, binary } => {
                 let n = columns.len();
-                self.copy = Some(CopyIn::new(table.clone(), columns.clone(), *binary, self.settings.zone()));
+                self.copy = Some(CopyIn::new(
+                    table.clone(),
+                    columns.clone(),
+                    *binary,
+                    self.settings.zone(),
+                ));
                 Ok(Output::CopyIn(n, *binary))
             }
             _ => Err(Error::internal("statement kind not routed")),

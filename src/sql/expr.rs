@@ -562,7 +562,15 @@ impl Expr {
                         SubResult::Column(vals),
                     ) => {
                         let x = expr.eval(row, ctx)?;
-                        quantified(&x, *op, left_ty, vals.as_slice(), right_ty, *all, ctx.session.zone())
+                        quantified(
+                            &x,
+                            *op,
+                            left_ty,
+                            vals.as_slice(),
+                            right_ty,
+                            *all,
+                            ctx.session.zone(),
+                        )
                     }
                     _ => Err(Error::internal("subquery result of the wrong kind")),
                 }

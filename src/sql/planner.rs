@@ -1049,7 +1049,8 @@ impl<'a> Planner<'a> {
                 let literal = Value::Text(text.clone());
                 if cast_depends_on_zone(&literal, &DataType::Unknown, &to) {
                     // Read when the statement runs, in the session's zone then.
-                    let e = Expr::Cast(Box::new(Expr::Const(literal)), DataType::Unknown, to.clone());
+                    let e =
+                        Expr::Cast(Box::new(Expr::Const(literal)), DataType::Unknown, to.clone());
                     return Ok((e, to));
                 }
                 Ok((Expr::Const(parse_text(&text, &to, UTC)?), to))
@@ -1540,9 +1541,12 @@ impl<'a> Planner<'a> {
                 // Folded now: the cast reads no zone (checked just above), so UTC is
                 // as good as any. An explicit cast truncates to varchar(n)/char(n) ('hello'::varchar(3)
                 // is 'hel'); an implicit coercion of a literal is 22001 instead.
-                Expr::Const(Value::Text(s)) if explicit => {
-                    Ok(Expr::Const(crate::types::cast(&Value::Text(s), &DataType::Unknown, to, UTC)?))
-                }
+                Expr::Const(Value::Text(s)) if explicit => Ok(Expr::Const(crate::types::cast(
+                    &Value::Text(s),
+                    &DataType::Unknown,
+                    to,
+                    UTC,
+                )?)),
                 Expr::Const(Value::Text(s)) => Ok(Expr::Const(parse_text(&s, to, UTC)?)),
                 other => Ok(Expr::Cast(Box::new(other), DataType::Text, to.clone())),
             };

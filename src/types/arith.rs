@@ -190,7 +190,9 @@ pub(super) fn interval_arithmetic(
             let iv = if op == BinaryOp::Sub { iv.checked_neg()? } else { *iv };
             match t {
                 Value::Timestamp(ts) => Value::Timestamp(interval::timestamp_plus(*ts, &iv)?),
-                Value::TimestampTz(ts) => Value::TimestampTz(interval::timestamptz_plus(*ts, &iv, zone)?),
+                Value::TimestampTz(ts) => {
+                    Value::TimestampTz(interval::timestamptz_plus(*ts, &iv, zone)?)
+                }
                 _ => return Err(mismatch()),
             }
         }

@@ -187,7 +187,7 @@ mod tests {
     use super::*;
 
     fn array_out_of(v: &Value, ty: &DataType) -> String {
-        text_of(v, ty)
+        text_of(v, ty, crate::types::UTC)
     }
 
     #[test]
@@ -203,33 +203,36 @@ mod tests {
         ]);
         let printed = array_out_of(&v, &text_arr);
         assert_eq!(printed, r#"{"a b",c,"",NULL,"null","q\"\\"}"#);
-        assert_eq!(parse_text(&printed, &text_arr).unwrap(), v);
+        assert_eq!(parse_text(&printed, &text_arr, crate::types::UTC).unwrap(), v);
         let int_arr = DataType::Array(Box::new(DataType::Int4));
         assert_eq!(
-            parse_text(" { 1 , 2,NULL } ", &int_arr).unwrap(),
+            parse_text(" { 1 , 2,NULL } ", &int_arr, crate::types::UTC).unwrap(),
             Value::Array(vec![Value::Int4(1), Value::Int4(2), Value::Null])
         );
-        assert_eq!(parse_text("{}", &int_arr).unwrap(), Value::Array(vec![]));
+        assert_eq!(parse_text("{}", &int_arr, crate::types::UTC).unwrap(), Value::Array(vec![]));
         assert_eq!(array_out_of(&Value::Array(vec![]), &int_arr), "{}");
         assert_eq!(
-            parse_text("{a b , c}", &text_arr).unwrap(),
+            parse_text("{a b , c}", &text_arr, crate::types::UTC).unwrap(),
             Value::Array(vec![Value::Text("a b".into()), Value::Text("c".into())])
         );
-        let err = parse_text("1,2", &int_arr).unwrap_err();
+        let err = parse_text("1,2", &int_arr, crate::types::UTC).unwrap_err();
         assert_eq!(err.message, "malformed array literal: \"1,2\"");
         assert_eq!(
             err.detail.as_deref(),
             Some("Array value must start with \"{\" or dimension information.")
         );
-        assert!(parse_text("{1,2}x", &int_arr).is_err());
-        assert!(parse_text("{1,,2}", &int_arr).is_err());
-        assert_eq!(parse_text("{{1}}", &int_arr).unwrap_err().kind, ErrorKind::FeatureNotSupported);
+        assert!(parse_text("{1,2}x", &int_arr, crate::types::UTC).is_err());
+        assert!(parse_text("{1,,2}", &int_arr, crate::types::UTC).is_err());
         assert_eq!(
-            parse_text("{x}", &int_arr).unwrap_err().message,
+            parse_text("{{1}}", &int_arr, crate::types::UTC).unwrap_err().kind,
+            ErrorKind::FeatureNotSupported
+        );
+        assert_eq!(
+            parse_text("{x}", &int_arr, crate::types::UTC).unwrap_err().message,
             "invalid input syntax for type integer: \"x\""
         );
         let ts_arr = DataType::Array(Box::new(DataType::Timestamp));
-        let v = parse_text("{\"2024-01-02 03:04:05\"}", &ts_arr).unwrap();
+        let v = parse_text("{\"2024-01-02 03:04:05\"}", &ts_arr, crate::types::UTC).unwrap();
         assert_eq!(array_out_of(&v, &ts_arr), "{\"2024-01-02 03:04:05\"}");
     }
 }

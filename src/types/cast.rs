@@ -425,52 +425,78 @@ mod tests {
     #[test]
     fn numbers_convert_with_postgres_rounding_and_ranges() {
         assert_eq!(
-            cast(&Value::Float8(2.5), &DataType::Float8, &DataType::Int4).unwrap(),
+            cast(&Value::Float8(2.5), &DataType::Float8, &DataType::Int4, crate::types::UTC)
+                .unwrap(),
             Value::Int4(2)
         );
         assert_eq!(
-            cast(&Value::Float8(3.5), &DataType::Float8, &DataType::Int4).unwrap(),
+            cast(&Value::Float8(3.5), &DataType::Float8, &DataType::Int4, crate::types::UTC)
+                .unwrap(),
             Value::Int4(4)
         );
         assert_eq!(
-            cast(&num("2.5"), &DataType::Numeric(None), &DataType::Int4).unwrap(),
+            cast(&num("2.5"), &DataType::Numeric(None), &DataType::Int4, crate::types::UTC)
+                .unwrap(),
             Value::Int4(3)
         );
         assert_eq!(
-            cast(&num("-2.5"), &DataType::Numeric(None), &DataType::Int8).unwrap(),
+            cast(&num("-2.5"), &DataType::Numeric(None), &DataType::Int8, crate::types::UTC)
+                .unwrap(),
             Value::Int8(-3)
         );
-        let err = cast(&Value::Int8(1 << 40), &DataType::Int8, &DataType::Int4).unwrap_err();
+        let err = cast(&Value::Int8(1 << 40), &DataType::Int8, &DataType::Int4, crate::types::UTC)
+            .unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (ErrorKind::NumericValueOutOfRange, "integer out of range")
         );
         assert_eq!(
-            cast(&Value::Int4(70000), &DataType::Int4, &DataType::Int2).unwrap_err().message,
+            cast(&Value::Int4(70000), &DataType::Int4, &DataType::Int2, crate::types::UTC)
+                .unwrap_err()
+                .message,
             "smallint out of range"
         );
         assert_eq!(
-            cast(&Value::Float8(f64::NAN), &DataType::Float8, &DataType::Int8).unwrap_err().message,
+            cast(&Value::Float8(f64::NAN), &DataType::Float8, &DataType::Int8, crate::types::UTC)
+                .unwrap_err()
+                .message,
             "bigint out of range"
         );
         assert_eq!(
-            cast(&Value::Float8(9.3e18), &DataType::Float8, &DataType::Int8).unwrap_err().message,
+            cast(&Value::Float8(9.3e18), &DataType::Float8, &DataType::Int8, crate::types::UTC)
+                .unwrap_err()
+                .message,
             "bigint out of range"
         );
         assert_eq!(
-            cast(&Value::Float8(0.1), &DataType::Float8, &DataType::Numeric(None)).unwrap(),
+            cast(
+                &Value::Float8(0.1),
+                &DataType::Float8,
+                &DataType::Numeric(None),
+                crate::types::UTC
+            )
+            .unwrap(),
             num("0.1")
         );
         assert_eq!(
-            cast(&Value::Int4(5), &DataType::Int4, &DataType::Numeric(Some((5, 2)))).unwrap(),
+            cast(
+                &Value::Int4(5),
+                &DataType::Int4,
+                &DataType::Numeric(Some((5, 2))),
+                crate::types::UTC
+            )
+            .unwrap(),
             num("5.00")
         );
         assert_eq!(
-            cast(&num("1.25"), &DataType::Numeric(None), &DataType::Float8).unwrap(),
+            cast(&num("1.25"), &DataType::Numeric(None), &DataType::Float8, crate::types::UTC)
+                .unwrap(),
             Value::Float8(1.25)
         );
         assert_eq!(
-            cast(&Value::Float8(1e300), &DataType::Float8, &DataType::Float4).unwrap_err().message,
+            cast(&Value::Float8(1e300), &DataType::Float8, &DataType::Float4, crate::types::UTC)
+                .unwrap_err()
+                .message,
             "value out of range: overflow"
         );
     }
@@ -479,53 +505,100 @@ mod tests {
     fn strings_truncate_on_cast_and_fail_on_assignment() {
         let text = |s: &str| Value::Text(s.into());
         assert_eq!(
-            cast(&text("abcdef"), &DataType::Unknown, &DataType::Bpchar(Some(3))).unwrap(),
+            cast(
+                &text("abcdef"),
+                &DataType::Unknown,
+                &DataType::Bpchar(Some(3)),
+                crate::types::UTC
+            )
+            .unwrap(),
             text("abc")
         );
         assert_eq!(
-            cast(&text("ab"), &DataType::Text, &DataType::Bpchar(Some(3))).unwrap(),
+            cast(&text("ab"), &DataType::Text, &DataType::Bpchar(Some(3)), crate::types::UTC)
+                .unwrap(),
             text("ab ")
         );
         assert_eq!(
-            cast(&text("abcdef"), &DataType::Text, &DataType::Varchar(Some(3))).unwrap(),
+            cast(&text("abcdef"), &DataType::Text, &DataType::Varchar(Some(3)), crate::types::UTC)
+                .unwrap(),
             text("abc")
         );
-        let err = assign_cast(&text("abcdef"), &DataType::Unknown, &DataType::Varchar(Some(3)))
-            .unwrap_err();
+        let err = assign_cast(
+            &text("abcdef"),
+            &DataType::Unknown,
+            &DataType::Varchar(Some(3)),
+            crate::types::UTC,
+        )
+        .unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (ErrorKind::StringDataRightTruncation, "value too long for type character varying(3)")
         );
-        let err =
-            assign_cast(&text("abcdef"), &DataType::Text, &DataType::Bpchar(Some(3))).unwrap_err();
+        let err = assign_cast(
+            &text("abcdef"),
+            &DataType::Text,
+            &DataType::Bpchar(Some(3)),
+            crate::types::UTC,
+        )
+        .unwrap_err();
         assert_eq!(err.message, "value too long for type character(3)");
         assert_eq!(
-            assign_cast(&text("abc   "), &DataType::Text, &DataType::Bpchar(Some(3))).unwrap(),
+            assign_cast(
+                &text("abc   "),
+                &DataType::Text,
+                &DataType::Bpchar(Some(3)),
+                crate::types::UTC
+            )
+            .unwrap(),
             text("abc")
         );
         assert_eq!(
-            cast(&text("a  "), &DataType::Bpchar(Some(3)), &DataType::Text).unwrap(),
+            cast(&text("a  "), &DataType::Bpchar(Some(3)), &DataType::Text, crate::types::UTC)
+                .unwrap(),
             text("a")
         );
         assert_eq!(
-            cast(&text("a  "), &DataType::Bpchar(Some(3)), &DataType::Bpchar(Some(5))).unwrap(),
+            cast(
+                &text("a  "),
+                &DataType::Bpchar(Some(3)),
+                &DataType::Bpchar(Some(5)),
+                crate::types::UTC
+            )
+            .unwrap(),
             text("a    ")
         );
         assert_eq!(
-            cast(&Value::Bool(true), &DataType::Bool, &DataType::Text).unwrap(),
+            cast(&Value::Bool(true), &DataType::Bool, &DataType::Text, crate::types::UTC).unwrap(),
             text("true")
         );
         assert_eq!(
-            cast(&num("1.50"), &DataType::Numeric(None), &DataType::Varchar(None)).unwrap(),
+            cast(
+                &num("1.50"),
+                &DataType::Numeric(None),
+                &DataType::Varchar(None),
+                crate::types::UTC
+            )
+            .unwrap(),
             text("1.50")
         );
-        assert_eq!(cast(&text(" 42 "), &DataType::Text, &DataType::Int4).unwrap(), Value::Int4(42));
         assert_eq!(
-            cast(&text("yes"), &DataType::Varchar(None), &DataType::Bool).unwrap(),
+            cast(&text(" 42 "), &DataType::Text, &DataType::Int4, crate::types::UTC).unwrap(),
+            Value::Int4(42)
+        );
+        assert_eq!(
+            cast(&text("yes"), &DataType::Varchar(None), &DataType::Bool, crate::types::UTC)
+                .unwrap(),
             Value::Bool(true)
         );
         assert_eq!(
-            cast(&text("1.239"), &DataType::Unknown, &DataType::Numeric(Some((4, 2)))).unwrap(),
+            cast(
+                &text("1.239"),
+                &DataType::Unknown,
+                &DataType::Numeric(Some((4, 2))),
+                crate::types::UTC
+            )
+            .unwrap(),
             num("1.24")
         );
     }
@@ -533,56 +606,71 @@ mod tests {
     #[test]
     fn other_casts() {
         assert_eq!(
-            cast(&Value::Bool(true), &DataType::Bool, &DataType::Int4).unwrap(),
+            cast(&Value::Bool(true), &DataType::Bool, &DataType::Int4, crate::types::UTC).unwrap(),
             Value::Int4(1)
         );
         assert_eq!(
-            cast(&Value::Int4(-3), &DataType::Int4, &DataType::Bool).unwrap(),
+            cast(&Value::Int4(-3), &DataType::Int4, &DataType::Bool, crate::types::UTC).unwrap(),
             Value::Bool(true)
         );
-        let err = cast(&Value::Bool(true), &DataType::Bool, &DataType::Date).unwrap_err();
+        let err = cast(&Value::Bool(true), &DataType::Bool, &DataType::Date, crate::types::UTC)
+            .unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (ErrorKind::CannotCoerce, "cannot cast type boolean to date")
         );
         assert_eq!(
-            cast(&Value::Int8(1), &DataType::Int8, &DataType::Bool).unwrap_err().kind,
+            cast(&Value::Int8(1), &DataType::Int8, &DataType::Bool, crate::types::UTC)
+                .unwrap_err()
+                .kind,
             ErrorKind::CannotCoerce
         );
         assert_eq!(
-            cast(&Value::Date(1), &DataType::Date, &DataType::Timestamp).unwrap(),
+            cast(&Value::Date(1), &DataType::Date, &DataType::Timestamp, crate::types::UTC)
+                .unwrap(),
             Value::Timestamp(86_400_000_000)
         );
         assert_eq!(
-            cast(&Value::Timestamp(-1), &DataType::Timestamp, &DataType::Date).unwrap(),
+            cast(&Value::Timestamp(-1), &DataType::Timestamp, &DataType::Date, crate::types::UTC)
+                .unwrap(),
             Value::Date(-1)
         );
         assert_eq!(
-            cast(&Value::Timestamp(5), &DataType::Timestamp, &DataType::TimestampTz).unwrap(),
+            cast(
+                &Value::Timestamp(5),
+                &DataType::Timestamp,
+                &DataType::TimestampTz,
+                crate::types::UTC
+            )
+            .unwrap(),
             Value::TimestampTz(5)
         );
         assert_eq!(
-            cast(&Value::Int4(-1), &DataType::Int4, &DataType::Oid).unwrap(),
+            cast(&Value::Int4(-1), &DataType::Int4, &DataType::Oid, crate::types::UTC).unwrap(),
             Value::Oid(u32::MAX)
         );
         assert_eq!(
-            cast(&Value::Oid(u32::MAX), &DataType::Oid, &DataType::Int4).unwrap(),
+            cast(&Value::Oid(u32::MAX), &DataType::Oid, &DataType::Int4, crate::types::UTC)
+                .unwrap(),
             Value::Int4(-1)
         );
         assert_eq!(
-            cast(&Value::Oid(1259), &DataType::Regclass, &DataType::Oid).unwrap(),
+            cast(&Value::Oid(1259), &DataType::Regclass, &DataType::Oid, crate::types::UTC)
+                .unwrap(),
             Value::Oid(1259)
         );
         assert_eq!(
-            cast(&Value::Char(b'r'), &DataType::Char, &DataType::Text).unwrap(),
+            cast(&Value::Char(b'r'), &DataType::Char, &DataType::Text, crate::types::UTC).unwrap(),
             Value::Text("r".into())
         );
         assert_eq!(
-            cast(&Value::Text("rel".into()), &DataType::Text, &DataType::Char).unwrap(),
+            cast(&Value::Text("rel".into()), &DataType::Text, &DataType::Char, crate::types::UTC)
+                .unwrap(),
             Value::Char(b'r')
         );
         assert_eq!(
-            cast(&Value::Text("x".repeat(70)), &DataType::Text, &DataType::Name).unwrap(),
+            cast(&Value::Text("x".repeat(70)), &DataType::Text, &DataType::Name, crate::types::UTC)
+                .unwrap(),
             Value::Text("x".repeat(63))
         );
         let arr = Value::Array(vec![Value::Text("1".into()), Value::Null]);
@@ -590,12 +678,22 @@ mod tests {
             &arr,
             &DataType::Array(Box::new(DataType::Text)),
             &DataType::Array(Box::new(DataType::Int8)),
+            crate::types::UTC,
         )
         .unwrap();
         assert_eq!(got, Value::Array(vec![Value::Int8(1), Value::Null]));
-        assert_eq!(cast(&Value::Null, &DataType::Bool, &DataType::Date).unwrap(), Value::Null);
         assert_eq!(
-            cast(&Value::Text("2024-01-02".into()), &DataType::Unknown, &DataType::Date).unwrap(),
+            cast(&Value::Null, &DataType::Bool, &DataType::Date, crate::types::UTC).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            cast(
+                &Value::Text("2024-01-02".into()),
+                &DataType::Unknown,
+                &DataType::Date,
+                crate::types::UTC
+            )
+            .unwrap(),
             Value::Date(8767)
         );
     }

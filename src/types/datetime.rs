@@ -540,12 +540,16 @@ mod tests {
 
     #[test]
     fn dates_parse_and_print() {
-        let d = |s| format_date(parse_datetime(s, DatetimeKind::Date, Zone::default()).unwrap() as i32);
+        let d =
+            |s| format_date(parse_datetime(s, DatetimeKind::Date, Zone::default()).unwrap() as i32);
         assert_eq!(d("2024-01-02"), "2024-01-02");
         assert_eq!(d("2024-01-02 03:04:05"), "2024-01-02");
         assert_eq!(d("epoch"), "1970-01-01");
         assert_eq!(d("-infinity"), "-infinity");
         assert_eq!(parse_datetime("2000-01-02", DatetimeKind::Date, Zone::default()).unwrap(), 1);
-        assert_eq!(parse_datetime("2000-01-02 +00", DatetimeKind::Date, Zone::default()).unwrap(), 1);
+        assert_eq!(
+            parse_datetime("2000-01-02 +00", DatetimeKind::Date, Zone::default()).unwrap(),
+            1
+        );
     }
 }

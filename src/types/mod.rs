@@ -58,9 +58,7 @@ mod zone;
 
 pub use binary::{bad_binary, parse_binary, write_binary};
 pub use bytea::random_uuid;
-pub use cast::{
-    assign_cast, can_cast_assignment, can_cast_implicitly, cast, cast_depends_on_zone,
-};
+pub use cast::{assign_cast, can_cast_assignment, can_cast_implicitly, cast, cast_depends_on_zone};
 pub use interval::{format_interval, parse_interval, Interval};
 pub use jsonb::{format_jsonb, parse_jsonb, Jsonb};
 pub(crate) use numeric::divide as numeric_divide;

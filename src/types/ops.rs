@@ -719,7 +719,9 @@ mod tests {
     #[test]
     fn integer_arithmetic_checks_overflow() {
         use DataType::*;
-        let op = |o, l: Value, lt: DataType, r: Value, rt: DataType| binary_op(o, &l, &lt, &r, &rt);
+        let op = |o, l: Value, lt: DataType, r: Value, rt: DataType| {
+            binary_op(o, &l, &lt, &r, &rt, crate::types::UTC)
+        };
         assert_eq!(op(Add, Value::Int2(1), Int2, Value::Int4(2), Int4).unwrap(), Value::Int4(3));
         assert_eq!(op(Div, Value::Int4(7), Int4, Value::Int4(-2), Int4).unwrap(), Value::Int4(-3));
         assert_eq!(op(Mod, Value::Int4(-7), Int4, Value::Int4(2), Int4).unwrap(), Value::Int4(-1));
@@ -756,32 +758,48 @@ mod tests {
     fn numeric_and_float_arithmetic() {
         use DataType::*;
         let n = Numeric(None);
-        assert_eq!(binary_op(Add, &num("1.5"), &n, &Value::Int4(1), &Int4).unwrap(), num("2.5"));
         assert_eq!(
-            binary_op(Div, &Value::Int4(1), &Int4, &num("3"), &n).unwrap(),
+            binary_op(Add, &num("1.5"), &n, &Value::Int4(1), &Int4, crate::types::UTC).unwrap(),
+            num("2.5")
+        );
+        assert_eq!(
+            binary_op(Div, &Value::Int4(1), &Int4, &num("3"), &n, crate::types::UTC).unwrap(),
             num("0.33333333333333333333")
         );
         assert_eq!(
-            binary_op(Mul, &num("1.10"), &n, &num("2.0"), &n).unwrap().to_owned(),
+            binary_op(Mul, &num("1.10"), &n, &num("2.0"), &n, crate::types::UTC)
+                .unwrap()
+                .to_owned(),
             num("2.200")
         );
         assert_eq!(
-            binary_op(Div, &num("1"), &n, &num("0"), &n).unwrap_err().kind,
+            binary_op(Div, &num("1"), &n, &num("0"), &n, crate::types::UTC).unwrap_err().kind,
             ErrorKind::DivisionByZero
         );
         assert_eq!(
-            binary_op(Div, &Value::Float8(1.0), &Float8, &Value::Int4(0), &Int4).unwrap_err().kind,
+            binary_op(Div, &Value::Float8(1.0), &Float8, &Value::Int4(0), &Int4, crate::types::UTC)
+                .unwrap_err()
+                .kind,
             ErrorKind::DivisionByZero
         );
         assert_eq!(
-            binary_op(Add, &Value::Int4(1), &Int4, &Value::Float8(0.5), &Float8).unwrap(),
+            binary_op(Add, &Value::Int4(1), &Int4, &Value::Float8(0.5), &Float8, crate::types::UTC)
+                .unwrap(),
             Value::Float8(1.5)
         );
-        let err = binary_op(Mul, &Value::Float8(1e300), &Float8, &Value::Float8(1e300), &Float8)
-            .unwrap_err();
+        let err = binary_op(
+            Mul,
+            &Value::Float8(1e300),
+            &Float8,
+            &Value::Float8(1e300),
+            &Float8,
+            crate::types::UTC,
+        )
+        .unwrap_err();
         assert_eq!(err.message, "value out of range: overflow");
         assert_eq!(
-            binary_op(Add, &num("0.5"), &n, &Value::Float8(0.25), &Float8).unwrap(),
+            binary_op(Add, &num("0.5"), &n, &Value::Float8(0.25), &Float8, crate::types::UTC)
+                .unwrap(),
             Value::Float8(0.75)
         );
     }
@@ -790,19 +808,22 @@ mod tests {
     fn concat_and_comparisons() {
         use DataType::*;
         assert_eq!(
-            binary_op(Concat, &text("a"), &Text, &Value::Int4(1), &Int4).unwrap(),
+            binary_op(Concat, &text("a"), &Text, &Value::Int4(1), &Int4, crate::types::UTC)
+                .unwrap(),
             text("a1")
         );
         assert_eq!(
-            binary_op(Concat, &text("x"), &Unknown, &Value::Bool(true), &Bool).unwrap(),
+            binary_op(Concat, &text("x"), &Unknown, &Value::Bool(true), &Bool, crate::types::UTC)
+                .unwrap(),
             text("xtrue")
         );
         assert_eq!(
-            binary_op(Concat, &text("a  "), &Bpchar(Some(3)), &text("b"), &Text).unwrap(),
+            binary_op(Concat, &text("a  "), &Bpchar(Some(3)), &text("b"), &Text, crate::types::UTC)
+                .unwrap(),
             text("ab")
         );
         let eq = |l: Value, lt: DataType, r: Value, rt: DataType| {
-            binary_op(Eq, &l, &lt, &r, &rt).unwrap()
+            binary_op(Eq, &l, &lt, &r, &rt, crate::types::UTC).unwrap()
         };
         assert_eq!(eq(text("a  "), Bpchar(Some(3)), text("a"), Bpchar(Some(1))), Value::Bool(true));
         assert_eq!(eq(text("a  "), Bpchar(Some(3)), text("a"), Text), Value::Bool(true));
@@ -819,13 +840,17 @@ mod tests {
         );
         assert_eq!(eq(Value::Oid(5), Oid, Value::Int4(5), Int4), Value::Bool(true));
         assert_eq!(eq(text("t"), Unknown, Value::Bool(true), Bool), Value::Bool(true));
-        let lt = binary_op(Lt, &text("a"), &Text, &text("b"), &Varchar(None)).unwrap();
+        let lt = binary_op(Lt, &text("a"), &Text, &text("b"), &Varchar(None), crate::types::UTC)
+            .unwrap();
         assert_eq!(lt, Value::Bool(true));
         let arr = Array(Box::new(Int4));
         let a = Value::Array(vec![Value::Int4(1), Value::Int4(2)]);
-        assert_eq!(binary_op(Eq, &a, &arr, &text("{1,2}"), &Unknown).unwrap(), Value::Bool(true));
         assert_eq!(
-            binary_op(Eq, &Value::Null, &Int4, &Value::Int4(1), &Int4).unwrap(),
+            binary_op(Eq, &a, &arr, &text("{1,2}"), &Unknown, crate::types::UTC).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            binary_op(Eq, &Value::Null, &Int4, &Value::Int4(1), &Int4, crate::types::UTC).unwrap(),
             Value::Null
         );
     }
@@ -834,15 +859,25 @@ mod tests {
     fn date_arithmetic_works() {
         use DataType::*;
         assert_eq!(
-            binary_op(Add, &Value::Date(1), &Date, &Value::Int4(2), &Int4).unwrap(),
+            binary_op(Add, &Value::Date(1), &Date, &Value::Int4(2), &Int4, crate::types::UTC)
+                .unwrap(),
             Value::Date(3)
         );
         assert_eq!(
-            binary_op(Sub, &Value::Date(10), &Date, &Value::Date(3), &Date).unwrap(),
+            binary_op(Sub, &Value::Date(10), &Date, &Value::Date(3), &Date, crate::types::UTC)
+                .unwrap(),
             Value::Int4(7)
         );
         assert_eq!(
-            binary_op(Add, &Value::Int4(1), &Int4, &Value::Date(i32::MAX), &Date).unwrap(),
+            binary_op(
+                Add,
+                &Value::Int4(1),
+                &Int4,
+                &Value::Date(i32::MAX),
+                &Date,
+                crate::types::UTC
+            )
+            .unwrap(),
             Value::Date(i32::MAX)
         );
     }

@@ -232,9 +232,9 @@ pub fn format_offset(east: i32) -> String {
 fn offset_setting_name(east: i32) -> String {
     let abs = east.unsigned_abs();
     let mut hms = format!("{:02}", abs / 3600);
-    if abs % 3600 != 0 {
+    if !abs.is_multiple_of(3600) {
         hms.push_str(&format!(":{:02}", abs / 60 % 60));
-        if abs % 60 != 0 {
+        if !abs.is_multiple_of(60) {
             hms.push_str(&format!(":{:02}", abs % 60));
         }
     }
@@ -360,7 +360,14 @@ mod tests {
     #[test]
     fn local_times_in_gaps_and_overlaps_resolve_as_postgresql() {
         let ny = setting("America/New_York").0;
-        let local = |s| super::super::datetime::parse_datetime(s, super::super::datetime::DatetimeKind::Timestamp).unwrap();
+        let local = |s| {
+            super::super::datetime::parse_datetime(
+                s,
+                super::super::datetime::DatetimeKind::Timestamp,
+                crate::types::UTC,
+            )
+            .unwrap()
+        };
         // 02:30 does not exist on 2024-03-10: read as EST (-05), i.e. 03:30 EDT.
         let gap = local("2024-03-10 02:30:00");
         assert_eq!(ny.local_to_utc(gap), gap + 5 * 3_600_000_000);

@@ -73,8 +73,7 @@ pub(super) fn resolve(name: &str, args: &[DataType]) -> Option<Resolved> {
             (CalendarFn::Age, Interval, vec![Some(TimestampTz); 2])
         }
         "timezone"
-            if n == 2
-                && (super::super::functions::text_like(&args[0]) || args[0] == Interval) =>
+            if n == 2 && (super::super::functions::text_like(&args[0]) || args[0] == Interval) =>
         {
             let zone = if args[0] == Interval { iv } else { Some(Text) };
             match args[1] {

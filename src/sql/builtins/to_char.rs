@@ -49,7 +49,9 @@ pub(super) fn to_char(args: &[Value], zone: Zone) -> Result<Value> {
     }
     let fmt = text(&args[1])?;
     match &args[0] {
-        Value::Timestamp(_) | Value::TimestampTz(_) | Value::Date(_) => datetime(&args[0], fmt, zone),
+        Value::Timestamp(_) | Value::TimestampTz(_) | Value::Date(_) => {
+            datetime(&args[0], fmt, zone)
+        }
         Value::Numeric(d) => number(*d, fmt),
         Value::Int2(x) => number(Decimal::from(*x), fmt),
         Value::Int4(x) => number(Decimal::from(*x), fmt),
@@ -230,9 +232,9 @@ mod tests {
     #[test]
     fn unknown_patterns_are_refused() {
         assert!(number(Decimal::ONE, "RN").is_err());
-        assert!(datetime(&Value::Date(0), "Month").is_err());
+        assert!(datetime(&Value::Date(0), "Month", crate::types::UTC).is_err());
         assert_eq!(
-            datetime(&Value::Date(0), "YYYY-MM-DD \"x\"").ok(),
+            datetime(&Value::Date(0), "YYYY-MM-DD \"x\"", crate::types::UTC).ok(),
             Some(Value::Text("2000-01-01 x".into()))
         );
     }
