@@ -352,3 +352,81 @@ async fn refused_with_0a000() {
         assert_eq!(sqlstate(&c, sql).await, SqlState::FEATURE_NOT_SUPPORTED, "{sql}");
     }
 }
+
+// timestamptz under a non-UTC session zone: the text format is the local time there
+// with its offset (what PostgreSQL sends), the binary format the same instant in UTC
+// microseconds, whatever the zone; a text value without an offset is a local time in
+// the zone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamptz_in_a_session_zone() {
+    use chrono::{DateTime, Utc};
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute("SET TimeZone = 'America/New_York'").await.unwrap();
+    let sql = "SELECT timestamptz '2024-07-01 12:00+00', timestamptz '2024-01-01 12:00:00.5+00', \
+               '2024-03-10 02:30'::timestamptz";
+    assert_eq!(
+        lines(&c, sql).await,
+        ["2024-07-01 08:00:00-04|2024-01-01 07:00:00.5-05|2024-03-10 03:30:00-04"]
+    );
+    let row = c.query_one(sql, &[]).await.unwrap();
+    let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    assert_eq!(row.get::<_, DateTime<Utc>>(0), utc("2024-07-01T12:00:00Z"));
+    assert_eq!(row.get::<_, DateTime<Utc>>(1), utc("2024-01-01T12:00:00.5Z"));
+    assert_eq!(row.get::<_, DateTime<Utc>>(2), utc("2024-03-10T07:30:00Z"));
+    // Binary out is µs since 2000-01-01 UTC.
+    let row = c.query_one("SELECT timestamptz '2000-01-01 00:00:01-05'", &[]).await.unwrap();
+    assert_eq!(row.get::<_, Raw>(0), Raw(18_001_000_000i64.to_be_bytes().to_vec()));
+    // A binary parameter is an instant; its text is in the zone.
+    let row =
+        c.query_one("SELECT $1::timestamptz::text", &[&utc("2024-07-01T12:00:00Z")]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "2024-07-01 08:00:00-04");
+    // A text value without an offset, through a table: stored as the instant.
+    c.batch_execute(
+        "CREATE TABLE tz_events (id int PRIMARY KEY, at timestamptz); \
+         INSERT INTO tz_events VALUES (1, '2024-07-01 08:00'); \
+         SET TimeZone = 'Asia/Kolkata'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(lines(&c, "SELECT at FROM tz_events").await, ["2024-07-01 17:30:00+05:30"]);
+    let row = c.query_one("SELECT at FROM tz_events", &[]).await.unwrap();
+    assert_eq!(row.get::<_, DateTime<Utc>>(0), utc("2024-07-01T12:00:00Z"));
+}
+
+// SET TimeZone sends ParameterStatus with the value as SHOW shows it, as PostgreSQL
+// does for every reported parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_time_zone_reports_the_new_zone() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestServer::start().await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", db.port)).await.unwrap();
+    let mut startup = 196608i32.to_be_bytes().to_vec();
+    startup.extend_from_slice(format!("user\0postgres\0database\0{}\0\0", db.dbname).as_bytes());
+    let mut first = ((startup.len() + 4) as i32).to_be_bytes().to_vec();
+    first.extend_from_slice(&startup);
+    s.write_all(&first).await.unwrap();
+    let mut statuses = Vec::new();
+    let mut ready = 0;
+    while ready < 2 {
+        let tag = s.read_u8().await.unwrap();
+        let len = s.read_i32().await.unwrap() as usize;
+        let mut body = vec![0u8; len - 4];
+        s.read_exact(&mut body).await.unwrap();
+        match tag {
+            b'S' if ready == 1 => statuses.push(String::from_utf8_lossy(&body).into_owned()),
+            b'Z' => {
+                ready += 1;
+                if ready == 1 {
+                    let q = b"SET TIME ZONE 'europe/paris'\0";
+                    let mut msg = vec![b'Q'];
+                    msg.extend_from_slice(&((q.len() + 4) as i32).to_be_bytes());
+                    msg.extend_from_slice(q);
+                    s.write_all(&msg).await.unwrap();
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(statuses, ["TimeZone\0Europe/Paris\0"]);
+}

@@ -210,8 +210,10 @@ fn validate(
 fn duplicate_key(def: &TableDef, row: &[Value]) -> Error {
     let pk = def.primary_key.clone().unwrap_or_default();
     let names: Vec<&str> = pk.iter().map(|&c| def.columns[c].name.as_str()).collect();
-    let vals: Vec<String> =
-        pk.iter().map(|&c| crate::types::text_of(&row[c], &def.columns[c].ty)).collect();
+    let vals: Vec<String> = pk
+        .iter()
+        .map(|&c| crate::types::text_of(&row[c], &def.columns[c].ty, crate::types::UTC))
+        .collect();
     Error::new(
         ErrorKind::UniqueViolation,
         format!("could not create unique index \"{}\"", def.pkey_name()),

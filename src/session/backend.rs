@@ -88,7 +88,7 @@ impl Session {
         match output {
             Output::Rows(cols, rows) => {
                 out.row_description(&fields(&cols, formats));
-                let n = write_rows(out, &cols, rows.into_iter(), formats)?;
+                let n = write_rows(out, &cols, rows.into_iter(), formats, self.settings.zone())?;
                 out.command_complete(&rows_tag(plan, n));
                 Ok(Flow::Done)
             }
@@ -108,10 +108,20 @@ impl Session {
     }
 
     /// Ends an implicit transaction (end of a Query string, or Sync): commit if it
-    /// succeeded, forget it if it failed.
+    /// succeeded, forget it if it failed. Then, just before the ReadyForQuery that
+    /// follows, a ParameterStatus for each reported parameter whose value changed (by
+    /// SET, RESET, or a rollback undoing a SET), as PostgreSQL's
+    /// `ReportChangedGUCOptions` does.
     async fn end_implicit(&mut self, out: &mut Responses) {
         if let Err(e) = self.apply(Event::End, out).await {
             out.error(&e);
+        }
+        let changed = self.settings.changed_reports(&self.reported);
+        if !changed.is_empty() {
+            for (name, value) in &changed {
+                out.parameter_status(name, value);
+            }
+            self.reported = self.settings.reported();
         }
     }
 
@@ -265,7 +275,7 @@ impl Session {
                                 "invalid byte sequence for encoding \"UTF8\"",
                             )
                         })?;
-                        parse_text(text, ty)?
+                        parse_text(text, ty, self.settings.zone())?
                     }
                 }
             });
@@ -322,6 +332,7 @@ impl Session {
             }
         }
         // Continue a suspended portal.
+        let zone = self.settings.zone();
         let (plan, params, formats) = {
             let p = self.portal(portal)?;
             if p.exhausted {
@@ -340,7 +351,7 @@ impl Session {
                 let take = if max_rows == 0 { usize::MAX } else { max_rows };
                 let chunk: Vec<Vec<Value>> = rest.by_ref().take(take).collect();
                 let more = rest.len() > 0;
-                let n = write_rows(out, &cols, chunk.into_iter(), &formats)?;
+                let n = write_rows(out, &cols, chunk.into_iter(), &formats, zone)?;
                 if more {
                     out.portal_suspended();
                     return Ok(Flow::Suspended);
@@ -385,14 +396,14 @@ impl Session {
             Output::Rows(cols, rows) if max_rows > 0 && rows.len() > max_rows => {
                 let mut it = rows.into_iter();
                 let first: Vec<Vec<Value>> = it.by_ref().take(max_rows).collect();
-                write_rows(out, &cols, first.into_iter(), &formats)?;
+                write_rows(out, &cols, first.into_iter(), &formats, self.settings.zone())?;
                 out.portal_suspended();
                 self.portal(portal)?.pending = Some(it);
                 Ok(Flow::Suspended)
             }
             // Execute does not send RowDescription (Describe does).
             Output::Rows(cols, rows) => {
-                let n = write_rows(out, &cols, rows.into_iter(), &formats)?;
+                let n = write_rows(out, &cols, rows.into_iter(), &formats, self.settings.zone())?;
                 if let Ok(p) = self.portal(portal) {
                     p.exhausted = true;
                 }
@@ -432,7 +443,8 @@ impl Backend for Session {
             self.settings.set(k, Some(v))?;
         }
         self.startup_settings = self.settings.clone();
-        Ok(self.settings.reported())
+        self.reported = self.settings.reported();
+        Ok(self.reported.clone())
     }
 
     async fn query(&mut self, sql: &str, out: &mut Responses) -> Flow {

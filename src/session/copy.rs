@@ -16,7 +16,7 @@
 use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync::Arc;
-use crate::types::{parse_text, Value};
+use crate::types::{parse_text, Value, Zone};
 
 /// An active COPY FROM STDIN.
 #[derive(Debug)]
@@ -36,6 +36,8 @@ pub struct CopyIn {
     binary: bool,
     /// Binary: the header has been read.
     header_done: bool,
+    /// The session's zone, for timestamptz fields without an offset.
+    zone: Zone,
 }
 
 /// The binary COPY signature.
@@ -46,8 +48,9 @@ const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 pub const BATCH: usize = 4096;
 
 impl CopyIn {
-    /// Starts a copy into `columns` of `table`.
-    pub fn new(table: Arc<TableDef>, columns: Vec<usize>, binary: bool) -> CopyIn {
+    /// Starts a copy into `columns` of `table`; text timestamptz fields without an
+    /// offset are local times in `zone`.
+    pub fn new(table: Arc<TableDef>, columns: Vec<usize>, binary: bool, zone: Zone) -> CopyIn {
         CopyIn {
             table,
             columns,
@@ -58,6 +61,7 @@ impl CopyIn {
             ready: Vec::new(),
             binary,
             header_done: false,
+            zone,
         }
     }
 
@@ -233,7 +237,7 @@ impl CopyIn {
             }
             let unescaped = unescape(field);
             let ty = &self.table.columns[col].ty;
-            row[col] = parse_text(&unescaped, ty).map_err(|e| {
+            row[col] = parse_text(&unescaped, ty, self.zone).map_err(|e| {
                 let name = &self.table.columns[col].name;
                 e.with_detail(format!(
                     "COPY {}, line {}, column {name}: \"{field}\"",
@@ -320,7 +324,7 @@ mod tests {
 
     #[test]
     fn rows_split_across_chunks_and_end_marker() {
-        let mut c = CopyIn::new(table(), vec![0, 1], false);
+        let mut c = CopyIn::new(table(), vec![0, 1], false, Zone::default());
         assert!(c.feed(b"1\tx").expect("feed").is_empty());
         let rows = c.feed(b"y\n2\t\\N\n\\.\n3\tignored\n").expect("feed");
         assert_eq!(
@@ -332,7 +336,7 @@ mod tests {
 
     #[test]
     fn wrong_column_count_is_22p04() {
-        let mut c = CopyIn::new(table(), vec![0, 1], false);
+        let mut c = CopyIn::new(table(), vec![0, 1], false, Zone::default());
         let e = c.feed(b"1\n").expect_err("short row");
         assert_eq!(e.kind.sqlstate(), "22P04");
         assert_eq!(unescape("a\\tb\\\\c\\101"), "a\tb\\cA");
@@ -356,7 +360,7 @@ mod tests {
             }
         }
         data.extend((-1i16).to_be_bytes());
-        let mut c = CopyIn::new(table(), vec![0, 1], true);
+        let mut c = CopyIn::new(table(), vec![0, 1], true, crate::types::UTC);
         let mut rows = Vec::new();
         for chunk in data.chunks(5) {
             rows.extend(c.feed(chunk).expect("feed"));
@@ -366,7 +370,7 @@ mod tests {
             vec![vec![Value::Int4(7), Value::Text("x".into())], vec![Value::Int4(8), Value::Null]]
         );
         assert_eq!(c.finish().expect("finish"), None);
-        let mut bad = CopyIn::new(table(), vec![0, 1], true);
+        let mut bad = CopyIn::new(table(), vec![0, 1], true, crate::types::UTC);
         assert_eq!(bad.feed(b"PGCOPX").expect_err("signature").kind.sqlstate(), "22P04");
     }
 }

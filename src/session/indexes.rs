@@ -31,7 +31,7 @@ pub(super) fn build_failed(table: &TableDef, e: &IndexBuildError) -> Error {
     let vals: Vec<String> = ix
         .columns
         .iter()
-        .map(|&c| crate::types::text_of(&e.row[c], &table.columns[c].ty))
+        .map(|&c| crate::types::text_of(&e.row[c], &table.columns[c].ty, crate::types::UTC))
         .collect();
     Error::new(ErrorKind::UniqueViolation, format!("could not create unique index \"{}\"", ix.name))
         .with_detail(format!("Key ({})=({}) is duplicated.", names.join(", "), vals.join(", ")))

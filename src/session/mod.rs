@@ -46,7 +46,7 @@ use crate::storage::{Chain, Isolation, Key, Row, TableStore};
 use crate::sync::Arc;
 use crate::txn::CommitTs;
 use crate::types::{
-    encode_key, parse_binary, parse_text, write_binary, write_text, DataType, Value,
+    encode_key, parse_binary, parse_text, write_binary, write_text, DataType, Value, Zone,
 };
 use crate::wal::WalWrite;
 use crate::wire::{Backend, CancelSignal, Field, Flow, Responses, TxnStatus};
@@ -133,6 +133,9 @@ pub struct Session {
     /// The settings after start-up (start-up parameters included): what RESET ALL
     /// and DISCARD ALL return to, as PostgreSQL's session defaults.
     startup_settings: Settings,
+    /// The reported parameters' values as the client last heard them (start-up, then
+    /// ParameterStatus messages).
+    reported: Vec<(String, String)>,
     /// Settings as they were when the transaction started (SET is transactional).
     saved_settings: Option<Settings>,
     /// After a SET LOCAL in the transaction: the settings as its plain SETs alone
@@ -211,6 +214,7 @@ fn write_rows(
     columns: &[OutCol],
     rows: impl Iterator<Item = Vec<Value>>,
     formats: &[i16],
+    zone: Zone,
 ) -> Result<usize> {
     let mut n = 0;
     for row in rows {
@@ -232,7 +236,7 @@ fn write_rows(
                     return Err(e);
                 }
             } else {
-                out.field_with(|b| write_text(v, ty, b));
+                out.field_with(|b| write_text(v, ty, zone, b));
             }
         }
         out.end_row(start);
@@ -287,6 +291,7 @@ impl Session {
             database: "postgres".into(),
             settings: Settings::new("postgres", ""),
             startup_settings: Settings::new("postgres", ""),
+            reported: Vec::new(),
             saved_settings: None,
             session_settings: None,
             txn: None,
@@ -706,7 +711,12 @@ impl Session {
         match plan {
             Plan::CopyFrom { table, columns, binary } => {
                 let n = columns.len();
-                self.copy = Some(CopyIn::new(table.clone(), columns.clone(), *binary));
+                self.copy = Some(CopyIn::new(
+                    table.clone(),
+                    columns.clone(),
+                    *binary,
+                    self.settings.zone(),
+                ));
                 Ok(Output::CopyIn(n, *binary))
             }
             _ => Err(Error::internal("statement kind not routed")),

@@ -1,8 +1,9 @@
 //! Session settings (GUCs): SET, SHOW, RESET, and the ParameterStatus reports.
 //!
-//! Only parameters troupe honours are settable; a value it cannot honour (a time zone
-//! other than UTC, an idle_in_transaction_session_timeout) is refused with 0A000
-//! rather than accepted and ignored. `lock_timeout` and `statement_timeout` are read
+//! Only parameters troupe honours are settable; a value it cannot honour (an
+//! idle_in_transaction_session_timeout, a POSIX time zone with daylight-saving rules)
+//! is refused with 0A000 rather than accepted and ignored. `TimeZone` is parsed once,
+//! at SET, into a [`Zone`] that statements and the wire read ([`Settings::zone`]). `lock_timeout` and `statement_timeout` are read
 //! and shown as PostgreSQL does (`'1000'` shows as `1s`) and enforced by the session.
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Isolation;
+use crate::types::Zone;
 
 /// The server_version reported to clients (psql and libpq pick query variants by it).
 pub const SERVER_VERSION: &str = "15.18 (troupe 0.1.0)";
@@ -42,6 +44,8 @@ pub struct Settings {
     /// `transaction_isolation` and `transaction_read_only` show (set on the copy a
     /// statement reads, [`Settings::in_transaction`]); `None`: the defaults'.
     transaction: Option<(Isolation, bool)>,
+    /// `TimeZone`, parsed.
+    zone: Zone,
 }
 
 fn canonical(name: &str) -> String {
@@ -113,14 +117,18 @@ impl Settings {
         ] {
             v.insert(k.to_owned(), val.to_owned());
         }
-        Settings { values: Arc::new(v), transaction: None }
+        Settings { values: Arc::new(v), transaction: None, zone: Zone::default() }
     }
 
     /// These settings as seen inside a transaction of level `isolation`, read-only or
     /// not: what SHOW, `current_setting` and pg_settings give for
     /// `transaction_isolation` and `transaction_read_only`.
     pub fn in_transaction(&self, isolation: Isolation, read_only: bool) -> Settings {
-        Settings { values: self.values.clone(), transaction: Some((isolation, read_only)) }
+        Settings {
+            values: self.values.clone(),
+            transaction: Some((isolation, read_only)),
+            zone: self.zone,
+        }
     }
 
     /// The value of `name` (case-insensitive), or 42704.
@@ -133,6 +141,11 @@ impl Settings {
             "transaction_read_only" => Ok(on_off(read_only).to_owned()),
             _ => self.values.get(&key).cloned().ok_or_else(|| unrecognized(name)),
         }
+    }
+
+    /// The session's time zone (`TimeZone`).
+    pub fn zone(&self) -> Zone {
+        self.zone
     }
 
     /// Whether the transaction these settings belong to is read-only (the default's,
@@ -179,7 +192,13 @@ impl Settings {
             Some(v) => v.to_owned(),
             None => default.values.get(&key).cloned().unwrap_or_default(),
         };
-        let value = validate(&key, &value)?;
+        let value = if key == "TimeZone" {
+            let (zone, shown) = Zone::from_setting(&value)?;
+            self.zone = zone;
+            shown
+        } else {
+            validate(&key, &value)?
+        };
         Arc::make_mut(&mut self.values).insert(key.clone(), value);
         Ok(REPORTED.contains(&key.as_str()).then_some(key))
     }
@@ -187,6 +206,16 @@ impl Settings {
     /// Every parameter and its value, by name.
     pub fn all(&self) -> impl Iterator<Item = (&str, &str)> {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The reported parameters whose values differ from `last` (what the client was
+    /// last told), with their new values; empty (and allocation-free) when none do.
+    pub fn changed_reports(&self, last: &[(String, String)]) -> Vec<(String, String)> {
+        let same = |(k, v): &(String, String)| self.values.get(k).is_some_and(|now| now == v);
+        if last.len() == REPORTED.len() && last.iter().all(same) {
+            return Vec::new();
+        }
+        self.reported().into_iter().filter(|kv| !last.contains(kv)).collect()
     }
 
     /// Every reported parameter, in start-up order.
@@ -246,12 +275,6 @@ fn validate(name: &str, value: &str) -> Result<String> {
         "client_encoding" => match lower.trim_matches('\'').replace(['-', '_'], "").as_str() {
             "utf8" | "unicode" => "UTF8".to_owned(),
             _ => return Err(Error::unsupported(format!("client_encoding \"{value}\""))),
-        },
-        "TimeZone" => match lower.as_str() {
-            "utc" | "etc/utc" | "gmt" | "etc/gmt" | "z" | "zulu" | "universal" | "+00" | "0" => {
-                "Etc/UTC".to_owned()
-            }
-            _ => return Err(Error::unsupported(format!("time zone \"{value}\" (only UTC)"))),
         },
         "DateStyle" => {
             if lower.contains("iso") || lower.contains("mdy") {

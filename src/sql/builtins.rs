@@ -9,7 +9,7 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{DataType, Value};
+use crate::types::{DataType, Value, Zone};
 
 use super::functions::text_like;
 
@@ -323,7 +323,7 @@ impl Builtin {
 
     /// Calls the function on arguments of the resolved types.
     /// Arguments arrive cast to the resolved types (concat's as text).
-    pub fn call(self, args: &[Value]) -> Result<Value> {
+    pub fn call(self, args: &[Value], zone: Zone) -> Result<Value> {
         match self {
             Builtin::Concat => {
                 let mut s = String::new();
@@ -343,8 +343,8 @@ impl Builtin {
             Builtin::Random => return Ok(Value::Float8(random_f64())),
             Builtin::Text(f) => return f.call(args),
             Builtin::Arith(f) => return f.call(args),
-            Builtin::Calendar(f) => return f.call(args),
-            Builtin::ToChar => return to_char::to_char(args),
+            Builtin::Calendar(f) => return f.call(args, zone),
+            Builtin::ToChar => return to_char::to_char(args, zone),
             _ => {}
         }
         if args.iter().any(Value::is_null) {
@@ -362,7 +362,7 @@ impl Builtin {
             | Builtin::Exp
             | Builtin::Ln
             | Builtin::Log10 => math(self, args),
-            Builtin::DateTrunc | Builtin::DatePart | Builtin::Extract => datetime(self, args),
+            Builtin::DateTrunc | Builtin::DatePart | Builtin::Extract => datetime(self, args, zone),
             Builtin::Chr => chr(&args[0]),
             _ => strings(self, args),
         }

@@ -49,7 +49,7 @@ use crate::storage::{
 };
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnId, TxnStatus};
-use crate::types::{encode_key, write_text, DataType, Value};
+use crate::types::{encode_key, write_text, DataType, Value, UTC};
 use crate::wire::CancelSignal;
 
 use super::access::read;
@@ -187,12 +187,14 @@ pub(super) fn failing_text(v: &Value, ty: &DataType) -> String {
     text_of(v, ty)
 }
 
+/// Shortcut: error details print a timestamptz in UTC, not in the session's zone as
+/// PostgreSQL does (the constraint checks that build them have no session at hand).
 fn text_of(v: &Value, ty: &DataType) -> String {
     if v.is_null() {
         return "null".to_owned();
     }
     let mut b = bytes::BytesMut::new();
-    write_text(v, ty, &mut b);
+    write_text(v, ty, UTC, &mut b);
     String::from_utf8_lossy(&b).into_owned()
 }
 
@@ -538,7 +540,7 @@ pub async fn insert(w: &mut WriteCtx<'_>, plan: &InsertPlan, q: &QueryCtx<'_>) -
                     v.push(if x.is_null() || from == to {
                         x
                     } else {
-                        crate::types::assign_cast(&x, from, to)?
+                        crate::types::assign_cast(&x, from, to, q.facts.zone())?
                     });
                 }
                 out.push(v);

@@ -7,7 +7,7 @@
 //! AND/OR follow Kleene logic).
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{binary_op, cast, compare, BinaryOp, DataType, Value};
+use crate::types::{binary_op, cast, compare, BinaryOp, DataType, Value, Zone, UTC};
 
 use super::functions::Func;
 use super::plan::Rel;
@@ -189,6 +189,13 @@ pub struct SessionFacts {
     pub settings: Option<crate::session::settings::Settings>,
     /// The session's named prepared statements (pg_prepared_statements).
     pub prepared: Option<crate::sync::Arc<crate::session::PreparedStatements>>,
+}
+
+impl SessionFacts {
+    /// The session's time zone (UTC outside a session).
+    pub fn zone(&self) -> Zone {
+        self.settings.as_ref().map_or(UTC, |s| s.zone())
+    }
 }
 
 impl Expr {
@@ -386,8 +393,9 @@ impl Expr {
                     Value::Float4(x) => return Ok(Value::Float4(-x)),
                     _ => {}
                 }
-                let zero = cast(&Value::Int4(0), &DataType::Int4, ty)?;
-                binary_op(BinaryOp::Sub, &zero, ty, &v, ty)
+                let zone = ctx.session.zone();
+                let zero = cast(&Value::Int4(0), &DataType::Int4, ty, zone)?;
+                binary_op(BinaryOp::Sub, &zero, ty, &v, ty, zone)
             }
             Expr::Not(e) => Ok(match truth(&e.eval(row, ctx)?)? {
                 Some(b) => Value::Bool(!b),
@@ -401,7 +409,7 @@ impl Expr {
                     return Ok(Value::Null);
                 }
                 let r = right.eval(row, ctx)?;
-                binary_op(*op, &l, left_ty, &r, right_ty)
+                binary_op(*op, &l, left_ty, &r, right_ty, ctx.session.zone())
             }
             Expr::And(a, b) => {
                 let l = truth(&a.eval(row, ctx)?)?;
@@ -443,7 +451,7 @@ impl Expr {
                 if v.is_null() {
                     return Ok(Value::Null);
                 }
-                cast(&v, from, to)
+                cast(&v, from, to, ctx.session.zone())
             }
             Expr::Func(Func::Coalesce, args) => {
                 // Lazy, as in PostgreSQL: coalesce(1, 1/0) is 1.
@@ -498,7 +506,9 @@ impl Expr {
                         saw_null = true;
                         continue;
                     }
-                    if binary_op(BinaryOp::Eq, &v, ty, &w, item_ty)? == Value::Bool(true) {
+                    if binary_op(BinaryOp::Eq, &v, ty, &w, item_ty, ctx.session.zone())?
+                        == Value::Bool(true)
+                    {
                         return Ok(Value::Bool(!negated));
                     }
                 }
@@ -535,7 +545,7 @@ impl Expr {
                 let Value::Array(items) = array.eval(row, ctx)? else {
                     return Ok(Value::Null);
                 };
-                quantified(&v, *op, left_ty, &items, elem_ty, *all)
+                quantified(&v, *op, left_ty, &items, elem_ty, *all, ctx.session.zone())
             }
             Expr::Sub(sp) => {
                 let result = ctx
@@ -552,7 +562,15 @@ impl Expr {
                         SubResult::Column(vals),
                     ) => {
                         let x = expr.eval(row, ctx)?;
-                        quantified(&x, *op, left_ty, vals.as_slice(), right_ty, *all)
+                        quantified(
+                            &x,
+                            *op,
+                            left_ty,
+                            vals.as_slice(),
+                            right_ty,
+                            *all,
+                            ctx.session.zone(),
+                        )
                     }
                     _ => Err(Error::internal("subquery result of the wrong kind")),
                 }
@@ -576,13 +594,14 @@ fn quantified(
     vals: &[Value],
     right_ty: &DataType,
     all: bool,
+    zone: Zone,
 ) -> Result<Value> {
     let mut saw_null = false;
     for v in vals {
         let r = if x.is_null() || v.is_null() {
             None
         } else {
-            truth(&binary_op(op, x, left_ty, v, right_ty)?)?
+            truth(&binary_op(op, x, left_ty, v, right_ty, zone)?)?
         };
         match r {
             None => saw_null = true,

@@ -38,7 +38,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Isolation, Key, Latest, PutOutcome, ReadView, Row, RowLockMode};
 use crate::sync::Arc;
 use crate::txn::CommitTs;
-use crate::types::{assign_cast, encode_key, Value};
+use crate::types::{assign_cast, encode_key, Value, UTC};
 
 use super::dml::{failing_text, write_row, WriteCtx};
 use super::expr::{EvalCtx, SessionFacts};
@@ -49,7 +49,9 @@ fn newest(w: &WriteCtx<'_>) -> ReadView {
     ReadView { snapshot: CommitTs(u64::MAX - 1), txn: w.view.txn }
 }
 
-/// `values` as the parent's column types (a key compares and encodes by type).
+/// `values` as the parent's column types (a key compares and encodes by type). The
+/// zone is UTC: a foreign key between timestamp and timestamptz columns is refused
+/// when it is created, so no cast here reads one.
 fn as_parent(
     parent: &TableDef,
     fk: &ForeignKeyDef,
@@ -59,7 +61,7 @@ fn as_parent(
     fk.columns
         .iter()
         .zip(&fk.parent_columns)
-        .map(|(&c, &p)| assign_cast(&row[c], &child.columns[c].ty, &parent.columns[p].ty))
+        .map(|(&c, &p)| assign_cast(&row[c], &child.columns[c].ty, &parent.columns[p].ty, UTC))
         .collect()
 }
 
@@ -313,7 +315,7 @@ pub async fn on_parent_write(
                 .iter()
                 .zip(&fk.parent_columns)
                 .map(|(&c, &p)| {
-                    Ok((c, assign_cast(&new[p], &parent.columns[p].ty, &child.columns[c].ty)?))
+                    Ok((c, assign_cast(&new[p], &parent.columns[p].ty, &child.columns[c].ty, UTC)?))
                 })
                 .collect::<Result<_>>()?,
             (FkAction::SetNull, _) => fk.columns.iter().map(|&c| (c, Value::Null)).collect(),

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{cast, compare, DataType, Value};
+use crate::types::{cast, compare, DataType, Value, Zone};
 
 use super::builtins::Builtin;
 use super::expr::EvalCtx;
@@ -546,13 +546,15 @@ impl Func {
     pub fn call(self, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
         let s = ctx.session;
         Ok(match self {
-            Func::Builtin(b) => b.call(args)?,
+            Func::Builtin(b) => b.call(args, s.zone())?,
             Func::Catalog(c) => c.call(args, s)?,
             Func::Now => Value::TimestampTz(s.txn_start),
             Func::StatementTimestamp => Value::TimestampTz(s.statement_start),
             Func::ClockTimestamp => Value::TimestampTz(now_micros()),
-            Func::CurrentDate => Value::Date(s.txn_start.div_euclid(86_400_000_000) as i32),
-            Func::LocalTimestamp => Value::Timestamp(s.txn_start),
+            Func::CurrentDate => {
+                Value::Date(s.zone().to_local(s.txn_start).div_euclid(86_400_000_000) as i32)
+            }
+            Func::LocalTimestamp => Value::Timestamp(s.zone().to_local(s.txn_start)),
             Func::Version => Value::Text(VERSION.to_owned()),
             Func::CurrentDatabase => Value::Text(s.database.clone()),
             Func::CurrentUser => Value::Text(s.user.clone()),
@@ -784,11 +786,11 @@ fn matched_type(what: &str, types: &[DataType]) -> Result<DataType> {
 }
 
 /// Casts `v` to `to` when the planner decided an argument needs it.
-pub fn coerce(v: Value, from: &DataType, to: &DataType) -> Result<Value> {
+pub fn coerce(v: Value, from: &DataType, to: &DataType, zone: Zone) -> Result<Value> {
     if v.is_null() || from == to {
         return Ok(v);
     }
-    cast(&v, from, to)
+    cast(&v, from, to, zone)
 }
 
 /// Microseconds since 2000-01-01 UTC, now.

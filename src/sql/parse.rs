@@ -479,6 +479,24 @@ fn transaction_words(w: &[String]) -> Result<TxnModes> {
     Ok(modes)
 }
 
+/// `SET TIME ZONE INTERVAL '…' [HOUR TO MINUTE]`, as the setting PostgreSQL makes of
+/// it: `INTERVAL '<the interval, with the qualifier's precision>'`, which
+/// `types::Zone::from_setting` reads.
+fn time_zone_interval(w: &[String]) -> Result<String> {
+    let text = w
+        .first()
+        .and_then(|t| t.strip_prefix('\''))
+        .ok_or_else(|| Error::syntax("syntax error at or near \"interval\""))?;
+    let mut iv = crate::types::parse_interval(text)?;
+    match w[1..].iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] | ["second"] | [_, "to", "second"] => {}
+        ["hour"] | ["day", "to", "hour"] => iv.micros -= iv.micros % 3_600_000_000,
+        ["minute"] | [_, "to", "minute"] => iv.micros -= iv.micros % 60_000_000,
+        _ => return Err(Error::unsupported("this interval qualifier in SET TIME ZONE")),
+    }
+    Ok(format!("INTERVAL '{}'", crate::types::format_interval(&iv)))
+}
+
 fn set(sql: &str) -> Result<Plan> {
     let w = words(sql)?;
     let mut i = 1;
@@ -520,7 +538,15 @@ fn set(sql: &str) -> Result<Plan> {
             return Ok(Plan::SetTransaction(transaction_words(&w[i + 1..])?));
         }
         Some("time") if w.get(i + 1).map(String::as_str) == Some("zone") => {
-            let v = w.get(i + 2).map(|s| strip_quote(s).to_owned());
+            if w.get(i + 2).map(String::as_str) == Some("interval") {
+                let v = time_zone_interval(&w[i + 3..])?;
+                return Ok(Plan::Set { name: "TimeZone".into(), value: Some(v), local });
+            }
+            let v = match (w.get(i + 2).map(String::as_str), w.get(i + 3)) {
+                // `SET TIME ZONE -3.5`: the sign is a token of its own.
+                (Some(sign @ ("-" | "+")), Some(n)) => Some(format!("{sign}{n}")),
+                (v, _) => v.map(|s| strip_quote(s).to_owned()),
+            };
             let v = if v.as_deref() == Some("local") || v.as_deref() == Some("default") {
                 None
             } else {

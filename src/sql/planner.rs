@@ -14,7 +14,9 @@ use crate::catalog::{Catalog, Column, SearchPath, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Isolation;
 use crate::sync::Arc;
-use crate::types::{assign_cast, binary_op_type, parse_text, BinaryOp, DataType, Value};
+use crate::types::{
+    assign_cast, binary_op_type, cast_depends_on_zone, parse_text, BinaryOp, DataType, Value, UTC,
+};
 
 use super::constraints::{is_default_keyword, ColumnExtras};
 use super::expr::Expr;
@@ -1057,7 +1059,14 @@ impl<'a> Planner<'a> {
                     ast::Value::SingleQuotedString(s) => s.clone(),
                     other => other.to_string(),
                 };
-                Ok((Expr::Const(parse_text(&text, &to)?), to))
+                let literal = Value::Text(text.clone());
+                if cast_depends_on_zone(&literal, &DataType::Unknown, &to) {
+                    // Read when the statement runs, in the session's zone then.
+                    let e =
+                        Expr::Cast(Box::new(Expr::Const(literal)), DataType::Unknown, to.clone());
+                    return Ok((e, to));
+                }
+                Ok((Expr::Const(parse_text(&text, &to, UTC)?), to))
             }
             E::InList { expr, list, negated } => {
                 let (x, t) = self.expr(expr, scope, outer, agg.as_deref_mut())?;
@@ -1192,6 +1201,7 @@ impl<'a> Planner<'a> {
             | E::Trim { .. }
             | E::Position { .. }
             | E::Extract { .. }
+            | E::AtTimeZone { .. }
             | E::Ceil { .. }
             | E::Floor { .. } => self.special_function(e, scope, outer, agg),
             E::Array(arr) => {
@@ -1405,7 +1415,8 @@ impl<'a> Planner<'a> {
     }
 
     /// The SQL-syntax forms of functions: SUBSTRING(… FROM … FOR …), TRIM(…),
-    /// POSITION(… IN …), EXTRACT(… FROM …), CEIL(…), FLOOR(…).
+    /// POSITION(… IN …), EXTRACT(… FROM …), CEIL(…), FLOOR(…), `x AT TIME ZONE z`
+    /// (`timezone(z, x)`).
     fn special_function(
         &mut self,
         e: &ast::Expr,
@@ -1454,6 +1465,9 @@ impl<'a> Planner<'a> {
             E::Position { expr, r#in } => {
                 self.call_named("strpos", &[r#in, expr], scope, outer, agg)
             }
+            E::AtTimeZone { timestamp, time_zone } => {
+                self.call_named("timezone", &[time_zone, timestamp], scope, outer, agg)
+            }
             E::Extract { field, expr, .. } => {
                 let field = lit(field.to_string().to_lowercase().trim_matches('"').to_owned());
                 self.call_named("extract", &[&field, expr], scope, outer, agg)
@@ -1481,7 +1495,7 @@ impl<'a> Planner<'a> {
                     (Expr::Const(Value::Int8(i)), DataType::Int8)
                 } else {
                     let t = DataType::Numeric(None);
-                    (Expr::Const(parse_text(n, &t)?), t)
+                    (Expr::Const(parse_text(n, &t, UTC)?), t)
                 }
             }
             ast::Value::SingleQuotedString(s) | ast::Value::EscapedStringLiteral(s) => {
@@ -1533,12 +1547,20 @@ impl<'a> Planner<'a> {
                     Ok(Expr::Param(i))
                 }
                 Expr::Const(Value::Null) => Ok(Expr::Const(Value::Null)),
-                // An explicit cast truncates to varchar(n)/char(n) ('hello'::varchar(3)
-                // is 'hel'); an implicit coercion of a literal is 22001 instead.
-                Expr::Const(Value::Text(s)) if explicit => {
-                    Ok(Expr::Const(crate::types::cast(&Value::Text(s), &DataType::Unknown, to)?))
+                // Read when the statement runs, in the session's zone then.
+                Expr::Const(v) if cast_depends_on_zone(&v, &from, to) => {
+                    Ok(Expr::Cast(Box::new(Expr::Const(v)), from, to.clone()))
                 }
-                Expr::Const(Value::Text(s)) => Ok(Expr::Const(parse_text(&s, to)?)),
+                // Folded now: the cast reads no zone (checked just above), so UTC is
+                // as good as any. An explicit cast truncates to varchar(n)/char(n) ('hello'::varchar(3)
+                // is 'hel'); an implicit coercion of a literal is 22001 instead.
+                Expr::Const(Value::Text(s)) if explicit => Ok(Expr::Const(crate::types::cast(
+                    &Value::Text(s),
+                    &DataType::Unknown,
+                    to,
+                    UTC,
+                )?)),
+                Expr::Const(Value::Text(s)) => Ok(Expr::Const(parse_text(&s, to, UTC)?)),
                 other => Ok(Expr::Cast(Box::new(other), DataType::Text, to.clone())),
             };
         }
@@ -1554,7 +1576,9 @@ impl<'a> Planner<'a> {
             if v.is_null() {
                 return Ok(Expr::Const(Value::Null));
             }
-            return Ok(Expr::Const(crate::types::cast(v, &from, to)?));
+            if !cast_depends_on_zone(v, &from, to) {
+                return Ok(Expr::Const(crate::types::cast(v, &from, to, UTC)?));
+            }
         }
         Ok(Expr::Cast(Box::new(e), from, to.clone()))
     }
@@ -1827,7 +1851,9 @@ impl<'a> Planner<'a> {
             if v.is_null() {
                 return Ok(e);
             }
-            return Ok(Expr::Const(assign_cast(v, &t, &col.ty)?));
+            if !cast_depends_on_zone(v, &t, &col.ty) {
+                return Ok(Expr::Const(assign_cast(v, &t, &col.ty, UTC)?));
+            }
         }
         Ok(Expr::Cast(Box::new(e), t, col.ty.clone()))
     }

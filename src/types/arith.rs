@@ -10,7 +10,7 @@ use super::datetime;
 use super::interval;
 use super::numeric;
 use super::ops::{operand_mismatch, Impl};
-use super::{BinaryOp, DataType, Value};
+use super::{BinaryOp, DataType, Value, Zone};
 use crate::error::{Error, ErrorKind, Result};
 
 fn division_by_zero() -> Error {
@@ -159,7 +159,13 @@ pub(super) fn date_arithmetic(how: Impl, l: &Value, r: &Value) -> Result<Value> 
 }
 
 /// Interval arithmetic, `timestamp ± interval` and `timestamp - timestamp`.
-pub(super) fn interval_arithmetic(how: Impl, op: BinaryOp, l: &Value, r: &Value) -> Result<Value> {
+pub(super) fn interval_arithmetic(
+    how: Impl,
+    op: BinaryOp,
+    l: &Value,
+    r: &Value,
+    zone: Zone,
+) -> Result<Value> {
     let float = |v: &Value| match v {
         Value::Float8(f) => Some(*f),
         _ => None,
@@ -184,7 +190,9 @@ pub(super) fn interval_arithmetic(how: Impl, op: BinaryOp, l: &Value, r: &Value)
             let iv = if op == BinaryOp::Sub { iv.checked_neg()? } else { *iv };
             match t {
                 Value::Timestamp(ts) => Value::Timestamp(interval::timestamp_plus(*ts, &iv)?),
-                Value::TimestampTz(ts) => Value::TimestampTz(interval::timestamp_plus(*ts, &iv)?),
+                Value::TimestampTz(ts) => {
+                    Value::TimestampTz(interval::timestamptz_plus(*ts, &iv, zone)?)
+                }
                 _ => return Err(mismatch()),
             }
         }

@@ -11,11 +11,12 @@
 //! decorations (`[0:1]={...}`) are refused with 0A000.
 
 use super::text::{parse_text, text_of};
+use super::Zone;
 use super::{DataType, Value};
 use crate::error::{Error, ErrorKind, Result};
 
 /// `{1,2,NULL}`, quoting elements PostgreSQL would quote.
-pub(crate) fn array_out(items: &[Value], elem_ty: &DataType) -> String {
+pub(crate) fn array_out(items: &[Value], elem_ty: &DataType, zone: Zone) -> String {
     let mut out = String::from("{");
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -25,7 +26,7 @@ pub(crate) fn array_out(items: &[Value], elem_ty: &DataType) -> String {
             out.push_str("NULL");
             continue;
         }
-        let text = text_of(item, elem_ty);
+        let text = text_of(item, elem_ty, zone);
         let needs_quotes = text.is_empty()
             || text.eq_ignore_ascii_case("null")
             || text
@@ -55,7 +56,7 @@ fn malformed_array(text: &str, detail: &str) -> Error {
 }
 
 /// PostgreSQL's `array_in` for one-dimensional arrays: `{1, "a b", NULL, \"q}`.
-pub(crate) fn parse_array(text: &str, elem: &DataType) -> Result<Vec<Value>> {
+pub(crate) fn parse_array(text: &str, elem: &DataType, zone: Zone) -> Result<Vec<Value>> {
     let s = text.trim_matches(|c: char| c.is_ascii_whitespace());
     if s.starts_with('[') {
         return Err(Error::new(
@@ -159,7 +160,7 @@ pub(crate) fn parse_array(text: &str, elem: &DataType) -> Result<Vec<Value>> {
             items.push(if !quoted && protected == 0 && element.eq_ignore_ascii_case("null") {
                 Value::Null
             } else {
-                parse_text(&element, elem)?
+                parse_text(&element, elem, zone)?
             });
             match chars.get(i) {
                 Some(',') => i += 1,
@@ -186,7 +187,7 @@ mod tests {
     use super::*;
 
     fn array_out_of(v: &Value, ty: &DataType) -> String {
-        text_of(v, ty)
+        text_of(v, ty, crate::types::UTC)
     }
 
     #[test]
@@ -202,33 +203,36 @@ mod tests {
         ]);
         let printed = array_out_of(&v, &text_arr);
         assert_eq!(printed, r#"{"a b",c,"",NULL,"null","q\"\\"}"#);
-        assert_eq!(parse_text(&printed, &text_arr).unwrap(), v);
+        assert_eq!(parse_text(&printed, &text_arr, crate::types::UTC).unwrap(), v);
         let int_arr = DataType::Array(Box::new(DataType::Int4));
         assert_eq!(
-            parse_text(" { 1 , 2,NULL } ", &int_arr).unwrap(),
+            parse_text(" { 1 , 2,NULL } ", &int_arr, crate::types::UTC).unwrap(),
             Value::Array(vec![Value::Int4(1), Value::Int4(2), Value::Null])
         );
-        assert_eq!(parse_text("{}", &int_arr).unwrap(), Value::Array(vec![]));
+        assert_eq!(parse_text("{}", &int_arr, crate::types::UTC).unwrap(), Value::Array(vec![]));
         assert_eq!(array_out_of(&Value::Array(vec![]), &int_arr), "{}");
         assert_eq!(
-            parse_text("{a b , c}", &text_arr).unwrap(),
+            parse_text("{a b , c}", &text_arr, crate::types::UTC).unwrap(),
             Value::Array(vec![Value::Text("a b".into()), Value::Text("c".into())])
         );
-        let err = parse_text("1,2", &int_arr).unwrap_err();
+        let err = parse_text("1,2", &int_arr, crate::types::UTC).unwrap_err();
         assert_eq!(err.message, "malformed array literal: \"1,2\"");
         assert_eq!(
             err.detail.as_deref(),
             Some("Array value must start with \"{\" or dimension information.")
         );
-        assert!(parse_text("{1,2}x", &int_arr).is_err());
-        assert!(parse_text("{1,,2}", &int_arr).is_err());
-        assert_eq!(parse_text("{{1}}", &int_arr).unwrap_err().kind, ErrorKind::FeatureNotSupported);
+        assert!(parse_text("{1,2}x", &int_arr, crate::types::UTC).is_err());
+        assert!(parse_text("{1,,2}", &int_arr, crate::types::UTC).is_err());
         assert_eq!(
-            parse_text("{x}", &int_arr).unwrap_err().message,
+            parse_text("{{1}}", &int_arr, crate::types::UTC).unwrap_err().kind,
+            ErrorKind::FeatureNotSupported
+        );
+        assert_eq!(
+            parse_text("{x}", &int_arr, crate::types::UTC).unwrap_err().message,
             "invalid input syntax for type integer: \"x\""
         );
         let ts_arr = DataType::Array(Box::new(DataType::Timestamp));
-        let v = parse_text("{\"2024-01-02 03:04:05\"}", &ts_arr).unwrap();
+        let v = parse_text("{\"2024-01-02 03:04:05\"}", &ts_arr, crate::types::UTC).unwrap();
         assert_eq!(array_out_of(&v, &ts_arr), "{\"2024-01-02 03:04:05\"}");
     }
 }

@@ -14,28 +14,51 @@
 //!   unknown ──text input──▶ any          any ──text output──▶ text/varchar/bpchar/name
 //!   text-like ──text input──▶ any        (bool prints true/false, bpchar loses its pad)
 //!   int2 ⇄ int4 ⇄ int8 ⇄ numeric ⇄ float4 ⇄ float8    (range checks, rint, half-away)
-//!   date ⇄ timestamp ⇄ timestamptz (UTC)  bool ⇄ int4  int ⇄ oid ⇄ regclass  "char" ⇄ int4
+//!   date ⇄ timestamp ⇄ timestamptz (zone)  bool ⇄ int4  int ⇄ oid ⇄ regclass  "char" ⇄ int4
 //!   T[] ⇄ U[] element by element      jsonb ─▶ numbers, bool (a jsonb number or boolean)
 //! ```
 
 use super::datetime;
 use super::numeric;
 use super::text::{self, LengthRule};
-use super::{parse_text, DataType, Value};
+use super::{parse_text, DataType, Value, Zone};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Casts `value` of type `from` to type `to` (explicit cast semantics: `::`/CAST),
 /// enforcing modifiers: char(n) pads or truncates, varchar(n) truncates, numeric(p,s)
-/// rounds or fails with 22003, integers fail with 22003 out of range.
-pub fn cast(value: &Value, from: &DataType, to: &DataType) -> Result<Value> {
-    convert(value, from, to, LengthRule::Truncate)
+/// rounds or fails with 22003, integers fail with 22003 out of range. Casts between
+/// timestamptz and the local types (timestamp, date, text) read and write local times
+/// in `zone`.
+pub fn cast(value: &Value, from: &DataType, to: &DataType, zone: Zone) -> Result<Value> {
+    convert(value, from, to, LengthRule::Truncate, zone)
 }
 
 /// Like [`cast`], for storing into a column of type `to`: a string longer than
 /// `char(n)`/`varchar(n)` is 22001 `value too long for type character varying(n)`
 /// (trailing blanks beyond n are trimmed), as INSERT and UPDATE do.
-pub fn assign_cast(value: &Value, from: &DataType, to: &DataType) -> Result<Value> {
-    convert(value, from, to, LengthRule::Error)
+pub fn assign_cast(value: &Value, from: &DataType, to: &DataType, zone: Zone) -> Result<Value> {
+    convert(value, from, to, LengthRule::Error, zone)
+}
+
+/// True when casting `value` of type `from` to `to` depends on the session's time
+/// zone, so that a constant must not be cast at plan time (a prepared plan may run
+/// under another zone): to or from timestamptz (or its arrays) except between
+/// timestamptz types, and the words `now`, `today`, … read as a date or timestamp.
+pub fn cast_depends_on_zone(value: &Value, from: &DataType, to: &DataType) -> bool {
+    let has_tz = |t: &DataType| match t.without_modifier() {
+        DataType::TimestampTz => true,
+        DataType::Array(e) => *e == DataType::TimestampTz,
+        _ => false,
+    };
+    let relative_word = || match value {
+        Value::Text(s) => {
+            let w = s.trim().to_ascii_lowercase();
+            matches!(w.as_str(), "now" | "today" | "tomorrow" | "yesterday")
+        }
+        _ => false,
+    };
+    has_tz(from) != has_tz(to)
+        || (matches!(to, DataType::Date | DataType::Timestamp) && relative_word())
 }
 
 fn cannot_cast(from: &DataType, to: &DataType) -> Error {
@@ -59,7 +82,13 @@ fn out_of_range(to: &DataType) -> Error {
     Error::new(ErrorKind::NumericValueOutOfRange, message)
 }
 
-fn convert(value: &Value, from: &DataType, to: &DataType, rule: LengthRule) -> Result<Value> {
+fn convert(
+    value: &Value,
+    from: &DataType,
+    to: &DataType,
+    rule: LengthRule,
+    zone: Zone,
+) -> Result<Value> {
     if value.is_null() {
         return Ok(Value::Null);
     }
@@ -80,7 +109,7 @@ fn convert(value: &Value, from: &DataType, to: &DataType, rule: LengthRule) -> R
             };
             let items = items
                 .iter()
-                .map(|v| convert(v, from_elem, to_elem, rule))
+                .map(|v| convert(v, from_elem, to_elem, rule, zone))
                 .collect::<Result<_>>()?;
             return Ok(Value::Array(items));
         }
@@ -92,12 +121,12 @@ fn convert(value: &Value, from: &DataType, to: &DataType, rule: LengthRule) -> R
             let i = as_i64(value).ok_or_else(|| mismatch(value, from))?;
             Value::Char(i8::try_from(i).map_err(|_| out_of_range(to))? as u8)
         }
-        (_, t) if t.is_string() => Value::Text(string_of(value, from, t)),
+        (_, t) if t.is_string() => Value::Text(string_of(value, from, t, zone)),
         (f, _) if f.is_string() || f == DataType::Unknown => {
             let Value::Text(s) = value else {
                 return Err(mismatch(value, from));
             };
-            return parse_text(s, &target).and_then(|v| enforce(v, to, rule));
+            return parse_text(s, &target, zone).and_then(|v| enforce(v, to, rule));
         }
         (f, t) if is_numeric(&f) && is_numeric(t) => convert_number(value, t)?,
         (DataType::Jsonb, t) if is_numeric(t) || *t == DataType::Bool => jsonb_scalar(value, t)?,
@@ -109,7 +138,7 @@ fn convert(value: &Value, from: &DataType, to: &DataType, rule: LengthRule) -> R
             Value::Int4(i) => Value::Bool(*i != 0),
             _ => return Err(mismatch(value, from)),
         },
-        (f, t) if is_datetime(&f) && is_datetime(t) => convert_datetime(value, t)?,
+        (f, t) if is_datetime(&f) && is_datetime(t) => convert_datetime(value, t, zone)?,
         (
             DataType::Int2 | DataType::Int4 | DataType::Int8,
             DataType::Oid | DataType::Regclass | DataType::Regtype | DataType::Regnamespace,
@@ -192,14 +221,14 @@ pub(crate) fn as_i64(value: &Value) -> Option<i64> {
 /// The string a value becomes when cast to a string type `to`: its text output, except
 /// that booleans spell `true`/`false` and bpchar drops its padding unless `to` is
 /// bpchar, as PostgreSQL's `text(boolean)` and `text(bpchar)` do.
-fn string_of(value: &Value, from: &DataType, to: &DataType) -> String {
+fn string_of(value: &Value, from: &DataType, to: &DataType, zone: Zone) -> String {
     match (value, from) {
         (Value::Bool(b), _) => (if *b { "true" } else { "false" }).into(),
         (Value::Text(s), DataType::Bpchar(_)) if !matches!(to, DataType::Bpchar(_)) => {
             s.trim_end_matches(' ').into()
         }
         (Value::Text(s), _) => s.clone(),
-        (v, _) => text::text_of(v, from),
+        (v, _) => text::text_of(v, from, zone),
     }
 }
 
@@ -296,20 +325,26 @@ fn jsonb_scalar(value: &Value, to: &DataType) -> Result<Value> {
     }
 }
 
-fn convert_datetime(value: &Value, to: &DataType) -> Result<Value> {
-    let micros = match value {
-        Value::Timestamp(t) | Value::TimestampTz(t) => *t,
+/// Between date, timestamp and timestamptz: through the local time, which for a
+/// timestamptz is its wall-clock time in `zone`.
+fn convert_datetime(value: &Value, to: &DataType, zone: Zone) -> Result<Value> {
+    if let (Value::TimestampTz(t), DataType::TimestampTz) = (value, to) {
+        return Ok(Value::TimestampTz(*t));
+    }
+    let local = match value {
+        Value::Timestamp(t) => *t,
+        Value::TimestampTz(t) => zone.to_local(*t),
         Value::Date(d) => datetime::date_to_timestamp(*d).ok_or_else(|| {
             Error::new(ErrorKind::DatetimeFieldOverflow, "date out of range for timestamp")
         })?,
         v => return Err(mismatch(v, to)),
     };
     Ok(match to {
-        DataType::Timestamp => Value::Timestamp(micros),
-        DataType::TimestampTz => Value::TimestampTz(micros),
+        DataType::Timestamp => Value::Timestamp(local),
+        DataType::TimestampTz => Value::TimestampTz(zone.local_to_utc(local)),
         _ => match value {
             Value::Date(d) => Value::Date(*d),
-            _ => Value::Date(datetime::timestamp_to_date(micros)),
+            _ => Value::Date(datetime::timestamp_to_date(local)),
         },
     })
 }
@@ -390,52 +425,78 @@ mod tests {
     #[test]
     fn numbers_convert_with_postgres_rounding_and_ranges() {
         assert_eq!(
-            cast(&Value::Float8(2.5), &DataType::Float8, &DataType::Int4).unwrap(),
+            cast(&Value::Float8(2.5), &DataType::Float8, &DataType::Int4, crate::types::UTC)
+                .unwrap(),
             Value::Int4(2)
         );
         assert_eq!(
-            cast(&Value::Float8(3.5), &DataType::Float8, &DataType::Int4).unwrap(),
+            cast(&Value::Float8(3.5), &DataType::Float8, &DataType::Int4, crate::types::UTC)
+                .unwrap(),
             Value::Int4(4)
         );
         assert_eq!(
-            cast(&num("2.5"), &DataType::Numeric(None), &DataType::Int4).unwrap(),
+            cast(&num("2.5"), &DataType::Numeric(None), &DataType::Int4, crate::types::UTC)
+                .unwrap(),
             Value::Int4(3)
         );
         assert_eq!(
-            cast(&num("-2.5"), &DataType::Numeric(None), &DataType::Int8).unwrap(),
+            cast(&num("-2.5"), &DataType::Numeric(None), &DataType::Int8, crate::types::UTC)
+                .unwrap(),
             Value::Int8(-3)
         );
-        let err = cast(&Value::Int8(1 << 40), &DataType::Int8, &DataType::Int4).unwrap_err();
+        let err = cast(&Value::Int8(1 << 40), &DataType::Int8, &DataType::Int4, crate::types::UTC)
+            .unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (ErrorKind::NumericValueOutOfRange, "integer out of range")
         );
         assert_eq!(
-            cast(&Value::Int4(70000), &DataType::Int4, &DataType::Int2).unwrap_err().message,
+            cast(&Value::Int4(70000), &DataType::Int4, &DataType::Int2, crate::types::UTC)
+                .unwrap_err()
+                .message,
             "smallint out of range"
         );
         assert_eq!(
-            cast(&Value::Float8(f64::NAN), &DataType::Float8, &DataType::Int8).unwrap_err().message,
+            cast(&Value::Float8(f64::NAN), &DataType::Float8, &DataType::Int8, crate::types::UTC)
+                .unwrap_err()
+                .message,
             "bigint out of range"
         );
         assert_eq!(
-            cast(&Value::Float8(9.3e18), &DataType::Float8, &DataType::Int8).unwrap_err().message,
+            cast(&Value::Float8(9.3e18), &DataType::Float8, &DataType::Int8, crate::types::UTC)
+                .unwrap_err()
+                .message,
             "bigint out of range"
         );
         assert_eq!(
-            cast(&Value::Float8(0.1), &DataType::Float8, &DataType::Numeric(None)).unwrap(),
+            cast(
+                &Value::Float8(0.1),
+                &DataType::Float8,
+                &DataType::Numeric(None),
+                crate::types::UTC
+            )
+            .unwrap(),
             num("0.1")
         );
         assert_eq!(
-            cast(&Value::Int4(5), &DataType::Int4, &DataType::Numeric(Some((5, 2)))).unwrap(),
+            cast(
+                &Value::Int4(5),
+                &DataType::Int4,
+                &DataType::Numeric(Some((5, 2))),
+                crate::types::UTC
+            )
+            .unwrap(),
             num("5.00")
         );
         assert_eq!(
-            cast(&num("1.25"), &DataType::Numeric(None), &DataType::Float8).unwrap(),
+            cast(&num("1.25"), &DataType::Numeric(None), &DataType::Float8, crate::types::UTC)
+                .unwrap(),
             Value::Float8(1.25)
         );
         assert_eq!(
-            cast(&Value::Float8(1e300), &DataType::Float8, &DataType::Float4).unwrap_err().message,
+            cast(&Value::Float8(1e300), &DataType::Float8, &DataType::Float4, crate::types::UTC)
+                .unwrap_err()
+                .message,
             "value out of range: overflow"
         );
     }
@@ -444,53 +505,100 @@ mod tests {
     fn strings_truncate_on_cast_and_fail_on_assignment() {
         let text = |s: &str| Value::Text(s.into());
         assert_eq!(
-            cast(&text("abcdef"), &DataType::Unknown, &DataType::Bpchar(Some(3))).unwrap(),
+            cast(
+                &text("abcdef"),
+                &DataType::Unknown,
+                &DataType::Bpchar(Some(3)),
+                crate::types::UTC
+            )
+            .unwrap(),
             text("abc")
         );
         assert_eq!(
-            cast(&text("ab"), &DataType::Text, &DataType::Bpchar(Some(3))).unwrap(),
+            cast(&text("ab"), &DataType::Text, &DataType::Bpchar(Some(3)), crate::types::UTC)
+                .unwrap(),
             text("ab ")
         );
         assert_eq!(
-            cast(&text("abcdef"), &DataType::Text, &DataType::Varchar(Some(3))).unwrap(),
+            cast(&text("abcdef"), &DataType::Text, &DataType::Varchar(Some(3)), crate::types::UTC)
+                .unwrap(),
             text("abc")
         );
-        let err = assign_cast(&text("abcdef"), &DataType::Unknown, &DataType::Varchar(Some(3)))
-            .unwrap_err();
+        let err = assign_cast(
+            &text("abcdef"),
+            &DataType::Unknown,
+            &DataType::Varchar(Some(3)),
+            crate::types::UTC,
+        )
+        .unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (ErrorKind::StringDataRightTruncation, "value too long for type character varying(3)")
         );
-        let err =
-            assign_cast(&text("abcdef"), &DataType::Text, &DataType::Bpchar(Some(3))).unwrap_err();
+        let err = assign_cast(
+            &text("abcdef"),
+            &DataType::Text,
+            &DataType::Bpchar(Some(3)),
+            crate::types::UTC,
+        )
+        .unwrap_err();
         assert_eq!(err.message, "value too long for type character(3)");
         assert_eq!(
-            assign_cast(&text("abc   "), &DataType::Text, &DataType::Bpchar(Some(3))).unwrap(),
+            assign_cast(
+                &text("abc   "),
+                &DataType::Text,
+                &DataType::Bpchar(Some(3)),
+                crate::types::UTC
+            )
+            .unwrap(),
             text("abc")
         );
         assert_eq!(
-            cast(&text("a  "), &DataType::Bpchar(Some(3)), &DataType::Text).unwrap(),
+            cast(&text("a  "), &DataType::Bpchar(Some(3)), &DataType::Text, crate::types::UTC)
+                .unwrap(),
             text("a")
         );
         assert_eq!(
-            cast(&text("a  "), &DataType::Bpchar(Some(3)), &DataType::Bpchar(Some(5))).unwrap(),
+            cast(
+                &text("a  "),
+                &DataType::Bpchar(Some(3)),
+                &DataType::Bpchar(Some(5)),
+                crate::types::UTC
+            )
+            .unwrap(),
             text("a    ")
         );
         assert_eq!(
-            cast(&Value::Bool(true), &DataType::Bool, &DataType::Text).unwrap(),
+            cast(&Value::Bool(true), &DataType::Bool, &DataType::Text, crate::types::UTC).unwrap(),
             text("true")
         );
         assert_eq!(
-            cast(&num("1.50"), &DataType::Numeric(None), &DataType::Varchar(None)).unwrap(),
+            cast(
+                &num("1.50"),
+                &DataType::Numeric(None),
+                &DataType::Varchar(None),
+                crate::types::UTC
+            )
+            .unwrap(),
             text("1.50")
         );
-        assert_eq!(cast(&text(" 42 "), &DataType::Text, &DataType::Int4).unwrap(), Value::Int4(42));
         assert_eq!(
-            cast(&text("yes"), &DataType::Varchar(None), &DataType::Bool).unwrap(),
+            cast(&text(" 42 "), &DataType::Text, &DataType::Int4, crate::types::UTC).unwrap(),
+            Value::Int4(42)
+        );
+        assert_eq!(
+            cast(&text("yes"), &DataType::Varchar(None), &DataType::Bool, crate::types::UTC)
+                .unwrap(),
             Value::Bool(true)
         );
         assert_eq!(
-            cast(&text("1.239"), &DataType::Unknown, &DataType::Numeric(Some((4, 2)))).unwrap(),
+            cast(
+                &text("1.239"),
+                &DataType::Unknown,
+                &DataType::Numeric(Some((4, 2))),
+                crate::types::UTC
+            )
+            .unwrap(),
             num("1.24")
         );
     }
@@ -498,56 +606,71 @@ mod tests {
     #[test]
     fn other_casts() {
         assert_eq!(
-            cast(&Value::Bool(true), &DataType::Bool, &DataType::Int4).unwrap(),
+            cast(&Value::Bool(true), &DataType::Bool, &DataType::Int4, crate::types::UTC).unwrap(),
             Value::Int4(1)
         );
         assert_eq!(
-            cast(&Value::Int4(-3), &DataType::Int4, &DataType::Bool).unwrap(),
+            cast(&Value::Int4(-3), &DataType::Int4, &DataType::Bool, crate::types::UTC).unwrap(),
             Value::Bool(true)
         );
-        let err = cast(&Value::Bool(true), &DataType::Bool, &DataType::Date).unwrap_err();
+        let err = cast(&Value::Bool(true), &DataType::Bool, &DataType::Date, crate::types::UTC)
+            .unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (ErrorKind::CannotCoerce, "cannot cast type boolean to date")
         );
         assert_eq!(
-            cast(&Value::Int8(1), &DataType::Int8, &DataType::Bool).unwrap_err().kind,
+            cast(&Value::Int8(1), &DataType::Int8, &DataType::Bool, crate::types::UTC)
+                .unwrap_err()
+                .kind,
             ErrorKind::CannotCoerce
         );
         assert_eq!(
-            cast(&Value::Date(1), &DataType::Date, &DataType::Timestamp).unwrap(),
+            cast(&Value::Date(1), &DataType::Date, &DataType::Timestamp, crate::types::UTC)
+                .unwrap(),
             Value::Timestamp(86_400_000_000)
         );
         assert_eq!(
-            cast(&Value::Timestamp(-1), &DataType::Timestamp, &DataType::Date).unwrap(),
+            cast(&Value::Timestamp(-1), &DataType::Timestamp, &DataType::Date, crate::types::UTC)
+                .unwrap(),
             Value::Date(-1)
         );
         assert_eq!(
-            cast(&Value::Timestamp(5), &DataType::Timestamp, &DataType::TimestampTz).unwrap(),
+            cast(
+                &Value::Timestamp(5),
+                &DataType::Timestamp,
+                &DataType::TimestampTz,
+                crate::types::UTC
+            )
+            .unwrap(),
             Value::TimestampTz(5)
         );
         assert_eq!(
-            cast(&Value::Int4(-1), &DataType::Int4, &DataType::Oid).unwrap(),
+            cast(&Value::Int4(-1), &DataType::Int4, &DataType::Oid, crate::types::UTC).unwrap(),
             Value::Oid(u32::MAX)
         );
         assert_eq!(
-            cast(&Value::Oid(u32::MAX), &DataType::Oid, &DataType::Int4).unwrap(),
+            cast(&Value::Oid(u32::MAX), &DataType::Oid, &DataType::Int4, crate::types::UTC)
+                .unwrap(),
             Value::Int4(-1)
         );
         assert_eq!(
-            cast(&Value::Oid(1259), &DataType::Regclass, &DataType::Oid).unwrap(),
+            cast(&Value::Oid(1259), &DataType::Regclass, &DataType::Oid, crate::types::UTC)
+                .unwrap(),
             Value::Oid(1259)
         );
         assert_eq!(
-            cast(&Value::Char(b'r'), &DataType::Char, &DataType::Text).unwrap(),
+            cast(&Value::Char(b'r'), &DataType::Char, &DataType::Text, crate::types::UTC).unwrap(),
             Value::Text("r".into())
         );
         assert_eq!(
-            cast(&Value::Text("rel".into()), &DataType::Text, &DataType::Char).unwrap(),
+            cast(&Value::Text("rel".into()), &DataType::Text, &DataType::Char, crate::types::UTC)
+                .unwrap(),
             Value::Char(b'r')
         );
         assert_eq!(
-            cast(&Value::Text("x".repeat(70)), &DataType::Text, &DataType::Name).unwrap(),
+            cast(&Value::Text("x".repeat(70)), &DataType::Text, &DataType::Name, crate::types::UTC)
+                .unwrap(),
             Value::Text("x".repeat(63))
         );
         let arr = Value::Array(vec![Value::Text("1".into()), Value::Null]);
@@ -555,12 +678,22 @@ mod tests {
             &arr,
             &DataType::Array(Box::new(DataType::Text)),
             &DataType::Array(Box::new(DataType::Int8)),
+            crate::types::UTC,
         )
         .unwrap();
         assert_eq!(got, Value::Array(vec![Value::Int8(1), Value::Null]));
-        assert_eq!(cast(&Value::Null, &DataType::Bool, &DataType::Date).unwrap(), Value::Null);
         assert_eq!(
-            cast(&Value::Text("2024-01-02".into()), &DataType::Unknown, &DataType::Date).unwrap(),
+            cast(&Value::Null, &DataType::Bool, &DataType::Date, crate::types::UTC).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            cast(
+                &Value::Text("2024-01-02".into()),
+                &DataType::Unknown,
+                &DataType::Date,
+                crate::types::UTC
+            )
+            .unwrap(),
             Value::Date(8767)
         );
     }

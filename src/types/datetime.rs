@@ -1,12 +1,13 @@
 //! `timestamp`, `timestamptz` and `date`: PostgreSQL's representation (microseconds or
 //! days since 2000-01-01), ISO text input and output, and the range limits.
 //!
-//! The server's TimeZone is UTC, so a timestamptz is printed with `+00` and an input
-//! offset is applied once, on the way in. Input is the ISO form only
-//! (`2024-01-02[ T]03:04:05[.123456][+02[:00]|Z|UTC][ BC]`), plus the special words
-//! `infinity`, `-infinity`, `epoch`, `now`, `today`, `tomorrow`, `yesterday`. The other
-//! date styles PostgreSQL accepts (`01/02/2024`, `Jan 2 2024`) and named zones other than
-//! UTC are refused with an error, never guessed at. Infinity is `i64::MAX`/`i64::MIN`
+//! A timestamptz is printed in the session's zone (`zone.rs`) with its offset there, and
+//! read with the offset or zone name its text gives, else as a local time in the
+//! session's zone. Input is the ISO form only
+//! (`2024-01-02[ T]03:04:05[.123456][+02[:00]|Z|UTC|Europe/Paris][ BC]`), plus the
+//! special words `infinity`, `-infinity`, `epoch`, `now`, `today`, `tomorrow`,
+//! `yesterday`. The other date styles PostgreSQL accepts (`01/02/2024`, `Jan 2 2024`)
+//! are refused with an error, never guessed at. Infinity is `i64::MAX`/`i64::MIN`
 //! (`i32::MAX`/`i32::MIN` for dates), exactly PostgreSQL's on-disk and wire values.
 //!
 //! ```text
@@ -14,6 +15,7 @@
 //!   (year, month, day)    ──days_from_civil──▶ days                 year 0 = 1 BC
 //! ```
 
+use super::zone::{format_offset, Zone};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Microseconds in a day.
@@ -107,8 +109,19 @@ pub(crate) fn format_date(days: i32) -> String {
     }
 }
 
-/// Text output of a timestamp; `with_zone` appends the UTC offset `+00`.
-pub(crate) fn format_timestamp(micros: i64, with_zone: bool) -> String {
+/// Text output of a timestamp (a local time).
+pub(crate) fn format_timestamp(micros: i64) -> String {
+    write_timestamp(micros, None)
+}
+
+/// Text output of a timestamptz: the local time in `zone`, then its offset there
+/// (`2024-03-10 01:00:00-05`, `+05:30`, `-04:56:02` for local mean time).
+pub(crate) fn format_timestamptz(micros: i64, zone: Zone) -> String {
+    let offset = zone.offset_at(micros);
+    write_timestamp(zone.to_local(micros), Some(offset))
+}
+
+fn write_timestamp(micros: i64, offset: Option<i32>) -> String {
     match micros {
         i64::MAX => return "infinity".into(),
         i64::MIN => return "-infinity".into(),
@@ -118,21 +131,27 @@ pub(crate) fn format_timestamp(micros: i64, with_zone: bool) -> String {
     let time = micros.rem_euclid(USECS_PER_DAY);
     let mut out = String::with_capacity(32);
     let bc = write_ymd(days, &mut out);
-    let secs = time / 1_000_000;
-    let frac = time % 1_000_000;
-    out.push_str(&format!(" {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
-    if frac != 0 {
-        let digits = format!("{frac:06}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
-    }
-    if with_zone {
-        out.push_str("+00");
+    out.push(' ');
+    write_time_of_day(time, &mut out);
+    if let Some(offset) = offset {
+        out.push_str(&format_offset(offset));
     }
     if bc {
         out.push_str(" BC");
     }
     out
+}
+
+/// Appends `HH:MM:SS[.ffffff]` (trailing zeros of the fraction dropped).
+pub(crate) fn write_time_of_day(time: i64, out: &mut String) {
+    let secs = time / 1_000_000;
+    let frac = time % 1_000_000;
+    out.push_str(&format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
+    if frac != 0 {
+        let digits = format!("{frac:06}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
 }
 
 /// Days since 2000-01-01 → microseconds, or `None` past the timestamp range.
@@ -270,8 +289,9 @@ impl<'a> Scanner<'a> {
         Ok(micros)
     }
 
-    /// `Z`, `UTC`, `GMT`, `+HH`, `+HH:MM`, `+HHMM`, `+HH:MM:SS` → seconds east of UTC.
-    fn zone(&mut self) -> Result<Option<i64>> {
+    /// `+HH`, `+HH:MM`, `+HHMM`, `+HH:MM:SS` (a fixed offset), or a zone name or
+    /// abbreviation (`Z`, `UTC`, `PST`, `America/New_York`: [`Zone::from_name`]).
+    fn zone(&mut self) -> Result<Option<Zone>> {
         match self.peek() {
             Some(sign @ (b'+' | b'-')) => {
                 self.pos += 1;
@@ -296,29 +316,22 @@ impl<'a> Scanner<'a> {
                         format!("time zone displacement out of range: \"{}\"", self.input),
                     ));
                 }
-                let offset = hours * 3600 + minutes * 60 + seconds;
-                Ok(Some(if sign == b'-' { -offset } else { offset }))
+                let offset = (hours * 3600 + minutes * 60 + seconds) as i32;
+                Ok(Some(Zone::Fixed(if sign == b'-' { -offset } else { offset })))
             }
             Some(b) if b.is_ascii_alphabetic() => {
                 let start = self.pos;
-                while self
-                    .peek()
-                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'_')
-                {
+                while self.peek().is_some_and(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+')
+                }) {
                     self.pos += 1;
                 }
                 let word = &self.input[start..self.pos];
-                match word.to_ascii_lowercase().as_str() {
-                    "z" | "utc" | "gmt" | "zulu" | "ut" => Ok(Some(0)),
-                    "bc" | "ad" => {
-                        self.pos = start;
-                        Ok(None)
-                    }
-                    _ => Err(Error::new(
-                        ErrorKind::FeatureNotSupported,
-                        format!("time zone \"{word}\" is not supported yet"),
-                    )),
+                if word.eq_ignore_ascii_case("bc") || word.eq_ignore_ascii_case("ad") {
+                    self.pos = start;
+                    return Ok(None);
                 }
+                Zone::from_name(word).map(Some)
             }
             _ => Ok(None),
         }
@@ -338,9 +351,11 @@ fn iso_basic_date(s: &str) -> Option<String> {
     (digits == 8 && ends).then(|| format!("{}-{}-{}{}", &s[..4], &s[4..6], &s[6..8], &s[8..]))
 }
 
-pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind) -> Result<i64> {
+/// Local times (no offset in the text) of a timestamptz are in `zone`, as are the
+/// special words' days (`today` is today there).
+pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind, zone: Zone) -> Result<i64> {
     let trimmed = input.trim_matches(|c: char| c.is_ascii_whitespace());
-    if let Some(value) = special_word(trimmed, kind) {
+    if let Some(value) = special_word(trimmed, kind, zone) {
         return Ok(value);
     }
     let expanded = iso_basic_date(trimmed);
@@ -402,8 +417,9 @@ pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind) -> Result<i64> {
         DatetimeKind::Timestamp | DatetimeKind::TimestampTz => {
             let mut micros = days.checked_mul(USECS_PER_DAY).and_then(|m| m.checked_add(time));
             if kind == DatetimeKind::TimestampTz {
-                let shift = offset.unwrap_or(0) * 1_000_000;
-                micros = micros.and_then(|m| m.checked_sub(shift));
+                let zone = offset.unwrap_or(zone);
+                micros = micros.filter(|m| (MIN_TIMESTAMP..END_TIMESTAMP).contains(m));
+                micros = micros.map(|m| zone.local_to_utc(m));
             }
             match micros {
                 Some(m) if (MIN_TIMESTAMP..END_TIMESTAMP).contains(&m) => Ok(m),
@@ -413,22 +429,22 @@ pub(crate) fn parse_datetime(input: &str, kind: DatetimeKind) -> Result<i64> {
     }
 }
 
-/// `infinity`, `epoch`, `now` and friends.
-fn special_word(word: &str, kind: DatetimeKind) -> Option<i64> {
+/// `infinity`, `epoch`, `now` and friends; `now`, `today`, … are local times in `zone`
+/// (a timestamptz's `today` is midnight there).
+fn special_word(word: &str, kind: DatetimeKind, zone: Zone) -> Option<i64> {
     let lower = word.to_ascii_lowercase();
     let (plus_inf, minus_inf) = match kind {
         DatetimeKind::Date => (i64::from(i32::MAX), i64::from(i32::MIN)),
         _ => (i64::MAX, i64::MIN),
     };
-    let now_micros = || {
-        let now = chrono::Utc::now();
-        now.timestamp_micros() - UNIX_TO_PG_DAYS * USECS_PER_DAY
-    };
+    let now = chrono::Utc::now().timestamp_micros() - UNIX_TO_PG_DAYS * USECS_PER_DAY;
+    let local_now = zone.to_local(now);
     let day_start = |offset_days: i64| {
-        let today = now_micros().div_euclid(USECS_PER_DAY) + offset_days;
+        let day = local_now.div_euclid(USECS_PER_DAY) + offset_days;
         match kind {
-            DatetimeKind::Date => today,
-            _ => today * USECS_PER_DAY,
+            DatetimeKind::Date => day,
+            DatetimeKind::Timestamp => day * USECS_PER_DAY,
+            DatetimeKind::TimestampTz => zone.local_to_utc(day * USECS_PER_DAY),
         }
     };
     Some(match lower.as_str() {
@@ -439,8 +455,9 @@ fn special_word(word: &str, kind: DatetimeKind) -> Option<i64> {
             _ => -UNIX_TO_PG_DAYS * USECS_PER_DAY,
         },
         "now" => match kind {
-            DatetimeKind::Date => now_micros().div_euclid(USECS_PER_DAY),
-            _ => now_micros(),
+            DatetimeKind::Date => local_now.div_euclid(USECS_PER_DAY),
+            DatetimeKind::Timestamp => local_now,
+            DatetimeKind::TimestampTz => now,
         },
         "today" => day_start(0),
         "tomorrow" => day_start(1),
@@ -455,7 +472,7 @@ mod tests {
     use super::*;
 
     fn ts(s: &str) -> Result<i64> {
-        parse_datetime(s, DatetimeKind::Timestamp)
+        parse_datetime(s, DatetimeKind::Timestamp, Zone::default())
     }
 
     #[test]
@@ -482,15 +499,18 @@ mod tests {
             ("infinity", "infinity"),
             ("2000-01-01 24:00:00", "2000-01-02 00:00:00"),
         ] {
-            assert_eq!(format_timestamp(ts(input).unwrap(), false), want, "{input}");
+            assert_eq!(format_timestamp(ts(input).unwrap()), want, "{input}");
         }
         assert_eq!(ts("2000-01-01 00:00:00").unwrap(), 0);
-        assert_eq!(format_timestamp(-1, false), "1999-12-31 23:59:59.999999");
+        assert_eq!(format_timestamp(-1), "1999-12-31 23:59:59.999999");
     }
 
     #[test]
     fn timestamptz_applies_the_offset() {
-        let tz = |s| format_timestamp(parse_datetime(s, DatetimeKind::TimestampTz).unwrap(), true);
+        let tz = |s| {
+            let utc = Zone::default();
+            format_timestamptz(parse_datetime(s, DatetimeKind::TimestampTz, utc).unwrap(), utc)
+        };
         assert_eq!(tz("2024-01-02 03:04:05+02"), "2024-01-02 01:04:05+00");
         assert_eq!(tz("2024-01-02 03:04:05+02:30"), "2024-01-02 00:34:05+00");
         assert_eq!(tz("2024-01-02T03:04:05Z"), "2024-01-02 03:04:05+00");
@@ -509,23 +529,27 @@ mod tests {
         assert_eq!(err.message, "date/time field value out of range: \"2024-13-01\"");
         assert_eq!(ts("2023-02-29").unwrap_err().kind, ErrorKind::DatetimeFieldOverflow);
         assert_eq!(
-            ts("2024-01-02 03:04:05 junk").unwrap_err().kind,
-            ErrorKind::FeatureNotSupported
+            ts("2024-01-02 03:04:05 junk").unwrap_err().message,
+            "time zone \"junk\" not recognized"
         );
         assert_eq!(ts("2024-01-02 03:04:05 +").unwrap_err().kind, ErrorKind::InvalidDatetimeFormat);
         assert_eq!(ts("2024-01-02 25:00").unwrap_err().kind, ErrorKind::DatetimeFieldOverflow);
-        let err = parse_datetime("2024-01-0x", DatetimeKind::Date).unwrap_err();
+        let err = parse_datetime("2024-01-0x", DatetimeKind::Date, Zone::default()).unwrap_err();
         assert_eq!(err.message, "invalid input syntax for type date: \"2024-01-0x\"");
     }
 
     #[test]
     fn dates_parse_and_print() {
-        let d = |s| format_date(parse_datetime(s, DatetimeKind::Date).unwrap() as i32);
+        let d =
+            |s| format_date(parse_datetime(s, DatetimeKind::Date, Zone::default()).unwrap() as i32);
         assert_eq!(d("2024-01-02"), "2024-01-02");
         assert_eq!(d("2024-01-02 03:04:05"), "2024-01-02");
         assert_eq!(d("epoch"), "1970-01-01");
         assert_eq!(d("-infinity"), "-infinity");
-        assert_eq!(parse_datetime("2000-01-02", DatetimeKind::Date).unwrap(), 1);
-        assert_eq!(parse_datetime("2000-01-02 +00", DatetimeKind::Date).unwrap(), 1);
+        assert_eq!(parse_datetime("2000-01-02", DatetimeKind::Date, Zone::default()).unwrap(), 1);
+        assert_eq!(
+            parse_datetime("2000-01-02 +00", DatetimeKind::Date, Zone::default()).unwrap(),
+            1
+        );
     }
 }

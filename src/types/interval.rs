@@ -120,8 +120,8 @@ impl Interval {
     }
 }
 
-/// `timestamp + interval` (also timestamptz, whose zone is UTC): months on the calendar
-/// (clamping the day to the month's end), then days, then microseconds.
+/// `timestamp + interval`: months on the calendar (clamping the day to the month's
+/// end), then days, then microseconds.
 pub(crate) fn timestamp_plus(ts: i64, iv: &Interval) -> Result<i64> {
     if ts == i64::MAX || ts == i64::MIN {
         return Ok(ts);
@@ -146,6 +146,20 @@ pub(crate) fn timestamp_plus(ts: i64, iv: &Interval) -> Result<i64> {
         return Err(ts_range());
     }
     Ok(result)
+}
+
+/// `timestamptz + interval`: months and days move the wall clock in `zone` (a day
+/// across a DST change is 23 or 25 hours), then microseconds move the instant.
+pub(crate) fn timestamptz_plus(ts: i64, iv: &Interval, zone: super::Zone) -> Result<i64> {
+    if ts == i64::MAX || ts == i64::MIN {
+        return Ok(ts);
+    }
+    let mut ts = ts;
+    if iv.months != 0 || iv.days != 0 {
+        let calendar = Interval { months: iv.months, days: iv.days, micros: 0 };
+        ts = zone.local_to_utc(timestamp_plus(zone.to_local(ts), &calendar)?);
+    }
+    timestamp_plus(ts, &Interval { months: 0, days: 0, micros: iv.micros })
 }
 
 /// `timestamp - timestamp`: the difference in days and time of day, same sign

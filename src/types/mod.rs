@@ -29,10 +29,13 @@
 //!
 //! * `interval.rs` (with `interval_in.rs`, its input), `bytea.rs` (bytea and uuid),
 //!   `jsonb.rs`: the types whose representation is an idea of its own.
+//! * `zone.rs`: time zones, which every function that reads or writes a
+//!   timestamptz's local time takes (text I/O, casts, operators): the session's zone
+//!   is an argument, never a global.
 //!
 //! Deliberate gaps, each refused with 0A000 rather than approximated: numeric NaN and
 //! Infinity, numerics beyond 28 significant digits (22003), multidimensional arrays,
-//! time zones other than UTC and fixed offsets, `json` (use `jsonb`), interval
+//! POSIX time zones with daylight-saving rules, `json` (use `jsonb`), interval
 //! typmods (`interval hour to minute`), and `regclass` input by name (the catalog
 //! resolves names; here `regclass` is a number).
 
@@ -51,10 +54,11 @@ mod ops;
 mod order;
 mod row;
 mod text;
+mod zone;
 
 pub use binary::{bad_binary, parse_binary, write_binary};
 pub use bytea::random_uuid;
-pub use cast::{assign_cast, can_cast_assignment, can_cast_implicitly, cast};
+pub use cast::{assign_cast, can_cast_assignment, can_cast_implicitly, cast, cast_depends_on_zone};
 pub use interval::{format_interval, parse_interval, Interval};
 pub use jsonb::{format_jsonb, parse_jsonb, Jsonb};
 pub(crate) use numeric::divide as numeric_divide;
@@ -62,6 +66,7 @@ pub use ops::{binary_op, binary_op_operand_types, binary_op_type};
 pub use order::{compare, encode_key};
 pub use row::{decode_row, encode_row};
 pub use text::{format_float4, format_float8, parse_text, text_of, write_text};
+pub use zone::{format_offset, Zone, UTC};
 
 use rust_decimal::Decimal;
 

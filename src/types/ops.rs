@@ -40,7 +40,7 @@ use super::arith::{
 use super::cast::cast;
 use super::order::compare;
 use super::text::text_of;
-use super::{BinaryOp, DataType, Value};
+use super::{BinaryOp, DataType, Value, Zone};
 use crate::error::{Error, ErrorKind, Result};
 
 impl BinaryOp {
@@ -497,30 +497,38 @@ pub fn binary_op_operand_types(
     Ok((resolved.left, resolved.right))
 }
 
-fn coerce<'a>(value: &'a Value, from: &DataType, to: &DataType) -> Result<Cow<'a, Value>> {
+fn coerce<'a>(
+    value: &'a Value,
+    from: &DataType,
+    to: &DataType,
+    zone: Zone,
+) -> Result<Cow<'a, Value>> {
     if from.without_modifier() == *to {
         Ok(Cow::Borrowed(value))
     } else {
-        cast(value, from, to).map(Cow::Owned)
+        cast(value, from, to, zone).map(Cow::Owned)
     }
 }
 
 /// Evaluates `left op right` for operands whose types are `left_ty`/`right_ty`
 /// (as resolved by [`binary_op_type`]): overflow is 22003 (`integer out of range`),
 /// division by zero 22012. Comparisons return `Value::Bool`. A NULL operand gives NULL.
+/// `zone` is the session's: timestamp and timestamptz compare as instants there, and
+/// a timestamptz moves by an interval's days and months on its wall clock there.
 pub fn binary_op(
     op: BinaryOp,
     left: &Value,
     left_ty: &DataType,
     right: &Value,
     right_ty: &DataType,
+    zone: Zone,
 ) -> Result<Value> {
     if left.is_null() || right.is_null() {
-        return concat_null_array(op, left, left_ty, right, right_ty);
+        return concat_null_array(op, left, left_ty, right, right_ty, zone);
     }
     let resolved = resolve(op, left_ty, right_ty)?;
-    let l = coerce(left, left_ty, &resolved.left)?;
-    let r = coerce(right, right_ty, &resolved.right)?;
+    let l = coerce(left, left_ty, &resolved.left, zone)?;
+    let r = coerce(right, right_ty, &resolved.right, zone)?;
     match resolved.how {
         Impl::Int => int_arithmetic(op, &l, &r, &resolved.result),
         Impl::Float4 => match (l.as_ref(), r.as_ref()) {
@@ -540,7 +548,7 @@ pub fn binary_op(
             date_arithmetic(resolved.how, &l, &r)
         }
         Impl::IntervalArith | Impl::TimestampInterval | Impl::TimestampDiff => {
-            interval_arithmetic(resolved.how, op, &l, &r)
+            interval_arithmetic(resolved.how, op, &l, &r, zone)
         }
         Impl::Json => json_operator(op, &l, &r),
         Impl::Bits => bitwise(op, &l, &r, &resolved.result),
@@ -564,7 +572,7 @@ pub fn binary_op(
                 Value::Text(s) => s.clone(),
                 // As the bool → text cast: 'x' || true is 'xtrue'.
                 Value::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
-                other => text_of(other, ty),
+                other => text_of(other, ty, zone),
             };
             Ok(Value::Text(piece(&l, &resolved.left) + &piece(&r, &resolved.right)))
         }
@@ -592,6 +600,7 @@ fn concat_null_array(
     left_ty: &DataType,
     right: &Value,
     right_ty: &DataType,
+    zone: Zone,
 ) -> Result<Value> {
     let is_array = |t: &DataType| matches!(t, DataType::Array(_));
     if op != BinaryOp::Concat || !(is_array(left_ty) || is_array(right_ty)) {
@@ -600,7 +609,7 @@ fn concat_null_array(
     let resolved = resolve(op, left_ty, right_ty)?;
     // Each side as its resolved type: the array's, or the element's.
     let side = |v: &Value, ty: &DataType, to: &DataType| -> Result<Option<Vec<Value>>> {
-        Ok(match (coerce(v, ty, to)?.into_owned(), is_array(to)) {
+        Ok(match (coerce(v, ty, to, zone)?.into_owned(), is_array(to)) {
             (Value::Null, true) => None,
             (Value::Array(items), true) => Some(items),
             (other, true) => return Err(operand_mismatch(&other, v)),
@@ -710,7 +719,9 @@ mod tests {
     #[test]
     fn integer_arithmetic_checks_overflow() {
         use DataType::*;
-        let op = |o, l: Value, lt: DataType, r: Value, rt: DataType| binary_op(o, &l, &lt, &r, &rt);
+        let op = |o, l: Value, lt: DataType, r: Value, rt: DataType| {
+            binary_op(o, &l, &lt, &r, &rt, crate::types::UTC)
+        };
         assert_eq!(op(Add, Value::Int2(1), Int2, Value::Int4(2), Int4).unwrap(), Value::Int4(3));
         assert_eq!(op(Div, Value::Int4(7), Int4, Value::Int4(-2), Int4).unwrap(), Value::Int4(-3));
         assert_eq!(op(Mod, Value::Int4(-7), Int4, Value::Int4(2), Int4).unwrap(), Value::Int4(-1));
@@ -747,32 +758,48 @@ mod tests {
     fn numeric_and_float_arithmetic() {
         use DataType::*;
         let n = Numeric(None);
-        assert_eq!(binary_op(Add, &num("1.5"), &n, &Value::Int4(1), &Int4).unwrap(), num("2.5"));
         assert_eq!(
-            binary_op(Div, &Value::Int4(1), &Int4, &num("3"), &n).unwrap(),
+            binary_op(Add, &num("1.5"), &n, &Value::Int4(1), &Int4, crate::types::UTC).unwrap(),
+            num("2.5")
+        );
+        assert_eq!(
+            binary_op(Div, &Value::Int4(1), &Int4, &num("3"), &n, crate::types::UTC).unwrap(),
             num("0.33333333333333333333")
         );
         assert_eq!(
-            binary_op(Mul, &num("1.10"), &n, &num("2.0"), &n).unwrap().to_owned(),
+            binary_op(Mul, &num("1.10"), &n, &num("2.0"), &n, crate::types::UTC)
+                .unwrap()
+                .to_owned(),
             num("2.200")
         );
         assert_eq!(
-            binary_op(Div, &num("1"), &n, &num("0"), &n).unwrap_err().kind,
+            binary_op(Div, &num("1"), &n, &num("0"), &n, crate::types::UTC).unwrap_err().kind,
             ErrorKind::DivisionByZero
         );
         assert_eq!(
-            binary_op(Div, &Value::Float8(1.0), &Float8, &Value::Int4(0), &Int4).unwrap_err().kind,
+            binary_op(Div, &Value::Float8(1.0), &Float8, &Value::Int4(0), &Int4, crate::types::UTC)
+                .unwrap_err()
+                .kind,
             ErrorKind::DivisionByZero
         );
         assert_eq!(
-            binary_op(Add, &Value::Int4(1), &Int4, &Value::Float8(0.5), &Float8).unwrap(),
+            binary_op(Add, &Value::Int4(1), &Int4, &Value::Float8(0.5), &Float8, crate::types::UTC)
+                .unwrap(),
             Value::Float8(1.5)
         );
-        let err = binary_op(Mul, &Value::Float8(1e300), &Float8, &Value::Float8(1e300), &Float8)
-            .unwrap_err();
+        let err = binary_op(
+            Mul,
+            &Value::Float8(1e300),
+            &Float8,
+            &Value::Float8(1e300),
+            &Float8,
+            crate::types::UTC,
+        )
+        .unwrap_err();
         assert_eq!(err.message, "value out of range: overflow");
         assert_eq!(
-            binary_op(Add, &num("0.5"), &n, &Value::Float8(0.25), &Float8).unwrap(),
+            binary_op(Add, &num("0.5"), &n, &Value::Float8(0.25), &Float8, crate::types::UTC)
+                .unwrap(),
             Value::Float8(0.75)
         );
     }
@@ -781,19 +808,22 @@ mod tests {
     fn concat_and_comparisons() {
         use DataType::*;
         assert_eq!(
-            binary_op(Concat, &text("a"), &Text, &Value::Int4(1), &Int4).unwrap(),
+            binary_op(Concat, &text("a"), &Text, &Value::Int4(1), &Int4, crate::types::UTC)
+                .unwrap(),
             text("a1")
         );
         assert_eq!(
-            binary_op(Concat, &text("x"), &Unknown, &Value::Bool(true), &Bool).unwrap(),
+            binary_op(Concat, &text("x"), &Unknown, &Value::Bool(true), &Bool, crate::types::UTC)
+                .unwrap(),
             text("xtrue")
         );
         assert_eq!(
-            binary_op(Concat, &text("a  "), &Bpchar(Some(3)), &text("b"), &Text).unwrap(),
+            binary_op(Concat, &text("a  "), &Bpchar(Some(3)), &text("b"), &Text, crate::types::UTC)
+                .unwrap(),
             text("ab")
         );
         let eq = |l: Value, lt: DataType, r: Value, rt: DataType| {
-            binary_op(Eq, &l, &lt, &r, &rt).unwrap()
+            binary_op(Eq, &l, &lt, &r, &rt, crate::types::UTC).unwrap()
         };
         assert_eq!(eq(text("a  "), Bpchar(Some(3)), text("a"), Bpchar(Some(1))), Value::Bool(true));
         assert_eq!(eq(text("a  "), Bpchar(Some(3)), text("a"), Text), Value::Bool(true));
@@ -810,13 +840,17 @@ mod tests {
         );
         assert_eq!(eq(Value::Oid(5), Oid, Value::Int4(5), Int4), Value::Bool(true));
         assert_eq!(eq(text("t"), Unknown, Value::Bool(true), Bool), Value::Bool(true));
-        let lt = binary_op(Lt, &text("a"), &Text, &text("b"), &Varchar(None)).unwrap();
+        let lt = binary_op(Lt, &text("a"), &Text, &text("b"), &Varchar(None), crate::types::UTC)
+            .unwrap();
         assert_eq!(lt, Value::Bool(true));
         let arr = Array(Box::new(Int4));
         let a = Value::Array(vec![Value::Int4(1), Value::Int4(2)]);
-        assert_eq!(binary_op(Eq, &a, &arr, &text("{1,2}"), &Unknown).unwrap(), Value::Bool(true));
         assert_eq!(
-            binary_op(Eq, &Value::Null, &Int4, &Value::Int4(1), &Int4).unwrap(),
+            binary_op(Eq, &a, &arr, &text("{1,2}"), &Unknown, crate::types::UTC).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            binary_op(Eq, &Value::Null, &Int4, &Value::Int4(1), &Int4, crate::types::UTC).unwrap(),
             Value::Null
         );
     }
@@ -825,15 +859,25 @@ mod tests {
     fn date_arithmetic_works() {
         use DataType::*;
         assert_eq!(
-            binary_op(Add, &Value::Date(1), &Date, &Value::Int4(2), &Int4).unwrap(),
+            binary_op(Add, &Value::Date(1), &Date, &Value::Int4(2), &Int4, crate::types::UTC)
+                .unwrap(),
             Value::Date(3)
         );
         assert_eq!(
-            binary_op(Sub, &Value::Date(10), &Date, &Value::Date(3), &Date).unwrap(),
+            binary_op(Sub, &Value::Date(10), &Date, &Value::Date(3), &Date, crate::types::UTC)
+                .unwrap(),
             Value::Int4(7)
         );
         assert_eq!(
-            binary_op(Add, &Value::Int4(1), &Int4, &Value::Date(i32::MAX), &Date).unwrap(),
+            binary_op(
+                Add,
+                &Value::Int4(1),
+                &Int4,
+                &Value::Date(i32::MAX),
+                &Date,
+                crate::types::UTC
+            )
+            .unwrap(),
             Value::Date(i32::MAX)
         );
     }

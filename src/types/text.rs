@@ -19,7 +19,7 @@ use super::datetime::{self, DatetimeKind};
 use super::interval;
 use super::jsonb;
 use super::numeric;
-use super::{DataType, Value};
+use super::{DataType, Value, Zone};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Longest `name` in bytes (NAMEDATALEN - 1).
@@ -27,12 +27,12 @@ pub(crate) const NAME_MAX_BYTES: usize = 63;
 
 /// Text output (PostgreSQL's typoutput) of a non-NULL value of type `ty`, appended.
 /// A NULL (only reachable inside arrays) prints as `NULL`.
-pub fn write_text(value: &Value, ty: &DataType, out: &mut BytesMut) {
-    out.extend_from_slice(text_of(value, ty).as_bytes());
+pub fn write_text(value: &Value, ty: &DataType, zone: Zone, out: &mut BytesMut) {
+    out.extend_from_slice(text_of(value, ty, zone).as_bytes());
 }
 
-/// [`write_text`] into a `String`.
-pub fn text_of(value: &Value, ty: &DataType) -> String {
+/// [`write_text`] into a `String`. A timestamptz prints in `zone`.
+pub fn text_of(value: &Value, ty: &DataType, zone: Zone) -> String {
     match value {
         Value::Null => "NULL".into(),
         Value::Bool(b) => (if *b { "t" } else { "f" }).into(),
@@ -51,8 +51,8 @@ pub fn text_of(value: &Value, ty: &DataType) -> String {
         Value::Text(s) => s.clone(),
         Value::Char(c) => char_out(*c),
         Value::Oid(o) => o.to_string(),
-        Value::Timestamp(t) => datetime::format_timestamp(*t, false),
-        Value::TimestampTz(t) => datetime::format_timestamp(*t, true),
+        Value::Timestamp(t) => datetime::format_timestamp(*t),
+        Value::TimestampTz(t) => datetime::format_timestamptz(*t, zone),
         Value::Date(d) => datetime::format_date(*d),
         Value::Interval(iv) => interval::format_interval(iv),
         Value::Bytea(b) => bytea::bytea_out(b),
@@ -63,7 +63,7 @@ pub fn text_of(value: &Value, ty: &DataType) -> String {
                 DataType::Array(elem) => elem.as_ref(),
                 _ => &DataType::Unknown,
             };
-            array::array_out(items, elem_ty)
+            array::array_out(items, elem_ty, zone)
         }
     }
 }
@@ -155,7 +155,8 @@ fn value_out_of_range(type_name: &str, input: &str) -> Error {
 ///
 /// `regclass` accepts only a numeric oid here: a relation name needs the catalog,
 /// which resolves it before calling (0A000 otherwise).
-pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
+/// A timestamptz without an offset is a local time in `zone`.
+pub fn parse_text(text: &str, ty: &DataType, zone: Zone) -> Result<Value> {
     Ok(match ty {
         DataType::Bool => Value::Bool(parse_bool(text)?),
         DataType::Int2 => {
@@ -189,17 +190,19 @@ pub fn parse_text(text: &str, ty: &DataType) -> Result<Value> {
             }
         },
         DataType::Timestamp => {
-            Value::Timestamp(datetime::parse_datetime(text, DatetimeKind::Timestamp)?)
+            Value::Timestamp(datetime::parse_datetime(text, DatetimeKind::Timestamp, zone)?)
         }
         DataType::TimestampTz => {
-            Value::TimestampTz(datetime::parse_datetime(text, DatetimeKind::TimestampTz)?)
+            Value::TimestampTz(datetime::parse_datetime(text, DatetimeKind::TimestampTz, zone)?)
         }
-        DataType::Date => Value::Date(datetime::parse_datetime(text, DatetimeKind::Date)? as i32),
+        DataType::Date => {
+            Value::Date(datetime::parse_datetime(text, DatetimeKind::Date, zone)? as i32)
+        }
         DataType::Interval => Value::Interval(interval::parse_interval(text)?),
         DataType::Bytea => Value::Bytea(bytea::bytea_in(text)?),
         DataType::Uuid => Value::Uuid(bytea::uuid_in(text)?),
         DataType::Jsonb => Value::Jsonb(Box::new(jsonb::parse_jsonb(text)?)),
-        DataType::Array(elem) => Value::Array(array::parse_array(text, elem)?),
+        DataType::Array(elem) => Value::Array(array::parse_array(text, elem, zone)?),
     })
 }
 
@@ -360,7 +363,7 @@ mod tests {
 
     fn out(v: &Value, ty: &DataType) -> String {
         let mut buf = BytesMut::new();
-        write_text(v, ty, &mut buf);
+        write_text(v, ty, crate::types::UTC, &mut buf);
         String::from_utf8(buf.to_vec()).unwrap()
     }
 
@@ -393,9 +396,15 @@ mod tests {
 
     #[test]
     fn integers_parse_with_postgres_errors() {
-        assert_eq!(parse_text(" 42 ", &DataType::Int4).unwrap(), Value::Int4(42));
-        assert_eq!(parse_text("-32768", &DataType::Int2).unwrap(), Value::Int2(-32768));
-        let err = parse_text("abc", &DataType::Int4).unwrap_err();
+        assert_eq!(
+            parse_text(" 42 ", &DataType::Int4, crate::types::UTC).unwrap(),
+            Value::Int4(42)
+        );
+        assert_eq!(
+            parse_text("-32768", &DataType::Int2, crate::types::UTC).unwrap(),
+            Value::Int2(-32768)
+        );
+        let err = parse_text("abc", &DataType::Int4, crate::types::UTC).unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (
@@ -403,7 +412,7 @@ mod tests {
                 "invalid input syntax for type integer: \"abc\""
             )
         );
-        let err = parse_text("99999999999", &DataType::Int4).unwrap_err();
+        let err = parse_text("99999999999", &DataType::Int4, crate::types::UTC).unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (
@@ -411,52 +420,71 @@ mod tests {
                 "value \"99999999999\" is out of range for type integer"
             )
         );
-        assert!(parse_text("1.5", &DataType::Int8).is_err());
-        assert!(parse_text("", &DataType::Int8).is_err());
+        assert!(parse_text("1.5", &DataType::Int8, crate::types::UTC).is_err());
+        assert!(parse_text("", &DataType::Int8, crate::types::UTC).is_err());
         assert_eq!(
-            parse_text("99999999999999999999999", &DataType::Int8).unwrap_err().kind,
+            parse_text("99999999999999999999999", &DataType::Int8, crate::types::UTC)
+                .unwrap_err()
+                .kind,
             ErrorKind::NumericValueOutOfRange
         );
-        assert_eq!(parse_text("-1", &DataType::Oid).unwrap(), Value::Oid(u32::MAX));
+        assert_eq!(
+            parse_text("-1", &DataType::Oid, crate::types::UTC).unwrap(),
+            Value::Oid(u32::MAX)
+        );
     }
 
     #[test]
     fn bools_accept_postgres_spellings() {
         for t in ["t", "TRUE", "tr", "yes", "y", "on", "1", " true "] {
-            assert_eq!(parse_text(t, &DataType::Bool).unwrap(), Value::Bool(true), "{t}");
+            assert_eq!(
+                parse_text(t, &DataType::Bool, crate::types::UTC).unwrap(),
+                Value::Bool(true),
+                "{t}"
+            );
         }
         for f in ["f", "false", "no", "n", "off", "of", "0"] {
-            assert_eq!(parse_text(f, &DataType::Bool).unwrap(), Value::Bool(false), "{f}");
+            assert_eq!(
+                parse_text(f, &DataType::Bool, crate::types::UTC).unwrap(),
+                Value::Bool(false),
+                "{f}"
+            );
         }
         for bad in ["o", "2", "truex", ""] {
-            let err = parse_text(bad, &DataType::Bool).unwrap_err();
+            let err = parse_text(bad, &DataType::Bool, crate::types::UTC).unwrap_err();
             assert_eq!(err.message, format!("invalid input syntax for type boolean: \"{bad}\""));
         }
     }
 
     #[test]
     fn floats_parse_with_range_checks() {
-        assert_eq!(parse_text(" 1.5 ", &DataType::Float8).unwrap(), Value::Float8(1.5));
+        assert_eq!(
+            parse_text(" 1.5 ", &DataType::Float8, crate::types::UTC).unwrap(),
+            Value::Float8(1.5)
+        );
         assert!(
-            matches!(parse_text("NaN", &DataType::Float8).unwrap(), Value::Float8(v) if v.is_nan())
+            matches!(parse_text("NaN", &DataType::Float8, crate::types::UTC).unwrap(), Value::Float8(v) if v.is_nan())
         );
         assert_eq!(
-            parse_text("-Infinity", &DataType::Float8).unwrap(),
+            parse_text("-Infinity", &DataType::Float8, crate::types::UTC).unwrap(),
             Value::Float8(f64::NEG_INFINITY)
         );
-        assert_eq!(parse_text("inf", &DataType::Float4).unwrap(), Value::Float4(f32::INFINITY));
-        let err = parse_text("1e400", &DataType::Float8).unwrap_err();
+        assert_eq!(
+            parse_text("inf", &DataType::Float4, crate::types::UTC).unwrap(),
+            Value::Float4(f32::INFINITY)
+        );
+        let err = parse_text("1e400", &DataType::Float8, crate::types::UTC).unwrap_err();
         assert_eq!(err.message, "\"1e400\" is out of range for type double precision");
         assert_eq!(
-            parse_text("1e-400", &DataType::Float8).unwrap_err().kind,
+            parse_text("1e-400", &DataType::Float8, crate::types::UTC).unwrap_err().kind,
             ErrorKind::NumericValueOutOfRange
         );
         assert_eq!(
-            parse_text("1e39", &DataType::Float4).unwrap_err().message,
+            parse_text("1e39", &DataType::Float4, crate::types::UTC).unwrap_err().message,
             "\"1e39\" is out of range for type real"
         );
         assert_eq!(
-            parse_text("x", &DataType::Float4).unwrap_err().message,
+            parse_text("x", &DataType::Float4, crate::types::UTC).unwrap_err().message,
             "invalid input syntax for type real: \"x\""
         );
     }
@@ -464,30 +492,30 @@ mod tests {
     #[test]
     fn strings_enforce_length_like_input_functions() {
         assert_eq!(
-            parse_text("ab", &DataType::Bpchar(Some(4))).unwrap(),
+            parse_text("ab", &DataType::Bpchar(Some(4)), crate::types::UTC).unwrap(),
             Value::Text("ab  ".into())
         );
         assert_eq!(
-            parse_text("ab    ", &DataType::Bpchar(Some(4))).unwrap(),
+            parse_text("ab    ", &DataType::Bpchar(Some(4)), crate::types::UTC).unwrap(),
             Value::Text("ab  ".into())
         );
-        let err = parse_text("abcde", &DataType::Bpchar(Some(4))).unwrap_err();
+        let err = parse_text("abcde", &DataType::Bpchar(Some(4)), crate::types::UTC).unwrap_err();
         assert_eq!(
             (err.kind, err.message.as_str()),
             (ErrorKind::StringDataRightTruncation, "value too long for type character(4)")
         );
-        let err = parse_text("abcde", &DataType::Varchar(Some(4))).unwrap_err();
+        let err = parse_text("abcde", &DataType::Varchar(Some(4)), crate::types::UTC).unwrap_err();
         assert_eq!(err.message, "value too long for type character varying(4)");
         assert_eq!(
-            parse_text("abcd  ", &DataType::Varchar(Some(4))).unwrap(),
+            parse_text("abcd  ", &DataType::Varchar(Some(4)), crate::types::UTC).unwrap(),
             Value::Text("abcd".into())
         );
         assert_eq!(
-            parse_text("héé", &DataType::Varchar(Some(3))).unwrap(),
+            parse_text("héé", &DataType::Varchar(Some(3)), crate::types::UTC).unwrap(),
             Value::Text("héé".into())
         );
         assert_eq!(
-            parse_text(&"x".repeat(70), &DataType::Name).unwrap(),
+            parse_text(&"x".repeat(70), &DataType::Name, crate::types::UTC).unwrap(),
             Value::Text("x".repeat(63))
         );
         assert_eq!(
@@ -498,9 +526,15 @@ mod tests {
 
     #[test]
     fn char_type_uses_postgres_15_escapes() {
-        assert_eq!(parse_text("abc", &DataType::Char).unwrap(), Value::Char(b'a'));
-        assert_eq!(parse_text("", &DataType::Char).unwrap(), Value::Char(0));
-        assert_eq!(parse_text("\\201", &DataType::Char).unwrap(), Value::Char(0o201));
+        assert_eq!(
+            parse_text("abc", &DataType::Char, crate::types::UTC).unwrap(),
+            Value::Char(b'a')
+        );
+        assert_eq!(parse_text("", &DataType::Char, crate::types::UTC).unwrap(), Value::Char(0));
+        assert_eq!(
+            parse_text("\\201", &DataType::Char, crate::types::UTC).unwrap(),
+            Value::Char(0o201)
+        );
         assert_eq!(out(&Value::Char(0o201), &DataType::Char), "\\201");
         assert_eq!(out(&Value::Char(0), &DataType::Char), "");
         assert_eq!(out(&Value::Char(b'r'), &DataType::Char), "r");

@@ -9,7 +9,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{DataType, Interval, Value};
+use crate::types::{DataType, Interval, Value, Zone};
 
 use super::datetime::{micros_of, to_datetime};
 use super::{float, int, text, Builtin, Resolved};
@@ -35,6 +35,10 @@ pub enum CalendarFn {
     ExtractInterval,
     /// date_part(field, interval) → float8.
     DatePartInterval,
+    /// timezone(zone, timestamptz) → the local timestamp there, and
+    /// timezone(zone, timestamp) → the instant of that local time there (`AT TIME
+    /// ZONE`); the zone a name or an interval.
+    AtZone,
 }
 
 /// Resolves a function of this module (None: not one of its names or argument types).
@@ -67,6 +71,18 @@ pub(super) fn resolve(name: &str, args: &[DataType]) -> Option<Resolved> {
         }
         "age" if n == 2 && args.iter().all(|t| matches!(t, TimestampTz | Unknown)) => {
             (CalendarFn::Age, Interval, vec![Some(TimestampTz); 2])
+        }
+        "timezone"
+            if n == 2 && (super::super::functions::text_like(&args[0]) || args[0] == Interval) =>
+        {
+            let zone = if args[0] == Interval { iv } else { Some(Text) };
+            match args[1] {
+                Timestamp => (CalendarFn::AtZone, TimestampTz, vec![zone, None]),
+                TimestampTz | Date | Unknown => {
+                    (CalendarFn::AtZone, Timestamp, vec![zone, Some(TimestampTz)])
+                }
+                _ => return None,
+            }
         }
         "extract" | "date_part"
             if n == 2 && super::super::functions::text_like(&args[0]) && args[1] == Interval =>
@@ -157,8 +173,8 @@ fn days_in_month(year: i32, month: u32) -> i64 {
 
 /// PostgreSQL's timestamp_age: field-wise difference, negative fields borrowing from
 /// the next larger one (a day borrows the length of the earlier timestamp's month).
-fn age(a: &Value, b: &Value) -> Result<Interval> {
-    let (t1, t2) = (to_datetime(a)?, to_datetime(b)?);
+fn age(a: &Value, b: &Value, zone: Zone) -> Result<Interval> {
+    let (t1, t2) = (to_datetime(a, zone)?, to_datetime(b, zone)?);
     let flip = t1 < t2;
     let sign = if flip { -1 } else { 1 };
     let usec = |t: &chrono::NaiveDateTime| t.nanosecond() as i64 / 1000;
@@ -227,7 +243,7 @@ fn interval_field(field: &str, i: &Interval) -> Result<(i128, u32)> {
 
 impl CalendarFn {
     /// Calls the function (a NULL argument gives NULL).
-    pub(super) fn call(self, args: &[Value]) -> Result<Value> {
+    pub(super) fn call(self, args: &[Value], zone: Zone) -> Result<Value> {
         if args.iter().any(Value::is_null) {
             return Ok(Value::Null);
         }
@@ -253,7 +269,18 @@ impl CalendarFn {
                 let micros = (h * 3600 + mi * 60) * 1_000_000 + (s * 1_000_000.0).round() as i64;
                 Value::Timestamp(date_days(y, mo, d)? as i64 * DAY + micros)
             }
-            CalendarFn::Age => Value::Interval(age(&args[0], &args[1])?),
+            CalendarFn::Age => Value::Interval(age(&args[0], &args[1], zone)?),
+            CalendarFn::AtZone => {
+                let there = match &args[0] {
+                    Value::Interval(iv) => Zone::from_interval(iv)?,
+                    other => Zone::from_name(text(other)?)?,
+                };
+                match &args[1] {
+                    Value::TimestampTz(t) => Value::Timestamp(there.to_local(*t)),
+                    Value::Timestamp(t) => Value::TimestampTz(there.local_to_utc(*t)),
+                    _ => return Err(Error::internal("AT TIME ZONE on a non-timestamp")),
+                }
+            }
             CalendarFn::ExtractInterval | CalendarFn::DatePartInterval => {
                 let field = text(&args[0])?.to_lowercase();
                 let (v, scale) = interval_field(&field, &interval(&args[1])?)?;

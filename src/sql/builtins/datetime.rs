@@ -1,5 +1,6 @@
-//! date_trunc, date_part and EXTRACT over timestamp, timestamptz (UTC) and date, on
-//! chrono's calendar. EXTRACT returns numeric (PostgreSQL 14+), keeping the digits a
+//! date_trunc, date_part and EXTRACT over timestamp, timestamptz and date, on
+//! chrono's calendar; a timestamptz is taken apart as its local time in the session's
+//! zone (and `date_trunc`'s result is that zone's local time, read back as an instant). EXTRACT returns numeric (PostgreSQL 14+), keeping the digits a
 //! field has (`second` → 30.500000); date_part returns the same value as float8.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
@@ -7,7 +8,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::Value;
+use crate::types::{Value, Zone};
 
 use super::{text, Builtin};
 
@@ -16,9 +17,11 @@ const PG_EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
     None => NaiveDate::MIN,
 };
 
-pub(super) fn to_datetime(v: &Value) -> Result<NaiveDateTime> {
+/// The local date and time of a date/time value (a timestamptz's in `zone`).
+pub(super) fn to_datetime(v: &Value, zone: Zone) -> Result<NaiveDateTime> {
     let micros = match v {
-        Value::Timestamp(m) | Value::TimestampTz(m) => *m,
+        Value::Timestamp(m) => *m,
+        Value::TimestampTz(m) => zone.to_local(*m),
         Value::Date(d) => *d as i64 * 86_400_000_000,
         _ => return Err(Error::internal("date/time function on a non-date/time")),
     };
@@ -34,9 +37,9 @@ pub(super) fn micros_of(dt: NaiveDateTime) -> i64 {
 }
 
 /// Calls a date/time built-in.
-pub(super) fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
+pub(super) fn datetime(f: Builtin, args: &[Value], zone: Zone) -> Result<Value> {
     let field = text(&args[0])?.to_lowercase();
-    let dt = to_datetime(&args[1])?;
+    let dt = to_datetime(&args[1], zone)?;
     if f == Builtin::DateTrunc {
         let d = dt.date();
         let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default();
@@ -75,11 +78,18 @@ pub(super) fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
             }
         };
         return Ok(match &args[1] {
-            Value::TimestampTz(_) | Value::Date(_) => Value::TimestampTz(micros_of(t)),
+            Value::TimestampTz(_) | Value::Date(_) => {
+                Value::TimestampTz(zone.local_to_utc(micros_of(t)))
+            }
             _ => Value::Timestamp(micros_of(t)),
         });
     }
     let is_date = matches!(args[1], Value::Date(_));
+    if let Value::TimestampTz(utc) = args[1] {
+        if let Some(v) = zone_field(&field, zone.offset_at(utc)) {
+            return Ok(numeric_or_float(f, Decimal::from(v)));
+        }
+    }
     let secs_frac = dt.second() as i64 * 1_000_000 + (dt.nanosecond() / 1000) as i64;
     // (value scaled by 10^scale, scale) so that EXTRACT's numeric keeps its digits.
     let (scaled, scale): (i64, u32) = match field.as_str() {
@@ -102,7 +112,11 @@ pub(super) fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
             (if y > 0 { (y + 99) / 100 } else { -((99 - (y - 1)) / 100) }, 0)
         }
         "epoch" => {
-            let m = micros_of(dt) + 946_684_800_000_000;
+            // An instant's epoch is absolute; a local time's is as if it were UTC.
+            let m = match args[1] {
+                Value::TimestampTz(utc) => utc,
+                _ => micros_of(dt),
+            } + 946_684_800_000_000;
             if is_date {
                 (m / 1_000_000, 0)
             } else {
@@ -117,10 +131,26 @@ pub(super) fn datetime(f: Builtin, args: &[Value]) -> Result<Value> {
             ));
         }
     };
-    let d = Decimal::from_i128_with_scale(scaled as i128, scale);
-    Ok(if f == Builtin::Extract {
+    Ok(numeric_or_float(f, Decimal::from_i128_with_scale(scaled as i128, scale)))
+}
+
+/// EXTRACT's numeric, or date_part's float8.
+fn numeric_or_float(f: Builtin, d: Decimal) -> Value {
+    if f == Builtin::Extract {
         Value::Numeric(d)
     } else {
         Value::Float8(d.to_f64().unwrap_or(0.0))
+    }
+}
+
+/// `timezone`, `timezone_hour`, `timezone_minute` of a timestamptz whose offset in the
+/// session's zone is `east` seconds.
+fn zone_field(field: &str, east: i32) -> Option<i64> {
+    let east = i64::from(east);
+    Some(match field {
+        "timezone" => east,
+        "timezone_hour" | "timezone_h" => east / 3600,
+        "timezone_minute" | "timezone_m" => east / 60 % 60,
+        _ => return None,
     })
 }

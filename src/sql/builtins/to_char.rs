@@ -15,7 +15,7 @@ use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{DataType, Value};
+use crate::types::{DataType, Value, Zone};
 
 use super::datetime::to_datetime;
 use super::{text, Builtin, Resolved};
@@ -43,13 +43,15 @@ fn refused(what: &str) -> Error {
 }
 
 /// Calls to_char on arguments of the resolved types.
-pub(super) fn to_char(args: &[Value]) -> Result<Value> {
+pub(super) fn to_char(args: &[Value], zone: Zone) -> Result<Value> {
     if args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
     let fmt = text(&args[1])?;
     match &args[0] {
-        Value::Timestamp(_) | Value::TimestampTz(_) | Value::Date(_) => datetime(&args[0], fmt),
+        Value::Timestamp(_) | Value::TimestampTz(_) | Value::Date(_) => {
+            datetime(&args[0], fmt, zone)
+        }
         Value::Numeric(d) => number(*d, fmt),
         Value::Int2(x) => number(Decimal::from(*x), fmt),
         Value::Int4(x) => number(Decimal::from(*x), fmt),
@@ -65,8 +67,8 @@ fn float(x: f64, fmt: &str) -> Result<Value> {
     number(d, fmt)
 }
 
-fn datetime(v: &Value, fmt: &str) -> Result<Value> {
-    let dt = to_datetime(v)?;
+fn datetime(v: &Value, fmt: &str, zone: Zone) -> Result<Value> {
+    let dt = to_datetime(v, zone)?;
     let mut out = String::new();
     let mut rest = fmt;
     let mut fill = false;
@@ -230,9 +232,9 @@ mod tests {
     #[test]
     fn unknown_patterns_are_refused() {
         assert!(number(Decimal::ONE, "RN").is_err());
-        assert!(datetime(&Value::Date(0), "Month").is_err());
+        assert!(datetime(&Value::Date(0), "Month", crate::types::UTC).is_err());
         assert_eq!(
-            datetime(&Value::Date(0), "YYYY-MM-DD \"x\"").ok(),
+            datetime(&Value::Date(0), "YYYY-MM-DD \"x\"", crate::types::UTC).ok(),
             Some(Value::Text("2000-01-01 x".into()))
         );
     }

@@ -212,7 +212,7 @@ impl CatalogFunc {
                     "pg_get_viewdef is not supported (view definitions are kept as written)",
                 ))
             }
-            C::ArrayToString => array_to_string(args)?,
+            C::ArrayToString => array_to_string(args, facts.zone())?,
             C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {
                 (Value::Text(s), Value::Text(p)) => {
                     Value::Bool(regex_match(s, p, icase)? != negated)
@@ -424,7 +424,7 @@ fn regex_match(s: &str, pattern: &str, icase: bool) -> Result<bool> {
     Ok(re.is_match(s))
 }
 
-fn array_to_string(args: &[Value]) -> Result<Value> {
+fn array_to_string(args: &[Value], zone: crate::types::Zone) -> Result<Value> {
     let (items, sep) = match (&args[0], args.get(1)) {
         (Value::Null, _) | (_, Some(Value::Null)) => return Ok(Value::Null),
         (Value::Array(items), Some(Value::Text(sep))) => (items, sep),
@@ -443,7 +443,7 @@ fn array_to_string(args: &[Value]) -> Result<Value> {
         .iter()
         .filter_map(|v| match v {
             Value::Null => null.map(str::to_owned),
-            other => Some(crate::types::text_of(other, &DataType::Text)),
+            other => Some(crate::types::text_of(other, &DataType::Text, zone)),
         })
         .collect();
     Ok(Value::Text(parts.join(sep)))

@@ -24,7 +24,7 @@ use super::access::{conjuncts, key_cond, KeyCond};
 use super::unsupported;
 use crate::catalog::TableDef;
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{text_of, BinaryOp, DataType, Value};
+use crate::types::{text_of, BinaryOp, DataType, Value, UTC};
 
 use super::super::expr::Expr;
 use super::super::plan::{Access, DmlFrom, JoinKind, Plan, QueryPlan, Rel, SetOpKind};
@@ -425,10 +425,12 @@ fn const_type(v: &Value) -> Option<DataType> {
 }
 
 /// A constant as PostgreSQL deparses it: plain integers and numerics when positive,
-/// otherwise `'text'::type`.
+/// otherwise `'text'::type`. EXPLAIN is planned without a session, so a timestamptz
+/// constant prints in UTC (the planner keeps timestamptz literals as text anyway,
+/// read when the statement runs: see `Planner::cast_to`).
 fn constant(v: &Value) -> String {
     let Some(ty) = const_type(v) else { return "?".into() };
-    let text = text_of(v, &ty);
+    let text = text_of(v, &ty, UTC);
     match v {
         Value::Bool(b) => b.to_string(),
         Value::Int4(i) if *i >= 0 => text,
@@ -463,7 +465,7 @@ fn deparse(e: &Expr, names: &[String]) -> String {
             let items: Option<Vec<String>> = list
                 .iter()
                 .map(|i| match i {
-                    Expr::Const(v) if !v.is_null() => Some(text_of(v, item_ty)),
+                    Expr::Const(v) if !v.is_null() => Some(text_of(v, item_ty, UTC)),
                     _ => None,
                 })
                 .collect();
