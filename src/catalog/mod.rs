@@ -309,6 +309,20 @@ impl Catalog {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// [`Catalog::replace`] of several definitions in one step (ALTER TABLE moves the
+    /// tables whose foreign keys change with it).
+    pub fn replace_all(&self, defs: Vec<(String, TableDef)>) {
+        let mut tables = self.tables.write();
+        for (old, _) in &defs {
+            tables.remove(old);
+        }
+        for (_, def) in defs {
+            tables.insert(def.name.clone(), Arc::new(def));
+        }
+        drop(tables);
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// The view called `name`, if it exists.
     pub fn view(&self, name: &str) -> Option<Arc<ViewDef>> {
         self.views.read().get(name).cloned()

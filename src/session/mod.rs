@@ -753,11 +753,17 @@ impl Session {
                 }
                 Ok("CREATE TABLE".into())
             }
-            Plan::DropTable { names, if_exists } => {
+            Plan::DropTable { names, if_exists, cascade } => {
                 let mut defs = Vec::new();
                 for n in names {
                     match catalog.get(n) {
                         Some(d) => {
+                            if *cascade && !catalog.views_reading(n).is_empty() {
+                                return Err(Error::new(
+                                    ErrorKind::FeatureNotSupported,
+                                    "DROP TABLE … CASCADE of a table that a view reads is not supported yet",
+                                ));
+                            }
                             views::no_dependent_views(&engine, n, true)?;
                             defs.push(d)
                         }
@@ -781,7 +787,20 @@ impl Session {
                     }
                 }
                 let dropped: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
-                crate::sql::foreign_keys::check_drop(catalog, &dropped)?;
+                if !*cascade {
+                    crate::sql::foreign_keys::check_drop(catalog, &dropped)?;
+                }
+                // CASCADE: the other tables' keys that reference them go; those tables
+                // move (session/alter.rs) so that no statement checks a dropped key.
+                let outside = crate::sql::foreign_keys::referencing_from_outside(catalog, &dropped);
+                let mut children: std::collections::BTreeMap<String, TableDef> = Default::default();
+                for (child, fk) in &outside {
+                    children
+                        .entry(child.name.clone())
+                        .or_insert_with(|| (**child).clone())
+                        .foreign_keys
+                        .retain(|k| k.name != fk.name);
+                }
                 let txn = engine.begin();
                 let mut retired: Vec<Arc<TableStore>> = Vec::new();
                 for d in &defs {
@@ -794,6 +813,16 @@ impl Session {
                     }
                     retired.push(store);
                 }
+                let children: Vec<TableDef> = children.into_values().collect();
+                let related = match alter::retire_related(&engine, &txn, &children).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        for s in &retired {
+                            s.unretire().await;
+                        }
+                        return Err(e);
+                    }
+                };
                 let mut writes = Vec::new();
                 for d in &defs {
                     writes.push(WalWrite::CatalogDelete { key: table_key(&d.name) });
@@ -804,9 +833,12 @@ impl Session {
                     defs.iter().flat_map(|d| engine.sequences.owned_by(&d.name)).collect();
                 writes.extend(owned.iter().map(|s| Sequences::retire(s)));
                 if !defs.is_empty() {
-                    if let Err(e) = engine.commit(&txn, writes).await {
+                    if let Err(e) = alter::move_related(&engine, &txn, &related, writes).await {
                         for s in &retired {
                             s.unretire().await;
+                        }
+                        for r in &related {
+                            r.store.unretire().await;
                         }
                         for s in &owned {
                             Sequences::unretire(s);
@@ -814,9 +846,19 @@ impl Session {
                         return Err(e);
                     }
                 }
+                if !outside.is_empty() {
+                    let gone: Vec<String> = outside
+                        .iter()
+                        .map(|(c, fk)| format!("constraint {} on table {}", fk.name, c.name))
+                        .collect();
+                    self.pending_notices.push(crate::sql::planner::cascade_notice(&gone));
+                }
                 for d in &defs {
                     catalog.remove(&d.name);
                     engine.storage.drop_table(d.id);
+                }
+                for r in &related {
+                    engine.storage.drop_table(r.old.id);
                 }
                 for s in &owned {
                     engine.sequences.remove(&s.def.name);

@@ -13,16 +13,7 @@
 
 use super::*;
 use crate::catalog::{view_key, ViewDef};
-use crate::sql::planner::Altered;
-
-fn depends_error(what: String, detail: String) -> Error {
-    Error::new(
-        ErrorKind::DependentObjectsStillExist,
-        format!("cannot drop {what} because other objects depend on it"),
-    )
-    .with_detail(detail)
-    .with_hint("Use DROP ... CASCADE to drop the dependent objects too.")
-}
+use crate::sql::planner::{dependents_error, Altered};
 
 /// 2BP01 if a view reads relation `name` (a table when `table`).
 pub(super) fn no_dependent_views(engine: &Engine, name: &str, table: bool) -> Result<()> {
@@ -33,7 +24,7 @@ pub(super) fn no_dependent_views(engine: &Engine, name: &str, table: bool) -> Re
     }
     let detail: Vec<String> =
         readers.iter().map(|v| format!("view {} depends on {kind} {name}", v.name)).collect();
-    Err(depends_error(format!("{kind} {name}"), detail.join("\n")))
+    Err(dependents_error(&format!("{kind} {name}"), detail))
 }
 
 fn names_word(sql: &str, word: &str) -> bool {
@@ -73,10 +64,7 @@ impl Session {
                 .iter()
                 .map(|v| format!("view {} depends on column {col} of table {}", v.name, table.name))
                 .collect();
-            return Err(depends_error(
-                format!("column {col} of table {}", table.name),
-                detail.join("\n"),
-            ));
+            return Err(dependents_error(&format!("column {col} of table {}", table.name), detail));
         }
         if renamed_table {
             return Err(renaming_refused());
@@ -160,7 +148,7 @@ impl Session {
                     .iter()
                     .map(|r| format!("view {} depends on view {}", r.name, v.name))
                     .collect();
-                return Err(depends_error(format!("view {}", v.name), detail.join("\n")));
+                return Err(dependents_error(&format!("view {}", v.name), detail));
             }
         }
         if !gone.is_empty() {

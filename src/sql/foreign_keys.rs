@@ -87,22 +87,66 @@ pub async fn check_references(
         if fk.columns.iter().any(|&c| row[c].is_null()) {
             continue; // MATCH SIMPLE
         }
-        let parent = catalog.table(&fk.parent)?;
+        // The parent cannot be missing while a key names it (DROP TABLE and RENAME
+        // TO change the key with it): this statement was planned before such a change.
+        let parent = catalog.get(&fk.parent).ok_or_else(definition_changed)?;
         let vals = as_parent(&parent, fk, child, row)?;
         if !lock_parent(w, &parent, fk, &vals).await? {
-            let raw: Vec<Value> = fk.columns.iter().map(|&c| row[c].clone()).collect();
-            return Err(Error::new(
-                ErrorKind::ForeignKeyViolation,
-                format!(
-                    "insert or update on table \"{}\" violates foreign key constraint \"{}\"",
-                    child.name, fk.name
-                ),
-            )
-            .with_detail(format!(
-                "{} is not present in table \"{}\".",
-                key_text(child, &fk.columns, &raw),
-                parent.name
-            )));
+            return Err(not_present(child, fk, row, &parent.name));
+        }
+    }
+    Ok(())
+}
+
+fn definition_changed() -> Error {
+    Error::new(
+        ErrorKind::SerializationFailure,
+        "could not serialize access: the relation was dropped or rewritten concurrently",
+    )
+}
+
+/// 23503 for a child row whose parent row is missing.
+fn not_present(child: &TableDef, fk: &ForeignKeyDef, row: &[Value], parent: &str) -> Error {
+    let raw: Vec<Value> = fk.columns.iter().map(|&c| row[c].clone()).collect();
+    Error::new(
+        ErrorKind::ForeignKeyViolation,
+        format!(
+            "insert or update on table \"{}\" violates foreign key constraint \"{}\"",
+            child.name, fk.name
+        ),
+    )
+    .with_detail(format!(
+        "{} is not present in table \"{parent}\".",
+        key_text(child, &fk.columns, &raw)
+    ))
+}
+
+/// ALTER TABLE … ADD FOREIGN KEY: every row of `child_rows` without a NULL in the key
+/// must find its parent among `parent_rows` (PostgreSQL's initial check); 23503 for
+/// the first that does not. Sans IO: the caller has both tables retired, so these are
+/// all their rows.
+pub fn check_existing<'r>(
+    child: &TableDef,
+    fk: &ForeignKeyDef,
+    parent: &TableDef,
+    parent_rows: impl Iterator<Item = &'r [Value]>,
+    child_rows: impl Iterator<Item = &'r [Value]>,
+) -> Result<()> {
+    let encoded = |vals: &[Value]| {
+        let mut k = Vec::new();
+        encode_key(vals, &mut k);
+        k
+    };
+    let keys: std::collections::HashSet<Vec<u8>> = parent_rows
+        .map(|r| encoded(&fk.parent_columns.iter().map(|&p| r[p].clone()).collect::<Vec<_>>()))
+        .collect();
+    for row in child_rows {
+        if fk.columns.iter().any(|&c| row[c].is_null()) {
+            continue; // MATCH SIMPLE
+        }
+        let found = as_parent(parent, fk, child, row).is_ok_and(|v| keys.contains(&encoded(&v)));
+        if !found {
+            return Err(not_present(child, fk, row, &parent.name));
         }
     }
     Ok(())
@@ -386,10 +430,23 @@ pub fn check_truncate(catalog: &Catalog, tables: &[Arc<TableDef>]) -> Result<()>
     Ok(())
 }
 
+/// The foreign keys of tables not among `names` that reference one of `names`, as
+/// (holding table, key): what DROP TABLE of `names` would break.
+pub fn referencing_from_outside(
+    catalog: &Catalog,
+    names: &[String],
+) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
+    names
+        .iter()
+        .flat_map(|n| referencing(catalog, n))
+        .filter(|(child, _)| !names.contains(&child.name))
+        .collect()
+}
+
 /// DROP TABLE of a table that another table (not dropped with it) references: 2BP01.
 pub fn check_drop(catalog: &Catalog, names: &[String]) -> Result<()> {
     for n in names {
-        let deps: Vec<String> = referencing(catalog, n)
+        let deps: Vec<String> = referencing_from_outside(catalog, std::slice::from_ref(n))
             .into_iter()
             .filter(|(child, _)| !names.contains(&child.name))
             .map(|(child, fk)| {
@@ -397,12 +454,7 @@ pub fn check_drop(catalog: &Catalog, names: &[String]) -> Result<()> {
             })
             .collect();
         if !deps.is_empty() {
-            return Err(Error::new(
-                ErrorKind::DependentObjectsStillExist,
-                format!("cannot drop table {n} because other objects depend on it"),
-            )
-            .with_detail(deps.join("\n"))
-            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+            return Err(super::planner::dependents_error(&format!("table {n}"), deps));
         }
     }
     Ok(())

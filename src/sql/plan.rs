@@ -481,6 +481,8 @@ pub enum Plan {
         names: Vec<String>,
         /// IF EXISTS.
         if_exists: bool,
+        /// CASCADE: drop the foreign keys of other tables that reference them.
+        cascade: bool,
     },
     /// TRUNCATE.
     Truncate(Vec<Arc<TableDef>>),

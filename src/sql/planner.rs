@@ -26,6 +26,7 @@ use super::plan::*;
 mod access;
 mod alter;
 mod alter_apply;
+mod alter_fk;
 mod cte;
 mod dml_from;
 mod explain;
@@ -43,6 +44,7 @@ mod view;
 
 pub use alter::AlterAction;
 pub use alter_apply::{apply_alter, rename_word, Altered, Source};
+pub use alter_fk::{cascade_notice, dependents_error};
 use cte::CteDef;
 use operators::like_operands;
 use subquery::CorrFrame;
@@ -254,11 +256,8 @@ impl<'a> Planner<'a> {
             S::Delete(d) => self.delete(d),
             S::CreateTable(c) => self.create_table(c),
             S::Drop { object_type: ast::ObjectType::Table, if_exists, names, cascade, .. } => {
-                if *cascade {
-                    return Err(unsupported("DROP TABLE … CASCADE"));
-                }
                 let names = schema::drop_names(self.catalog, names, "table", *if_exists)?;
-                Ok(Plan::DropTable { names, if_exists: *if_exists })
+                Ok(Plan::DropTable { names, if_exists: *if_exists, cascade: *cascade })
             }
             S::CreateSchema { schema_name, if_not_exists, or_replace, with, options, .. } => {
                 schema::create_schema(schema_name, *if_not_exists, *or_replace, with, options)

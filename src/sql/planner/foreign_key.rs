@@ -1,6 +1,8 @@
-//! FOREIGN KEY constraints in CREATE TABLE: the column form `REFERENCES p [(c)]` and the
-//! table form `FOREIGN KEY (a, b) REFERENCES p (x, y)`, bound to a
-//! [`ForeignKeyDef`] (what enforces them at run time is `sql/foreign_keys.rs`).
+//! FOREIGN KEY constraints in CREATE TABLE and ALTER TABLE … ADD: the column form
+//! `REFERENCES p [(c)]` and the table form `FOREIGN KEY (a, b) REFERENCES p (x, y)`,
+//! bound to a [`ForeignKeyDef`] (what enforces them at run time is
+//! `sql/foreign_keys.rs`; ALTER TABLE binds against its working copy of the table,
+//! so `NewTable` is that copy there).
 //!
 //! As in PostgreSQL: the referenced columns default to the parent's primary key and
 //! must be exactly the columns of its primary key or of one of its UNIQUE indexes; the
@@ -47,14 +49,8 @@ fn invalid_fk(msg: String) -> Error {
     Error::new(ErrorKind::InvalidForeignKey, msg)
 }
 
-/// Binds one FOREIGN KEY of the new table; `column` is the position of the column whose
-/// `REFERENCES` it is (the column form).
-pub(super) fn bind(
-    catalog: &Catalog,
-    table: &NewTable<'_>,
-    fk: &ast::ForeignKeyConstraint,
-    column: Option<usize>,
-) -> Result<ForeignKeyDef> {
+/// 0A000 for what troupe does not enforce: MATCH FULL / PARTIAL and DEFERRABLE.
+pub(super) fn refuse_unsupported(fk: &ast::ForeignKeyConstraint) -> Result<()> {
     if matches!(
         fk.match_kind,
         Some(ast::ConstraintReferenceMatchKind::Full | ast::ConstraintReferenceMatchKind::Partial)
@@ -64,6 +60,18 @@ pub(super) fn bind(
     if fk.characteristics.as_ref().is_some_and(|c| c.deferrable == Some(true)) {
         return Err(unsupported("DEFERRABLE foreign keys"));
     }
+    Ok(())
+}
+
+/// Binds one FOREIGN KEY of the new table; `column` is the position of the column whose
+/// `REFERENCES` it is (the column form).
+pub(super) fn bind(
+    catalog: &Catalog,
+    table: &NewTable<'_>,
+    fk: &ast::ForeignKeyConstraint,
+    column: Option<usize>,
+) -> Result<ForeignKeyDef> {
+    refuse_unsupported(fk)?;
     let columns = match column {
         Some(i) => vec![i],
         None => fk

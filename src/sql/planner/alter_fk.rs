@@ -1,0 +1,206 @@
+//! ALTER TABLE and foreign keys, sans IO: what an action does to the foreign keys the
+//! table holds and to those that reference it from other tables.
+//!
+//! A foreign key names its columns by position and its parent by name, so:
+//! ```text
+//!   ADD FOREIGN KEY (c) REFERENCES p   bound against the working copy (a key added
+//!                                       earlier in the statement counts); p joins
+//!                                       `related` unchanged, to be moved with t
+//!   DROP COLUMN c        of t's own key   the key goes with it, silently (PostgreSQL's
+//!                                         auto dependency)
+//!                        referenced       2BP01 "cannot drop column …", or CASCADE:
+//!                                         the referencing keys go (NOTICE)
+//!                        any other        referencing keys' positions shift
+//!   DROP CONSTRAINT key  referenced       2BP01 "… depends on index …", or CASCADE
+//!   RENAME TO n                           referencing keys name n as their parent
+//! ```
+//! Another table whose keys change joins `related` with its new definition; the
+//! session moves every related table with the altered one (`session/alter.rs`).
+//! A key depends on the parent's key with exactly its column set (troupe does not
+//! record which index a key was bound to, as PostgreSQL's `conindid` does).
+
+use sqlparser::ast;
+
+use super::alter_apply::Work;
+use super::foreign_key::{self, NewTable};
+use super::ident;
+use crate::catalog::{ForeignKeyDef, TableDef};
+use crate::error::{Error, ErrorKind, Result};
+
+/// PostgreSQL's 2BP01 for a drop that other objects depend on.
+pub fn dependents_error(object: &str, detail: Vec<String>) -> Error {
+    Error::new(
+        ErrorKind::DependentObjectsStillExist,
+        format!("cannot drop {object} because other objects depend on it"),
+    )
+    .with_detail(detail.join("\n"))
+    .with_hint("Use DROP ... CASCADE to drop the dependent objects too.")
+}
+
+/// PostgreSQL's NOTICE for what a CASCADE dropped along: one line, or a count with
+/// the list as its DETAIL (after the first newline, see `Session::flush_notices`).
+pub fn cascade_notice(dropped: &[String]) -> (&'static str, String) {
+    match dropped {
+        [one] => ("00000", format!("drop cascades to {one}")),
+        many => {
+            let lines: Vec<String> = many.iter().map(|d| format!("drop cascades to {d}")).collect();
+            (
+                "00000",
+                format!("drop cascades to {} other objects\n{}", many.len(), lines.join("\n")),
+            )
+        }
+    }
+}
+
+fn same_set(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().all(|c| b.contains(c))
+}
+
+impl Work<'_> {
+    /// The foreign keys that reference this table, as (holding table, key): its own
+    /// self-references and other tables', as the statement has left them so far.
+    fn referencing(&self) -> Vec<(String, ForeignKeyDef)> {
+        let parent = &self.old.name;
+        let mut out: Vec<(String, ForeignKeyDef)> = self
+            .foreign_keys
+            .iter()
+            .filter(|k| k.parent == *parent)
+            .map(|k| (self.name.clone(), k.clone()))
+            .collect();
+        for t in self.catalog.all() {
+            if t.name == *parent {
+                continue;
+            }
+            let def: &TableDef = self.related.get(&t.name).unwrap_or(&t);
+            for k in def.foreign_keys.iter().filter(|k| k.parent == *parent) {
+                out.push((def.name.clone(), k.clone()));
+            }
+        }
+        out
+    }
+
+    /// Rewrites every foreign key that references this table with `f` (`None` drops
+    /// it); another table so changed joins `related` with its new definition.
+    fn edit_referencing(&mut self, f: &dyn Fn(&ForeignKeyDef) -> Option<ForeignKeyDef>) {
+        let parent = self.old.name.clone();
+        let edit = |fks: &mut Vec<ForeignKeyDef>| {
+            let before = std::mem::take(fks);
+            *fks = before
+                .iter()
+                .filter_map(|k| if k.parent == parent { f(k) } else { Some(k.clone()) })
+                .collect();
+            *fks != before
+        };
+        edit(&mut self.foreign_keys);
+        for t in self.catalog.all() {
+            if t.name == parent || !t.foreign_keys.iter().any(|k| k.parent == parent) {
+                continue;
+            }
+            let known = self.related.contains_key(&t.name);
+            let mut def = self.related.remove(&t.name).unwrap_or_else(|| (*t).clone());
+            if edit(&mut def.foreign_keys) || known {
+                self.related.insert(t.name.clone(), def);
+            }
+        }
+    }
+
+    /// Before `object` ("column u of table p", "constraint p_pkey on table p") is
+    /// dropped: the referencing keys that `doomed` picks depend on it as `what`
+    /// ("column u of table p", "index p_pkey"): 2BP01, or under CASCADE they go too.
+    pub(super) fn drop_dependents(
+        &mut self,
+        object: &str,
+        what: &str,
+        cascade: bool,
+        doomed: &dyn Fn(&ForeignKeyDef) -> bool,
+    ) -> Result<()> {
+        let deps: Vec<String> = self
+            .referencing()
+            .into_iter()
+            .filter(|(_, k)| doomed(k))
+            .map(|(t, k)| format!("constraint {} on table {t}", k.name))
+            .collect();
+        if deps.is_empty() {
+            return Ok(());
+        }
+        if !cascade {
+            let detail = deps.iter().map(|d| format!("{d} depends on {what}")).collect();
+            return Err(dependents_error(object, detail));
+        }
+        self.notices.push(cascade_notice(&deps));
+        self.edit_referencing(&|k| (!doomed(k)).then(|| k.clone()));
+        Ok(())
+    }
+
+    /// DROP COLUMN `i`, the foreign-key side: the table's own keys on it go, keys
+    /// referencing it are `drop_dependents`, the others' positions shift.
+    pub(super) fn drop_column_keys(&mut self, i: usize, cascade: bool) -> Result<()> {
+        self.foreign_keys.retain(|k| !k.columns.contains(&i));
+        let object = format!("column {} of table {}", self.columns[i].name, self.name);
+        self.drop_dependents(&object, &object, cascade, &|k| k.parent_columns.contains(&i))?;
+        let shift = |c: &mut usize| {
+            if *c > i {
+                *c -= 1;
+            }
+        };
+        for k in &mut self.foreign_keys {
+            k.columns.iter_mut().for_each(shift);
+        }
+        self.edit_referencing(&|k| {
+            let mut k = k.clone();
+            k.parent_columns.iter_mut().for_each(shift);
+            Some(k)
+        });
+        Ok(())
+    }
+
+    /// DROP CONSTRAINT of the primary key or a UNIQUE constraint on `columns`.
+    pub(super) fn drop_key_dependents(
+        &mut self,
+        name: &str,
+        columns: &[usize],
+        cascade: bool,
+    ) -> Result<()> {
+        let object = format!("constraint {name} on table {}", self.name);
+        let what = format!("index {name}");
+        self.drop_dependents(&object, &what, cascade, &|k| same_set(&k.parent_columns, columns))
+    }
+
+    /// RENAME TO `new`: the keys that reference the table follow.
+    pub(super) fn rename_referenced(&mut self, new: &str) {
+        self.edit_referencing(&|k| Some(ForeignKeyDef { parent: new.to_owned(), ..k.clone() }));
+    }
+
+    /// ADD [CONSTRAINT name] FOREIGN KEY …, bound against the working copy.
+    pub(super) fn add_foreign_key(
+        &mut self,
+        fk: &ast::ForeignKeyConstraint,
+        taken: &dyn Fn(&str) -> bool,
+    ) -> Result<()> {
+        if let Some(n) = fk.name.as_ref().map(ident) {
+            if self.constraint_taken(&n) {
+                return Err(Error::new(
+                    ErrorKind::DuplicateObject,
+                    format!("constraint \"{n}\" for relation \"{}\" already exists", self.name),
+                ));
+            }
+        }
+        let new = NewTable {
+            name: &self.name,
+            columns: &self.columns,
+            primary_key: self.primary_key.as_deref(),
+            indexes: &self.indexes,
+        };
+        let mut def = foreign_key::bind(self.catalog, &new, fk, None)?;
+        if fk.name.is_none() {
+            def.name = self.choose_name(def.name, taken);
+        }
+        if def.parent != self.name && !self.related.contains_key(&def.parent) {
+            let parent = self.catalog.table(&def.parent)?;
+            self.related.insert(def.parent.clone(), (*parent).clone());
+        }
+        self.added_foreign_keys.push(def.name.clone());
+        self.foreign_keys.push(def);
+        Ok(())
+    }
+}
