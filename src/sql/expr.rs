@@ -393,11 +393,13 @@ impl Expr {
             }),
             Expr::Binary { op, left, left_ty, right, right_ty } => {
                 let l = left.eval(row, ctx)?;
-                if l.is_null() {
+                // Strict, but for array || array (array_cat): binary_op knows.
+                let strict = !matches!(left_ty, DataType::Array(_));
+                if l.is_null() && strict {
                     return Ok(Value::Null);
                 }
                 let r = right.eval(row, ctx)?;
-                if r.is_null() {
+                if r.is_null() && strict {
                     return Ok(Value::Null);
                 }
                 binary_op(*op, &l, left_ty, &r, right_ty)

@@ -740,6 +740,13 @@ impl<'a> Planner<'a> {
             ast::TableFactor::Table { name, alias, args: Some(args), with_ordinality, .. } => {
                 self.table_function(name, alias.as_ref(), args, *with_ordinality, outer)
             }
+            ast::TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_ordinality: false,
+                ..
+            } => self.unnest(array_exprs, alias.as_ref(), outer),
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
                 self.table_with_joins(table_with_joins, None, outer)
             }

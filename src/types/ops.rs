@@ -100,6 +100,8 @@ pub(super) enum Impl {
     DateMinusDate,
     Concat,
     ByteaConcat,
+    /// array || array of the same element type.
+    ArrayConcat,
     /// interval ± interval, interval × ÷ float8, float8 × interval.
     IntervalArith,
     /// timestamp ± interval (either order for +).
@@ -260,10 +262,16 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
         return found.ok_or_else(|| no_operator(op, left, right));
     }
     if op == BinaryOp::Concat {
+        if let (DataType::Array(a), DataType::Array(b)) = (&l, &r) {
+            if a.without_modifier() == b.without_modifier() {
+                let ty = l.without_modifier();
+                return resolved(ty.clone(), ty.clone(), ty, Impl::ArrayConcat);
+            }
+        }
         if matches!(l, DataType::Array(_)) || matches!(r, DataType::Array(_)) {
             return Err(Error::new(
                 ErrorKind::FeatureNotSupported,
-                "array concatenation is not supported yet",
+                "array concatenation other than of two arrays of one type is not supported yet",
             ));
         }
         if !l.is_string() && !r.is_string() {
@@ -432,6 +440,12 @@ pub fn binary_op(
     right_ty: &DataType,
 ) -> Result<Value> {
     if left.is_null() || right.is_null() {
+        // array_cat is not strict: NULL || a is a.
+        let arrays = matches!((left_ty, right_ty), (DataType::Array(_), DataType::Array(_)));
+        if op == BinaryOp::Concat && arrays {
+            resolve(op, left_ty, right_ty)?;
+            return Ok(if left.is_null() { right.clone() } else { left.clone() });
+        }
         return Ok(Value::Null);
     }
     let resolved = resolve(op, left_ty, right_ty)?;
@@ -463,6 +477,12 @@ pub fn binary_op(
 
         Impl::ByteaConcat => match (l.as_ref(), r.as_ref()) {
             (Value::Bytea(a), Value::Bytea(b)) => Ok(Value::Bytea([a.as_slice(), b].concat())),
+            _ => Err(operand_mismatch(&l, &r)),
+        },
+        Impl::ArrayConcat => match (l.as_ref(), r.as_ref()) {
+            (Value::Array(a), Value::Array(b)) => {
+                Ok(Value::Array(a.iter().chain(b.iter()).cloned().collect()))
+            }
             _ => Err(operand_mismatch(&l, &r)),
         },
         Impl::Concat => {
