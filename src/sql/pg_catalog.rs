@@ -28,6 +28,7 @@ pub mod regcast;
 mod relations;
 mod rows;
 mod schema;
+mod sequences;
 pub mod settings;
 
 use crate::catalog::Catalog;
@@ -105,6 +106,13 @@ pub enum VirtualTable {
     PgPublicationRel,
     /// pg_settings: the session's settings.
     PgSettings,
+    /// pg_sequence: each sequence's parameters.
+    PgSequence,
+    /// pg_depend: what psql asks of it, a sequence's dependency on the column that
+    /// owns it (SERIAL 'a', identity 'i').
+    PgDepend,
+    /// pg_rewrite: each view's `_RETURN` rule.
+    PgRewrite,
     /// A view of information_schema.
     Info(infoschema::InfoView),
 }
@@ -136,6 +144,9 @@ impl VirtualTable {
             "pg_publication_namespace" => PgPublicationNamespace,
             "pg_publication_rel" => PgPublicationRel,
             "pg_settings" => PgSettings,
+            "pg_sequence" => PgSequence,
+            "pg_depend" => PgDepend,
+            "pg_rewrite" => PgRewrite,
             _ => return None,
         })
     }
@@ -171,6 +182,9 @@ impl VirtualTable {
             PgPublicationNamespace => 6237,
             PgPublicationRel => 6106,
             PgSettings => 12_300,
+            PgSequence => 2224,
+            PgDepend => 2608,
+            PgRewrite => 2618,
             Info(v) => v.oid(),
         }
     }

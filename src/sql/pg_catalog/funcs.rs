@@ -9,7 +9,9 @@ use super::oids::{self, Derived};
 use super::regcast::{reg_in, reg_out, RegKind};
 use super::relations::{column_list, foreign_key_def, index_def, secondary};
 use super::rows::{type_row, POSTGRES_ROLE_OID};
-use crate::catalog::{type_with_modifier, Catalog, TableDef};
+use crate::catalog::{
+    type_with_modifier, Catalog, TableDef, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID,
+};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::expr::SessionFacts;
@@ -46,6 +48,11 @@ pub enum CatalogFunc {
     /// text as written; PostgreSQL prints its rule deparsed (`SELECT t.a, …`, one
     /// clause per line), and printing something else would be worse than failing.
     GetViewDef,
+    /// col_description(oid, int4) → text: NULL (troupe has no COMMENT ON).
+    ColDescription,
+    /// obj_description(oid [, name]) → text: initdb's comments on the built-in
+    /// schemas, NULL for everything else (troupe has no COMMENT ON).
+    ObjDescription,
     /// array_to_string(anyarray, text [, text]) → text.
     ArrayToString,
     /// array_upper(anyarray, int4) → int4.
@@ -104,6 +111,10 @@ impl CatalogFunc {
             }
             ("pg_get_viewdef", 1 | 2) => (C::GetViewDef, Text, vec![None, None][..n].to_vec()),
             ("pg_partition_ancestors", 1) => (C::PartitionAncestors, Regclass, vec![oid()]),
+            ("col_description", 2) => (C::ColDescription, Text, vec![oid(), Some(Int4)]),
+            ("obj_description", 1 | 2) => {
+                (C::ObjDescription, Text, vec![oid(), Some(Name)][..n].to_vec())
+            }
             ("array_to_string", 2 | 3) if matches!(args[0], Array(_) | Unknown) => {
                 (C::ArrayToString, Text, vec![None, Some(Text), Some(Text)][..n].to_vec())
             }
@@ -141,7 +152,9 @@ impl CatalogFunc {
         }
         use CatalogFunc as C;
         let strict = !matches!(self, C::ArrayToString | C::SetConfig);
-        if strict && args.iter().any(Value::is_null) {
+        // format_type is strict in its type only: a NULL typmod is "no modifier".
+        let nulls = if self == C::FormatType { &args[..1] } else { args };
+        if strict && nulls.iter().any(Value::is_null) {
             return Ok(Value::Null);
         }
         let oid = |i: usize| match args.get(i) {
@@ -151,7 +164,7 @@ impl CatalogFunc {
         Ok(match self {
             C::GetUserById => Value::Text(if oid(0) == POSTGRES_ROLE_OID {
                 "postgres".to_owned()
-            } else if oid(0) == 6171 {
+            } else if oid(0) == super::rows::PG_DATABASE_OWNER_OID {
                 "pg_database_owner".to_owned()
             } else {
                 format!("unknown (OID={})", oid(0))
@@ -188,7 +201,20 @@ impl CatalogFunc {
             C::CurrentSetting => Value::Null,
             C::SetConfig => return Err(super::settings::set_config_refused()),
             C::RelationIsPublishable => Value::Bool(false),
-            C::PartitionAncestors | C::GetTriggerDef => Value::Null,
+            C::PartitionAncestors | C::GetTriggerDef | C::ColDescription => Value::Null,
+            C::ObjDescription => {
+                let namespace = matches!(args.get(1), None | Some(Value::Text(_)))
+                    && args.get(1).is_none_or(|c| *c == Value::Text("pg_namespace".into()));
+                match oid(0) {
+                    PG_CATALOG_NAMESPACE_OID if namespace => {
+                        Value::Text("system catalog schema".into())
+                    }
+                    PUBLIC_NAMESPACE_OID if namespace => {
+                        Value::Text("standard public schema".into())
+                    }
+                    _ => Value::Null,
+                }
+            }
             C::GetViewDef => {
                 return Err(Error::new(
                     ErrorKind::FeatureNotSupported,

@@ -156,6 +156,7 @@ fn index_row(oid: u32, table: u32, columns: &[usize], unique: bool, primary: boo
         n.clone(),
         n,
         Value::Bool(unique),
+        Value::Bool(false),
         Value::Bool(primary),
         Value::Bool(false),
         Value::Bool(true),
@@ -182,6 +183,25 @@ pub fn index_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
         }
     }
     out
+}
+
+/// pg_rewrite: each view's `_RETURN` rule (its action is not shown: NULL).
+pub fn rewrite_rows(views: &[std::sync::Arc<ViewDef>]) -> Vec<Vec<Value>> {
+    views
+        .iter()
+        .map(|v| {
+            vec![
+                Value::Oid(oids::rule(v.oid)),
+                text("_RETURN"),
+                Value::Oid(v.oid),
+                Value::Char(b'1'),
+                Value::Char(b'O'),
+                Value::Bool(true),
+                Value::Null,
+                Value::Null,
+            ]
+        })
+        .collect()
 }
 
 /// What a pg_constraint row describes.
