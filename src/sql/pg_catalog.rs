@@ -30,6 +30,7 @@ mod rows;
 mod schema;
 mod sequences;
 pub mod settings;
+mod viewdef;
 
 use crate::catalog::Catalog;
 use crate::sequence::SequenceDef;

@@ -107,7 +107,8 @@ pub fn ident(i: &ast::Ident) -> String {
     }
 }
 
-fn object_parts(name: &ast::ObjectName) -> Vec<String> {
+/// The parts of a dotted name, each case-folded as an identifier.
+pub fn object_parts(name: &ast::ObjectName) -> Vec<String> {
     name.0
         .iter()
         .map(|p| match p {

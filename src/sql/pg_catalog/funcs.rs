@@ -44,9 +44,8 @@ pub enum CatalogFunc {
     PartitionAncestors,
     /// pg_get_triggerdef(oid [, bool]) → text (no triggers: NULL).
     GetTriggerDef,
-    /// pg_get_viewdef(oid [, bool | int4]): refused with 0A000. troupe keeps a view's
-    /// text as written; PostgreSQL prints its rule deparsed (`SELECT t.a, …`, one
-    /// clause per line), and printing something else would be worse than failing.
+    /// pg_get_viewdef(oid | text [, bool | int4]): the view's query deparsed as
+    /// PostgreSQL prints it (`viewdef.rs`; 0A000 for what it cannot deparse).
     GetViewDef,
     /// col_description(oid, int4) → text: NULL (troupe has no COMMENT ON).
     ColDescription,
@@ -216,10 +215,17 @@ impl CatalogFunc {
                 }
             }
             C::GetViewDef => {
-                return Err(Error::new(
-                    ErrorKind::FeatureNotSupported,
-                    "pg_get_viewdef is not supported (view definitions are kept as written)",
-                ))
+                let view = match (&args[0], catalog) {
+                    (Value::Oid(o), Some(c)) => c.views().into_iter().find(|v| v.oid == *o),
+                    (Value::Text(name), Some(c)) => c.view(name),
+                    _ => None,
+                };
+                // pretty: `true`, or a wrap column (an int4).
+                let pretty = matches!(args.get(1), Some(Value::Bool(true) | Value::Int4(_)));
+                match (view, catalog) {
+                    (Some(v), Some(c)) => Value::Text(super::viewdef::viewdef(c, &v, pretty)?),
+                    _ => Value::Null,
+                }
             }
             C::ArrayToString => array_to_string(args)?,
             C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {

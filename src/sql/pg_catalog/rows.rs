@@ -72,7 +72,10 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             // initdb's grants: USAGE and CREATE to the owner, USAGE to PUBLIC; a
             // schema made by CREATE SCHEMA has the default (NULL) ACL.
             let acl = |owner: &str| {
-                Value::Array(vec![text(&format!("{owner}=UC/{owner}")), text(&format!("=U/{owner}"))])
+                Value::Array(vec![
+                    text(&format!("{owner}=UC/{owner}")),
+                    text(&format!("=U/{owner}")),
+                ])
             };
             let mut rows = vec![
                 vec![
