@@ -47,6 +47,9 @@ pub enum CatalogFunc {
     /// pg_get_viewdef(oid | text [, bool | int4]): the view's query deparsed as
     /// PostgreSQL prints it (`viewdef.rs`; 0A000 for what it cannot deparse).
     GetViewDef,
+    /// pg_get_ruledef(oid [, bool]) → text: a view's `_RETURN` rule (pg_rewrite),
+    /// its query deparsed as `pg_get_viewdef` does.
+    GetRuleDef,
     /// col_description(oid, int4) → text: NULL (troupe has no COMMENT ON).
     ColDescription,
     /// obj_description(oid [, name]) → text: initdb's comments on the built-in
@@ -110,6 +113,9 @@ impl CatalogFunc {
             }
             ("pg_get_viewdef", 1 | 2) => (C::GetViewDef, Text, vec![None, None][..n].to_vec()),
             ("pg_partition_ancestors", 1) => (C::PartitionAncestors, Regclass, vec![oid()]),
+            ("pg_get_ruledef", 1 | 2) => {
+                (C::GetRuleDef, Text, vec![oid(), Some(Bool)][..n].to_vec())
+            }
             ("col_description", 2) => (C::ColDescription, Text, vec![oid(), Some(Int4)]),
             ("obj_description", 1 | 2) => {
                 (C::ObjDescription, Text, vec![oid(), Some(Name)][..n].to_vec())
@@ -201,6 +207,22 @@ impl CatalogFunc {
             C::SetConfig => return Err(super::settings::set_config_refused()),
             C::RelationIsPublishable => Value::Bool(false),
             C::PartitionAncestors | C::GetTriggerDef | C::ColDescription => Value::Null,
+            C::GetRuleDef => {
+                let pretty = matches!(args.get(1), Some(Value::Bool(true)));
+                let view = catalog
+                    .and_then(|c| c.views().into_iter().find(|v| oids::rule(v.oid) == oid(0)));
+                match (view, catalog) {
+                    (Some(v), Some(c)) => {
+                        let name = quote_ident(&v.name);
+                        let to = if pretty { name } else { format!("public.{name}") };
+                        let query = super::viewdef::viewdef(c, &v, pretty)?;
+                        Value::Text(format!(
+                            "CREATE RULE \"_RETURN\" AS\n    ON SELECT TO {to} DO INSTEAD {query}"
+                        ))
+                    }
+                    _ => Value::Null,
+                }
+            }
             C::ObjDescription => {
                 let namespace = matches!(args.get(1), None | Some(Value::Text(_)))
                     && args.get(1).is_none_or(|c| *c == Value::Text("pg_namespace".into()));
