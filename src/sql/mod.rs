@@ -52,9 +52,12 @@
 //! A view in FROM is expanded by the planner (`planner/view.rs`): its stored text is
 //! bound again and its recorded columns picked out, like a subquery in FROM. DDL plans
 //! carry names, resolved when the statement runs under the engine's DDL lock: ALTER
-//! TABLE applies its actions with `planner::apply_alter` (sans IO), then
-//! `session/alter.rs` retires the table's store, rewrites its rows under a new storage
-//! id and commits definition and rows in one WAL record. A CREATE of a table, view or sequence
+//! TABLE applies its actions with `planner::apply_alter` (sans IO; what they do to
+//! foreign keys, the table's own and those referencing it, is `planner/alter_fk.rs`),
+//! then `session/alter.rs` retires the table's store and those of the tables that
+//! change with it (a referencing child, an added key's parent), checks an added
+//! foreign key against the rows (`foreign_keys::check_existing`), rewrites the rows
+//! under new storage ids and commits definitions and rows in one WAL record. A CREATE of a table, view or sequence
 //! under an unqualified name first checks that `search_path` would put it in public
 //! (`Session::creation_schema_is_public`, `session/schemas.rs`); a name qualified
 //! with another schema is refused by the planner (`planner::schema::creation_name`).

@@ -176,7 +176,7 @@ impl Deparser<'_> {
         }
         let mut froms = Vec::with_capacity(s.from.len());
         for f in &s.from {
-            froms.push(self.from_item(f)?);
+            froms.push(self.joined(f)?);
         }
         let mut out = String::from(" SELECT ");
         match &s.distinct {
@@ -336,7 +336,7 @@ impl Deparser<'_> {
         Ok(self.top(e)?.text)
     }
 
-    fn from_item(&mut self, f: &ast::TableWithJoins) -> Result<String> {
+    fn joined(&mut self, f: &ast::TableWithJoins) -> Result<String> {
         let mut out = self.factor(&f.relation)?;
         for j in &f.joins {
             let (word, constraint) = match &j.join_operator {
@@ -629,4 +629,67 @@ fn coerce(n: Node, ty: Ty, pretty: bool) -> Result<Node> {
         (Ty::Unknown, Ty::Bpchar) => cast(n, "bpchar", ty, pretty),
         _ => return Err(refused("this implicit cast")),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Column, TableId, ViewColumn};
+
+    fn catalog() -> Catalog {
+        let t = TableDef {
+            id: TableId(1),
+            oid: 16384,
+            name: "t".into(),
+            columns: vec![
+                Column::new("id", DataType::Int4, true),
+                Column::new("name", DataType::Varchar(Some(20)), false),
+                Column::new("price", DataType::Numeric(None), false),
+            ],
+            primary_key: Some(vec![0]),
+            checks: Vec::new(),
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+        };
+        Catalog::new(vec![t], 1)
+    }
+
+    fn view(sql: &str, columns: &[&str]) -> ViewDef {
+        ViewDef {
+            oid: 16390,
+            name: "v".into(),
+            sql: sql.into(),
+            columns: columns
+                .iter()
+                .map(|c| ViewColumn { name: (*c).into(), source: (*c).into(), ty: DataType::Int4 })
+                .collect(),
+            depends: vec!["t".into()],
+        }
+    }
+
+    #[test]
+    fn a_view_prints_as_postgresql_prints_it() {
+        let v = view(
+            "SELECT id, name AS n FROM t WHERE name = 'a' AND (price > 1 OR id + 1 > 2)",
+            &["id", "n"],
+        );
+        assert_eq!(
+            viewdef(&catalog(), &v, true).unwrap(),
+            " SELECT t.id,\n    t.name AS n\n   FROM t\n  WHERE t.name::text = 'a'::text AND \
+             (t.price > 1::numeric OR (t.id + 1) > 2);"
+        );
+        assert_eq!(
+            viewdef(&catalog(), &v, false).unwrap(),
+            " SELECT t.id,\n    t.name AS n\n   FROM t\n  WHERE (((t.name)::text = 'a'::text) AND \
+             ((t.price > (1)::numeric) OR ((t.id + 1) > 2)));"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_typed_exactly_is_refused() {
+        let v = view("SELECT lower(name) FROM t", &["lower"]);
+        let e = viewdef(&catalog(), &v, true).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::FeatureNotSupported);
+    }
 }

@@ -204,3 +204,108 @@ impl Work<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::alter::AlterAction;
+    use super::super::alter_apply::apply_alter;
+    use crate::catalog::{Catalog, Column, FkAction, IndexDef, TableDef, TableId};
+    use crate::error::ErrorKind;
+    use crate::types::DataType;
+
+    /// p(id, u UNIQUE, v) and c(id, p_u) with c_p_u_fkey → p(u).
+    fn catalog() -> Catalog {
+        let int = |n: &str| Column::new(n, DataType::Int4, false);
+        let p = TableDef {
+            id: TableId(1),
+            oid: 16384,
+            name: "p".into(),
+            columns: vec![int("id"), int("v"), int("u")],
+            primary_key: Some(vec![0]),
+            checks: Vec::new(),
+            indexes: vec![IndexDef {
+                name: "p_u_key".into(),
+                columns: vec![2],
+                unique: true,
+                constraint: true,
+            }],
+            foreign_keys: Vec::new(),
+        };
+        let c = TableDef {
+            id: TableId(2),
+            oid: 16390,
+            name: "c".into(),
+            columns: vec![int("id"), int("p_u")],
+            primary_key: Some(vec![0]),
+            checks: Vec::new(),
+            indexes: Vec::new(),
+            foreign_keys: vec![crate::catalog::ForeignKeyDef {
+                name: "c_p_u_fkey".into(),
+                columns: vec![1],
+                parent: "p".into(),
+                parent_columns: vec![2],
+                on_delete: FkAction::NoAction,
+                on_update: FkAction::NoAction,
+            }],
+        };
+        Catalog::new(vec![p, c], 2)
+    }
+
+    fn alter_p(actions: Vec<AlterAction>) -> crate::error::Result<super::super::Altered> {
+        let catalog = catalog();
+        let p = catalog.get("p").unwrap();
+        apply_alter(&catalog, &p, &actions, &|_| false)
+    }
+
+    #[test]
+    fn a_referenced_column_goes_only_with_cascade() {
+        let drop =
+            |cascade| AlterAction::DropColumn { name: "u".into(), if_exists: false, cascade };
+        let e = alter_p(vec![drop(false)]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::DependentObjectsStillExist);
+        assert_eq!(e.message, "cannot drop column u of table p because other objects depend on it");
+        assert_eq!(
+            e.detail.as_deref(),
+            Some("constraint c_p_u_fkey on table c depends on column u of table p")
+        );
+        let out = alter_p(vec![drop(true)]).unwrap();
+        assert_eq!(out.notices[0].1, "drop cascades to constraint c_p_u_fkey on table c");
+        assert!(out.related[0].foreign_keys.is_empty());
+    }
+
+    #[test]
+    fn referencing_keys_follow_a_shift_and_a_rename() {
+        let out = alter_p(vec![AlterAction::DropColumn {
+            name: "v".into(),
+            if_exists: false,
+            cascade: false,
+        }])
+        .unwrap();
+        assert_eq!(out.related[0].foreign_keys[0].parent_columns, vec![1]);
+        let out = alter_p(vec![AlterAction::RenameTable("q".into())]).unwrap();
+        assert_eq!(out.related[0].foreign_keys[0].parent, "q");
+    }
+
+    #[test]
+    fn a_referenced_key_goes_only_with_cascade() {
+        let drop = |cascade| AlterAction::DropConstraint {
+            name: "p_u_key".into(),
+            if_exists: false,
+            cascade,
+        };
+        let e = alter_p(vec![drop(false)]).unwrap_err();
+        assert_eq!(
+            e.detail.as_deref(),
+            Some("constraint c_p_u_fkey on table c depends on index p_u_key")
+        );
+        assert!(alter_p(vec![drop(true)]).unwrap().related[0].foreign_keys.is_empty());
+        // The primary key is referenced by nobody: it goes without CASCADE.
+        let out = alter_p(vec![AlterAction::DropConstraint {
+            name: "p_pkey".into(),
+            if_exists: false,
+            cascade: false,
+        }]);
+        assert!(out.unwrap().related.is_empty());
+    }
+}
