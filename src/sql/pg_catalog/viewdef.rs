@@ -199,7 +199,7 @@ impl Deparser<'_> {
                 if !exprs.is_empty() {
                     let items: Vec<String> = exprs
                         .iter()
-                        .map(|e| self.sort_key(e, &s.projection, &targets))
+                        .map(|e| self.sort_key(e, &s.projection, &targets, false))
                         .collect::<Result<_>>()?;
                     out.push_str("\n  GROUP BY ");
                     out.push_str(&items.join(", "));
@@ -220,7 +220,7 @@ impl Deparser<'_> {
             }
             let mut keys = Vec::with_capacity(items.len());
             for o in items {
-                let mut k = self.sort_key(&o.expr, &s.projection, &targets)?;
+                let mut k = self.sort_key(&o.expr, &s.projection, &targets, true)?;
                 let desc = match &o.options.sort {
                     None | Some(ast::OrderBySort::Asc) => false,
                     Some(ast::OrderBySort::Desc) => true,
@@ -307,12 +307,14 @@ impl Deparser<'_> {
     }
 
     /// An ORDER BY / GROUP BY key: an output column's name or number stands for its
-    /// expression, as PostgreSQL resolves and prints it.
+    /// expression, as PostgreSQL resolves and prints it (a name is an output column
+    /// first for ORDER BY, an input column first for GROUP BY).
     fn sort_key(
         &mut self,
         e: &ast::Expr,
         projection: &[ast::SelectItem],
         targets: &[(String, Node)],
+        output_first: bool,
     ) -> Result<String> {
         if let ast::Expr::Value(v) = e {
             if let ast::Value::Number(n, _) = &v.value {
@@ -325,6 +327,10 @@ impl Deparser<'_> {
         }
         if let ast::Expr::Identifier(id) = e {
             let name = ident(id);
+            let input = self.rels.iter().any(|r| r.table.column_index(&name).is_some());
+            if !output_first && input {
+                return Ok(self.top(e)?.text);
+            }
             for (item, (_, node)) in projection.iter().zip(targets) {
                 if let ast::SelectItem::ExprWithAlias { alias, .. } = item {
                     if ident(alias) == name {
