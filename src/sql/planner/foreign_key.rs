@@ -45,6 +45,33 @@ fn no_column(name: &str) -> Error {
     )
 }
 
+/// Why `parts` names no table a key can reference: a view (42809), a system catalog
+/// (42501, as PostgreSQL refuses a key on one), or nothing (42P01).
+fn not_a_parent(catalog: &Catalog, parts: &[String]) -> Error {
+    let name = parts.last().map(String::as_str).unwrap_or_default();
+    let (public, system) = match parts {
+        [_] => (true, true),
+        [s, _] => (s == "public", s == "pg_catalog"),
+        _ => (false, false),
+    };
+    if public && catalog.view(name).is_some() {
+        Error::new(
+            ErrorKind::WrongObjectType,
+            format!("referenced relation \"{name}\" is not a table"),
+        )
+    } else if system && crate::sql::pg_catalog::VirtualTable::by_name(name).is_some() {
+        Error::new(
+            ErrorKind::InsufficientPrivilege,
+            format!("permission denied: \"{name}\" is a system catalog"),
+        )
+    } else {
+        Error::new(
+            ErrorKind::UndefinedTable,
+            format!("relation \"{}\" does not exist", parts.join(".")),
+        )
+    }
+}
+
 fn invalid_fk(msg: String) -> Error {
     Error::new(ErrorKind::InvalidForeignKey, msg)
 }
@@ -95,12 +122,7 @@ pub(super) fn bind(
         if parent_name == table.name {
             (table.columns, table.primary_key, table.indexes)
         } else {
-            stored = catalog.get(&parent_name).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::UndefinedTable,
-                    format!("relation \"{}\" does not exist", parts.join(".")),
-                )
-            })?;
+            stored = catalog.get(&parent_name).ok_or_else(|| not_a_parent(catalog, &parts))?;
             (&stored.columns, stored.primary_key.as_deref(), &stored.indexes)
         };
     let parent_columns = if fk.referred_columns.is_empty() {
