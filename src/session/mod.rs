@@ -41,6 +41,7 @@ use crate::sql::expr::SessionFacts;
 use crate::sql::functions::now_micros;
 use crate::sql::parse::isolation_name;
 use crate::sql::plan::{Access, OutCol, Plan};
+use crate::sql::planner::AlterAction;
 use crate::sql::{plan_statement, split, Planned};
 use crate::storage::{Chain, Isolation, Key, Row, TableStore};
 use crate::sync::Arc;
@@ -533,8 +534,19 @@ impl Session {
                         .filter_map(|n| self.engine.catalog.get(n))
                         .map(|d| d.id)
                         .collect(),
-                    Plan::AlterTable { table, .. } => {
-                        self.engine.catalog.get(table).map(|d| d.id).into_iter().collect()
+                    Plan::AlterTable { table, actions, .. } => {
+                        // The parent of an added foreign key is moved with the table.
+                        let parents = actions.iter().filter_map(|a| match a {
+                            AlterAction::AddForeignKey(fk) => {
+                                crate::sql::planner::object_parts(&fk.foreign_table).pop()
+                            }
+                            _ => None,
+                        });
+                        std::iter::once(table.clone())
+                            .chain(parents)
+                            .filter_map(|n| self.engine.catalog.get(&n))
+                            .map(|d| d.id)
+                            .collect()
                     }
                     _ => Vec::new(),
                 };
