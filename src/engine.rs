@@ -19,7 +19,7 @@ use crate::catalog::{Catalog, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::LockClient;
 use crate::sequence::{SequenceDef, Sequences, SEQUENCE_KEY_PREFIX};
-use crate::storage::{IndexKind, Key, Row, Storage};
+use crate::storage::{Key, Row, Storage, StorageOptions};
 use crate::sync::Arc;
 use crate::txn::{Commit, CommitTs, GroupDurable, TxnManager, TxnStatus, Watermark};
 use crate::types::decode_row;
@@ -92,14 +92,14 @@ impl Engine {
     /// `runtime` (the sessions' runtime). Must not be called from inside an async
     /// runtime's worker (it blocks while recovering).
     pub fn start(dir: DataDir, runtime: &tokio::runtime::Handle) -> Result<Arc<Engine>> {
-        Engine::start_with_index(dir, runtime, IndexKind::default())
+        Engine::start_with_storage(dir, runtime, StorageOptions::default())
     }
 
-    /// [`Engine::start`], the partitions keeping their rows in `index`.
-    pub fn start_with_index(
+    /// [`Engine::start`], with the storage's index kind and split size.
+    pub fn start_with_storage(
         dir: DataDir,
         runtime: &tokio::runtime::Handle,
-        index: IndexKind,
+        options: StorageOptions,
     ) -> Result<Arc<Engine>> {
         let config = match dir {
             DataDir::Path(p) => StoreConfig::Dir(p),
@@ -121,7 +121,7 @@ impl Engine {
                 defs.push(TableDef::decode(v)?);
             }
         }
-        let storage = Storage::with_index(runtime.clone(), index);
+        let storage = Storage::with_options(runtime.clone(), options);
         let mut tables = recovered.tables;
         for def in &defs {
             let rows = tables.remove(&def.id).unwrap_or_default();

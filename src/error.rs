@@ -69,6 +69,8 @@ pub enum ErrorKind {
     NullValueNotAllowed,
     /// 3F000: invalid schema name (a schema that does not exist).
     InvalidSchemaName,
+    /// 42602: a name that does not parse (`'a..b'::regclass`).
+    InvalidName,
     /// 42501: insufficient privilege.
     InsufficientPrivilege,
     /// 22P02: invalid input syntax for a type.
@@ -195,6 +197,7 @@ impl ErrorKind {
             InvalidColumnReference => "42P10",
             UndefinedObject => "42704",
             InvalidSchemaName => "3F000",
+            InvalidName => "42602",
             NullValueNotAllowed => "22004",
             InsufficientPrivilege => "42501",
             InvalidTextRepresentation => "22P02",

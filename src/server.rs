@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use crate::engine::{DataDir, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::SessionFactory;
-use crate::storage::IndexKind;
+use crate::storage::StorageOptions;
 use crate::sync::Arc;
 
 /// A running server (used by the binary and by in-process tests).
@@ -29,11 +29,15 @@ impl Server {
     /// Connections and the storage actors are served by a tokio runtime on its own
     /// threads (one worker per core).
     pub fn start(listen: SocketAddr, dir: DataDir) -> Result<Server> {
-        Server::start_with_index(listen, dir, IndexKind::default())
+        Server::start_with_storage(listen, dir, StorageOptions::default())
     }
 
-    /// [`Server::start`], the partitions keeping their rows in `index`.
-    pub fn start_with_index(listen: SocketAddr, dir: DataDir, index: IndexKind) -> Result<Server> {
+    /// [`Server::start`], with the storage's index kind and split size.
+    pub fn start_with_storage(
+        listen: SocketAddr,
+        dir: DataDir,
+        options: StorageOptions,
+    ) -> Result<Server> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("troupe-conn")
@@ -41,7 +45,7 @@ impl Server {
             .map_err(|e| {
                 Error::new(ErrorKind::IoError, format!("could not start the runtime: {e}"))
             })?;
-        let engine = Engine::start_with_index(dir, runtime.handle(), index)?;
+        let engine = Engine::start_with_storage(dir, runtime.handle(), options)?;
         let listener = crate::wire::bind(listen).map_err(|e| {
             Error::new(ErrorKind::IoError, format!("could not listen on {listen}: {e}"))
         })?;

@@ -10,7 +10,7 @@
 // `Arc` stays std's under loom too: shared immutable data (rows, table definitions,
 // plans) is not what the models check, and loom's Arc lacks `From<Vec<T>>` and
 // `PartialEq`. The atomics and the mutex are what readers race on.
-pub use std::sync::Arc;
+pub use std::sync::{Arc, Weak};
 
 #[cfg(not(troupe_loom))]
 pub use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -198,6 +198,57 @@ async fn added_foreign_keys_hold_and_survive_a_restart() {
     db.stop().await;
 }
 
+// A key to a parent in another schema names it by (schema, name): it holds against
+// that table only (not public's of the same name), follows its RENAME TO, and all of
+// it survives a restart; DROP SCHEMA … CASCADE then drops the key with the parent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_to_another_schema_follows_its_parent_and_survives_a_restart() {
+    if common::reference_pg().is_some() {
+        return; // restarts troupe's own data directory
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "CREATE SCHEMA s;
+         CREATE TABLE s.p (id int PRIMARY KEY);
+         CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE k (id int PRIMARY KEY, p_id int);
+         INSERT INTO s.p VALUES (1);
+         INSERT INTO p VALUES (2);
+         INSERT INTO k VALUES (1, 1)",
+    )
+    .await
+    .unwrap();
+    // Each on its own: DDL after a write in the same implicit transaction is refused.
+    c.batch_execute("ALTER TABLE k ADD FOREIGN KEY (p_id) REFERENCES s.p").await.unwrap();
+    c.batch_execute("ALTER TABLE s.p RENAME TO parent").await.unwrap();
+    drop(c);
+    db.stop().await;
+
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    assert_eq!(
+        lines(&c, "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f'").await,
+        ["FOREIGN KEY (p_id) REFERENCES s.parent(id)"]
+    );
+    let err = c.execute("INSERT INTO k VALUES (2, 2)", &[]).await.unwrap_err();
+    assert_eq!(detail(&err).as_deref(), Some("Key (p_id)=(2) is not present in table \"parent\"."));
+    let err = c.execute("DELETE FROM s.parent", &[]).await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::FOREIGN_KEY_VIOLATION));
+    c.execute("DELETE FROM p", &[]).await.unwrap();
+    c.batch_execute("DROP SCHEMA s CASCADE").await.unwrap();
+    c.execute("INSERT INTO k VALUES (2, 2)", &[]).await.unwrap();
+    drop(c);
+    db.stop().await;
+
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    assert_eq!(lines(&c, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'").await, ["0"]);
+    assert_eq!(lines(&c, "SELECT id, p_id FROM k ORDER BY id").await, ["1|1", "2|2"]);
+    db.stop().await;
+}
+
 // ADD FOREIGN KEY waits for no one: a transaction with uncommitted changes in either
 // table makes it fail with 55006 (PostgreSQL would wait for its lock instead); once
 // that transaction is over, the key is added and checked against what it committed.

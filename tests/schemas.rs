@@ -40,7 +40,13 @@ async fn schemas_survive_restart() {
     assert_eq!(lines(&c, USER_SCHEMAS).await, ["app", "public"]);
     assert_eq!(lines(&c, "SELECT oid FROM pg_namespace WHERE nspname = 'app'").await, app_oid);
     assert_eq!(sqlstate(&c, "CREATE SCHEMA app").await, SqlState::DUPLICATE_SCHEMA);
-    assert_eq!(sqlstate(&c, "CREATE TABLE app.t2 (a int)").await, SqlState::FEATURE_NOT_SUPPORTED);
+    c.batch_execute(
+        "CREATE TABLE app.t (id serial PRIMARY KEY, v text);
+         INSERT INTO app.t (v) VALUES ('a'), ('b');
+         CREATE VIEW app.v AS SELECT count(*) AS n FROM t",
+    )
+    .await
+    .unwrap();
     assert_eq!(lines(&c, "SELECT count(*) FROM public.t").await, ["1"]);
     // A relation made after the restart gets an oid past the schema's.
     c.batch_execute("CREATE TABLE t3 (a int)").await.unwrap();
@@ -52,13 +58,25 @@ async fn schemas_survive_restart() {
         .await,
         ["t"]
     );
-    c.batch_execute("DROP SCHEMA app").await.unwrap();
+    drop(c);
+    db.stop().await;
+
+    // The table in app, its sequence and the view (bound under the path it was
+    // created with: it reads public.t) are all back.
+    let db = TestServer::start_at(dir.path()).await;
+    let c = db.connect().await;
+    c.batch_execute("INSERT INTO app.t (v) VALUES ('c')").await.unwrap();
+    assert_eq!(lines(&c, "SELECT v FROM app.t ORDER BY id").await, ["a", "b", "c"]);
+    assert_eq!(lines(&c, "SELECT n FROM app.v").await, ["1"]);
+    assert_eq!(sqlstate(&c, "DROP SCHEMA app").await, SqlState::DEPENDENT_OBJECTS_STILL_EXIST);
+    c.batch_execute("DROP SCHEMA app CASCADE").await.unwrap();
     drop(c);
     db.stop().await;
 
     let db = TestServer::start_at(dir.path()).await;
     let c = db.connect().await;
     assert_eq!(lines(&c, USER_SCHEMAS).await, ["public"]);
+    assert_eq!(sqlstate(&c, "SELECT * FROM app.t").await, SqlState::UNDEFINED_TABLE);
     drop(c);
     db.stop().await;
 }
@@ -73,6 +91,41 @@ async fn copy_into_another_schema_finds_nothing() {
     assert_eq!(e.code(), Some(&SqlState::UNDEFINED_TABLE), "{e}");
     assert_eq!(lines(&c, "SELECT count(*) FROM same").await, ["0"]);
     c.batch_execute("DROP TABLE same; DROP SCHEMA other").await.unwrap();
+    drop(c);
+    db.stop().await;
+}
+
+// Two schemas with a table of the same name: search_path picks one, a qualified name
+// the other, and a prepared statement planned under one path resolves again under
+// the next, as PostgreSQL re-plans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_path_picks_the_table_and_prepared_statements_follow_it() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "CREATE SCHEMA a; CREATE SCHEMA b;
+         CREATE TABLE a.t (x int); CREATE TABLE b.t (x int);
+         INSERT INTO a.t VALUES (1); INSERT INTO b.t VALUES (2), (2);",
+    )
+    .await
+    .unwrap();
+    assert_eq!(sqlstate(&c, "SELECT * FROM t").await, SqlState::UNDEFINED_TABLE);
+    assert_eq!(sqlstate(&c, "CREATE TABLE a.t (y int)").await, SqlState::DUPLICATE_TABLE);
+    c.batch_execute("SET search_path = a, public").await.unwrap();
+    let stmt = c.prepare("SELECT sum(x)::int FROM t").await.unwrap();
+    let sum = |rows: Vec<tokio_postgres::Row>| rows[0].get::<_, i32>(0);
+    assert_eq!(sum(c.query(&stmt, &[]).await.unwrap()), 1);
+    assert_eq!(lines(&c, "SELECT current_schema()").await, ["a"]);
+    c.batch_execute("SET search_path = b").await.unwrap();
+    assert_eq!(sum(c.query(&stmt, &[]).await.unwrap()), 4);
+    // An unqualified CREATE goes into the first schema of the path.
+    c.batch_execute("CREATE TABLE u (z int); SET search_path = nosuch").await.unwrap();
+    assert_eq!(lines(&c, "SELECT count(*) FROM b.u").await, ["0"]);
+    assert_eq!(sqlstate(&c, "CREATE TABLE w (z int)").await, SqlState::INVALID_SCHEMA_NAME);
+    c.batch_execute("RESET search_path; DROP SCHEMA a CASCADE; DROP SCHEMA b CASCADE")
+        .await
+        .unwrap();
+    assert_eq!(sqlstate(&c, "SELECT * FROM b.t").await, SqlState::UNDEFINED_TABLE);
     drop(c);
     db.stop().await;
 }

@@ -11,10 +11,12 @@
 //!   k \t constraint name \t check expression
 //!   i \t index name \t column positions "1,2" \t unique 0|1 \t constraint 0|1
 //!   f \t fk name \t column positions \t parent table \t parent positions
-//!     \t on delete a|r|c|n|d \t on update a|r|c|n|d
+//!     \t on delete a|r|c|n|d \t on update a|r|c|n|d \t parent schema
+//!   n \t schema
 //! ```
-//! (`f` lines came after `v3` without a new tag: a `v3` definition without them, as
-//! older data directories hold, reads as a table without foreign keys.)
+//! (`f` and `n` lines came after `v3` without a new tag: a `v3` definition without
+//! them, as older data directories hold, reads as a table in public without foreign
+//! keys; an `f` line without its last field references a table in public.)
 //! Expressions (defaults, checks) are SQL text, as PostgreSQL keeps them, and are
 //! re-bound when a statement is planned. Text fields escape `\`, tab and newline, so a
 //! field never spans a line or a column.
@@ -28,6 +30,7 @@ use crate::error::{Error, Result};
 /// Serialises `def` in the current (`v3`) format.
 pub fn encode(def: &TableDef) -> Vec<u8> {
     let mut out = format!("v3\n{}\n{}\n{}\n", def.id.0, def.oid, escape(&def.name));
+    let schema_line = format!("n\t{}\n", escape(&def.schema));
     match &def.primary_key {
         Some(pk) => out.push_str(&format!(
             "{}\n",
@@ -66,15 +69,17 @@ pub fn encode(def: &TableDef) -> Vec<u8> {
     let positions = |p: &[usize]| p.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",");
     for f in &def.foreign_keys {
         out.push_str(&format!(
-            "f\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            "f\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
             escape(&f.name),
             positions(&f.columns),
             escape(&f.parent),
             positions(&f.parent_columns),
             f.on_delete.letter(),
             f.on_update.letter(),
+            escape(&f.parent_schema),
         ));
     }
+    out.push_str(&schema_line);
     out.into_bytes()
 }
 
@@ -105,6 +110,7 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
     let mut def = TableDef {
         id: TableId(id),
         oid,
+        schema: super::PUBLIC.to_owned(),
         name,
         columns: Vec::new(),
         primary_key,
@@ -157,9 +163,15 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
                     constraint: *constraint == "1",
                 });
             }
-            (3, ["f", name, cols, parent, parent_cols, on_delete, on_update]) => {
+            (3, ["f", name, cols, parent, parent_cols, on_delete, on_update, rest @ ..])
+                if rest.len() <= 1 =>
+            {
                 def.foreign_keys.push(ForeignKeyDef {
                     name: unescape(name)?,
+                    parent_schema: match rest.first() {
+                        Some(s) => unescape(s)?,
+                        None => super::PUBLIC.to_owned(),
+                    },
                     columns: positions(cols)?,
                     parent: unescape(parent)?,
                     parent_columns: positions(parent_cols)?,
@@ -167,6 +179,7 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
                     on_update: FkAction::from_letter(on_update).ok_or_else(bad)?,
                 });
             }
+            (3, ["n", schema]) => def.schema = unescape(schema)?,
             _ => return Err(bad()),
         }
     }
@@ -238,6 +251,7 @@ mod tests {
         let def = TableDef {
             id: TableId(3),
             oid: 16390,
+            schema: "s\tx".into(),
             name: "t".into(),
             columns: vec![id, note],
             primary_key: Some(vec![0]),
@@ -259,6 +273,7 @@ mod tests {
             foreign_keys: vec![ForeignKeyDef {
                 name: "t_id_note_fkey".into(),
                 columns: vec![0, 1],
+                parent_schema: "s".into(),
                 parent: "p\tq".into(),
                 parent_columns: vec![1, 0],
                 on_delete: FkAction::Cascade,
@@ -286,6 +301,15 @@ mod tests {
         let def = decode(v2.as_bytes()).unwrap();
         assert_eq!(def.checks.len(), 1);
         assert!(def.indexes.is_empty());
+        assert_eq!(def.schema, "public");
+    }
+
+    #[test]
+    fn v3_without_schema_lines_is_in_public_and_references_public() {
+        let v3 = "v3\n2\n16385\nc\n-\nc\ta\t23\t-1\t0\t-\t\\N\nf\tc_a_fkey\t0\tp\t0\ta\ta\n";
+        let def = decode(v3.as_bytes()).unwrap();
+        assert_eq!(def.schema, "public");
+        assert_eq!(def.foreign_keys[0].parent_schema, "public");
     }
 
     #[test]

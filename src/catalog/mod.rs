@@ -3,18 +3,23 @@
 //! Sessions read the catalog at plan time (`Catalog::table`) and get an immutable
 //! `Arc<TableDef>`; DDL replaces definitions and bumps [`Catalog::version`], which makes
 //! sessions re-plan cached statements. Definitions are stored durably in the WAL's
-//! `catalog` keyspace (keys `table/<name>`, `view/<name>`, `schema/<name>`), written by
-//! the same group commit as data. Every relation lives in schema `public`; schemas
-//! made by CREATE SCHEMA are kept ([`schema`]) but hold nothing.
+//! `catalog` keyspace (keys `table/<name>`, `view/<name>`, `schema/<name>`; a relation
+//! outside public is `table/<schema>\0<name>`, see [`relation_key`]), written by the
+//! same group commit as data. Relations are keyed by (schema, name), as pg_class is
+//! unique on (relname, relnamespace); [`namespace`] resolves a name through
+//! `search_path`. A definition stored before schemas held relations has no schema
+//! and is in public.
 //!
 //! The catalog is the one piece of state read outside an actor: it changes only on DDL
 //! and is read by every statement, so it sits behind a read-mostly lock rather than
 //! behind a message hop.
 
 pub mod encoding;
+pub mod namespace;
 pub mod schema;
 pub mod view;
 
+pub use namespace::{SearchPath, PUBLIC};
 pub use schema::{
     schema_key, SchemaDef, BUILTIN_SCHEMAS, INFORMATION_SCHEMA_NAMESPACE_OID, SCHEMA_KEY_PREFIX,
 };
@@ -23,7 +28,7 @@ pub use view::{view_key, ViewColumn, ViewDef, VIEW_KEY_PREFIX};
 use parking_lot::RwLock;
 use std::collections::BTreeMap;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::sync::{Arc, AtomicU64, Ordering};
 use crate::types::DataType;
 
@@ -142,6 +147,8 @@ pub struct ForeignKeyDef {
     pub name: String,
     /// Referencing column positions in this table.
     pub columns: Vec<usize>,
+    /// The referenced (parent) table's schema.
+    pub parent_schema: String,
     /// The referenced (parent) table's name.
     pub parent: String,
     /// Referenced column positions in the parent: its primary key or a UNIQUE index.
@@ -152,6 +159,18 @@ pub struct ForeignKeyDef {
     pub on_update: FkAction,
 }
 
+impl ForeignKeyDef {
+    /// Whether the key references table `parent` (by its schema and name).
+    pub fn references(&self, parent: &TableDef) -> bool {
+        self.parent_of(&parent.schema, &parent.name)
+    }
+
+    /// Whether the key's parent is `schema.name`.
+    pub fn parent_of(&self, schema: &str, name: &str) -> bool {
+        self.parent == name && self.parent_schema == schema
+    }
+}
+
 /// A table definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableDef {
@@ -159,6 +178,8 @@ pub struct TableDef {
     pub id: TableId,
     /// The oid clients see in pg_class (stable across rewrites).
     pub oid: u32,
+    /// Its schema (public for a definition stored before schemas held relations).
+    pub schema: String,
     /// Name (already case-folded).
     pub name: String,
     /// Columns in order.
@@ -183,6 +204,12 @@ impl TableDef {
     /// The primary key constraint's name, as PostgreSQL would name it.
     pub fn pkey_name(&self) -> String {
         format!("{}_pkey", self.name)
+    }
+
+    /// A search path of just the table's schema: what its stored expressions
+    /// (defaults, checks) are bound with.
+    pub fn own_path(&self) -> SearchPath {
+        SearchPath::of(vec![self.schema.clone()])
     }
 
     /// The index called `name`, if the table has one.
@@ -216,15 +243,33 @@ pub fn type_with_modifier(oid: u32, typmod: i32) -> Option<DataType> {
 }
 
 /// The catalog key of a table definition.
-pub fn table_key(name: &str) -> Vec<u8> {
-    format!("table/{name}").into_bytes()
+pub fn table_key(schema: &str, name: &str) -> Vec<u8> {
+    relation_key("table", schema, name)
+}
+
+/// The catalog key of a relation of `kind` (`table`, `view`, `sequence`):
+/// `kind/name` in public (the key older data directories hold), `kind/schema\0name`
+/// elsewhere (no identifier contains NUL, so keys never collide).
+pub fn relation_key(kind: &str, schema: &str, name: &str) -> Vec<u8> {
+    if schema == PUBLIC {
+        format!("{kind}/{name}").into_bytes()
+    } else {
+        format!("{kind}/{schema}\0{name}").into_bytes()
+    }
+}
+
+/// A relation's (schema, name): the catalog maps' key.
+type QualKey = (String, String);
+
+fn qual(schema: &str, name: &str) -> QualKey {
+    (schema.to_owned(), name.to_owned())
 }
 
 /// The live set of table definitions.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    tables: RwLock<BTreeMap<String, Arc<TableDef>>>,
-    views: RwLock<BTreeMap<String, Arc<ViewDef>>>,
+    tables: RwLock<BTreeMap<QualKey, Arc<TableDef>>>,
+    views: RwLock<BTreeMap<QualKey, Arc<ViewDef>>>,
     schemas: RwLock<BTreeMap<String, Arc<SchemaDef>>>,
     version: AtomicU64,
     next_id: AtomicU64,
@@ -239,7 +284,7 @@ impl Catalog {
             tables.iter().map(|t| t.id.0 as u64 + 1).max().unwrap_or(1).max(max_used_id as u64 + 1);
         let next_oid =
             tables.iter().map(|t| t.oid as u64 + 1).max().unwrap_or(FIRST_USER_OID as u64);
-        let map = tables.into_iter().map(|t| (t.name.clone(), Arc::new(t))).collect();
+        let map = tables.into_iter().map(|t| (qual(&t.schema, &t.name), Arc::new(t))).collect();
         Catalog {
             tables: RwLock::new(map),
             views: RwLock::new(BTreeMap::new()),
@@ -255,21 +300,35 @@ impl Catalog {
         self.version.load(Ordering::Acquire)
     }
 
-    /// The table called `name`, or 42P01.
-    pub fn table(&self, name: &str) -> Result<Arc<TableDef>> {
-        self.get(name).ok_or_else(|| {
-            Error::new(ErrorKind::UndefinedTable, format!("relation \"{name}\" does not exist"))
-        })
+    /// The table `schema.name`, if it exists.
+    pub fn table(&self, schema: &str, name: &str) -> Option<Arc<TableDef>> {
+        self.tables.read().get(&qual(schema, name)).cloned()
     }
 
-    /// The table called `name`, if it exists.
-    pub fn get(&self, name: &str) -> Option<Arc<TableDef>> {
-        self.tables.read().get(name).cloned()
+    /// The table in `schema` that has an index called `name` (index names are per
+    /// schema, an index living in its table's).
+    pub fn table_of_index(&self, schema: &str, name: &str) -> Option<Arc<TableDef>> {
+        self.tables
+            .read()
+            .values()
+            .find(|t| t.schema == schema && (t.index(name).is_some()))
+            .cloned()
     }
 
-    /// The table that has an index called `name`.
-    pub fn table_of_index(&self, name: &str) -> Option<Arc<TableDef>> {
-        self.tables.read().values().find(|t| t.index(name).is_some()).cloned()
+    /// Whether schema `schema` holds a table or view called `name` (sequences and
+    /// indexes are checked by the caller, which knows the sequences).
+    pub fn holds(&self, schema: &str, name: &str) -> bool {
+        self.table(schema, name).is_some()
+            || self.view(schema, name).is_some()
+            || self.table_of_index(schema, name).is_some()
+    }
+
+    /// The first schema of `path` holding a table or view called `name`, as
+    /// PostgreSQL's RelnameGetRelid finds it.
+    pub fn lookup(&self, path: &SearchPath, name: &str) -> Option<String> {
+        path.schemas()
+            .find(|s| self.table(s, name).is_some() || self.view(s, name).is_some())
+            .map(str::to_owned)
     }
 
     /// Every table, by name.
@@ -294,38 +353,39 @@ impl Catalog {
 
     /// Installs (or replaces) a definition. Called after its catalog write is durable.
     pub fn install(&self, def: TableDef) {
-        self.tables.write().insert(def.name.clone(), Arc::new(def));
+        self.tables.write().insert(qual(&def.schema, &def.name), Arc::new(def));
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Replaces the definition called `old` with `def` (which may have another name:
-    /// RENAME TO) in one step, so that no reader finds neither. Called after the
-    /// change is durable.
+    /// Replaces the definition called `old` (in `def`'s schema) with `def` (which may
+    /// have another name: RENAME TO) in one step, so that no reader finds neither.
+    /// Called after the change is durable.
     pub fn replace(&self, old: &str, def: TableDef) {
         let mut tables = self.tables.write();
-        tables.remove(old);
-        tables.insert(def.name.clone(), Arc::new(def));
+        tables.remove(&qual(&def.schema, old));
+        tables.insert(qual(&def.schema, &def.name), Arc::new(def));
         drop(tables);
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// [`Catalog::replace`] of several definitions in one step (ALTER TABLE moves the
-    /// tables whose foreign keys change with it).
-    pub fn replace_all(&self, defs: Vec<(String, TableDef)>) {
+    /// tables whose foreign keys change with it): each `(old schema, old name)` is
+    /// replaced by its new definition.
+    pub fn replace_all(&self, defs: Vec<((String, String), TableDef)>) {
         let mut tables = self.tables.write();
         for (old, _) in &defs {
             tables.remove(old);
         }
         for (_, def) in defs {
-            tables.insert(def.name.clone(), Arc::new(def));
+            tables.insert(qual(&def.schema, &def.name), Arc::new(def));
         }
         drop(tables);
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The view called `name`, if it exists.
-    pub fn view(&self, name: &str) -> Option<Arc<ViewDef>> {
-        self.views.read().get(name).cloned()
+    /// The view `schema.name`, if it exists.
+    pub fn view(&self, schema: &str, name: &str) -> Option<Arc<ViewDef>> {
+        self.views.read().get(&qual(schema, name)).cloned()
     }
 
     /// Every view, by name.
@@ -333,12 +393,12 @@ impl Catalog {
         self.views.read().values().cloned().collect()
     }
 
-    /// The views that read relation `name` (a table or a view).
-    pub fn views_reading(&self, name: &str) -> Vec<Arc<ViewDef>> {
+    /// The views that read relation `schema.name` (a table or a view).
+    pub fn views_reading(&self, schema: &str, name: &str) -> Vec<Arc<ViewDef>> {
         self.views
             .read()
             .values()
-            .filter(|v| v.depends.iter().any(|d| d == name))
+            .filter(|v| v.depends.iter().any(|(s, n)| s == schema && n == name))
             .cloned()
             .collect()
     }
@@ -346,13 +406,13 @@ impl Catalog {
     /// Installs (or replaces) a view; also at recovery. Called after its write is durable.
     pub fn install_view(&self, def: ViewDef) {
         self.note_oid(def.oid);
-        self.views.write().insert(def.name.clone(), Arc::new(def));
+        self.views.write().insert(qual(&def.schema, &def.name), Arc::new(def));
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Removes a view. Called after the drop is durable.
-    pub fn remove_view(&self, name: &str) {
-        self.views.write().remove(name);
+    pub fn remove_view(&self, schema: &str, name: &str) {
+        self.views.write().remove(&qual(schema, name));
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
@@ -393,8 +453,8 @@ impl Catalog {
     }
 
     /// Removes a definition. Called after the drop is durable.
-    pub fn remove(&self, name: &str) -> Option<Arc<TableDef>> {
-        let removed = self.tables.write().remove(name);
+    pub fn remove(&self, schema: &str, name: &str) -> Option<Arc<TableDef>> {
+        let removed = self.tables.write().remove(&qual(schema, name));
         self.version.fetch_add(1, Ordering::AcqRel);
         removed
     }

@@ -8,9 +8,8 @@
 //!   DROP SCHEMA s     → WAL CatalogDelete schema/s                          → Catalog::remove_schema
 //! ```
 //!
-//! Relations live in `public` only: a user schema is always empty (tables, views and
-//! sequences created in one are refused with 0A000), which is what lets name lookup
-//! through `search_path` stay a lookup in public.
+//! Relations live in any schema (keyed by (schema, name) in [`super::Catalog`]);
+//! DROP SCHEMA refuses to drop a schema that holds any unless CASCADE.
 
 use super::encoding::{escape, unescape};
 use crate::error::{Error, Result};

@@ -2,11 +2,20 @@
 //!
 //! ```text
 //!   CREATE VIEW v (x) AS SELECT a FROM t
-//!     catalog key  view/v
+//!     catalog key  view/v  (view/<schema>\0v outside public)
 //!     value        "view1" \n oid \n name \n sql \n
 //!                  one line per column: name \t query's own column name \t type oid \t typmod
-//!                  then "d" lines: d \t relation the query reads
+//!                  then "d" lines: d \t relation the query reads \t its schema
+//!                  n \t schema;  p \t search_path schemas at creation (tab-separated)
 //! ```
+//! (`n`, `p` and the schema of `d` came later without a new tag: a view without them
+//! is in public, reads relations in public and binds its text with path `public`.)
+//!
+//! PostgreSQL resolves a view's names once, at creation. troupe keeps the text, so
+//! it keeps the search path the view was created under with it and binds the text
+//! with that path: changing `search_path` later does not change what the view reads.
+//! (Shortcut: a relation created later, earlier in that path and with the same name,
+//! would be found first; PostgreSQL's stored query tree would not see it.)
 //! PostgreSQL stores a view as a rewrite rule over a parsed query tree that names
 //! columns by number; troupe stores the query's text and binds it again each time a
 //! statement uses the view (`planner/view.rs`). The columns are fixed at creation, as
@@ -16,7 +25,7 @@
 //! to break it, with PostgreSQL's 2BP01.
 
 use super::encoding::{escape, unescape};
-use super::type_with_modifier;
+use super::{type_with_modifier, PUBLIC};
 use crate::error::{Error, Result};
 use crate::types::DataType;
 
@@ -36,19 +45,23 @@ pub struct ViewColumn {
 pub struct ViewDef {
     /// pg_class oid.
     pub oid: u32,
+    /// Its schema.
+    pub schema: String,
     /// Name (case-folded).
     pub name: String,
+    /// The schemas the text's names are looked up in (the creator's search path).
+    pub path: Vec<String>,
     /// The query, as SQL text.
     pub sql: String,
     /// Output columns.
     pub columns: Vec<ViewColumn>,
-    /// Tables and views the query reads, by name.
-    pub depends: Vec<String>,
+    /// Tables and views the query reads, by (schema, name).
+    pub depends: Vec<(String, String)>,
 }
 
 /// The catalog key of a view.
-pub fn view_key(name: &str) -> Vec<u8> {
-    format!("view/{name}").into_bytes()
+pub fn view_key(schema: &str, name: &str) -> Vec<u8> {
+    super::relation_key("view", schema, name)
 }
 
 /// The catalog key prefix of views.
@@ -68,9 +81,12 @@ impl ViewDef {
                 c.ty.type_modifier()
             ));
         }
-        for d in &self.depends {
-            out.push_str(&format!("d\t{}\n", escape(d)));
+        for (schema, rel) in &self.depends {
+            out.push_str(&format!("d\t{}\t{}\n", escape(rel), escape(schema)));
         }
+        out.push_str(&format!("n\t{}\n", escape(&self.schema)));
+        let path: Vec<String> = self.path.iter().map(|s| escape(s)).collect();
+        out.push_str(&format!("p{}\n", path.iter().map(|s| format!("\t{s}")).collect::<String>()));
         out.into_bytes()
     }
 
@@ -84,7 +100,15 @@ impl ViewDef {
         let oid = lines.next().and_then(|l| l.parse().ok()).ok_or_else(bad)?;
         let name = unescape(lines.next().ok_or_else(bad)?)?;
         let sql = unescape(lines.next().ok_or_else(bad)?)?;
-        let mut def = ViewDef { oid, name, sql, columns: Vec::new(), depends: Vec::new() };
+        let mut def = ViewDef {
+            oid,
+            schema: PUBLIC.to_owned(),
+            name,
+            path: vec![PUBLIC.to_owned()],
+            sql,
+            columns: Vec::new(),
+            depends: Vec::new(),
+        };
         for line in lines {
             match line.split('\t').collect::<Vec<_>>().as_slice() {
                 ["c", name, source, ty, typmod] => {
@@ -96,7 +120,12 @@ impl ViewDef {
                         ty: type_with_modifier(oid, typmod).ok_or_else(bad)?,
                     });
                 }
-                ["d", rel] => def.depends.push(unescape(rel)?),
+                ["d", rel] => def.depends.push((PUBLIC.to_owned(), unescape(rel)?)),
+                ["d", rel, schema] => def.depends.push((unescape(schema)?, unescape(rel)?)),
+                ["n", schema] => def.schema = unescape(schema)?,
+                ["p", path @ ..] => {
+                    def.path = path.iter().map(|s| unescape(s)).collect::<Result<_>>()?
+                }
                 _ => return Err(bad()),
             }
         }
@@ -117,12 +146,19 @@ mod tests {
     fn a_view_round_trips_and_garbage_is_an_error() {
         let v = ViewDef {
             oid: 16400,
+            schema: "s".into(),
             name: "v".into(),
+            path: vec!["s".into(), "public".into()],
             sql: "SELECT a,\n\tb FROM t".into(),
             columns: vec![ViewColumn { name: "x".into(), source: "a".into(), ty: DataType::Int4 }],
-            depends: vec!["t".into()],
+            depends: vec![("public".into(), "t".into())],
         };
         assert_eq!(ViewDef::decode(&v.encode()).unwrap(), v);
+        let empty_path = ViewDef { path: Vec::new(), ..v };
+        assert_eq!(ViewDef::decode(&empty_path.encode()).unwrap(), empty_path);
+        let old = ViewDef::decode(b"view1\n1\nv\nSELECT 1\nd\tt\n").unwrap();
+        assert_eq!((old.schema.as_str(), old.path.clone()), ("public", vec!["public".into()]));
+        assert_eq!(old.depends, vec![("public".to_owned(), "t".to_owned())]);
         assert!(ViewDef::decode(b"view1\n1\n").is_err());
         assert!(ViewDef::decode(b"view2\n").is_err());
     }

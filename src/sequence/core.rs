@@ -27,6 +27,8 @@ pub const LOG_AHEAD: i128 = 32;
 /// A sequence's definition (CREATE SEQUENCE's options, resolved to their defaults).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SequenceDef {
+    /// Its schema.
+    pub schema: String,
     /// Name (case-folded).
     pub name: String,
     /// Its pg_class oid (shares the table oid counter).
@@ -82,7 +84,8 @@ pub struct SeqState {
 
 impl SequenceDef {
     /// Resolves CREATE SEQUENCE's options against PostgreSQL's defaults and checks
-    /// them (22023 with PostgreSQL's messages).
+    /// them (22023 with PostgreSQL's messages). The sequence is in public until the
+    /// caller sets `schema`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         name: String,
@@ -135,7 +138,20 @@ impl SequenceDef {
         if cache <= 0 {
             return Err(invalid(format!("CACHE ({cache}) must be greater than zero")));
         }
-        Ok(SequenceDef { name, oid, ty, increment, min, max, start, cache, cycle, owned_by: None })
+        let schema = crate::catalog::PUBLIC.to_owned();
+        Ok(SequenceDef {
+            schema,
+            name,
+            oid,
+            ty,
+            increment,
+            min,
+            max,
+            start,
+            cache,
+            cycle,
+            owned_by: None,
+        })
     }
 
     /// The counter of a fresh sequence (or after `ALTER SEQUENCE … RESTART`).
@@ -157,14 +173,15 @@ impl SequenceDef {
         Ok(())
     }
 
-    /// The catalog record: definition and counter (`s1` format, one field a line).
+    /// The catalog record: definition and counter (`s1` format, one field a line; the
+    /// last, the schema, came later: a record without it is in public).
     pub fn encode(&self, counter: Counter) -> Vec<u8> {
         let owned = match &self.owned_by {
             Some((t, c)) => format!("{}\t{}", escape(t), escape(c)),
             None => "-".into(),
         };
         format!(
-            "s1\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{owned}\n{}\t{}\n",
+            "s1\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{owned}\n{}\t{}\n{}\n",
             escape(&self.name),
             self.oid,
             self.ty.oid(),
@@ -176,6 +193,7 @@ impl SequenceDef {
             u8::from(self.cycle),
             counter.last,
             u8::from(counter.is_called),
+            escape(&self.schema),
         )
         .into_bytes()
     }
@@ -185,6 +203,10 @@ impl SequenceDef {
         let bad = || Error::internal("corrupt sequence record in the catalog");
         let text = std::str::from_utf8(bytes).map_err(|_| bad())?;
         let l: Vec<&str> = text.lines().collect();
+        let (schema, l) = match l.len() {
+            13 => (unescape(l[12])?, &l[..12]),
+            _ => (crate::catalog::PUBLIC.to_owned(), &l[..]),
+        };
         let [tag, name, oid, ty, inc, min, max, start, cache, cycle, owned, counter] = l[..] else {
             return Err(bad());
         };
@@ -199,6 +221,7 @@ impl SequenceDef {
         };
         let (last, called) = counter.split_once('\t').ok_or_else(bad)?;
         let def = SequenceDef {
+            schema,
             name: unescape(name)?,
             oid: oid.parse().map_err(|_| bad())?,
             ty: DataType::from_oid(ty.parse().map_err(|_| bad())?).ok_or_else(bad)?,

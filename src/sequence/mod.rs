@@ -49,7 +49,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use parking_lot::RwLock;
 
-use crate::catalog::Catalog;
+use crate::catalog::{namespace, SearchPath};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync::{Arc, AtomicBool, Mutex, Ordering};
@@ -58,8 +58,8 @@ use crate::wal::WalWrite;
 pub use self::core::{Counter, SeqState, SequenceDef, Step};
 
 /// The catalog key of a sequence record.
-pub fn sequence_key(name: &str) -> Vec<u8> {
-    format!("sequence/{name}").into_bytes()
+pub fn sequence_key(schema: &str, name: &str) -> Vec<u8> {
+    crate::catalog::relation_key("sequence", schema, name)
 }
 
 /// The catalog-key prefix of sequence records.
@@ -99,17 +99,17 @@ impl Sequence {
     }
 }
 
-/// Every live sequence, by name.
+/// Every live sequence, by (schema, name).
 #[derive(Debug, Default)]
 pub struct Sequences {
-    map: RwLock<BTreeMap<String, Arc<Sequence>>>,
+    map: RwLock<BTreeMap<(String, String), Arc<Sequence>>>,
 }
 
 /// A session's view of sequences: currval per sequence and the last one used.
 #[derive(Debug, Default)]
 pub struct SessionSequences {
     currval: HashMap<u32, i64>,
-    last: Option<(u32, String)>,
+    last: Option<(u32, String, String)>,
 }
 
 /// What expression evaluation needs to call the sequence functions.
@@ -119,6 +119,8 @@ pub struct SequenceAccess {
     pub engine: Arc<Engine>,
     /// The calling session's currval / lastval.
     pub session: Arc<parking_lot::Mutex<SessionSequences>>,
+    /// The calling session's search path (for `nextval('s')`).
+    pub path: SearchPath,
 }
 
 impl Sequences {
@@ -126,14 +128,16 @@ impl Sequences {
     pub fn recovered(records: Vec<(SequenceDef, Counter)>) -> Sequences {
         let map = records
             .into_iter()
-            .map(|(def, c)| (def.name.clone(), Arc::new(Sequence::new(def, c))))
+            .map(|(def, c)| {
+                ((def.schema.clone(), def.name.clone()), Arc::new(Sequence::new(def, c)))
+            })
             .collect();
         Sequences { map: RwLock::new(map) }
     }
 
-    /// The sequence called `name`, if any.
-    pub fn get(&self, name: &str) -> Option<Arc<Sequence>> {
-        self.map.read().get(name).cloned()
+    /// The sequence `schema.name`, if any.
+    pub fn get(&self, schema: &str, name: &str) -> Option<Arc<Sequence>> {
+        self.map.read().get(&(schema.to_owned(), name.to_owned())).cloned()
     }
 
     /// Every sequence.
@@ -141,11 +145,13 @@ impl Sequences {
         self.map.read().values().cloned().collect()
     }
 
-    /// Sequences owned by (created for a column of) `table`.
-    pub fn owned_by(&self, table: &str) -> Vec<Arc<Sequence>> {
+    /// Sequences owned by (created for a column of) `schema.table` (an owned
+    /// sequence is in its table's schema).
+    pub fn owned_by(&self, schema: &str, table: &str) -> Vec<Arc<Sequence>> {
         self.map
             .read()
             .values()
+            .filter(|s| s.def.schema == schema)
             .filter(|s| s.def.owned_by.as_ref().is_some_and(|(t, _)| t == table))
             .cloned()
             .collect()
@@ -154,12 +160,16 @@ impl Sequences {
     /// Installs a sequence whose creating record is durable.
     pub fn install(&self, def: SequenceDef) {
         let c = def.fresh();
-        self.map.write().insert(def.name.clone(), Arc::new(Sequence::new(def, c)));
+        let key = (def.schema.clone(), def.name.clone());
+        self.map.write().insert(key, Arc::new(Sequence::new(def, c)));
     }
 
     /// The writes that create `def` (for a DDL commit).
     pub fn create_writes(def: &SequenceDef) -> WalWrite {
-        WalWrite::CatalogPut { key: sequence_key(&def.name), value: def.encode(def.fresh()) }
+        WalWrite::CatalogPut {
+            key: sequence_key(&def.schema, &def.name),
+            value: def.encode(def.fresh()),
+        }
     }
 
     /// Stops every logger of `seq` for good and returns its catalog delete; call
@@ -169,7 +179,7 @@ impl Sequences {
             let _log = seq.log.lock();
             seq.dropped.store(true, Ordering::Release);
         });
-        WalWrite::CatalogDelete { key: sequence_key(&seq.def.name) }
+        WalWrite::CatalogDelete { key: sequence_key(&seq.def.schema, &seq.def.name) }
     }
 
     /// Takes `seq` back into service after its drop failed to commit.
@@ -178,18 +188,37 @@ impl Sequences {
     }
 
     /// Removes a dropped sequence.
-    pub fn remove(&self, name: &str) {
-        self.map.write().remove(name);
+    pub fn remove(&self, schema: &str, name: &str) {
+        self.map.write().remove(&(schema.to_owned(), name.to_owned()));
     }
 }
 
 impl SequenceAccess {
-    fn resolve(&self, name: &str) -> Result<Arc<Sequence>> {
-        let name = regclass_name(name)?;
-        if let Some(s) = self.engine.sequences.get(&name) {
-            return Ok(s);
+    /// The sequence a `regclass` text names: `s.x` in s, `x` through the search
+    /// path (the first schema holding a relation of any kind by that name).
+    fn resolve(&self, text: &str) -> Result<Arc<Sequence>> {
+        let parts = namespace::text_name_parts(text)?;
+        let (schema, name) = namespace::split_qualified(&parts, None)?;
+        let catalog = &self.engine.catalog;
+        let schema = match schema {
+            Some(s) if catalog.schema_oid(s).is_none() => return Err(namespace::no_schema(s)),
+            Some(s) => Some(s),
+            None => self
+                .path
+                .schemas()
+                .find(|s| self.engine.sequences.get(s, name).is_some() || catalog.holds(s, name)),
+        };
+        match schema {
+            Some(s) => match self.engine.sequences.get(s, name) {
+                Some(seq) => Ok(seq),
+                None if catalog.holds(s, name) => Err(Error::new(
+                    ErrorKind::WrongObjectType,
+                    format!("\"{name}\" is not a sequence"),
+                )),
+                None => Err(undefined(text)),
+            },
+            None => Err(undefined(text)),
         }
-        Err(not_a_sequence(&self.engine.catalog, &name))
     }
 
     /// `nextval(name)`.
@@ -214,7 +243,7 @@ impl SequenceAccess {
         };
         let mut s = self.session.lock();
         s.currval.insert(seq.def.oid, value);
-        s.last = Some((seq.def.oid, seq.def.name.clone()));
+        s.last = Some((seq.def.oid, seq.def.schema.clone(), seq.def.name.clone()));
         Ok(value)
     }
 
@@ -241,8 +270,8 @@ impl SequenceAccess {
             )
         };
         let s = self.session.lock();
-        let (oid, name) = s.last.clone().ok_or_else(undefined)?;
-        if self.engine.sequences.get(&name).is_none_or(|q| q.def.oid != oid) {
+        let (oid, schema, name) = s.last.clone().ok_or_else(undefined)?;
+        if self.engine.sequences.get(&schema, &name).is_none_or(|q| q.def.oid != oid) {
             return Err(undefined());
         }
         s.currval.get(&oid).copied().ok_or_else(undefined)
@@ -277,7 +306,7 @@ impl SequenceAccess {
         }
         let engine = &self.engine;
         let writes = vec![WalWrite::CatalogPut {
-            key: sequence_key(&seq.def.name),
+            key: sequence_key(&seq.def.schema, &seq.def.name),
             value: seq.def.encode(c),
         }];
         futures::executor::block_on(engine.commit(&engine.begin(), writes)).map(|_| ())
@@ -293,47 +322,7 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// A regclass literal's relation name: `'S'` → `s`, `'"S"'` → `S`, `'public.s'` → `s`.
-pub fn regclass_name(text: &str) -> Result<String> {
-    let text = text.trim();
-    let last = match text.rsplit_once('.') {
-        Some((schema, rel)) if !rel.starts_with('"') || rel.ends_with('"') => {
-            let schema = schema.trim_matches('"');
-            if schema != "public" && !schema.eq_ignore_ascii_case("public") {
-                return Err(Error::new(
-                    ErrorKind::UndefinedTable,
-                    format!("relation \"{text}\" does not exist"),
-                ));
-            }
-            rel
-        }
-        _ => text,
-    };
-    Ok(match last.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-        Some(quoted) => quoted.replace("\"\"", "\""),
-        None => last.to_lowercase(),
-    })
-}
-
-/// 42P01 for a name that is nothing, 42809 for a table.
-pub fn not_a_sequence(catalog: &Catalog, name: &str) -> Error {
-    if catalog.get(name).is_some() {
-        Error::new(ErrorKind::WrongObjectType, format!("\"{name}\" is not a sequence"))
-    } else {
-        Error::new(ErrorKind::UndefinedTable, format!("relation \"{name}\" does not exist"))
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regclass_names_fold_like_identifiers() {
-        assert_eq!(regclass_name("S").unwrap(), "s");
-        assert_eq!(regclass_name("\"S\"").unwrap(), "S");
-        assert_eq!(regclass_name("public.t_id_seq").unwrap(), "t_id_seq");
-        assert!(regclass_name("other.s").is_err());
-    }
+/// 42P01 for a name that names no relation.
+fn undefined(text: &str) -> Error {
+    Error::new(ErrorKind::UndefinedTable, format!("relation \"{}\" does not exist", text.trim()))
 }

@@ -44,6 +44,7 @@
 use super::*;
 use crate::sql::expr::EvalCtx;
 use crate::sql::foreign_keys::check_existing;
+use crate::sql::plan::RelName;
 use crate::sql::planner::{apply_alter, AlterAction, Altered, Source};
 
 impl Session {
@@ -51,11 +52,14 @@ impl Session {
     pub(super) async fn alter_table(
         &mut self,
         engine: &Arc<Engine>,
-        name: &str,
+        name: &RelName,
         if_exists: bool,
         actions: &[AlterAction],
     ) -> Result<String> {
-        let Some(table) = engine.catalog.get(name) else {
+        let Some((schema, name)) = self.resolve_target(name, if_exists)? else {
+            return Ok("ALTER TABLE".into());
+        };
+        let Some(table) = engine.catalog.table(&schema, &name) else {
             if if_exists {
                 self.pending_notices
                     .push(("00000", format!("relation \"{name}\" does not exist, skipping")));
@@ -66,9 +70,10 @@ impl Session {
                 format!("relation \"{name}\" does not exist"),
             ));
         };
-        let taken = |n: &str| indexes::relation_exists(engine, n);
-        let altered = apply_alter(&engine.catalog, &table, actions, &taken)?;
-        let owned = engine.sequences.owned_by(&table.name);
+        let taken = |n: &str| indexes::relation_exists(engine, &schema, n);
+        let path = self.search_path();
+        let altered = apply_alter(&engine.catalog, &path, &table, actions, &taken)?;
+        let owned = engine.sequences.owned_by(&table.schema, &table.name);
         let sequence_moves = owned.iter().any(|s| {
             altered.def.name != table.name
                 || s.def.owned_by.as_ref().is_some_and(|(_, c)| altered.touched_columns.contains(c))
@@ -168,7 +173,7 @@ impl Session {
         }
         for fk in &altered.added_foreign_keys {
             let child_rows = || out.iter().map(|(_, _, r)| &r[..]);
-            match related.iter().find(|r| r.def.name == fk.parent) {
+            match related.iter().find(|r| fk.references(&r.def)) {
                 Some(p) => check_existing(&def, fk, &p.def, p.latest(), child_rows())?,
                 None => check_existing(&def, fk, &def, child_rows(), child_rows())?,
             }
@@ -223,7 +228,13 @@ pub(super) async fn retire_related(
     let mut out: Vec<Related> = Vec::with_capacity(defs.len());
     for def in defs {
         let retired = async {
-            let old = engine.catalog.table(&def.name)?;
+            // Under the DDL lock: the table apply_alter read is still there.
+            let old = engine.catalog.table(&def.schema, &def.name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UndefinedTable,
+                    format!("relation \"{}\" does not exist", def.name),
+                )
+            })?;
             let store = engine.storage.table(old.id)?;
             let chains = store.retire(txn.id()).await?;
             Ok::<_, Error>(Related { old, store, def: def.clone(), chains })
@@ -260,7 +271,8 @@ pub(super) async fn move_related(
 
 /// A table's rows built into a partition under a new storage id, waiting for the commit.
 struct Staged {
-    old_name: String,
+    /// The (schema, name) it replaces.
+    old_key: (String, String),
     def: TableDef,
     part: crate::storage::Partition,
     next_rowid: u64,
@@ -277,9 +289,10 @@ fn stage(
     writes: &mut Vec<WalWrite>,
 ) -> Result<Staged> {
     def.id = engine.catalog.allocate_id();
-    writes.push(WalWrite::CatalogPut { key: table_key(&def.name), value: def.encode() });
-    if def.name != old.name {
-        writes.push(WalWrite::CatalogDelete { key: table_key(&old.name) });
+    writes
+        .push(WalWrite::CatalogPut { key: table_key(&def.schema, &def.name), value: def.encode() });
+    if (&def.schema, &def.name) != (&old.schema, &old.name) {
+        writes.push(WalWrite::CatalogDelete { key: table_key(&old.schema, &old.name) });
     }
     writes.push(WalWrite::DropTable { table: old.id });
     let mut max_rowid = 0;
@@ -296,7 +309,8 @@ fn stage(
     if let Err(e) = part.set_indexes(def.indexes.clone()) {
         return Err(indexes::build_failed(&def, &e));
     }
-    Ok(Staged { old_name: old.name.clone(), def, part, next_rowid: max_rowid + 1 })
+    let old_key = (old.schema.clone(), old.name.clone());
+    Ok(Staged { old_key, def, part, next_rowid: max_rowid + 1 })
 }
 
 /// After the commit: the new stores start and the definitions change in one step.
@@ -304,7 +318,7 @@ fn install(engine: &Engine, staged: Vec<Staged>) {
     let mut defs = Vec::with_capacity(staged.len());
     for s in staged {
         engine.storage.adopt(s.def.id, s.part, s.next_rowid);
-        defs.push((s.old_name, s.def));
+        defs.push((s.old_key, s.def));
     }
     engine.catalog.replace_all(defs);
 }

@@ -48,7 +48,12 @@ impl Session {
         lone: bool,
         out: &mut Responses,
     ) -> Result<Flow> {
-        let mut planned = self.failed_block_gate(plan_statement(text, &self.engine.catalog, &[]));
+        let mut planned = self.failed_block_gate(plan_statement(
+            text,
+            &self.engine.catalog,
+            &self.search_path(),
+            &[],
+        ));
         let mut attempt = 0;
         loop {
             let p = planned?;
@@ -68,7 +73,7 @@ impl Session {
                     self.apply(Event::Retry, out).await?;
                     attempt += 1;
                     tokio::time::sleep(backoff(attempt)).await;
-                    planned = plan_statement(text, &self.engine.catalog, &[]);
+                    planned = plan_statement(text, &self.engine.catalog, &self.search_path(), &[]);
                 }
                 Err(e) => {
                     self.flush_notices(out);
@@ -200,7 +205,13 @@ impl Session {
         let planned = match pieces.as_slice() {
             [] => Planned { plan: Plan::Empty, param_types: Vec::new() },
             [one] => {
-                self.failed_block_gate(plan_statement(one, &self.engine.catalog, param_types))?
+                let path = self.search_path();
+                self.failed_block_gate(plan_statement(
+                    one,
+                    &self.engine.catalog,
+                    &path,
+                    param_types,
+                ))?
             }
             _ => {
                 return Err(Error::syntax(
@@ -212,6 +223,7 @@ impl Session {
             sql: sql.to_owned(),
             planned: StdArc::new(planned),
             catalog_version: self.engine.catalog.version(),
+            path: self.search_path(),
         };
         self.statements.insert(name.to_owned(), StdArc::new(stmt));
         Ok(())

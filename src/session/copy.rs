@@ -305,6 +305,7 @@ mod tests {
         Arc::new(TableDef {
             id: TableId(1),
             oid: 16384,
+            schema: "public".into(),
             name: "t".into(),
             columns: vec![
                 Column::new("a", DataType::Int4, true),

@@ -10,17 +10,16 @@
 use crate::catalog::{table_key, IndexDef, TableDef};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::plan::RelName;
 use crate::storage::IndexBuildError;
 use crate::wal::WalWrite;
 
 use super::Session;
 
-/// True if a relation (table, sequence or index) called `name` exists.
-pub(super) fn relation_exists(engine: &Engine, name: &str) -> bool {
-    engine.catalog.get(name).is_some()
-        || engine.catalog.view(name).is_some()
-        || engine.sequences.get(name).is_some()
-        || engine.catalog.table_of_index(name).is_some()
+/// True if schema `schema` holds a relation (table, view, sequence or index) called
+/// `name` (pg_class names are unique per schema).
+pub(super) fn relation_exists(engine: &Engine, schema: &str, name: &str) -> bool {
+    engine.catalog.holds(schema, name) || engine.sequences.get(schema, name).is_some()
 }
 
 /// PostgreSQL's 23505 for a UNIQUE index that cannot be built.
@@ -42,22 +41,25 @@ impl Session {
     pub(super) async fn create_index(
         &mut self,
         engine: &Engine,
+        schema: &str,
         table: &str,
         index: &IndexDef,
         named: bool,
         if_not_exists: bool,
     ) -> Result<String> {
-        let old = engine.catalog.table(table)?;
+        let old = engine.catalog.table(schema, table).ok_or_else(|| {
+            Error::new(ErrorKind::UndefinedTable, format!("relation \"{table}\" does not exist"))
+        })?;
         let mut index = index.clone();
         if !named {
             // PostgreSQL numbers a generated name that is taken: t_a_idx1, t_a_idx2, …
             let base = index.name.clone();
             let mut k = 0;
-            while relation_exists(engine, &index.name) {
+            while relation_exists(engine, schema, &index.name) {
                 k += 1;
                 index.name = format!("{base}{k}");
             }
-        } else if relation_exists(engine, &index.name) {
+        } else if relation_exists(engine, schema, &index.name) {
             let name = &index.name;
             if if_not_exists {
                 self.pending_notices
@@ -78,12 +80,14 @@ impl Session {
     pub(super) async fn drop_indexes(
         &mut self,
         engine: &Engine,
-        names: &[String],
+        names: &[RelName],
         if_exists: bool,
     ) -> Result<String> {
         for name in names {
-            let Some(old) = engine.catalog.table_of_index(name) else {
-                if engine.catalog.get(name).is_some() || engine.sequences.get(name).is_some() {
+            let Some((schema, name)) = self.resolve_target(name, if_exists)? else { continue };
+            let name = &name;
+            let Some(old) = engine.catalog.table_of_index(&schema, name) else {
+                if relation_exists(engine, &schema, name) {
                     return Err(Error::new(
                         ErrorKind::WrongObjectType,
                         format!("\"{name}\" is not an index"),
@@ -127,7 +131,10 @@ impl Session {
         if let Err(e) = store.set_indexes(def.indexes.clone()).await? {
             return Err(build_failed(&def, &e));
         }
-        let writes = vec![WalWrite::CatalogPut { key: table_key(&def.name), value: def.encode() }];
+        let writes = vec![WalWrite::CatalogPut {
+            key: table_key(&def.schema, &def.name),
+            value: def.encode(),
+        }];
         if let Err(e) = engine.commit(&engine.begin(), writes).await {
             let _ = store.set_indexes(old.indexes.clone()).await;
             return Err(e);

@@ -31,7 +31,7 @@ pub mod txn;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::catalog::{table_key, TableDef};
+use crate::catalog::{table_key, SearchPath, TableDef};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sequence::{SequenceAccess, Sequences, SessionSequences};
@@ -40,7 +40,7 @@ use crate::sql::exec::{self, QueryCtx};
 use crate::sql::expr::SessionFacts;
 use crate::sql::functions::now_micros;
 use crate::sql::parse::isolation_name;
-use crate::sql::plan::{Access, OutCol, Plan};
+use crate::sql::plan::{Access, OutCol, Plan, RelName};
 use crate::sql::planner::AlterAction;
 use crate::sql::{plan_statement, split, Planned};
 use crate::storage::{Chain, Isolation, Key, Row, TableStore};
@@ -65,6 +65,9 @@ struct Prepared {
     sql: String,
     planned: Arc<Planned>,
     catalog_version: u64,
+    /// The effective search path it was planned under: another one plans it again,
+    /// as PostgreSQL re-plans when `search_path` changes.
+    path: SearchPath,
 }
 
 /// A bound portal.
@@ -275,6 +278,7 @@ impl Session {
             sequences: Some(SequenceAccess {
                 engine: self.engine.clone(),
                 session: self.sequences.clone(),
+                path: self.search_path(),
             }),
             settings: Some(self.settings.clone()),
         }
@@ -333,11 +337,12 @@ impl Session {
 
     /// Plans `sql`, or takes a cached plan whose catalog is still current.
     fn replan(&self, stmt: &Prepared) -> Result<Arc<Planned>> {
-        if stmt.catalog_version == self.engine.catalog.version() {
+        let path = self.search_path();
+        if stmt.catalog_version == self.engine.catalog.version() && stmt.path == path {
             return Ok(stmt.planned.clone());
         }
         let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();
-        let p = plan_statement(&stmt.sql, &self.engine.catalog, &oids)?;
+        let p = plan_statement(&stmt.sql, &self.engine.catalog, &path, &oids)?;
         // A DDL (ALTER TABLE, CREATE OR REPLACE VIEW) may have changed what `*` means:
         // the client was told the old row shape, so PostgreSQL refuses instead.
         let shape = |ps: &Planned| {
@@ -517,39 +522,29 @@ impl Session {
                 if self.block == Block::Explicit {
                     return Err(ddl_in_block(what));
                 }
-                let unqualified = match plan {
-                    Plan::CreateTable { name, qualified: false, .. } => Some(name),
-                    Plan::CreateView { def, qualified: false, .. } => Some(&def.name),
-                    Plan::CreateSequence { def, qualified: false, .. } => Some(&def.name),
-                    _ => None,
-                };
-                if let Some(name) = unqualified {
-                    self.creation_schema_is_public(name)?;
-                }
                 // DDL commits on its own. Dropping or rewriting a table this implicit
                 // transaction already wrote would strand those writes: refuse.
-                let targets: Vec<_> = match plan {
-                    Plan::DropTable { names, .. } => names
-                        .iter()
-                        .filter_map(|n| self.engine.catalog.get(n))
-                        .map(|d| d.id)
-                        .collect(),
+                let named: Vec<RelName> = match plan {
+                    Plan::DropTable { names, .. } => names.clone(),
                     Plan::AlterTable { table, actions, .. } => {
                         // The parent of an added foreign key is moved with the table.
                         let parents = actions.iter().filter_map(|a| match a {
                             AlterAction::AddForeignKey(fk) => {
-                                crate::sql::planner::object_parts(&fk.foreign_table).pop()
+                                crate::sql::planner::schema::rel_name(&fk.foreign_table).ok()
                             }
                             _ => None,
                         });
-                        std::iter::once(table.clone())
-                            .chain(parents)
-                            .filter_map(|n| self.engine.catalog.get(&n))
-                            .map(|d| d.id)
-                            .collect()
+                        std::iter::once(table.clone()).chain(parents).collect()
                     }
                     _ => Vec::new(),
                 };
+                let mut targets = Vec::new();
+                for n in &named {
+                    if let Some((s, n)) = self.resolve_target(n, true)? {
+                        targets.extend(self.engine.catalog.table(&s, &n).map(|d| d.id));
+                    }
+                }
+                self.pending_notices.clear();
                 if self
                     .txn
                     .as_ref()
@@ -706,8 +701,8 @@ impl Session {
         let catalog = &engine.catalog;
         match plan {
             Plan::CreateTable {
+                schema,
                 name,
-                qualified: _,
                 columns,
                 primary_key,
                 if_not_exists,
@@ -716,7 +711,7 @@ impl Session {
                 indexes: uniques,
                 foreign_keys,
             } => {
-                if indexes::relation_exists(&engine, name) {
+                if indexes::relation_exists(&engine, schema, name) {
                     if *if_not_exists {
                         self.pending_notices.push((
                             "42P07",
@@ -732,6 +727,7 @@ impl Session {
                 let mut def = TableDef {
                     id: catalog.allocate_id(),
                     oid: catalog.allocate_oid(),
+                    schema: schema.clone(),
                     name: name.clone(),
                     columns: columns.clone(),
                     primary_key: primary_key.clone(),
@@ -740,7 +736,7 @@ impl Session {
                     foreign_keys: foreign_keys.clone(),
                 };
                 for (i, ix) in uniques.iter().enumerate() {
-                    if indexes::relation_exists(&engine, &ix.name)
+                    if indexes::relation_exists(&engine, schema, &ix.name)
                         || uniques[..i].iter().any(|o| o.name == ix.name)
                         || ix.name == *name
                     {
@@ -751,8 +747,10 @@ impl Session {
                     }
                 }
                 let owned = sequences::name_owned(&engine, &mut def, sequences);
-                let mut writes =
-                    vec![WalWrite::CatalogPut { key: table_key(name), value: def.encode() }];
+                let mut writes = vec![WalWrite::CatalogPut {
+                    key: table_key(schema, name),
+                    value: def.encode(),
+                }];
                 writes.extend(owned.iter().map(Sequences::create_writes));
                 engine.commit(&engine.begin(), writes).await?;
                 let store = engine.storage.create(def.id);
@@ -768,18 +766,18 @@ impl Session {
             Plan::DropTable { names, if_exists, cascade } => {
                 let mut defs = Vec::new();
                 for n in names {
-                    match catalog.get(n) {
+                    let Some((schema, n)) = self.resolve_target(n, *if_exists)? else { continue };
+                    match catalog.table(&schema, &n) {
                         Some(d) => {
-                            if *cascade && !catalog.views_reading(n).is_empty() {
+                            if *cascade && !catalog.views_reading(&schema, &n).is_empty() {
                                 return Err(Error::new(
                                     ErrorKind::FeatureNotSupported,
                                     "DROP TABLE … CASCADE of a table that a view reads is not supported yet",
                                 ));
                             }
-                            views::no_dependent_views(&engine, n, true)?;
                             defs.push(d)
                         }
-                        None if catalog.view(n).is_some() => {
+                        None if catalog.view(&schema, &n).is_some() => {
                             return Err(Error::new(
                                 ErrorKind::WrongObjectType,
                                 format!("\"{n}\" is not a table"),
@@ -798,82 +796,9 @@ impl Session {
                         }
                     }
                 }
-                let dropped: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
-                if !*cascade {
-                    crate::sql::foreign_keys::check_drop(catalog, &dropped)?;
-                }
-                // CASCADE: the other tables' keys that reference them go; those tables
-                // move (session/alter.rs) so that no statement checks a dropped key.
-                let outside = crate::sql::foreign_keys::referencing_from_outside(catalog, &dropped);
-                let mut children: std::collections::BTreeMap<String, TableDef> = Default::default();
-                for (child, fk) in &outside {
-                    children
-                        .entry(child.name.clone())
-                        .or_insert_with(|| (**child).clone())
-                        .foreign_keys
-                        .retain(|k| k.name != fk.name);
-                }
-                let txn = engine.begin();
-                let mut retired: Vec<Arc<TableStore>> = Vec::new();
-                for d in &defs {
-                    let store = engine.storage.table(d.id)?;
-                    if let Err(e) = store.retire(txn.id()).await {
-                        for s in &retired {
-                            TableStore::unretire(s).await;
-                        }
-                        return Err(e);
-                    }
-                    retired.push(store);
-                }
-                let children: Vec<TableDef> = children.into_values().collect();
-                let related = match alter::retire_related(&engine, &txn, &children).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        for s in &retired {
-                            s.unretire().await;
-                        }
-                        return Err(e);
-                    }
-                };
-                let mut writes = Vec::new();
-                for d in &defs {
-                    writes.push(WalWrite::CatalogDelete { key: table_key(&d.name) });
-                    writes.push(WalWrite::DropTable { table: d.id });
-                }
-                // DROP TABLE drops the sequences its SERIAL / identity columns own.
-                let owned: Vec<_> =
-                    defs.iter().flat_map(|d| engine.sequences.owned_by(&d.name)).collect();
-                writes.extend(owned.iter().map(|s| Sequences::retire(s)));
-                if !defs.is_empty() {
-                    if let Err(e) = alter::move_related(&engine, &txn, &related, writes).await {
-                        for s in &retired {
-                            s.unretire().await;
-                        }
-                        for r in &related {
-                            r.store.unretire().await;
-                        }
-                        for s in &owned {
-                            Sequences::unretire(s);
-                        }
-                        return Err(e);
-                    }
-                }
-                if !outside.is_empty() {
-                    let gone: Vec<String> = outside
-                        .iter()
-                        .map(|(c, fk)| format!("constraint {} on table {}", fk.name, c.name))
-                        .collect();
+                let gone = drop_tables(&engine, &defs, *cascade).await?;
+                if !gone.is_empty() {
                     self.pending_notices.push(crate::sql::planner::cascade_notice(&gone));
-                }
-                for d in &defs {
-                    catalog.remove(&d.name);
-                    engine.storage.drop_table(d.id);
-                }
-                for r in &related {
-                    engine.storage.drop_table(r.old.id);
-                }
-                for s in &owned {
-                    engine.sequences.remove(&s.def.name);
                 }
                 Ok("DROP TABLE".into())
             }
@@ -886,8 +811,8 @@ impl Session {
             Plan::CreateSchema { name, if_not_exists } => {
                 self.create_schema(&engine, name, *if_not_exists).await
             }
-            Plan::DropSchema { names, if_exists } => {
-                self.drop_schemas(&engine, names, *if_exists).await
+            Plan::DropSchema { names, if_exists, cascade } => {
+                self.drop_schemas(&engine, names, *if_exists, *cascade).await
             }
             Plan::AlterTable { table, if_exists, actions } => {
                 self.alter_table(&engine, table, *if_exists, actions).await
@@ -895,8 +820,8 @@ impl Session {
             Plan::CreateSequence { def, if_not_exists, .. } => {
                 self.create_sequence(&engine, def, *if_not_exists).await
             }
-            Plan::CreateIndex { table, index, named, if_not_exists } => {
-                self.create_index(&engine, table, index, *named, *if_not_exists).await
+            Plan::CreateIndex { schema, table, index, named, if_not_exists } => {
+                self.create_index(&engine, schema, table, index, *named, *if_not_exists).await
             }
             Plan::DropIndex { names, if_exists } => {
                 self.drop_indexes(&engine, names, *if_exists).await
@@ -907,6 +832,96 @@ impl Session {
             _ => Err(Error::internal("not DDL")),
         }
     }
+}
+
+/// Drops tables `defs` (with the sequences they own) in one WAL commit: 2BP01 if a
+/// view outside them reads one, or (without `cascade`) a foreign key of another table
+/// references one. With `cascade` those keys go: the tables holding them move
+/// (`session/alter.rs`) in the same commit, so that no statement checks a dropped
+/// key. Returns what the cascade dropped (`constraint k on table c`), for the notice.
+async fn drop_tables(
+    engine: &Engine,
+    defs: &[Arc<TableDef>],
+    cascade: bool,
+) -> Result<Vec<String>> {
+    if defs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let catalog = &engine.catalog;
+    for d in defs {
+        views::no_dependent_views(engine, &d.schema, &d.name, true)?;
+    }
+    if !cascade {
+        crate::sql::foreign_keys::check_drop(catalog, defs)?;
+    }
+    let outside = crate::sql::foreign_keys::referencing_from_outside(catalog, defs);
+    let mut children: std::collections::BTreeMap<(String, String), TableDef> = Default::default();
+    for (child, fk) in &outside {
+        children
+            .entry((child.schema.clone(), child.name.clone()))
+            .or_insert_with(|| (**child).clone())
+            .foreign_keys
+            .retain(|k| k.name != fk.name);
+    }
+    let txn = engine.begin();
+    let mut retired: Vec<Arc<TableStore>> = Vec::new();
+    for d in defs {
+        let store = engine.storage.table(d.id)?;
+        if let Err(e) = store.retire(txn.id()).await {
+            for s in &retired {
+                TableStore::unretire(s).await;
+            }
+            return Err(e);
+        }
+        retired.push(store);
+    }
+    let children: Vec<TableDef> = children.into_values().collect();
+    let related = match alter::retire_related(engine, &txn, &children).await {
+        Ok(r) => r,
+        Err(e) => {
+            for s in &retired {
+                s.unretire().await;
+            }
+            return Err(e);
+        }
+    };
+    let mut writes = Vec::new();
+    for d in defs {
+        writes.push(WalWrite::CatalogDelete { key: table_key(&d.schema, &d.name) });
+        writes.push(WalWrite::DropTable { table: d.id });
+    }
+    // DROP TABLE drops the sequences its SERIAL / identity columns own.
+    let owned: Vec<_> =
+        defs.iter().flat_map(|d| engine.sequences.owned_by(&d.schema, &d.name)).collect();
+    writes.extend(owned.iter().map(|s| Sequences::retire(s)));
+    if let Err(e) = alter::move_related(engine, &txn, &related, writes).await {
+        for s in &retired {
+            s.unretire().await;
+        }
+        for r in &related {
+            r.store.unretire().await;
+        }
+        for s in &owned {
+            Sequences::unretire(s);
+        }
+        return Err(e);
+    }
+    for d in defs {
+        catalog.remove(&d.schema, &d.name);
+        engine.storage.drop_table(d.id);
+    }
+    for r in &related {
+        engine.storage.drop_table(r.old.id);
+    }
+    for s in &owned {
+        engine.sequences.remove(&s.def.schema, &s.def.name);
+    }
+    Ok(outside
+        .iter()
+        .map(|(c, fk)| {
+            format!("constraint {} on table {}", fk.name, schemas::shown(&c.schema, &c.name))
+        })
+        .collect())
 }
 
 fn no_savepoint(name: &str) -> Error {

@@ -8,14 +8,21 @@
 //!                            else        → WAL CatalogPut schema/s, then install
 //!   DROP SCHEMA s            missing     → 3F000 (IF EXISTS: a notice)
 //!                            pg_catalog, information_schema → 2BP01
-//!                            public      → 0A000 (relations live there)
+//!                            public      → 0A000 (built in)
 //!                            else        → WAL CatalogDelete schema/s, then remove
+//!   DROP SCHEMA s            holds objects → 2BP01 listing them (RESTRICT)
+//!                            CASCADE       → drop them and the foreign keys of other
+//!                                            schemas' tables that reference them,
+//!                                            NOTICE "drop cascades to …" (+ DETAIL)
 //! ```
-//! A user schema never holds a relation (see `catalog/schema.rs`), so DROP SCHEMA …
-//! RESTRICT of one always succeeds, as PostgreSQL's does for an empty schema.
+//! Choosing where names point (`search_path`) is `catalog::namespace`; the session
+//! computes its effective path per statement ([`Session::search_path`]).
 
 use super::*;
-use crate::catalog::{schema_key, SchemaDef};
+pub(super) use crate::catalog::namespace::shown;
+use crate::catalog::namespace::{self, PUBLIC};
+use crate::catalog::{schema_key, SchemaDef, SearchPath};
+use crate::sql::plan::RelName;
 
 impl Session {
     /// CREATE SCHEMA [IF NOT EXISTS] name.
@@ -51,12 +58,13 @@ impl Session {
         Ok("CREATE SCHEMA".into())
     }
 
-    /// DROP SCHEMA [IF EXISTS] names [RESTRICT].
+    /// DROP SCHEMA [IF EXISTS] names [RESTRICT | CASCADE].
     pub(super) async fn drop_schemas(
         &mut self,
         engine: &Engine,
         names: &[String],
         if_exists: bool,
+        cascade: bool,
     ) -> Result<String> {
         let catalog = &engine.catalog;
         let mut gone = Vec::new();
@@ -73,12 +81,12 @@ impl Session {
                     )
                     .with_hint("Use DROP ... CASCADE to drop the dependent objects too."))
                 }
-                "public" => {
+                PUBLIC => {
                     return Err(Error::new(
                         ErrorKind::FeatureNotSupported,
                         "dropping schema public is not supported",
                     )
-                    .with_detail("troupe keeps every table, view and sequence in schema public."))
+                    .with_detail("troupe's schema public is built in."))
                 }
                 _ => {}
             }
@@ -90,11 +98,38 @@ impl Session {
                 self.pending_notices
                     .push(("00000", format!("schema \"{n}\" does not exist, skipping")));
             } else {
-                return Err(Error::new(
-                    ErrorKind::InvalidSchemaName,
-                    format!("schema \"{n}\" does not exist"),
-                ));
+                return Err(namespace::no_schema(n));
             }
+        }
+        let mut held = Vec::new();
+        for n in &gone {
+            held.extend(Contents::of(engine, n));
+        }
+        if !held.is_empty() {
+            if !cascade {
+                let n = &gone[0];
+                let mut detail = Vec::new();
+                for o in held.iter().filter(|o| o.schema() == n.as_str()) {
+                    detail.push(format!("{} depends on schema {n}", o.describe()));
+                    if let Contents::Table(t) = o {
+                        let table = shown(&t.schema, &t.name);
+                        let keys = outside_keys(engine, &held, t);
+                        detail.extend(keys.iter().map(|k| format!("{k} depends on table {table}")));
+                    }
+                }
+                return Err(crate::sql::planner::dependents_error(&format!("schema {n}"), detail));
+            }
+            // PostgreSQL lists each table followed by the keys of other schemas'
+            // tables that go with it.
+            let mut dropped = Vec::new();
+            for o in &held {
+                dropped.push(o.describe());
+                if let Contents::Table(t) = o {
+                    dropped.extend(outside_keys(engine, &held, t));
+                }
+            }
+            drop_contents(engine, &held).await?;
+            self.pending_notices.push(crate::sql::planner::cascade_notice(&dropped));
         }
         if !gone.is_empty() {
             let writes = gone.iter().map(|n| WalWrite::CatalogDelete { key: schema_key(n) });
@@ -106,53 +141,125 @@ impl Session {
         Ok("DROP SCHEMA".into())
     }
 
-    /// Checks that a relation created under an unqualified name would go into public:
-    /// the first existing schema of `search_path` must be public. Another user schema
-    /// is refused with 0A000, pg_catalog with PostgreSQL's 42501, none with 3F000.
-    pub(super) fn creation_schema_is_public(&self, relation: &str) -> Result<()> {
-        let path = self.settings.get("search_path")?;
-        let user = self.settings.get("session_authorization").unwrap_or_default();
-        let first = search_path_names(&path)
-            .into_iter()
-            .map(|n| if n == "$user" { user.clone() } else { n })
-            .find(|n| self.engine.catalog.schema_oid(n).is_some());
-        match first.as_deref() {
-            Some("public") => Ok(()),
-            Some("pg_catalog") => Err(Error::new(
-                ErrorKind::InsufficientPrivilege,
-                format!("permission denied to create \"pg_catalog.{relation}\""),
-            )
-            .with_detail("System catalog modifications are currently disallowed.")),
-            Some(s) => Err(crate::sql::planner::schema::in_user_schema(s)),
-            None => Err(Error::new(
-                ErrorKind::InvalidSchemaName,
-                "no schema has been selected to create in",
-            )),
+    /// The session's effective search path (computed per statement: it depends on
+    /// the setting and on which schemas exist).
+    pub(super) fn search_path(&self) -> SearchPath {
+        let setting = self.settings.get("search_path").unwrap_or_default();
+        SearchPath::new(&setting, &self.user, &self.engine.catalog)
+    }
+
+    /// Where DROP / ALTER of `n` points: `s.x` in s, `x` in the first schema of the
+    /// search path holding a relation of any kind by that name (else the first
+    /// schema searched, where it is then not found). `None` after IF EXISTS's notice
+    /// for a schema that does not exist; 3F000 without IF EXISTS.
+    pub(super) fn resolve_target(
+        &mut self,
+        n: &RelName,
+        if_exists: bool,
+    ) -> Result<Option<(String, String)>> {
+        let engine = self.engine.clone();
+        match &n.schema {
+            Some(s) if engine.catalog.schema_oid(s).is_none() => {
+                if if_exists {
+                    self.pending_notices
+                        .push(("00000", format!("schema \"{s}\" does not exist, skipping")));
+                    return Ok(None);
+                }
+                Err(namespace::no_schema(s))
+            }
+            Some(s) => Ok(Some((s.clone(), n.name.clone()))),
+            None => {
+                let path = self.search_path();
+                let schema = path
+                    .schemas()
+                    .find(|s| indexes::relation_exists(&engine, s, &n.name))
+                    .or(path.creation())
+                    .unwrap_or(PUBLIC)
+                    .to_owned();
+                Ok(Some((schema, n.name.clone())))
+            }
         }
     }
 }
 
-/// The schema names of a `search_path` value, unquoted and case-folded.
-pub fn search_path_names(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(|n| match n.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
-            Some(q) => q.replace("\"\"", "\""),
-            None => n.to_lowercase(),
+/// One object a schema holds (indexes and owned sequences go with their table).
+enum Contents {
+    Table(Arc<crate::catalog::TableDef>),
+    View(Arc<crate::catalog::ViewDef>),
+    Sequence(Arc<crate::sequence::Sequence>),
+}
+
+impl Contents {
+    /// What schema `schema` holds, in creation (oid) order, as PostgreSQL lists it.
+    fn of(engine: &Engine, schema: &str) -> Vec<Contents> {
+        let catalog = &engine.catalog;
+        let mut out: Vec<(u32, Contents)> = Vec::new();
+        for t in catalog.all().into_iter().filter(|t| t.schema == schema) {
+            out.push((t.oid, Contents::Table(t)));
+        }
+        for v in catalog.views().into_iter().filter(|v| v.schema == schema) {
+            out.push((v.oid, Contents::View(v)));
+        }
+        for s in engine.sequences.all() {
+            let owned =
+                s.def.owned_by.as_ref().is_some_and(|(t, _)| catalog.table(schema, t).is_some());
+            if s.def.schema == schema && !owned {
+                out.push((s.def.oid, Contents::Sequence(s)));
+            }
+        }
+        out.sort_by_key(|(oid, _)| *oid);
+        out.into_iter().map(|(_, c)| c).collect()
+    }
+
+    fn schema(&self) -> &str {
+        match self {
+            Contents::Table(t) => &t.schema,
+            Contents::View(v) => &v.schema,
+            Contents::Sequence(s) => &s.def.schema,
+        }
+    }
+
+    /// `table s.t`, as PostgreSQL's messages name it.
+    fn describe(&self) -> String {
+        match self {
+            Contents::Table(t) => format!("table {}.{}", t.schema, t.name),
+            Contents::View(v) => format!("view {}.{}", v.schema, v.name),
+            Contents::Sequence(s) => format!("sequence {}.{}", s.def.schema, s.def.name),
+        }
+    }
+}
+
+/// The foreign keys of tables not in `held` that reference `t` (one of `held`), as
+/// PostgreSQL names them: `constraint k on table c`.
+fn outside_keys(engine: &Engine, held: &[Contents], t: &TableDef) -> Vec<String> {
+    let inside = |oid: u32| held.iter().any(|o| matches!(o, Contents::Table(h) if h.oid == oid));
+    use crate::sql::foreign_keys::{in_creation_order, referencing};
+    in_creation_order(referencing(&engine.catalog, t))
+        .into_iter()
+        .filter(|(child, _)| !inside(child.oid))
+        .map(|(child, k)| {
+            format!("constraint {} on table {}", k.name, shown(&child.schema, &child.name))
         })
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::search_path_names;
-
-    #[test]
-    fn search_path_names_unquote_and_fold() {
-        assert_eq!(search_path_names("\"$user\", public"), vec!["$user", "public"]);
-        assert_eq!(search_path_names("MyApp, \"Mixed\"\"Q\""), vec!["myapp", "Mixed\"Q"]);
-        assert!(search_path_names("").is_empty());
+/// Drops what DROP SCHEMA … CASCADE found: views first (newest first), then tables
+/// (with their indexes and owned sequences, and the foreign keys of tables in other
+/// schemas that reference them), then the other sequences. Each kind commits on its
+/// own (a crash in between leaves the schema partly emptied, never a half-dropped
+/// object).
+async fn drop_contents(engine: &Engine, held: &[Contents]) -> Result<()> {
+    let mut views = Vec::new();
+    let mut tables = Vec::new();
+    let mut sequences = Vec::new();
+    for c in held {
+        match c {
+            Contents::View(v) => views.push(v.clone()),
+            Contents::Table(t) => tables.push(t.clone()),
+            Contents::Sequence(s) => sequences.push(s.clone()),
+        }
     }
+    views::drop_views(engine, &views).await?;
+    super::drop_tables(engine, &tables, true).await?;
+    super::sequences::drop_sequences(engine, &sequences).await
 }

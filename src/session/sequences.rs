@@ -6,13 +6,17 @@
 use crate::catalog::TableDef;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sequence::{SequenceDef, Sequences};
+use crate::sequence::{Sequence, SequenceDef, Sequences};
+use crate::sql::plan::RelName;
+use crate::sync::Arc;
 
 use super::Session;
 
 /// Names the sequences `table`'s SERIAL / identity columns need (`<table>_<col>_seq`,
-/// numbered when taken, as PostgreSQL does), gives them oids and their owner, and sets
-/// each column's default to `nextval('<name>')`.
+/// numbered when taken, as PostgreSQL does) in the table's schema, gives them oids
+/// and their owner, and sets each column's default to `nextval('<name>')`, the name
+/// qualified outside public (the default is evaluated under whatever search path the
+/// inserting session has; PostgreSQL stores the sequence's oid instead).
 pub(super) fn name_owned(
     engine: &Engine,
     table: &mut TableDef,
@@ -24,8 +28,7 @@ pub(super) fn name_owned(
         let base = format!("{}_{}_seq", table.name, column);
         let mut name = base.clone();
         let mut k = 0;
-        while engine.catalog.get(&name).is_some()
-            || engine.sequences.get(&name).is_some()
+        while super::indexes::relation_exists(engine, &table.schema, &name)
             || out.iter().any(|s| s.name == name)
             || name == table.name
         {
@@ -34,9 +37,14 @@ pub(super) fn name_owned(
         }
         let mut def = def.clone();
         def.name = name.clone();
+        def.schema = table.schema.clone();
         def.oid = engine.catalog.allocate_oid();
         def.owned_by = Some((table.name.clone(), column));
-        table.columns[*col].default = Some(format!("nextval('{}')", name.replace('\'', "''")));
+        let regclass = match table.schema.as_str() {
+            crate::catalog::PUBLIC => name.clone(),
+            s => format!("{}.{}", quote_ident(s), quote_ident(&name)),
+        };
+        table.columns[*col].default = Some(format!("nextval('{}')", regclass.replace('\'', "''")));
         out.push(def);
     }
     out
@@ -50,7 +58,7 @@ impl Session {
         if_not_exists: bool,
     ) -> Result<String> {
         let name = &def.name;
-        if engine.catalog.get(name).is_some() || engine.sequences.get(name).is_some() {
+        if super::indexes::relation_exists(engine, &def.schema, name) {
             if if_not_exists {
                 self.pending_notices
                     .push(("42P07", format!("relation \"{name}\" already exists, skipping")));
@@ -71,15 +79,16 @@ impl Session {
     pub(super) async fn drop_sequences(
         &mut self,
         engine: &Engine,
-        names: &[String],
+        names: &[RelName],
         if_exists: bool,
     ) -> Result<String> {
         let mut seqs = Vec::new();
         for n in names {
-            match engine.sequences.get(n) {
+            let Some((schema, n)) = self.resolve_target(n, if_exists)? else { continue };
+            match engine.sequences.get(&schema, &n) {
                 Some(s) => {
                     if let Some((t, c)) = &s.def.owned_by {
-                        if engine.catalog.get(t).is_some() {
+                        if engine.catalog.table(&schema, t).is_some() {
                             return Err(Error::new(
                                 ErrorKind::DependentObjectsStillExist,
                                 format!(
@@ -94,7 +103,7 @@ impl Session {
                     }
                     seqs.push(s);
                 }
-                None if engine.catalog.get(n).is_some() => {
+                None if engine.catalog.table(&schema, &n).is_some() => {
                     return Err(Error::new(
                         ErrorKind::WrongObjectType,
                         format!("\"{n}\" is not a sequence"),
@@ -112,19 +121,36 @@ impl Session {
                 }
             }
         }
-        if seqs.is_empty() {
-            return Ok("DROP SEQUENCE".into());
-        }
-        let writes = seqs.iter().map(|s| Sequences::retire(s)).collect();
-        if let Err(e) = engine.commit(&engine.begin(), writes).await {
-            for s in &seqs {
-                Sequences::unretire(s);
-            }
-            return Err(e);
-        }
-        for s in &seqs {
-            engine.sequences.remove(&s.def.name);
-        }
+        drop_sequences(engine, &seqs).await?;
         Ok("DROP SEQUENCE".into())
+    }
+}
+
+/// Drops `seqs` in one WAL commit.
+pub(super) async fn drop_sequences(engine: &Engine, seqs: &[Arc<Sequence>]) -> Result<()> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let writes = seqs.iter().map(|s| Sequences::retire(s)).collect();
+    if let Err(e) = engine.commit(&engine.begin(), writes).await {
+        for s in seqs {
+            Sequences::unretire(s);
+        }
+        return Err(e);
+    }
+    for s in seqs {
+        engine.sequences.remove(&s.def.schema, &s.def.name);
+    }
+    Ok(())
+}
+
+/// An identifier as SQL text: double-quoted unless it is a plain lower-case name.
+fn quote_ident(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
     }
 }

@@ -226,40 +226,10 @@ fn validate(name: &str, value: &str) -> Result<String> {
             "off" | "false" | "0" => "off".to_owned(),
             _ => return Err(Error::unsupported("read-only transactions")),
         },
-        "search_path" => search_path(value)?,
+        // Any list: schemas that do not exist are skipped when names are looked up
+        // (`catalog::namespace`), as PostgreSQL skips them.
         _ => value.to_owned(),
     })
-}
-
-/// `search_path`: troupe keeps every relation in `public` (schemas made by CREATE
-/// SCHEMA stay empty), and resolves unqualified names in pg_catalog, then public. A
-/// path that PostgreSQL would resolve the same way (schemas that do not exist, or
-/// hold nothing, are skipped) is accepted as written; any other is refused rather
-/// than ignored. Where a new relation goes is checked when it is created
-/// (`schemas::creation_schema_is_public`).
-fn search_path(value: &str) -> Result<String> {
-    let names: Vec<String> = value
-        .split(',')
-        .map(|n| {
-            let n = n.trim();
-            match n.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
-                Some(q) => q.replace("\"\"", "\""),
-                None => n.to_lowercase(),
-            }
-        })
-        .collect();
-    let public = names.iter().position(|n| n == "public");
-    let catalog = names.iter().position(|n| n == "pg_catalog");
-    match (public, catalog) {
-        (Some(p), Some(c)) if c < p => Ok(value.to_owned()),
-        (Some(_), None) => Ok(value.to_owned()),
-        _ => Err(Error::new(
-            ErrorKind::FeatureNotSupported,
-            format!("search_path \"{value}\" is not supported yet"),
-        )
-        .with_detail("troupe has the schemas pg_catalog and public only.")
-        .with_hint("Name public in the path (after pg_catalog, if the path names it).")),
-    }
 }
 
 /// A time setting in milliseconds, as PostgreSQL reads one: a bare integer is

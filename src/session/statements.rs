@@ -51,6 +51,7 @@ impl Session {
                     sql: sql.clone(),
                     planned: Arc::new((**planned).clone()),
                     catalog_version: self.engine.catalog.version(),
+                    path: self.search_path(),
                 };
                 self.statements.insert(name.clone(), Arc::new(stmt));
                 Ok(Output::Tag("PREPARE".into()))
@@ -166,6 +167,7 @@ impl Session {
             let argq = plan_statement(
                 &format!("SELECT {}", list.join(", ")),
                 &self.engine.catalog,
+                &self.search_path(),
                 &oids,
             )?;
             self.one_row(&argq.plan, params).await?

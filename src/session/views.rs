@@ -11,19 +11,29 @@
 //! sometimes more than PostgreSQL's dependency on the column, never less.
 //! A view definition commits through the WAL like a table definition.
 
+use super::schemas::shown;
 use super::*;
 use crate::catalog::{view_key, ViewDef};
+use crate::sql::plan::RelName;
 use crate::sql::planner::{dependents_error, Altered};
 
-/// 2BP01 if a view reads relation `name` (a table when `table`).
-pub(super) fn no_dependent_views(engine: &Engine, name: &str, table: bool) -> Result<()> {
+/// 2BP01 if a view reads relation `schema.name` (a table when `table`).
+pub(super) fn no_dependent_views(
+    engine: &Engine,
+    schema: &str,
+    name: &str,
+    table: bool,
+) -> Result<()> {
     let kind = if table { "table" } else { "view" };
-    let readers = engine.catalog.views_reading(name);
+    let readers = engine.catalog.views_reading(schema, name);
     if readers.is_empty() {
         return Ok(());
     }
-    let detail: Vec<String> =
-        readers.iter().map(|v| format!("view {} depends on {kind} {name}", v.name)).collect();
+    let name = shown(schema, name);
+    let detail: Vec<String> = readers
+        .iter()
+        .map(|v| format!("view {} depends on {kind} {name}", shown(&v.schema, &v.name)))
+        .collect();
     Err(dependents_error(&format!("{kind} {name}"), detail))
 }
 
@@ -46,7 +56,7 @@ impl Session {
         table: &TableDef,
         altered: &Altered,
     ) -> Result<()> {
-        let readers = engine.catalog.views_reading(&table.name);
+        let readers = engine.catalog.views_reading(&table.schema, &table.name);
         if readers.is_empty() {
             return Ok(());
         }
@@ -80,15 +90,15 @@ impl Session {
         or_replace: bool,
     ) -> Result<String> {
         let catalog = &engine.catalog;
-        let name = &def.name;
+        let (schema, name) = (&def.schema, &def.name);
         let mut def = def.clone();
-        match catalog.view(name) {
+        match catalog.view(schema, name) {
             Some(old) if or_replace => {
                 compatible(&old, &def)?;
                 def.oid = old.oid;
             }
-            _ if indexes::relation_exists(engine, name) || catalog.view(name).is_some() => {
-                if or_replace && catalog.get(name).is_some() {
+            _ if indexes::relation_exists(engine, schema, name) => {
+                if or_replace && catalog.table(schema, name).is_some() {
                     return Err(Error::new(
                         ErrorKind::WrongObjectType,
                         format!("\"{name}\" is not a view"),
@@ -101,7 +111,8 @@ impl Session {
             }
             _ => def.oid = catalog.allocate_oid(),
         }
-        let writes = vec![WalWrite::CatalogPut { key: view_key(name), value: def.encode() }];
+        let writes =
+            vec![WalWrite::CatalogPut { key: view_key(schema, name), value: def.encode() }];
         engine.commit(&engine.begin(), writes).await?;
         catalog.install_view(def);
         Ok("CREATE VIEW".into())
@@ -111,14 +122,15 @@ impl Session {
     pub(super) async fn drop_views(
         &mut self,
         engine: &Engine,
-        names: &[String],
+        names: &[RelName],
         if_exists: bool,
     ) -> Result<String> {
         let mut gone = Vec::new();
         for n in names {
-            match engine.catalog.view(n) {
+            let Some((schema, n)) = self.resolve_target(n, if_exists)? else { continue };
+            match engine.catalog.view(&schema, &n) {
                 Some(v) => gone.push(v),
-                None if engine.catalog.get(n).is_some() => {
+                None if engine.catalog.table(&schema, &n).is_some() => {
                     return Err(Error::new(
                         ErrorKind::WrongObjectType,
                         format!("\"{n}\" is not a view"),
@@ -136,31 +148,41 @@ impl Session {
                 }
             }
         }
-        for v in &gone {
-            let outside: Vec<_> = engine
-                .catalog
-                .views_reading(&v.name)
-                .into_iter()
-                .filter(|r| !gone.iter().any(|g| g.name == r.name))
-                .collect();
-            if !outside.is_empty() {
-                let detail: Vec<String> = outside
-                    .iter()
-                    .map(|r| format!("view {} depends on view {}", r.name, v.name))
-                    .collect();
-                return Err(dependents_error(&format!("view {}", v.name), detail));
-            }
-        }
-        if !gone.is_empty() {
-            let writes =
-                gone.iter().map(|v| WalWrite::CatalogDelete { key: view_key(&v.name) }).collect();
-            engine.commit(&engine.begin(), writes).await?;
-        }
-        for v in gone {
-            engine.catalog.remove_view(&v.name);
-        }
+        drop_views(engine, &gone).await?;
         Ok("DROP VIEW".into())
     }
+}
+
+/// Drops views `gone` in one WAL commit: 2BP01 if a view not among them reads one.
+pub(super) async fn drop_views(engine: &Engine, gone: &[Arc<ViewDef>]) -> Result<()> {
+    for v in gone {
+        let outside: Vec<_> = engine
+            .catalog
+            .views_reading(&v.schema, &v.name)
+            .into_iter()
+            .filter(|r| !gone.iter().any(|g| g.oid == r.oid))
+            .collect();
+        if !outside.is_empty() {
+            let name = shown(&v.schema, &v.name);
+            let detail: Vec<String> = outside
+                .iter()
+                .map(|r| format!("view {} depends on view {name}", shown(&r.schema, &r.name)))
+                .collect();
+            return Err(dependents_error(&format!("view {name}"), detail));
+        }
+    }
+    if gone.is_empty() {
+        return Ok(());
+    }
+    let writes = gone
+        .iter()
+        .map(|v| WalWrite::CatalogDelete { key: view_key(&v.schema, &v.name) })
+        .collect();
+    engine.commit(&engine.begin(), writes).await?;
+    for v in gone {
+        engine.catalog.remove_view(&v.schema, &v.name);
+    }
+    Ok(())
 }
 
 fn renamed_column(table: &TableDef, altered: &Altered, col: &str) -> bool {

@@ -91,7 +91,12 @@ fn classify(name: &str) -> Option<(AdvisoryOp, bool, bool)> {
 
 /// Plans `stmt` as an advisory call if it is `SELECT advisory_fn(args) [AS alias]`
 /// alone; `None` for any other statement.
-pub fn plan_call(stmt: &Statement, catalog: &Catalog, declared: &[u32]) -> Result<Option<Planned>> {
+pub fn plan_call(
+    stmt: &Statement,
+    catalog: &Catalog,
+    path: &crate::catalog::SearchPath,
+    declared: &[u32],
+) -> Result<Option<Planned>> {
     let Statement::Query(q) = stmt else { return Ok(None) };
     let SetExpr::Select(s) = q.body.as_ref() else { return Ok(None) };
     if !s.from.is_empty() || s.projection.len() != 1 || s.selection.is_some() {
@@ -140,7 +145,8 @@ pub fn plan_call(stmt: &Statement, catalog: &Catalog, declared: &[u32]) -> Resul
     } else {
         let ty = if pair { "integer" } else { "bigint" };
         let list: Vec<String> = args.iter().map(|a| format!("CAST(({a}) AS {ty})")).collect();
-        let planned = plan_statement(&format!("SELECT {}", list.join(", ")), catalog, declared)?;
+        let planned =
+            plan_statement(&format!("SELECT {}", list.join(", ")), catalog, path, declared)?;
         match planned.plan {
             Plan::Query(qp) => (Some(qp), planned.param_types),
             _ => return Err(Error::internal("advisory lock arguments did not plan as a query")),

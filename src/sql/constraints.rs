@@ -289,6 +289,7 @@ impl Planner<'_> {
         let probe = TableDef {
             id: TableId(0),
             oid: 0,
+            schema: self.path.creation().unwrap_or(crate::catalog::PUBLIC).to_owned(),
             name: table.to_owned(),
             columns: columns.to_vec(),
             primary_key: None,
@@ -340,8 +341,7 @@ impl Planner<'_> {
         if temporary {
             return Err(unsupported("CREATE TEMPORARY SEQUENCE"));
         }
-        let (name, qualified) =
-            super::planner::schema::creation_name(self.catalog, &name_parts(name))?;
+        let (schema, name) = self.creation_schema(&name_parts(name))?;
         let ty = match data_type {
             None => DataType::Int8,
             Some(t) => match DataType::from_sql(t)? {
@@ -355,12 +355,13 @@ impl Planner<'_> {
             },
         };
         let mut def = sequence_def(name, ty, options)?;
+        def.schema = schema;
         if let Some(owner) = owned_by {
             let parts: Vec<String> = owner.0.iter().map(|p| p.to_string().to_lowercase()).collect();
             match parts.as_slice() {
                 [none] if none == "none" => {}
                 [t, c] | [_, t, c] => {
-                    let table = self.catalog.table(t)?;
+                    let table = owner_table(self.catalog, &def.schema, t)?;
                     if table.column_index(c).is_none() {
                         return Err(Error::new(
                             ErrorKind::UndefinedColumn,
@@ -378,14 +379,27 @@ impl Planner<'_> {
                 }
             }
         }
-        Ok(Plan::CreateSequence { def, qualified, if_not_exists })
+        Ok(Plan::CreateSequence { def, if_not_exists })
     }
+}
+
+/// The table an `OWNED BY t.c` names: in the sequence's own schema, as PostgreSQL
+/// requires (42P01 if there is none).
+fn owner_table(
+    catalog: &crate::catalog::Catalog,
+    schema: &str,
+    t: &str,
+) -> Result<std::sync::Arc<crate::catalog::TableDef>> {
+    catalog.table(schema, t).ok_or_else(|| {
+        Error::new(ErrorKind::UndefinedTable, format!("relation \"{t}\" does not exist"))
+    })
 }
 
 /// CREATE SEQUENCE, parsed here from its words (lower-cased keywords, numbers, and
 /// punctuation) because sqlparser only takes the options in one fixed order and
 /// PostgreSQL takes them in any.
-pub fn create_sequence_words(w: &[String], catalog: &crate::catalog::Catalog) -> Result<Plan> {
+pub fn create_sequence_words(w: &[String], planner: &Planner) -> Result<Plan> {
+    let catalog = planner.catalog;
     let end = || Error::syntax("syntax error at end of input");
     let near = |i: usize| match w.get(i) {
         Some(t) => Error::syntax(format!("syntax error at or near \"{t}\"")),
@@ -410,7 +424,7 @@ pub fn create_sequence_words(w: &[String], catalog: &crate::catalog::Catalog) ->
         parts.push(w.get(i + 1).cloned().ok_or_else(end)?);
         i += 2;
     }
-    let (name, qualified) = super::planner::schema::creation_name(catalog, &parts)?;
+    let (schema, name) = planner.creation_schema(&parts)?;
     let number = |i: &mut usize| -> Result<i64> {
         let neg = match w.get(*i).map(String::as_str) {
             Some("-") => {
@@ -498,7 +512,7 @@ pub fn create_sequence_words(w: &[String], catalog: &crate::catalog::Catalog) ->
                 owned_by = match names.as_slice() {
                     ["none"] => None,
                     [t, c] | [_, t, c] => {
-                        let table = catalog.table(t)?;
+                        let table = owner_table(catalog, &schema, t)?;
                         if table.column_index(c).is_none() {
                             return Err(Error::new(
                                 ErrorKind::UndefinedColumn,
@@ -521,7 +535,8 @@ pub fn create_sequence_words(w: &[String], catalog: &crate::catalog::Catalog) ->
     }
     let mut def = o.def(name, ty)?;
     def.owned_by = owned_by;
-    Ok(Plan::CreateSequence { def, qualified, if_not_exists })
+    def.schema = schema;
+    Ok(Plan::CreateSequence { def, if_not_exists })
 }
 
 /// CREATE SEQUENCE's (or an identity's) options, before defaults.

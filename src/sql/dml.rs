@@ -554,7 +554,7 @@ async fn upsert(
         OnConflict::Update { sets, .. }
             if sets.iter().any(|(c, _)| key_columns(table).contains(c)) =>
         {
-            foreign_keys::referencing(q.catalog, &table.name)
+            foreign_keys::referencing(q.catalog, table)
         }
         _ => Vec::new(),
     };

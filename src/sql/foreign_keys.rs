@@ -33,6 +33,7 @@
 
 use std::ops::{Bound, ControlFlow};
 
+use crate::catalog::namespace::shown;
 use crate::catalog::{Catalog, FkAction, ForeignKeyDef, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Isolation, Key, Latest, PutOutcome, ReadView, Row, RowLockMode};
@@ -89,7 +90,7 @@ pub async fn check_references(
         }
         // The parent cannot be missing while a key names it (DROP TABLE and RENAME
         // TO change the key with it): this statement was planned before such a change.
-        let parent = catalog.get(&fk.parent).ok_or_else(definition_changed)?;
+        let parent = catalog.table(&fk.parent_schema, &fk.parent).ok_or_else(definition_changed)?;
         let vals = as_parent(&parent, fk, child, row)?;
         if !lock_parent(w, &parent, fk, &vals).await? {
             return Err(not_present(child, fk, row, &parent.name));
@@ -225,11 +226,12 @@ async fn lock_parent(
     }
 }
 
-/// The foreign keys (of any table) that reference `parent`.
-pub fn referencing(catalog: &Catalog, parent: &str) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
+/// The foreign keys (of any table) that reference `parent`. (The order is the
+/// catalog's, which is also the order their actions run in.)
+pub fn referencing(catalog: &Catalog, parent: &TableDef) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
     let mut out = Vec::new();
     for t in catalog.all() {
-        for fk in t.foreign_keys.iter().filter(|f| f.parent == parent) {
+        for fk in t.foreign_keys.iter().filter(|f| f.references(parent)) {
             out.push((t.clone(), fk.clone()));
         }
     }
@@ -253,7 +255,7 @@ impl FkDuty {
         let sets = |cols: &[usize]| set.iter().any(|c| cols.contains(c));
         let child = table.foreign_keys.iter().any(|f| sets(&f.columns));
         let refs = if sets(&super::dml::key_columns(table)) {
-            referencing(catalog, &table.name)
+            referencing(catalog, table)
         } else {
             Vec::new()
         };
@@ -262,7 +264,7 @@ impl FkDuty {
 
     /// For a DELETE from `table`.
     pub fn delete(catalog: &Catalog, table: &TableDef) -> FkDuty {
-        FkDuty { child_sets: None, refs: referencing(catalog, &table.name) }
+        FkDuty { child_sets: None, refs: referencing(catalog, table) }
     }
 
     /// Runs the checks and actions for one row written: `old` became `new` (`None`:
@@ -359,7 +361,7 @@ pub async fn on_parent_write(
 
 /// The defaults of `cols` of `table` (SET DEFAULT), evaluated now.
 fn defaults(catalog: &Catalog, table: &TableDef, cols: &[usize]) -> Result<Vec<(usize, Value)>> {
-    let mut planner = Planner::new(catalog, &[])?;
+    let mut planner = Planner::new(catalog, &table.own_path(), &[])?;
     let facts = SessionFacts::default();
     let ectx = EvalCtx { params: &[], outer: None, session: &facts, subs: &[] };
     cols.iter().map(|&c| Ok((c, planner.default_of(table, c)?.eval(&[], &ectx)?))).collect()
@@ -402,7 +404,7 @@ async fn child_write(
         let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
         Box::pin(check_references(w, catalog, child, new, Some(&set))).await?;
     }
-    let refs = referencing(catalog, &child.name);
+    let refs = referencing(catalog, child);
     if !refs.is_empty() {
         Box::pin(on_parent_write(w, catalog, child, &refs, &old, new.as_ref())).await?;
     }
@@ -413,8 +415,8 @@ async fn child_write(
 /// as PostgreSQL.
 pub fn check_truncate(catalog: &Catalog, tables: &[Arc<TableDef>]) -> Result<()> {
     for t in tables {
-        for (child, _) in referencing(catalog, &t.name) {
-            if !tables.iter().any(|x| x.name == child.name) {
+        for (child, _) in referencing(catalog, t) {
+            if !tables.iter().any(|x| x.oid == child.oid) {
                 return Err(Error::new(
                     ErrorKind::FeatureNotSupported,
                     "cannot truncate a table referenced in a foreign key constraint",
@@ -430,31 +432,43 @@ pub fn check_truncate(catalog: &Catalog, tables: &[Arc<TableDef>]) -> Result<()>
     Ok(())
 }
 
-/// The foreign keys of tables not among `names` that reference one of `names`, as
-/// (holding table, key): what DROP TABLE of `names` would break.
+/// The foreign keys of tables not among `dropped` that reference one of them, as
+/// (holding table, key): what DROP TABLE of `dropped` would break.
 pub fn referencing_from_outside(
     catalog: &Catalog,
-    names: &[String],
+    dropped: &[Arc<TableDef>],
 ) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
-    names
+    dropped
         .iter()
-        .flat_map(|n| referencing(catalog, n))
-        .filter(|(child, _)| !names.contains(&child.name))
+        .flat_map(|d| in_creation_order(referencing(catalog, d)))
+        .filter(|(child, _)| !dropped.iter().any(|d| d.oid == child.oid))
         .collect()
 }
 
+/// `keys` (as [`referencing`] gives them) in the order they were created (their
+/// tables' oids), as PostgreSQL's messages list dependent objects.
+pub fn in_creation_order(
+    mut keys: Vec<(Arc<TableDef>, ForeignKeyDef)>,
+) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
+    keys.sort_by_key(|(t, _)| t.oid);
+    keys
+}
+
 /// DROP TABLE of a table that another table (not dropped with it) references: 2BP01.
-pub fn check_drop(catalog: &Catalog, names: &[String]) -> Result<()> {
-    for n in names {
-        let deps: Vec<String> = referencing_from_outside(catalog, std::slice::from_ref(n))
+pub fn check_drop(catalog: &Catalog, dropped: &[Arc<TableDef>]) -> Result<()> {
+    for d in dropped {
+        let deps: Vec<String> = in_creation_order(referencing(catalog, d))
             .into_iter()
-            .filter(|(child, _)| !names.contains(&child.name))
+            .filter(|(child, _)| !dropped.iter().any(|x| x.oid == child.oid))
             .map(|(child, fk)| {
-                format!("constraint {} on table {} depends on table {n}", fk.name, child.name)
+                let parent = shown(&d.schema, &d.name);
+                let child = shown(&child.schema, &child.name);
+                format!("constraint {} on table {child} depends on table {parent}", fk.name)
             })
             .collect();
         if !deps.is_empty() {
-            return Err(super::planner::dependents_error(&format!("table {n}"), deps));
+            let parent = shown(&d.schema, &d.name);
+            return Err(super::planner::dependents_error(&format!("table {parent}"), deps));
         }
     }
     Ok(())

@@ -539,15 +539,17 @@ impl Func {
             Func::Version => Value::Text(VERSION.to_owned()),
             Func::CurrentDatabase => Value::Text(s.database.clone()),
             Func::CurrentUser => Value::Text(s.user.clone()),
-            Func::CurrentSchema => Value::Text("public".to_owned()),
-            Func::CurrentSchemas => {
-                let implicit = matches!(args.first(), Some(Value::Bool(true)));
-                let mut v = Vec::new();
-                if implicit {
-                    v.push(Value::Text("pg_catalog".to_owned()));
+            Func::CurrentSchema | Func::CurrentSchemas => {
+                let public = crate::catalog::SearchPath::public();
+                let path = s.sequences.as_ref().map_or(&public, |a| &a.path);
+                if matches!(self, Func::CurrentSchema) {
+                    path.creation().map_or(Value::Null, |n| Value::Text(n.to_owned()))
+                } else {
+                    let implicit = matches!(args.first(), Some(Value::Bool(true)));
+                    Value::Array(
+                        path.current_schemas(implicit).into_iter().map(Value::Text).collect(),
+                    )
                 }
-                v.push(Value::Text("public".to_owned()));
-                Value::Array(v)
             }
             Func::ArrayPosition => match (&args[0], &args[1]) {
                 (Value::Null, _) => Value::Null,

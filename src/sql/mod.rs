@@ -57,10 +57,12 @@
 //! then `session/alter.rs` retires the table's store and those of the tables that
 //! change with it (a referencing child, an added key's parent), checks an added
 //! foreign key against the rows (`foreign_keys::check_existing`), rewrites the rows
-//! under new storage ids and commits definitions and rows in one WAL record. A CREATE of a table, view or sequence
-//! under an unqualified name first checks that `search_path` would put it in public
-//! (`Session::creation_schema_is_public`, `session/schemas.rs`); a name qualified
-//! with another schema is refused by the planner (`planner::schema::creation_name`).
+//! under new storage ids and commits definitions and rows in one WAL record. Names
+//! resolve through the session's search path (`catalog::namespace::SearchPath`,
+//! computed per statement; a cached plan made under another path is planned again):
+//! the planner picks the schema of a CREATE (`Planner::creation_schema`) and of every
+//! name it binds; DROP and ALTER names are resolved by the session when they run
+//! (`Session::resolve_target`).
 //!
 //! An UPDATE with a FROM list (DELETE with USING) or with subqueries takes step 3
 //! through [`dml_from`] instead: it finds (target key, FROM row) pairs first — a key

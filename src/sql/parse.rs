@@ -10,7 +10,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, SearchPath};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Isolation;
 use crate::types::DataType;
@@ -144,26 +144,31 @@ fn strip_quote(w: &str) -> &str {
 }
 
 /// Plans one statement (no semicolons inside, except in literals).
-pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<Planned> {
+pub fn plan_statement(
+    sql: &str,
+    catalog: &Catalog,
+    path: &SearchPath,
+    declared: &[u32],
+) -> Result<Planned> {
     let first = sql
         .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
         .next()
         .unwrap_or("")
         .to_lowercase();
-    let mut planner = Planner::new(catalog, declared)?;
+    let mut planner = Planner::new(catalog, path, declared)?;
     let plan = match first.as_str() {
-        "vacuum" | "analyze" | "analyse" => maintenance(sql, catalog)?,
-        "copy" => copy(sql, catalog)?,
+        "vacuum" | "analyze" | "analyse" => maintenance(sql, &planner)?,
+        "copy" => copy(sql, &planner)?,
         "set" => set(sql)?,
         "show" => show(sql)?,
         "reset" => reset(sql)?,
         "abort" => Plan::Rollback,
         "checkpoint" => Plan::Maintenance("CHECKPOINT"),
         "create" if is_create_sequence(sql)? => {
-            super::constraints::create_sequence_words(&words(sql)?, catalog)?
+            super::constraints::create_sequence_words(&words(sql)?, &planner)?
         }
         "prepare" | "execute" | "deallocate" | "discard" | "close" | "unlisten" | "listen"
-        | "notify" => super::prepare::plan_session_statement(&first, sql, catalog)?,
+        | "notify" => super::prepare::plan_session_statement(&first, sql, catalog, path)?,
         _ => {
             let stripped;
             let mut sql = sql;
@@ -180,10 +185,12 @@ pub fn plan_statement(sql: &str, catalog: &Catalog, declared: &[u32]) -> Result<
             let stmts = parse_sql(sql).map_err(|e| syntax_error(sql, e))?;
             match stmts.as_slice() {
                 [] => Plan::Empty,
-                [s] => match super::advisory::plan_call(s, catalog, declared)? {
+                [s] => match super::advisory::plan_call(s, catalog, path, declared)? {
                     Some(call) => return Ok(call),
                     None => {
-                        match super::pg_catalog::settings::plan_set_config(s, catalog, declared)? {
+                        match super::pg_catalog::settings::plan_set_config(
+                            s, catalog, path, declared,
+                        )? {
                             Some(call) => return Ok(call),
                             None => planner.plan(s)?,
                         }
@@ -313,7 +320,7 @@ fn line_column(msg: &str) -> Option<(usize, usize)> {
     Some((line.trim().parse().ok()?, column.parse().ok()?))
 }
 
-fn maintenance(sql: &str, catalog: &Catalog) -> Result<Plan> {
+fn maintenance(sql: &str, planner: &Planner) -> Result<Plan> {
     let w = words(sql)?;
     let tag = if w[0] == "vacuum" { "VACUUM" } else { "ANALYZE" };
     let mut names = Vec::new();
@@ -328,15 +335,18 @@ fn maintenance(sql: &str, catalog: &Catalog) -> Result<Plan> {
         match w[i].as_str() {
             "analyze" | "analyse" | "full" | "verbose" | "freeze" | "," => {}
             "(" => return Err(Error::unsupported("VACUUM/ANALYZE of a column list")),
-            // A schema qualifier: `public.t`.
-            _ if w.get(i + 1).map(String::as_str) == Some(".") => i += 1,
-            name => names.push(name.to_owned()),
+            // A schema-qualified name: `s.t`.
+            s if w.get(i + 1).map(String::as_str) == Some(".") => {
+                names.push(vec![s.to_owned(), w.get(i + 2).cloned().unwrap_or_default()]);
+                i += 2;
+            }
+            name => names.push(vec![name.to_owned()]),
         }
         i += 1;
     }
     let mut tables = Vec::new();
     for n in names {
-        tables.push(catalog.table(&n)?);
+        tables.push(planner.table_named(&n)?);
     }
     Ok(match tag {
         "VACUUM" => Plan::Vacuum(tables),
@@ -344,25 +354,17 @@ fn maintenance(sql: &str, catalog: &Catalog) -> Result<Plan> {
     })
 }
 
-fn copy(sql: &str, catalog: &Catalog) -> Result<Plan> {
+fn copy(sql: &str, planner: &Planner) -> Result<Plan> {
     let w = words(sql)?;
     let mut i = 1;
     let mut name =
-        w.get(i).cloned().ok_or_else(|| Error::syntax("syntax error at end of input"))?;
+        vec![w.get(i).cloned().ok_or_else(|| Error::syntax("syntax error at end of input"))?];
     i += 1;
     if w.get(i).map(String::as_str) == Some(".") {
-        let relation = w.get(i + 1).cloned().unwrap_or_default();
-        if name != "public" {
-            // Relations live in public only (see `catalog/schema.rs`).
-            return Err(Error::new(
-                ErrorKind::UndefinedTable,
-                format!("relation \"{name}.{relation}\" does not exist"),
-            ));
-        }
-        name = relation;
+        name.push(w.get(i + 1).cloned().unwrap_or_default());
         i += 2;
     }
-    let table = catalog.table(&name)?;
+    let table = planner.table_named(&name)?;
     let mut columns = Vec::new();
     if w.get(i).map(String::as_str) == Some("(") {
         i += 1;

@@ -410,6 +410,16 @@ impl Returning {
     }
 }
 
+/// A relation name as written: its schema if qualified (resolved through the
+/// session's search path when a DDL statement runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelName {
+    /// The schema given, if any.
+    pub schema: Option<String>,
+    /// The name (case-folded).
+    pub name: String,
+}
+
 /// A planned statement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
@@ -423,10 +433,10 @@ pub enum Plan {
     Delete(DeletePlan),
     /// CREATE TABLE.
     CreateTable {
+        /// The schema it goes into (given, or the search path's creation schema).
+        schema: String,
         /// Name.
         name: String,
-        /// Whether the name was schema-qualified (else `search_path` picks the schema).
-        qualified: bool,
         /// Columns.
         columns: Vec<Column>,
         /// Primary key positions.
@@ -445,6 +455,8 @@ pub enum Plan {
     },
     /// CREATE [UNIQUE] INDEX.
     CreateIndex {
+        /// The table's schema (the index's too).
+        schema: String,
         /// The table.
         table: String,
         /// The index (named: given, or PostgreSQL's generated `t_a_idx`).
@@ -457,30 +469,28 @@ pub enum Plan {
     /// DROP INDEX.
     DropIndex {
         /// Names.
-        names: Vec<String>,
+        names: Vec<RelName>,
         /// IF EXISTS.
         if_exists: bool,
     },
     /// CREATE SEQUENCE.
     CreateSequence {
-        /// The definition (oid assigned at execution).
+        /// The definition, its schema resolved (oid assigned at execution).
         def: SequenceDef,
-        /// Whether the name was schema-qualified (else `search_path` picks the schema).
-        qualified: bool,
         /// IF NOT EXISTS.
         if_not_exists: bool,
     },
     /// DROP SEQUENCE.
     DropSequence {
         /// Names (case-folded).
-        names: Vec<String>,
+        names: Vec<RelName>,
         /// IF EXISTS.
         if_exists: bool,
     },
     /// DROP TABLE (names as written; missing ones checked at execution).
     DropTable {
         /// Names.
-        names: Vec<String>,
+        names: Vec<RelName>,
         /// IF EXISTS.
         if_exists: bool,
         /// CASCADE: drop the foreign keys of other tables that reference them.
@@ -490,17 +500,15 @@ pub enum Plan {
     Truncate(Vec<Arc<TableDef>>),
     /// CREATE [OR REPLACE] VIEW (oid assigned at execution).
     CreateView {
-        /// The definition.
+        /// The definition, its schema resolved.
         def: crate::catalog::ViewDef,
-        /// Whether the name was schema-qualified (else `search_path` picks the schema).
-        qualified: bool,
         /// OR REPLACE.
         or_replace: bool,
     },
     /// DROP VIEW.
     DropView {
         /// Names.
-        names: Vec<String>,
+        names: Vec<RelName>,
         /// IF EXISTS.
         if_exists: bool,
     },
@@ -511,17 +519,19 @@ pub enum Plan {
         /// IF NOT EXISTS.
         if_not_exists: bool,
     },
-    /// DROP SCHEMA [IF EXISTS] names [RESTRICT].
+    /// DROP SCHEMA [IF EXISTS] names [RESTRICT | CASCADE].
     DropSchema {
         /// Names (case-folded).
         names: Vec<String>,
         /// IF EXISTS.
         if_exists: bool,
+        /// CASCADE: drop what the schemas hold too.
+        cascade: bool,
     },
     /// ALTER TABLE (names resolved at execution, under the DDL lock).
     AlterTable {
-        /// Table name.
-        table: String,
+        /// Table name, as written.
+        table: RelName,
         /// IF EXISTS.
         if_exists: bool,
         /// The actions, in order.

@@ -9,7 +9,8 @@
 
 use sqlparser::ast;
 
-use crate::catalog::{Catalog, Column, TableDef};
+use crate::catalog::namespace::{self, PG_CATALOG};
+use crate::catalog::{Catalog, Column, SearchPath, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Isolation;
 use crate::sync::Arc;
@@ -79,6 +80,9 @@ struct AggCtx {
 /// Binds statements for one Parse (or one simple-query statement).
 pub struct Planner<'a> {
     pub(super) catalog: &'a Catalog,
+    /// Where unqualified names are looked up (the session's `search_path`; a view's
+    /// own path while its text is bound again).
+    pub(super) path: SearchPath,
     /// `INSERT … OVERRIDING {SYSTEM|USER} VALUE` (cut out of the text before parsing).
     pub overriding: Option<super::constraints::Overriding>,
     /// The weaker row-lock strengths (`FOR NO KEY UPDATE`, `FOR KEY SHARE`) sqlparser
@@ -92,10 +96,11 @@ pub struct Planner<'a> {
     corr: Vec<CorrFrame>,
     /// The WITH queries in scope, innermost last (see `cte.rs`).
     ctes: Vec<CteDef>,
-    /// The views being expanded, outermost first (see `view.rs`).
-    expanding: Vec<String>,
-    /// Every table and view a FROM resolved (what CREATE VIEW depends on).
-    referenced: Vec<String>,
+    /// The views being expanded (their oids), outermost first (see `view.rs`).
+    expanding: Vec<u32>,
+    /// Every table and view a FROM resolved, as (schema, name) (what CREATE VIEW
+    /// depends on).
+    referenced: Vec<(String, String)>,
 }
 
 /// Case-folds an identifier as PostgreSQL does (unquoted → lower case).
@@ -156,7 +161,7 @@ enum Relation {
 
 impl<'a> Planner<'a> {
     /// A planner with the client's declared parameter types (0 = infer).
-    pub fn new(catalog: &'a Catalog, declared: &[u32]) -> Result<Planner<'a>> {
+    pub fn new(catalog: &'a Catalog, path: &SearchPath, declared: &[u32]) -> Result<Planner<'a>> {
         let mut params = Vec::with_capacity(declared.len());
         for &oid in declared {
             params.push(if oid == 0 {
@@ -172,6 +177,7 @@ impl<'a> Planner<'a> {
         }
         Ok(Planner {
             catalog,
+            path: path.clone(),
             params,
             next_id: 0,
             corr: Vec::new(),
@@ -195,44 +201,72 @@ impl<'a> Planner<'a> {
     fn resolve(&mut self, name: &ast::ObjectName) -> Result<Relation> {
         let found = self.resolve_name(name)?;
         match &found {
-            Relation::Table(t) => self.referenced.push(t.name.clone()),
-            Relation::View(v) => self.referenced.push(v.name.clone()),
+            Relation::Table(t) => self.referenced.push((t.schema.clone(), t.name.clone())),
+            Relation::View(v) => self.referenced.push((v.schema.clone(), v.name.clone())),
             Relation::Virtual(_) => {}
         }
         Ok(found)
     }
 
-    /// A user relation (table or view) called `rel`.
-    fn user_relation(&self, rel: &str) -> Result<Relation> {
-        match self.catalog.table(rel) {
-            Ok(t) => Ok(Relation::Table(t)),
-            Err(e) => self.catalog.view(rel).map(Relation::View).ok_or(e),
+    /// The relation `schema.rel`, if there is one.
+    fn relation_in(&self, schema: &str, rel: &str) -> Option<Relation> {
+        match schema {
+            PG_CATALOG => VirtualTable::by_name(rel).map(Relation::Virtual),
+            "information_schema" => VirtualTable::information_schema(rel).map(Relation::Virtual),
+            s => self
+                .catalog
+                .table(s, rel)
+                .map(Relation::Table)
+                .or_else(|| self.catalog.view(s, rel).map(Relation::View)),
         }
     }
 
+    /// A name in FROM (or a DML target): `s.t` in s (3F000 if s does not exist),
+    /// `t` in the first schema of the search path that holds one.
     fn resolve_name(&self, name: &ast::ObjectName) -> Result<Relation> {
-        let parts = object_parts(name);
-        let (schema, rel) = match parts.as_slice() {
-            [r] => (None, r.as_str()),
-            [s, r] => (Some(s.as_str()), r.as_str()),
-            [_, s, r] => (Some(s.as_str()), r.as_str()),
-            _ => return Err(Error::syntax(format!("improper relation name: {name}"))),
+        self.resolve_parts(&object_parts(name))
+    }
+
+    fn resolve_parts(&self, parts: &[String]) -> Result<Relation> {
+        let undefined = || {
+            Error::new(
+                ErrorKind::UndefinedTable,
+                format!("relation \"{}\" does not exist", parts.join(".")),
+            )
         };
-        match schema {
-            Some("pg_catalog") => VirtualTable::by_name(rel)
-                .map(Relation::Virtual)
-                .ok_or_else(|| undefined_table(name)),
-            Some("public") => self.user_relation(rel).map_err(|_| undefined_table(name)),
-            Some("information_schema") => VirtualTable::information_schema(rel)
-                .map(Relation::Virtual)
-                .ok_or_else(|| undefined_table(name)),
-            Some(_) => Err(undefined_table(name)),
-            None => {
-                if let Some(v) = VirtualTable::by_name(rel) {
-                    return Ok(Relation::Virtual(v));
-                }
-                self.user_relation(rel)
+        match namespace::split_qualified(parts, None)? {
+            // PostgreSQL says 42P01 here also when the schema does not exist.
+            (Some(s), rel) => self.relation_in(s, rel).ok_or_else(undefined),
+            (None, rel) => {
+                self.path.schemas().find_map(|s| self.relation_in(s, rel)).ok_or_else(undefined)
             }
+        }
+    }
+
+    /// The table `parts` names (COPY, VACUUM): 42P01 if none, 42809 for a view or a
+    /// system catalog.
+    pub fn table_named(&self, parts: &[String]) -> Result<Arc<TableDef>> {
+        match self.resolve_parts(parts)? {
+            Relation::Table(t) => Ok(t),
+            _ => Err(Error::new(
+                ErrorKind::WrongObjectType,
+                format!("\"{}\" is not a table", parts.join(".")),
+            )),
+        }
+    }
+
+    /// The schema a CREATE of `parts` puts its relation in: the one given (3F000 if
+    /// it does not exist), else the search path's creation schema.
+    pub(super) fn creation_schema(&self, parts: &[String]) -> Result<(String, String)> {
+        match namespace::split_qualified(parts, None)? {
+            (Some(s), n) => {
+                if self.catalog.schema_oid(s).is_none() {
+                    return Err(namespace::no_schema(s));
+                }
+                namespace::creatable(s, n)?;
+                Ok((s.to_owned(), n.to_owned()))
+            }
+            (None, n) => Ok((self.path.creation_schema(n)?, n.to_owned())),
         }
     }
 
@@ -257,7 +291,7 @@ impl<'a> Planner<'a> {
             S::Delete(d) => self.delete(d),
             S::CreateTable(c) => self.create_table(c),
             S::Drop { object_type: ast::ObjectType::Table, if_exists, names, cascade, .. } => {
-                let names = schema::drop_names(self.catalog, names, "table", *if_exists)?;
+                let names = schema::drop_names(names)?;
                 Ok(Plan::DropTable { names, if_exists: *if_exists, cascade: *cascade })
             }
             S::CreateSchema { schema_name, if_not_exists, or_replace, with, options, .. } => {
@@ -303,7 +337,7 @@ impl<'a> Planner<'a> {
                 if *cascade {
                     return Err(unsupported("DROP SEQUENCE … CASCADE"));
                 }
-                let names = schema::drop_names(self.catalog, names, "sequence", *if_exists)?;
+                let names = schema::drop_names(names)?;
                 Ok(Plan::DropSequence { names, if_exists: *if_exists })
             }
             S::StartTransaction { modes, begin, .. } => Ok(Plan::Begin(
@@ -1864,7 +1898,7 @@ impl<'a> Planner<'a> {
         if c.query.is_some() || c.like.is_some() || c.temporary {
             return Err(unsupported("CREATE TABLE AS / LIKE / TEMPORARY"));
         }
-        let (name, qualified) = schema::creation_name(self.catalog, &object_parts(&c.name))?;
+        let (schema, name) = self.creation_schema(&object_parts(&c.name))?;
         let mut columns: Vec<Column> = Vec::new();
         let mut primary_key: Option<Vec<usize>> = None;
         let mut extras = Vec::new();
@@ -1943,6 +1977,7 @@ impl<'a> Planner<'a> {
         }
         check_table_options(&c.table_options)?;
         let new = foreign_key::NewTable {
+            schema: &schema,
             name: &name,
             columns: &columns,
             primary_key: primary_key.as_deref(),
@@ -1950,13 +1985,13 @@ impl<'a> Planner<'a> {
         };
         let foreign_keys = fks
             .into_iter()
-            .map(|(fk, col)| foreign_key::bind(self.catalog, &new, fk, col))
+            .map(|(fk, col)| foreign_key::bind(self.catalog, &self.path, &new, fk, col))
             .collect::<Result<Vec<_>>>()?;
         let (checks, sequences) = self.finish_columns(&name, &mut columns, extras, table_checks)?;
         Ok(Plan::CreateTable {
             foreign_keys,
+            schema,
             name,
-            qualified,
             columns,
             primary_key,
             if_not_exists: c.if_not_exists,
@@ -2016,13 +2051,6 @@ fn multiple_pk(table: &str) -> Error {
     Error::new(
         ErrorKind::InvalidTableDefinition,
         format!("multiple primary keys for table \"{table}\" are not allowed"),
-    )
-}
-
-fn undefined_table(name: &ast::ObjectName) -> Error {
-    Error::new(
-        ErrorKind::UndefinedTable,
-        format!("relation \"{}\" does not exist", object_parts(name).join(".")),
     )
 }
 

@@ -21,7 +21,7 @@ use sqlparser::ast::{SelectItem, SetExpr, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, SearchPath};
 use crate::error::{Error, Result};
 use crate::types::DataType;
 
@@ -29,10 +29,15 @@ use super::parse::plan_statement;
 use super::plan::Plan;
 
 /// Plans one of the statements above; `first` is its first word, lower-cased.
-pub fn plan_session_statement(first: &str, sql: &str, catalog: &Catalog) -> Result<Plan> {
+pub fn plan_session_statement(
+    first: &str,
+    sql: &str,
+    catalog: &Catalog,
+    path: &SearchPath,
+) -> Result<Plan> {
     let rest = sql.trim()[first.len()..].trim();
     match first {
-        "prepare" => prepare(rest, catalog),
+        "prepare" => prepare(rest, catalog, path),
         "execute" => execute(rest),
         "deallocate" => {
             let rest = strip_word(rest, "prepare").unwrap_or(rest);
@@ -131,7 +136,7 @@ fn split_commas(s: &str) -> Vec<&str> {
 }
 
 /// `name [(type, …)] AS statement`.
-fn prepare(rest: &str, catalog: &Catalog) -> Result<Plan> {
+fn prepare(rest: &str, catalog: &Catalog, path: &SearchPath) -> Result<Plan> {
     let (name, after) = identifier(rest)?;
     let mut after = after.trim_start();
     let mut oids = Vec::new();
@@ -150,7 +155,7 @@ fn prepare(rest: &str, catalog: &Catalog) -> Result<Plan> {
         let near: String = after.chars().take_while(|c| !c.is_whitespace()).collect();
         Error::syntax(format!("syntax error at or near \"{near}\""))
     })?;
-    let planned = plan_statement(body, catalog, &oids)?;
+    let planned = plan_statement(body, catalog, path, &oids)?;
     if planned.plan.is_transaction_control()
         || matches!(planned.plan, Plan::Prepare { .. } | Plan::Execute { .. })
     {

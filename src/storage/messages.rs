@@ -1,6 +1,14 @@
 //! The requests a storage actor serves. Sessions send them through a
 //! [`super::TableStore`] handle; the engine sends `Vacuum` from its autovacuum task.
 //! Each carries a oneshot for its reply, except `RemoveTxn`, which nobody waits for.
+//!
+//! A request about one key goes to the partition that owns it (`routes.rs`); one that
+//! reached a partition that no longer owns its key (a split moved it) is forwarded.
+//! A request about the whole table is a *walk*: it goes to the first partition, each
+//! partition does its part over `[from, its end)` and passes it on to the next with
+//! `from` set to its end, and the last one replies. The partitions form a list through
+//! their `next` mailboxes, so a walk visits every partition once, in key order, even
+//! while partitions split.
 //! A reply never comes late in the sense that matters: the actor handles requests one
 //! at a time in arrival order, so a reply reflects every request that reached the
 //! actor before it. A reply whose receiver is gone (the session was dropped while
@@ -14,13 +22,27 @@ use tokio::sync::oneshot;
 use super::index::Key;
 use super::mvcc::{Chain, ReadView, Row, RowLockMode, Version};
 use super::partition::{
-    IndexBuildError, Latest, PutOutcome, Refused, RowChange, ScanBatch, Updated,
+    IndexBuildError, Latest, Partition, PutOutcome, Refused, RowChange, ScanBatch, Updated,
 };
 use super::Isolation;
 use crate::catalog::IndexDef;
 use crate::error::Result;
 use crate::sync::Arc;
 use crate::txn::{CommitTs, TxnId, TxnStatus};
+use tokio::sync::mpsc;
+
+/// What a partition did with an `Insert` batch.
+#[derive(Debug)]
+pub enum Inserted {
+    /// All rows went in, or this row stopped the batch and why.
+    Done(Result<(), Refused>),
+    /// The rows before position `.0` went in; the rest, given back, belong to a later
+    /// partition (a split moved them): the handle sends them there.
+    Moved(usize, Vec<(Key, Row)>),
+}
+
+/// Rows an index scan found: index key, primary key, row.
+pub type IndexRows = Vec<(Key, Key, Row)>;
 
 /// A request to the storage actor that owns a partition.
 #[derive(Debug)]
@@ -121,8 +143,8 @@ pub enum Request {
         writer: Arc<TxnStatus>,
         /// Keys and rows.
         rows: Vec<(Key, Row)>,
-        /// `Ok` when all went in, else which row stopped it and why.
-        reply: oneshot::Sender<Result<(), Refused>>,
+        /// Done, or moved from some row on.
+        reply: oneshot::Sender<Inserted>,
     },
     /// Rollback: removes the aborted transaction's versions. No reply: its status is
     /// already aborted, so no reader sees them in the meantime.
@@ -132,35 +154,62 @@ pub enum Request {
         /// The keys it wrote here.
         keys: Vec<Key>,
     },
-    /// Garbage collection up to `horizon` (autovacuum and VACUUM), done a chunk at a time
-    /// between other requests; the reply, with the number of keys removed, comes when
-    /// the whole partition has been swept.
+    /// Walk: garbage collection up to `horizon` (autovacuum and VACUUM), done a chunk at
+    /// a time between other requests; the reply, with the number of keys removed, comes
+    /// when every partition has been swept.
     Vacuum {
         /// Oldest snapshot in use.
         horizon: CommitTs,
+        /// Keys removed by the partitions before this one.
+        removed: usize,
         /// Keys removed.
         reply: oneshot::Sender<usize>,
     },
-    /// DDL: stop accepting writes and hand over the committed chains (55006 if another
-    /// transaction has uncommitted writes here).
+    /// Walk, DDL: stop accepting writes and hand over the committed chains (55006 if
+    /// another transaction has uncommitted writes; the partitions before the one that
+    /// refused stay retired until `Unretire`).
     Retire {
         /// The DDL's transaction.
         txn: TxnId,
+        /// Where this partition's part begins.
+        from: Key,
+        /// The chains of the partitions before this one.
+        chains: Vec<(Key, Chain)>,
         /// The chains, in key order.
         reply: oneshot::Sender<Result<Vec<(Key, Chain)>>>,
     },
-    /// DDL failed: accept writes again.
+    /// Walk, DDL failed: accept writes again.
     Unretire,
-    /// DDL: replace the secondary indexes, building new ones from the chains (CREATE
-    /// TABLE with UNIQUE, CREATE / DROP INDEX, start-up). Sent by the session's DDL.
+    /// Walk, DDL: replace the secondary indexes, building new ones from the chains
+    /// (CREATE TABLE with UNIQUE, CREATE / DROP INDEX, start-up). Sent by the session's
+    /// DDL. A new UNIQUE index on a table of several partitions first brings them back
+    /// into one (`Surrender`/`Absorb`): uniqueness is checked inside one partition.
     SetIndexes {
         /// The table's whole index list, in the definition's order.
         indexes: Vec<IndexDef>,
-        /// `Err` if a UNIQUE index found two live rows with one key (nothing changed).
+        /// `Err` if a UNIQUE index found two live rows with one key (that partition
+        /// changed nothing; the handle puts the old list back everywhere).
         reply: oneshot::Sender<Result<(), IndexBuildError>>,
     },
-    /// Rows visible to `view` whose key in index `index` lies in the range, in index
-    /// order (`Partition::index_scan`). Sent by the executor and DML.
+    /// Coalesce: hand this partition, its bounds and its successor to `to` (the first
+    /// partition) in an `Absorb`, pass the `Surrender` on, and forward everything to
+    /// `to` from then on.
+    Surrender {
+        /// The first partition's mailbox.
+        to: mpsc::Sender<Request>,
+    },
+    /// Coalesce: the next partition, to be joined onto this one.
+    Absorb {
+        /// Its chains.
+        part: Box<Partition>,
+        /// Its end (`None`: the end of the table: the coalesce is complete).
+        hi: Option<Key>,
+        /// Its successor.
+        next: Option<mpsc::Sender<Request>>,
+    },
+    /// Walk: rows visible to `view` whose key in index `index` lies in the range, in
+    /// index order per partition (`Partition::index_scan`); the handle merges them.
+    /// Sent by the executor and DML.
     IndexScan {
         /// Snapshot and reading transaction.
         view: ReadView,
@@ -170,14 +219,39 @@ pub enum Request {
         from: Bound<Key>,
         /// Upper bound on the encoded index key.
         to: Bound<Key>,
-        /// Stop after this many rows (an ORDER BY … LIMIT read in index order).
+        /// Stop after this many rows per partition (an ORDER BY … LIMIT read in index
+        /// order).
         limit: usize,
-        /// Primary keys and rows; 40001 if the index is gone.
-        reply: oneshot::Sender<Result<Vec<(Key, Row)>>>,
+        /// Where this partition's part begins.
+        from_key: Key,
+        /// What the partitions before this one found.
+        found: IndexRows,
+        /// Index keys, primary keys and rows; 40001 if the index is gone.
+        reply: oneshot::Sender<Result<IndexRows>>,
     },
-    /// The number of keys (a size hint).
+    /// Walk: the number of keys (a size hint).
     Len {
+        /// The count of the partitions before this one.
+        count: usize,
         /// The count.
         reply: oneshot::Sender<usize>,
     },
+}
+
+impl Request {
+    /// The key that names the partition a request goes to; `None`: the first partition
+    /// (a walk, an unbounded scan).
+    pub fn route(&self) -> Option<&[u8]> {
+        match self {
+            Request::Get { key, .. }
+            | Request::Latest { key, .. }
+            | Request::Put { key, .. }
+            | Request::Update { key, .. }
+            | Request::Lock { key, .. } => Some(key),
+            Request::Scan { from: Bound::Included(k) | Bound::Excluded(k), .. } => Some(k),
+            Request::Insert { rows, .. } => rows.first().map(|(k, _)| &**k),
+            Request::RemoveTxn { keys, .. } => keys.first().map(|k| &**k),
+            _ => None,
+        }
+    }
 }

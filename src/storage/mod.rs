@@ -2,19 +2,26 @@
 //! owned by a storage actor (DESIGN §1).
 //!
 //! ```text
-//!  Storage ─ tables: TableId → TableStore (handle: id, row-id counter, mailbox)
-//!                                   │ Request (messages.rs)        ▲ oneshot reply
-//!                                   ▼                              │
+//!  Storage ─ tables: TableId → TableStore (handle: id, row-id counter, routes)
+//!                                   │ Request (messages.rs), to the owner of its key
+//!                                   ▼                                   ▲ oneshot reply
+//!        routes (routes.rs): [""──k₁) → actor₀   [k₁──k₂) → actor₁   [k₂──…) → actor₂
+//!                                   │                   │                  │
 //!                          storage actor task (actor.rs) ─ owns ─ Partition (partition.rs)
-//!                                                                  └ index: dyn PartitionIndex
-//!                                                                      key → Chain (mvcc.rs)
+//!                                 next ──────────▶ next ──────────▶          └ index: dyn PartitionIndex
+//!                                                                              key → Chain (mvcc.rs)
 //! ```
 //! Every operation names its reader or writer: reads take a [`ReadView`] (snapshot +
-//! own transaction); writes take the writer's `TxnStatus`. Nothing outside the actor
+//! own transaction); writes take the writer's `TxnStatus`. Nothing outside the actors
 //! touches a partition: sessions send `Get`, `Scan`, `Latest`/`Put` (a write is a
 //! compare-and-set in two messages, so expressions are evaluated in the session),
 //! `Insert`, and `RemoveTxn` at rollback; DDL sends `Retire`/`Unretire`; the
 //! autovacuum task sends `Vacuum`. The partition's rules are in `partition.rs`.
+//!
+//! A table starts as one partition; one that reaches `--partition-keys` keys splits at
+//! its median key onto a new actor, and a big table loads split at start-up. Requests
+//! about a key go to its owner; requests about the whole table walk the partitions in
+//! key order; splits, forwarding and coalescing are in `actor.rs`.
 //!
 //! Row locks live in the chains, as PostgreSQL keeps them in tuple headers: a chain
 //! whose newest version belongs to a still-active transaction T is locked by T. A
@@ -38,8 +45,7 @@
 //! An actix actor lives on one arbiter thread, so every request crosses threads and
 //! often wakes a parked one; a task actor is usually run next on the worker that sent
 //! to it. The runtime has one worker per core, so the actors are spread over the cores
-//! as DESIGN §7 asks. Each table has one partition for now; splitting partitions by key
-//! range is the learned-index issue's.
+//! as DESIGN §7 asks, and the partitions of one hot table are served on several cores.
 
 pub mod actor;
 pub mod index;
@@ -47,6 +53,7 @@ pub mod learned;
 pub mod messages;
 pub mod mvcc;
 pub mod partition;
+pub mod routes;
 pub mod secondary;
 
 use parking_lot::RwLock;
@@ -55,7 +62,7 @@ use std::ops::{Bound, ControlFlow};
 use tokio::sync::{mpsc, oneshot};
 
 pub use index::{BTreeIndex, IndexKind, Key, PartitionIndex};
-pub use messages::Request;
+pub use messages::{Inserted, Request};
 pub use mvcc::{Chain, ReadView, Row, RowLock, RowLockMode, Version};
 pub use partition::{
     IndexBuildError, InsertConflict, Latest, Partition, PutOutcome, Refused, RowChange, ScanBatch,
@@ -66,6 +73,7 @@ use crate::catalog::{IndexDef, TableId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync::{Arc, AtomicU64, Ordering};
 use crate::txn::{CommitTs, TxnId, TxnStatus};
+use routes::Routes;
 
 /// Isolation level as the write path needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,27 +97,71 @@ fn actor_gone() -> Error {
     Error::internal("a storage actor stopped")
 }
 
-/// One table: the handle through which sessions reach the actor that owns its rows.
+/// How tables are stored: the index inside a partition, and when a partition splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageOptions {
+    /// The index each partition keeps its chains in (`troupe serve --index`).
+    pub index: IndexKind,
+    /// A partition that reaches this many keys splits in two
+    /// (`troupe serve --partition-keys`).
+    pub partition_keys: usize,
+}
+
+/// The default split size: 2^20 keys. A split moves half of them (some 100 ms for the
+/// learned index on the 2-core machine), and pgbench at scale 100 (10M accounts)
+/// loads into 20 partitions.
+pub const DEFAULT_PARTITION_KEYS: usize = 1 << 20;
+
+impl Default for StorageOptions {
+    fn default() -> StorageOptions {
+        StorageOptions { index: IndexKind::default(), partition_keys: DEFAULT_PARTITION_KEYS }
+    }
+}
+
+/// One table: the handle through which sessions reach the actors that own its rows,
+/// one per key-range partition (`routes.rs`).
 #[derive(Debug)]
 pub struct TableStore {
     /// The table's storage id.
     pub id: TableId,
-    mail: mpsc::Sender<Request>,
+    routes: Arc<Routes>,
     next_rowid: AtomicU64,
     runtime: tokio::runtime::Handle,
 }
 
 impl TableStore {
-    /// Starts the actor that owns `part` on `runtime`.
+    /// Starts one actor per partition of `parts` (each with its first key, in key
+    /// order; the first one's is the empty key) on `runtime`.
     fn spawn(
         id: TableId,
-        part: Partition,
+        parts: Vec<(Key, Partition)>,
         next_rowid: u64,
         runtime: &tokio::runtime::Handle,
+        split_keys: usize,
     ) -> TableStore {
-        let (mail, inbox) = mpsc::channel(actor::MAILBOX_CAPACITY);
-        runtime.spawn(actor::run(part, inbox));
-        TableStore { id, mail, next_rowid: AtomicU64::new(next_rowid), runtime: runtime.clone() }
+        let channels: Vec<_> =
+            parts.iter().map(|_| mpsc::channel(actor::MAILBOX_CAPACITY)).collect();
+        let mut route_list = channels.iter().map(|(mail, _)| mail.clone());
+        let routes = Arc::new(Routes::new(route_list.next().expect("a table has a partition")));
+        for ((lo, _), mail) in parts.iter().skip(1).zip(route_list) {
+            routes.insert(lo.clone(), mail);
+        }
+        let his: Vec<Option<Key>> =
+            parts.iter().skip(1).map(|(lo, _)| Some(lo.clone())).chain([None]).collect();
+        let nexts: Vec<Option<mpsc::Sender<Request>>> =
+            channels.iter().skip(1).map(|(mail, _)| Some(mail.clone())).chain([None]).collect();
+        for ((((lo, part), (_, inbox)), hi), next) in
+            parts.into_iter().zip(channels).zip(his).zip(nexts)
+        {
+            let place = actor::Place { lo, hi, next, routes: Arc::downgrade(&routes), split_keys };
+            runtime.spawn(actor::run(part, place, inbox));
+        }
+        TableStore { id, routes, next_rowid: AtomicU64::new(next_rowid), runtime: runtime.clone() }
+    }
+
+    /// The number of partitions the table is split into.
+    pub fn partitions(&self) -> usize {
+        self.routes.len()
     }
 
     /// A fresh hidden row id key (tables without a primary key).
@@ -117,9 +169,11 @@ impl TableStore {
         rowid_key(self.next_rowid.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// Sends a request to the partition owning its key ([`Request::route`]; a walk
+    /// starts at the first) and waits for the reply.
     async fn ask<T>(&self, req: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T> {
         let (reply, answer) = oneshot::channel();
-        self.mail.send(req(reply)).await.map_err(|_| actor_gone())?;
+        self.routes.send(req(reply)).await.map_err(|_| actor_gone())?;
         answer.await.map_err(|_| actor_gone())
     }
 
@@ -130,8 +184,10 @@ impl TableStore {
 
     /// Visits the rows visible to `view` in the range, in key order, until `visit`
     /// breaks; `visit` gets the key too when `with_keys`. Rows come in batches: each
-    /// batch is one request, so writers interleave with a long scan, and the snapshot
-    /// keeps the result consistent across batches.
+    /// batch is one request to one partition, so writers interleave with a long scan,
+    /// and the snapshot keeps the result consistent across batches and partitions
+    /// (even while a partition splits: whole chains move, and the next batch is
+    /// forwarded to wherever its start key went).
     pub async fn scan(
         &self,
         view: ReadView,
@@ -151,22 +207,28 @@ impl TableStore {
                     return Ok(());
                 }
             }
-            match batch.resume {
-                Some(k) => from = Bound::Excluded(k),
-                None => return Ok(()),
+            match (batch.resume, batch.next_partition) {
+                (Some(k), _) => from = Bound::Excluded(k),
+                (None, Some(k)) => from = Bound::Included(k),
+                (None, None) => return Ok(()),
             }
         }
     }
 
-    /// Replaces the table's secondary indexes; see [`Partition::set_indexes`].
+    /// Replaces the table's secondary indexes in every partition; see
+    /// [`Partition::set_indexes`]. A new UNIQUE index first brings the partitions back
+    /// into one (`actor.rs`, coalescing). On `Err`, some partitions may have the new
+    /// list: the caller puts the old one back.
     pub async fn set_indexes(&self, indexes: Vec<IndexDef>) -> Result<Result<(), IndexBuildError>> {
         self.ask(|reply| Request::SetIndexes { indexes, reply }).await
     }
 
-    /// Rows visible to `view` with keys of index `index` in the range, in index order,
-    /// with their primary keys, at most `limit` of them; see [`Partition::index_scan`].
-    /// One request (an index range is not yet resumed in batches as [`TableStore::scan`]
-    /// is): the planner bounds it by the key range and, for ORDER BY … LIMIT, `limit`.
+    /// Rows visible to `view` with keys of index `index` in the range, in index order
+    /// (then primary-key order), with their primary keys, at most `limit` of them; see
+    /// [`Partition::index_scan`]. One walk over the partitions, each giving up to
+    /// `limit` rows, merged here (an index range is not yet resumed in batches as
+    /// [`TableStore::scan`] is): the planner bounds it by the key range and, for ORDER
+    /// BY … LIMIT, `limit`.
     pub async fn index_scan(
         &self,
         view: ReadView,
@@ -176,22 +238,58 @@ impl TableStore {
         limit: usize,
     ) -> Result<Vec<(Key, Row)>> {
         let index = index.to_owned();
-        self.ask(|reply| Request::IndexScan { view, index, from, to, limit, reply }).await?
+        let (from_key, found) = (Key::default(), Vec::new());
+        let mut found = self
+            .ask(|reply| Request::IndexScan {
+                view,
+                index,
+                from,
+                to,
+                limit,
+                from_key,
+                found,
+                reply,
+            })
+            .await??;
+        // Each partition's part is in (index key, primary key) order and the parts come
+        // in primary-key order: a stable sort by index key merges them.
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.truncate(limit);
+        Ok(found.into_iter().map(|(_, pk, row)| (pk, row)).collect())
     }
 
     /// Number of keys (all versions, any visibility): a size hint.
     pub async fn len(&self) -> Result<usize> {
-        self.ask(|reply| Request::Len { reply }).await
+        self.ask(|reply| Request::Len { count: 0, reply }).await
     }
 
-    /// Inserts `rows` for `writer`, in order; see [`Partition::insert`].
+    /// Inserts `rows` for `writer`, in order; see [`Partition::insert`]. Each run of
+    /// rows one partition owns is one request.
     pub async fn insert(
         &self,
         writer: &Arc<TxnStatus>,
-        rows: Vec<(Key, Row)>,
+        mut rows: Vec<(Key, Row)>,
     ) -> Result<Result<(), Refused>> {
-        let writer = writer.clone();
-        self.ask(|reply| Request::Insert { writer, rows, reply }).await
+        let mut done = 0;
+        loop {
+            let n = self.routes.run_len(&rows);
+            let rest = rows.split_off(n);
+            let writer = writer.clone();
+            let asked = self.ask(|reply| Request::Insert { writer, rows, reply }).await?;
+            let (sent, rest) = match asked {
+                Inserted::Done(Err(refused)) => {
+                    return Ok(Err(Refused { at: done + refused.at, ..refused }))
+                }
+                Inserted::Done(Ok(())) if rest.is_empty() => return Ok(Ok(())),
+                Inserted::Done(Ok(())) => (n, rest),
+                Inserted::Moved(at, mut moved) => {
+                    moved.extend(rest);
+                    (at, moved)
+                }
+            };
+            done += sent;
+            rows = rest;
+        }
     }
 
     /// The version a write of `key` by `view.txn` builds on; see [`Partition::latest`].
@@ -257,13 +355,14 @@ impl TableStore {
     /// Removes `txn`'s versions at `keys` (rollback). Does not wait: the status is
     /// already aborted, so readers ignore the versions until they are gone.
     pub fn remove_txn(&self, txn: TxnId, keys: Vec<Key>) {
-        match self.mail.try_send(Request::RemoveTxn { txn, keys }) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(req)) => {
-                let mail = self.mail.clone();
-                self.runtime.spawn(async move {
-                    let _ = mail.send(req).await;
-                });
+        for (mail, keys) in self.routes.group(keys) {
+            match mail.try_send(Request::RemoveTxn { txn, keys }) {
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+                Err(mpsc::error::TrySendError::Full(req)) => {
+                    self.runtime.spawn(async move {
+                        let _ = mail.send(req).await;
+                    });
+                }
             }
         }
     }
@@ -271,17 +370,23 @@ impl TableStore {
     /// Garbage-collects versions no snapshot at or after `horizon` can see; returns the
     /// number of keys removed once the sweep is done.
     pub async fn vacuum(&self, horizon: CommitTs) -> Result<usize> {
-        self.ask(|reply| Request::Vacuum { horizon, reply }).await
+        self.ask(|reply| Request::Vacuum { horizon, removed: 0, reply }).await
     }
 
-    /// Retires the store for DDL; see [`Partition::retire`].
+    /// Retires every partition for DDL and returns the committed chains in key order;
+    /// see [`Partition::retire`]. On 55006 nothing stays retired.
     pub async fn retire(&self, txn: TxnId) -> Result<Vec<(Key, Chain)>> {
-        self.ask(|reply| Request::Retire { txn, reply }).await?
+        let (from, chains) = (Key::default(), Vec::new());
+        let retired = self.ask(|reply| Request::Retire { txn, from, chains, reply }).await?;
+        if retired.is_err() {
+            self.unretire().await;
+        }
+        retired
     }
 
     /// Undoes [`TableStore::retire`] when the DDL failed.
     pub async fn unretire(&self) {
-        let _ = self.mail.send(Request::Unretire).await;
+        let _ = self.routes.send(Request::Unretire).await;
     }
 }
 
@@ -290,39 +395,55 @@ impl TableStore {
 pub struct Storage {
     tables: RwLock<HashMap<TableId, Arc<TableStore>>>,
     runtime: tokio::runtime::Handle,
-    index: IndexKind,
+    options: StorageOptions,
 }
 
 impl Storage {
     /// Empty storage whose actors run on `runtime`.
     pub fn new(runtime: tokio::runtime::Handle) -> Storage {
-        Storage::with_index(runtime, IndexKind::default())
+        Storage::with_options(runtime, StorageOptions::default())
     }
 
-    /// Empty storage whose partitions keep their rows in `index`.
-    pub fn with_index(runtime: tokio::runtime::Handle, index: IndexKind) -> Storage {
-        Storage { tables: RwLock::new(HashMap::new()), runtime, index }
+    /// Empty storage with `options` (index kind, split size).
+    pub fn with_options(runtime: tokio::runtime::Handle, options: StorageOptions) -> Storage {
+        Storage { tables: RwLock::new(HashMap::new()), runtime, options }
     }
 
     /// A new, empty partition of the kind this storage keeps (for a table rewrite).
     pub fn partition(&self) -> Partition {
-        Partition::new(self.index)
+        Partition::new(self.options.index)
+    }
+
+    fn spawn(&self, id: TableId, parts: Vec<(Key, Partition)>, next_rowid: u64) -> TableStore {
+        TableStore::spawn(id, parts, next_rowid, &self.runtime, self.options.partition_keys)
+    }
+
+    /// Installs a started store, replacing any store the table had.
+    fn install(&self, store: TableStore) -> Arc<TableStore> {
+        let store = Arc::new(store);
+        self.tables.write().insert(store.id, store.clone());
+        store
     }
 
     /// The table's store, created empty (with a fresh actor) if missing.
     pub fn create(&self, id: TableId) -> Arc<TableStore> {
-        self.tables
-            .write()
+        if let Some(store) = self.tables.read().get(&id) {
+            return store.clone();
+        }
+        let mut tables = self.tables.write();
+        tables
             .entry(id)
             .or_insert_with(|| {
-                Arc::new(TableStore::spawn(id, Partition::new(self.index), 1, &self.runtime))
+                Arc::new(self.spawn(id, vec![(Key::default(), self.partition())], 1))
             })
             .clone()
     }
 
-    /// Starts the table's actor with committed rows (sorted by key): start-up, where
-    /// DESIGN §4 has the storage actors load their partitions.
-    /// The secondary `indexes` are built from the rows.
+    /// Starts the table's actors with committed rows (sorted by key): start-up, where
+    /// DESIGN §4 has the storage actors load their partitions. A table of
+    /// `partition_keys` rows or more starts split, in partitions of half that, so that
+    /// start-up does not split it again and again. The secondary `indexes` are built
+    /// from the rows (a table with a UNIQUE one stays in one partition).
     pub fn load(
         &self,
         id: TableId,
@@ -335,11 +456,25 @@ impl Storage {
             .map(u64::from_be_bytes)
             .max()
             .unwrap_or(0);
-        let mut part = Partition::new(self.index).with_rows(rows);
-        part.set_indexes(indexes).map_err(|e| corrupt_index(&e))?;
-        let store = Arc::new(TableStore::spawn(id, part, max_rowid + 1, &self.runtime));
-        self.tables.write().insert(id, store.clone());
-        Ok(store)
+        let split = self.options.partition_keys;
+        let chunk = if rows.len() >= split && !indexes.iter().any(|i| i.unique) {
+            (split / 2).max(1)
+        } else {
+            rows.len().max(1)
+        };
+        let mut parts = Vec::with_capacity(rows.len() / chunk + 1);
+        let mut rows = rows.into_iter().peekable();
+        loop {
+            let piece: Vec<(Key, Row)> = rows.by_ref().take(chunk).collect();
+            let lo = if parts.is_empty() { Key::default() } else { piece[0].0.clone() };
+            let mut part = self.partition().with_rows(piece);
+            part.set_indexes(indexes.clone()).map_err(|e| corrupt_index(&e))?;
+            parts.push((lo, part));
+            if rows.peek().is_none() {
+                break;
+            }
+        }
+        Ok(self.install(self.spawn(id, parts, max_rowid + 1)))
     }
 
     /// Starts the table's actor with whole version chains (sorted by key): the ADD
@@ -350,20 +485,16 @@ impl Storage {
         chains: Vec<(Key, Chain)>,
         indexes: Vec<IndexDef>,
     ) -> Result<Arc<TableStore>> {
-        let mut part = Partition::new(self.index).with_chains(chains);
+        let mut part = self.partition().with_chains(chains);
         part.set_indexes(indexes).map_err(|e| corrupt_index(&e))?;
-        let store = Arc::new(TableStore::spawn(id, part, 1, &self.runtime));
-        self.tables.write().insert(id, store.clone());
-        Ok(store)
+        Ok(self.install(self.spawn(id, vec![(Key::default(), part)], 1)))
     }
 
     /// Starts the table's actor on a partition DDL built (the ALTER TABLE rewrite, which
     /// builds it before its commit so that a UNIQUE failure changes nothing); hidden
-    /// row ids continue at `next_rowid`.
+    /// row ids continue at `next_rowid`. A big partition splits as its actor starts.
     pub fn adopt(&self, id: TableId, part: Partition, next_rowid: u64) -> Arc<TableStore> {
-        let store = Arc::new(TableStore::spawn(id, part, next_rowid, &self.runtime));
-        self.tables.write().insert(id, store.clone());
-        store
+        self.install(self.spawn(id, vec![(Key::default(), part)], next_rowid))
     }
 
     /// The table's store. A missing one was dropped or rewritten (ADD PRIMARY KEY)

@@ -44,13 +44,41 @@ impl TestServer {
         if let Some(port) = reference_pg() {
             return Self::reference(port, &dir).await;
         }
-        // TROUPE_TEST_INDEX=learned runs the suite on the learned index.
+        // TROUPE_TEST_INDEX=learned runs the suite on the learned index;
+        // TROUPE_TEST_PARTITION_KEYS=N splits partitions at N keys (a small N runs
+        // every test over tables split into many partitions).
         let index = match std::env::var("TROUPE_TEST_INDEX").as_deref() {
             Ok("learned") => troupe::storage::IndexKind::Learned,
             _ => troupe::storage::IndexKind::BTree,
         };
+        let partition_keys = std::env::var("TROUPE_TEST_PARTITION_KEYS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(troupe::storage::DEFAULT_PARTITION_KEYS);
+        let options = troupe::storage::StorageOptions { index, partition_keys };
+        Self::start_with(dir, options).await
+    }
+
+    /// A troupe server (never the reference PostgreSQL) with its data in `dir` (in
+    /// memory for `None`) and storage `options`: for tests of storage behaviour itself.
+    pub async fn start_storage(
+        dir: Option<&Path>,
+        options: troupe::storage::StorageOptions,
+    ) -> TestServer {
+        let dir = dir.map_or(DataDir::InMemory, |d| DataDir::Path(d.to_path_buf()));
+        Self::start_with(dir, options).await
+    }
+
+    /// How many key-range partitions table `name` is split into (troupe only).
+    pub fn partitions(&self, name: &str) -> usize {
+        let engine = &self.server.as_ref().expect("a troupe server").engine;
+        let def = engine.catalog.table("public", name).expect("the table exists");
+        engine.storage.table(def.id).expect("its store").partitions()
+    }
+
+    async fn start_with(dir: DataDir, options: troupe::storage::StorageOptions) -> TestServer {
         let server = tokio::task::spawn_blocking(move || {
-            Server::start_with_index("127.0.0.1:0".parse().unwrap(), dir, index)
+            Server::start_with_storage("127.0.0.1:0".parse().unwrap(), dir, options)
                 .expect("server starts")
         })
         .await

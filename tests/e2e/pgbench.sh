@@ -20,15 +20,22 @@
 #     restarted on the same directory; the four sums must still agree (no partial
 #     transaction) and pgbench_history must hold at least as many rows as pgbench
 #     logged completed transactions (no acknowledged commit lost).
+# The server runs with --partition-keys $PARTITION_KEYS (16384): pgbench_accounts
+# (100,000 rows) splits into key-range partitions on several storage actors while
+# `pgbench -i` fills it, pgbench_history splits as the runs append to it, and the
+# restart after the crash loads them split, so every check above also checks the
+# partitions (issue 4: "the pgbench consistency check still holds").
 # Prints a table of tps per configuration. Exit status 0 only if every check passed.
 #
 # Environment: TROUPE_BIN (target/release/troupe), WORK (a new temp dir, removed on
-# success), DURATION (3, seconds per short run), KEEP_WORK=1 keeps WORK.
+# success), DURATION (3, seconds per short run), KEEP_WORK=1 keeps WORK,
+# PARTITION_KEYS (16384).
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 TROUPE_BIN="${TROUPE_BIN:-$root/target/release/troupe}"
 DURATION="${DURATION:-3}"
+PARTITION_KEYS="${PARTITION_KEYS:-16384}"
 WORK="${WORK:-$(mktemp -d /tmp/troupe-e2e.XXXXXX)}"
 DATA="$WORK/data"
 mkdir -p "$WORK"
@@ -71,7 +78,7 @@ trap 'exit 130' INT TERM
 start_server() { # on $DATA; sets SERVER_PID and PORT
   starts=$((starts + 1))
   local out="$WORK/server-$starts.out"
-  "$TROUPE_BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$out" 2>"$WORK/server-$starts.err" &
+  "$TROUPE_BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" --partition-keys "$PARTITION_KEYS" >"$out" 2>"$WORK/server-$starts.err" &
   SERVER_PID=$!
   PORT=""
   for _ in $(seq 1 300); do

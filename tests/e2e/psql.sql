@@ -117,3 +117,19 @@ DROP SCHEMA dp_app;
 DROP VIEW dp_v, dp_w;
 DROP TABLE dp_t;
 DROP SEQUENCE dp_seq;
+-- Foreign keys across schemas; DROP SCHEMA … CASCADE drops the keys that reference its tables, its notice's DETAIL lists them.
+CREATE SCHEMA fx;
+CREATE TABLE fx.p (id int PRIMARY KEY);
+CREATE TABLE fx_c (id int PRIMARY KEY, p_id int REFERENCES fx.p);
+CREATE TABLE fx.q (id int PRIMARY KEY, c_id int REFERENCES fx_c);
+CREATE TABLE fx.r (id int PRIMARY KEY);
+CREATE TABLE fx_d (id int PRIMARY KEY, r_id int REFERENCES fx.r, p_id int REFERENCES fx.p);
+\d fx_c
+\d fx.p
+DROP TABLE fx.p;
+ALTER TABLE fx.p RENAME TO p2;
+\d fx_d
+DROP SCHEMA fx;
+DROP SCHEMA fx CASCADE;
+\d fx_c
+DROP TABLE fx_c, fx_d;

@@ -198,7 +198,11 @@ impl CatalogFunc {
             }
             C::GetConstraintDef => constraintdef(catalog, lookup(catalog, oid(0))),
             C::RegIn(kind, missing_ok) => match &args[0] {
-                Value::Text(name) => reg_in(kind, name, engine, missing_ok)?,
+                Value::Text(name) => {
+                    let public = crate::catalog::SearchPath::public();
+                    let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
+                    reg_in(kind, name, engine, path, missing_ok)?
+                }
                 _ => Value::Null,
             },
             C::RegOut(kind) => Value::Text(reg_out(kind, oid(0), engine)),
@@ -213,8 +217,12 @@ impl CatalogFunc {
                     .and_then(|c| c.views().into_iter().find(|v| oids::rule(v.oid) == oid(0)));
                 match (view, catalog) {
                     (Some(v), Some(c)) => {
-                        let name = quote_ident(&v.name);
-                        let to = if pretty { name } else { format!("public.{name}") };
+                        // Not pretty: always qualified (generate_qualified_relation_name).
+                        let to = if pretty {
+                            quote_relation(&v.schema, &v.name)
+                        } else {
+                            format!("{}.{}", quote_ident(&v.schema), quote_ident(&v.name))
+                        };
                         let query = super::viewdef::viewdef(c, &v, pretty)?;
                         Value::Text(format!(
                             "CREATE RULE \"_RETURN\" AS\n    ON SELECT TO {to} DO INSTEAD {query}"
@@ -239,7 +247,15 @@ impl CatalogFunc {
             C::GetViewDef => {
                 let view = match (&args[0], catalog) {
                     (Value::Oid(o), Some(c)) => c.views().into_iter().find(|v| v.oid == *o),
-                    (Value::Text(name), Some(c)) => c.view(name),
+                    (Value::Text(name), Some(c)) => {
+                        // The name is looked up as regclass input is (42P01 if none).
+                        let public = crate::catalog::SearchPath::public();
+                        let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
+                        match reg_in(RegKind::Class, name, engine, path, false)? {
+                            Value::Oid(o) => c.views().into_iter().find(|v| v.oid == o),
+                            _ => None,
+                        }
+                    }
                     _ => None,
                 };
                 // pretty: `true`, or a wrap column (an int4).
@@ -326,7 +342,7 @@ fn constraintdef(
         },
         Derived::ForeignKey(_, n) => match t.foreign_keys.get(n) {
             Some(fk) => {
-                let parent = catalog.and_then(|c| c.get(&fk.parent));
+                let parent = catalog.and_then(|c| c.table(&fk.parent_schema, &fk.parent));
                 Value::Text(foreign_key_def(&t, fk, parent.as_deref()))
             }
             None => Value::Null,
@@ -348,6 +364,17 @@ fn lookup(catalog: Option<&Catalog>, oid: u32) -> Option<(std::sync::Arc<TableDe
     };
     let t = catalog?.all().into_iter().find(|t| t.oid == table)?;
     Some((t, d))
+}
+
+/// A relation's name as PostgreSQL's messages and deparsers print it: quoted,
+/// qualified unless in public (troupe's stand-in for "visible in the search path",
+/// as `pg_table_is_visible`).
+pub fn quote_relation(schema: &str, name: &str) -> String {
+    if schema == crate::catalog::PUBLIC {
+        quote_ident(name)
+    } else {
+        format!("{}.{}", quote_ident(schema), quote_ident(name))
+    }
 }
 
 /// An identifier as PostgreSQL's deparser prints it (quoted unless plain lower case).

@@ -356,7 +356,7 @@ fn constraint_rows(db: &str, t: &TableDef) -> Vec<Vec<Value>> {
 /// The parent's PRIMARY KEY or UNIQUE constraint that a foreign key references: its
 /// name and columns.
 fn referenced_key(fk: &ForeignKeyDef, tables: &[Arc<TableDef>]) -> Option<(String, Vec<usize>)> {
-    let parent = tables.iter().find(|p| p.name == fk.parent)?;
+    let parent = tables.iter().find(|p| fk.references(p))?;
     let mut wanted = fk.parent_columns.clone();
     wanted.sort_unstable();
     keys(parent).into_iter().find(|(_, cols)| {
@@ -400,7 +400,7 @@ fn column_usage_rows(db: &str, t: &TableDef, tables: &[Arc<TableDef>]) -> Vec<Ve
         out.extend(columns_named_in(t, &c.expr).into_iter().map(|k| row(t, k, &c.name)));
     }
     for fk in &t.foreign_keys {
-        if let Some(parent) = tables.iter().find(|p| p.name == fk.parent) {
+        if let Some(parent) = tables.iter().find(|p| fk.references(p)) {
             let mut columns = fk.parent_columns.clone();
             columns.sort_unstable();
             out.extend(columns.iter().map(|&c| row(parent, c, &fk.name)));

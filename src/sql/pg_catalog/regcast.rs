@@ -18,7 +18,7 @@
 
 use super::funcs::{format_type, CatalogFunc};
 use super::{oids, VirtualTable};
-use crate::catalog::{PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
+use crate::catalog::{namespace, SearchPath, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::expr::Expr;
@@ -95,13 +95,14 @@ pub fn reg_in(
     kind: RegKind,
     text: &str,
     engine: Option<&Engine>,
+    path: &SearchPath,
     missing_ok: bool,
 ) -> Result<Value> {
     if let Ok(oid) = text.trim().parse::<u32>() {
         return Ok(Value::Oid(oid));
     }
     let found = match kind {
-        RegKind::Class => class_oid(text, engine),
+        RegKind::Class => class_oid(text, engine, path),
         RegKind::Type => type_oid(text)?,
         RegKind::Namespace => namespace_oid(&ident(text))
             .or_else(|| engine.and_then(|e| e.catalog.schema_oid(&ident(text)))),
@@ -126,40 +127,40 @@ pub fn reg_in(
     }
 }
 
-fn class_oid(text: &str, engine: Option<&Engine>) -> Option<u32> {
-    let (schema, name) = match text.rsplit_once('.') {
-        Some((s, n)) if !n.contains('"') || n.trim().starts_with('"') => (Some(ident(s)), ident(n)),
-        _ => (None, ident(text)),
+/// The oid of the relation `text` names: `s.x` in s, `x` through the search path
+/// (`path`; pg_catalog's virtual tables are found there too).
+fn class_oid(text: &str, engine: Option<&Engine>, path: &SearchPath) -> Option<u32> {
+    let parts = namespace::text_name_parts(text).ok()?;
+    let (schema, name) = namespace::split_qualified(&parts, None).ok()?;
+    let in_schema = |s: &str| -> Option<u32> {
+        match s {
+            "pg_catalog" => VirtualTable::by_name(name).map(VirtualTable::oid),
+            s => engine.and_then(|e| relation_oid(e, s, name)),
+        }
     };
-    let virtual_oid = VirtualTable::by_name(&name).map(VirtualTable::oid);
-    match schema.as_deref() {
-        Some("pg_catalog") => return virtual_oid,
-        Some("public") | None => {}
-        Some(_) => return None,
+    match schema {
+        Some(s) => in_schema(s),
+        None => path.schemas().find_map(in_schema),
     }
-    if let Some(engine) = engine {
-        for t in engine.catalog.all() {
-            if t.name == name {
-                return Some(t.oid);
-            }
-            if t.primary_key.is_some() && t.pkey_name() == name {
-                return Some(oids::pkey_index(t.oid));
-            }
-            if let Some(n) = t.indexes.iter().position(|ix| ix.name == name) {
-                return Some(oids::index(t.oid, n));
-            }
+}
+
+/// The oid of relation `schema.name` (table, index, sequence or view).
+fn relation_oid(engine: &Engine, schema: &str, name: &str) -> Option<u32> {
+    for t in engine.catalog.all().iter().filter(|t| t.schema == schema) {
+        if t.name == name {
+            return Some(t.oid);
         }
-        if let Some(s) = engine.sequences.get(&name) {
-            return Some(s.def.oid);
+        if t.primary_key.is_some() && t.pkey_name() == name {
+            return Some(oids::pkey_index(t.oid));
         }
-        if let Some(v) = engine.catalog.view(&name) {
-            return Some(v.oid);
+        if let Some(n) = t.indexes.iter().position(|ix| ix.name == name) {
+            return Some(oids::index(t.oid, n));
         }
     }
-    if schema.is_none() {
-        return virtual_oid;
+    if let Some(s) = engine.sequences.get(schema, name) {
+        return Some(s.def.oid);
     }
-    None
+    engine.catalog.view(schema, name).map(|v| v.oid)
 }
 
 fn type_oid(text: &str) -> Result<Option<u32>> {
@@ -207,9 +208,10 @@ pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>) -> String {
 fn class_name(oid: u32, engine: Option<&Engine>) -> Option<String> {
     let quote = super::funcs::quote_ident;
     if let Some(engine) = engine {
+        let shown = super::funcs::quote_relation;
         for t in engine.catalog.all() {
             if t.oid == oid {
-                return Some(quote(&t.name));
+                return Some(shown(&t.schema, &t.name));
             }
             if t.primary_key.is_some() && oids::pkey_index(t.oid) == oid {
                 return Some(quote(&t.pkey_name()));
@@ -221,10 +223,10 @@ fn class_name(oid: u32, engine: Option<&Engine>) -> Option<String> {
             }
         }
         if let Some(s) = engine.sequences.all().iter().find(|s| s.def.oid == oid) {
-            return Some(quote(&s.def.name));
+            return Some(shown(&s.def.schema, &s.def.name));
         }
         if let Some(v) = engine.catalog.views().into_iter().find(|v| v.oid == oid) {
-            return Some(quote(&v.name));
+            return Some(shown(&v.schema, &v.name));
         }
     }
     Some(view_name(oid)).filter(|n| !n.is_empty()).map(str::to_owned)

@@ -16,7 +16,7 @@
 
 use super::oids;
 use super::rows::POSTGRES_ROLE_OID;
-use crate::catalog::{FkAction, ForeignKeyDef, IndexDef, TableDef, ViewDef, PUBLIC_NAMESPACE_OID};
+use crate::catalog::{FkAction, ForeignKeyDef, IndexDef, TableDef, ViewDef};
 use crate::sequence::SequenceDef;
 use crate::types::Value;
 
@@ -36,6 +36,8 @@ pub fn attnums<'a>(v: impl IntoIterator<Item = &'a usize>) -> Value {
 struct Class<'a> {
     oid: u32,
     name: &'a str,
+    /// Its schema's oid (an index's is its table's).
+    namespace: u32,
     kind: u8,
     am: u32,
     natts: usize,
@@ -51,7 +53,7 @@ fn class_row(c: Class<'_>) -> Vec<Value> {
     vec![
         Value::Oid(c.oid),
         text(c.name),
-        Value::Oid(PUBLIC_NAMESPACE_OID),
+        Value::Oid(c.namespace),
         Value::Oid(0),
         Value::Oid(0),
         Value::Oid(POSTGRES_ROLE_OID),
@@ -81,18 +83,22 @@ fn class_row(c: Class<'_>) -> Vec<Value> {
     ]
 }
 
-/// pg_class: each table, its indexes, and each sequence.
+/// pg_class: each table, its indexes, each sequence and each view; `ns` gives a
+/// schema's oid.
 pub fn class_rows(
     tables: &[std::sync::Arc<TableDef>],
     sequences: &[SequenceDef],
     views: &[std::sync::Arc<ViewDef>],
+    ns: &dyn Fn(&str) -> u32,
 ) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for t in tables {
-        let referenced = tables.iter().any(|c| c.foreign_keys.iter().any(|f| f.parent == t.name));
+        let referenced = tables.iter().any(|c| c.foreign_keys.iter().any(|f| f.references(t)));
+        let namespace = ns(&t.schema);
         out.push(class_row(Class {
             oid: t.oid,
             name: &t.name,
+            namespace,
             kind: b'r',
             am: HEAP_AM,
             natts: t.columns.len(),
@@ -102,16 +108,17 @@ pub fn class_rows(
         }));
         if let Some(key) = &t.primary_key {
             let name = t.pkey_name();
-            out.push(index_class(oids::pkey_index(t.oid), &name, key.len()));
+            out.push(index_class(oids::pkey_index(t.oid), &name, namespace, key.len()));
         }
         for (n, ix) in t.indexes.iter().enumerate() {
-            out.push(index_class(oids::index(t.oid, n), &ix.name, ix.columns.len()));
+            out.push(index_class(oids::index(t.oid, n), &ix.name, namespace, ix.columns.len()));
         }
     }
     for s in sequences {
         out.push(class_row(Class {
             oid: s.oid,
             name: &s.name,
+            namespace: ns(&s.schema),
             kind: b'S',
             am: 0,
             natts: 3,
@@ -124,6 +131,7 @@ pub fn class_rows(
         out.push(class_row(Class {
             oid: v.oid,
             name: &v.name,
+            namespace: ns(&v.schema),
             kind: b'v',
             am: 0,
             natts: v.columns.len(),
@@ -135,10 +143,11 @@ pub fn class_rows(
     out
 }
 
-fn index_class(oid: u32, name: &str, natts: usize) -> Vec<Value> {
+fn index_class(oid: u32, name: &str, namespace: u32, natts: usize) -> Vec<Value> {
     class_row(Class {
         oid,
         name,
+        namespace,
         kind: b'i',
         am: BTREE_AM,
         natts,
@@ -223,11 +232,11 @@ struct Foreign {
     on_delete: u8,
 }
 
-fn constraint_row(t: &TableDef, c: Constraint<'_>) -> Vec<Value> {
+fn constraint_row(t: &TableDef, namespace: u32, c: Constraint<'_>) -> Vec<Value> {
     vec![
         Value::Oid(c.oid),
         text(c.name),
-        Value::Oid(PUBLIC_NAMESPACE_OID),
+        Value::Oid(namespace),
         Value::Char(c.kind),
         Value::Bool(false),
         Value::Bool(false),
@@ -251,12 +260,17 @@ fn constraint_row(t: &TableDef, c: Constraint<'_>) -> Vec<Value> {
 
 /// pg_constraint: each table's primary key, UNIQUE constraints, CHECKs and FOREIGN
 /// KEYs (whose `conindid` is left 0: PostgreSQL names the parent's unique index).
-pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
+pub fn constraint_rows(
+    tables: &[std::sync::Arc<TableDef>],
+    ns: &dyn Fn(&str) -> u32,
+) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for t in tables {
+        let namespace = ns(&t.schema);
         if let Some(key) = &t.primary_key {
             out.push(constraint_row(
                 t,
+                namespace,
                 Constraint {
                     oid: oids::pkey_constraint(t.oid),
                     name: &t.pkey_name(),
@@ -271,6 +285,7 @@ pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
         for (n, ix) in t.indexes.iter().enumerate().filter(|(_, ix)| ix.constraint) {
             out.push(constraint_row(
                 t,
+                namespace,
                 Constraint {
                     oid: oids::unique(t.oid, n),
                     name: &ix.name,
@@ -285,6 +300,7 @@ pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
         for (n, c) in t.checks.iter().enumerate() {
             out.push(constraint_row(
                 t,
+                namespace,
                 Constraint {
                     oid: oids::check(t.oid, n),
                     name: &c.name,
@@ -297,9 +313,10 @@ pub fn constraint_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
             ));
         }
         for (n, fk) in t.foreign_keys.iter().enumerate() {
-            let parent = tables.iter().find(|p| p.name == fk.parent).map_or(0, |p| p.oid);
+            let parent = tables.iter().find(|p| fk.references(p)).map_or(0, |p| p.oid);
             out.push(constraint_row(
                 t,
+                namespace,
                 Constraint {
                     oid: oids::foreign_key(t.oid, n),
                     name: &fk.name,
@@ -330,7 +347,7 @@ pub fn foreign_key_def(child: &TableDef, fk: &ForeignKeyDef, parent: Option<&Tab
     let mut def = format!(
         "FOREIGN KEY ({}) REFERENCES {}({})",
         column_list(child, &fk.columns),
-        super::funcs::quote_ident(&fk.parent),
+        super::funcs::quote_relation(&fk.parent_schema, &fk.parent),
         parent_columns
     );
     for (what, action) in [("UPDATE", fk.on_update), ("DELETE", fk.on_delete)] {

@@ -64,10 +64,11 @@ fn text(s: &str) -> Value {
 pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     use VirtualTable as V;
     let tables = src.catalog.all();
+    let ns = |schema: &str| src.catalog.schema_oid(schema).unwrap_or(PUBLIC_NAMESPACE_OID);
     match view {
         V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
         V::Info(v) => v.rows(src),
-        V::PgClass => relations::class_rows(&tables, &src.sequences, &src.catalog.views()),
+        V::PgClass => relations::class_rows(&tables, &src.sequences, &src.catalog.views(), &ns),
         V::PgNamespace => {
             // initdb's grants: USAGE and CREATE to the owner, USAGE to PUBLIC; a
             // schema made by CREATE SCHEMA has the default (NULL) ACL.
@@ -176,7 +177,7 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             .iter()
             .map(|v| vec![text("public"), text(&v.name), text("postgres")])
             .collect(),
-        V::PgConstraint => relations::constraint_rows(&tables),
+        V::PgConstraint => relations::constraint_rows(&tables, &ns),
         V::PgAm => [
             (HEAP_AM, "heap", "heap_tableam_handler", b't'),
             (BTREE_AM, "btree", "bthandler", b'i'),

@@ -38,7 +38,9 @@ pub fn depend_rows(sequences: &[SequenceDef], tables: &[Arc<TableDef>]) -> Vec<V
     let mut out = Vec::new();
     for s in sequences {
         let Some((table, column)) = &s.owned_by else { continue };
-        let Some(t) = tables.iter().find(|t| t.name == *table) else { continue };
+        let Some(t) = tables.iter().find(|t| t.schema == s.schema && t.name == *table) else {
+            continue;
+        };
         let Some(i) = t.column_index(column) else { continue };
         let deptype = if t.columns[i].identity.is_some() { b'i' } else { b'a' };
         out.push(vec![

@@ -50,6 +50,7 @@ pub fn set_config_refused() -> Error {
 pub fn plan_set_config(
     stmt: &Statement,
     catalog: &Catalog,
+    path: &crate::catalog::SearchPath,
     declared: &[u32],
 ) -> Result<Option<Planned>> {
     let Statement::Query(q) = stmt else { return Ok(None) };
@@ -84,7 +85,7 @@ pub fn plan_set_config(
         "SELECT CAST(({}) AS text), CAST(({}) AS text), CAST(({}) AS boolean)",
         args[0], args[1], args[2]
     );
-    let planned = plan_statement(&sql, catalog, declared)?;
+    let planned = plan_statement(&sql, catalog, path, declared)?;
     let Plan::Query(args) = planned.plan else {
         return Err(Error::internal("set_config arguments did not plan as a query"));
     };

@@ -30,8 +30,8 @@ use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::funcs::quote_ident;
-use crate::catalog::{Catalog, TableDef, ViewDef};
+use super::funcs::{quote_ident, quote_relation};
+use crate::catalog::{namespace, Catalog, SearchPath, TableDef, ViewDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::planner::{ident, object_parts};
 use crate::sync::Arc;
@@ -137,6 +137,8 @@ struct Rel {
 
 struct Deparser<'a> {
     catalog: &'a Catalog,
+    /// The view's stored search path (what its text's names are looked up in).
+    path: SearchPath,
     pretty: bool,
     rels: Vec<Rel>,
 }
@@ -148,7 +150,8 @@ pub fn viewdef(catalog: &Catalog, view: &ViewDef, pretty: bool) -> Result<String
     let [ast::Statement::Query(q)] = stmts.as_slice() else {
         return Err(Error::internal("a stored view is not one query"));
     };
-    let mut d = Deparser { catalog, pretty, rels: Vec::new() };
+    let path = SearchPath::of(view.path.clone());
+    let mut d = Deparser { catalog, path, pretty, rels: Vec::new() };
     let names: Vec<&str> = view.columns.iter().map(|c| c.name.as_str()).collect();
     let sources: Vec<&str> = view.columns.iter().map(|c| c.source.as_str()).collect();
     d.query(q, &names, &sources)
@@ -373,14 +376,25 @@ impl Deparser<'_> {
         if !with_hints.is_empty() || alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
             return Err(refused("this FROM item"));
         }
+        // Looked up as the view's text is bound: through the path it was created under.
         let parts = object_parts(name);
-        let table_name = match parts.as_slice() {
-            [n] => n.clone(),
-            [s, n] if s == "public" => n.clone(),
-            _ => return Err(refused("a relation outside public")),
+        let schema = match namespace::split_qualified(&parts, None)? {
+            (Some(s), _) => Some(s.to_owned()),
+            (None, n) => self
+                .path
+                .schemas()
+                .find(|s| {
+                    self.catalog.holds(s, n)
+                        || (*s == namespace::PG_CATALOG
+                            && super::VirtualTable::by_name(n).is_some())
+                })
+                .map(str::to_owned),
         };
-        let table = self.catalog.get(&table_name).ok_or_else(|| refused("a view over a view"))?;
-        let mut text = quote_ident(&table.name);
+        let n = parts.last().map(String::as_str).unwrap_or_default();
+        let table = schema
+            .and_then(|s| self.catalog.table(&s, n))
+            .ok_or_else(|| refused("a view over a view or a system catalog"))?;
+        let mut text = quote_relation(&table.schema, &table.name);
         let qualifier = match alias {
             Some(a) => {
                 let q = ident(&a.name);
@@ -647,6 +661,7 @@ mod tests {
         let t = TableDef {
             id: TableId(1),
             oid: 16384,
+            schema: "public".into(),
             name: "t".into(),
             columns: vec![
                 Column::new("id", DataType::Int4, true),
@@ -658,19 +673,22 @@ mod tests {
             indexes: Vec::new(),
             foreign_keys: Vec::new(),
         };
-        Catalog::new(vec![t], 1)
+        let u = TableDef { id: TableId(2), oid: 16386, schema: "s".into(), ..t.clone() };
+        Catalog::new(vec![t, u], 2)
     }
 
     fn view(sql: &str, columns: &[&str]) -> ViewDef {
         ViewDef {
             oid: 16390,
+            schema: "public".into(),
             name: "v".into(),
+            path: vec!["public".into()],
             sql: sql.into(),
             columns: columns
                 .iter()
                 .map(|c| ViewColumn { name: (*c).into(), source: (*c).into(), ty: DataType::Int4 })
                 .collect(),
-            depends: vec!["t".into()],
+            depends: vec![("public".into(), "t".into())],
         }
     }
 
@@ -690,6 +708,15 @@ mod tests {
             " SELECT t.id,\n    t.name AS n\n   FROM t\n  WHERE (((t.name)::text = 'a'::text) AND \
              ((t.price > (1)::numeric) OR ((t.id + 1) > 2)));"
         );
+    }
+
+    #[test]
+    fn a_table_is_found_through_the_views_path_and_qualified_outside_public() {
+        let v = ViewDef {
+            path: vec!["s".into(), "public".into()],
+            ..view("SELECT id FROM t", &["id"])
+        };
+        assert_eq!(viewdef(&catalog(), &v, true).unwrap(), " SELECT t.id\n   FROM s.t;");
     }
 
     #[test]

@@ -122,37 +122,20 @@ impl Planner<'_> {
         if a.table_type.is_some() || a.location.is_some() || a.on_cluster.is_some() {
             return Err(unsupported("this ALTER TABLE form"));
         }
-        let parts = object_parts(&a.name);
-        let table = match parts.as_slice() {
-            // Relations live in public only: another schema's table does not exist.
-            [s, _] if !a.if_exists && self.catalog.schema_oid(s).is_none() => {
-                return Err(Error::new(
-                    crate::error::ErrorKind::InvalidSchemaName,
-                    format!("schema \"{s}\" does not exist"),
-                ));
+        let table = super::schema::rel_name(&a.name)?;
+        if !a.if_exists {
+            // A missing schema (3F000 for DDL, unlike a query's 42P01), table, a view
+            // or a system catalog by that name: say so now.
+            if let Some(s) =
+                table.schema.as_deref().filter(|s| self.catalog.schema_oid(s).is_none())
+            {
+                return Err(crate::catalog::namespace::no_schema(s));
             }
-            [s, n] if s != "public" => {
-                let qualified = format!("{s}.{n}");
-                if !a.if_exists || self.catalog.get(&qualified).is_some() {
-                    return Err(Error::new(
-                        crate::error::ErrorKind::UndefinedTable,
-                        format!("relation \"{qualified}\" does not exist"),
-                    ));
-                }
-                // Names nothing: the session's IF EXISTS notice says so.
-                qualified
-            }
-            _ => crate::sql::constraints::relation_name(&a.name)?,
-        };
-        if parts.len() == 1 || parts.first().map(String::as_str) == Some("public") {
-            // A view or a system catalog by that name: say so now.
-            if self.catalog.get(&table).is_none() && !a.if_exists {
-                self.table(&a.name)?;
-            }
+            self.table(&a.name)?;
         }
         let mut actions = Vec::with_capacity(a.operations.len());
         for op in &a.operations {
-            actions.push(self.alter_action(op, &table)?);
+            actions.push(self.alter_action(op, &table.name)?);
         }
         if actions.len() > 1
             && actions.iter().any(|x| {

@@ -26,7 +26,7 @@ use super::index::generated_name;
 use super::{Planner, Scope};
 use std::collections::BTreeMap;
 
-use crate::catalog::{Catalog, CheckDef, Column, ForeignKeyDef, IndexDef, TableDef};
+use crate::catalog::{Catalog, CheckDef, Column, ForeignKeyDef, IndexDef, SearchPath, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::constraints::{columns_named, parse_expr};
 use crate::sql::expr::Expr;
@@ -91,6 +91,8 @@ enum Src {
 /// The working copy the actions apply to.
 pub(super) struct Work<'d> {
     pub(super) catalog: &'d Catalog,
+    /// The session's search path (what an added foreign key's parent is looked up in).
+    pub(super) path: &'d SearchPath,
     pub(super) old: &'d TableDef,
     pub(super) name: String,
     pub(super) columns: Vec<Column>,
@@ -101,8 +103,9 @@ pub(super) struct Work<'d> {
     pub(super) foreign_keys: Vec<ForeignKeyDef>,
     pub(super) notices: Vec<(&'static str, String)>,
     touched: Vec<String>,
-    /// Other tables' new definitions, by name (see [`Altered::related`]).
-    pub(super) related: BTreeMap<String, TableDef>,
+    /// Other tables' new definitions, by their current (schema, name) (see
+    /// [`Altered::related`]).
+    pub(super) related: BTreeMap<(String, String), TableDef>,
     /// Names of the foreign keys added.
     pub(super) added_foreign_keys: Vec<String>,
 }
@@ -112,15 +115,18 @@ fn err(kind: ErrorKind, msg: String) -> Error {
 }
 
 /// Applies `actions` to `table`. `taken` says whether a relation name (table, view,
-/// sequence or index) is in use elsewhere.
+/// sequence or index) is in use elsewhere in the table's schema; `path` is the
+/// session's search path.
 pub fn apply_alter(
     catalog: &Catalog,
+    path: &SearchPath,
     table: &TableDef,
     actions: &[AlterAction],
     taken: &dyn Fn(&str) -> bool,
 ) -> Result<Altered> {
     let mut w = Work {
         catalog,
+        path,
         old: table,
         name: table.name.clone(),
         columns: table.columns.clone(),
@@ -143,6 +149,7 @@ pub fn apply_alter(
     let def = TableDef {
         id: table.id,
         oid: table.oid,
+        schema: table.schema.clone(),
         name: w.name,
         columns: w.columns,
         primary_key: w.primary_key,
@@ -150,7 +157,7 @@ pub fn apply_alter(
         indexes: w.indexes,
         foreign_keys: w.foreign_keys,
     };
-    let mut planner = Planner::new(catalog, &[])?;
+    let mut planner = Planner::new(catalog, &table.own_path(), &[])?;
     let scope = Planner::table_scope(&def);
     let mut checks = Vec::with_capacity(def.checks.len());
     for k in &def.checks {
@@ -527,6 +534,7 @@ mod tests {
         TableDef {
             id: TableId(1),
             oid: 16384,
+            schema: "public".into(),
             name: "t".into(),
             columns: vec![
                 Column::new("id", DataType::Int4, true),
@@ -547,7 +555,7 @@ mod tests {
 
     fn run(actions: Vec<AlterAction>) -> Result<Altered> {
         let catalog = Catalog::new(Vec::new(), 0);
-        apply_alter(&catalog, &table(), &actions, &|_| false)
+        apply_alter(&catalog, &SearchPath::public(), &table(), &actions, &|_| false)
     }
 
     #[test]

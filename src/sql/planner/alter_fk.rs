@@ -1,10 +1,11 @@
 //! ALTER TABLE and foreign keys, sans IO: what an action does to the foreign keys the
 //! table holds and to those that reference it from other tables.
 //!
-//! A foreign key names its columns by position and its parent by name, so:
+//! A foreign key names its columns by position and its parent by (schema, name), so:
 //! ```text
 //!   ADD FOREIGN KEY (c) REFERENCES p   bound against the working copy (a key added
-//!                                       earlier in the statement counts); p joins
+//!                                       earlier in the statement counts), p looked
+//!                                       up through the session's search_path; p joins
 //!                                       `related` unchanged, to be moved with t
 //!   DROP COLUMN c        of t's own key   the key goes with it, silently (PostgreSQL's
 //!                                         auto dependency)
@@ -12,7 +13,8 @@
 //!                                         the referencing keys go (NOTICE)
 //!                        any other        referencing keys' positions shift
 //!   DROP CONSTRAINT key  referenced       2BP01 "… depends on index …", or CASCADE
-//!   RENAME TO n                           referencing keys name n as their parent
+//!   RENAME TO n                           referencing keys (in any schema) name n,
+//!                                         in the table's schema, as their parent
 //! ```
 //! Another table whose keys change joins `related` with its new definition; the
 //! session moves every related table with the altered one (`session/alter.rs`).
@@ -24,6 +26,7 @@ use sqlparser::ast;
 use super::alter_apply::Work;
 use super::foreign_key::{self, NewTable};
 use super::ident;
+use crate::catalog::namespace::shown;
 use crate::catalog::{ForeignKeyDef, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -52,6 +55,11 @@ pub fn cascade_notice(dropped: &[String]) -> (&'static str, String) {
     }
 }
 
+/// A table's key in `Work::related`.
+fn key_of(t: &TableDef) -> (String, String) {
+    (t.schema.clone(), t.name.clone())
+}
+
 fn same_set(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().all(|c| b.contains(c))
 }
@@ -60,20 +68,20 @@ impl Work<'_> {
     /// The foreign keys that reference this table, as (holding table, key): its own
     /// self-references and other tables', as the statement has left them so far.
     fn referencing(&self) -> Vec<(String, ForeignKeyDef)> {
-        let parent = &self.old.name;
+        let parent = self.old;
         let mut out: Vec<(String, ForeignKeyDef)> = self
             .foreign_keys
             .iter()
-            .filter(|k| k.parent == *parent)
-            .map(|k| (self.name.clone(), k.clone()))
+            .filter(|k| k.references(parent))
+            .map(|k| (shown(&parent.schema, &self.name), k.clone()))
             .collect();
         for t in self.catalog.all() {
-            if t.name == *parent {
+            if t.oid == parent.oid {
                 continue;
             }
-            let def: &TableDef = self.related.get(&t.name).unwrap_or(&t);
-            for k in def.foreign_keys.iter().filter(|k| k.parent == *parent) {
-                out.push((def.name.clone(), k.clone()));
+            let def: &TableDef = self.related.get(&key_of(&t)).unwrap_or(&t);
+            for k in def.foreign_keys.iter().filter(|k| k.references(parent)) {
+                out.push((shown(&def.schema, &def.name), k.clone()));
             }
         }
         out
@@ -82,24 +90,25 @@ impl Work<'_> {
     /// Rewrites every foreign key that references this table with `f` (`None` drops
     /// it); another table so changed joins `related` with its new definition.
     fn edit_referencing(&mut self, f: &dyn Fn(&ForeignKeyDef) -> Option<ForeignKeyDef>) {
-        let parent = self.old.name.clone();
+        let parent = self.old;
         let edit = |fks: &mut Vec<ForeignKeyDef>| {
             let before = std::mem::take(fks);
             *fks = before
                 .iter()
-                .filter_map(|k| if k.parent == parent { f(k) } else { Some(k.clone()) })
+                .filter_map(|k| if k.references(parent) { f(k) } else { Some(k.clone()) })
                 .collect();
             *fks != before
         };
         edit(&mut self.foreign_keys);
         for t in self.catalog.all() {
-            if t.name == parent || !t.foreign_keys.iter().any(|k| k.parent == parent) {
+            if t.oid == parent.oid || !t.foreign_keys.iter().any(|k| k.references(parent)) {
                 continue;
             }
-            let known = self.related.contains_key(&t.name);
-            let mut def = self.related.remove(&t.name).unwrap_or_else(|| (*t).clone());
+            let key = key_of(&t);
+            let known = self.related.contains_key(&key);
+            let mut def = self.related.remove(&key).unwrap_or_else(|| (*t).clone());
             if edit(&mut def.foreign_keys) || known {
-                self.related.insert(t.name.clone(), def);
+                self.related.insert(key, def);
             }
         }
     }
@@ -136,7 +145,8 @@ impl Work<'_> {
     /// referencing it are `drop_dependents`, the others' positions shift.
     pub(super) fn drop_column_keys(&mut self, i: usize, cascade: bool) -> Result<()> {
         self.foreign_keys.retain(|k| !k.columns.contains(&i));
-        let object = format!("column {} of table {}", self.columns[i].name, self.name);
+        let table = shown(&self.old.schema, &self.name);
+        let object = format!("column {} of table {table}", self.columns[i].name);
         self.drop_dependents(&object, &object, cascade, &|k| k.parent_columns.contains(&i))?;
         let shift = |c: &mut usize| {
             if *c > i {
@@ -161,14 +171,21 @@ impl Work<'_> {
         columns: &[usize],
         cascade: bool,
     ) -> Result<()> {
-        let object = format!("constraint {name} on table {}", self.name);
+        let object = format!("constraint {name} on table {}", shown(&self.old.schema, &self.name));
         let what = format!("index {name}");
         self.drop_dependents(&object, &what, cascade, &|k| same_set(&k.parent_columns, columns))
     }
 
-    /// RENAME TO `new`: the keys that reference the table follow.
+    /// RENAME TO `new`: the keys that reference the table (in their schema) follow.
     pub(super) fn rename_referenced(&mut self, new: &str) {
-        self.edit_referencing(&|k| Some(ForeignKeyDef { parent: new.to_owned(), ..k.clone() }));
+        let schema = &self.old.schema;
+        self.edit_referencing(&|k| {
+            Some(ForeignKeyDef {
+                parent_schema: schema.clone(),
+                parent: new.to_owned(),
+                ..k.clone()
+            })
+        });
     }
 
     /// ADD [CONSTRAINT name] FOREIGN KEY …, bound against the working copy.
@@ -186,18 +203,23 @@ impl Work<'_> {
             }
         }
         let new = NewTable {
+            schema: &self.old.schema,
             name: &self.name,
             columns: &self.columns,
             primary_key: self.primary_key.as_deref(),
             indexes: &self.indexes,
         };
-        let mut def = foreign_key::bind(self.catalog, &new, fk, None)?;
+        let mut def = foreign_key::bind(self.catalog, self.path, &new, fk, None)?;
         if fk.name.is_none() {
             def.name = self.choose_name(def.name, taken);
         }
-        if def.parent != self.name && !self.related.contains_key(&def.parent) {
-            let parent = self.catalog.table(&def.parent)?;
-            self.related.insert(def.parent.clone(), (*parent).clone());
+        let parent = (def.parent_schema.clone(), def.parent.clone());
+        let own = def.parent_schema == self.old.schema && def.parent == self.name;
+        if !own && !self.related.contains_key(&parent) {
+            // bind found it: the parent is in the catalog.
+            if let Some(p) = self.catalog.table(&parent.0, &parent.1) {
+                self.related.insert(parent, (*p).clone());
+            }
         }
         self.added_foreign_keys.push(def.name.clone());
         self.foreign_keys.push(def);
@@ -210,16 +232,18 @@ impl Work<'_> {
 mod tests {
     use super::super::alter::AlterAction;
     use super::super::alter_apply::apply_alter;
-    use crate::catalog::{Catalog, Column, FkAction, IndexDef, TableDef, TableId};
+    use crate::catalog::{Catalog, Column, FkAction, IndexDef, SearchPath, TableDef, TableId};
     use crate::error::ErrorKind;
     use crate::types::DataType;
 
-    /// p(id, u UNIQUE, v) and c(id, p_u) with c_p_u_fkey → p(u).
+    /// public.p(id, v, u UNIQUE) and s.c(id, p_u) with c_p_u_fkey → public.p(u); s.p, a
+    /// table of the same name in another schema, with s.d's key d_p_fkey → s.p(u).
     fn catalog() -> Catalog {
         let int = |n: &str| Column::new(n, DataType::Int4, false);
         let p = TableDef {
             id: TableId(1),
             oid: 16384,
+            schema: "public".into(),
             name: "p".into(),
             columns: vec![int("id"), int("v"), int("u")],
             primary_key: Some(vec![0]),
@@ -232,30 +256,45 @@ mod tests {
             }],
             foreign_keys: Vec::new(),
         };
+        let fk = |name: &str, schema: &str| crate::catalog::ForeignKeyDef {
+            name: name.into(),
+            columns: vec![1],
+            parent_schema: schema.into(),
+            parent: "p".into(),
+            parent_columns: vec![2],
+            on_delete: FkAction::NoAction,
+            on_update: FkAction::NoAction,
+        };
+        let sp = TableDef { id: TableId(3), oid: 16400, schema: "s".into(), ..p.clone() };
+        let d = TableDef {
+            id: TableId(4),
+            oid: 16410,
+            schema: "s".into(),
+            name: "d".into(),
+            columns: vec![int("id"), int("p_u")],
+            primary_key: Some(vec![0]),
+            checks: Vec::new(),
+            indexes: Vec::new(),
+            foreign_keys: vec![fk("d_p_fkey", "s")],
+        };
         let c = TableDef {
             id: TableId(2),
             oid: 16390,
+            schema: "s".into(),
             name: "c".into(),
             columns: vec![int("id"), int("p_u")],
             primary_key: Some(vec![0]),
             checks: Vec::new(),
             indexes: Vec::new(),
-            foreign_keys: vec![crate::catalog::ForeignKeyDef {
-                name: "c_p_u_fkey".into(),
-                columns: vec![1],
-                parent: "p".into(),
-                parent_columns: vec![2],
-                on_delete: FkAction::NoAction,
-                on_update: FkAction::NoAction,
-            }],
+            foreign_keys: vec![fk("c_p_u_fkey", "public")],
         };
-        Catalog::new(vec![p, c], 2)
+        Catalog::new(vec![p, c, sp, d], 4)
     }
 
     fn alter_p(actions: Vec<AlterAction>) -> crate::error::Result<super::super::Altered> {
         let catalog = catalog();
-        let p = catalog.get("p").unwrap();
-        apply_alter(&catalog, &p, &actions, &|_| false)
+        let p = catalog.table("public", "p").unwrap();
+        apply_alter(&catalog, &SearchPath::public(), &p, &actions, &|_| false)
     }
 
     #[test]
@@ -267,10 +306,10 @@ mod tests {
         assert_eq!(e.message, "cannot drop column u of table p because other objects depend on it");
         assert_eq!(
             e.detail.as_deref(),
-            Some("constraint c_p_u_fkey on table c depends on column u of table p")
+            Some("constraint c_p_u_fkey on table s.c depends on column u of table p")
         );
         let out = alter_p(vec![drop(true)]).unwrap();
-        assert_eq!(out.notices[0].1, "drop cascades to constraint c_p_u_fkey on table c");
+        assert_eq!(out.notices[0].1, "drop cascades to constraint c_p_u_fkey on table s.c");
         assert!(out.related[0].foreign_keys.is_empty());
     }
 
@@ -284,7 +323,10 @@ mod tests {
         .unwrap();
         assert_eq!(out.related[0].foreign_keys[0].parent_columns, vec![1]);
         let out = alter_p(vec![AlterAction::RenameTable("q".into())]).unwrap();
-        assert_eq!(out.related[0].foreign_keys[0].parent, "q");
+        // Only public.p's child follows, not s.d (whose parent is s.p).
+        assert_eq!(out.related.len(), 1);
+        let k = &out.related[0].foreign_keys[0];
+        assert_eq!((k.parent_schema.as_str(), k.parent.as_str()), ("public", "q"));
     }
 
     #[test]
@@ -297,7 +339,7 @@ mod tests {
         let e = alter_p(vec![drop(false)]).unwrap_err();
         assert_eq!(
             e.detail.as_deref(),
-            Some("constraint c_p_u_fkey on table c depends on index p_u_key")
+            Some("constraint c_p_u_fkey on table s.c depends on index p_u_key")
         );
         assert!(alter_p(vec![drop(true)]).unwrap().related[0].foreign_keys.is_empty());
         // The primary key is referenced by nobody: it goes without CASCADE.

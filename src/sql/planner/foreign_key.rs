@@ -13,11 +13,15 @@
 use sqlparser::ast;
 
 use super::{ident, object_parts, unsupported};
-use crate::catalog::{Catalog, Column, FkAction, ForeignKeyDef, IndexDef};
+use crate::catalog::namespace::{self, PG_CATALOG};
+use crate::catalog::{Catalog, Column, FkAction, ForeignKeyDef, IndexDef, SearchPath};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::pg_catalog::VirtualTable;
 
 /// The table being created, as far as a foreign key (maybe a self-reference) needs it.
 pub(super) struct NewTable<'a> {
+    /// Its schema.
+    pub schema: &'a str,
     /// Its name.
     pub name: &'a str,
     /// Its columns.
@@ -45,31 +49,39 @@ fn no_column(name: &str) -> Error {
     )
 }
 
-/// Why `parts` names no table a key can reference: a view (42809), a system catalog
-/// (42501, as PostgreSQL refuses a key on one), or nothing (42P01).
-fn not_a_parent(catalog: &Catalog, parts: &[String]) -> Error {
-    let name = parts.last().map(String::as_str).unwrap_or_default();
-    let (public, system) = match parts {
-        [_] => (true, true),
-        [s, _] => (s == "public", s == "pg_catalog"),
-        _ => (false, false),
-    };
-    if public && catalog.view(name).is_some() {
+/// Whether `schema` holds a relation called `name` that REFERENCES would find: a
+/// table or view, or a system catalog in pg_catalog.
+fn holds_relation(catalog: &Catalog, schema: &str, name: &str) -> bool {
+    catalog.table(schema, name).is_some()
+        || catalog.view(schema, name).is_some()
+        || (schema == PG_CATALOG && VirtualTable::by_name(name).is_some())
+}
+
+/// Why `schema.name` (written as `parts`) is no table a key can reference: a view
+/// (42809), a system catalog (42501, as PostgreSQL refuses a key on one), or nothing
+/// (42P01).
+fn not_a_parent(catalog: &Catalog, schema: &str, name: &str, parts: &[String]) -> Error {
+    if catalog.view(schema, name).is_some() {
         Error::new(
             ErrorKind::WrongObjectType,
             format!("referenced relation \"{name}\" is not a table"),
         )
-    } else if system && crate::sql::pg_catalog::VirtualTable::by_name(name).is_some() {
+    } else if schema == PG_CATALOG && VirtualTable::by_name(name).is_some() {
         Error::new(
             ErrorKind::InsufficientPrivilege,
             format!("permission denied: \"{name}\" is a system catalog"),
         )
     } else {
-        Error::new(
-            ErrorKind::UndefinedTable,
-            format!("relation \"{}\" does not exist", parts.join(".")),
-        )
+        undefined(parts)
     }
+}
+
+/// 42P01 for the parent as written.
+fn undefined(parts: &[String]) -> Error {
+    Error::new(
+        ErrorKind::UndefinedTable,
+        format!("relation \"{}\" does not exist", parts.join(".")),
+    )
 }
 
 fn invalid_fk(msg: String) -> Error {
@@ -94,6 +106,7 @@ pub(super) fn refuse_unsupported(fk: &ast::ForeignKeyConstraint) -> Result<()> {
 /// `REFERENCES` it is (the column form).
 pub(super) fn bind(
     catalog: &Catalog,
+    path: &SearchPath,
     table: &NewTable<'_>,
     fk: &ast::ForeignKeyConstraint,
     column: Option<usize>,
@@ -110,19 +123,31 @@ pub(super) fn bind(
             })
             .collect::<Result<Vec<_>>>()?,
     };
+    // `REFERENCES s.t` in s; `REFERENCES t` through the search path, where the new
+    // table itself counts (it is created in its schema first).
     let parts = object_parts(&fk.foreign_table);
-    let parent_name = match parts.as_slice() {
-        [n] => n.clone(),
-        [s, n] if s == "public" => n.clone(),
-        // Relations live in public only: another schema holds no parent.
-        _ => String::new(),
+    let (given, parent_name) = namespace::split_qualified(&parts, None)?;
+    let parent_schema = match given {
+        Some(s) if catalog.schema_oid(s).is_none() => return Err(namespace::no_schema(s)),
+        Some(s) => s.to_owned(),
+        None => path
+            .schemas()
+            .find(|s| {
+                (*s == table.schema && parent_name == table.name)
+                    || holds_relation(catalog, s, parent_name)
+            })
+            .ok_or_else(|| undefined(&parts))?
+            .to_owned(),
     };
+    let parent_name = parent_name.to_owned();
     let stored;
     let (p_columns, p_pk, p_indexes): (&[Column], Option<&[usize]>, &[IndexDef]) =
-        if parent_name == table.name {
+        if parent_schema == table.schema && parent_name == table.name {
             (table.columns, table.primary_key, table.indexes)
         } else {
-            stored = catalog.get(&parent_name).ok_or_else(|| not_a_parent(catalog, &parts))?;
+            stored = catalog
+                .table(&parent_schema, &parent_name)
+                .ok_or_else(|| not_a_parent(catalog, &parent_schema, &parent_name, &parts))?;
             (&stored.columns, stored.primary_key.as_deref(), &stored.indexes)
         };
     let parent_columns = if fk.referred_columns.is_empty() {
@@ -178,6 +203,7 @@ pub(super) fn bind(
     Ok(ForeignKeyDef {
         name: name_of(fk, table, &columns),
         columns,
+        parent_schema,
         parent: parent_name,
         parent_columns,
         on_delete: action(fk.on_delete),

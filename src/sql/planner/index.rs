@@ -113,6 +113,7 @@ impl Planner<'_> {
         };
         let index = IndexDef { name, columns, unique: c.unique, constraint: false };
         Ok(Plan::CreateIndex {
+            schema: table.schema.clone(),
             table: table.name.clone(),
             index,
             named,
@@ -130,7 +131,7 @@ impl Planner<'_> {
         if cascade {
             return Err(unsupported("DROP INDEX … CASCADE"));
         }
-        let names = super::schema::drop_names(self.catalog, names, "index", if_exists)?;
+        let names = super::schema::drop_names(names)?;
         Ok(Plan::DropIndex { names, if_exists })
     }
 }

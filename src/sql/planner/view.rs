@@ -15,7 +15,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::{ident, object_parts, relation_scope, unsupported, Planner, Scope};
-use crate::catalog::{ViewColumn, ViewDef};
+use crate::catalog::{SearchPath, ViewColumn, ViewDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::expr::Expr;
 use crate::sql::plan::{Plan, Rel};
@@ -30,7 +30,7 @@ impl Planner<'_> {
         if !matches!(c.options, ast::CreateTableOptions::None) {
             return Err(unsupported("CREATE VIEW … WITH options"));
         }
-        let (name, qualified) = super::schema::creation_name(self.catalog, &object_parts(&c.name))?;
+        let (schema, name) = self.creation_schema(&object_parts(&c.name))?;
         let saved = std::mem::take(&mut self.referenced);
         let planned = self.query(&c.query, None);
         let depends = std::mem::replace(&mut self.referenced, saved);
@@ -60,7 +60,7 @@ impl Planner<'_> {
             };
             columns.push(ViewColumn { name, source: out.name.clone(), ty });
         }
-        let mut deps: Vec<String> = Vec::new();
+        let mut deps: Vec<(String, String)> = Vec::new();
         for d in depends {
             if !deps.contains(&d) {
                 deps.push(d);
@@ -72,8 +72,16 @@ impl Planner<'_> {
                 "there is no parameter $1".to_owned(),
             ));
         }
-        let def = ViewDef { oid: 0, name, sql: c.query.to_string(), columns, depends: deps };
-        Ok(Plan::CreateView { def, qualified, or_replace: c.or_replace })
+        let def = ViewDef {
+            oid: 0,
+            schema,
+            name,
+            path: self.path.listed().to_vec(),
+            sql: c.query.to_string(),
+            columns,
+            depends: deps,
+        };
+        Ok(Plan::CreateView { def, or_replace: c.or_replace })
     }
 
     /// DROP VIEW [IF EXISTS] names.
@@ -86,7 +94,7 @@ impl Planner<'_> {
         if cascade {
             return Err(unsupported("DROP VIEW … CASCADE"));
         }
-        let names = super::schema::drop_names(self.catalog, names, "view", if_exists)?;
+        let names = super::schema::drop_names(names)?;
         Ok(Plan::DropView { names, if_exists })
     }
 
@@ -97,7 +105,7 @@ impl Planner<'_> {
         qualifier: Option<String>,
         renames: &[String],
     ) -> Result<(Rel, Scope)> {
-        if self.expanding.contains(&v.name) {
+        if self.expanding.contains(&v.oid) {
             return Err(Error::new(
                 ErrorKind::InvalidObjectDefinition,
                 format!("infinite recursion detected in rules for relation \"{}\"", v.name),
@@ -109,10 +117,13 @@ impl Planner<'_> {
             .map_err(|e| {
                 Error::internal(format!("stored view \"{}\" does not parse: {e}", v.name))
             })?;
-        self.expanding.push(v.name.clone());
+        self.expanding.push(v.oid);
         let ctes = std::mem::take(&mut self.ctes);
         let corr = std::mem::take(&mut self.corr);
+        // The names in the text are the ones the view was created under.
+        let path = std::mem::replace(&mut self.path, SearchPath::of(v.path.clone()));
         let planned = self.query(&query, None);
+        self.path = path;
         self.ctes = ctes;
         self.corr = corr;
         self.expanding.pop();

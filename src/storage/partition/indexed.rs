@@ -132,9 +132,9 @@ impl Partition {
     }
 
     /// Rows visible to `view` whose key in index `name` lies in the range, with their
-    /// primary keys, in index order, at most `limit` of them. Each entry's chain is
-    /// re-checked: the visible version must have exactly the entry's key (entries can be
-    /// stale).
+    /// index keys and primary keys, in index order (then primary-key order), at most
+    /// `limit` of them. Each entry's chain is re-checked: the visible version must have
+    /// exactly the entry's key (entries can be stale).
     pub fn index_scan(
         &self,
         view: ReadView,
@@ -142,7 +142,7 @@ impl Partition {
         lo: Bound<&[u8]>,
         hi: Bound<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Key, Row)>> {
+    ) -> Result<Vec<(Key, Key, Row)>> {
         let Some(ix) = self.secondary.iter().find(|s| s.def.name == name) else {
             return Err(Error::new(
                 ErrorKind::SerializationFailure,
@@ -156,7 +156,7 @@ impl Partition {
             }
             let Some(row) = self.index.get(pk).and_then(|c| c.visible(view)) else { continue };
             if ix.key_of(row).as_ref() == Some(k) {
-                out.push((pk.clone(), row.clone()));
+                out.push((k.clone(), pk.clone(), row.clone()));
             }
         }
         Ok(out)
@@ -254,7 +254,8 @@ mod tests {
                 usize::MAX,
             )
             .expect("scan");
-        assert_eq!(found, vec![(pk(9), row(9, Some("a")))], "the stale ('a', 1) entry is skipped");
+        let want = vec![(k("a").into(), pk(9), row(9, Some("a")))];
+        assert_eq!(found, want, "the stale ('a', 1) entry is skipped");
     }
 
     #[test]
