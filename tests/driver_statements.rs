@@ -235,3 +235,32 @@ async fn dates_with_a_zone_as_pgjdbc_sends_them() {
     let c = db.connect().await;
     assert_eq!(scalar(&c, "SELECT '2024-02-29 +00'::date").await.as_deref(), Some("2024-02-29"));
 }
+
+// A statement prepared through the protocol (a named Parse, as tokio-postgres sends)
+// is listed in pg_prepared_statements with from_sql false, its text and parameter
+// types; closing it removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_statements_are_in_pg_prepared_statements() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    let stmt = c.prepare("SELECT $1::int8 + 1, $2::text").await.unwrap();
+    let rows = c
+        .query(
+            "SELECT statement, cardinality(parameter_types), from_sql FROM pg_prepared_statements WHERE NOT from_sql",
+            &[],
+        )
+        .await
+        .unwrap();
+    let listed: Vec<(String, i32, bool)> =
+        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    assert!(listed.contains(&("SELECT $1::int8 + 1, $2::text".into(), 2, false)), "{listed:?}");
+    drop(stmt);
+    // The Close goes out with the next message.
+    c.batch_execute("SELECT 1").await.unwrap();
+    let left = scalar(
+        &c,
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int8 + 1, $2::text'",
+    )
+    .await;
+    assert_eq!(left.as_deref(), Some("0"));
+}

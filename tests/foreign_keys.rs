@@ -306,3 +306,63 @@ async fn a_statement_prepared_before_add_foreign_key_is_held_to_it() {
     c.execute(&delete, &[&2i32]).await.unwrap();
     db.stop().await;
 }
+
+/// The relations in a 2BP01's message and DETAIL are named as PostgreSQL's object
+/// descriptions name them: bare where visible on the session's search_path,
+/// schema-qualified where not (in a schema off the path, or hidden by a relation of
+/// the same name earlier on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dependency_messages_qualify_only_what_the_path_does_not_show() {
+    let db = TestServer::start().await;
+    let c = db.connect().await;
+    c.batch_execute(
+        "CREATE SCHEMA vis;
+         CREATE TABLE vis.p (id int PRIMARY KEY);
+         CREATE TABLE vis.c (id int PRIMARY KEY, p_id int REFERENCES vis.p);
+         CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE d (id int PRIMARY KEY, p_id int REFERENCES public.p)",
+    )
+    .await
+    .unwrap();
+    let refused = |sql: &'static str| {
+        let c = &c;
+        async move {
+            let e = c.batch_execute(sql).await.unwrap_err();
+            assert_eq!(e.code(), Some(&SqlState::DEPENDENT_OBJECTS_STILL_EXIST), "{sql}");
+            (message(&e), detail(&e).unwrap_or_default())
+        }
+    };
+    // Off the path: qualified.
+    assert_eq!(
+        refused("DROP TABLE vis.p").await,
+        (
+            "cannot drop table vis.p because other objects depend on it".to_owned(),
+            "constraint c_p_id_fkey on table vis.c depends on table vis.p".to_owned()
+        )
+    );
+    // vis first on the path: its relations bare, public.p hidden by vis.p.
+    c.batch_execute("SET search_path = vis, public").await.unwrap();
+    assert_eq!(
+        refused("DROP TABLE p").await,
+        (
+            "cannot drop table p because other objects depend on it".to_owned(),
+            "constraint c_p_id_fkey on table c depends on table p".to_owned()
+        )
+    );
+    assert_eq!(
+        refused("ALTER TABLE p DROP COLUMN id").await.0,
+        "cannot drop column id of table p because other objects depend on it"
+    );
+    assert_eq!(
+        refused("DROP TABLE public.p").await,
+        (
+            "cannot drop table public.p because other objects depend on it".to_owned(),
+            "constraint d_p_id_fkey on table d depends on table public.p".to_owned()
+        )
+    );
+    assert_eq!(
+        refused("ALTER TABLE public.p DROP CONSTRAINT p_pkey").await.0,
+        "cannot drop constraint p_pkey on table public.p because other objects depend on it"
+    );
+    c.batch_execute("RESET search_path; DROP SCHEMA vis CASCADE; DROP TABLE d, p").await.unwrap();
+}

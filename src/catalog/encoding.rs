@@ -183,7 +183,29 @@ pub fn decode(bytes: &[u8]) -> Result<TableDef> {
             _ => return Err(bad()),
         }
     }
+    for c in &mut def.columns {
+        if let Some(d) = &c.default {
+            c.default = Some(bind_old_nextval(d, &def.schema));
+        }
+    }
     Ok(def)
+}
+
+/// A SERIAL default stored before defaults were bound at creation, `nextval('t_id_seq')`
+/// with an unqualified name, bound to the sequence in the table's own schema (where
+/// SERIAL puts it): `nextval('public.t_id_seq'::regclass)`. Anything else as it is.
+fn bind_old_nextval(default: &str, schema: &str) -> String {
+    let name = default.strip_prefix("nextval('").and_then(|r| r.strip_suffix("')"));
+    match name {
+        Some(n)
+            if n.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+        {
+            let schema = crate::sql::pg_catalog::funcs::quote_ident(schema).replace('\'', "''");
+            format!("nextval('{schema}.{n}'::regclass)")
+        }
+        _ => default.to_owned(),
+    }
 }
 
 fn column(name: &str, ty: &str, typmod: &str, not_null: &str) -> Result<Column> {
@@ -242,10 +264,25 @@ mod tests {
     use crate::types::DataType;
 
     #[test]
+    fn an_unqualified_serial_default_binds_to_the_tables_schema() {
+        assert_eq!(
+            bind_old_nextval("nextval('t_id_seq')", "public"),
+            "nextval('public.t_id_seq'::regclass)"
+        );
+        assert_eq!(
+            bind_old_nextval("nextval('t_id_seq')", "My S"),
+            "nextval('\"My S\".t_id_seq'::regclass)"
+        );
+        for kept in ["nextval('s.q'::regclass)", "nextval('\"Q\"')", "nextval('s.q')", "7"] {
+            assert_eq!(bind_old_nextval(kept, "public"), kept);
+        }
+    }
+
+    #[test]
     fn v3_round_trips_defaults_identities_checks_and_indexes() {
         let mut id = Column::new("id", DataType::Int8, true);
         id.identity = Some(Identity::Always);
-        id.default = Some("nextval('t_id_seq')".into());
+        id.default = Some("nextval('\"s\tx\".t_id_seq'::regclass)".into());
         let mut note = Column::new("note", DataType::Varchar(Some(10)), false);
         note.default = Some("'a\tb\\c\nd'".into());
         let def = TableDef {

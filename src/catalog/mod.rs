@@ -53,8 +53,9 @@ pub struct Column {
     /// NOT NULL (also implied by PRIMARY KEY).
     pub not_null: bool,
     /// The DEFAULT expression as SQL text (re-bound when a statement is planned, as
-    /// PostgreSQL keeps `pg_attrdef.adbin`); `None` = NULL. SERIAL and identity columns
-    /// have `nextval('t_c_seq')` here.
+    /// PostgreSQL keeps `pg_attrdef.adbin`); `None` = NULL. Relation names in it are
+    /// bound (schema-qualified) at creation (`session/defaults.rs`): SERIAL and
+    /// identity columns have `nextval('s.t_c_seq'::regclass)` here.
     pub default: Option<String>,
     /// `GENERATED … AS IDENTITY`, if the column is an identity column.
     pub identity: Option<Identity>,

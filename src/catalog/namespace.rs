@@ -129,16 +129,6 @@ pub fn setting_names(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// How PostgreSQL names a relation in a message: qualified unless in public (the
-/// shortcut: PostgreSQL qualifies a relation its search path would not find).
-pub fn shown(schema: &str, name: &str) -> String {
-    if schema == PUBLIC {
-        name.to_owned()
-    } else {
-        format!("{schema}.{name}")
-    }
-}
-
 /// 3F000 `schema "s" does not exist`.
 pub fn no_schema(schema: &str) -> Error {
     Error::new(ErrorKind::InvalidSchemaName, format!("schema \"{schema}\" does not exist"))

@@ -11,11 +11,22 @@
 //! (`n`, `p` and the schema of `d` came later without a new tag: a view without them
 //! is in public, reads relations in public and binds its text with path `public`.)
 //!
-//! PostgreSQL resolves a view's names once, at creation. troupe keeps the text, so
-//! it keeps the search path the view was created under with it and binds the text
-//! with that path: changing `search_path` later does not change what the view reads.
-//! (Shortcut: a relation created later, earlier in that path and with the same name,
-//! would be found first; PostgreSQL's stored query tree would not see it.)
+//! PostgreSQL resolves a view's names once, at creation. troupe keeps the text, the
+//! search path it was created under and the relations it read (`depends`), and binds
+//! the text again with them (`planner/view.rs`): an unqualified name stands for the
+//! relation of that name it read that comes first on the stored path, which is the
+//! one the name found at creation (every relation it read existed then, and the
+//! name found the first of them). So neither a later `search_path` nor a relation
+//! created later, earlier on the path and with the same name, changes what the view
+//! reads:
+//!
+//! ```text
+//!   SET search_path = s, public;  CREATE VIEW v AS SELECT * FROM t   (only public.t)
+//!     depends  (public, t)          path  s, public
+//!   CREATE TABLE s.t …              v still reads public.t: s.t is not among depends
+//! ```
+//! (Names that read no stored relation — pg_catalog's views — are looked up on the
+//! stored path.)
 //! PostgreSQL stores a view as a rewrite rule over a parsed query tree that names
 //! columns by number; troupe stores the query's text and binds it again each time a
 //! statement uses the view (`planner/view.rs`). The columns are fixed at creation, as
@@ -49,7 +60,7 @@ pub struct ViewDef {
     pub schema: String,
     /// Name (case-folded).
     pub name: String,
-    /// The schemas the text's names are looked up in (the creator's search path).
+    /// The creator's search path: which of `depends` an unqualified name stands for.
     pub path: Vec<String>,
     /// The query, as SQL text.
     pub sql: String,

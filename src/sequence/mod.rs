@@ -221,6 +221,26 @@ impl SequenceAccess {
         }
     }
 
+    /// The sequence with pg_class oid `oid` as a name [`SequenceAccess::resolve`]
+    /// finds whatever the path (`"schema"."name"`); PostgreSQL's errors for an oid
+    /// of another relation (42809) or of none (XX000).
+    pub fn name_of(&self, oid: u32) -> Result<String> {
+        let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        if let Some(s) = self.engine.sequences.all().iter().find(|s| s.def.oid == oid) {
+            return Ok(format!("{}.{}", quoted(&s.def.schema), quoted(&s.def.name)));
+        }
+        let catalog = &self.engine.catalog;
+        let other = catalog.all().iter().find(|t| t.oid == oid).map(|t| t.name.clone());
+        match other
+            .or_else(|| catalog.views().iter().find(|v| v.oid == oid).map(|v| v.name.clone()))
+        {
+            Some(name) => {
+                Err(Error::new(ErrorKind::WrongObjectType, format!("\"{name}\" is not a sequence")))
+            }
+            None => Err(Error::internal(format!("could not open relation with OID {oid}"))),
+        }
+    }
+
     /// `nextval(name)`.
     pub fn nextval(&self, name: &str) -> Result<i64> {
         let seq = self.resolve(name)?;

@@ -72,7 +72,9 @@ impl Session {
         };
         let taken = |n: &str| indexes::relation_exists(engine, &schema, n);
         let path = self.search_path();
-        let altered = apply_alter(&engine.catalog, &path, &table, actions, &taken)?;
+        let shown = |s: &str, n: &str| schemas::shown(engine, &path, s, n);
+        let mut altered = apply_alter(&engine.catalog, &path, &table, actions, &taken, &shown)?;
+        defaults::bind_defaults(engine, &path, &mut altered.def, Some(&table))?;
         let owned = engine.sequences.owned_by(&table.schema, &table.name);
         let sequence_moves = owned.iter().any(|s| {
             altered.def.name != table.name

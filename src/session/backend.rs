@@ -224,8 +224,11 @@ impl Session {
             planned: StdArc::new(planned),
             catalog_version: self.engine.catalog.version(),
             path: self.search_path(),
+            shown: sql.to_owned(),
+            from_sql: false,
+            prepare_time: crate::sql::functions::now_micros(),
         };
-        self.statements.insert(name.to_owned(), StdArc::new(stmt));
+        StdArc::make_mut(&mut self.statements).insert(name.to_owned(), StdArc::new(stmt));
         Ok(())
     }
 
@@ -500,7 +503,7 @@ impl Backend for Session {
     }
 
     fn close_statement(&mut self, name: &str) {
-        self.statements.remove(name);
+        StdArc::make_mut(&mut self.statements).remove(name);
     }
 
     fn close_portal(&mut self, name: &str) {

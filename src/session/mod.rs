@@ -23,6 +23,7 @@ mod views;
 
 pub use backend::SessionFactory;
 pub mod copy;
+mod defaults;
 mod schemas;
 mod sequences;
 pub mod settings;
@@ -39,8 +40,7 @@ use crate::sql::dml;
 use crate::sql::exec::{self, QueryCtx};
 use crate::sql::expr::SessionFacts;
 use crate::sql::functions::now_micros;
-use crate::sql::parse::isolation_name;
-use crate::sql::plan::{Access, OutCol, Plan, RelName};
+use crate::sql::plan::{Access, OutCol, Plan, RelName, TxnModes};
 use crate::sql::planner::AlterAction;
 use crate::sql::{plan_statement, split, Planned};
 use crate::storage::{Chain, Isolation, Key, Row, TableStore};
@@ -61,14 +61,40 @@ pub use retry::MAX_RETRIES;
 
 /// A prepared statement.
 #[derive(Debug)]
-struct Prepared {
+pub struct Prepared {
     sql: String,
     planned: Arc<Planned>,
     catalog_version: u64,
     /// The effective search path it was planned under: another one plans it again,
     /// as PostgreSQL re-plans when `search_path` changes.
     path: SearchPath,
+    /// What pg_prepared_statements shows: the PREPARE statement, or the Parse's text.
+    shown: String,
+    /// Made by SQL PREPARE (not by the protocol's Parse).
+    from_sql: bool,
+    /// When it was prepared, µs since 2000-01-01 UTC.
+    prepare_time: i64,
 }
+
+impl Prepared {
+    /// The statement's pg_prepared_statements row (name, statement, prepare_time,
+    /// parameter_types, from_sql).
+    pub fn view_row(&self, name: &str) -> Vec<Value> {
+        let types = self.planned.param_types.iter().map(|t| Value::Oid(t.oid())).collect();
+        vec![
+            Value::Text(name.to_owned()),
+            Value::Text(self.shown.clone()),
+            Value::TimestampTz(self.prepare_time),
+            Value::Array(types),
+            Value::Bool(self.from_sql),
+        ]
+    }
+}
+
+/// The session's named prepared statements (SQL PREPARE and the protocol's Parse share
+/// one namespace), shared with each statement's `SessionFacts` for
+/// pg_prepared_statements (copied on write while a statement holds it).
+pub type PreparedStatements = HashMap<String, Arc<Prepared>>;
 
 /// A bound portal.
 #[derive(Debug)]
@@ -115,7 +141,7 @@ pub struct Session {
     session_settings: Option<Settings>,
     txn: Option<Txn>,
     block: Block,
-    statements: HashMap<String, Arc<Prepared>>,
+    statements: Arc<PreparedStatements>,
     portals: HashMap<String, Portal>,
     copy: Option<CopyIn>,
     /// NOTICEs raised by the running statement, written before its result.
@@ -171,6 +197,14 @@ fn format_of(formats: &[i16], i: usize) -> i16 {
         1 => formats[0],
         _ => formats.get(i).copied().unwrap_or(0),
     }
+}
+
+/// 25006 for `command` in a read-only transaction.
+fn read_only_refusal(command: &str) -> Error {
+    Error::new(
+        ErrorKind::ReadOnlySqlTransaction,
+        format!("cannot execute {command} in a read-only transaction"),
+    )
 }
 
 fn write_rows(
@@ -258,7 +292,7 @@ impl Session {
             session_settings: None,
             txn: None,
             block: Block::None,
-            statements: HashMap::new(),
+            statements: Arc::default(),
             portals: HashMap::new(),
             copy: None,
             pending_notices: Vec::new(),
@@ -280,14 +314,66 @@ impl Session {
                 session: self.sequences.clone(),
                 path: self.search_path(),
             }),
-            settings: Some(self.settings.clone()),
+            settings: Some(self.current_settings()),
+            prepared: Some(self.statements.clone()),
+        }
+    }
+
+    /// The settings as a statement sees them: `transaction_isolation` and
+    /// `transaction_read_only` are the current transaction's (else the defaults').
+    fn current_settings(&self) -> Settings {
+        match &self.txn {
+            Some(t) => self.settings.in_transaction(t.isolation, t.read_only),
+            None => self.settings.clone(),
         }
     }
 
     fn ensure_txn(&mut self) -> &mut Txn {
         let iso = self.settings.default_isolation();
+        let read_only = self.settings.default_read_only();
         let engine = &self.engine;
-        self.txn.get_or_insert_with(|| Txn::new(engine, iso, now_micros()))
+        self.txn.get_or_insert_with(|| {
+            let mut t = Txn::new(engine, iso, now_micros());
+            t.read_only = read_only;
+            t
+        })
+    }
+
+    /// 25006 for a statement that writes, in a READ ONLY transaction (or, before one
+    /// started, under `default_transaction_read_only`), with PostgreSQL's name for the
+    /// command. Checked after planning, as PostgreSQL checks at execution: a write to
+    /// a table that does not exist is 42P01 first.
+    fn refuse_if_read_only(&self, plan: &Plan) -> Result<()> {
+        let read_only =
+            self.txn.as_ref().map_or_else(|| self.settings.default_read_only(), |t| t.read_only);
+        if !read_only {
+            return Ok(());
+        }
+        let command = match plan {
+            Plan::Query(q) => match &q.lock {
+                Some(lock) => {
+                    return Err(read_only_refusal(&format!("SELECT {}", lock.mode.clause())))
+                }
+                None => return Ok(()),
+            },
+            Plan::Insert(_) => "INSERT",
+            Plan::Update(_) => "UPDATE",
+            Plan::Delete(_) => "DELETE",
+            Plan::Truncate(_) => "TRUNCATE TABLE",
+            Plan::CopyFrom { .. } => "COPY FROM",
+            Plan::CreateTable { .. } => "CREATE TABLE",
+            Plan::CreateIndex { .. } => "CREATE INDEX",
+            Plan::DropIndex { .. } | Plan::DropTable { .. } => "DROP TABLE",
+            Plan::AlterTable { .. } => "ALTER TABLE",
+            Plan::CreateSequence { .. } => "CREATE SEQUENCE",
+            Plan::DropSequence { .. } => "DROP SEQUENCE",
+            Plan::CreateView { .. } => "CREATE VIEW",
+            Plan::DropView { .. } => "DROP VIEW",
+            Plan::CreateSchema { .. } => "CREATE SCHEMA",
+            Plan::DropSchema { .. } => "DROP SCHEMA",
+            _ => return Ok(()),
+        };
+        Err(read_only_refusal(command))
     }
 
     /// Rolls the transaction back; SETs made in it revert now if `restore_settings`
@@ -370,13 +456,16 @@ impl Session {
         };
         let opened = self.block != Block::Explicit && self.block != Block::Failed;
         let tag = self.apply(event, out).await?;
-        if let Plan::Begin(iso, begin_tag) = plan {
+        if let Plan::Begin(modes, begin_tag) = plan {
             if opened {
                 // Settings are saved lazily, at the block's first SET.
                 let default = self.settings.default_isolation();
                 let t = self.ensure_txn();
-                match (iso, t.statements) {
-                    (_, 0) => t.isolation = iso.unwrap_or(default),
+                if let Some(ro) = modes.read_only {
+                    t.read_only = ro;
+                }
+                match (modes.isolation, t.statements) {
+                    (iso, 0) => t.isolation = iso.unwrap_or(default),
                     // `SELECT 1; BEGIN ISOLATION LEVEL …` in one Query string: the
                     // implicit transaction already ran a statement.
                     (Some(_), _) => {
@@ -429,6 +518,7 @@ impl Session {
     /// Runs a statement inside the current transaction (started if needed).
     async fn run(&mut self, plan: &Plan, params: &[Value]) -> Result<Output> {
         self.cancel.clear();
+        self.refuse_if_read_only(plan)?;
         match plan {
             Plan::Empty => return Ok(Output::Empty),
             Plan::Set { name, value, local } => {
@@ -449,16 +539,7 @@ impl Session {
                 return Ok(Output::Tag("RESET".into()));
             }
             Plan::Show(name) => {
-                let value = if name.eq_ignore_ascii_case("transaction_isolation") {
-                    let iso = self
-                        .txn
-                        .as_ref()
-                        .map(|t| t.isolation)
-                        .unwrap_or(self.settings.default_isolation());
-                    isolation_name(iso).to_owned()
-                } else {
-                    self.settings.get(name)?
-                };
+                let value = self.current_settings().get(name)?;
                 let col =
                     OutCol { name: name.clone(), ty: DataType::Text, table_oid: 0, column: 0 };
                 return Ok(Output::Rows(vec![col], vec![vec![Value::Text(value)]]));
@@ -558,20 +639,8 @@ impl Session {
                 }
                 return self.ddl(plan).await.map(Output::Tag);
             }
-            Plan::SetTransaction(iso) => {
-                let in_block = self.block == Block::Explicit;
-                let t = self.ensure_txn();
-                if t.statements > 0 {
-                    return Err(Error::new(
-                        ErrorKind::ActiveSqlTransaction,
-                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
-                    ));
-                }
-                if !in_block {
-                    // Outside a block it applies to nothing (PostgreSQL warns too).
-                    return Ok(Output::Tag("SET".into()));
-                }
-                t.isolation = *iso;
+            Plan::SetTransaction(modes) => {
+                self.set_transaction(*modes)?;
                 return Ok(Output::Tag("SET".into()));
             }
             _ => {}
@@ -605,7 +674,10 @@ impl Session {
                         None => exec::run(&qp.rel, &q, None).await?,
                     };
                     let types: Vec<DataType> = qp.columns.iter().map(|c| c.ty.clone()).collect();
-                    let rows = crate::sql::pg_catalog::regcast::name_rows(&types, rows, &engine);
+                    let public = crate::catalog::SearchPath::public();
+                    let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
+                    let rows =
+                        crate::sql::pg_catalog::regcast::name_rows(&types, rows, &engine, path);
                     Output::Rows(qp.columns.clone(), rows)
                 }
                 Plan::Insert(p) => {
@@ -651,6 +723,39 @@ impl Session {
         }
     }
 
+    /// SET TRANSACTION (and SET transaction_isolation / transaction_read_only): the
+    /// current transaction's modes. The isolation level, and READ WRITE in a read-only
+    /// transaction, only before its first query (25001); outside a block it applies
+    /// to nothing (PostgreSQL warns too).
+    fn set_transaction(&mut self, modes: TxnModes) -> Result<()> {
+        let in_block = self.block == Block::Explicit;
+        let t = self.ensure_txn();
+        if t.statements > 0 {
+            if modes.isolation.is_some_and(|iso| iso != t.isolation) {
+                return Err(Error::new(
+                    ErrorKind::ActiveSqlTransaction,
+                    "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                ));
+            }
+            if modes.read_only == Some(false) && t.read_only {
+                return Err(Error::new(
+                    ErrorKind::ActiveSqlTransaction,
+                    "transaction read-write mode must be set before any query",
+                ));
+            }
+        }
+        if !in_block {
+            return Ok(());
+        }
+        if let Some(iso) = modes.isolation {
+            t.isolation = iso;
+        }
+        if let Some(ro) = modes.read_only {
+            t.read_only = ro;
+        }
+        Ok(())
+    }
+
     fn set(&mut self, name: &str, value: Option<&str>, local: bool) -> Result<String> {
         if name.eq_ignore_ascii_case("transaction_isolation") {
             let iso = match value.map(str::to_lowercase).as_deref() {
@@ -664,14 +769,19 @@ impl Session {
                     ))
                 }
             };
-            if let Some(t) = self.txn.as_mut() {
-                if t.statements > 0 {
-                    return Err(Error::new(
-                        ErrorKind::ActiveSqlTransaction,
-                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
-                    ));
-                }
-                t.isolation = iso;
+            if self.txn.is_some() {
+                self.set_transaction(TxnModes { isolation: Some(iso), read_only: None })?;
+            }
+            return Ok("SET".into());
+        }
+        if name.eq_ignore_ascii_case("transaction_read_only") {
+            let default = self.settings.default_read_only();
+            let ro = match value {
+                Some(v) => settings::parse_bool("transaction_read_only", v)?,
+                None => default,
+            };
+            if self.txn.is_some() {
+                self.set_transaction(TxnModes { isolation: None, read_only: Some(ro) })?;
             }
             return Ok("SET".into());
         }
@@ -746,6 +856,7 @@ impl Session {
                         ));
                     }
                 }
+                defaults::bind_defaults(&engine, &self.search_path(), &mut def, None)?;
                 let owned = sequences::name_owned(&engine, &mut def, sequences);
                 let mut writes = vec![WalWrite::CatalogPut {
                     key: table_key(schema, name),
@@ -796,7 +907,7 @@ impl Session {
                         }
                     }
                 }
-                let gone = drop_tables(&engine, &defs, *cascade).await?;
+                let gone = drop_tables(&engine, &self.search_path(), &defs, *cascade).await?;
                 if !gone.is_empty() {
                     self.pending_notices.push(crate::sql::planner::cascade_notice(&gone));
                 }
@@ -841,6 +952,7 @@ impl Session {
 /// key. Returns what the cascade dropped (`constraint k on table c`), for the notice.
 async fn drop_tables(
     engine: &Engine,
+    path: &SearchPath,
     defs: &[Arc<TableDef>],
     cascade: bool,
 ) -> Result<Vec<String>> {
@@ -849,12 +961,22 @@ async fn drop_tables(
     }
     let catalog = &engine.catalog;
     for d in defs {
-        views::no_dependent_views(engine, &d.schema, &d.name, true)?;
+        views::no_dependent_views(engine, path, &d.schema, &d.name, true)?;
     }
     if !cascade {
-        crate::sql::foreign_keys::check_drop(catalog, defs)?;
+        crate::sql::foreign_keys::check_drop(catalog, defs, &|s, n| {
+            schemas::shown(engine, path, s, n)
+        })?;
     }
     let outside = crate::sql::foreign_keys::referencing_from_outside(catalog, defs);
+    // Described while they exist: visibility on `path` may change with the drop.
+    let gone: Vec<String> = outside
+        .iter()
+        .map(|(c, fk)| {
+            let table = schemas::shown(engine, path, &c.schema, &c.name);
+            format!("constraint {} on table {table}", fk.name)
+        })
+        .collect();
     let mut children: std::collections::BTreeMap<(String, String), TableDef> = Default::default();
     for (child, fk) in &outside {
         children
@@ -916,12 +1038,7 @@ async fn drop_tables(
     for s in &owned {
         engine.sequences.remove(&s.def.schema, &s.def.name);
     }
-    Ok(outside
-        .iter()
-        .map(|(c, fk)| {
-            format!("constraint {} on table {}", fk.name, schemas::shown(&c.schema, &c.name))
-        })
-        .collect())
+    Ok(gone)
 }
 
 fn no_savepoint(name: &str) -> Error {

@@ -19,7 +19,6 @@
 //! computes its effective path per statement ([`Session::search_path`]).
 
 use super::*;
-pub(super) use crate::catalog::namespace::shown;
 use crate::catalog::namespace::{self, PUBLIC};
 use crate::catalog::{schema_key, SchemaDef, SearchPath};
 use crate::sql::plan::RelName;
@@ -106,29 +105,30 @@ impl Session {
             held.extend(Contents::of(engine, n));
         }
         if !held.is_empty() {
+            let path = self.search_path();
             if !cascade {
                 let n = &gone[0];
                 let mut detail = Vec::new();
                 for o in held.iter().filter(|o| o.schema() == n.as_str()) {
-                    detail.push(format!("{} depends on schema {n}", o.describe()));
+                    detail.push(format!("{} depends on schema {n}", o.describe(engine, &path)));
                     if let Contents::Table(t) = o {
-                        let table = shown(&t.schema, &t.name);
-                        let keys = outside_keys(engine, &held, t);
+                        let table = shown(engine, &path, &t.schema, &t.name);
+                        let keys = outside_keys(engine, &path, &held, t);
                         detail.extend(keys.iter().map(|k| format!("{k} depends on table {table}")));
                     }
                 }
                 return Err(crate::sql::planner::dependents_error(&format!("schema {n}"), detail));
             }
             // PostgreSQL lists each table followed by the keys of other schemas'
-            // tables that go with it.
+            // tables that go with it, described before they are dropped.
             let mut dropped = Vec::new();
             for o in &held {
-                dropped.push(o.describe());
+                dropped.push(o.describe(engine, &path));
                 if let Contents::Table(t) = o {
-                    dropped.extend(outside_keys(engine, &held, t));
+                    dropped.extend(outside_keys(engine, &path, &held, t));
                 }
             }
-            drop_contents(engine, &held).await?;
+            drop_contents(engine, &path, &held).await?;
             self.pending_notices.push(crate::sql::planner::cascade_notice(&dropped));
         }
         if !gone.is_empty() {
@@ -219,26 +219,36 @@ impl Contents {
         }
     }
 
-    /// `table s.t`, as PostgreSQL's messages name it.
-    fn describe(&self) -> String {
-        match self {
-            Contents::Table(t) => format!("table {}.{}", t.schema, t.name),
-            Contents::View(v) => format!("view {}.{}", v.schema, v.name),
-            Contents::Sequence(s) => format!("sequence {}.{}", s.def.schema, s.def.name),
-        }
+    /// `table s.t`, as PostgreSQL's messages name it (while it exists).
+    fn describe(&self, engine: &Engine, path: &SearchPath) -> String {
+        let (kind, schema, name) = match self {
+            Contents::Table(t) => ("table", &t.schema, &t.name),
+            Contents::View(v) => ("view", &v.schema, &v.name),
+            Contents::Sequence(s) => ("sequence", &s.def.schema, &s.def.name),
+        };
+        format!("{kind} {}", shown(engine, path, schema, name))
     }
 }
 
 /// The foreign keys of tables not in `held` that reference `t` (one of `held`), as
 /// PostgreSQL names them: `constraint k on table c`.
-fn outside_keys(engine: &Engine, held: &[Contents], t: &TableDef) -> Vec<String> {
+fn outside_keys(
+    engine: &Engine,
+    path: &SearchPath,
+    held: &[Contents],
+    t: &TableDef,
+) -> Vec<String> {
     let inside = |oid: u32| held.iter().any(|o| matches!(o, Contents::Table(h) if h.oid == oid));
     use crate::sql::foreign_keys::{in_creation_order, referencing};
     in_creation_order(referencing(&engine.catalog, t))
         .into_iter()
         .filter(|(child, _)| !inside(child.oid))
         .map(|(child, k)| {
-            format!("constraint {} on table {}", k.name, shown(&child.schema, &child.name))
+            format!(
+                "constraint {} on table {}",
+                k.name,
+                shown(engine, path, &child.schema, &child.name)
+            )
         })
         .collect()
 }
@@ -248,7 +258,7 @@ fn outside_keys(engine: &Engine, held: &[Contents], t: &TableDef) -> Vec<String>
 /// schemas that reference them), then the other sequences. Each kind commits on its
 /// own (a crash in between leaves the schema partly emptied, never a half-dropped
 /// object).
-async fn drop_contents(engine: &Engine, held: &[Contents]) -> Result<()> {
+async fn drop_contents(engine: &Engine, path: &SearchPath, held: &[Contents]) -> Result<()> {
     let mut views = Vec::new();
     let mut tables = Vec::new();
     let mut sequences = Vec::new();
@@ -259,7 +269,13 @@ async fn drop_contents(engine: &Engine, held: &[Contents]) -> Result<()> {
             Contents::Sequence(s) => sequences.push(s.clone()),
         }
     }
-    views::drop_views(engine, &views).await?;
-    super::drop_tables(engine, &tables, true).await?;
+    views::drop_views(engine, path, &views).await?;
+    super::drop_tables(engine, path, &tables, true).await?;
     super::sequences::drop_sequences(engine, &sequences).await
+}
+
+/// How PostgreSQL names a relation in a message (its object description): bare when
+/// visible on the session's `path`, schema-qualified otherwise.
+pub(super) fn shown(engine: &Engine, path: &SearchPath, schema: &str, name: &str) -> String {
+    crate::sql::pg_catalog::visibility::shown_name(engine, path, schema, name)
 }

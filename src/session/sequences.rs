@@ -7,6 +7,7 @@ use crate::catalog::TableDef;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sequence::{Sequence, SequenceDef, Sequences};
+use crate::sql::pg_catalog::funcs::quote_ident;
 use crate::sql::plan::RelName;
 use crate::sync::Arc;
 
@@ -14,9 +15,10 @@ use super::Session;
 
 /// Names the sequences `table`'s SERIAL / identity columns need (`<table>_<col>_seq`,
 /// numbered when taken, as PostgreSQL does) in the table's schema, gives them oids
-/// and their owner, and sets each column's default to `nextval('<name>')`, the name
-/// qualified outside public (the default is evaluated under whatever search path the
-/// inserting session has; PostgreSQL stores the sequence's oid instead).
+/// and their owner, and sets each column's default to
+/// `nextval('<schema>.<name>'::regclass)`: bound to the sequence whatever the search
+/// path of the inserting session (PostgreSQL stores the sequence's oid; see
+/// `defaults.rs`).
 pub(super) fn name_owned(
     engine: &Engine,
     table: &mut TableDef,
@@ -40,11 +42,9 @@ pub(super) fn name_owned(
         def.schema = table.schema.clone();
         def.oid = engine.catalog.allocate_oid();
         def.owned_by = Some((table.name.clone(), column));
-        let regclass = match table.schema.as_str() {
-            crate::catalog::PUBLIC => name.clone(),
-            s => format!("{}.{}", quote_ident(s), quote_ident(&name)),
-        };
-        table.columns[*col].default = Some(format!("nextval('{}')", regclass.replace('\'', "''")));
+        let regclass = format!("{}.{}", quote_ident(&table.schema), quote_ident(&name));
+        table.columns[*col].default =
+            Some(format!("nextval('{}'::regclass)", regclass.replace('\'', "''")));
         out.push(def);
     }
     out
@@ -142,15 +142,4 @@ pub(super) async fn drop_sequences(engine: &Engine, seqs: &[Arc<Sequence>]) -> R
         engine.sequences.remove(&s.def.schema, &s.def.name);
     }
     Ok(())
-}
-
-/// An identifier as SQL text: double-quoted unless it is a plain lower-case name.
-fn quote_ident(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
 }

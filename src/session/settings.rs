@@ -38,6 +38,10 @@ pub const REPORTED: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Settings {
     values: Arc<BTreeMap<String, String>>,
+    /// The current transaction's isolation level and read-only status, which
+    /// `transaction_isolation` and `transaction_read_only` show (set on the copy a
+    /// statement reads, [`Settings::in_transaction`]); `None`: the defaults'.
+    transaction: Option<(Isolation, bool)>,
 }
 
 fn canonical(name: &str) -> String {
@@ -75,6 +79,7 @@ impl Settings {
             ("client_encoding", "UTF8"),
             ("DateStyle", "ISO, MDY"),
             ("default_transaction_isolation", "read committed"),
+            ("transaction_isolation", "read committed"),
             ("default_transaction_read_only", "off"),
             ("in_hot_standby", "off"),
             ("integer_datetimes", "on"),
@@ -108,12 +113,37 @@ impl Settings {
         ] {
             v.insert(k.to_owned(), val.to_owned());
         }
-        Settings { values: Arc::new(v) }
+        Settings { values: Arc::new(v), transaction: None }
+    }
+
+    /// These settings as seen inside a transaction of level `isolation`, read-only or
+    /// not: what SHOW, `current_setting` and pg_settings give for
+    /// `transaction_isolation` and `transaction_read_only`.
+    pub fn in_transaction(&self, isolation: Isolation, read_only: bool) -> Settings {
+        Settings { values: self.values.clone(), transaction: Some((isolation, read_only)) }
     }
 
     /// The value of `name` (case-insensitive), or 42704.
     pub fn get(&self, name: &str) -> Result<String> {
-        self.values.get(&canonical(name)).cloned().ok_or_else(|| unrecognized(name))
+        let key = canonical(name);
+        let (isolation, read_only) =
+            self.transaction.unwrap_or((self.default_isolation(), self.default_read_only()));
+        match key.as_str() {
+            "transaction_isolation" => Ok(crate::sql::parse::isolation_name(isolation).to_owned()),
+            "transaction_read_only" => Ok(on_off(read_only).to_owned()),
+            _ => self.values.get(&key).cloned().ok_or_else(|| unrecognized(name)),
+        }
+    }
+
+    /// Whether the transaction these settings belong to is read-only (the default's,
+    /// outside one).
+    pub fn read_only(&self) -> bool {
+        self.transaction.map_or_else(|| self.default_read_only(), |(_, ro)| ro)
+    }
+
+    /// Whether new transactions are read-only (`default_transaction_read_only`).
+    pub fn default_read_only(&self) -> bool {
+        self.values.get("default_transaction_read_only").is_some_and(|v| v == "on")
     }
 
     /// The default isolation level for new transactions.
@@ -165,6 +195,26 @@ impl Settings {
             .iter()
             .map(|k| (k.to_string(), self.values.get(*k).cloned().unwrap_or_default()))
             .collect()
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// A boolean setting's value (`on`, `true`, `yes`, `1`, … as PostgreSQL reads one).
+pub fn parse_bool(name: &str, value: &str) -> Result<bool> {
+    match value.to_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" | "t" | "y" => Ok(true),
+        "off" | "false" | "no" | "0" | "f" | "n" => Ok(false),
+        _ => Err(Error::new(
+            ErrorKind::InvalidParameterValue,
+            format!("parameter \"{name}\" requires a Boolean value"),
+        )),
     }
 }
 
@@ -222,10 +272,9 @@ fn validate(name: &str, value: &str) -> Result<String> {
             "on" | "true" | "1" => "on".to_owned(),
             _ => return Err(Error::unsupported("standard_conforming_strings = off")),
         },
-        "default_transaction_read_only" | "transaction_read_only" => match lower.as_str() {
-            "off" | "false" | "0" => "off".to_owned(),
-            _ => return Err(Error::unsupported("read-only transactions")),
-        },
+        "default_transaction_read_only" | "transaction_read_only" => {
+            on_off(parse_bool(name, value)?).to_owned()
+        }
         // Any list: schemas that do not exist are skipped when names are looked up
         // (`catalog::namespace`), as PostgreSQL skips them.
         _ => value.to_owned(),

@@ -40,7 +40,7 @@ impl Session {
         params: &[Value],
     ) -> Result<Output> {
         match plan {
-            Plan::Prepare { name, sql, planned } => {
+            Plan::Prepare { name, sql, planned, source } => {
                 if self.statements.contains_key(name) {
                     return Err(Error::new(
                         ErrorKind::DuplicatePreparedStatement,
@@ -52,22 +52,27 @@ impl Session {
                     planned: Arc::new((**planned).clone()),
                     catalog_version: self.engine.catalog.version(),
                     path: self.search_path(),
+                    shown: source.clone(),
+                    from_sql: true,
+                    prepare_time: crate::sql::functions::now_micros(),
                 };
-                self.statements.insert(name.clone(), Arc::new(stmt));
+                Arc::make_mut(&mut self.statements).insert(name.clone(), Arc::new(stmt));
                 Ok(Output::Tag("PREPARE".into()))
             }
             Plan::Execute { name, args } => self.execute_prepared(name, args, params).await,
             Plan::Deallocate(None) => {
-                self.statements.clear();
+                Arc::make_mut(&mut self.statements).clear();
                 Ok(Output::Tag("DEALLOCATE ALL".into()))
             }
-            Plan::Deallocate(Some(name)) => match self.statements.remove(name) {
-                Some(_) => Ok(Output::Tag("DEALLOCATE".into())),
-                None => Err(Error::new(
-                    ErrorKind::InvalidSqlStatementName,
-                    format!("prepared statement \"{name}\" does not exist"),
-                )),
-            },
+            Plan::Deallocate(Some(name)) => {
+                match Arc::make_mut(&mut self.statements).remove(name) {
+                    Some(_) => Ok(Output::Tag("DEALLOCATE".into())),
+                    None => Err(Error::new(
+                        ErrorKind::InvalidSqlStatementName,
+                        format!("prepared statement \"{name}\" does not exist"),
+                    )),
+                }
+            }
             Plan::DiscardAll => {
                 if self.block == Block::Explicit {
                     return Err(Error::new(
@@ -75,7 +80,7 @@ impl Session {
                         "DISCARD ALL cannot run inside a transaction block",
                     ));
                 }
-                self.statements.clear();
+                Arc::make_mut(&mut self.statements).clear();
                 self.portals.clear();
                 self.unlock_all();
                 self.settings = self.startup_settings.clone();

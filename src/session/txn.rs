@@ -55,6 +55,8 @@ pub struct Txn {
     pub status: Arc<TxnStatus>,
     /// Isolation level.
     pub isolation: Isolation,
+    /// READ ONLY: every write is refused with 25006 (`Session::refuse_if_read_only`).
+    pub read_only: bool,
     /// REPEATABLE READ: the transaction's snapshot, taken by its first statement.
     pub snapshot: Option<SnapshotGuard>,
     /// Final image per written key.
@@ -80,6 +82,7 @@ impl Txn {
             status: top.clone(),
             top,
             isolation,
+            read_only: false,
             snapshot: None,
             writes: WriteSet::default(),
             own_locks: Vec::new(),

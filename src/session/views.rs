@@ -20,6 +20,7 @@ use crate::sql::planner::{dependents_error, Altered};
 /// 2BP01 if a view reads relation `schema.name` (a table when `table`).
 pub(super) fn no_dependent_views(
     engine: &Engine,
+    path: &SearchPath,
     schema: &str,
     name: &str,
     table: bool,
@@ -29,10 +30,12 @@ pub(super) fn no_dependent_views(
     if readers.is_empty() {
         return Ok(());
     }
-    let name = shown(schema, name);
+    let name = shown(engine, path, schema, name);
     let detail: Vec<String> = readers
         .iter()
-        .map(|v| format!("view {} depends on {kind} {name}", shown(&v.schema, &v.name)))
+        .map(|v| {
+            format!("view {} depends on {kind} {name}", shown(engine, path, &v.schema, &v.name))
+        })
         .collect();
     Err(dependents_error(&format!("{kind} {name}"), detail))
 }
@@ -148,13 +151,17 @@ impl Session {
                 }
             }
         }
-        drop_views(engine, &gone).await?;
+        drop_views(engine, &self.search_path(), &gone).await?;
         Ok("DROP VIEW".into())
     }
 }
 
 /// Drops views `gone` in one WAL commit: 2BP01 if a view not among them reads one.
-pub(super) async fn drop_views(engine: &Engine, gone: &[Arc<ViewDef>]) -> Result<()> {
+pub(super) async fn drop_views(
+    engine: &Engine,
+    path: &SearchPath,
+    gone: &[Arc<ViewDef>],
+) -> Result<()> {
     for v in gone {
         let outside: Vec<_> = engine
             .catalog
@@ -163,10 +170,11 @@ pub(super) async fn drop_views(engine: &Engine, gone: &[Arc<ViewDef>]) -> Result
             .filter(|r| !gone.iter().any(|g| g.oid == r.oid))
             .collect();
         if !outside.is_empty() {
-            let name = shown(&v.schema, &v.name);
+            let name = shown(engine, path, &v.schema, &v.name);
+            let shown = |r: &ViewDef| shown(engine, path, &r.schema, &r.name);
             let detail: Vec<String> = outside
                 .iter()
-                .map(|r| format!("view {} depends on view {name}", shown(&r.schema, &r.name)))
+                .map(|r| format!("view {} depends on view {name}", shown(r)))
                 .collect();
             return Err(dependents_error(&format!("view {name}"), detail));
         }

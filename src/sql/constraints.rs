@@ -9,10 +9,11 @@
 //!  CREATE TABLE t (id serial, n int DEFAULT 7 CHECK (n > 0))
 //!    planner: id int4 NOT NULL, sequence (int4) to create; n default "7";
 //!             check t_n_check "n > 0"
-//!    session: names the sequence t_id_seq, sets id's default "nextval('t_id_seq')",
+//!    session: names the sequence t_id_seq, sets id's default
+//!             "nextval('public.t_id_seq'::regclass)" (bound: session/defaults.rs),
 //!             commits table + sequence records in one WAL record
 //!  INSERT INTO t (n) VALUES (DEFAULT)
-//!    planner: n ← bound "7"; omitted id ← bound nextval('t_id_seq') (InsertPlan.defaults);
+//!    planner: n ← bound "7"; omitted id ← bound nextval(…) (InsertPlan.defaults);
 //!             checks [t_n_check: n > 0]
 //!    dml:     row = (nextval…, 7) → NOT NULL → CHECKs in name order (NULL passes)
 //! ```
@@ -24,7 +25,7 @@
 use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 use crate::catalog::{CheckDef, Column, Identity, TableDef, TableId};
 use crate::error::{Error, ErrorKind, Result};
@@ -131,32 +132,87 @@ pub fn strip_overriding(sql: &str) -> Result<(String, Option<Overriding>)> {
             ("overriding", "user", "value") => Overriding::User,
             _ => continue,
         };
-        let offset = |i: usize| {
-            let loc = tokens[i].span.start;
-            let before: usize = sql
-                .split('\n')
-                .take((loc.line as usize).saturating_sub(1))
-                .map(|l| l.len() + 1)
-                .sum();
-            let line = sql[before.min(sql.len())..].split('\n').next().unwrap_or("");
-            before
-                + line
-                    .chars()
-                    .take((loc.column as usize).saturating_sub(1))
-                    .map(char::len_utf8)
-                    .sum::<usize>()
-        };
+        let offset = |i: usize| byte_offset(sql, tokens[i].span.start);
         let (start, end) = (offset(w[0].0), offset(w[2].0) + "value".len());
         return Ok((format!("{} {}", &sql[..start], &sql[end.min(sql.len())..]), Some(which)));
     }
     Ok((sql.to_owned(), None))
 }
 
+/// The byte offset in `sql` of a token's location (line and column, 1-based, in
+/// characters).
+fn byte_offset(sql: &str, loc: Location) -> usize {
+    let before: usize =
+        sql.split('\n').take((loc.line as usize).saturating_sub(1)).map(|l| l.len() + 1).sum();
+    let line = sql[before.min(sql.len())..].split('\n').next().unwrap_or("");
+    before
+        + line
+            .chars()
+            .take((loc.column as usize).saturating_sub(1))
+            .map(char::len_utf8)
+            .sum::<usize>()
+}
+
+/// Puts the options of each `AS IDENTITY ( … )` in the order sqlparser reads them
+/// (INCREMENT, MINVALUE, MAXVALUE, START, CACHE, CYCLE): PostgreSQL takes them in any
+/// order (`START WITH 50 INCREMENT BY 10`), sqlparser only in that one. `None` when
+/// the statement has no such list to reorder.
+pub fn order_identity_options(sql: &str) -> Option<String> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location().ok()?;
+    let solid: Vec<&TokenWithSpan> =
+        tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    let word = |i: usize| match solid.get(i).map(|t| &t.token) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => w.value.to_lowercase(),
+        _ => String::new(),
+    };
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while i + 2 < solid.len() {
+        if !(word(i) == "as" && word(i + 1) == "identity" && solid[i + 2].token == Token::LParen) {
+            i += 1;
+            continue;
+        }
+        let open = i + 2;
+        let close = (open..solid.len()).find(|&j| solid[j].token == Token::RParen)?;
+        // Each option runs from its first keyword to the next option's.
+        let rank = |j: usize| match (word(j).as_str(), word(j + 1).as_str()) {
+            ("increment", _) => Some(0),
+            ("minvalue", _) | ("no", "minvalue") => Some(1),
+            ("maxvalue", _) | ("no", "maxvalue") => Some(2),
+            ("start", _) => Some(3),
+            ("cache", _) => Some(4),
+            ("cycle", _) | ("no", "cycle") => Some(5),
+            _ => None,
+        };
+        let starts: Vec<usize> = (open + 1..close)
+            .filter(|&j| rank(j).is_some() && !(j > open + 1 && word(j - 1) == "no"))
+            .collect();
+        let at = |j: usize| byte_offset(sql, solid[j].span.start);
+        let mut options: Vec<(u8, &str)> = Vec::new();
+        for (n, &s) in starts.iter().enumerate() {
+            let end = starts.get(n + 1).copied().unwrap_or(close);
+            options.push((rank(s)?, sql[at(s)..at(end)].trim()));
+        }
+        options.sort_by_key(|(r, _)| *r);
+        let inner = options.iter().map(|(_, t)| *t).collect::<Vec<_>>().join(" ");
+        out.push_str(&sql[copied..at(open) + 1]);
+        out.push_str(&inner);
+        copied = at(close);
+        i = close;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&sql[copied..]);
+    Some(out)
+}
+
 fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::FeatureNotSupported, format!("{what} is not supported yet"))
 }
 
-pub(super) fn parse_expr(text: &str) -> Result<ast::Expr> {
+pub(crate) fn parse_expr(text: &str) -> Result<ast::Expr> {
     Parser::new(&PostgreSqlDialect {})
         .try_with_sql(text)
         .and_then(|mut p| p.parse_expr())
@@ -682,5 +738,18 @@ mod tests {
         let (sql, o) = strip_overriding("insert into t values ('overriding user value')").unwrap();
         assert_eq!(o, None);
         assert!(sql.contains("'overriding user value'"));
+    }
+
+    #[test]
+    fn identity_options_are_put_in_sqlparser_s_order() {
+        let sql = "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (START WITH 5 NO MAXVALUE INCREMENT BY -1) PRIMARY KEY)";
+        assert_eq!(
+            order_identity_options(sql).unwrap(),
+            "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (INCREMENT BY -1 NO MAXVALUE START WITH 5) PRIMARY KEY)"
+        );
+        assert_eq!(
+            order_identity_options("CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY)"),
+            None
+        );
     }
 }

@@ -20,6 +20,16 @@
 //! fails with 23505 only if the first commits. Tables without a primary key get fresh
 //! hidden row ids, which nobody else can hold.
 //!
+//! An UPDATE that changes the primary key moves the row ([`put_row`]): instead of `Put`
+//! it sends `MoveOut`, which puts a deletion marked *moved* on the old key, then
+//! inserts the new image at the new key as an INSERT would (in whichever partition
+//! owns it): 23505 if a live row has it, checked row by row as PostgreSQL's
+//! non-deferrable constraints are (`SET id = id + 1` over consecutive keys fails on
+//! the first row), and a wait for a transaction that holds it. A writer that built on the old key and finds the moved deletion
+//! fails with 40001 rather than skip a row that still exists (`Partition::latest_for`;
+//! PostgreSQL does the same for a row moved to another partition); an implicit
+//! transaction's retry then finds the row at its new key.
+//!
 //! A `put` holds its row FOR UPDATE when it deletes the row or changes a key column
 //! (primary key or UNIQUE: [`key_columns`]), else FOR NO KEY UPDATE ([`write_mode`]), so
 //! that a foreign-key check's FOR KEY SHARE lock waits only for the former. After each
@@ -188,15 +198,16 @@ fn text_of(v: &Value, ty: &DataType) -> String {
 
 /// The key of `row` in `table` (primary key, or a fresh row id).
 fn row_key(table: &TableDef, store: &TableStore, row: &[Value]) -> Key {
-    match &table.primary_key {
-        Some(pk) => {
-            let vals: Vec<Value> = pk.iter().map(|&i| row[i].clone()).collect();
-            let mut k = Vec::new();
-            encode_key(&vals, &mut k);
-            k.into_boxed_slice()
-        }
-        None => store.next_rowid(),
-    }
+    primary_key_of(table, row).unwrap_or_else(|| store.next_rowid())
+}
+
+/// The encoded primary key of `row`; `None` for a table without one.
+fn primary_key_of(table: &TableDef, row: &[Value]) -> Option<Key> {
+    let pk = table.primary_key.as_ref()?;
+    let vals: Vec<Value> = pk.iter().map(|&i| row[i].clone()).collect();
+    let mut k = Vec::new();
+    encode_key(&vals, &mut k);
+    Some(k.into_boxed_slice())
 }
 
 fn duplicate_key(table: &TableDef, row: &[Value]) -> Error {
@@ -314,8 +325,7 @@ where
         };
         let Some(old) = base.row.clone() else { return Ok(None) };
         let Some(new) = apply(old.clone()).await? else { return Ok(None) };
-        let mode = write_mode(table, &old, new.as_ref());
-        match store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await? {
+        match put_row(w, table, store, key, base, &old, &new).await? {
             PutOutcome::Written => return Ok(Some((old, new))),
             // [us] latest → v1 / [other writer] put on v1 / [us] put on v1 → Changed:
             // the next `latest` finds the other writer's version and waits for it (and
@@ -333,6 +343,39 @@ where
             }
         }
     }
+}
+
+/// Installs the write of `old` (the version `base`) as `new` at `key` and, once
+/// written, records it in the write set: a `put`, or, when `new` has another primary
+/// key (an UPDATE of the key), a `move_out` of the row at `key` followed by an insert
+/// of `new` at its key, which waits for a transaction holding that key and fails with
+/// 23505 if a live row has it: row by row, like PostgreSQL's non-deferrable
+/// constraint. (A failed insert leaves the moved-out deletion in the transaction,
+/// which the error aborts.)
+async fn put_row(
+    w: &mut WriteCtx<'_>,
+    table: &TableDef,
+    store: &TableStore,
+    key: &Key,
+    base: crate::storage::Version,
+    old: &Row,
+    new: &Option<Row>,
+) -> Result<PutOutcome> {
+    let moved = new.as_ref().filter(|row| primary_key_of(table, row).is_some_and(|to| to != *key));
+    if let Some(row) = moved {
+        let outcome = store.move_out(w.status, key.clone(), base, w.horizon).await?;
+        if outcome == PutOutcome::Written {
+            w.writes.insert((table.id, key.clone()), None);
+            insert_rows(w, table, store, vec![row.to_vec()]).await?;
+        }
+        return Ok(outcome);
+    }
+    let mode = write_mode(table, old, new.as_ref());
+    let outcome = store.put(w.status, key.clone(), base, new.clone(), w.horizon, mode).await?;
+    if outcome == PutOutcome::Written {
+        w.writes.insert((table.id, key.clone()), new.clone());
+    }
+    Ok(outcome)
 }
 
 /// An UPDATE's or DELETE's change to a row, made `'static` so that the storage actor
@@ -366,6 +409,12 @@ impl PlannedChange {
             .chain(checks.iter().map(|c| &c.expr));
         let mut all = exprs;
         if !all.all(Expr::is_self_contained) {
+            return None;
+        }
+        // A primary-key change moves the row to another key (`put_row`), which the
+        // actor's one-key update cannot do.
+        let pk = table.primary_key.as_deref().unwrap_or(&[]);
+        if sets.is_some_and(|sets| sets.iter().any(|(c, _)| pk.contains(c))) {
             return None;
         }
         Some(Arc::new(PlannedChange {
@@ -438,7 +487,10 @@ async fn write_row_in_actor(
     loop {
         let change: Arc<dyn RowChange> = change.clone();
         match store.update(w.status, w.view, w.isolation, key.clone(), change, w.horizon).await? {
-            Updated::Written(old, new) => return Ok(Some((old, new))),
+            Updated::Written(old, new) => {
+                w.writes.insert((table.id, key.clone()), new.clone());
+                return Ok(Some((old, new)));
+            }
             Updated::Skipped => return Ok(None),
             Updated::Blocked(holder) => w.wait_for(holder).await?,
             Updated::Unique(ix, old, new) => {
@@ -662,14 +714,9 @@ async fn upsert(
             }
             check_constraints(table, &plan.checks, &new, ectx)?;
             let new: Row = new.into();
-            let mode = write_mode(table, &existing, Some(&new));
-            match store
-                .put(w.status, target.clone(), base, Some(new.clone()), w.horizon, mode)
-                .await?
-            {
+            match put_row(w, table, store, &target, base, &existing, &Some(new.clone())).await? {
                 PutOutcome::Written => {
                     returned(&plan.returning, &new, ectx, &mut out)?;
-                    w.writes.insert((table.id, target.clone()), Some(new.clone()));
                     let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
                     foreign_keys::check_references(w, q.catalog, table, &new, Some(&set)).await?;
                     if !refs.is_empty() {
@@ -684,6 +731,8 @@ async fn upsert(
                         .await?;
                     }
                     touched.insert(target.clone());
+                    // A key the row moved to (DO UPDATE SET of the key) is that row too.
+                    touched.extend(primary_key_of(table, &new));
                     n += 1;
                     break;
                 }
@@ -781,7 +830,6 @@ pub async fn update(w: &mut WriteCtx<'_>, plan: &UpdatePlan, q: &QueryCtx<'_>) -
             if let Some(row) = &new {
                 returned(&plan.returning, row, &ectx, &mut out)?;
             }
-            w.writes.insert((table.id, key), new.clone());
             n += 1;
             fks.after_write(w, q.catalog, table, &old, new.as_ref()).await?;
         }
@@ -830,7 +878,6 @@ pub async fn delete_where(
         };
         if let Some((old, _)) = outcome {
             returned(returning, &old, &ectx, &mut out)?;
-            w.writes.insert((table.id, key), None);
             n += 1;
             fks.after_write(w, q.catalog, table, &old, None).await?;
         }

@@ -163,7 +163,6 @@ impl Statement<'_> {
                 let row = joined(new.as_deref().unwrap_or(&old), &from_row);
                 out.push(eval_all(&r.exprs, &row, q, None).await?);
             }
-            w.writes.insert((self.table.id, key), new.clone());
             n += 1;
             fks.after_write(w, q.catalog, self.table, &old, new.as_ref()).await?;
         }

@@ -187,6 +187,8 @@ pub struct SessionFacts {
     pub sequences: Option<crate::sequence::SequenceAccess>,
     /// The session's settings (current_setting, pg_settings); None outside a session.
     pub settings: Option<crate::session::settings::Settings>,
+    /// The session's named prepared statements (pg_prepared_statements).
+    pub prepared: Option<crate::sync::Arc<crate::session::PreparedStatements>>,
 }
 
 impl Expr {
@@ -393,15 +395,12 @@ impl Expr {
             }),
             Expr::Binary { op, left, left_ty, right, right_ty } => {
                 let l = left.eval(row, ctx)?;
-                // Strict, but for array || array (array_cat): binary_op knows.
-                let strict = !matches!(left_ty, DataType::Array(_));
-                if l.is_null() && strict {
+                // NULL without evaluating the right side, except for `||`, which is not
+                // strict on arrays (`types::binary_op` answers for NULLs).
+                if l.is_null() && *op != BinaryOp::Concat {
                     return Ok(Value::Null);
                 }
                 let r = right.eval(row, ctx)?;
-                if r.is_null() && strict {
-                    return Ok(Value::Null);
-                }
                 binary_op(*op, &l, left_ty, &r, right_ty)
             }
             Expr::And(a, b) => {

@@ -33,7 +33,6 @@
 
 use std::ops::{Bound, ControlFlow};
 
-use crate::catalog::namespace::shown;
 use crate::catalog::{Catalog, FkAction, ForeignKeyDef, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{Isolation, Key, Latest, PutOutcome, ReadView, Row, RowLockMode};
@@ -399,7 +398,6 @@ async fn child_write(
     .await;
     w.view = saved;
     let Some((old, new)) = written? else { return Ok(()) };
-    w.writes.insert((child.id, key.clone()), new.clone());
     if let Some(new) = &new {
         let set: Vec<usize> = sets.iter().map(|(c, _)| *c).collect();
         Box::pin(check_references(w, catalog, child, new, Some(&set))).await?;
@@ -454,8 +452,13 @@ pub fn in_creation_order(
     keys
 }
 
-/// DROP TABLE of a table that another table (not dropped with it) references: 2BP01.
-pub fn check_drop(catalog: &Catalog, dropped: &[Arc<TableDef>]) -> Result<()> {
+/// DROP TABLE of a table that another table (not dropped with it) references: 2BP01,
+/// naming relations with `shown` (bare where visible on the session's path).
+pub fn check_drop(
+    catalog: &Catalog,
+    dropped: &[Arc<TableDef>],
+    shown: &dyn Fn(&str, &str) -> String,
+) -> Result<()> {
     for d in dropped {
         let deps: Vec<String> = in_creation_order(referencing(catalog, d))
             .into_iter()

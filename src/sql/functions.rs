@@ -39,6 +39,8 @@ pub enum Func {
     CurrentSchemas,
     /// array_position(array, value).
     ArrayPosition,
+    /// `array[lo:hi]` (planned from the subscript; an omitted bound is the array's).
+    ArraySlice,
     /// pg_backend_pid().
     PgBackendPid,
     /// coalesce(…).
@@ -139,12 +141,7 @@ impl AggFunc {
             (AggFunc::Min | AggFunc::Max, t) if !matches!(t, Bool | Array(_) | Uuid | Bytea | Jsonb) => {
                 t.clone()
             }
-            (AggFunc::Sum | AggFunc::Avg, Interval) => {
-                return Err(Error::new(
-                    ErrorKind::FeatureNotSupported,
-                    format!("{}(interval) is not supported yet", self.name()),
-                ))
-            }
+            (AggFunc::Sum | AggFunc::Avg, Interval) => Interval,
             (AggFunc::StringAgg, _) => Text,
             (AggFunc::ArrayAgg, t) if !matches!(t, Array(_)) => Array(Box::new(t.clone())),
             (AggFunc::BoolAnd | AggFunc::BoolOr, Bool) => Bool,
@@ -191,6 +188,12 @@ pub enum Accumulator {
     AvgNumeric(Decimal, i64),
     /// avg over floats.
     AvgFloat(f64, i64),
+    /// sum of intervals, field by field as PostgreSQL adds them (22008 on overflow),
+    /// and the count of inputs.
+    SumInterval(crate::types::Interval, i64),
+    /// avg of intervals: their sum and count (the sum divided at the end, as
+    /// PostgreSQL's `interval / float8`).
+    AvgInterval(crate::types::Interval, i64),
     /// min or max so far.
     Extreme(Option<Value>, bool),
     /// string_agg so far (None until a non-NULL input).
@@ -207,6 +210,8 @@ impl Accumulator {
         use DataType::*;
         match (func, arg) {
             (AggFunc::CountStar | AggFunc::Count, _) => Accumulator::Count(0),
+            (AggFunc::Sum, Interval) => Accumulator::SumInterval(Default::default(), 0),
+            (AggFunc::Avg, Interval) => Accumulator::AvgInterval(Default::default(), 0),
             (AggFunc::Sum, Int2 | Int4 | Int8) => Accumulator::SumInt(0, false),
             (AggFunc::Sum, Float4 | Float8) => Accumulator::SumFloat(0.0, false),
             (AggFunc::Sum, _) => Accumulator::SumNumeric(Decimal::ZERO, false),
@@ -274,6 +279,13 @@ impl Accumulator {
                 *s += as_f64(v)?;
                 *n += 1;
             }
+            Accumulator::SumInterval(s, n) | Accumulator::AvgInterval(s, n) => {
+                let Value::Interval(iv) = v else {
+                    return Err(Error::internal("interval aggregate over a non-interval"));
+                };
+                *s = s.checked_add(iv)?;
+                *n += 1;
+            }
             Accumulator::Extreme(cur, is_max) => {
                 let replace = match cur {
                     None => true,
@@ -320,7 +332,9 @@ impl Accumulator {
             | Accumulator::SumNumeric(_, false)
             | Accumulator::SumFloat(_, false)
             | Accumulator::AvgNumeric(_, 0)
-            | Accumulator::AvgFloat(_, 0) => Value::Null,
+            | Accumulator::AvgFloat(_, 0)
+            | Accumulator::SumInterval(_, 0)
+            | Accumulator::AvgInterval(_, 0) => Value::Null,
             Accumulator::SumInt(s, true) => match ty {
                 DataType::Int8 => Value::Int8(i64::try_from(*s).map_err(|_| {
                     Error::new(ErrorKind::NumericValueOutOfRange, "bigint out of range")
@@ -334,6 +348,8 @@ impl Accumulator {
             },
             Accumulator::AvgNumeric(s, n) => Value::Numeric(numeric_div(*s, Decimal::from(*n))?),
             Accumulator::AvgFloat(s, n) => Value::Float8(*s / *n as f64),
+            Accumulator::SumInterval(s, _) => Value::Interval(*s),
+            Accumulator::AvgInterval(s, n) => Value::Interval(s.divided(*n as f64)?),
             Accumulator::Extreme(v, _) => v.clone().unwrap_or(Value::Null),
             Accumulator::Concat(s) => s.clone().map(Value::Text).unwrap_or(Value::Null),
             Accumulator::Collect(items) => items.clone().map(Value::Array).unwrap_or(Value::Null),
@@ -505,6 +521,7 @@ impl Func {
                     DataType::Int8
                 }
                 DataType::Bool => DataType::Bool,
+                DataType::Regclass => DataType::Regclass,
                 _ => DataType::Text,
             }),
             _ => None,
@@ -551,6 +568,19 @@ impl Func {
                     )
                 }
             }
+            Func::ArraySlice => match args {
+                [Value::Array(items), Value::Int4(lo), Value::Int4(hi)] => {
+                    // Clipped to the array's bounds (1..=len); the result starts at 1.
+                    let lo = (*lo).max(1) as i64;
+                    let hi = (*hi as i64).min(items.len() as i64);
+                    if lo > hi {
+                        Value::Array(Vec::new())
+                    } else {
+                        Value::Array(items[(lo - 1) as usize..hi as usize].to_vec())
+                    }
+                }
+                _ => Value::Null,
+            },
             Func::ArrayPosition => match (&args[0], &args[1]) {
                 (Value::Null, _) => Value::Null,
                 (Value::Array(items), needle) => items
@@ -651,11 +681,26 @@ fn sequence_call(f: Func, args: &[Value], ctx: &EvalCtx<'_>) -> Result<Value> {
         .sequences
         .as_ref()
         .ok_or_else(|| Error::internal("sequence functions outside a session"))?;
+    if matches!(f, Func::NextVal | Func::SetVal)
+        && ctx.session.settings.as_ref().is_some_and(|s| s.read_only())
+    {
+        let name = if f == Func::NextVal { "nextval()" } else { "setval()" };
+        return Err(Error::new(
+            ErrorKind::ReadOnlySqlTransaction,
+            format!("cannot execute {name} in a read-only transaction"),
+        ));
+    }
     if args.iter().any(Value::is_null) {
         return Ok(Value::Null);
     }
+    let by_oid;
     let name = match args.first() {
         Some(Value::Text(t)) => t.as_str(),
+        // A regclass: a default bound at creation (`nextval('s.q'::regclass)`).
+        Some(Value::Oid(oid)) => {
+            by_oid = access.name_of(*oid)?;
+            by_oid.as_str()
+        }
         Some(_) => return Err(Error::internal("sequence name is not text")),
         None => "",
     };

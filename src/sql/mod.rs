@@ -39,6 +39,10 @@
 //! changes no key column, so it holds its row FOR NO KEY UPDATE and blocks no such check
 //! (`dml::write_mode`; the strengths are in `storage/mvcc.rs`).
 //!
+//! An UPDATE that sets the primary key sends `MoveOut` instead of `Put`
+//! (`storage::TableStore::move_out`): a deletion marked moved at the old key; the new
+//! image is then inserted at the new key (`dml.rs` explains the rules).
+//!
 //! A SELECT takes the same first hops; [`exec::run`] then evaluates its [`plan::Rel`]
 //! tree bottom-up. Joins go through [`join::join_rows`] (hashing the smaller side on
 //! the equality keys the planner found), set operations through [`setop::set_op`];
@@ -62,7 +66,12 @@
 //! computed per statement; a cached plan made under another path is planned again):
 //! the planner picks the schema of a CREATE (`Planner::creation_schema`) and of every
 //! name it binds; DROP and ALTER names are resolved by the session when they run
-//! (`Session::resolve_target`).
+//! (`Session::resolve_target`). Stored definitions keep what their names found at
+//! creation: a view's unqualified names stand for the relations it read then
+//! (`catalog/view.rs`), a DEFAULT's sequence is written schema-qualified
+//! (`session/defaults.rs`); whether a relation is *visible* on the path
+//! (`pg_table_is_visible`, regclass output, names in messages) is
+//! `pg_catalog/visibility.rs`.
 //!
 //! An UPDATE with a FROM list (DELETE with USING) or with subqueries takes step 3
 //! through [`dml_from`] instead: it finds (target key, FROM row) pairs first — a key

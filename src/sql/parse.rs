@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Isolation;
 use crate::types::DataType;
 
-use super::plan::Plan;
+use super::plan::{Plan, TxnModes};
 use super::planner::{serializable_refused, Planner};
 
 /// A planned statement with its parameter types.
@@ -175,6 +175,12 @@ pub fn plan_statement(
             if first == "insert" {
                 let (text, overriding) = super::constraints::strip_overriding(sql)?;
                 planner.overriding = overriding;
+                stripped = text;
+                sql = &stripped;
+            } else if let Some(text) = (first == "create")
+                .then(|| super::constraints::order_identity_options(sql))
+                .flatten()
+            {
                 stripped = text;
                 sql = &stripped;
             } else if let Some((text, strengths)) = super::locking::strip_lock_strengths(sql) {
@@ -442,23 +448,62 @@ fn isolation_words(w: &[String]) -> Result<Isolation> {
     }
 }
 
+/// The modes after `SET TRANSACTION` (or `… AS TRANSACTION`): `ISOLATION LEVEL …`,
+/// `READ ONLY`, `READ WRITE`, `[NOT] DEFERRABLE` (which only SERIALIZABLE would heed),
+/// with or without commas between them.
+fn transaction_words(w: &[String]) -> Result<TxnModes> {
+    let word = |i: usize| w.get(i).map(String::as_str);
+    let mut modes = TxnModes::default();
+    let mut i = 0;
+    while i < w.len() {
+        match (w[i].as_str(), word(i + 1)) {
+            (",", _) if i > 0 => i += 1,
+            ("isolation", Some("level")) => {
+                modes.isolation = Some(isolation_words(&w[i + 2..])?);
+                i += if word(i + 2) == Some("serializable") { 3 } else { 4 };
+            }
+            ("read", Some(mode @ ("only" | "write"))) => {
+                modes.read_only = Some(mode == "only");
+                i += 2;
+            }
+            ("deferrable", _) => i += 1,
+            ("not", Some("deferrable")) => i += 2,
+            (other, _) => {
+                return Err(Error::syntax(format!("syntax error at or near \"{other}\"")))
+            }
+        }
+    }
+    if w.is_empty() {
+        return Err(Error::syntax("syntax error at end of input"));
+    }
+    Ok(modes)
+}
+
 fn set(sql: &str) -> Result<Plan> {
     let w = words(sql)?;
     let mut i = 1;
     let mut local = false;
     match w.get(i).map(String::as_str) {
         Some("session") if w.get(i + 1).map(String::as_str) == Some("characteristics") => {
-            // SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL …
-            let lvl = w
+            // SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL … | READ ONLY …
+            let at = w
                 .iter()
-                .position(|x| x == "level")
-                .ok_or_else(|| Error::syntax("expected ISOLATION LEVEL"))?;
-            let iso = isolation_words(&w[lvl + 1..])?;
-            return Ok(Plan::Set {
-                name: "default_transaction_isolation".into(),
-                value: Some(isolation_name(iso).into()),
-                local: false,
-            });
+                .position(|x| x == "transaction")
+                .ok_or_else(|| Error::syntax("syntax error at or near \"characteristics\""))?;
+            let (name, value) = match transaction_words(&w[at + 1..])? {
+                TxnModes { isolation: Some(iso), read_only: None } => {
+                    ("default_transaction_isolation", isolation_name(iso))
+                }
+                TxnModes { isolation: None, read_only: Some(ro) } => {
+                    ("default_transaction_read_only", if ro { "on" } else { "off" })
+                }
+                _ => {
+                    return Err(Error::unsupported(
+                        "SET SESSION CHARACTERISTICS with several modes",
+                    ))
+                }
+            };
+            return Ok(Plan::Set { name: name.into(), value: Some(value.into()), local: false });
         }
         Some("session") => i += 1,
         Some("local") => {
@@ -469,12 +514,10 @@ fn set(sql: &str) -> Result<Plan> {
     }
     match w.get(i).map(String::as_str) {
         Some("transaction") => {
-            let lvl = w.iter().position(|x| x == "level");
-            return match lvl {
-                Some(l) => Ok(Plan::SetTransaction(isolation_words(&w[l + 1..])?)),
-                None if w[i + 1..].iter().any(|x| x == "write") => Ok(Plan::Empty),
-                None => Err(Error::unsupported("this SET TRANSACTION form")),
-            };
+            if w.get(i + 1).map(String::as_str) == Some("snapshot") {
+                return Err(Error::unsupported("SET TRANSACTION SNAPSHOT"));
+            }
+            return Ok(Plan::SetTransaction(transaction_words(&w[i + 1..])?));
         }
         Some("time") if w.get(i + 1).map(String::as_str) == Some("zone") => {
             let v = w.get(i + 2).map(|s| strip_quote(s).to_owned());

@@ -31,6 +31,7 @@ mod schema;
 mod sequences;
 pub mod settings;
 mod viewdef;
+pub mod visibility;
 
 use crate::catalog::Catalog;
 use crate::sequence::SequenceDef;
@@ -55,6 +56,15 @@ impl<'a> Sources<'a> {
             None => Vec::new(),
         };
         Sources { catalog, sequences, facts }
+    }
+
+    /// A regclass literal's relation (`s.t`) as the session prints it: bare where
+    /// visible on its search path (`visibility.rs`).
+    pub fn shown_regclass(&self, text: &str) -> String {
+        match &self.facts.sequences {
+            Some(a) => visibility::shown_text(&a.engine, &a.path, text),
+            None => text.to_owned(),
+        }
     }
 }
 
@@ -114,6 +124,8 @@ pub enum VirtualTable {
     PgDepend,
     /// pg_rewrite: each view's `_RETURN` rule.
     PgRewrite,
+    /// pg_prepared_statements: the session's named prepared statements.
+    PgPreparedStatements,
     /// A view of information_schema.
     Info(infoschema::InfoView),
 }
@@ -148,6 +160,7 @@ impl VirtualTable {
             "pg_sequence" => PgSequence,
             "pg_depend" => PgDepend,
             "pg_rewrite" => PgRewrite,
+            "pg_prepared_statements" => PgPreparedStatements,
             _ => return None,
         })
     }
@@ -186,6 +199,7 @@ impl VirtualTable {
             PgSequence => 2224,
             PgDepend => 2608,
             PgRewrite => 2618,
+            PgPreparedStatements => 12_095,
             Info(v) => v.oid(),
         }
     }

@@ -420,6 +420,16 @@ pub struct RelName {
     pub name: String,
 }
 
+/// The modes a BEGIN or SET TRANSACTION names (`None`: not named, the default or the
+/// current value stays).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxnModes {
+    /// ISOLATION LEVEL ….
+    pub isolation: Option<Isolation>,
+    /// READ ONLY (true) or READ WRITE (false).
+    pub read_only: Option<bool>,
+}
+
 /// A planned statement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
@@ -537,9 +547,9 @@ pub enum Plan {
         /// The actions, in order.
         actions: Vec<super::planner::AlterAction>,
     },
-    /// BEGIN / START TRANSACTION (its isolation level, and the command tag to answer:
-    /// `BEGIN` or `START TRANSACTION`).
-    Begin(Option<Isolation>, &'static str),
+    /// BEGIN / START TRANSACTION (its modes, and the command tag to answer: `BEGIN` or
+    /// `START TRANSACTION`).
+    Begin(TxnModes, &'static str),
     /// COMMIT / END.
     Commit,
     /// ROLLBACK / ABORT.
@@ -550,8 +560,8 @@ pub enum Plan {
     ReleaseSavepoint(String),
     /// ROLLBACK TO [SAVEPOINT] name.
     RollbackToSavepoint(String),
-    /// SET TRANSACTION ISOLATION LEVEL.
-    SetTransaction(Isolation),
+    /// SET TRANSACTION ISOLATION LEVEL … / READ ONLY / READ WRITE.
+    SetTransaction(TxnModes),
     /// SET name = value (None = DEFAULT); `local` for SET LOCAL.
     Set {
         /// Parameter name (lower case).
@@ -591,6 +601,8 @@ pub enum Plan {
         sql: String,
         /// The inner statement, planned.
         planned: Box<super::parse::Planned>,
+        /// The PREPARE statement's own text (pg_prepared_statements shows it).
+        source: String,
     },
     /// EXECUTE name [(args)]: each argument's SQL text, cast to the parameter's type
     /// when it runs.

@@ -101,6 +101,9 @@ pub struct Planner<'a> {
     /// Every table and view a FROM resolved, as (schema, name) (what CREATE VIEW
     /// depends on).
     referenced: Vec<(String, String)>,
+    /// While a view's text is bound again: the relations it read at creation, which
+    /// its unqualified names stand for (see `view.rs`).
+    view_reads: Option<Vec<(String, String)>>,
 }
 
 /// Case-folds an identifier as PostgreSQL does (unquoted → lower case).
@@ -184,6 +187,7 @@ impl<'a> Planner<'a> {
             ctes: Vec::new(),
             expanding: Vec::new(),
             referenced: Vec::new(),
+            view_reads: None,
             overriding: None,
             lock_strengths: Vec::new(),
         })
@@ -238,7 +242,16 @@ impl<'a> Planner<'a> {
             // PostgreSQL says 42P01 here also when the schema does not exist.
             (Some(s), rel) => self.relation_in(s, rel).ok_or_else(undefined),
             (None, rel) => {
-                self.path.schemas().find_map(|s| self.relation_in(s, rel)).ok_or_else(undefined)
+                // In a view's text: the relation the name found at creation, the one of
+                // those it read that comes first on its path (see `view.rs`).
+                let bound = self.view_reads.as_ref().and_then(|reads| {
+                    let read = |s: &str| reads.iter().any(|(r, n)| r == s && n == rel);
+                    let schema = self.path.schemas().find(|s| read(s))?;
+                    self.relation_in(schema, rel)
+                });
+                bound
+                    .or_else(|| self.path.schemas().find_map(|s| self.relation_in(s, rel)))
+                    .ok_or_else(undefined)
             }
         }
     }
@@ -341,7 +354,7 @@ impl<'a> Planner<'a> {
                 Ok(Plan::DropSequence { names, if_exists: *if_exists })
             }
             S::StartTransaction { modes, begin, .. } => Ok(Plan::Begin(
-                isolation_of(modes)?,
+                transaction_modes(modes)?,
                 if *begin { "BEGIN" } else { "START TRANSACTION" },
             )),
             S::Commit { chain: false, .. } => Ok(Plan::Commit),
@@ -939,6 +952,32 @@ impl<'a> Planner<'a> {
                         Ok((Expr::Neg(Box::new(x), t.clone()), t))
                     }
                     ast::UnaryOperator::Plus => Ok((x, t)),
+                    // `~x` is `x # -1`, in x's own integer type.
+                    ast::UnaryOperator::BitwiseNot => {
+                        let ones = match t {
+                            DataType::Int2 => Value::Int2(-1),
+                            DataType::Int8 => Value::Int8(-1),
+                            DataType::Int4 | DataType::Unknown => Value::Int4(-1),
+                            _ => {
+                                return Err(Error::new(
+                                    ErrorKind::UndefinedFunction,
+                                    format!("operator does not exist: ~ {}", t.display_name()),
+                                )
+                                .with_hint("No operator matches the given name and argument type. You might need to add an explicit type cast."))
+                            }
+                        };
+                        let int = if t == DataType::Unknown { DataType::Int4 } else { t.clone() };
+                        let x = self.cast_to(x, t, &int, false)?;
+                        let t = int;
+                        let e = Expr::Binary {
+                            op: BinaryOp::BitXor,
+                            left: Box::new(x),
+                            left_ty: t.clone(),
+                            right: Box::new(Expr::Const(ones)),
+                            right_ty: t.clone(),
+                        };
+                        Ok((e, t))
+                    }
 
                     _ => Err(unsupported(format!("operator {op}"))),
                 }
@@ -1606,6 +1645,14 @@ impl<'a> Planner<'a> {
             B::HashLongArrow => BinaryOp::JsonPathText,
             B::AtArrow => BinaryOp::JsonContains,
             B::ArrowAt => BinaryOp::JsonContainedBy,
+            B::BitwiseAnd => BinaryOp::BitAnd,
+            B::BitwiseOr => BinaryOp::BitOr,
+            B::PGBitwiseXor => BinaryOp::BitXor,
+            B::PGBitwiseShiftLeft => BinaryOp::ShiftLeft,
+            B::PGBitwiseShiftRight => BinaryOp::ShiftRight,
+            B::Question => BinaryOp::JsonHasKey,
+            B::QuestionPipe => BinaryOp::JsonHasAny,
+            B::QuestionAnd => BinaryOp::JsonHasAll,
             other => return Err(unsupported(format!("operator {other}"))),
         };
         let (l, r, lt, rt) =
@@ -2181,12 +2228,12 @@ fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     }
 }
 
-fn isolation_of(modes: &[ast::TransactionMode]) -> Result<Option<Isolation>> {
-    let mut iso = None;
+fn transaction_modes(modes: &[ast::TransactionMode]) -> Result<TxnModes> {
+    let mut out = TxnModes::default();
     for m in modes {
         match m {
             ast::TransactionMode::IsolationLevel(l) => {
-                iso = Some(match l {
+                out.isolation = Some(match l {
                     ast::TransactionIsolationLevel::ReadUncommitted
                     | ast::TransactionIsolationLevel::ReadCommitted => Isolation::ReadCommitted,
                     ast::TransactionIsolationLevel::RepeatableRead => Isolation::RepeatableRead,
@@ -2196,13 +2243,15 @@ fn isolation_of(modes: &[ast::TransactionMode]) -> Result<Option<Isolation>> {
                     _ => return Err(unsupported("this isolation level")),
                 })
             }
-            ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {}
+            ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => {
+                out.read_only = Some(false)
+            }
             ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => {
-                return Err(unsupported("READ ONLY transactions"))
+                out.read_only = Some(true)
             }
         }
     }
-    Ok(iso)
+    Ok(out)
 }
 
 /// 42804 when CASE's results have no common type (`CASE WHEN c THEN 1 ELSE true END`).
@@ -2356,8 +2405,7 @@ fn select_items(
     Ok(items)
 }
 
-/// The column an UPDATE-style `SET col = …` assigns: 42703 if there is none; updating a
-/// primary-key column is refused (0A000).
+/// The column an UPDATE-style `SET col = …` assigns: 42703 if there is none.
 fn assignment_column(table: &TableDef, a: &ast::Assignment) -> Result<usize> {
     let ast::AssignmentTarget::ColumnName(cn) = &a.target else {
         return Err(unsupported("multi-column assignment"));
@@ -2369,9 +2417,6 @@ fn assignment_column(table: &TableDef, a: &ast::Assignment) -> Result<usize> {
             format!("column \"{cname}\" of relation \"{}\" does not exist", table.name),
         )
     })?;
-    if table.primary_key.as_ref().is_some_and(|pk| pk.contains(&idx)) {
-        return Err(unsupported("updating a primary-key column"));
-    }
     Ok(idx)
 }
 

@@ -12,6 +12,9 @@
 //! SQL-level prepared statements share the session's namespace with the protocol's
 //! named statements, as in PostgreSQL: `DEALLOCATE ALL` (psycopg 3 sends it) drops
 //! both, and a Bind may name a statement made by PREPARE.
+//! pg_prepared_statements lists the named ones (`session::Prepared::view_row`); its
+//! `statement` is the PREPARE statement alone, where PostgreSQL shows the whole query
+//! string the PREPARE came in (the same when it came alone).
 //!
 //! Not here: LISTEN and NOTIFY (refused with 0A000), DISCARD PLANS / SEQUENCES / TEMP
 //! (0A000), SQL cursors (none exist, so `CLOSE name` is 34000 and `CLOSE ALL` does
@@ -37,7 +40,7 @@ pub fn plan_session_statement(
 ) -> Result<Plan> {
     let rest = sql.trim()[first.len()..].trim();
     match first {
-        "prepare" => prepare(rest, catalog, path),
+        "prepare" => prepare(rest, catalog, path, sql),
         "execute" => execute(rest),
         "deallocate" => {
             let rest = strip_word(rest, "prepare").unwrap_or(rest);
@@ -136,7 +139,7 @@ fn split_commas(s: &str) -> Vec<&str> {
 }
 
 /// `name [(type, …)] AS statement`.
-fn prepare(rest: &str, catalog: &Catalog, path: &SearchPath) -> Result<Plan> {
+fn prepare(rest: &str, catalog: &Catalog, path: &SearchPath, source: &str) -> Result<Plan> {
     let (name, after) = identifier(rest)?;
     let mut after = after.trim_start();
     let mut oids = Vec::new();
@@ -161,7 +164,12 @@ fn prepare(rest: &str, catalog: &Catalog, path: &SearchPath) -> Result<Plan> {
     {
         return Err(Error::unsupported("PREPARE of this statement kind"));
     }
-    Ok(Plan::Prepare { name, sql: body.to_owned(), planned: Box::new(planned) })
+    Ok(Plan::Prepare {
+        name,
+        sql: body.to_owned(),
+        planned: Box::new(planned),
+        source: source.trim().to_owned(),
+    })
 }
 
 /// `name [(arg, …)]`: each argument is checked as an expression here and evaluated,

@@ -179,6 +179,7 @@ impl StorageActor {
             Request::Get { ref key, .. }
             | Request::Latest { ref key, .. }
             | Request::Put { ref key, .. }
+            | Request::MoveOut { ref key, .. }
             | Request::Update { ref key, .. }
             | Request::Lock { ref key, .. }
                 if self.past(key) =>
@@ -217,6 +218,9 @@ impl StorageActor {
             }
             Request::Put { writer, key, expect, new, horizon, mode, reply } => {
                 let _ = reply.send(self.part.put_as(&writer, &key, &expect, new, horizon, mode));
+            }
+            Request::MoveOut { writer, key, expect, horizon, reply } => {
+                let _ = reply.send(self.part.move_out(&writer, &key, &expect, horizon));
             }
             Request::Update { writer, view, isolation, key, change, horizon, reply } => {
                 let _ =

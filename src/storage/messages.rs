@@ -104,6 +104,21 @@ pub enum Request {
         /// `Written` or `Changed`; 40001 if the table is being rewritten.
         reply: oneshot::Sender<Result<PutOutcome>>,
     },
+    /// The first half of an UPDATE of the primary key: put a deletion marked moved on
+    /// the row if `expect` is still the version to build on (`Partition::move_out`);
+    /// the session then inserts the new image at its new key.
+    MoveOut {
+        /// The writer.
+        writer: Arc<TxnStatus>,
+        /// The row's encoded (old) key.
+        key: Key,
+        /// The version `Latest` returned.
+        expect: Version,
+        /// Oldest snapshot in use.
+        horizon: CommitTs,
+        /// `Written`, `Changed` or `Blocked`; 40001 if the table is being rewritten.
+        reply: oneshot::Sender<Result<PutOutcome>>,
+    },
     /// A whole row write in one request, for a change the actor evaluates itself
     /// (`Partition::update`): what `Latest` + `Put` do in two.
     Update {
@@ -246,6 +261,7 @@ impl Request {
             Request::Get { key, .. }
             | Request::Latest { key, .. }
             | Request::Put { key, .. }
+            | Request::MoveOut { key, .. }
             | Request::Update { key, .. }
             | Request::Lock { key, .. } => Some(key),
             Request::Scan { from: Bound::Included(k) | Bound::Excluded(k), .. } => Some(k),

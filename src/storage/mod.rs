@@ -324,6 +324,20 @@ impl TableStore {
         self.ask(|reply| Request::Put { writer, key, expect, new, horizon, mode, reply }).await?
     }
 
+    /// Puts a deletion marked moved on the row at `key` (the first half of an UPDATE
+    /// of the primary key) if `expect` is still the version to build on; see
+    /// [`Partition::move_out`].
+    pub async fn move_out(
+        &self,
+        writer: &Arc<TxnStatus>,
+        key: Key,
+        expect: Version,
+        horizon: CommitTs,
+    ) -> Result<PutOutcome> {
+        let writer = writer.clone();
+        self.ask(|reply| Request::MoveOut { writer, key, expect, horizon, reply }).await?
+    }
+
     /// Writes the row at `key` in one request; see [`Partition::update`].
     pub async fn update(
         &self,

@@ -85,6 +85,10 @@ pub struct Version {
     pub row: Option<Row>,
     /// The strength the writer holds the row with while it is active.
     pub mode: RowLockMode,
+    /// A deletion that moved the row to another key (an UPDATE of its primary key,
+    /// `Partition::move_row`): a writer that built on the row gets 40001 instead of
+    /// skipping it (PostgreSQL's moved-partition marker).
+    pub moved: bool,
 }
 
 /// A lock on a row taken by a locking read: no new version, only a holder.
@@ -122,6 +126,7 @@ impl Chain {
                 status: status.clone(),
                 row: Some(row),
                 mode: RowLockMode::Update,
+                moved: false,
             }],
             locks: Vec::new(),
         }
@@ -264,6 +269,7 @@ mod tests {
             status,
             row: row.map(|v| Row::from(vec![Value::Int4(v)])),
             mode: RowLockMode::Update,
+            moved: false,
         }
     }
 
@@ -327,7 +333,12 @@ mod tests {
         assert_eq!(chain.blocker(TxnId(4), RowLockMode::Update), None);
         // A KEY SHARE lock goes under an uncommitted NO KEY UPDATE version.
         let t5 = TxnStatus::new(TxnId(5));
-        chain.versions.push(Version { status: t5, row: None, mode: RowLockMode::NoKeyUpdate });
+        chain.versions.push(Version {
+            status: t5,
+            row: None,
+            mode: RowLockMode::NoKeyUpdate,
+            moved: false,
+        });
         assert_eq!(chain.latest_index_for(TxnId(6), RowLockMode::KeyShare), Ok(Some(0)));
         assert_eq!(chain.latest_index_for(TxnId(6), RowLockMode::Share), Err(TxnId(5)));
     }

@@ -320,6 +320,7 @@ impl Partition {
                 status: writer.clone(),
                 row: Some(row),
                 mode: RowLockMode::Update,
+                moved: false,
             });
             self.touch(&key);
         }
@@ -334,8 +335,12 @@ impl Partition {
         for (key, row) in rows {
             self.add_entries(&key, &row);
             self.dirty.insert(key.clone());
-            let version =
-                Version { status: writer.clone(), row: Some(row), mode: RowLockMode::Update };
+            let version = Version {
+                status: writer.clone(),
+                row: Some(row),
+                mode: RowLockMode::Update,
+                moved: false,
+            };
             chains.push((key, Chain { versions: vec![version], locks: Vec::new() }));
         }
         self.index.bulk_load(chains);
@@ -385,13 +390,14 @@ impl Partition {
         let counts = |v: &&Version| v.status.state() != State::Active || v.status.top() == txn;
         let deleted_since =
             since.iter().filter(live).filter(|v| counts(v)).any(|v| v.row.is_none());
+        let moved_since = since.iter().filter(live).filter(|v| counts(v)).any(|v| v.moved);
         let changed_since = since.iter().filter(live).any(|v| counts(&v));
         #[cfg(feature = "mutate-rr-no-changed-since-check")]
         // MUTATION (loom-tests/mutations.sh): REPEATABLE READ builds on a version
         // committed after its snapshot instead of failing with 40001.
         let changed_since = changed_since && isolation != Isolation::RepeatableRead;
         if changed_since && isolation == Isolation::RepeatableRead {
-            return Err(if deleted_since {
+            return Err(if deleted_since && !moved_since {
                 Error::new(
                     ErrorKind::SerializationFailure,
                     "could not serialize access due to concurrent delete",
@@ -399,6 +405,16 @@ impl Partition {
             } else {
                 Error::serialization_update()
             });
+        }
+        // The row lives on under another key: READ COMMITTED cannot follow it there (the
+        // statement found its rows by the old key), so it fails rather than silently
+        // skipping a row that still matches, as PostgreSQL does for a row moved to
+        // another partition.
+        if moved_since {
+            return Err(Error::new(
+                ErrorKind::SerializationFailure,
+                "tuple to be locked was already moved to another key due to concurrent update",
+            ));
         }
         if deleted_since || chain.versions[latest].row.is_none() {
             return Ok(Latest::Skipped);
@@ -433,6 +449,49 @@ impl Partition {
         horizon: CommitTs,
         mode: RowLockMode,
     ) -> Result<PutOutcome> {
+        self.put_version(
+            writer,
+            key,
+            expect,
+            Version { status: writer.clone(), row: new, mode, moved: false },
+            horizon,
+        )
+    }
+
+    /// The first half of an UPDATE of the primary key (the session inserts the new
+    /// image at its new key next, as an ordinary insert, whichever partition owns it):
+    /// if `expect` is still the version to build on at `key`, a deletion marked
+    /// `moved` goes on top, holding the row FOR UPDATE.
+    /// ```text
+    ///   key:     [ v1 (committed) | T: deleted, moved ]      new key: [ T: row ]
+    /// ```
+    /// A writer that built on v1 and waited for T finds the `moved` deletion once T
+    /// commits and fails with 40001 ([`Partition::latest_for`]) instead of skipping a
+    /// row that still exists.
+    pub fn move_out(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        key: &[u8],
+        expect: &Version,
+        horizon: CommitTs,
+    ) -> Result<PutOutcome> {
+        let deletion =
+            Version { status: writer.clone(), row: None, mode: RowLockMode::Update, moved: true };
+        self.put_version(writer, key, expect, deletion, horizon)
+    }
+
+    /// Puts `version` (written by `writer`) on top of the chain at `key` if `expect` is
+    /// still the version to build on: [`Partition::put_as`] and
+    /// [`Partition::move_out`].
+    fn put_version(
+        &mut self,
+        writer: &Arc<TxnStatus>,
+        key: &[u8],
+        expect: &Version,
+        version: Version,
+        horizon: CommitTs,
+    ) -> Result<PutOutcome> {
+        let mode = version.mode;
         if self.retired {
             return Err(rewritten());
         }
@@ -451,7 +510,7 @@ impl Partition {
             Ok(_) => {}
             _ => return Ok(PutOutcome::Changed),
         }
-        if let Some(row) = &new {
+        if let Some(row) = &version.row {
             if let Some(conflict) = self.unique_conflict(writer.top(), key, row) {
                 return Ok(conflict);
             }
@@ -459,7 +518,7 @@ impl Partition {
         }
         let Some(chain) = self.index.get_mut(key) else { return Ok(PutOutcome::Changed) };
         chain.prune(horizon);
-        chain.versions.push(Version { status: writer.clone(), row: new, mode });
+        chain.versions.push(version);
         self.touch(key);
         Ok(PutOutcome::Written)
     }
@@ -744,6 +803,54 @@ mod tests {
         assert_eq!(put(&mut part, &t2, &again, 2), PutOutcome::Written);
         let after = ReadView { snapshot: CommitTs(1), txn: t2.id() };
         assert_eq!(part.get(after, &key(1)), Some(row(2)));
+    }
+
+    #[test]
+    fn a_moved_row_is_not_skipped_by_a_writer_that_built_on_it() {
+        let mut part = Partition::default();
+        let loader = TxnStatus::new(TxnId(1));
+        part.insert(&loader, vec![(key(1), row(1)), (key(2), row(2))]).expect("insert");
+        loader.commit(CommitTs(1));
+        let mover = TxnStatus::new(TxnId(2));
+        let at1 = ReadView { snapshot: CommitTs(1), txn: mover.id() };
+        let Ok(Latest::Row(base)) = part.latest(at1, Isolation::ReadCommitted, mover.id(), &key(1))
+        else {
+            panic!("the mover builds on the loaded row")
+        };
+        // Moved out of key 1, and in at key 9 (the session's insert).
+        assert_eq!(
+            part.move_out(&mover, &key(1), &base, CommitTs(0)).expect("move"),
+            PutOutcome::Written
+        );
+        part.insert(&mover, vec![(key(9), row(1))]).expect("insert at the new key");
+        assert_eq!(part.get(at1, &key(1)), None);
+        assert_eq!(part.get(at1, &key(9)), Some(row(1)));
+        // A writer whose snapshot saw the row at key 1 waits for the mover, then fails.
+        let writer = TxnStatus::new(TxnId(3));
+        let mine = ReadView { snapshot: CommitTs(1), txn: writer.id() };
+        assert!(matches!(
+            part.latest(mine, Isolation::ReadCommitted, writer.id(), &key(1)),
+            Ok(Latest::Blocked(t)) if t == mover.id()
+        ));
+        mover.commit(CommitTs(2));
+        let err = part.latest(mine, Isolation::ReadCommitted, writer.id(), &key(1));
+        assert_eq!(
+            err.expect_err("40001").message,
+            "tuple to be locked was already moved to another key due to concurrent update"
+        );
+        let err = part.latest(mine, Isolation::RepeatableRead, writer.id(), &key(1));
+        assert_eq!(
+            err.expect_err("40001").message,
+            "could not serialize access due to concurrent update"
+        );
+        // A plain deletion is still skipped.
+        let deleter = TxnStatus::new(TxnId(4));
+        let at2 = ReadView { snapshot: CommitTs(2), txn: deleter.id() };
+        write(&mut part, &deleter, at2, Isolation::ReadCommitted, &key(2), None).expect("delete");
+        deleter.commit(CommitTs(3));
+        let late = ReadView { snapshot: CommitTs(2), txn: writer.id() };
+        let skipped = part.latest(late, Isolation::ReadCommitted, writer.id(), &key(2));
+        assert!(matches!(skipped, Ok(Latest::Skipped)));
     }
 
     #[test]

@@ -168,6 +168,7 @@ mod tests {
             status: frozen,
             row: Some(row(1, Some(20))),
             mode: crate::storage::mvcc::RowLockMode::Update,
+            moved: false,
         });
         ix.add_chain(&pk(1), &chain);
         let k10 = ix.key_of(&row(0, Some(10))).expect("key");

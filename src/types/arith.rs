@@ -197,12 +197,53 @@ pub(super) fn interval_arithmetic(how: Impl, op: BinaryOp, l: &Value, r: &Value)
     })
 }
 
-/// `->`, `->>`, `#>`, `#>>`, `@>`, `<@` on operands coerced as `ops.rs` resolved them.
+/// `&`, `|`, `#`, `<<`, `>>` on integers of the resolved type `result` (the shift
+/// count is int4). A shift count is taken modulo the width PostgreSQL's C shifts on
+/// (64 bits for int8, 32 for int4 and int2, whose operand C promotes to int), as the
+/// x86 machines PostgreSQL runs on do.
+pub(super) fn bitwise(op: BinaryOp, l: &Value, r: &Value, result: &DataType) -> Result<Value> {
+    let (Some(a), Some(b)) = (as_i64(l), as_i64(r)) else {
+        return Err(operand_mismatch(l, r));
+    };
+    let wide = *result == DataType::Int8;
+    let count = if wide { (b & 63) as u32 } else { (b & 31) as u32 };
+    let v = match op {
+        BinaryOp::BitAnd => a & b,
+        BinaryOp::BitOr => a | b,
+        BinaryOp::BitXor => a ^ b,
+        BinaryOp::ShiftLeft if wide => a.wrapping_shl(count),
+        BinaryOp::ShiftLeft => i64::from((a as i32).wrapping_shl(count)),
+        BinaryOp::ShiftRight if wide => a >> count,
+        BinaryOp::ShiftRight => i64::from((a as i32) >> count),
+        _ => return Err(operand_mismatch(l, r)),
+    };
+    Ok(match result {
+        DataType::Int2 => Value::Int2(v as i16),
+        DataType::Int4 => Value::Int4(v as i32),
+        _ => Value::Int8(v),
+    })
+}
+
+/// `->`, `->>`, `#>`, `#>>`, `@>`, `<@`, `?`, `?|`, `?&` on operands coerced as `ops.rs`
+/// resolved them.
 pub(super) fn json_operator(op: BinaryOp, l: &Value, r: &Value) -> Result<Value> {
     let Value::Jsonb(doc) = l else {
         return Err(operand_mismatch(l, r));
     };
     let found = match (op, r) {
+        (BinaryOp::JsonHasKey, Value::Text(key)) => return Ok(Value::Bool(doc.has_key(key))),
+        (BinaryOp::JsonHasAny | BinaryOp::JsonHasAll, Value::Array(keys)) => {
+            // NULL keys are ignored, as PostgreSQL's jsonb_exists_any/all do.
+            let mut keys = keys.iter().filter_map(|k| match k {
+                Value::Text(k) => Some(k.as_str()),
+                _ => None,
+            });
+            return Ok(Value::Bool(if op == BinaryOp::JsonHasAny {
+                keys.any(|k| doc.has_key(k))
+            } else {
+                keys.all(|k| doc.has_key(k))
+            }));
+        }
         (BinaryOp::JsonContains, Value::Jsonb(other)) => {
             return Ok(Value::Bool(doc.contains(other)))
         }

@@ -435,6 +435,17 @@ impl Jsonb {
         }
     }
 
+    /// `a ? key`: an object has the key, an array a string element equal to it, a
+    /// string scalar is it (PostgreSQL's `jsonb_exists`).
+    pub fn has_key(&self, key: &str) -> bool {
+        match self {
+            Jsonb::Object(pairs) => pairs.iter().any(|(k, _)| k == key),
+            Jsonb::Array(items) => items.iter().any(|v| matches!(v, Jsonb::String(s) if s == key)),
+            Jsonb::String(s) => s == key,
+            _ => false,
+        }
+    }
+
     /// `a @> b`, PostgreSQL's containment: objects contain the pairs of `b`, arrays
     /// contain each element of `b` somewhere, scalars are equal; a top-level array
     /// also contains a scalar element.

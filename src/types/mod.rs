@@ -204,6 +204,22 @@ pub enum BinaryOp {
     JsonContainedBy,
     /// `array[int]`: a subscript, resolved like an operator (NULL out of range).
     Subscript,
+    /// `&` on integers.
+    BitAnd,
+    /// `|` on integers.
+    BitOr,
+    /// `#` on integers.
+    BitXor,
+    /// `<<` on integers.
+    ShiftLeft,
+    /// `>>` on integers.
+    ShiftRight,
+    /// `jsonb ? text`: a top-level key (or string element) exists.
+    JsonHasKey,
+    /// `jsonb ?| text[]`: any of them exists.
+    JsonHasAny,
+    /// `jsonb ?& text[]`: all of them exist.
+    JsonHasAll,
 }
 
 impl Value {

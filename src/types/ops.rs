@@ -24,14 +24,17 @@
 //!   timestamp[tz] ± interval ─▶ timestamp[tz]    date ± interval ─▶ timestamp
 //!   timestamp - timestamp ─▶ interval            bytea || bytea ─▶ bytea
 //!   jsonb -> text|int ─▶ jsonb   ->> ─▶ text   #> / #>> text[]   @> / <@ jsonb ─▶ bool
+//!   jsonb ? text, jsonb ?| text[], jsonb ?& text[] ─▶ bool
 //!   T[] [int] ─▶ T                              (a subscript, NULL when out of range)
+//!   T[] || T[], T[] || T, T || T[] ─▶ T[]       (not strict: a NULL array is empty)
+//!   int & | # int ─▶ the wider int              int << >> int4 ─▶ the left int
 //! ```
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::arith::{
-    date_arithmetic, float_arithmetic, int_arithmetic, interval_arithmetic, json_operator,
+    bitwise, date_arithmetic, float_arithmetic, int_arithmetic, interval_arithmetic, json_operator,
     numeric_arithmetic, subscript,
 };
 use super::cast::cast;
@@ -63,7 +66,27 @@ impl BinaryOp {
             BinaryOp::JsonContains => "@>",
             BinaryOp::JsonContainedBy => "<@",
             BinaryOp::Subscript => "[]",
+            BinaryOp::BitAnd => "&",
+            BinaryOp::BitOr => "|",
+            BinaryOp::BitXor => "#",
+            BinaryOp::ShiftLeft => "<<",
+            BinaryOp::ShiftRight => ">>",
+            BinaryOp::JsonHasKey => "?",
+            BinaryOp::JsonHasAny => "?|",
+            BinaryOp::JsonHasAll => "?&",
         }
+    }
+
+    /// `&`, `|`, `#`, `<<`, `>>`.
+    fn is_bitwise(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::BitAnd
+                | BinaryOp::BitOr
+                | BinaryOp::BitXor
+                | BinaryOp::ShiftLeft
+                | BinaryOp::ShiftRight
+        )
     }
 
     /// True for `=`, `<>`, `<`, `<=`, `>`, `>=`.
@@ -100,8 +123,6 @@ pub(super) enum Impl {
     DateMinusDate,
     Concat,
     ByteaConcat,
-    /// array || array of the same element type.
-    ArrayConcat,
     /// interval ± interval, interval × ÷ float8, float8 × interval.
     IntervalArith,
     /// timestamp ± interval (either order for +).
@@ -110,6 +131,10 @@ pub(super) enum Impl {
     TimestampDiff,
     /// The jsonb operators.
     Json,
+    /// The bitwise operators on integers.
+    Bits,
+    /// `||` on arrays: array || array, array || element, element || array.
+    ArrayConcat,
     Subscript,
 
     /// `blank_padded`: bpchar semantics, trailing blanks ignored.
@@ -227,10 +252,24 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
             .with_hint("Could not choose a best candidate operator. You might need to add explicit type casts."))
         }
         (DataType::Unknown, DataType::Unknown) => (DataType::Text, DataType::Text),
-        (l, DataType::Unknown) if op.is_json_lookup() => (l, DataType::Text),
-        (l, DataType::Unknown) if matches!(op, BinaryOp::JsonPath | BinaryOp::JsonPathText) => {
+        (l, DataType::Unknown) if op.is_json_lookup() || op == BinaryOp::JsonHasKey => {
+            (l, DataType::Text)
+        }
+        (l, DataType::Unknown)
+            if matches!(
+                op,
+                BinaryOp::JsonPath
+                    | BinaryOp::JsonPathText
+                    | BinaryOp::JsonHasAny
+                    | BinaryOp::JsonHasAll
+            ) =>
+        {
             (l, DataType::Array(Box::new(DataType::Text)))
         }
+        // `array || 'literal'`: the literal is an array of the same type, as
+        // PostgreSQL's anyarray || anyarray is preferred.
+        (l @ DataType::Array(_), DataType::Unknown) if op == BinaryOp::Concat => (l.clone(), l),
+        (DataType::Unknown, r @ DataType::Array(_)) if op == BinaryOp::Concat => (r.clone(), r),
         (l, DataType::Unknown) if op == BinaryOp::Subscript => (l, DataType::Int4),
         (DataType::Unknown, DataType::Bytea) | (DataType::Bytea, DataType::Unknown)
             if op == BinaryOp::Concat =>
@@ -261,18 +300,21 @@ fn resolve(op: BinaryOp, left: &DataType, right: &DataType) -> Result<Resolved> 
     if let Some(found) = resolve_special(op, &l, &r) {
         return found.ok_or_else(|| no_operator(op, left, right));
     }
-    if op == BinaryOp::Concat {
-        if let (DataType::Array(a), DataType::Array(b)) = (&l, &r) {
-            if a.without_modifier() == b.without_modifier() {
-                let ty = l.without_modifier();
-                return resolved(ty.clone(), ty.clone(), ty, Impl::ArrayConcat);
+    if op.is_bitwise() {
+        let shift = matches!(op, BinaryOp::ShiftLeft | BinaryOp::ShiftRight);
+        return match (int_width(&l), int_width(&r)) {
+            // int2/int4/int8 << int4 (an int2 count widens to int4; an int8 one cannot).
+            (Some(_), Some(2 | 4)) if shift => resolved(l.clone(), DataType::Int4, l, Impl::Bits),
+            (Some(_), Some(_)) if !shift => {
+                let ty = arithmetic_type(&l, &r);
+                resolved(ty.clone(), ty.clone(), ty, Impl::Bits)
             }
-        }
+            _ => Err(no_operator(op, left, right)),
+        };
+    }
+    if op == BinaryOp::Concat {
         if matches!(l, DataType::Array(_)) || matches!(r, DataType::Array(_)) {
-            return Err(Error::new(
-                ErrorKind::FeatureNotSupported,
-                "array concatenation other than of two arrays of one type is not supported yet",
-            ));
+            return array_concat_type(&l, &r).ok_or_else(|| no_operator(op, left, right));
         }
         if !l.is_string() && !r.is_string() {
             return Err(no_operator(op, left, right));
@@ -348,6 +390,12 @@ fn resolve_special(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Option<Re
         (BinaryOp::JsonContains | BinaryOp::JsonContainedBy, T::Jsonb, T::Jsonb) => {
             found(l, r, T::Bool, Impl::Json)
         }
+        (BinaryOp::JsonHasKey, T::Jsonb, r) if r.is_string() => {
+            found(l, &T::Text, T::Bool, Impl::Json)
+        }
+        (BinaryOp::JsonHasAny | BinaryOp::JsonHasAll, T::Jsonb, T::Array(e)) if e.is_string() => {
+            found(l, &T::Array(Box::new(T::Text)), T::Bool, Impl::Json)
+        }
         (BinaryOp::Subscript, T::Array(elem), r) if int_width(r).is_some() => {
             found(l, &T::Int8, elem.as_ref().clone(), Impl::Subscript)
         }
@@ -360,12 +408,40 @@ fn resolve_special(op: BinaryOp, l: &DataType, r: &DataType) -> Option<Option<Re
             | BinaryOp::JsonPathText
             | BinaryOp::JsonContains
             | BinaryOp::JsonContainedBy
+            | BinaryOp::JsonHasKey
+            | BinaryOp::JsonHasAny
+            | BinaryOp::JsonHasAll
             | BinaryOp::Subscript,
             _,
             _,
         ) => Some(None),
         _ => None,
     }
+}
+
+/// `||` with an array on either side: `T[] || T[]`, `T[] || T`, `T || T[]`, the
+/// element coerced to the array's element type as PostgreSQL's anycompatible does.
+fn array_concat_type(l: &DataType, r: &DataType) -> Option<Resolved> {
+    use DataType as T;
+    let common = |a: &T, b: &T| -> Option<T> {
+        if a == b {
+            Some(a.clone())
+        } else if is_number(a) && is_number(b) {
+            Some(arithmetic_type(a, b))
+        } else if a.is_string() && b.is_string() {
+            Some(T::Text)
+        } else {
+            None
+        }
+    };
+    let elem = match (l, r) {
+        (T::Array(a), T::Array(b)) => common(a, b)?,
+        (T::Array(a), b) | (b, T::Array(a)) => common(a, b)?,
+        _ => return None,
+    };
+    let array = T::Array(Box::new(elem.clone()));
+    let side = |t: &T| if matches!(t, T::Array(_)) { array.clone() } else { elem.clone() };
+    Some(Resolved { left: side(l), right: side(r), result: array.clone(), how: Impl::ArrayConcat })
 }
 
 /// Interval arithmetic and `timestamp - timestamp`.
@@ -440,13 +516,7 @@ pub fn binary_op(
     right_ty: &DataType,
 ) -> Result<Value> {
     if left.is_null() || right.is_null() {
-        // array_cat is not strict: NULL || a is a.
-        let arrays = matches!((left_ty, right_ty), (DataType::Array(_), DataType::Array(_)));
-        if op == BinaryOp::Concat && arrays {
-            resolve(op, left_ty, right_ty)?;
-            return Ok(if left.is_null() { right.clone() } else { left.clone() });
-        }
-        return Ok(Value::Null);
+        return concat_null_array(op, left, left_ty, right, right_ty);
     }
     let resolved = resolve(op, left_ty, right_ty)?;
     let l = coerce(left, left_ty, &resolved.left)?;
@@ -473,16 +543,20 @@ pub fn binary_op(
             interval_arithmetic(resolved.how, op, &l, &r)
         }
         Impl::Json => json_operator(op, &l, &r),
+        Impl::Bits => bitwise(op, &l, &r, &resolved.result),
+        Impl::ArrayConcat => {
+            let items = |v: &Value, ty: &DataType| match (v, ty) {
+                (Value::Array(items), DataType::Array(_)) => items.clone(),
+                (other, _) => vec![other.clone()],
+            };
+            let mut out = items(&l, &resolved.left);
+            out.extend(items(&r, &resolved.right));
+            Ok(Value::Array(out))
+        }
         Impl::Subscript => subscript(&l, &r),
 
         Impl::ByteaConcat => match (l.as_ref(), r.as_ref()) {
             (Value::Bytea(a), Value::Bytea(b)) => Ok(Value::Bytea([a.as_slice(), b].concat())),
-            _ => Err(operand_mismatch(&l, &r)),
-        },
-        Impl::ArrayConcat => match (l.as_ref(), r.as_ref()) {
-            (Value::Array(a), Value::Array(b)) => {
-                Ok(Value::Array(a.iter().chain(b.iter()).cloned().collect()))
-            }
             _ => Err(operand_mismatch(&l, &r)),
         },
         Impl::Concat => {
@@ -507,6 +581,36 @@ pub fn binary_op(
             }))
         }
     }
+}
+
+/// A NULL operand gives NULL, except in `||` with an array, which PostgreSQL's
+/// array_cat / array_append / array_prepend do not make strict: a NULL array is an
+/// empty one (two NULL arrays give NULL), a NULL element is appended.
+fn concat_null_array(
+    op: BinaryOp,
+    left: &Value,
+    left_ty: &DataType,
+    right: &Value,
+    right_ty: &DataType,
+) -> Result<Value> {
+    let is_array = |t: &DataType| matches!(t, DataType::Array(_));
+    if op != BinaryOp::Concat || !(is_array(left_ty) || is_array(right_ty)) {
+        return Ok(Value::Null);
+    }
+    let resolved = resolve(op, left_ty, right_ty)?;
+    // Each side as its resolved type: the array's, or the element's.
+    let side = |v: &Value, ty: &DataType, to: &DataType| -> Result<Option<Vec<Value>>> {
+        Ok(match (coerce(v, ty, to)?.into_owned(), is_array(to)) {
+            (Value::Null, true) => None,
+            (Value::Array(items), true) => Some(items),
+            (other, true) => return Err(operand_mismatch(&other, v)),
+            (element, false) => Some(vec![element]),
+        })
+    };
+    Ok(match (side(left, left_ty, &resolved.left)?, side(right, right_ty, &resolved.right)?) {
+        (None, None) => Value::Null,
+        (a, b) => Value::Array(a.into_iter().chain(b).flatten().collect()),
+    })
 }
 
 pub(super) fn operand_mismatch(l: &Value, r: &Value) -> Error {

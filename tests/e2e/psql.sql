@@ -133,3 +133,34 @@ DROP SCHEMA fx;
 DROP SCHEMA fx CASCADE;
 \d fx_c
 DROP TABLE fx_c, fx_d;
+-- Relations in schemas, listed and described by psql (issue 3).
+CREATE SCHEMA cat_s;
+CREATE TABLE cat_s.st (id serial PRIMARY KEY, name text UNIQUE, qty int CHECK (qty > 0));
+CREATE INDEX st_qty_idx ON cat_s.st (qty);
+CREATE TABLE cat_s.sc (id int PRIMARY KEY, st_id int REFERENCES cat_s.st (id));
+CREATE TABLE cat_pub (a int);
+CREATE TABLE st (b text);
+CREATE VIEW cat_s.sv AS SELECT id FROM cat_s.st;
+CREATE SEQUENCE cat_s.sq;
+\dt
+\dt cat_s.*
+\dt *.st
+\d cat_s.st
+\d cat_s.sc
+\d cat_s.sv
+\di cat_s.*
+\dv cat_s.*
+\ds cat_s.*
+SET search_path = cat_s, public;
+\dt
+\di
+\dv
+\ds
+\d st
+\d public.st
+\d
+RESET search_path;
+DROP VIEW cat_s.sv;
+DROP TABLE cat_s.sc, cat_s.st, st, cat_pub;
+DROP SEQUENCE cat_s.sq;
+DROP SCHEMA cat_s;

@@ -9,8 +9,10 @@ use super::oids::{self, Derived};
 use super::regcast::{reg_in, reg_out, RegKind};
 use super::relations::{column_list, foreign_key_def, index_def, secondary};
 use super::rows::{type_row, POSTGRES_ROLE_OID};
+use super::visibility::{is_visible, relation_of, shown_name};
 use crate::catalog::{
-    type_with_modifier, Catalog, TableDef, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID,
+    type_with_modifier, Catalog, SearchPath, TableDef, PG_CATALOG_NAMESPACE_OID,
+    PUBLIC_NAMESPACE_OID,
 };
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -24,8 +26,11 @@ pub enum CatalogFunc {
     GetUserById,
     /// pg_encoding_to_char(int4) → name.
     EncodingToChar,
-    /// pg_table_is_visible(oid) → bool.
+    /// pg_table_is_visible(oid) → bool: the relation is the first of its name on the
+    /// search path (`visibility.rs`); NULL for an oid that names none.
     TableIsVisible,
+    /// pg_type_is_visible(oid) → bool.
+    TypeIsVisible,
     /// format_type(oid, int4) → text.
     FormatType,
     /// pg_get_expr(pg_node_tree, oid [, bool]) → text.
@@ -94,6 +99,7 @@ impl CatalogFunc {
             ("pg_get_userbyid", 1) => (C::GetUserById, Name, vec![oid()]),
             ("pg_encoding_to_char", 1) => (C::EncodingToChar, Name, vec![Some(Int4)]),
             ("pg_table_is_visible", 1) => (C::TableIsVisible, Bool, vec![oid()]),
+            ("pg_type_is_visible", 1) => (C::TypeIsVisible, Bool, vec![oid()]),
             ("format_type", 2) => (C::FormatType, Text, vec![oid(), Some(Int4)]),
             ("pg_get_expr", 2 | 3) => {
                 (C::GetExpr, Text, vec![Some(Text), oid(), Some(Bool)][..n].to_vec())
@@ -166,6 +172,8 @@ impl CatalogFunc {
             Some(Value::Oid(o)) => *o,
             _ => 0,
         };
+        let public = SearchPath::public();
+        let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
         Ok(match self {
             C::GetUserById => Value::Text(if oid(0) == POSTGRES_ROLE_OID {
                 "postgres".to_owned()
@@ -179,7 +187,15 @@ impl CatalogFunc {
                 Value::Int4(0) => "SQL_ASCII".to_owned(),
                 _ => String::new(),
             }),
-            C::TableIsVisible => Value::Bool(true),
+            C::TableIsVisible => match engine.and_then(|e| Some((e, relation_of(e, oid(0))?))) {
+                Some((e, (schema, name))) => Value::Bool(is_visible(e, path, &schema, &name)),
+                None => Value::Null,
+            },
+            C::TypeIsVisible => match type_row(oid(0)) {
+                // Every type troupe has is a built-in one, in pg_catalog.
+                Some(_) => Value::Bool(true),
+                None => Value::Null,
+            },
             C::FormatType => {
                 let typmod = match args[1] {
                     Value::Int4(m) => m,
@@ -194,18 +210,16 @@ impl CatalogFunc {
                     _ => 0,
                 };
                 let pretty = matches!(args.get(2), Some(Value::Bool(true)));
-                indexdef(lookup(catalog, oid(0)), column, pretty)
+                indexdef(lookup(catalog, oid(0)), column, pretty, Shown { engine, path })
             }
-            C::GetConstraintDef => constraintdef(catalog, lookup(catalog, oid(0))),
+            C::GetConstraintDef => {
+                constraintdef(catalog, lookup(catalog, oid(0)), Shown { engine, path })
+            }
             C::RegIn(kind, missing_ok) => match &args[0] {
-                Value::Text(name) => {
-                    let public = crate::catalog::SearchPath::public();
-                    let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
-                    reg_in(kind, name, engine, path, missing_ok)?
-                }
+                Value::Text(name) => reg_in(kind, name, engine, path, missing_ok)?,
                 _ => Value::Null,
             },
-            C::RegOut(kind) => Value::Text(reg_out(kind, oid(0), engine)),
+            C::RegOut(kind) => Value::Text(reg_out(kind, oid(0), engine, path)),
             C::StatisticsObjDefColumns => Value::Null,
             C::CurrentSetting => Value::Null,
             C::SetConfig => return Err(super::settings::set_config_refused()),
@@ -218,12 +232,14 @@ impl CatalogFunc {
                 match (view, catalog) {
                     (Some(v), Some(c)) => {
                         // Not pretty: always qualified (generate_qualified_relation_name).
+                        let shown = Shown { engine, path };
                         let to = if pretty {
-                            quote_relation(&v.schema, &v.name)
+                            shown.name(&v.schema, &v.name)
                         } else {
                             format!("{}.{}", quote_ident(&v.schema), quote_ident(&v.name))
                         };
-                        let query = super::viewdef::viewdef(c, &v, pretty)?;
+                        let query =
+                            super::viewdef::viewdef(c, &v, pretty, &|s, n| shown.name(s, n))?;
                         Value::Text(format!(
                             "CREATE RULE \"_RETURN\" AS\n    ON SELECT TO {to} DO INSTEAD {query}"
                         ))
@@ -249,8 +265,6 @@ impl CatalogFunc {
                     (Value::Oid(o), Some(c)) => c.views().into_iter().find(|v| v.oid == *o),
                     (Value::Text(name), Some(c)) => {
                         // The name is looked up as regclass input is (42P01 if none).
-                        let public = crate::catalog::SearchPath::public();
-                        let path = facts.sequences.as_ref().map_or(&public, |a| &a.path);
                         match reg_in(RegKind::Class, name, engine, path, false)? {
                             Value::Oid(o) => c.views().into_iter().find(|v| v.oid == o),
                             _ => None,
@@ -261,7 +275,12 @@ impl CatalogFunc {
                 // pretty: `true`, or a wrap column (an int4).
                 let pretty = matches!(args.get(1), Some(Value::Bool(true) | Value::Int4(_)));
                 match (view, catalog) {
-                    (Some(v), Some(c)) => Value::Text(super::viewdef::viewdef(c, &v, pretty)?),
+                    (Some(v), Some(c)) => {
+                        let shown = Shown { engine, path };
+                        Value::Text(super::viewdef::viewdef(c, &v, pretty, &|s, n| {
+                            shown.name(s, n)
+                        })?)
+                    }
                     _ => Value::Null,
                 }
             }
@@ -299,6 +318,7 @@ fn indexdef(
     found: Option<(std::sync::Arc<TableDef>, Derived)>,
     column: i32,
     pretty: bool,
+    shown: Shown<'_>,
 ) -> Value {
     let Some((t, d)) = found else { return Value::Null };
     let (name, columns, unique) = match d {
@@ -318,13 +338,19 @@ fn indexdef(
             None => Value::Text(String::new()),
         };
     }
-    Value::Text(index_def(&t, &name, &columns, unique, pretty))
+    let table = if pretty {
+        shown.name(&t.schema, &t.name)
+    } else {
+        format!("{}.{}", quote_ident(&t.schema), quote_ident(&t.name))
+    };
+    Value::Text(index_def(&t, &name, &columns, unique, &table))
 }
 
 /// `pg_get_constraintdef(oid)`: `PRIMARY KEY (…)`, `UNIQUE (…)`, `CHECK (…)`.
 fn constraintdef(
     catalog: Option<&Catalog>,
     found: Option<(std::sync::Arc<TableDef>, Derived)>,
+    shown: Shown<'_>,
 ) -> Value {
     let Some((t, d)) = found else { return Value::Null };
     match d {
@@ -343,11 +369,29 @@ fn constraintdef(
         Derived::ForeignKey(_, n) => match t.foreign_keys.get(n) {
             Some(fk) => {
                 let parent = catalog.and_then(|c| c.table(&fk.parent_schema, &fk.parent));
-                Value::Text(foreign_key_def(&t, fk, parent.as_deref()))
+                let parent_name = shown.name(&fk.parent_schema, &fk.parent);
+                Value::Text(foreign_key_def(&t, fk, parent.as_deref(), &parent_name))
             }
             None => Value::Null,
         },
         Derived::PkeyIndex(_) | Derived::Index(..) => Value::Null,
+    }
+}
+
+/// How relation names are printed: qualified where not visible on the session's
+/// path (`visibility.rs`); bare where no session is.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    engine: Option<&'a Engine>,
+    path: &'a SearchPath,
+}
+
+impl Shown<'_> {
+    fn name(self, schema: &str, name: &str) -> String {
+        match self.engine {
+            Some(e) => shown_name(e, self.path, schema, name),
+            None => quote_ident(name),
+        }
     }
 }
 
@@ -366,17 +410,6 @@ fn lookup(catalog: Option<&Catalog>, oid: u32) -> Option<(std::sync::Arc<TableDe
     Some((t, d))
 }
 
-/// A relation's name as PostgreSQL's messages and deparsers print it: quoted,
-/// qualified unless in public (troupe's stand-in for "visible in the search path",
-/// as `pg_table_is_visible`).
-pub fn quote_relation(schema: &str, name: &str) -> String {
-    if schema == crate::catalog::PUBLIC {
-        quote_ident(name)
-    } else {
-        format!("{}.{}", quote_ident(schema), quote_ident(name))
-    }
-}
-
 /// An identifier as PostgreSQL's deparser prints it (quoted unless plain lower case).
 pub fn quote_ident(s: &str) -> String {
     let plain = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
@@ -389,12 +422,15 @@ pub fn quote_ident(s: &str) -> String {
 }
 
 /// A column default as `pg_get_expr` prints it: string literals carry their cast
-/// (`'none'::character varying`), `nextval` its regclass cast; anything else is the
-/// stored text. (A real deparser would print every expression PostgreSQL's way; these
-/// are the forms defaults take in practice.)
-pub fn default_text(expr: &str, ty: &DataType) -> String {
+/// (`'none'::character varying`), `nextval` its regclass cast, and a regclass
+/// literal (bound to a schema at creation: `session/defaults.rs`) the relation as
+/// `relation` prints it (bare where visible); anything else is the stored text. (A
+/// real deparser would print every expression PostgreSQL's way; these are the forms
+/// defaults take in practice.)
+pub fn default_text(expr: &str, ty: &DataType, relation: &dyn Fn(&str) -> String) -> String {
     let e = expr.trim();
     if let Some(rest) = e.strip_prefix("nextval('") {
+        // Stored before defaults were bound at creation.
         if let Some(name) = rest.strip_suffix("')") {
             return format!("nextval('{name}'::regclass)");
         }
@@ -402,7 +438,22 @@ pub fn default_text(expr: &str, ty: &DataType) -> String {
     if is_string_literal(e) {
         return format!("{e}::{}", ty.without_modifier().display_name());
     }
-    e.to_owned()
+    regclass_literals(e, relation)
+}
+
+/// `text` with each `'name'::regclass` literal's name replaced by `relation(name)`.
+fn regclass_literals(text: &str, relation: &dyn Fn(&str) -> String) -> String {
+    static LITERAL: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) =
+        LITERAL.get_or_init(|| regex::Regex::new(r"'((?:[^']|'')*)'::(?i:regclass)").ok())
+    else {
+        return text.to_owned();
+    };
+    re.replace_all(text, |c: &regex::Captures<'_>| {
+        let name = relation(&c[1].replace("''", "'"));
+        format!("'{}'::regclass", name.replace('\'', "''"))
+    })
+    .into_owned()
 }
 
 fn is_string_literal(e: &str) -> bool {
@@ -476,14 +527,19 @@ mod tests {
 
     #[test]
     fn defaults_print_like_pg_get_expr() {
+        let bare = |n: &str| n.rsplit('.').next().unwrap_or(n).to_owned();
         assert_eq!(
-            default_text("'none'", &DataType::Varchar(Some(20))),
+            default_text("'none'", &DataType::Varchar(Some(20)), &bare),
             "'none'::character varying"
         );
-        assert_eq!(default_text("1", &DataType::Int4), "1");
+        assert_eq!(default_text("1", &DataType::Int4, &bare), "1");
         assert_eq!(
-            default_text("nextval('t_id_seq')", &DataType::Int4),
+            default_text("nextval('t_id_seq')", &DataType::Int4, &bare),
             "nextval('t_id_seq'::regclass)"
+        );
+        assert_eq!(
+            default_text("nextval('s.t_id_seq'::REGCLASS) + 1", &DataType::Int8, &bare),
+            "nextval('t_id_seq'::regclass) + 1"
         );
         assert_eq!(check_text("(qty > 0)"), "qty > 0");
         assert_eq!(check_text("(a > 0) AND (b > 0)"), "(a > 0) AND (b > 0)");

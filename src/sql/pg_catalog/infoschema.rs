@@ -18,10 +18,10 @@
 //!   different text.
 
 use super::funcs::default_text;
-use super::relations::columns_named_in;
+use super::relations::{columns_named_in, namespace_oid};
 use super::rows::type_row;
 use super::Sources;
-use crate::catalog::{Column, FkAction, ForeignKeyDef, Identity, TableDef, PUBLIC_NAMESPACE_OID};
+use crate::catalog::{Column, FkAction, ForeignKeyDef, Identity, TableDef};
 use crate::types::{DataType, Value};
 use std::sync::Arc;
 
@@ -200,15 +200,16 @@ impl InfoView {
         let tables = src.catalog.all();
         match self {
             InfoView::Tables => {
-                let row = |name: &str, kind: &str, insertable: &str| {
-                    let mut r = vec![text(db), text("public"), text(name), text(kind)];
+                let row = |schema: &str, name: &str, kind: &str, insertable: &str| {
+                    let mut r = vec![text(db), text(schema), text(name), text(kind)];
                     r.extend(std::iter::repeat_n(Value::Null, 5));
                     r.extend([text(insertable), text("NO"), Value::Null]);
                     r
                 };
                 let mut out: Vec<_> =
-                    tables.iter().map(|t| row(&t.name, "BASE TABLE", "YES")).collect();
-                out.extend(src.catalog.views().iter().map(|v| row(&v.name, "VIEW", "NO")));
+                    tables.iter().map(|t| row(&t.schema, &t.name, "BASE TABLE", "YES")).collect();
+                let views = src.catalog.views();
+                out.extend(views.iter().map(|v| row(&v.schema, &v.name, "VIEW", "NO")));
                 out
             }
             InfoView::Views => src
@@ -216,14 +217,14 @@ impl InfoView {
                 .views()
                 .iter()
                 .map(|v| {
-                    let mut r = vec![text(db), text("public"), text(&v.name), text("NONE")];
+                    let mut r = vec![text(db), text(&v.schema), text(&v.name), text("NONE")];
                     r.extend([text("NO"), text("NO"), text("NO")]);
                     r
                 })
                 .collect(),
             InfoView::ReferentialConstraints => tables
                 .iter()
-                .flat_map(|t| t.foreign_keys.iter().map(|fk| referential_row(db, fk, &tables)))
+                .flat_map(|t| t.foreign_keys.iter().map(|fk| referential_row(db, t, fk, &tables)))
                 .collect(),
             InfoView::ConstraintColumnUsage => {
                 tables.iter().flat_map(|t| column_usage_rows(db, t, &tables)).collect()
@@ -232,7 +233,11 @@ impl InfoView {
                 let mut out: Vec<_> = tables
                     .iter()
                     .flat_map(|t| {
-                        t.columns.iter().enumerate().map(|c| column_row(db, &t.name, false, c, src))
+                        let rel = (t.schema.as_str(), t.name.as_str());
+                        t.columns
+                            .iter()
+                            .enumerate()
+                            .map(move |c| column_row(db, rel, false, c, src))
                     })
                     .collect();
                 for v in src.catalog.views() {
@@ -241,8 +246,9 @@ impl InfoView {
                         .iter()
                         .map(|c| Column::new(&c.name, c.ty.clone(), false))
                         .collect();
+                    let rel = (v.schema.as_str(), v.name.as_str());
                     out.extend(
-                        columns.iter().enumerate().map(|c| column_row(db, &v.name, true, c, src)),
+                        columns.iter().enumerate().map(|c| column_row(db, rel, true, c, src)),
                     );
                 }
                 out
@@ -264,7 +270,7 @@ impl InfoView {
                 .collect()
             }
             InfoView::TableConstraints => {
-                tables.iter().flat_map(|t| constraint_rows(db, t)).collect()
+                tables.iter().flat_map(|t| constraint_rows(db, t, src)).collect()
             }
             InfoView::KeyColumnUsage => tables
                 .iter()
@@ -283,8 +289,8 @@ impl InfoView {
                     });
                     unique.chain(foreign).flat_map(move |(name, columns, positions)| {
                         columns.into_iter().enumerate().map(move |(k, c)| {
-                            let mut r = vec![text(db), text("public"), text(&name)];
-                            r.extend([text(db), text("public"), text(&t.name)]);
+                            let mut r = vec![text(db), text(&t.schema), text(&name)];
+                            r.extend([text(db), text(&t.schema), text(&t.name)]);
                             r.push(text(&t.columns[c].name));
                             r.push(Value::Int4(k as i32 + 1));
                             let position =
@@ -323,10 +329,10 @@ fn keys(t: &TableDef) -> Vec<(String, Vec<usize>)> {
     out
 }
 
-fn constraint_rows(db: &str, t: &TableDef) -> Vec<Vec<Value>> {
+fn constraint_rows(db: &str, t: &TableDef, src: &Sources<'_>) -> Vec<Vec<Value>> {
     let row = |name: &str, kind: &str, nulls: Value| {
-        let mut r = vec![text(db), text("public"), text(name)];
-        r.extend([text(db), text("public"), text(&t.name), text(kind)]);
+        let mut r = vec![text(db), text(&t.schema), text(name)];
+        r.extend([text(db), text(&t.schema), text(&t.name), text(kind)]);
         r.extend([text("NO"), text("NO"), text("YES"), nulls]);
         r
     };
@@ -345,9 +351,9 @@ fn constraint_rows(db: &str, t: &TableDef) -> Vec<Vec<Value>> {
     }
     // PostgreSQL 15 lists each NOT NULL column as a CHECK constraint with a made-up
     // name: <namespace oid>_<table oid>_<attnum>_not_null.
-    for (i, c) in t.columns.iter().enumerate().filter(|(_, c)| c.not_null) {
-        let _ = c;
-        let name = format!("{}_{}_{}_not_null", PUBLIC_NAMESPACE_OID, t.oid, i + 1);
+    let namespace = namespace_oid(src.catalog, &t.schema);
+    for (i, _) in t.columns.iter().enumerate().filter(|(_, c)| c.not_null) {
+        let name = format!("{}_{}_{}_not_null", namespace, t.oid, i + 1);
         out.push(row(&name, "CHECK", Value::Null));
     }
     out
@@ -376,9 +382,16 @@ fn rule(action: FkAction) -> Value {
     })
 }
 
-fn referential_row(db: &str, fk: &ForeignKeyDef, tables: &[Arc<TableDef>]) -> Vec<Value> {
+/// One referential_constraints row: foreign key `fk` of `t`.
+fn referential_row(
+    db: &str,
+    t: &TableDef,
+    fk: &ForeignKeyDef,
+    tables: &[Arc<TableDef>],
+) -> Vec<Value> {
     let key = referenced_key(fk, tables).map_or(Value::Null, |(name, _)| text(&name));
-    let mut r = vec![text(db), text("public"), text(&fk.name), text(db), text("public"), key];
+    let mut r = vec![text(db), text(&t.schema), text(&fk.name)];
+    r.extend([text(db), text(&fk.parent_schema), key]);
     r.extend([text("NONE"), rule(fk.on_update), rule(fk.on_delete)]);
     r
 }
@@ -387,9 +400,9 @@ fn referential_row(db: &str, fk: &ForeignKeyDef, tables: &[Arc<TableDef>]) -> Ve
 /// PRIMARY KEY, UNIQUE and CHECK, the referenced ones (of the parent) for a FOREIGN KEY.
 fn column_usage_rows(db: &str, t: &TableDef, tables: &[Arc<TableDef>]) -> Vec<Vec<Value>> {
     let row = |table: &TableDef, column: usize, constraint: &str| {
-        let mut r = vec![text(db), text("public"), text(&table.name)];
+        let mut r = vec![text(db), text(&table.schema), text(&table.name)];
         r.push(text(&table.columns[column].name));
-        r.extend([text(db), text("public"), text(constraint)]);
+        r.extend([text(db), text(&t.schema), text(constraint)]);
         r
     };
     let mut out = Vec::new();
@@ -449,7 +462,7 @@ fn type_facts(ty: &DataType) -> TypeFacts {
 /// columns are not updatable (troupe does not write through views).
 fn column_row(
     db: &str,
-    rel: &str,
+    (schema, rel): (&str, &str),
     view: bool,
     (i, c): (usize, &Column),
     src: &Sources<'_>,
@@ -457,19 +470,19 @@ fn column_row(
     let (data_type, len, octets, precision, radix, scale, datetime) = type_facts(&c.ty);
     let udt = type_row(c.ty.oid()).map_or_else(String::new, |r| r.1.to_owned());
     let default = match (&c.default, c.identity) {
-        (Some(d), None) => text(&default_text(d, &c.ty)),
+        (Some(d), None) => text(&default_text(d, &c.ty, &|n| src.shown_regclass(n))),
         _ => Value::Null,
     };
-    let mut r = vec![text(db), text("public"), text(rel), text(&c.name)];
+    let mut r = vec![text(db), text(schema), text(rel), text(&c.name)];
     r.extend([Value::Int4(i as i32 + 1), default, yes_no(!c.not_null), text(&data_type)]);
     r.extend([int(len), int(octets), int(precision), int(radix), int(scale), int(datetime)]);
     r.extend([Value::Null, Value::Null, Value::Null]);
     r.extend([text(db), text("pg_catalog"), text(&udt)]);
     r.push(yes_no(c.identity.is_some()));
-    let seq = src
-        .sequences
-        .iter()
-        .find(|s| s.owned_by.as_ref().is_some_and(|(tb, col)| tb == rel && *col == c.name));
+    let seq = src.sequences.iter().find(|s| {
+        s.schema == schema
+            && s.owned_by.as_ref().is_some_and(|(tb, col)| tb == rel && *col == c.name)
+    });
     match (c.identity, seq) {
         (Some(kind), Some(s)) => {
             r.push(text(match kind {

@@ -17,7 +17,7 @@
 //! text, not as the 4-byte oid PostgreSQL sends; no driver we know asks for that.
 
 use super::funcs::{format_type, CatalogFunc};
-use super::{oids, VirtualTable};
+use super::{oids, visibility, VirtualTable};
 use crate::catalog::{namespace, SearchPath, PG_CATALOG_NAMESPACE_OID, PUBLIC_NAMESPACE_OID};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -185,13 +185,13 @@ fn namespace_oid(name: &str) -> Option<u32> {
 
 /// `oid::regclass::text` etc.: the object's name, or the number if no object has it
 /// (as PostgreSQL prints a dangling oid).
-pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>) -> String {
+pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>, path: &SearchPath) -> String {
     if oid == 0 {
         // PostgreSQL's regclassout (and the others) print InvalidOid as "-".
         return "-".to_owned();
     }
     let name = match kind {
-        RegKind::Class => class_name(oid, engine),
+        RegKind::Class => class_name(oid, engine, path),
         RegKind::Type => Some(format_type(oid, -1)).filter(|n| n != "???" && !n.starts_with('_')),
         RegKind::Namespace => match oid {
             PG_CATALOG_NAMESPACE_OID => Some("pg_catalog".to_owned()),
@@ -205,64 +205,93 @@ pub fn reg_out(kind: RegKind, oid: u32, engine: Option<&Engine>) -> String {
     name.unwrap_or_else(|| oid.to_string())
 }
 
-fn class_name(oid: u32, engine: Option<&Engine>) -> Option<String> {
-    let quote = super::funcs::quote_ident;
-    if let Some(engine) = engine {
-        let shown = super::funcs::quote_relation;
-        for t in engine.catalog.all() {
-            if t.oid == oid {
-                return Some(shown(&t.schema, &t.name));
-            }
-            if t.primary_key.is_some() && oids::pkey_index(t.oid) == oid {
-                return Some(quote(&t.pkey_name()));
-            }
-            for (n, ix) in t.indexes.iter().enumerate() {
-                if oids::index(t.oid, n) == oid {
-                    return Some(quote(&ix.name));
-                }
-            }
+/// A relation's name as regclass output prints it: qualified only when the relation
+/// is not visible on `path` (see `visibility.rs`).
+fn class_name(oid: u32, engine: Option<&Engine>, path: &SearchPath) -> Option<String> {
+    match engine {
+        Some(engine) => {
+            let (schema, name) = visibility::relation_of(engine, oid)?;
+            Some(visibility::shown_name(engine, path, &schema, &name))
         }
-        if let Some(s) = engine.sequences.all().iter().find(|s| s.def.oid == oid) {
-            return Some(shown(&s.def.schema, &s.def.name));
-        }
-        if let Some(v) = engine.catalog.views().into_iter().find(|v| v.oid == oid) {
-            return Some(shown(&v.schema, &v.name));
-        }
+        None => system_view_name(oid).map(str::to_owned),
     }
-    Some(view_name(oid)).filter(|n| !n.is_empty()).map(str::to_owned)
 }
 
-fn view_name(oid: u32) -> &'static str {
-    match oid {
-        1259 => "pg_class",
-        2615 => "pg_namespace",
-        1249 => "pg_attribute",
-        1247 => "pg_type",
-        2610 => "pg_index",
-        2606 => "pg_constraint",
-        2604 => "pg_attrdef",
-        1262 => "pg_database",
-        2601 => "pg_am",
-        _ => "",
-    }
+/// The names of the system views (pg_catalog's, then information_schema's).
+const SYSTEM_VIEWS: &[&str] = &[
+    "pg_class",
+    "pg_namespace",
+    "pg_partitioned_table",
+    "pg_inherits",
+    "pg_database",
+    "pg_attribute",
+    "pg_attrdef",
+    "pg_type",
+    "pg_index",
+    "pg_constraint",
+    "pg_am",
+    "pg_roles",
+    "pg_auth_members",
+    "pg_collation",
+    "pg_policy",
+    "pg_trigger",
+    "pg_views",
+    "pg_statistic_ext",
+    "pg_publication",
+    "pg_publication_namespace",
+    "pg_publication_rel",
+    "pg_settings",
+    "pg_prepared_statements",
+    "pg_sequence",
+    "pg_depend",
+    "pg_rewrite",
+    "tables",
+    "columns",
+    "schemata",
+    "table_constraints",
+    "key_column_usage",
+    "referential_constraints",
+    "constraint_column_usage",
+    "views",
+];
+
+/// The name of the system view with `oid` (pg_catalog's or information_schema's).
+pub fn system_view_name(oid: u32) -> Option<&'static str> {
+    SYSTEM_VIEWS.iter().copied().find(|n| {
+        let view = VirtualTable::by_name(n).or_else(|| VirtualTable::information_schema(n));
+        view.is_some_and(|v| v.oid() == oid)
+    })
 }
 
 /// A query's rows with each reg-typed column's oids replaced by their names, as the
-/// output function prints them.
+/// output function prints them under the session's `path`.
 pub fn name_rows(
     columns: &[DataType],
     mut rows: Vec<Vec<Value>>,
     engine: &Engine,
+    path: &SearchPath,
 ) -> Vec<Vec<Value>> {
+    // A reg* column, or an array of them (pg_prepared_statements.parameter_types).
+    let kind_of = |t: &DataType| match t {
+        DataType::Array(elem) => RegKind::of(elem),
+        t => RegKind::of(t),
+    };
     let regs: Vec<(usize, RegKind)> =
-        columns.iter().enumerate().filter_map(|(i, t)| Some((i, RegKind::of(t)?))).collect();
+        columns.iter().enumerate().filter_map(|(i, t)| Some((i, kind_of(t)?))).collect();
     if regs.is_empty() {
         return rows;
     }
+    let named = |kind, v: &mut Value| {
+        if let Value::Oid(oid) = v {
+            *v = Value::Text(reg_out(kind, *oid, Some(engine), path));
+        }
+    };
     for row in &mut rows {
         for &(i, kind) in &regs {
-            if let Some(Value::Oid(oid)) = row.get(i) {
-                row[i] = Value::Text(reg_out(kind, *oid, Some(engine)));
+            match row.get_mut(i) {
+                Some(Value::Array(items)) => items.iter_mut().for_each(|v| named(kind, v)),
+                Some(v) => named(kind, v),
+                None => {}
             }
         }
     }

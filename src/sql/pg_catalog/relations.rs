@@ -16,7 +16,9 @@
 
 use super::oids;
 use super::rows::POSTGRES_ROLE_OID;
-use crate::catalog::{FkAction, ForeignKeyDef, IndexDef, TableDef, ViewDef};
+use crate::catalog::{
+    Catalog, FkAction, ForeignKeyDef, IndexDef, TableDef, ViewDef, PUBLIC_NAMESPACE_OID,
+};
 use crate::sequence::SequenceDef;
 use crate::types::Value;
 
@@ -32,11 +34,16 @@ pub fn attnums<'a>(v: impl IntoIterator<Item = &'a usize>) -> Value {
     Value::Array(v.into_iter().map(|n| Value::Int2(*n as i16 + 1)).collect())
 }
 
+/// The oid of schema `schema` (public for one that is gone, which a relation being
+/// dropped with its schema may still name).
+pub fn namespace_oid(catalog: &Catalog, schema: &str) -> u32 {
+    catalog.schema_oid(schema).unwrap_or(PUBLIC_NAMESPACE_OID)
+}
+
 /// What a pg_class row describes.
 struct Class<'a> {
     oid: u32,
     name: &'a str,
-    /// Its schema's oid (an index's is its table's).
     namespace: u32,
     kind: u8,
     am: u32,
@@ -83,18 +90,17 @@ fn class_row(c: Class<'_>) -> Vec<Value> {
     ]
 }
 
-/// pg_class: each table, its indexes, each sequence and each view; `ns` gives a
-/// schema's oid.
+/// pg_class: each table, its indexes, each sequence and each view.
 pub fn class_rows(
+    catalog: &Catalog,
     tables: &[std::sync::Arc<TableDef>],
     sequences: &[SequenceDef],
     views: &[std::sync::Arc<ViewDef>],
-    ns: &dyn Fn(&str) -> u32,
 ) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for t in tables {
         let referenced = tables.iter().any(|c| c.foreign_keys.iter().any(|f| f.references(t)));
-        let namespace = ns(&t.schema);
+        let namespace = namespace_oid(catalog, &t.schema);
         out.push(class_row(Class {
             oid: t.oid,
             name: &t.name,
@@ -111,14 +117,15 @@ pub fn class_rows(
             out.push(index_class(oids::pkey_index(t.oid), &name, namespace, key.len()));
         }
         for (n, ix) in t.indexes.iter().enumerate() {
-            out.push(index_class(oids::index(t.oid, n), &ix.name, namespace, ix.columns.len()));
+            let oid = oids::index(t.oid, n);
+            out.push(index_class(oid, &ix.name, namespace, ix.columns.len()));
         }
     }
     for s in sequences {
         out.push(class_row(Class {
             oid: s.oid,
             name: &s.name,
-            namespace: ns(&s.schema),
+            namespace: namespace_oid(catalog, &s.schema),
             kind: b'S',
             am: 0,
             natts: 3,
@@ -131,7 +138,7 @@ pub fn class_rows(
         out.push(class_row(Class {
             oid: v.oid,
             name: &v.name,
-            namespace: ns(&v.schema),
+            namespace: namespace_oid(catalog, &v.schema),
             kind: b'v',
             am: 0,
             natts: v.columns.len(),
@@ -232,7 +239,7 @@ struct Foreign {
     on_delete: u8,
 }
 
-fn constraint_row(t: &TableDef, namespace: u32, c: Constraint<'_>) -> Vec<Value> {
+fn constraint_row(namespace: u32, t: &TableDef, c: Constraint<'_>) -> Vec<Value> {
     vec![
         Value::Oid(c.oid),
         text(c.name),
@@ -260,17 +267,14 @@ fn constraint_row(t: &TableDef, namespace: u32, c: Constraint<'_>) -> Vec<Value>
 
 /// pg_constraint: each table's primary key, UNIQUE constraints, CHECKs and FOREIGN
 /// KEYs (whose `conindid` is left 0: PostgreSQL names the parent's unique index).
-pub fn constraint_rows(
-    tables: &[std::sync::Arc<TableDef>],
-    ns: &dyn Fn(&str) -> u32,
-) -> Vec<Vec<Value>> {
+pub fn constraint_rows(catalog: &Catalog, tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for t in tables {
-        let namespace = ns(&t.schema);
+        let namespace = namespace_oid(catalog, &t.schema);
         if let Some(key) = &t.primary_key {
             out.push(constraint_row(
-                t,
                 namespace,
+                t,
                 Constraint {
                     oid: oids::pkey_constraint(t.oid),
                     name: &t.pkey_name(),
@@ -284,8 +288,8 @@ pub fn constraint_rows(
         }
         for (n, ix) in t.indexes.iter().enumerate().filter(|(_, ix)| ix.constraint) {
             out.push(constraint_row(
-                t,
                 namespace,
+                t,
                 Constraint {
                     oid: oids::unique(t.oid, n),
                     name: &ix.name,
@@ -299,8 +303,8 @@ pub fn constraint_rows(
         }
         for (n, c) in t.checks.iter().enumerate() {
             out.push(constraint_row(
-                t,
                 namespace,
+                t,
                 Constraint {
                     oid: oids::check(t.oid, n),
                     name: &c.name,
@@ -315,8 +319,8 @@ pub fn constraint_rows(
         for (n, fk) in t.foreign_keys.iter().enumerate() {
             let parent = tables.iter().find(|p| fk.references(p)).map_or(0, |p| p.oid);
             out.push(constraint_row(
-                t,
                 namespace,
+                t,
                 Constraint {
                     oid: oids::foreign_key(t.oid, n),
                     name: &fk.name,
@@ -338,8 +342,14 @@ pub fn constraint_rows(
 }
 
 /// `FOREIGN KEY (a) REFERENCES p(id) ON UPDATE … ON DELETE …`, as
-/// `pg_get_constraintdef` prints it (NO ACTION and MATCH SIMPLE are left out).
-pub fn foreign_key_def(child: &TableDef, fk: &ForeignKeyDef, parent: Option<&TableDef>) -> String {
+/// `pg_get_constraintdef` prints it (NO ACTION and MATCH SIMPLE are left out);
+/// `parent_name` is the parent as it is shown (qualified when not visible).
+pub fn foreign_key_def(
+    child: &TableDef,
+    fk: &ForeignKeyDef,
+    parent: Option<&TableDef>,
+    parent_name: &str,
+) -> String {
     let parent_columns = match parent {
         Some(p) => column_list(p, &fk.parent_columns),
         None => String::new(),
@@ -347,7 +357,7 @@ pub fn foreign_key_def(child: &TableDef, fk: &ForeignKeyDef, parent: Option<&Tab
     let mut def = format!(
         "FOREIGN KEY ({}) REFERENCES {}({})",
         column_list(child, &fk.columns),
-        super::funcs::quote_relation(&fk.parent_schema, &fk.parent),
+        parent_name,
         parent_columns
     );
     for (what, action) in [("UPDATE", fk.on_update), ("DELETE", fk.on_delete)] {
@@ -394,21 +404,15 @@ pub fn columns_named_in(t: &TableDef, expr: &str) -> Vec<usize> {
     (0..t.columns.len()).filter(|&i| words.iter().any(|w| *w == t.columns[i].name)).collect()
 }
 
-/// `CREATE [UNIQUE] INDEX name ON [public.]table USING btree (cols)`, as
-/// `pg_get_indexdef` prints it (`pretty` leaves out the visible schema).
-pub fn index_def(
-    t: &TableDef,
-    name: &str,
-    columns: &[usize],
-    unique: bool,
-    pretty: bool,
-) -> String {
+/// `CREATE [UNIQUE] INDEX name ON table USING btree (cols)`, as `pg_get_indexdef`
+/// prints it; `table` is the table's name as shown there (always schema-qualified,
+/// or when pretty only where not visible).
+pub fn index_def(t: &TableDef, name: &str, columns: &[usize], unique: bool, table: &str) -> String {
     format!(
-        "CREATE {}INDEX {} ON {}{} USING btree ({})",
+        "CREATE {}INDEX {} ON {} USING btree ({})",
         if unique { "UNIQUE " } else { "" },
         super::funcs::quote_ident(name),
-        if pretty { "" } else { "public." },
-        super::funcs::quote_ident(&t.name),
+        table,
         column_list(t, columns)
     )
 }

@@ -64,11 +64,24 @@ fn text(s: &str) -> Value {
 pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
     use VirtualTable as V;
     let tables = src.catalog.all();
-    let ns = |schema: &str| src.catalog.schema_oid(schema).unwrap_or(PUBLIC_NAMESPACE_OID);
     match view {
         V::PgSettings => super::settings::rows(src.facts.settings.as_ref()),
+        V::PgPreparedStatements => {
+            let mut rows: Vec<Vec<Value>> = match &src.facts.prepared {
+                Some(all) => all
+                    .iter()
+                    .filter(|(name, _)| !name.is_empty())
+                    .map(|(name, stmt)| stmt.view_row(name))
+                    .collect(),
+                None => Vec::new(),
+            };
+            rows.sort_by(|a, b| crate::types::compare(&a[0], &b[0]));
+            rows
+        }
         V::Info(v) => v.rows(src),
-        V::PgClass => relations::class_rows(&tables, &src.sequences, &src.catalog.views(), &ns),
+        V::PgClass => {
+            relations::class_rows(src.catalog, &tables, &src.sequences, &src.catalog.views())
+        }
         V::PgNamespace => {
             // initdb's grants: USAGE and CREATE to the owner, USAGE to PUBLIC; a
             // schema made by CREATE SCHEMA has the default (NULL) ACL.
@@ -138,7 +151,7 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
                         Value::Oid(oids::attrdef(t.oid, i + 1)),
                         Value::Oid(t.oid),
                         Value::Int2(i as i16 + 1),
-                        Value::Text(default_text(d, &c.ty)),
+                        Value::Text(default_text(d, &c.ty, &|n| src.shown_regclass(n))),
                     ])
                 })
             })
@@ -175,9 +188,9 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             .catalog
             .views()
             .iter()
-            .map(|v| vec![text("public"), text(&v.name), text("postgres")])
+            .map(|v| vec![text(&v.schema), text(&v.name), text("postgres")])
             .collect(),
-        V::PgConstraint => relations::constraint_rows(&tables, &ns),
+        V::PgConstraint => relations::constraint_rows(src.catalog, &tables),
         V::PgAm => [
             (HEAP_AM, "heap", "heap_tableam_handler", b't'),
             (BTREE_AM, "btree", "bthandler", b'i'),

@@ -14,6 +14,15 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
     use VirtualTable as V;
     match view {
         V::PgSettings => super::settings::columns(),
+        // generic_plans and custom_plans are left out: troupe has no plan cache to
+        // count them in.
+        V::PgPreparedStatements => vec![
+            ("name", Text),
+            ("statement", Text),
+            ("prepare_time", TimestampTz),
+            ("parameter_types", arr(Regtype)),
+            ("from_sql", Bool),
+        ],
         V::Info(v) => v.columns(),
         V::PgClass => vec![
             ("oid", Oid),

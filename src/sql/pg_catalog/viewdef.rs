@@ -30,7 +30,7 @@ use sqlparser::ast;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::funcs::{quote_ident, quote_relation};
+use super::funcs::quote_ident;
 use crate::catalog::{namespace, Catalog, SearchPath, TableDef, ViewDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::planner::{ident, object_parts};
@@ -139,19 +139,29 @@ struct Deparser<'a> {
     catalog: &'a Catalog,
     /// The view's stored search path (what its text's names are looked up in).
     path: SearchPath,
+    /// The relations the view read at creation, by (schema, name).
+    reads: &'a [(String, String)],
+    /// How a relation is printed: bare where visible on the session's path.
+    shown: &'a dyn Fn(&str, &str) -> String,
     pretty: bool,
     rels: Vec<Rel>,
 }
 
-/// `pg_get_viewdef(view, pretty)`.
-pub fn viewdef(catalog: &Catalog, view: &ViewDef, pretty: bool) -> Result<String> {
+/// `pg_get_viewdef(view, pretty)`; `shown` prints a relation's name (as
+/// `visibility::shown_name` on the session's path).
+pub fn viewdef(
+    catalog: &Catalog,
+    view: &ViewDef,
+    pretty: bool,
+    shown: &dyn Fn(&str, &str) -> String,
+) -> Result<String> {
     let stmts = Parser::parse_sql(&PostgreSqlDialect {}, &view.sql)
         .map_err(|e| Error::internal(format!("a stored view does not parse: {e}")))?;
     let [ast::Statement::Query(q)] = stmts.as_slice() else {
         return Err(Error::internal("a stored view is not one query"));
     };
     let path = SearchPath::of(view.path.clone());
-    let mut d = Deparser { catalog, path, pretty, rels: Vec::new() };
+    let mut d = Deparser { catalog, path, reads: &view.depends, shown, pretty, rels: Vec::new() };
     let names: Vec<&str> = view.columns.iter().map(|c| c.name.as_str()).collect();
     let sources: Vec<&str> = view.columns.iter().map(|c| c.source.as_str()).collect();
     d.query(q, &names, &sources)
@@ -376,25 +386,32 @@ impl Deparser<'_> {
         if !with_hints.is_empty() || alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
             return Err(refused("this FROM item"));
         }
-        // Looked up as the view's text is bound: through the path it was created under.
+        // Looked up as the view's text is bound (`planner/view.rs`): the relation of
+        // the name it read that comes first on the path it was created under, else
+        // the first the path finds.
         let parts = object_parts(name);
         let schema = match namespace::split_qualified(&parts, None)? {
             (Some(s), _) => Some(s.to_owned()),
-            (None, n) => self
-                .path
-                .schemas()
-                .find(|s| {
-                    self.catalog.holds(s, n)
-                        || (*s == namespace::PG_CATALOG
-                            && super::VirtualTable::by_name(n).is_some())
-                })
-                .map(str::to_owned),
+            (None, n) => {
+                let read = |s: &str| self.reads.iter().any(|(r, m)| r == s && m == n);
+                self.path
+                    .schemas()
+                    .find(|s| read(s))
+                    .or_else(|| {
+                        self.path.schemas().find(|s| {
+                            self.catalog.holds(s, n)
+                                || (*s == namespace::PG_CATALOG
+                                    && super::VirtualTable::by_name(n).is_some())
+                        })
+                    })
+                    .map(str::to_owned)
+            }
         };
         let n = parts.last().map(String::as_str).unwrap_or_default();
         let table = schema
             .and_then(|s| self.catalog.table(&s, n))
             .ok_or_else(|| refused("a view over a view or a system catalog"))?;
-        let mut text = quote_relation(&table.schema, &table.name);
+        let mut text = (self.shown)(&table.schema, &table.name);
         let qualifier = match alias {
             Some(a) => {
                 let q = ident(&a.name);
@@ -656,6 +673,7 @@ fn coerce(n: Node, ty: Ty, pretty: bool) -> Result<Node> {
 mod tests {
     use super::*;
     use crate::catalog::{Column, TableId, ViewColumn};
+    use crate::sql::pg_catalog::visibility::shown_on_public_path;
 
     fn catalog() -> Catalog {
         let t = TableDef {
@@ -699,30 +717,41 @@ mod tests {
             &["id", "n"],
         );
         assert_eq!(
-            viewdef(&catalog(), &v, true).unwrap(),
+            viewdef(&catalog(), &v, true, &shown_on_public_path).unwrap(),
             " SELECT t.id,\n    t.name AS n\n   FROM t\n  WHERE t.name::text = 'a'::text AND \
              (t.price > 1::numeric OR (t.id + 1) > 2);"
         );
         assert_eq!(
-            viewdef(&catalog(), &v, false).unwrap(),
+            viewdef(&catalog(), &v, false, &shown_on_public_path).unwrap(),
             " SELECT t.id,\n    t.name AS n\n   FROM t\n  WHERE (((t.name)::text = 'a'::text) AND \
              ((t.price > (1)::numeric) OR ((t.id + 1) > 2)));"
         );
     }
 
     #[test]
-    fn a_table_is_found_through_the_views_path_and_qualified_outside_public() {
+    fn a_table_is_the_one_the_view_read_and_qualified_where_not_visible() {
         let v = ViewDef {
             path: vec!["s".into(), "public".into()],
+            depends: vec![("s".into(), "t".into())],
             ..view("SELECT id FROM t", &["id"])
         };
-        assert_eq!(viewdef(&catalog(), &v, true).unwrap(), " SELECT t.id\n   FROM s.t;");
+        assert_eq!(
+            viewdef(&catalog(), &v, true, &shown_on_public_path).unwrap(),
+            " SELECT t.id\n   FROM s.t;"
+        );
+        // Created when only public.t existed: s.t, made later, does not capture it.
+        let v = ViewDef { path: vec!["s".into(), "public".into()], ..v };
+        let v = ViewDef { depends: vec![("public".into(), "t".into())], ..v };
+        assert_eq!(
+            viewdef(&catalog(), &v, true, &shown_on_public_path).unwrap(),
+            " SELECT t.id\n   FROM t;"
+        );
     }
 
     #[test]
     fn what_cannot_be_typed_exactly_is_refused() {
         let v = view("SELECT lower(name) FROM t", &["lower"]);
-        let e = viewdef(&catalog(), &v, true).unwrap_err();
+        let e = viewdef(&catalog(), &v, true, &shown_on_public_path).unwrap_err();
         assert_eq!(e.kind, ErrorKind::FeatureNotSupported);
     }
 }

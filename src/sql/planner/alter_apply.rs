@@ -93,6 +93,8 @@ pub(super) struct Work<'d> {
     pub(super) catalog: &'d Catalog,
     /// The session's search path (what an added foreign key's parent is looked up in).
     pub(super) path: &'d SearchPath,
+    /// How a relation is named in a message: bare where visible on `path`.
+    pub(super) shown: &'d dyn Fn(&str, &str) -> String,
     pub(super) old: &'d TableDef,
     pub(super) name: String,
     pub(super) columns: Vec<Column>,
@@ -116,17 +118,20 @@ fn err(kind: ErrorKind, msg: String) -> Error {
 
 /// Applies `actions` to `table`. `taken` says whether a relation name (table, view,
 /// sequence or index) is in use elsewhere in the table's schema; `path` is the
-/// session's search path.
+/// session's search path, and `shown` names a relation (schema, name) in messages as
+/// the session sees it (`pg_catalog::visibility::shown_name`).
 pub fn apply_alter(
     catalog: &Catalog,
     path: &SearchPath,
     table: &TableDef,
     actions: &[AlterAction],
     taken: &dyn Fn(&str) -> bool,
+    shown: &dyn Fn(&str, &str) -> String,
 ) -> Result<Altered> {
     let mut w = Work {
         catalog,
         path,
+        shown,
         old: table,
         name: table.name.clone(),
         columns: table.columns.clone(),
@@ -555,7 +560,8 @@ mod tests {
 
     fn run(actions: Vec<AlterAction>) -> Result<Altered> {
         let catalog = Catalog::new(Vec::new(), 0);
-        apply_alter(&catalog, &SearchPath::public(), &table(), &actions, &|_| false)
+        let shown = crate::sql::pg_catalog::visibility::shown_on_public_path;
+        apply_alter(&catalog, &SearchPath::public(), &table(), &actions, &|_| false, &shown)
     }
 
     #[test]

@@ -26,7 +26,6 @@ use sqlparser::ast;
 use super::alter_apply::Work;
 use super::foreign_key::{self, NewTable};
 use super::ident;
-use crate::catalog::namespace::shown;
 use crate::catalog::{ForeignKeyDef, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -73,7 +72,7 @@ impl Work<'_> {
             .foreign_keys
             .iter()
             .filter(|k| k.references(parent))
-            .map(|k| (shown(&parent.schema, &self.name), k.clone()))
+            .map(|k| ((self.shown)(&parent.schema, &self.name), k.clone()))
             .collect();
         for t in self.catalog.all() {
             if t.oid == parent.oid {
@@ -81,7 +80,7 @@ impl Work<'_> {
             }
             let def: &TableDef = self.related.get(&key_of(&t)).unwrap_or(&t);
             for k in def.foreign_keys.iter().filter(|k| k.references(parent)) {
-                out.push((shown(&def.schema, &def.name), k.clone()));
+                out.push(((self.shown)(&def.schema, &def.name), k.clone()));
             }
         }
         out
@@ -145,7 +144,7 @@ impl Work<'_> {
     /// referencing it are `drop_dependents`, the others' positions shift.
     pub(super) fn drop_column_keys(&mut self, i: usize, cascade: bool) -> Result<()> {
         self.foreign_keys.retain(|k| !k.columns.contains(&i));
-        let table = shown(&self.old.schema, &self.name);
+        let table = (self.shown)(&self.old.schema, &self.name);
         let object = format!("column {} of table {table}", self.columns[i].name);
         self.drop_dependents(&object, &object, cascade, &|k| k.parent_columns.contains(&i))?;
         let shift = |c: &mut usize| {
@@ -171,7 +170,8 @@ impl Work<'_> {
         columns: &[usize],
         cascade: bool,
     ) -> Result<()> {
-        let object = format!("constraint {name} on table {}", shown(&self.old.schema, &self.name));
+        let table = (self.shown)(&self.old.schema, &self.name);
+        let object = format!("constraint {name} on table {table}");
         let what = format!("index {name}");
         self.drop_dependents(&object, &what, cascade, &|k| same_set(&k.parent_columns, columns))
     }
@@ -294,7 +294,8 @@ mod tests {
     fn alter_p(actions: Vec<AlterAction>) -> crate::error::Result<super::super::Altered> {
         let catalog = catalog();
         let p = catalog.table("public", "p").unwrap();
-        apply_alter(&catalog, &SearchPath::public(), &p, &actions, &|_| false)
+        let shown = crate::sql::pg_catalog::visibility::shown_on_public_path;
+        apply_alter(&catalog, &SearchPath::public(), &p, &actions, &|_| false, &shown)
     }
 
     #[test]

@@ -45,21 +45,52 @@ impl Planner<'_> {
     ) -> Result<(Expr, DataType)> {
         let (mut e, mut ty) = self.expr(root, scope, outer, agg.as_deref_mut())?;
         for step in chain {
-            let index = match step {
-                ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => index,
-                ast::AccessExpr::Subscript(ast::Subscript::Slice { .. }) => {
-                    return Err(unsupported("array slices"))
-                }
-                ast::AccessExpr::Dot(_) => return Err(unsupported("field selection")),
-            };
-            if !matches!(ty, DataType::Array(_)) {
-                return Err(Error::new(
+            let not_subscriptable = |ty: &DataType| {
+                Error::new(
                     ErrorKind::DatatypeMismatch,
                     format!(
                         "cannot subscript type {} because it does not support subscripting",
                         ty.display_name()
                     ),
-                ));
+                )
+            };
+            let index = match step {
+                ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => index,
+                ast::AccessExpr::Subscript(ast::Subscript::Slice {
+                    lower_bound,
+                    upper_bound,
+                    stride: None,
+                }) => {
+                    if !matches!(ty, DataType::Array(_)) {
+                        return Err(not_subscriptable(&ty));
+                    }
+                    // An omitted bound is the array's own (1, or its length).
+                    let mut bound = |b: &Option<ast::Expr>, omitted: i32| -> Result<Expr> {
+                        let Some(b) = b else { return Ok(Expr::Const(Value::Int4(omitted))) };
+                        let (i, it) = self.expr(b, scope, outer, agg.as_deref_mut())?;
+                        // PostgreSQL coerces a bound as an assignment would (1.5 is 2).
+                        let assignable = it == DataType::Unknown
+                            || crate::types::can_cast_assignment(&it, &DataType::Int4);
+                        if !assignable {
+                            return Err(Error::new(
+                                ErrorKind::DatatypeMismatch,
+                                "array subscript must have type integer",
+                            ));
+                        }
+                        self.cast_to(i, it, &DataType::Int4, true)
+                    };
+                    let lo = bound(lower_bound, 1)?;
+                    let hi = bound(upper_bound, i32::MAX)?;
+                    e = Expr::Func(crate::sql::functions::Func::ArraySlice, vec![e, lo, hi]);
+                    continue;
+                }
+                ast::AccessExpr::Subscript(ast::Subscript::Slice { .. }) => {
+                    return Err(unsupported("array slices with a stride"))
+                }
+                ast::AccessExpr::Dot(_) => return Err(unsupported("field selection")),
+            };
+            if !matches!(ty, DataType::Array(_)) {
+                return Err(not_subscriptable(&ty));
             }
             let (i, it) = self.expr(index, scope, outer, agg.as_deref_mut())?;
             let i = self.cast_to(i, it.clone(), &DataType::Int4, false)?;
@@ -152,11 +183,23 @@ impl Planner<'_> {
     ) -> Option<(DataType, DataType)> {
         let text = DataType::Text;
         match (op, left, right) {
-            (BinaryOp::JsonGet | BinaryOp::JsonGetText, l, DataType::Unknown) => {
-                Some((l.clone(), text))
-            }
-            (BinaryOp::JsonPath | BinaryOp::JsonPathText, l, DataType::Unknown) => {
-                Some((l.clone(), DataType::Array(Box::new(text))))
+            (
+                BinaryOp::JsonGet | BinaryOp::JsonGetText | BinaryOp::JsonHasKey,
+                l,
+                DataType::Unknown,
+            ) => Some((l.clone(), text)),
+            (
+                BinaryOp::JsonPath
+                | BinaryOp::JsonPathText
+                | BinaryOp::JsonHasAny
+                | BinaryOp::JsonHasAll,
+                l,
+                DataType::Unknown,
+            ) => Some((l.clone(), DataType::Array(Box::new(text)))),
+            // `array || 'literal'`: the literal is an array (anyarray || anyarray).
+            (BinaryOp::Concat, a @ DataType::Array(_), DataType::Unknown)
+            | (BinaryOp::Concat, DataType::Unknown, a @ DataType::Array(_)) => {
+                Some((a.clone(), a.clone()))
             }
             (BinaryOp::Concat, DataType::Bytea, DataType::Unknown) => {
                 Some((DataType::Bytea, DataType::Bytea))

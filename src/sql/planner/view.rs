@@ -120,10 +120,12 @@ impl Planner<'_> {
         self.expanding.push(v.oid);
         let ctes = std::mem::take(&mut self.ctes);
         let corr = std::mem::take(&mut self.corr);
-        // The names in the text are the ones the view was created under.
+        // The names in the text stand for what they found at creation.
         let path = std::mem::replace(&mut self.path, SearchPath::of(v.path.clone()));
+        let reads = self.view_reads.replace(v.depends.clone());
         let planned = self.query(&query, None);
         self.path = path;
+        self.view_reads = reads;
         self.ctes = ctes;
         self.corr = corr;
         self.expanding.pop();
