@@ -160,6 +160,18 @@ pub struct ForeignKeyDef {
     pub on_update: FkAction,
 }
 
+impl ForeignKeyDef {
+    /// Whether the key references table `parent` (by its schema and name).
+    pub fn references(&self, parent: &TableDef) -> bool {
+        self.parent_of(&parent.schema, &parent.name)
+    }
+
+    /// Whether the key's parent is `schema.name`.
+    pub fn parent_of(&self, schema: &str, name: &str) -> bool {
+        self.parent == name && self.parent_schema == schema
+    }
+}
+
 /// A table definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableDef {
@@ -353,6 +365,21 @@ impl Catalog {
         let mut tables = self.tables.write();
         tables.remove(&qual(&def.schema, old));
         tables.insert(qual(&def.schema, &def.name), Arc::new(def));
+        drop(tables);
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// [`Catalog::replace`] of several definitions in one step (ALTER TABLE moves the
+    /// tables whose foreign keys change with it): each `(old schema, old name)` is
+    /// replaced by its new definition.
+    pub fn replace_all(&self, defs: Vec<((String, String), TableDef)>) {
+        let mut tables = self.tables.write();
+        for (old, _) in &defs {
+            tables.remove(old);
+        }
+        for (_, def) in defs {
+            tables.insert(qual(&def.schema, &def.name), Arc::new(def));
+        }
         drop(tables);
         self.version.fetch_add(1, Ordering::AcqRel);
     }

@@ -8,8 +8,9 @@
 //!          ─▶ each committed chain: rows rebuilt (kept / dropped / filled columns),
 //!             newest row checked (NOT NULL, CHECK), re-keyed if the key changed;
 //!             UNIQUE indexes built on a fresh Partition (23505 before anything is durable)
+//!          ─▶ related tables retired too; added foreign keys checked against the rows
 //!          ─▶ WAL commit: catalog put (+ delete of the old name), DropTable(old id),
-//!             Put of every row under the new id
+//!             Put of every row under the new id (the same for each related table)
 //!          ─▶ new store started; catalog swapped (version bump: plans re-bind); old store
 //!             forgotten
 //!  any failure before the commit: Unretire, nothing changed
@@ -26,11 +27,23 @@
 //! * the chains move with their committed history, so an older snapshot still sees
 //!   the rows it saw, in the new shape (PostgreSQL would have blocked it instead).
 //!
+//! Other tables move with the altered one ([`Related`]): those whose foreign keys
+//! change with it (they follow a RENAME TO or a dropped column's shift, or lose a key
+//! to CASCADE) and the parent of an added foreign key. Each is retired too (55006 if
+//! another transaction has uncommitted changes in it), moved under a new storage id
+//! with its rows unchanged, in the same WAL commit, so that a statement that worked
+//! out its foreign-key duties before the change (a DELETE of the parent that knew of
+//! no child) cannot write under the old rules afterwards: it finds its store gone and
+//! gets 40001. PostgreSQL locks both tables (SHARE ROW EXCLUSIVE) instead; moving the
+//! parent costs a WAL write of its rows. An added foreign key is checked against the
+//! rows of both retired tables (`foreign_keys::check_existing`) before the commit.
+//!
 //! Refused with 0A000: renaming or dropping what a SERIAL / identity sequence's
 //! ownership names (the sequence's record would need rewriting too).
 
 use super::*;
 use crate::sql::expr::EvalCtx;
+use crate::sql::foreign_keys::check_existing;
 use crate::sql::plan::RelName;
 use crate::sql::planner::{apply_alter, AlterAction, Altered, Source};
 
@@ -58,8 +71,10 @@ impl Session {
             ));
         };
         let taken = |n: &str| indexes::relation_exists(engine, &schema, n);
-        let mut altered = apply_alter(&engine.catalog, &table, actions, &taken)?;
-        defaults::bind_defaults(engine, &self.search_path(), &mut altered.def, Some(&table))?;
+        let path = self.search_path();
+        let shown = |s: &str, n: &str| schemas::shown(engine, &path, s, n);
+        let mut altered = apply_alter(&engine.catalog, &path, &table, actions, &taken, &shown)?;
+        defaults::bind_defaults(engine, &path, &mut altered.def, Some(&table))?;
         let owned = engine.sequences.owned_by(&table.schema, &table.name);
         let sequence_moves = owned.iter().any(|s| {
             altered.def.name != table.name
@@ -76,13 +91,26 @@ impl Session {
         let txn = engine.begin();
         let old = engine.storage.table(table.id)?;
         let chains = old.retire(txn.id()).await?;
-        match self.rewrite(engine, &table, altered, chains, &txn).await {
+        let related = match retire_related(engine, &txn, &altered.related).await {
+            Ok(r) => r,
+            Err(e) => {
+                old.unretire().await;
+                return Err(e);
+            }
+        };
+        match self.rewrite(engine, &table, altered, chains, &related, &txn).await {
             Ok(()) => {
                 engine.storage.drop_table(table.id);
+                for r in &related {
+                    engine.storage.drop_table(r.old.id);
+                }
                 Ok("ALTER TABLE".into())
             }
             Err(e) => {
                 old.unretire().await;
+                for r in &related {
+                    r.store.unretire().await;
+                }
                 Err(e)
             }
         }
@@ -94,12 +122,13 @@ impl Session {
         table: &TableDef,
         altered: Altered,
         chains: Vec<(Key, Chain)>,
+        related: &[Related],
         txn: &Arc<crate::txn::TxnStatus>,
     ) -> Result<()> {
         let rekey = altered.rekeyed(table);
         let facts = self.facts();
         let ectx = EvalCtx { params: &[], outer: None, session: &facts, subs: &[] };
-        let mut def = altered.def;
+        let def = altered.def;
         let mut out: Vec<(Key, Chain, Row)> = Vec::with_capacity(chains.len());
         for (n, (key, mut chain)) in chains.into_iter().enumerate() {
             // A volatile fill (nextval, random) is evaluated once per row, and every
@@ -144,37 +173,156 @@ impl Session {
         if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(duplicate_key(&def, &w[0].2));
         }
-        def.id = engine.catalog.allocate_id();
-        let mut writes = Vec::with_capacity(out.len() + 3);
-        writes.push(WalWrite::CatalogPut {
-            key: table_key(&def.schema, &def.name),
-            value: def.encode(),
-        });
-        if def.name != table.name {
-            writes.push(WalWrite::CatalogDelete { key: table_key(&table.schema, &table.name) });
-        }
-        writes.push(WalWrite::DropTable { table: table.id });
-        let mut max_rowid = 0;
-        for (k, _, row) in &out {
-            if let Ok(b) = <[u8; 8]>::try_from(&**k) {
-                max_rowid = max_rowid.max(u64::from_be_bytes(b));
+        for fk in &altered.added_foreign_keys {
+            let child_rows = || out.iter().map(|(_, _, r)| &r[..]);
+            match related.iter().find(|r| fk.references(&r.def)) {
+                Some(p) => check_existing(&def, fk, &p.def, p.latest(), child_rows())?,
+                None => check_existing(&def, fk, &def, child_rows(), child_rows())?,
             }
-            let mut value = Vec::with_capacity(64);
-            crate::types::encode_row(row, &mut value);
-            writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
         }
-        let mut part = engine
-            .storage
-            .partition()
-            .with_chains(out.into_iter().map(|(k, c, _)| (k, c)).collect());
-        if let Err(e) = part.set_indexes(def.indexes.clone()) {
-            return Err(indexes::build_failed(&def, &e));
+        let mut writes = Vec::with_capacity(out.len() + 3);
+        let mut staged = vec![stage(engine, table, def, out, &mut writes)?];
+        for r in related {
+            staged.push(stage(engine, &r.old, r.def.clone(), r.rows().collect(), &mut writes)?);
         }
         engine.commit(txn, writes).await?;
-        engine.storage.adopt(def.id, part, max_rowid + 1);
-        engine.catalog.replace(&table.name, def);
+        install(engine, staged);
         Ok(())
     }
+}
+
+/// Another table moved with the altered one (see `Altered::related`): retired, with
+/// its new definition and its committed chains.
+pub(super) struct Related {
+    /// Its current definition.
+    pub old: Arc<TableDef>,
+    /// Its retired store.
+    pub store: Arc<TableStore>,
+    /// Its new definition (the rows do not change).
+    pub def: TableDef,
+    chains: Vec<(Key, Chain)>,
+}
+
+impl Related {
+    /// The newest committed image of each row.
+    fn latest(&self) -> impl Iterator<Item = &[Value]> + '_ {
+        self.chains.iter().filter_map(|(_, c)| c.versions.last()?.row.as_deref())
+    }
+
+    /// Its rows, each with its newest committed image, in key order.
+    fn rows(&self) -> impl Iterator<Item = (Key, Chain, Row)> + '_ {
+        self.chains.iter().filter_map(|(k, c)| {
+            let row = c.versions.last().and_then(|v| v.row.clone())?;
+            Some((k.clone(), c.clone(), row))
+        })
+    }
+}
+
+/// Retires the stores of `defs`' tables, each to be moved under its new definition: a
+/// statement that worked out what it owes their foreign keys before the change then
+/// finds its store gone (40001) instead of writing under the old rules. On a failure
+/// (55006: another transaction has uncommitted changes) the ones retired are live again.
+pub(super) async fn retire_related(
+    engine: &Engine,
+    txn: &Arc<crate::txn::TxnStatus>,
+    defs: &[TableDef],
+) -> Result<Vec<Related>> {
+    let mut out: Vec<Related> = Vec::with_capacity(defs.len());
+    for def in defs {
+        let retired = async {
+            // Under the DDL lock: the table apply_alter read is still there.
+            let old = engine.catalog.table(&def.schema, &def.name).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::UndefinedTable,
+                    format!("relation \"{}\" does not exist", def.name),
+                )
+            })?;
+            let store = engine.storage.table(old.id)?;
+            let chains = store.retire(txn.id()).await?;
+            Ok::<_, Error>(Related { old, store, def: def.clone(), chains })
+        };
+        match retired.await {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                for r in &out {
+                    r.store.unretire().await;
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Moves `related` tables with nothing else changing (DROP TABLE … CASCADE of a parent):
+/// one WAL commit, then the new stores and definitions.
+pub(super) async fn move_related(
+    engine: &Engine,
+    txn: &Arc<crate::txn::TxnStatus>,
+    related: &[Related],
+    mut writes: Vec<WalWrite>,
+) -> Result<()> {
+    let mut staged = Vec::with_capacity(related.len());
+    for r in related {
+        staged.push(stage(engine, &r.old, r.def.clone(), r.rows().collect(), &mut writes)?);
+    }
+    engine.commit(txn, writes).await?;
+    install(engine, staged);
+    Ok(())
+}
+
+/// A table's rows built into a partition under a new storage id, waiting for the commit.
+struct Staged {
+    /// The (schema, name) it replaces.
+    old_key: (String, String),
+    def: TableDef,
+    part: crate::storage::Partition,
+    next_rowid: u64,
+}
+
+/// The WAL writes that replace table `old` by `def` (under a fresh storage id) holding
+/// `rows` (in key order), and its partition with `def`'s indexes built (23505 before
+/// anything is durable).
+fn stage(
+    engine: &Engine,
+    old: &TableDef,
+    mut def: TableDef,
+    rows: Vec<(Key, Chain, Row)>,
+    writes: &mut Vec<WalWrite>,
+) -> Result<Staged> {
+    def.id = engine.catalog.allocate_id();
+    writes
+        .push(WalWrite::CatalogPut { key: table_key(&def.schema, &def.name), value: def.encode() });
+    if (&def.schema, &def.name) != (&old.schema, &old.name) {
+        writes.push(WalWrite::CatalogDelete { key: table_key(&old.schema, &old.name) });
+    }
+    writes.push(WalWrite::DropTable { table: old.id });
+    let mut max_rowid = 0;
+    for (k, _, row) in &rows {
+        if let Ok(b) = <[u8; 8]>::try_from(&**k) {
+            max_rowid = max_rowid.max(u64::from_be_bytes(b));
+        }
+        let mut value = Vec::with_capacity(64);
+        crate::types::encode_row(row, &mut value);
+        writes.push(WalWrite::Put { table: def.id, key: k.to_vec(), value });
+    }
+    let mut part =
+        engine.storage.partition().with_chains(rows.into_iter().map(|(k, c, _)| (k, c)).collect());
+    if let Err(e) = part.set_indexes(def.indexes.clone()) {
+        return Err(indexes::build_failed(&def, &e));
+    }
+    let old_key = (old.schema.clone(), old.name.clone());
+    Ok(Staged { old_key, def, part, next_rowid: max_rowid + 1 })
+}
+
+/// After the commit: the new stores start and the definitions change in one step.
+fn install(engine: &Engine, staged: Vec<Staged>) {
+    let mut defs = Vec::with_capacity(staged.len());
+    for s in staged {
+        engine.storage.adopt(s.def.id, s.part, s.next_rowid);
+        defs.push((s.old_key, s.def));
+    }
+    engine.catalog.replace_all(defs);
 }
 
 /// A rewritten row against the table's NOT NULLs and CHECKs, with PostgreSQL's

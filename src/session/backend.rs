@@ -30,9 +30,14 @@ impl Session {
         }
     }
 
+    /// Sends the pending notices. A notice's text is its message and, after a first
+    /// newline, its DETAIL (PostgreSQL's messages are one line; details may be several).
     fn flush_notices(&mut self, out: &mut Responses) {
-        for (code, msg) in self.pending_notices.drain(..) {
-            out.notice(code, &msg);
+        for (code, text) in self.pending_notices.drain(..) {
+            match text.split_once('\n') {
+                Some((msg, detail)) => out.notice(code, msg, Some(detail)),
+                None => out.notice(code, &text, None),
+            }
         }
     }
 

@@ -41,6 +41,7 @@ use crate::sql::exec::{self, QueryCtx};
 use crate::sql::expr::SessionFacts;
 use crate::sql::functions::now_micros;
 use crate::sql::plan::{Access, OutCol, Plan, RelName, TxnModes};
+use crate::sql::planner::AlterAction;
 use crate::sql::{plan_statement, split, Planned};
 use crate::storage::{Chain, Isolation, Key, Row, TableStore};
 use crate::sync::Arc;
@@ -609,13 +610,22 @@ impl Session {
                 }
                 // DDL commits on its own. Dropping or rewriting a table this implicit
                 // transaction already wrote would strand those writes: refuse.
-                let named: Vec<&RelName> = match plan {
-                    Plan::DropTable { names, .. } => names.iter().collect(),
-                    Plan::AlterTable { table, .. } => vec![table],
+                let named: Vec<RelName> = match plan {
+                    Plan::DropTable { names, .. } => names.clone(),
+                    Plan::AlterTable { table, actions, .. } => {
+                        // The parent of an added foreign key is moved with the table.
+                        let parents = actions.iter().filter_map(|a| match a {
+                            AlterAction::AddForeignKey(fk) => {
+                                crate::sql::planner::schema::rel_name(&fk.foreign_table).ok()
+                            }
+                            _ => None,
+                        });
+                        std::iter::once(table.clone()).chain(parents).collect()
+                    }
                     _ => Vec::new(),
                 };
                 let mut targets = Vec::new();
-                for n in named {
+                for n in &named {
                     if let Some((s, n)) = self.resolve_target(n, true)? {
                         targets.extend(self.engine.catalog.table(&s, &n).map(|d| d.id));
                     }
@@ -874,12 +884,20 @@ impl Session {
                 }
                 Ok("CREATE TABLE".into())
             }
-            Plan::DropTable { names, if_exists } => {
+            Plan::DropTable { names, if_exists, cascade } => {
                 let mut defs = Vec::new();
                 for n in names {
                     let Some((schema, n)) = self.resolve_target(n, *if_exists)? else { continue };
                     match catalog.table(&schema, &n) {
-                        Some(d) => defs.push(d),
+                        Some(d) => {
+                            if *cascade && !catalog.views_reading(&schema, &n).is_empty() {
+                                return Err(Error::new(
+                                    ErrorKind::FeatureNotSupported,
+                                    "DROP TABLE … CASCADE of a table that a view reads is not supported yet",
+                                ));
+                            }
+                            defs.push(d)
+                        }
                         None if catalog.view(&schema, &n).is_some() => {
                             return Err(Error::new(
                                 ErrorKind::WrongObjectType,
@@ -899,7 +917,10 @@ impl Session {
                         }
                     }
                 }
-                drop_tables(&engine, &self.search_path(), &defs).await?;
+                let gone = drop_tables(&engine, &self.search_path(), &defs, *cascade).await?;
+                if !gone.is_empty() {
+                    self.pending_notices.push(crate::sql::planner::cascade_notice(&gone));
+                }
                 Ok("DROP TABLE".into())
             }
             Plan::CreateView { def, or_replace, .. } => {
@@ -935,18 +956,45 @@ impl Session {
 }
 
 /// Drops tables `defs` (with the sequences they own) in one WAL commit: 2BP01 if a
-/// view outside them reads one, or a foreign key of another table references one.
-async fn drop_tables(engine: &Engine, path: &SearchPath, defs: &[Arc<TableDef>]) -> Result<()> {
+/// view outside them reads one, or (without `cascade`) a foreign key of another table
+/// references one. With `cascade` those keys go: the tables holding them move
+/// (`session/alter.rs`) in the same commit, so that no statement checks a dropped
+/// key. Returns what the cascade dropped (`constraint k on table c`), for the notice.
+async fn drop_tables(
+    engine: &Engine,
+    path: &SearchPath,
+    defs: &[Arc<TableDef>],
+    cascade: bool,
+) -> Result<Vec<String>> {
     if defs.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let catalog = &engine.catalog;
     for d in defs {
         views::no_dependent_views(engine, path, &d.schema, &d.name, true)?;
     }
-    let dropped: Vec<(String, String)> =
-        defs.iter().map(|d| (d.schema.clone(), d.name.clone())).collect();
-    crate::sql::foreign_keys::check_drop(catalog, &dropped)?;
+    if !cascade {
+        crate::sql::foreign_keys::check_drop(catalog, defs, &|s, n| {
+            schemas::shown(engine, path, s, n)
+        })?;
+    }
+    let outside = crate::sql::foreign_keys::referencing_from_outside(catalog, defs);
+    // Described while they exist: visibility on `path` may change with the drop.
+    let gone: Vec<String> = outside
+        .iter()
+        .map(|(c, fk)| {
+            let table = schemas::shown(engine, path, &c.schema, &c.name);
+            format!("constraint {} on table {table}", fk.name)
+        })
+        .collect();
+    let mut children: std::collections::BTreeMap<(String, String), TableDef> = Default::default();
+    for (child, fk) in &outside {
+        children
+            .entry((child.schema.clone(), child.name.clone()))
+            .or_insert_with(|| (**child).clone())
+            .foreign_keys
+            .retain(|k| k.name != fk.name);
+    }
     let txn = engine.begin();
     let mut retired: Vec<Arc<TableStore>> = Vec::new();
     for d in defs {
@@ -959,6 +1007,16 @@ async fn drop_tables(engine: &Engine, path: &SearchPath, defs: &[Arc<TableDef>])
         }
         retired.push(store);
     }
+    let children: Vec<TableDef> = children.into_values().collect();
+    let related = match alter::retire_related(engine, &txn, &children).await {
+        Ok(r) => r,
+        Err(e) => {
+            for s in &retired {
+                s.unretire().await;
+            }
+            return Err(e);
+        }
+    };
     let mut writes = Vec::new();
     for d in defs {
         writes.push(WalWrite::CatalogDelete { key: table_key(&d.schema, &d.name) });
@@ -968,9 +1026,12 @@ async fn drop_tables(engine: &Engine, path: &SearchPath, defs: &[Arc<TableDef>])
     let owned: Vec<_> =
         defs.iter().flat_map(|d| engine.sequences.owned_by(&d.schema, &d.name)).collect();
     writes.extend(owned.iter().map(|s| Sequences::retire(s)));
-    if let Err(e) = engine.commit(&txn, writes).await {
+    if let Err(e) = alter::move_related(engine, &txn, &related, writes).await {
         for s in &retired {
             s.unretire().await;
+        }
+        for r in &related {
+            r.store.unretire().await;
         }
         for s in &owned {
             Sequences::unretire(s);
@@ -981,10 +1042,13 @@ async fn drop_tables(engine: &Engine, path: &SearchPath, defs: &[Arc<TableDef>])
         catalog.remove(&d.schema, &d.name);
         engine.storage.drop_table(d.id);
     }
+    for r in &related {
+        engine.storage.drop_table(r.old.id);
+    }
     for s in &owned {
         engine.sequences.remove(&s.def.schema, &s.def.name);
     }
-    Ok(())
+    Ok(gone)
 }
 
 fn no_savepoint(name: &str) -> Error {

@@ -11,7 +11,9 @@
 //!                            public      → 0A000 (built in)
 //!                            else        → WAL CatalogDelete schema/s, then remove
 //!   DROP SCHEMA s            holds objects → 2BP01 listing them (RESTRICT)
-//!                            CASCADE       → drop them, NOTICE "drop cascades to …"
+//!                            CASCADE       → drop them and the foreign keys of other
+//!                                            schemas' tables that reference them,
+//!                                            NOTICE "drop cascades to …" (+ DETAIL)
 //! ```
 //! Choosing where names point (`search_path`) is `catalog::namespace`; the session
 //! computes its effective path per statement ([`Session::search_path`]).
@@ -106,25 +108,28 @@ impl Session {
             let path = self.search_path();
             if !cascade {
                 let n = &gone[0];
-                let detail: Vec<String> = held
-                    .iter()
-                    .filter(|o| o.schema() == n.as_str())
-                    .map(|o| format!("{} depends on schema {n}", o.describe(engine, &path)))
-                    .collect();
-                return Err(Error::new(
-                    ErrorKind::DependentObjectsStillExist,
-                    format!("cannot drop schema {n} because other objects depend on it"),
-                )
-                .with_detail(detail.join("\n"))
-                .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+                let mut detail = Vec::new();
+                for o in held.iter().filter(|o| o.schema() == n.as_str()) {
+                    detail.push(format!("{} depends on schema {n}", o.describe(engine, &path)));
+                    if let Contents::Table(t) = o {
+                        let table = shown(engine, &path, &t.schema, &t.name);
+                        let keys = outside_keys(engine, &path, &held, t);
+                        detail.extend(keys.iter().map(|k| format!("{k} depends on table {table}")));
+                    }
+                }
+                return Err(crate::sql::planner::dependents_error(&format!("schema {n}"), detail));
             }
-            // PostgreSQL lists the objects in a DETAIL; troupe's notices carry none.
-            let notice = match held.as_slice() {
-                [one] => format!("drop cascades to {}", one.describe(engine, &path)),
-                many => format!("drop cascades to {} other objects", many.len()),
-            };
+            // PostgreSQL lists each table followed by the keys of other schemas'
+            // tables that go with it, described before they are dropped.
+            let mut dropped = Vec::new();
+            for o in &held {
+                dropped.push(o.describe(engine, &path));
+                if let Contents::Table(t) = o {
+                    dropped.extend(outside_keys(engine, &path, &held, t));
+                }
+            }
             drop_contents(engine, &path, &held).await?;
-            self.pending_notices.push(("00000", notice));
+            self.pending_notices.push(crate::sql::planner::cascade_notice(&dropped));
         }
         if !gone.is_empty() {
             let writes = gone.iter().map(|n| WalWrite::CatalogDelete { key: schema_key(n) });
@@ -225,10 +230,34 @@ impl Contents {
     }
 }
 
+/// The foreign keys of tables not in `held` that reference `t` (one of `held`), as
+/// PostgreSQL names them: `constraint k on table c`.
+fn outside_keys(
+    engine: &Engine,
+    path: &SearchPath,
+    held: &[Contents],
+    t: &TableDef,
+) -> Vec<String> {
+    let inside = |oid: u32| held.iter().any(|o| matches!(o, Contents::Table(h) if h.oid == oid));
+    use crate::sql::foreign_keys::{in_creation_order, referencing};
+    in_creation_order(referencing(&engine.catalog, t))
+        .into_iter()
+        .filter(|(child, _)| !inside(child.oid))
+        .map(|(child, k)| {
+            format!(
+                "constraint {} on table {}",
+                k.name,
+                shown(engine, path, &child.schema, &child.name)
+            )
+        })
+        .collect()
+}
+
 /// Drops what DROP SCHEMA … CASCADE found: views first (newest first), then tables
-/// (with their indexes and owned sequences), then the other sequences. Each kind
-/// commits on its own (a crash in between leaves the schema partly emptied, never a
-/// half-dropped object).
+/// (with their indexes and owned sequences, and the foreign keys of tables in other
+/// schemas that reference them), then the other sequences. Each kind commits on its
+/// own (a crash in between leaves the schema partly emptied, never a half-dropped
+/// object).
 async fn drop_contents(engine: &Engine, path: &SearchPath, held: &[Contents]) -> Result<()> {
     let mut views = Vec::new();
     let mut tables = Vec::new();
@@ -241,7 +270,7 @@ async fn drop_contents(engine: &Engine, path: &SearchPath, held: &[Contents]) ->
         }
     }
     views::drop_views(engine, path, &views).await?;
-    super::drop_tables(engine, path, &tables).await?;
+    super::drop_tables(engine, path, &tables, true).await?;
     super::sequences::drop_sequences(engine, &sequences).await
 }
 

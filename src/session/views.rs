@@ -15,16 +15,7 @@ use super::schemas::shown;
 use super::*;
 use crate::catalog::{view_key, ViewDef};
 use crate::sql::plan::RelName;
-use crate::sql::planner::Altered;
-
-fn depends_error(what: String, detail: String) -> Error {
-    Error::new(
-        ErrorKind::DependentObjectsStillExist,
-        format!("cannot drop {what} because other objects depend on it"),
-    )
-    .with_detail(detail)
-    .with_hint("Use DROP ... CASCADE to drop the dependent objects too.")
-}
+use crate::sql::planner::{dependents_error, Altered};
 
 /// 2BP01 if a view reads relation `schema.name` (a table when `table`).
 pub(super) fn no_dependent_views(
@@ -46,7 +37,7 @@ pub(super) fn no_dependent_views(
             format!("view {} depends on {kind} {name}", shown(engine, path, &v.schema, &v.name))
         })
         .collect();
-    Err(depends_error(format!("{kind} {name}"), detail.join("\n")))
+    Err(dependents_error(&format!("{kind} {name}"), detail))
 }
 
 fn names_word(sql: &str, word: &str) -> bool {
@@ -86,10 +77,7 @@ impl Session {
                 .iter()
                 .map(|v| format!("view {} depends on column {col} of table {}", v.name, table.name))
                 .collect();
-            return Err(depends_error(
-                format!("column {col} of table {}", table.name),
-                detail.join("\n"),
-            ));
+            return Err(dependents_error(&format!("column {col} of table {}", table.name), detail));
         }
         if renamed_table {
             return Err(renaming_refused());
@@ -188,7 +176,7 @@ pub(super) async fn drop_views(
                 .iter()
                 .map(|r| format!("view {} depends on view {name}", shown(r)))
                 .collect();
-            return Err(depends_error(format!("view {name}"), detail.join("\n")));
+            return Err(dependents_error(&format!("view {name}"), detail));
         }
     }
     if gone.is_empty() {

@@ -183,6 +183,12 @@ async fn run_rel<'a>(
         Rel::Series { args, .. } => {
             crate::sql::planner::srf::series_rows(&eval_all(args, &[], ctx, outer).await?)
         }
+        Rel::Unnest(array) => {
+            match eval_all(std::slice::from_ref(array), &[], ctx, outer).await?.pop() {
+                Some(Value::Array(items)) => Ok(items.into_iter().map(|v| vec![v]).collect()),
+                _ => Ok(Vec::new()),
+            }
+        }
         Rel::Values(rows) => {
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {

@@ -89,27 +89,66 @@ pub async fn check_references(
         if fk.columns.iter().any(|&c| row[c].is_null()) {
             continue; // MATCH SIMPLE
         }
-        let parent = catalog.table(&fk.parent_schema, &fk.parent).ok_or_else(|| {
-            Error::new(
-                ErrorKind::UndefinedTable,
-                format!("relation \"{}\" does not exist", fk.parent),
-            )
-        })?;
+        // The parent cannot be missing while a key names it (DROP TABLE and RENAME
+        // TO change the key with it): this statement was planned before such a change.
+        let parent = catalog.table(&fk.parent_schema, &fk.parent).ok_or_else(definition_changed)?;
         let vals = as_parent(&parent, fk, child, row)?;
         if !lock_parent(w, &parent, fk, &vals).await? {
-            let raw: Vec<Value> = fk.columns.iter().map(|&c| row[c].clone()).collect();
-            return Err(Error::new(
-                ErrorKind::ForeignKeyViolation,
-                format!(
-                    "insert or update on table \"{}\" violates foreign key constraint \"{}\"",
-                    child.name, fk.name
-                ),
-            )
-            .with_detail(format!(
-                "{} is not present in table \"{}\".",
-                key_text(child, &fk.columns, &raw),
-                parent.name
-            )));
+            return Err(not_present(child, fk, row, &parent.name));
+        }
+    }
+    Ok(())
+}
+
+fn definition_changed() -> Error {
+    Error::new(
+        ErrorKind::SerializationFailure,
+        "could not serialize access: the relation was dropped or rewritten concurrently",
+    )
+}
+
+/// 23503 for a child row whose parent row is missing.
+fn not_present(child: &TableDef, fk: &ForeignKeyDef, row: &[Value], parent: &str) -> Error {
+    let raw: Vec<Value> = fk.columns.iter().map(|&c| row[c].clone()).collect();
+    Error::new(
+        ErrorKind::ForeignKeyViolation,
+        format!(
+            "insert or update on table \"{}\" violates foreign key constraint \"{}\"",
+            child.name, fk.name
+        ),
+    )
+    .with_detail(format!(
+        "{} is not present in table \"{parent}\".",
+        key_text(child, &fk.columns, &raw)
+    ))
+}
+
+/// ALTER TABLE … ADD FOREIGN KEY: every row of `child_rows` without a NULL in the key
+/// must find its parent among `parent_rows` (PostgreSQL's initial check); 23503 for
+/// the first that does not. Sans IO: the caller has both tables retired, so these are
+/// all their rows.
+pub fn check_existing<'r>(
+    child: &TableDef,
+    fk: &ForeignKeyDef,
+    parent: &TableDef,
+    parent_rows: impl Iterator<Item = &'r [Value]>,
+    child_rows: impl Iterator<Item = &'r [Value]>,
+) -> Result<()> {
+    let encoded = |vals: &[Value]| {
+        let mut k = Vec::new();
+        encode_key(vals, &mut k);
+        k
+    };
+    let keys: std::collections::HashSet<Vec<u8>> = parent_rows
+        .map(|r| encoded(&fk.parent_columns.iter().map(|&p| r[p].clone()).collect::<Vec<_>>()))
+        .collect();
+    for row in child_rows {
+        if fk.columns.iter().any(|&c| row[c].is_null()) {
+            continue; // MATCH SIMPLE
+        }
+        let found = as_parent(parent, fk, child, row).is_ok_and(|v| keys.contains(&encoded(&v)));
+        if !found {
+            return Err(not_present(child, fk, row, &parent.name));
         }
     }
     Ok(())
@@ -188,20 +227,12 @@ async fn lock_parent(
     }
 }
 
-/// The foreign keys (of any table) that reference `parent`.
+/// The foreign keys (of any table) that reference `parent`. (The order is the
+/// catalog's, which is also the order their actions run in.)
 pub fn referencing(catalog: &Catalog, parent: &TableDef) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
-    referencing_name(catalog, &parent.schema, &parent.name)
-}
-
-fn referencing_name(
-    catalog: &Catalog,
-    schema: &str,
-    parent: &str,
-) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
     let mut out = Vec::new();
     for t in catalog.all() {
-        for fk in t.foreign_keys.iter().filter(|f| f.parent == parent && f.parent_schema == schema)
-        {
+        for fk in t.foreign_keys.iter().filter(|f| f.references(parent)) {
             out.push((t.clone(), fk.clone()));
         }
     }
@@ -401,24 +432,48 @@ pub fn check_truncate(catalog: &Catalog, tables: &[Arc<TableDef>]) -> Result<()>
     Ok(())
 }
 
-/// DROP TABLE of a table that another table (not dropped with it) references: 2BP01.
-/// `names` are (schema, name).
-pub fn check_drop(catalog: &Catalog, names: &[(String, String)]) -> Result<()> {
-    for (schema, n) in names {
-        let deps: Vec<String> = referencing_name(catalog, schema, n)
+/// The foreign keys of tables not among `dropped` that reference one of them, as
+/// (holding table, key): what DROP TABLE of `dropped` would break.
+pub fn referencing_from_outside(
+    catalog: &Catalog,
+    dropped: &[Arc<TableDef>],
+) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
+    dropped
+        .iter()
+        .flat_map(|d| in_creation_order(referencing(catalog, d)))
+        .filter(|(child, _)| !dropped.iter().any(|d| d.oid == child.oid))
+        .collect()
+}
+
+/// `keys` (as [`referencing`] gives them) in the order they were created (their
+/// tables' oids), as PostgreSQL's messages list dependent objects.
+pub fn in_creation_order(
+    mut keys: Vec<(Arc<TableDef>, ForeignKeyDef)>,
+) -> Vec<(Arc<TableDef>, ForeignKeyDef)> {
+    keys.sort_by_key(|(t, _)| t.oid);
+    keys
+}
+
+/// DROP TABLE of a table that another table (not dropped with it) references: 2BP01,
+/// naming relations with `shown` (bare where visible on the session's path).
+pub fn check_drop(
+    catalog: &Catalog,
+    dropped: &[Arc<TableDef>],
+    shown: &dyn Fn(&str, &str) -> String,
+) -> Result<()> {
+    for d in dropped {
+        let deps: Vec<String> = in_creation_order(referencing(catalog, d))
             .into_iter()
-            .filter(|(child, _)| !names.contains(&(child.schema.clone(), child.name.clone())))
+            .filter(|(child, _)| !dropped.iter().any(|x| x.oid == child.oid))
             .map(|(child, fk)| {
-                format!("constraint {} on table {} depends on table {n}", fk.name, child.name)
+                let parent = shown(&d.schema, &d.name);
+                let child = shown(&child.schema, &child.name);
+                format!("constraint {} on table {child} depends on table {parent}", fk.name)
             })
             .collect();
         if !deps.is_empty() {
-            return Err(Error::new(
-                ErrorKind::DependentObjectsStillExist,
-                format!("cannot drop table {n} because other objects depend on it"),
-            )
-            .with_detail(deps.join("\n"))
-            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+            let parent = shown(&d.schema, &d.name);
+            return Err(super::planner::dependents_error(&format!("table {parent}"), deps));
         }
     }
     Ok(())

@@ -56,17 +56,21 @@
 //! A view in FROM is expanded by the planner (`planner/view.rs`): its stored text is
 //! bound again and its recorded columns picked out, like a subquery in FROM. DDL plans
 //! carry names, resolved when the statement runs under the engine's DDL lock: ALTER
-//! TABLE applies its actions with `planner::apply_alter` (sans IO), then
-//! `session/alter.rs` retires the table's store, rewrites its rows under a new storage
-//! id and commits definition and rows in one WAL record. Names resolve through the session's search path
-//! (`catalog::namespace::SearchPath`, computed per statement; a cached plan made
-//! under another path is planned again): the planner picks the schema of a CREATE
-//! (`Planner::creation_schema`) and of every name it binds; DROP and ALTER names are
-//! resolved by the session when they run (`Session::resolve_target`). Stored
-//! definitions keep what their names found at creation: a view's unqualified names
-//! stand for the relations it read then (`catalog/view.rs`), a DEFAULT's sequence is
-//! written schema-qualified (`session/defaults.rs`); whether a relation is *visible*
-//! on the path (`pg_table_is_visible`, regclass output, names in messages) is
+//! TABLE applies its actions with `planner::apply_alter` (sans IO; what they do to
+//! foreign keys, the table's own and those referencing it, is `planner/alter_fk.rs`),
+//! then `session/alter.rs` retires the table's store and those of the tables that
+//! change with it (a referencing child, an added key's parent), checks an added
+//! foreign key against the rows (`foreign_keys::check_existing`), rewrites the rows
+//! under new storage ids and commits definitions and rows in one WAL record. Names
+//! resolve through the session's search path (`catalog::namespace::SearchPath`,
+//! computed per statement; a cached plan made under another path is planned again):
+//! the planner picks the schema of a CREATE (`Planner::creation_schema`) and of every
+//! name it binds; DROP and ALTER names are resolved by the session when they run
+//! (`Session::resolve_target`). Stored definitions keep what their names found at
+//! creation: a view's unqualified names stand for the relations it read then
+//! (`catalog/view.rs`), a DEFAULT's sequence is written schema-qualified
+//! (`session/defaults.rs`); whether a relation is *visible* on the path
+//! (`pg_table_is_visible`, regclass output, names in messages) is
 //! `pg_catalog/visibility.rs`.
 //!
 //! An UPDATE with a FROM list (DELETE with USING) or with subqueries takes step 3

@@ -28,7 +28,9 @@ pub mod regcast;
 mod relations;
 mod rows;
 mod schema;
+mod sequences;
 pub mod settings;
+mod viewdef;
 pub mod visibility;
 
 use crate::catalog::Catalog;
@@ -115,6 +117,13 @@ pub enum VirtualTable {
     PgPublicationRel,
     /// pg_settings: the session's settings.
     PgSettings,
+    /// pg_sequence: each sequence's parameters.
+    PgSequence,
+    /// pg_depend: what psql asks of it, a sequence's dependency on the column that
+    /// owns it (SERIAL 'a', identity 'i').
+    PgDepend,
+    /// pg_rewrite: each view's `_RETURN` rule.
+    PgRewrite,
     /// pg_prepared_statements: the session's named prepared statements.
     PgPreparedStatements,
     /// A view of information_schema.
@@ -148,6 +157,9 @@ impl VirtualTable {
             "pg_publication_namespace" => PgPublicationNamespace,
             "pg_publication_rel" => PgPublicationRel,
             "pg_settings" => PgSettings,
+            "pg_sequence" => PgSequence,
+            "pg_depend" => PgDepend,
+            "pg_rewrite" => PgRewrite,
             "pg_prepared_statements" => PgPreparedStatements,
             _ => return None,
         })
@@ -184,6 +196,9 @@ impl VirtualTable {
             PgPublicationNamespace => 6237,
             PgPublicationRel => 6106,
             PgSettings => 12_300,
+            PgSequence => 2224,
+            PgDepend => 2608,
+            PgRewrite => 2618,
             PgPreparedStatements => 12_095,
             Info(v) => v.oid(),
         }

@@ -159,6 +159,8 @@ pub enum Rel {
         /// int4 or int8.
         ty: DataType,
     },
+    /// `unnest(array)` in FROM: one row per element (none for NULL or an empty array).
+    Unnest(Expr),
     /// Nested-loop join; output = left columns ++ right columns.
     Join {
         /// Inner or left.
@@ -501,6 +503,8 @@ pub enum Plan {
         names: Vec<RelName>,
         /// IF EXISTS.
         if_exists: bool,
+        /// CASCADE: drop the foreign keys of other tables that reference them.
+        cascade: bool,
     },
     /// TRUNCATE.
     Truncate(Vec<Arc<TableDef>>),

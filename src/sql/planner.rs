@@ -29,6 +29,7 @@ use super::plan::*;
 mod access;
 mod alter;
 mod alter_apply;
+mod alter_fk;
 mod cte;
 mod dml_from;
 mod explain;
@@ -46,6 +47,7 @@ mod view;
 
 pub use alter::AlterAction;
 pub use alter_apply::{apply_alter, rename_word, Altered, Source};
+pub use alter_fk::{cascade_notice, dependents_error};
 use cte::CteDef;
 use operators::like_operands;
 use subquery::CorrFrame;
@@ -115,7 +117,8 @@ pub fn ident(i: &ast::Ident) -> String {
     }
 }
 
-fn object_parts(name: &ast::ObjectName) -> Vec<String> {
+/// The parts of a dotted name, each case-folded as an identifier.
+pub fn object_parts(name: &ast::ObjectName) -> Vec<String> {
     name.0
         .iter()
         .map(|p| match p {
@@ -303,11 +306,8 @@ impl<'a> Planner<'a> {
             S::Delete(d) => self.delete(d),
             S::CreateTable(c) => self.create_table(c),
             S::Drop { object_type: ast::ObjectType::Table, if_exists, names, cascade, .. } => {
-                if *cascade {
-                    return Err(unsupported("DROP TABLE … CASCADE"));
-                }
                 let names = schema::drop_names(names)?;
-                Ok(Plan::DropTable { names, if_exists: *if_exists })
+                Ok(Plan::DropTable { names, if_exists: *if_exists, cascade: *cascade })
             }
             S::CreateSchema { schema_name, if_not_exists, or_replace, with, options, .. } => {
                 schema::create_schema(schema_name, *if_not_exists, *or_replace, with, options)
@@ -790,6 +790,13 @@ impl<'a> Planner<'a> {
             ast::TableFactor::Table { name, alias, args: Some(args), with_ordinality, .. } => {
                 self.table_function(name, alias.as_ref(), args, *with_ordinality, outer)
             }
+            ast::TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_ordinality: false,
+                ..
+            } => self.unnest(array_exprs, alias.as_ref(), outer),
             ast::TableFactor::NestedJoin { table_with_joins, alias: None } => {
                 self.table_with_joins(table_with_joins, None, outer)
             }

@@ -345,14 +345,18 @@ impl Responses {
         self.put(&ErrorResponse::new(report_fields("FATAL", err)));
     }
 
-    /// NoticeResponse with severity NOTICE, SQLSTATE 00000 unless `code` says otherwise.
-    pub fn notice(&mut self, code: &str, message: &str) {
-        let fields = vec![
+    /// NoticeResponse with severity NOTICE, SQLSTATE 00000 unless `code` says otherwise,
+    /// and a DETAIL if one is given.
+    pub fn notice(&mut self, code: &str, message: &str, detail: Option<&str>) {
+        let mut fields = vec![
             (b'S', "NOTICE".to_owned()),
             (b'V', "NOTICE".to_owned()),
             (b'C', code.to_owned()),
             (b'M', message.to_owned()),
         ];
+        if let Some(d) = detail {
+            fields.push((b'D', d.to_owned()));
+        }
         self.put(&NoticeResponse::new(fields));
     }
 

@@ -78,6 +78,61 @@ CREATE SCHEMA IF NOT EXISTS cat_app;
 \dn
 DROP SCHEMA cat_app;
 \dn
+-- ALTER TABLE … ADD FOREIGN KEY and what depends on a key (issue 3).
+CREATE TABLE fa_p (id int PRIMARY KEY, u int UNIQUE, v int);
+CREATE TABLE fa_c (id int PRIMARY KEY, p_id int, x int);
+INSERT INTO fa_p VALUES (1, 10, 0), (2, 20, 0);
+INSERT INTO fa_c VALUES (1, 1, 10), (2, 7, 20);
+ALTER TABLE fa_c ADD FOREIGN KEY (p_id) REFERENCES fa_p;
+UPDATE fa_c SET p_id = 2 WHERE id = 2;
+ALTER TABLE fa_c ADD FOREIGN KEY (p_id) REFERENCES fa_p, ADD CONSTRAINT fa_c_x FOREIGN KEY (x) REFERENCES fa_p (u) ON DELETE CASCADE;
+\d fa_c
+\d fa_p
+ALTER TABLE fa_p DROP COLUMN u;
+ALTER TABLE fa_p DROP CONSTRAINT fa_p_pkey;
+DROP TABLE fa_p;
+ALTER TABLE fa_p DROP COLUMN u CASCADE;
+DROP TABLE fa_p CASCADE;
+\d fa_c
+DROP TABLE fa_c;
+-- \d+, \d of a sequence, an index and a view, \dn+, \di, \ds (issue 3).
+CREATE TABLE dp_t (id serial PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'x', qty int CHECK (qty > 0), price numeric(8,2), n bigint GENERATED ALWAYS AS IDENTITY, code char(3) UNIQUE, note text);
+CREATE INDEX dp_t_name_idx ON dp_t (name, qty);
+CREATE SEQUENCE dp_seq AS int INCREMENT BY 5 MINVALUE 3 MAXVALUE 100 START 10 CYCLE;
+CREATE VIEW dp_v AS SELECT id, name AS nm, price FROM dp_t WHERE id > 1 AND (qty + 1 > 2 OR note = 'x') ORDER BY id DESC LIMIT 5;
+CREATE VIEW dp_w (c, total) AS SELECT t.code, sum(t.qty) FROM dp_t t WHERE t.name = 'a' AND t.price > 1 GROUP BY t.code HAVING count(*) > 1;
+\d+ dp_t
+\d dp_seq
+\d dp_t_id_seq
+\d dp_t_n_seq
+\d dp_t_name_idx
+\d dp_t_pkey
+\d+ dp_v
+\d+ dp_w
+CREATE SCHEMA dp_app;
+\dn+
+\di
+\ds
+DROP SCHEMA dp_app;
+DROP VIEW dp_v, dp_w;
+DROP TABLE dp_t;
+DROP SEQUENCE dp_seq;
+-- Foreign keys across schemas; DROP SCHEMA … CASCADE drops the keys that reference its tables, its notice's DETAIL lists them.
+CREATE SCHEMA fx;
+CREATE TABLE fx.p (id int PRIMARY KEY);
+CREATE TABLE fx_c (id int PRIMARY KEY, p_id int REFERENCES fx.p);
+CREATE TABLE fx.q (id int PRIMARY KEY, c_id int REFERENCES fx_c);
+CREATE TABLE fx.r (id int PRIMARY KEY);
+CREATE TABLE fx_d (id int PRIMARY KEY, r_id int REFERENCES fx.r, p_id int REFERENCES fx.p);
+\d fx_c
+\d fx.p
+DROP TABLE fx.p;
+ALTER TABLE fx.p RENAME TO p2;
+\d fx_d
+DROP SCHEMA fx;
+DROP SCHEMA fx CASCADE;
+\d fx_c
+DROP TABLE fx_c, fx_d;
 -- Relations in schemas, listed and described by psql (issue 3).
 CREATE SCHEMA cat_s;
 CREATE TABLE cat_s.st (id serial PRIMARY KEY, name text UNIQUE, qty int CHECK (qty > 0));

@@ -10,7 +10,10 @@ use super::regcast::{reg_in, reg_out, RegKind};
 use super::relations::{column_list, foreign_key_def, index_def, secondary};
 use super::rows::{type_row, POSTGRES_ROLE_OID};
 use super::visibility::{is_visible, relation_of, shown_name};
-use crate::catalog::{type_with_modifier, Catalog, SearchPath, TableDef};
+use crate::catalog::{
+    type_with_modifier, Catalog, SearchPath, TableDef, PG_CATALOG_NAMESPACE_OID,
+    PUBLIC_NAMESPACE_OID,
+};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::expr::SessionFacts;
@@ -46,10 +49,17 @@ pub enum CatalogFunc {
     PartitionAncestors,
     /// pg_get_triggerdef(oid [, bool]) → text (no triggers: NULL).
     GetTriggerDef,
-    /// pg_get_viewdef(oid [, bool | int4]): refused with 0A000. troupe keeps a view's
-    /// text as written; PostgreSQL prints its rule deparsed (`SELECT t.a, …`, one
-    /// clause per line), and printing something else would be worse than failing.
+    /// pg_get_viewdef(oid | text [, bool | int4]): the view's query deparsed as
+    /// PostgreSQL prints it (`viewdef.rs`; 0A000 for what it cannot deparse).
     GetViewDef,
+    /// pg_get_ruledef(oid [, bool]) → text: a view's `_RETURN` rule (pg_rewrite),
+    /// its query deparsed as `pg_get_viewdef` does.
+    GetRuleDef,
+    /// col_description(oid, int4) → text: NULL (troupe has no COMMENT ON).
+    ColDescription,
+    /// obj_description(oid [, name]) → text: initdb's comments on the built-in
+    /// schemas, NULL for everything else (troupe has no COMMENT ON).
+    ObjDescription,
     /// array_to_string(anyarray, text [, text]) → text.
     ArrayToString,
     /// array_upper(anyarray, int4) → int4.
@@ -109,6 +119,13 @@ impl CatalogFunc {
             }
             ("pg_get_viewdef", 1 | 2) => (C::GetViewDef, Text, vec![None, None][..n].to_vec()),
             ("pg_partition_ancestors", 1) => (C::PartitionAncestors, Regclass, vec![oid()]),
+            ("pg_get_ruledef", 1 | 2) => {
+                (C::GetRuleDef, Text, vec![oid(), Some(Bool)][..n].to_vec())
+            }
+            ("col_description", 2) => (C::ColDescription, Text, vec![oid(), Some(Int4)]),
+            ("obj_description", 1 | 2) => {
+                (C::ObjDescription, Text, vec![oid(), Some(Name)][..n].to_vec())
+            }
             ("array_to_string", 2 | 3) if matches!(args[0], Array(_) | Unknown) => {
                 (C::ArrayToString, Text, vec![None, Some(Text), Some(Text)][..n].to_vec())
             }
@@ -146,7 +163,9 @@ impl CatalogFunc {
         }
         use CatalogFunc as C;
         let strict = !matches!(self, C::ArrayToString | C::SetConfig);
-        if strict && args.iter().any(Value::is_null) {
+        // format_type is strict in its type only: a NULL typmod is "no modifier".
+        let nulls = if self == C::FormatType { &args[..1] } else { args };
+        if strict && nulls.iter().any(Value::is_null) {
             return Ok(Value::Null);
         }
         let oid = |i: usize| match args.get(i) {
@@ -158,7 +177,7 @@ impl CatalogFunc {
         Ok(match self {
             C::GetUserById => Value::Text(if oid(0) == POSTGRES_ROLE_OID {
                 "postgres".to_owned()
-            } else if oid(0) == 6171 {
+            } else if oid(0) == super::rows::PG_DATABASE_OWNER_OID {
                 "pg_database_owner".to_owned()
             } else {
                 format!("unknown (OID={})", oid(0))
@@ -205,12 +224,65 @@ impl CatalogFunc {
             C::CurrentSetting => Value::Null,
             C::SetConfig => return Err(super::settings::set_config_refused()),
             C::RelationIsPublishable => Value::Bool(false),
-            C::PartitionAncestors | C::GetTriggerDef => Value::Null,
+            C::PartitionAncestors | C::GetTriggerDef | C::ColDescription => Value::Null,
+            C::GetRuleDef => {
+                let pretty = matches!(args.get(1), Some(Value::Bool(true)));
+                let view = catalog
+                    .and_then(|c| c.views().into_iter().find(|v| oids::rule(v.oid) == oid(0)));
+                match (view, catalog) {
+                    (Some(v), Some(c)) => {
+                        // Not pretty: always qualified (generate_qualified_relation_name).
+                        let shown = Shown { engine, path };
+                        let to = if pretty {
+                            shown.name(&v.schema, &v.name)
+                        } else {
+                            format!("{}.{}", quote_ident(&v.schema), quote_ident(&v.name))
+                        };
+                        let query =
+                            super::viewdef::viewdef(c, &v, pretty, &|s, n| shown.name(s, n))?;
+                        Value::Text(format!(
+                            "CREATE RULE \"_RETURN\" AS\n    ON SELECT TO {to} DO INSTEAD {query}"
+                        ))
+                    }
+                    _ => Value::Null,
+                }
+            }
+            C::ObjDescription => {
+                let namespace = matches!(args.get(1), None | Some(Value::Text(_)))
+                    && args.get(1).is_none_or(|c| *c == Value::Text("pg_namespace".into()));
+                match oid(0) {
+                    PG_CATALOG_NAMESPACE_OID if namespace => {
+                        Value::Text("system catalog schema".into())
+                    }
+                    PUBLIC_NAMESPACE_OID if namespace => {
+                        Value::Text("standard public schema".into())
+                    }
+                    _ => Value::Null,
+                }
+            }
             C::GetViewDef => {
-                return Err(Error::new(
-                    ErrorKind::FeatureNotSupported,
-                    "pg_get_viewdef is not supported (view definitions are kept as written)",
-                ))
+                let view = match (&args[0], catalog) {
+                    (Value::Oid(o), Some(c)) => c.views().into_iter().find(|v| v.oid == *o),
+                    (Value::Text(name), Some(c)) => {
+                        // The name is looked up as regclass input is (42P01 if none).
+                        match reg_in(RegKind::Class, name, engine, path, false)? {
+                            Value::Oid(o) => c.views().into_iter().find(|v| v.oid == o),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                // pretty: `true`, or a wrap column (an int4).
+                let pretty = matches!(args.get(1), Some(Value::Bool(true) | Value::Int4(_)));
+                match (view, catalog) {
+                    (Some(v), Some(c)) => {
+                        let shown = Shown { engine, path };
+                        Value::Text(super::viewdef::viewdef(c, &v, pretty, &|s, n| {
+                            shown.name(s, n)
+                        })?)
+                    }
+                    _ => Value::Null,
+                }
             }
             C::ArrayToString => array_to_string(args, facts.zone())?,
             C::RegexMatch { negated, icase } => match (&args[0], &args[1]) {

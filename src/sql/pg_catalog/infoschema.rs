@@ -18,7 +18,7 @@
 //!   different text.
 
 use super::funcs::default_text;
-use super::relations::{columns_named_in, namespace_oid, references};
+use super::relations::{columns_named_in, namespace_oid};
 use super::rows::type_row;
 use super::Sources;
 use crate::catalog::{Column, FkAction, ForeignKeyDef, Identity, TableDef};
@@ -362,7 +362,7 @@ fn constraint_rows(db: &str, t: &TableDef, src: &Sources<'_>) -> Vec<Vec<Value>>
 /// The parent's PRIMARY KEY or UNIQUE constraint that a foreign key references: its
 /// name and columns.
 fn referenced_key(fk: &ForeignKeyDef, tables: &[Arc<TableDef>]) -> Option<(String, Vec<usize>)> {
-    let parent = tables.iter().find(|p| references(fk, p))?;
+    let parent = tables.iter().find(|p| fk.references(p))?;
     let mut wanted = fk.parent_columns.clone();
     wanted.sort_unstable();
     keys(parent).into_iter().find(|(_, cols)| {
@@ -413,7 +413,7 @@ fn column_usage_rows(db: &str, t: &TableDef, tables: &[Arc<TableDef>]) -> Vec<Ve
         out.extend(columns_named_in(t, &c.expr).into_iter().map(|k| row(t, k, &c.name)));
     }
     for fk in &t.foreign_keys {
-        if let Some(parent) = tables.iter().find(|p| references(fk, p)) {
+        if let Some(parent) = tables.iter().find(|p| fk.references(p)) {
             let mut columns = fk.parent_columns.clone();
             columns.sort_unstable();
             out.extend(columns.iter().map(|&c| row(parent, c, &fk.name)));

@@ -11,6 +11,7 @@
 //!   0001          table oid << 6 | n     secondary index n (pg_class, pg_index)
 //!   00001         table oid << 6 | n     the UNIQUE constraint of index n
 //!   000001        table oid << 6 | n     FOREIGN KEY constraint n (table oid < 2^20)
+//!   0000001       view oid               the view's `_RETURN` rule (pg_rewrite)
 //! ```
 //!
 //! A secondary index's number is its position in `TableDef::indexes` (creation
@@ -29,6 +30,7 @@ const TOP2: u32 = 0xC000_0000;
 const INDEX: u32 = 0x1000_0000;
 const UNIQUE: u32 = 0x0800_0000;
 const FOREIGN_KEY: u32 = 0x0400_0000;
+const RULE: u32 = 0x0200_0000;
 
 /// What a derived oid names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +82,11 @@ pub fn unique(table: u32, n: usize) -> u32 {
 /// FOREIGN KEY constraint `n`'s oid.
 pub fn foreign_key(table: u32, n: usize) -> u32 {
     FOREIGN_KEY | ((table << 6) & (FOREIGN_KEY - 1)) | (n as u32 & 63)
+}
+
+/// The oid of a view's `_RETURN` rule.
+pub fn rule(view: u32) -> u32 {
+    RULE | (view & (RULE - 1))
 }
 
 /// What `oid` names, if it is one of the derived oids.

@@ -90,7 +90,7 @@ fn class_row(c: Class<'_>) -> Vec<Value> {
     ]
 }
 
-/// pg_class: each table, its indexes, and each sequence.
+/// pg_class: each table, its indexes, each sequence and each view.
 pub fn class_rows(
     catalog: &Catalog,
     tables: &[std::sync::Arc<TableDef>],
@@ -99,7 +99,7 @@ pub fn class_rows(
 ) -> Vec<Vec<Value>> {
     let mut out = Vec::new();
     for t in tables {
-        let referenced = tables.iter().any(|c| c.foreign_keys.iter().any(|f| references(f, t)));
+        let referenced = tables.iter().any(|c| c.foreign_keys.iter().any(|f| f.references(t)));
         let namespace = namespace_oid(catalog, &t.schema);
         out.push(class_row(Class {
             oid: t.oid,
@@ -172,6 +172,7 @@ fn index_row(oid: u32, table: u32, columns: &[usize], unique: bool, primary: boo
         n.clone(),
         n,
         Value::Bool(unique),
+        Value::Bool(false),
         Value::Bool(primary),
         Value::Bool(false),
         Value::Bool(true),
@@ -198,6 +199,25 @@ pub fn index_rows(tables: &[std::sync::Arc<TableDef>]) -> Vec<Vec<Value>> {
         }
     }
     out
+}
+
+/// pg_rewrite: each view's `_RETURN` rule (its action is not shown: NULL).
+pub fn rewrite_rows(views: &[std::sync::Arc<ViewDef>]) -> Vec<Vec<Value>> {
+    views
+        .iter()
+        .map(|v| {
+            vec![
+                Value::Oid(oids::rule(v.oid)),
+                text("_RETURN"),
+                Value::Oid(v.oid),
+                Value::Char(b'1'),
+                Value::Char(b'O'),
+                Value::Bool(true),
+                Value::Null,
+                Value::Null,
+            ]
+        })
+        .collect()
 }
 
 /// What a pg_constraint row describes.
@@ -297,7 +317,7 @@ pub fn constraint_rows(catalog: &Catalog, tables: &[std::sync::Arc<TableDef>]) -
             ));
         }
         for (n, fk) in t.foreign_keys.iter().enumerate() {
-            let parent = tables.iter().find(|p| references(fk, p)).map_or(0, |p| p.oid);
+            let parent = tables.iter().find(|p| fk.references(p)).map_or(0, |p| p.oid);
             out.push(constraint_row(
                 namespace,
                 t,
@@ -319,11 +339,6 @@ pub fn constraint_rows(catalog: &Catalog, tables: &[std::sync::Arc<TableDef>]) -
         }
     }
     out
-}
-
-/// Whether foreign key `fk` references table `t`.
-pub fn references(fk: &ForeignKeyDef, t: &TableDef) -> bool {
-    fk.parent == t.name && fk.parent_schema == t.schema
 }
 
 /// `FOREIGN KEY (a) REFERENCES p(id) ON UPDATE … ON DELETE …`, as

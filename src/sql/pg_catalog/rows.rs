@@ -7,6 +7,8 @@ use crate::types::{DataType, Value};
 
 /// The bootstrap superuser's oid.
 pub const POSTGRES_ROLE_OID: u32 = 10;
+/// The oid of role pg_database_owner (public's owner).
+pub const PG_DATABASE_OWNER_OID: u32 = 6171;
 pub use crate::catalog::INFORMATION_SCHEMA_NAMESPACE_OID;
 /// The default collation's oid.
 pub const DEFAULT_COLLATION_OID: u32 = 100;
@@ -81,27 +83,58 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             relations::class_rows(src.catalog, &tables, &src.sequences, &src.catalog.views())
         }
         V::PgNamespace => {
+            // initdb's grants: USAGE and CREATE to the owner, USAGE to PUBLIC; a
+            // schema made by CREATE SCHEMA has the default (NULL) ACL.
+            let acl = |owner: &str| {
+                Value::Array(vec![
+                    text(&format!("{owner}=UC/{owner}")),
+                    text(&format!("=U/{owner}")),
+                ])
+            };
             let mut rows = vec![
-                vec![Value::Oid(PG_CATALOG_NAMESPACE_OID), text("pg_catalog"), Value::Oid(10)],
-                vec![Value::Oid(PUBLIC_NAMESPACE_OID), text("public"), Value::Oid(6171)],
+                vec![
+                    Value::Oid(PG_CATALOG_NAMESPACE_OID),
+                    text("pg_catalog"),
+                    Value::Oid(10),
+                    acl("postgres"),
+                ],
+                vec![
+                    Value::Oid(PUBLIC_NAMESPACE_OID),
+                    text("public"),
+                    Value::Oid(PG_DATABASE_OWNER_OID),
+                    acl("pg_database_owner"),
+                ],
                 vec![
                     Value::Oid(INFORMATION_SCHEMA_NAMESPACE_OID),
                     text("information_schema"),
                     Value::Oid(10),
+                    acl("postgres"),
                 ],
             ];
-            rows.extend(
-                src.catalog
-                    .schemas()
-                    .iter()
-                    .map(|s| vec![Value::Oid(s.oid), text(&s.name), Value::Oid(POSTGRES_ROLE_OID)]),
-            );
+            rows.extend(src.catalog.schemas().iter().map(|s| {
+                vec![Value::Oid(s.oid), text(&s.name), Value::Oid(POSTGRES_ROLE_OID), Value::Null]
+            }));
             rows
         }
         V::PgDatabase => database_rows(),
         V::PgAttribute => {
             let mut rows: Vec<Vec<Value>> =
                 tables.iter().flat_map(|t| attribute_rows(t.oid, &t.columns)).collect();
+            // An index's attributes are its key columns, as the table has them (but
+            // never NOT NULL or with a default).
+            for t in &tables {
+                let key_columns = |cols: &[usize]| -> Vec<Column> {
+                    cols.iter()
+                        .map(|&c| Column::new(&t.columns[c].name, t.columns[c].ty.clone(), false))
+                        .collect()
+                };
+                if let Some(pk) = &t.primary_key {
+                    rows.extend(attribute_rows(oids::pkey_index(t.oid), &key_columns(pk)));
+                }
+                for (n, ix) in t.indexes.iter().enumerate() {
+                    rows.extend(attribute_rows(oids::index(t.oid, n), &key_columns(&ix.columns)));
+                }
+            }
             for v in src.catalog.views() {
                 let columns: Vec<Column> =
                     v.columns.iter().map(|c| Column::new(&c.name, c.ty.clone(), false)).collect();
@@ -148,6 +181,9 @@ pub fn rows(view: VirtualTable, src: &Sources<'_>) -> Vec<Vec<Value>> {
             })
             .collect(),
         V::PgIndex => relations::index_rows(&tables),
+        V::PgSequence => super::sequences::sequence_rows(&src.sequences),
+        V::PgDepend => super::sequences::depend_rows(&src.sequences, &tables),
+        V::PgRewrite => relations::rewrite_rows(&src.catalog.views()),
         V::PgViews => src
             .catalog
             .views()
@@ -228,14 +264,25 @@ fn attribute_rows(rel: u32, columns: &[Column]) -> Vec<Vec<Value>> {
                 None => 0,
             };
             let coll = ty.map_or(0, |r| r.7);
+            let len = ty.map_or(-1, |r| r.2);
+            // PostgreSQL's typstorage: plain for fixed-length types, main for numeric,
+            // extended for the other variable-length ones.
+            let storage = match (len, &c.ty) {
+                (1.., _) => b'p',
+                (_, DataType::Numeric(_)) => b'm',
+                _ => b'x',
+            };
             vec![
                 Value::Oid(rel),
                 text(&c.name),
                 Value::Oid(oid),
-                Value::Int2(ty.map_or(-1, |r| r.2)),
+                Value::Int4(-1),
+                Value::Int2(len),
                 Value::Int2(i as i16 + 1),
-                Value::Int4(c.ty.type_modifier()),
                 Value::Int2(i16::from(matches!(c.ty, DataType::Array(_)))),
+                Value::Int4(c.ty.type_modifier()),
+                Value::Char(storage),
+                char_or_empty(0),
                 Value::Bool(c.not_null),
                 Value::Bool(c.default.is_some() && c.identity.is_none()),
                 char_or_empty(identity),

@@ -55,7 +55,9 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
             ("reloptions", arr(Text)),
             ("relpartbound", Text),
         ],
-        V::PgNamespace => vec![("oid", Oid), ("nspname", Name), ("nspowner", Oid)],
+        V::PgNamespace => {
+            vec![("oid", Oid), ("nspname", Name), ("nspowner", Oid), ("nspacl", arr(Text))]
+        }
         V::PgPartitionedTable => {
             vec![("partrelid", Oid), ("partstrat", Char), ("partnatts", Int2), ("partdefid", Oid)]
         }
@@ -85,10 +87,13 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
             ("attrelid", Oid),
             ("attname", Name),
             ("atttypid", Oid),
+            ("attstattarget", Int4),
             ("attlen", Int2),
             ("attnum", Int2),
-            ("atttypmod", Int4),
             ("attndims", Int2),
+            ("atttypmod", Int4),
+            ("attstorage", Char),
+            ("attcompression", Char),
             ("attnotnull", Bool),
             ("atthasdef", Bool),
             ("attidentity", Char),
@@ -125,6 +130,7 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
             ("indnatts", Int2),
             ("indnkeyatts", Int2),
             ("indisunique", Bool),
+            ("indnullsnotdistinct", Bool),
             ("indisprimary", Bool),
             ("indisexclusion", Bool),
             ("indimmediate", Bool),
@@ -189,6 +195,35 @@ pub fn columns(view: VirtualTable) -> Vec<(&'static str, DataType)> {
             ("collencoding", Int4),
             ("collcollate", Text),
             ("collctype", Text),
+        ],
+        V::PgSequence => vec![
+            ("seqrelid", Oid),
+            ("seqtypid", Oid),
+            ("seqstart", Int8),
+            ("seqincrement", Int8),
+            ("seqmax", Int8),
+            ("seqmin", Int8),
+            ("seqcache", Int8),
+            ("seqcycle", Bool),
+        ],
+        V::PgDepend => vec![
+            ("classid", Oid),
+            ("objid", Oid),
+            ("objsubid", Int4),
+            ("refclassid", Oid),
+            ("refobjid", Oid),
+            ("refobjsubid", Int4),
+            ("deptype", Char),
+        ],
+        V::PgRewrite => vec![
+            ("oid", Oid),
+            ("rulename", Name),
+            ("ev_class", Oid),
+            ("ev_type", Char),
+            ("ev_enabled", Char),
+            ("is_instead", Bool),
+            ("ev_qual", Text),
+            ("ev_action", Text),
         ],
         V::PgViews => vec![("schemaname", Name), ("viewname", Name), ("viewowner", Name)],
         V::PgTrigger => vec![

@@ -85,6 +85,18 @@ pub fn shown_text(engine: &Engine, path: &SearchPath, text: &str) -> String {
     }
 }
 
+/// For tests without an engine: a name as a session on path `public`, in a database
+/// whose other schemas hold no name public holds, shows it.
+#[cfg(test)]
+pub fn shown_on_public_path(schema: &str, name: &str) -> String {
+    let quote = super::funcs::quote_ident;
+    if schema == crate::catalog::PUBLIC {
+        quote(name)
+    } else {
+        format!("{}.{}", quote(schema), quote(name))
+    }
+}
+
 /// The name as regclass output and PostgreSQL's messages print it: bare when
 /// visible, schema-qualified otherwise (each part quoted where needed).
 pub fn shown_name(engine: &Engine, path: &SearchPath, schema: &str, name: &str) -> String {

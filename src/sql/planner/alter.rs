@@ -6,11 +6,16 @@
 //! statement are applied in order to one working copy of the definition, and the
 //! table is rewritten once, as PostgreSQL's ALTER TABLE does.
 //!
+//! ADD CONSTRAINT … FOREIGN KEY keeps sqlparser's constraint: it is bound (parent,
+//! columns, the parent's key) when the statement runs, against the working copy, so a
+//! key added earlier in the same statement counts (`foreign_key::bind`, shared with
+//! CREATE TABLE). DROP COLUMN and DROP CONSTRAINT take CASCADE: it reaches the
+//! foreign keys of other tables that depend on what is dropped (`alter_apply.rs`).
+//!
 //! Refused with 0A000: ADD COLUMN of SERIAL / identity / a collation, ALTER COLUMN
-//! TYPE, ADD CONSTRAINT … FOREIGN KEY (the foreign-key work adds it), EXCLUDE,
-//! DEFERRABLE, NOT VALID, a PRIMARY KEY named other than `<table>_pkey` (the key's
-//! name is not stored), DROP … CASCADE, and everything else sqlparser knows
-//! (partitions, triggers, row level security, …).
+//! TYPE, EXCLUDE, DEFERRABLE, NOT VALID, a PRIMARY KEY named other than `<table>_pkey`
+//! (the key's name is not stored), and everything else sqlparser knows (partitions,
+//! triggers, row level security, …).
 
 use sqlparser::ast;
 
@@ -39,12 +44,14 @@ pub enum AlterAction {
         /// PRIMARY KEY.
         primary_key: bool,
     },
-    /// DROP \[COLUMN\] \[IF EXISTS\] name.
+    /// DROP \[COLUMN\] \[IF EXISTS\] name \[CASCADE\].
     DropColumn {
         /// Column.
         name: String,
         /// IF EXISTS.
         if_exists: bool,
+        /// CASCADE: drop the other tables' foreign keys that reference the column.
+        cascade: bool,
     },
     /// RENAME \[COLUMN\] old TO new.
     RenameColumn {
@@ -88,20 +95,21 @@ pub enum AlterAction {
         /// Column names.
         columns: Vec<String>,
     },
-    /// DROP CONSTRAINT \[IF EXISTS\] name.
+    /// ADD [CONSTRAINT name] FOREIGN KEY (cols) REFERENCES parent \[(cols)\] ….
+    AddForeignKey(Box<ast::ForeignKeyConstraint>),
+    /// DROP CONSTRAINT \[IF EXISTS\] name \[CASCADE\].
     DropConstraint {
         /// Name.
         name: String,
         /// IF EXISTS.
         if_exists: bool,
+        /// CASCADE: drop the foreign keys that reference the key being dropped.
+        cascade: bool,
     },
 }
 
-fn no_cascade(b: &Option<ast::DropBehavior>, what: &str) -> Result<()> {
-    match b {
-        Some(ast::DropBehavior::Cascade) => Err(unsupported(format!("{what} … CASCADE"))),
-        _ => Ok(()),
-    }
+fn cascade(b: &Option<ast::DropBehavior>) -> bool {
+    matches!(b, Some(ast::DropBehavior::Cascade))
 }
 
 fn key_columns(cols: &[ast::IndexColumn]) -> Result<Vec<String>> {
@@ -146,11 +154,14 @@ impl Planner<'_> {
                 self.add_column(column_def, *if_not_exists)?
             }
             Op::DropColumn { column_names, if_exists, drop_behavior, .. } => {
-                no_cascade(drop_behavior, "DROP COLUMN")?;
                 let [name] = column_names.as_slice() else {
                     return Err(unsupported("DROP COLUMN of several columns"));
                 };
-                AlterAction::DropColumn { name: ident(name), if_exists: *if_exists }
+                AlterAction::DropColumn {
+                    name: ident(name),
+                    if_exists: *if_exists,
+                    cascade: cascade(drop_behavior),
+                }
             }
             Op::RenameColumn { old_column_name, new_column_name } => AlterAction::RenameColumn {
                 old: ident(old_column_name),
@@ -195,10 +206,11 @@ impl Planner<'_> {
                 }
                 self.add_constraint(constraint, table)?
             }
-            Op::DropConstraint { if_exists, name, drop_behavior } => {
-                no_cascade(drop_behavior, "DROP CONSTRAINT")?;
-                AlterAction::DropConstraint { name: ident(name), if_exists: *if_exists }
-            }
+            Op::DropConstraint { if_exists, name, drop_behavior } => AlterAction::DropConstraint {
+                name: ident(name),
+                if_exists: *if_exists,
+                cascade: cascade(drop_behavior),
+            },
             other => {
                 return Err(unsupported(format!(
                     "ALTER TABLE … {}",
@@ -277,6 +289,10 @@ impl Planner<'_> {
                     return Err(unsupported("PRIMARY KEY … DEFERRABLE / INCLUDE"));
                 }
                 AlterAction::AddPrimaryKey { columns: key_columns(&pk.columns)? }
+            }
+            ast::TableConstraint::ForeignKey(fk) => {
+                super::foreign_key::refuse_unsupported(fk)?;
+                AlterAction::AddForeignKey(Box::new(fk.clone()))
             }
             other => return Err(unsupported_constraint(other)),
         })

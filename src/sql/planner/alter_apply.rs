@@ -11,7 +11,8 @@
 //! with its errors and notices. What depends on a dropped column inside the table (an
 //! index, a UNIQUE constraint, the primary key, a CHECK naming it) goes with it, as in
 //! PostgreSQL; what depends on it from outside (a view) is the caller's to check.
-//! An added column's DEFAULT fills the existing rows (evaluated per row by the caller,
+//! What the actions do to foreign keys, the table's own and other tables' that
+//! reference it, is in `alter_fk.rs`. An added column's DEFAULT fills the existing rows (evaluated per row by the caller,
 //! so a volatile default gives each row its own value); a later SET DEFAULT in the
 //! same statement changes the default, not the fill. The caller validates every new
 //! row against every NOT NULL and CHECK of the result (a rewrite, as PostgreSQL's
@@ -23,7 +24,9 @@ use sqlparser::tokenizer::{Token, Tokenizer, Word};
 use super::alter::AlterAction;
 use super::index::generated_name;
 use super::{Planner, Scope};
-use crate::catalog::{Catalog, CheckDef, Column, ForeignKeyDef, IndexDef, TableDef};
+use std::collections::BTreeMap;
+
+use crate::catalog::{Catalog, CheckDef, Column, ForeignKeyDef, IndexDef, SearchPath, TableDef};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql::constraints::{columns_named, parse_expr};
 use crate::sql::expr::Expr;
@@ -53,6 +56,13 @@ pub struct Altered {
     /// Columns of the old definition that were dropped or renamed (views using them
     /// stop working: the caller refuses that).
     pub touched_columns: Vec<String>,
+    /// Other tables that change with this one: new definitions of those whose foreign
+    /// keys reference it and changed, and (unchanged) the parents of added foreign
+    /// keys. The caller moves them all with the table.
+    pub related: Vec<TableDef>,
+    /// The foreign keys this statement added (in `def`), which the existing rows must
+    /// satisfy.
+    pub added_foreign_keys: Vec<ForeignKeyDef>,
 }
 
 impl Altered {
@@ -78,17 +88,28 @@ enum Src {
     Fill(Option<String>),
 }
 
-struct Work<'d> {
-    old: &'d TableDef,
-    name: String,
-    columns: Vec<Column>,
+/// The working copy the actions apply to.
+pub(super) struct Work<'d> {
+    pub(super) catalog: &'d Catalog,
+    /// The session's search path (what an added foreign key's parent is looked up in).
+    pub(super) path: &'d SearchPath,
+    /// How a relation is named in a message: bare where visible on `path`.
+    pub(super) shown: &'d dyn Fn(&str, &str) -> String,
+    pub(super) old: &'d TableDef,
+    pub(super) name: String,
+    pub(super) columns: Vec<Column>,
     srcs: Vec<Src>,
-    primary_key: Option<Vec<usize>>,
+    pub(super) primary_key: Option<Vec<usize>>,
     checks: Vec<CheckDef>,
-    indexes: Vec<IndexDef>,
-    foreign_keys: Vec<ForeignKeyDef>,
-    notices: Vec<(&'static str, String)>,
+    pub(super) indexes: Vec<IndexDef>,
+    pub(super) foreign_keys: Vec<ForeignKeyDef>,
+    pub(super) notices: Vec<(&'static str, String)>,
     touched: Vec<String>,
+    /// Other tables' new definitions, by their current (schema, name) (see
+    /// [`Altered::related`]).
+    pub(super) related: BTreeMap<(String, String), TableDef>,
+    /// Names of the foreign keys added.
+    pub(super) added_foreign_keys: Vec<String>,
 }
 
 fn err(kind: ErrorKind, msg: String) -> Error {
@@ -96,14 +117,21 @@ fn err(kind: ErrorKind, msg: String) -> Error {
 }
 
 /// Applies `actions` to `table`. `taken` says whether a relation name (table, view,
-/// sequence or index) is in use elsewhere.
+/// sequence or index) is in use elsewhere in the table's schema; `path` is the
+/// session's search path, and `shown` names a relation (schema, name) in messages as
+/// the session sees it (`pg_catalog::visibility::shown_name`).
 pub fn apply_alter(
     catalog: &Catalog,
+    path: &SearchPath,
     table: &TableDef,
     actions: &[AlterAction],
     taken: &dyn Fn(&str) -> bool,
+    shown: &dyn Fn(&str, &str) -> String,
 ) -> Result<Altered> {
     let mut w = Work {
+        catalog,
+        path,
+        shown,
         old: table,
         name: table.name.clone(),
         columns: table.columns.clone(),
@@ -114,12 +142,15 @@ pub fn apply_alter(
         foreign_keys: table.foreign_keys.clone(),
         notices: Vec::new(),
         touched: Vec::new(),
+        related: BTreeMap::new(),
+        added_foreign_keys: Vec::new(),
     };
-    guard_foreign_keys(catalog, table, actions)?;
     for a in actions {
         w.apply(a, taken)?;
     }
     w.checks.sort_by(|a, b| a.name.cmp(&b.name));
+    let added_foreign_keys =
+        w.foreign_keys.iter().filter(|k| w.added_foreign_keys.contains(&k.name)).cloned().collect();
     let def = TableDef {
         id: table.id,
         oid: table.oid,
@@ -165,7 +196,15 @@ pub fn apply_alter(
             }
         }
     }
-    Ok(Altered { def, sources, checks, notices: w.notices, touched_columns: w.touched })
+    Ok(Altered {
+        def,
+        sources,
+        checks,
+        notices: w.notices,
+        touched_columns: w.touched,
+        related: w.related.into_values().collect(),
+        added_foreign_keys,
+    })
 }
 
 impl Work<'_> {
@@ -178,14 +217,15 @@ impl Work<'_> {
         })
     }
 
-    fn constraint_taken(&self, name: &str) -> bool {
+    pub(super) fn constraint_taken(&self, name: &str) -> bool {
         self.checks.iter().any(|k| k.name == name)
             || self.indexes.iter().any(|i| i.name == name)
+            || self.foreign_keys.iter().any(|k| k.name == name)
             || (self.primary_key.is_some() && name == format!("{}_pkey", self.old.name))
     }
 
     /// PostgreSQL's ChooseConstraintName: `base`, else `base1`, `base2`, ….
-    fn choose_name(&self, base: String, taken: &dyn Fn(&str) -> bool) -> String {
+    pub(super) fn choose_name(&self, base: String, taken: &dyn Fn(&str) -> bool) -> String {
         let mut name = base.clone();
         let mut k = 0;
         while self.constraint_taken(&name) || taken(&name) {
@@ -222,7 +262,7 @@ impl Work<'_> {
                     self.add_primary_key(vec![i])?;
                 }
             }
-            AlterAction::DropColumn { name, if_exists } => {
+            AlterAction::DropColumn { name, if_exists, cascade } => {
                 let Some(i) = self.columns.iter().position(|c| c.name == *name) else {
                     let msg =
                         format!("column \"{name}\" of relation \"{}\" does not exist", self.name);
@@ -232,6 +272,7 @@ impl Work<'_> {
                     }
                     return Err(err(ErrorKind::UndefinedColumn, msg));
                 };
+                self.drop_column_keys(i, *cascade)?;
                 self.drop_column(i);
             }
             AlterAction::RenameColumn { old, new } => {
@@ -257,6 +298,7 @@ impl Work<'_> {
                         format!("relation \"{new}\" already exists"),
                     ));
                 }
+                self.rename_referenced(new);
                 self.name = new.clone();
             }
             AlterAction::SetDefault { column, default } => {
@@ -303,8 +345,9 @@ impl Work<'_> {
                 let cols = self.key_positions(columns)?;
                 self.add_primary_key(cols)?;
             }
-            AlterAction::DropConstraint { name, if_exists } => {
-                self.drop_constraint(name, *if_exists)?
+            AlterAction::AddForeignKey(fk) => self.add_foreign_key(fk, taken)?,
+            AlterAction::DropConstraint { name, if_exists, cascade } => {
+                self.drop_constraint(name, *if_exists, *cascade)?
             }
         }
         Ok(())
@@ -426,15 +469,19 @@ impl Work<'_> {
         self.touched.push(name);
     }
 
-    fn drop_constraint(&mut self, name: &str, if_exists: bool) -> Result<()> {
+    fn drop_constraint(&mut self, name: &str, if_exists: bool, cascade: bool) -> Result<()> {
         if let Some(k) = self.checks.iter().position(|k| k.name == name) {
             self.checks.remove(k);
         } else if let Some(f) = self.foreign_keys.iter().position(|f| f.name == name) {
             self.foreign_keys.remove(f);
         } else if let Some(x) = self.indexes.iter().position(|ix| ix.name == name && ix.constraint)
         {
+            let columns = self.indexes[x].columns.clone();
+            self.drop_key_dependents(name, &columns, cascade)?;
             self.indexes.remove(x);
         } else if self.primary_key.is_some() && name == format!("{}_pkey", self.old.name) {
+            let columns = self.primary_key.clone().unwrap_or_default();
+            self.drop_key_dependents(name, &columns, cascade)?;
             self.primary_key = None;
         } else {
             let msg = format!("constraint \"{name}\" of relation \"{}\" does not exist", self.name);
@@ -446,49 +493,6 @@ impl Work<'_> {
         }
         Ok(())
     }
-}
-
-/// Foreign keys name columns by position and their parent by name, and a key that
-/// another table references must stay: so on a table that has a foreign key or is
-/// referenced by one, the actions that would move columns (DROP COLUMN), rename the
-/// parent (RENAME TO) or remove a referenced key (DROP CONSTRAINT of it) are refused
-/// with 0A000 for now, never applied halfway. PostgreSQL would follow the change (or
-/// refuse the key's drop with 2BP01 unless CASCADE).
-fn guard_foreign_keys(catalog: &Catalog, table: &TableDef, actions: &[AlterAction]) -> Result<()> {
-    let referenced = crate::sql::foreign_keys::referencing(catalog, table);
-    if table.foreign_keys.is_empty() && referenced.is_empty() {
-        return Ok(());
-    }
-    for a in actions {
-        let what = match a {
-            AlterAction::DropColumn { .. } => "ALTER TABLE … DROP COLUMN",
-            AlterAction::RenameTable(_) => "ALTER TABLE … RENAME TO",
-            AlterAction::DropConstraint { name, .. } => {
-                let key_of = |cols: &[usize]| {
-                    referenced.iter().any(|(_, fk)| {
-                        let mut a = fk.parent_columns.clone();
-                        let mut b = cols.to_vec();
-                        a.sort_unstable();
-                        b.sort_unstable();
-                        a == b
-                    })
-                };
-                let pkey =
-                    *name == table.pkey_name() && table.primary_key.as_deref().is_some_and(key_of);
-                let unique = table.indexes.iter().any(|ix| ix.name == *name && key_of(&ix.columns));
-                if !(pkey || unique) {
-                    continue;
-                }
-                "dropping a key that a foreign key references"
-            }
-            _ => continue,
-        };
-        return Err(Error::new(
-            ErrorKind::FeatureNotSupported,
-            format!("{what} on a table with foreign keys is not supported yet"),
-        ));
-    }
-    Ok(())
 }
 
 /// `text` (an expression) with the identifier `old` renamed to `new`.
@@ -556,13 +560,18 @@ mod tests {
 
     fn run(actions: Vec<AlterAction>) -> Result<Altered> {
         let catalog = Catalog::new(Vec::new(), 0);
-        apply_alter(&catalog, &table(), &actions, &|_| false)
+        let shown = crate::sql::pg_catalog::visibility::shown_on_public_path;
+        apply_alter(&catalog, &SearchPath::public(), &table(), &actions, &|_| false, &shown)
     }
 
     #[test]
     fn dropping_a_column_takes_its_check_and_shifts_the_index() {
-        let out =
-            run(vec![AlterAction::DropColumn { name: "a".into(), if_exists: false }]).unwrap();
+        let out = run(vec![AlterAction::DropColumn {
+            name: "a".into(),
+            if_exists: false,
+            cascade: false,
+        }])
+        .unwrap();
         assert!(out.def.checks.is_empty());
         assert_eq!(out.def.indexes[0].columns, vec![1]);
         assert_eq!(out.sources, vec![Source::Old(0), Source::Old(2)]);
@@ -571,8 +580,12 @@ mod tests {
 
     #[test]
     fn dropping_the_key_column_drops_the_key() {
-        let out =
-            run(vec![AlterAction::DropColumn { name: "id".into(), if_exists: false }]).unwrap();
+        let out = run(vec![AlterAction::DropColumn {
+            name: "id".into(),
+            if_exists: false,
+            cascade: false,
+        }])
+        .unwrap();
         assert_eq!(out.def.primary_key, None);
         assert!(out.rekeyed(&table()));
     }
@@ -587,9 +600,17 @@ mod tests {
 
     #[test]
     fn errors_and_notices_are_postgresqls() {
-        let e = run(vec![AlterAction::DropColumn { name: "zz".into(), if_exists: false }]);
+        let e = run(vec![AlterAction::DropColumn {
+            name: "zz".into(),
+            if_exists: false,
+            cascade: false,
+        }]);
         assert_eq!(e.unwrap_err().message, "column \"zz\" of relation \"t\" does not exist");
-        let out = run(vec![AlterAction::DropConstraint { name: "x".into(), if_exists: true }]);
+        let out = run(vec![AlterAction::DropConstraint {
+            name: "x".into(),
+            if_exists: true,
+            cascade: false,
+        }]);
         assert_eq!(out.unwrap().notices.len(), 1);
         let e = run(vec![AlterAction::AddPrimaryKey { columns: vec!["a".into()] }]);
         assert_eq!(e.unwrap_err().kind, ErrorKind::InvalidTableDefinition);

@@ -227,6 +227,7 @@ fn rel(r: &Rel, out: &mut Lines, depth: usize) {
         },
         Rel::Virtual(_) => out.node(depth, "Function Scan"),
         Rel::Series { .. } => out.node(depth, "Function Scan on generate_series"),
+        Rel::Unnest(_) => out.node(depth, "Function Scan on unnest"),
         Rel::Single | Rel::Sleep(_) => out.node(depth, "Result"),
         Rel::Values(_) => out.node(depth, "Values Scan on \"*VALUES*\""),
         Rel::WorkTable(_) => out.node(depth, "WorkTable Scan"),

@@ -1,6 +1,8 @@
-//! FOREIGN KEY constraints in CREATE TABLE: the column form `REFERENCES p [(c)]` and the
-//! table form `FOREIGN KEY (a, b) REFERENCES p (x, y)`, bound to a
-//! [`ForeignKeyDef`] (what enforces them at run time is `sql/foreign_keys.rs`).
+//! FOREIGN KEY constraints in CREATE TABLE and ALTER TABLE … ADD: the column form
+//! `REFERENCES p [(c)]` and the table form `FOREIGN KEY (a, b) REFERENCES p (x, y)`,
+//! bound to a [`ForeignKeyDef`] (what enforces them at run time is
+//! `sql/foreign_keys.rs`; ALTER TABLE binds against its working copy of the table,
+//! so `NewTable` is that copy there).
 //!
 //! As in PostgreSQL: the referenced columns default to the parent's primary key and
 //! must be exactly the columns of its primary key or of one of its UNIQUE indexes; the
@@ -11,8 +13,10 @@
 use sqlparser::ast;
 
 use super::{ident, object_parts, unsupported};
-use crate::catalog::{namespace, Catalog, Column, FkAction, ForeignKeyDef, IndexDef, SearchPath};
+use crate::catalog::namespace::{self, PG_CATALOG};
+use crate::catalog::{Catalog, Column, FkAction, ForeignKeyDef, IndexDef, SearchPath};
 use crate::error::{Error, ErrorKind, Result};
+use crate::sql::pg_catalog::VirtualTable;
 
 /// The table being created, as far as a foreign key (maybe a self-reference) needs it.
 pub(super) struct NewTable<'a> {
@@ -45,8 +49,57 @@ fn no_column(name: &str) -> Error {
     )
 }
 
+/// Whether `schema` holds a relation called `name` that REFERENCES would find: a
+/// table or view, or a system catalog in pg_catalog.
+fn holds_relation(catalog: &Catalog, schema: &str, name: &str) -> bool {
+    catalog.table(schema, name).is_some()
+        || catalog.view(schema, name).is_some()
+        || (schema == PG_CATALOG && VirtualTable::by_name(name).is_some())
+}
+
+/// Why `schema.name` (written as `parts`) is no table a key can reference: a view
+/// (42809), a system catalog (42501, as PostgreSQL refuses a key on one), or nothing
+/// (42P01).
+fn not_a_parent(catalog: &Catalog, schema: &str, name: &str, parts: &[String]) -> Error {
+    if catalog.view(schema, name).is_some() {
+        Error::new(
+            ErrorKind::WrongObjectType,
+            format!("referenced relation \"{name}\" is not a table"),
+        )
+    } else if schema == PG_CATALOG && VirtualTable::by_name(name).is_some() {
+        Error::new(
+            ErrorKind::InsufficientPrivilege,
+            format!("permission denied: \"{name}\" is a system catalog"),
+        )
+    } else {
+        undefined(parts)
+    }
+}
+
+/// 42P01 for the parent as written.
+fn undefined(parts: &[String]) -> Error {
+    Error::new(
+        ErrorKind::UndefinedTable,
+        format!("relation \"{}\" does not exist", parts.join(".")),
+    )
+}
+
 fn invalid_fk(msg: String) -> Error {
     Error::new(ErrorKind::InvalidForeignKey, msg)
+}
+
+/// 0A000 for what troupe does not enforce: MATCH FULL / PARTIAL and DEFERRABLE.
+pub(super) fn refuse_unsupported(fk: &ast::ForeignKeyConstraint) -> Result<()> {
+    if matches!(
+        fk.match_kind,
+        Some(ast::ConstraintReferenceMatchKind::Full | ast::ConstraintReferenceMatchKind::Partial)
+    ) {
+        return Err(unsupported("MATCH FULL / MATCH PARTIAL foreign keys"));
+    }
+    if fk.characteristics.as_ref().is_some_and(|c| c.deferrable == Some(true)) {
+        return Err(unsupported("DEFERRABLE foreign keys"));
+    }
+    Ok(())
 }
 
 /// Binds one FOREIGN KEY of the new table; `column` is the position of the column whose
@@ -58,15 +111,7 @@ pub(super) fn bind(
     fk: &ast::ForeignKeyConstraint,
     column: Option<usize>,
 ) -> Result<ForeignKeyDef> {
-    if matches!(
-        fk.match_kind,
-        Some(ast::ConstraintReferenceMatchKind::Full | ast::ConstraintReferenceMatchKind::Partial)
-    ) {
-        return Err(unsupported("MATCH FULL / MATCH PARTIAL foreign keys"));
-    }
-    if fk.characteristics.as_ref().is_some_and(|c| c.deferrable == Some(true)) {
-        return Err(unsupported("DEFERRABLE foreign keys"));
-    }
+    refuse_unsupported(fk)?;
     let columns = match column {
         Some(i) => vec![i],
         None => fk
@@ -81,12 +126,6 @@ pub(super) fn bind(
     // `REFERENCES s.t` in s; `REFERENCES t` through the search path, where the new
     // table itself counts (it is created in its schema first).
     let parts = object_parts(&fk.foreign_table);
-    let missing = || {
-        Error::new(
-            ErrorKind::UndefinedTable,
-            format!("relation \"{}\" does not exist", parts.join(".")),
-        )
-    };
     let (given, parent_name) = namespace::split_qualified(&parts, None)?;
     let parent_schema = match given {
         Some(s) if catalog.schema_oid(s).is_none() => return Err(namespace::no_schema(s)),
@@ -95,9 +134,9 @@ pub(super) fn bind(
             .schemas()
             .find(|s| {
                 (*s == table.schema && parent_name == table.name)
-                    || catalog.table(s, parent_name).is_some()
+                    || holds_relation(catalog, s, parent_name)
             })
-            .ok_or_else(missing)?
+            .ok_or_else(|| undefined(&parts))?
             .to_owned(),
     };
     let parent_name = parent_name.to_owned();
@@ -106,7 +145,9 @@ pub(super) fn bind(
         if parent_schema == table.schema && parent_name == table.name {
             (table.columns, table.primary_key, table.indexes)
         } else {
-            stored = catalog.table(&parent_schema, &parent_name).ok_or_else(missing)?;
+            stored = catalog
+                .table(&parent_schema, &parent_name)
+                .ok_or_else(|| not_a_parent(catalog, &parent_schema, &parent_name, &parts))?;
             (&stored.columns, stored.primary_key.as_deref(), &stored.indexes)
         };
     let parent_columns = if fk.referred_columns.is_empty() {

@@ -1,11 +1,13 @@
 //! Set-returning functions in FROM: `generate_series(start, stop [, step])` over
-//! integers, the one catalog queries use (psql's `\d` walks an int2vector with it).
+//! integers, the one catalog queries use (psql's `\d` walks an int2vector with it),
+//! and `unnest(array)` (psql's `\d+` unnests a table's TOAST reloptions).
 //!
 //! The arguments may read the enclosing query's row (a correlated subquery's outer
 //! row), so they are evaluated when the FROM item runs, like a VALUES row.
 //! `pg_partition_ancestors(rel) [WITH ORDINALITY]` yields no rows (troupe has no
-//! partitions), for psql's `\d`. Other functions in FROM (unnest, generate_series over
-//! timestamps, …) and WITH ORDINALITY on generate_series are refused with 0A000.
+//! partitions), for psql's `\d`. Other functions in FROM (generate_series over
+//! timestamps, unnest of several arrays, …) and WITH ORDINALITY on generate_series or
+//! unnest are refused with 0A000.
 
 use sqlparser::ast;
 
@@ -44,11 +46,21 @@ impl Planner<'_> {
             let scope = relation_scope(Some(qualifier), &renames, cols.into_iter());
             return Ok((Rel::Values(Vec::new()), scope));
         }
-        if fname != "generate_series" {
+        if fname != "generate_series" && fname != "unnest" {
             return Err(unsupported(format!("function {fname} in FROM")));
         }
         if with_ordinality {
             return Err(unsupported("WITH ORDINALITY"));
+        }
+        if fname == "unnest" {
+            let mut arrays = Vec::with_capacity(args.args.len());
+            for a in &args.args {
+                let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) = a else {
+                    return Err(unsupported("named arguments to unnest"));
+                };
+                arrays.push(e.clone());
+            }
+            return self.unnest(&arrays, alias, outer);
         }
         let empty = Scope::new();
         let mut exprs = Vec::new();
@@ -82,16 +94,45 @@ impl Planner<'_> {
                 Value::Int4(1)
             }));
         }
-        let qualifier = alias.map(|a| ident(&a.name)).unwrap_or_else(|| fname.to_owned());
-        let renames: Vec<String> =
-            alias.map(|a| a.columns.iter().map(|c| ident(&c.name)).collect()).unwrap_or_default();
-        // PostgreSQL names the column after the alias (`generate_series(…) s` has
-        // column `s`), or after the function.
-        let column = renames.first().cloned().unwrap_or_else(|| qualifier.clone());
-        let scope =
-            relation_scope(Some(qualifier), &[], std::iter::once((column, ty.clone(), (0, 0))));
+        let scope = one_column(alias, fname, ty.clone());
         Ok((Rel::Series { args: exprs, ty }, scope))
     }
+
+    /// `unnest(array) [AS alias]` in FROM (sqlparser's `UNNEST` factor, or the
+    /// qualified `pg_catalog.unnest` as a table function).
+    pub(super) fn unnest(
+        &mut self,
+        arrays: &[ast::Expr],
+        alias: Option<&ast::TableAlias>,
+        outer: Option<&Scope>,
+    ) -> Result<(Rel, Scope)> {
+        let [e] = arrays else {
+            return Err(unsupported("unnest of several arrays in FROM"));
+        };
+        let (x, t) = self.expr(e, &Scope::new(), outer, None)?;
+        let ty = match t {
+            DataType::Array(elem) => *elem,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::UndefinedFunction,
+                    format!("function unnest({}) does not exist", other.display_name()),
+                ))
+            }
+        };
+        Ok((Rel::Unnest(x), one_column(alias, "unnest", ty)))
+    }
+}
+
+/// The scope of a function in FROM that yields one column of type `ty`: PostgreSQL
+/// names the column after the alias (`generate_series(…) s` has column `s`), or after
+/// the function.
+fn one_column(alias: Option<&ast::TableAlias>, fname: &str, ty: DataType) -> Scope {
+    let qualifier = alias.map(|a| ident(&a.name)).unwrap_or_else(|| fname.to_owned());
+    let column = alias
+        .and_then(|a| a.columns.first())
+        .map(|c| ident(&c.name))
+        .unwrap_or_else(|| qualifier.clone());
+    relation_scope(Some(qualifier), &[], std::iter::once((column, ty, (0, 0))))
 }
 
 /// Whether a FROM-less select list calls a set-returning function that yields no
