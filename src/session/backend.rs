@@ -121,6 +121,9 @@ impl Session {
         if let Err(e) = self.apply(Event::End, out).await {
             out.error(&e);
         }
+        if self.reported_at.as_ref().is_some_and(|t| self.settings.unchanged_since(t)) {
+            return;
+        }
         let changed = self.settings.changed_reports(&self.reported);
         if !changed.is_empty() {
             for (name, value) in &changed {
@@ -128,6 +131,7 @@ impl Session {
             }
             self.reported = self.settings.reported();
         }
+        self.reported_at = Some(self.settings.token());
     }
 
     fn on_error(&mut self) {
@@ -234,6 +238,7 @@ impl Session {
             planned: StdArc::new(planned),
             catalog_version: self.engine.catalog.version(),
             path: self.search_path(),
+            settings_at: self.settings.token(),
             shown: sql.to_owned(),
             from_sql: false,
             prepare_time: crate::sql::functions::now_micros(),

@@ -68,6 +68,9 @@ pub struct Prepared {
     /// The effective search path it was planned under: another one plans it again,
     /// as PostgreSQL re-plans when `search_path` changes.
     path: SearchPath,
+    /// The settings it was planned under: while they are unchanged (and the catalog
+    /// too), so is the search path, and `replan` need not work it out again.
+    settings_at: settings::SettingsToken,
     /// What pg_prepared_statements shows: the PREPARE statement, or the Parse's text.
     shown: String,
     /// Made by SQL PREPARE (not by the protocol's Parse).
@@ -137,6 +140,9 @@ pub struct Session {
     /// The reported parameters' values as the client last heard them (start-up, then
     /// ParameterStatus messages).
     reported: Vec<(String, String)>,
+    /// The settings when `reported` was last compared with them: while they are the
+    /// same, there is nothing to report.
+    reported_at: Option<settings::SettingsToken>,
     /// Settings as they were when the transaction started (SET is transactional).
     saved_settings: Option<Settings>,
     /// After a SET LOCAL in the transaction: the settings as its plain SETs alone
@@ -293,6 +299,7 @@ impl Session {
             settings: Settings::new("postgres", ""),
             startup_settings: Settings::new("postgres", ""),
             reported: Vec::new(),
+            reported_at: None,
             saved_settings: None,
             session_settings: None,
             txn: None,
@@ -428,8 +435,12 @@ impl Session {
 
     /// Plans `sql`, or takes a cached plan whose catalog is still current.
     fn replan(&self, stmt: &Prepared) -> Result<Arc<Planned>> {
+        let same_catalog = stmt.catalog_version == self.engine.catalog.version();
+        if same_catalog && self.settings.unchanged_since(&stmt.settings_at) {
+            return Ok(stmt.planned.clone());
+        }
         let path = self.search_path();
-        if stmt.catalog_version == self.engine.catalog.version() && stmt.path == path {
+        if same_catalog && stmt.path == path {
             return Ok(stmt.planned.clone());
         }
         let oids: Vec<u32> = stmt.planned.param_types.iter().map(DataType::oid).collect();

@@ -34,6 +34,10 @@ pub const REPORTED: &[&str] = &[
     "TimeZone",
 ];
 
+/// What [`Settings::token`] returns.
+#[derive(Debug, Clone)]
+pub struct SettingsToken(Arc<BTreeMap<String, String>>);
+
 /// The settings of one session. Cloning is cheap (the map is shared until a SET
 /// changes it): each statement's `SessionFacts` carries a clone for
 /// `current_setting` and `pg_settings`.
@@ -206,6 +210,19 @@ impl Settings {
     /// Every parameter and its value, by name.
     pub fn all(&self) -> impl Iterator<Item = (&str, &str)> {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// A token for the current values: [`Settings::unchanged_since`] is true while no
+    /// value has changed. Holding it keeps the values shared, so the next change copies
+    /// them (copy-on-write) and the token no longer matches.
+    pub fn token(&self) -> SettingsToken {
+        SettingsToken(self.values.clone())
+    }
+
+    /// True if no value changed since `token` was taken (a pointer comparison: the
+    /// per-statement check before ReadyForQuery costs nothing when nothing was SET).
+    pub fn unchanged_since(&self, token: &SettingsToken) -> bool {
+        Arc::ptr_eq(&self.values, &token.0)
     }
 
     /// The reported parameters whose values differ from `last` (what the client was

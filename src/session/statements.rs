@@ -52,6 +52,7 @@ impl Session {
                     planned: Arc::new((**planned).clone()),
                     catalog_version: self.engine.catalog.version(),
                     path: self.search_path(),
+                    settings_at: self.settings.token(),
                     shown: source.clone(),
                     from_sql: true,
                     prepare_time: crate::sql::functions::now_micros(),
