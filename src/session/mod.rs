@@ -373,17 +373,10 @@ impl Session {
             Plan::Delete(_) => "DELETE",
             Plan::Truncate(_) => "TRUNCATE TABLE",
             Plan::CopyFrom { .. } => "COPY FROM",
-            Plan::CreateTable { .. } => "CREATE TABLE",
-            Plan::CreateIndex { .. } => "CREATE INDEX",
-            Plan::DropIndex { .. } | Plan::DropTable { .. } => "DROP TABLE",
-            Plan::AlterTable { .. } => "ALTER TABLE",
-            Plan::CreateSequence { .. } => "CREATE SEQUENCE",
-            Plan::DropSequence { .. } => "DROP SEQUENCE",
-            Plan::CreateView { .. } => "CREATE VIEW",
-            Plan::DropView { .. } => "DROP VIEW",
-            Plan::CreateSchema { .. } => "CREATE SCHEMA",
-            Plan::DropSchema { .. } => "DROP SCHEMA",
-            _ => return Ok(()),
+            _ => match plan.ddl_command() {
+                Some(command) => command,
+                None => return Ok(()),
+            },
         };
         Err(read_only_refusal(command))
     }
@@ -603,19 +596,7 @@ impl Session {
             | Plan::DropSequence { .. }
             | Plan::CreateIndex { .. }
             | Plan::DropIndex { .. } => {
-                let what = match plan {
-                    Plan::CreateTable { .. } => "CREATE TABLE",
-                    Plan::CreateIndex { .. } => "CREATE INDEX",
-                    Plan::DropIndex { .. } => "DROP INDEX",
-                    Plan::DropTable { .. } => "DROP TABLE",
-                    Plan::CreateSequence { .. } => "CREATE SEQUENCE",
-                    Plan::DropSequence { .. } => "DROP SEQUENCE",
-                    Plan::CreateView { .. } => "CREATE VIEW",
-                    Plan::DropView { .. } => "DROP VIEW",
-                    Plan::CreateSchema { .. } => "CREATE SCHEMA",
-                    Plan::DropSchema { .. } => "DROP SCHEMA",
-                    _ => "ALTER TABLE",
-                };
+                let what = plan.ddl_command().unwrap_or("ALTER TABLE");
                 if self.block == Block::Explicit {
                     return Err(ddl_in_block(what));
                 }

@@ -627,6 +627,25 @@ pub enum Plan {
 }
 
 impl Plan {
+    /// PostgreSQL's name for a DDL statement (`CREATE TABLE`, `DROP INDEX`, …), as its
+    /// error messages say it; `None` for anything else.
+    pub fn ddl_command(&self) -> Option<&'static str> {
+        Some(match self {
+            Plan::CreateTable { .. } => "CREATE TABLE",
+            Plan::CreateIndex { .. } => "CREATE INDEX",
+            Plan::DropIndex { .. } => "DROP INDEX",
+            Plan::DropTable { .. } => "DROP TABLE",
+            Plan::AlterTable { .. } => "ALTER TABLE",
+            Plan::CreateSequence { .. } => "CREATE SEQUENCE",
+            Plan::DropSequence { .. } => "DROP SEQUENCE",
+            Plan::CreateView { .. } => "CREATE VIEW",
+            Plan::DropView { .. } => "DROP VIEW",
+            Plan::CreateSchema { .. } => "CREATE SCHEMA",
+            Plan::DropSchema { .. } => "DROP SCHEMA",
+            _ => return None,
+        })
+    }
+
     /// Output columns (for Describe).
     pub fn columns(&self) -> Option<Vec<OutCol>> {
         match self {
