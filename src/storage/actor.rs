@@ -82,8 +82,6 @@ type IndexesSet = oneshot::Sender<Result<(), IndexBuildError>>;
 
 /// Where a partition sits in its table.
 pub struct Place {
-    /// Its first key (inclusive).
-    pub lo: Key,
     /// Its end (exclusive); `None`: the end of the table.
     pub hi: Option<Key>,
     /// The actor owning `hi` onward (`None` exactly when `hi` is).
@@ -355,7 +353,6 @@ impl StorageActor {
             }
             let (mail, inbox) = mpsc::channel(MAILBOX_CAPACITY);
             let place = Place {
-                lo: at.clone(),
                 hi: self.place.hi.replace(at.clone()),
                 next: self.place.next.replace(mail.clone()),
                 routes: self.place.routes.clone(),

@@ -139,21 +139,18 @@ impl TableStore {
         runtime: &tokio::runtime::Handle,
         split_keys: usize,
     ) -> TableStore {
-        let channels: Vec<_> =
-            parts.iter().map(|_| mpsc::channel(actor::MAILBOX_CAPACITY)).collect();
-        let mut route_list = channels.iter().map(|(mail, _)| mail.clone());
-        let routes = Arc::new(Routes::new(route_list.next().expect("a table has a partition")));
-        for ((lo, _), mail) in parts.iter().skip(1).zip(route_list) {
-            routes.insert(lo.clone(), mail);
-        }
-        let his: Vec<Option<Key>> =
-            parts.iter().skip(1).map(|(lo, _)| Some(lo.clone())).chain([None]).collect();
-        let nexts: Vec<Option<mpsc::Sender<Request>>> =
-            channels.iter().skip(1).map(|(mail, _)| Some(mail.clone())).chain([None]).collect();
-        for ((((lo, part), (_, inbox)), hi), next) in
-            parts.into_iter().zip(channels).zip(his).zip(nexts)
-        {
-            let place = actor::Place { lo, hi, next, routes: Arc::downgrade(&routes), split_keys };
+        let (mails, inboxes): (Vec<_>, Vec<_>) =
+            parts.iter().map(|_| mpsc::channel(actor::MAILBOX_CAPACITY)).unzip();
+        let los: Vec<Key> = parts.iter().map(|(lo, _)| lo.clone()).collect();
+        let routes = Arc::new(Routes::new(los.iter().cloned().zip(mails.iter().cloned())));
+        // Each partition ends where the next begins, and hands on to its actor.
+        for (i, ((_, part), inbox)) in parts.into_iter().zip(inboxes).enumerate() {
+            let place = actor::Place {
+                hi: los.get(i + 1).cloned(),
+                next: mails.get(i + 1).cloned(),
+                routes: Arc::downgrade(&routes),
+                split_keys,
+            };
             runtime.spawn(actor::run(part, place, inbox));
         }
         TableStore { id, routes, next_rowid: AtomicU64::new(next_rowid), runtime: runtime.clone() }

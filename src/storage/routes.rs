@@ -35,9 +35,11 @@ pub struct Routes {
 pub struct Gone;
 
 impl Routes {
-    /// A table of one partition, owning every key.
-    pub fn new(first: mpsc::Sender<Request>) -> Routes {
-        Routes { parts: RwLock::new(vec![Route { lo: Key::default(), mail: first }]) }
+    /// The routes of partitions given by their low keys (in order, the first one's
+    /// the empty key) and mailboxes.
+    pub fn new(parts: impl IntoIterator<Item = (Key, mpsc::Sender<Request>)>) -> Routes {
+        let parts = parts.into_iter().map(|(lo, mail)| Route { lo, mail }).collect();
+        Routes { parts: RwLock::new(parts) }
     }
 
     /// Number of partitions.
