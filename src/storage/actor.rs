@@ -127,17 +127,9 @@ pub async fn run(part: Partition, place: Place, mut mail: mpsc::Receiver<Request
     }
 }
 
-/// Sends without waiting: a full mailbox is sent to from a task of its own.
+/// Sends without waiting, from the actor's own task (see [`super::routes::send_later`]).
 fn send_on(mail: &mpsc::Sender<Request>, req: Request) {
-    match mail.try_send(req) {
-        Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-        Err(mpsc::error::TrySendError::Full(req)) => {
-            let mail = mail.clone();
-            tokio::spawn(async move {
-                let _ = mail.send(req).await;
-            });
-        }
-    }
+    super::routes::send_later(mail, req, &tokio::runtime::Handle::current());
 }
 
 impl StorageActor {

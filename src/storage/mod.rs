@@ -367,14 +367,7 @@ impl TableStore {
     /// already aborted, so readers ignore the versions until they are gone.
     pub fn remove_txn(&self, txn: TxnId, keys: Vec<Key>) {
         for (mail, keys) in self.routes.group(keys) {
-            match mail.try_send(Request::RemoveTxn { txn, keys }) {
-                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-                Err(mpsc::error::TrySendError::Full(req)) => {
-                    self.runtime.spawn(async move {
-                        let _ = mail.send(req).await;
-                    });
-                }
-            }
+            routes::send_later(&mail, Request::RemoveTxn { txn, keys }, &self.runtime);
         }
     }
 

@@ -30,6 +30,21 @@ pub struct Routes {
     parts: RwLock<Vec<Route>>,
 }
 
+/// Sends `req` without waiting: a full mailbox is sent to from a task of its own on
+/// `runtime` (a closed one drops it). For what must not wait: a rollback's clean-up, an
+/// actor's forward.
+pub fn send_later(mail: &mpsc::Sender<Request>, req: Request, runtime: &tokio::runtime::Handle) {
+    match mail.try_send(req) {
+        Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+        Err(mpsc::error::TrySendError::Full(req)) => {
+            let mail = mail.clone();
+            runtime.spawn(async move {
+                let _ = mail.send(req).await;
+            });
+        }
+    }
+}
+
 /// Where [`Routes::send`] could not deliver: the actor stopped.
 #[derive(Debug)]
 pub struct Gone;
